@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "common/http.hpp"
+#include "common/result.hpp"
+
+namespace nebula::http {
+
+struct ClientOptions {
+    Url base;                                  ///< scheme, host and port to talk to (its path is not used)
+    std::chrono::milliseconds connect_timeout{5'000};
+    std::chrono::milliseconds request_timeout{15'000};  ///< whole exchange, connect included
+    std::size_t max_idle_connections = 4;      ///< kept-alive connections reused by later requests
+    std::size_t max_response_bytes = 16 * 1024 * 1024;
+    /// HTTPS trust: by default the system CA store and host name check. `ca_file` replaces the
+    /// store; `pinned_sha256` (hex SHA-256 of the leaf certificate's DER) accepts exactly that
+    /// certificate instead of any CA check. Never "accept anything".
+    std::string ca_file;
+    std::string pinned_sha256;
+    std::string local_address;                 ///< bind the client socket (tests use 127.0.0.x)
+    std::string user_agent = "NebulaLinks/" NEBULA_VERSION;
+};
+
+enum class ClientErrorCode { resolve, connect, tls, timeout, io, protocol, too_large };
+
+struct ClientError {
+    ClientErrorCode code;
+    std::string message;
+};
+
+std::string_view to_string(ClientErrorCode code);
+
+/// An HTTP/1.1 client for one origin with a small keep-alive pool. Each call has a deadline.
+/// A request that fails on a reused idle connection before any response byte is retried once on
+/// a fresh connection (the peer had closed it). Use from one executor; not thread-safe.
+class Client {
+public:
+    static Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,
+                                                               ClientOptions options);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    /// Sends `request` (Host, User-Agent and Content-Length are filled in). `timeout` overrides
+    /// the default request timeout.
+    boost::asio::awaitable<Result<Response, ClientError>> send(
+        Request request, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+    const ClientOptions& options() const;
+
+private:
+    struct Impl;
+    explicit Client(std::shared_ptr<Impl> impl);
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace nebula::http
