@@ -17,7 +17,7 @@ namespace nebula::common {
 /// a key is bad; only `finish()` decides whether the configuration may be used.
 /// Not thread-safe; use during start-up only.
 class ConfigReader {
-public:
+  public:
     explicit ConfigReader(const Environment& env) : env_(env) {}
 
     std::string required(std::string_view key);
@@ -39,7 +39,7 @@ public:
     /// Success, or one message naming every bad key, one per line.
     Status<std::string> finish() const;
 
-private:
+  private:
     const Environment& env_;
     std::vector<std::string> errors_;
 };

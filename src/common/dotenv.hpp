@@ -24,7 +24,7 @@ Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_doten
 /// The configuration environment: real environment variables win over values from the .env
 /// file. Immutable after construction.
 class Environment {
-public:
+  public:
     /// Reads `path` when it exists (a missing file is not an error) and overlays the process
     /// environment. Parse errors name the file and each bad line.
     static Result<Environment, std::string> load(const std::string& path);
@@ -34,7 +34,7 @@ public:
     /// The value of `key`, or nothing when unset or empty.
     const std::string* find(std::string_view key) const;
 
-private:
+  private:
     std::map<std::string, std::string, std::less<>> values_;
 };
 

@@ -13,7 +13,7 @@ namespace nebula::http {
 
 /// Header fields in arrival order; names compare case-insensitively.
 class Headers {
-public:
+  public:
     /// The first value for `name`, if any.
     std::optional<std::string_view> find(std::string_view name) const;
     /// Replaces every field called `name` with one field.
@@ -22,7 +22,7 @@ public:
     void remove(std::string_view name);
     const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 

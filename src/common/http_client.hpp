@@ -15,17 +15,17 @@
 namespace nebula::http {
 
 struct ClientOptions {
-    Url base;                                  ///< scheme, host and port to talk to (its path is not used)
+    Url base;  ///< scheme, host and port to talk to (its path is not used)
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds request_timeout{15'000};  ///< whole exchange, connect included
-    std::size_t max_idle_connections = 4;      ///< kept-alive connections reused by later requests
+    std::size_t max_idle_connections = 4;               ///< kept-alive connections reused by later requests
     std::size_t max_response_bytes = 16 * 1024 * 1024;
     /// HTTPS trust: by default the system CA store and host name check. `ca_file` replaces the
     /// store; `pinned_sha256` (hex SHA-256 of the leaf certificate's DER) accepts exactly that
     /// certificate instead of any CA check. Never "accept anything".
     std::string ca_file;
     std::string pinned_sha256;
-    std::string local_address;                 ///< bind the client socket (tests use 127.0.0.x)
+    std::string local_address;  ///< bind the client socket (tests use 127.0.0.x)
     std::string user_agent = "NebulaLinks/" NEBULA_VERSION;
 };
 
@@ -42,7 +42,7 @@ std::string_view to_string(ClientErrorCode code);
 /// A request that fails on a reused idle connection before any response byte is retried once on
 /// a fresh connection (the peer had closed it). Use from one executor; not thread-safe.
 class Client {
-public:
+  public:
     static Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,
                                                                ClientOptions options);
     ~Client();
@@ -56,7 +56,7 @@ public:
 
     const ClientOptions& options() const;
 
-private:
+  private:
     struct Impl;
     explicit Client(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;

@@ -24,15 +24,15 @@ struct TlsFiles {
 
 struct ServerOptions {
     std::string address = "127.0.0.1";
-    std::uint16_t port = 0;                    ///< 0 picks a free port (see Server::port)
-    std::optional<TlsFiles> tls;               ///< HTTPS (TLS 1.2+) when set
-    std::size_t max_body_bytes = 64 * 1024;    ///< larger bodies get 413 before they are read
-    std::size_t max_header_bytes = 16 * 1024;  ///< larger heads get 431
+    std::uint16_t port = 0;                            ///< 0 picks a free port (see Server::port)
+    std::optional<TlsFiles> tls;                       ///< HTTPS (TLS 1.2+) when set
+    std::size_t max_body_bytes = 64 * 1024;            ///< larger bodies get 413 before they are read
+    std::size_t max_header_bytes = 16 * 1024;          ///< larger heads get 431
     std::chrono::milliseconds header_timeout{10'000};  ///< the whole head must arrive in this time
     std::chrono::milliseconds body_timeout{10'000};
     std::chrono::milliseconds write_timeout{10'000};
-    std::chrono::milliseconds idle_timeout{60'000};    ///< keep-alive wait for the next request
-    std::size_t max_connections = 1024;                ///< further connections are closed at once
+    std::chrono::milliseconds idle_timeout{60'000};  ///< keep-alive wait for the next request
+    std::size_t max_connections = 1024;              ///< further connections are closed at once
 };
 
 struct Peer {
@@ -42,7 +42,7 @@ struct Peer {
 
 /// What the server calls for each request. Both functions run on the server's executor.
 class Handler {
-public:
+  public:
     virtual ~Handler() = default;
     /// Called once the head is read, before any of the body: a response returned here is sent
     /// without reading the body, and the connection is closed afterwards. `head.body` is empty.
@@ -55,7 +55,7 @@ public:
 /// body limit, a connection cap and graceful shutdown. Runs on one executor; not thread-safe:
 /// call its functions from that executor (or before it runs).
 class Server {
-public:
+  public:
     /// Binds and listens. Errors (bad address, port in use, unreadable certificate) are returned.
     static Result<std::unique_ptr<Server>, std::string> create(boost::asio::any_io_executor executor,
                                                                ServerOptions options, Handler& handler);
@@ -72,7 +72,7 @@ public:
     void shutdown(std::chrono::milliseconds grace, std::function<void()> done = {});
     std::size_t connection_count() const;
 
-private:
+  private:
     struct Impl;
     explicit Server(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;

@@ -12,8 +12,8 @@ class logger;
 namespace nebula::common {
 
 struct LogOptions {
-    std::string directory = "logs";   ///< combined.log and error.log go here (created if missing)
-    std::string level = "info";       ///< trace, debug, info, warn, error
+    std::string directory = "logs";  ///< combined.log and error.log go here (created if missing)
+    std::string level = "info";      ///< trace, debug, info, warn, error
     std::size_t max_file_bytes = 10 * 1024 * 1024;
     std::size_t max_files = 5;
     bool console = true;

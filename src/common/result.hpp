@@ -22,8 +22,9 @@ Unexpected<std::decay_t<E>> unexpected(E&& error) {
 /// which g++ 12 only offers under C++23). Accessing the wrong alternative is a bug and asserts.
 template <typename T, typename E>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  public:
+    Result(T value)
+        : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
     template <typename U>
     Result(Unexpected<U> error)  // NOLINT(google-explicit-constructor)
         : data_(std::in_place_index<1>, E(std::move(error.error))) {}
@@ -53,14 +54,14 @@ public:
         return std::get<1>(data_);
     }
 
-private:
+  private:
     std::variant<T, E> data_;
 };
 
 /// A Result with no value: success, or an error.
 template <typename E>
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     template <typename U>
     Status(Unexpected<U> error) : error_(E(std::move(error.error))), ok_(false) {}  // NOLINT
@@ -72,7 +73,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     E error_{};
     bool ok_ = true;
 };

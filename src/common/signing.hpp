@@ -51,7 +51,8 @@ std::string_view to_string(VerifyError error);
 /// Returns nothing on success.
 std::optional<VerifyError> verify(const std::vector<std::string>& keys, std::string_view method,
                                   std::string_view target, std::string_view body,
-                                  std::optional<std::string_view> timestamp, std::optional<std::string_view> nonce,
+                                  std::optional<std::string_view> timestamp,
+                                  std::optional<std::string_view> nonce,
                                   std::optional<std::string_view> signature, std::int64_t now);
 
 }  // namespace signing

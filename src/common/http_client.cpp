@@ -1,0 +1,289 @@
+#include "common/http_client.hpp"
+
+#include <openssl/x509.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <variant>
+
+#include "common/crypto.hpp"
+
+namespace nebula::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+
+/// One open connection, plain or TLS.
+struct Connection {
+    std::variant<std::unique_ptr<beast::tcp_stream>, std::unique_ptr<TlsStream>> stream;
+    beast::flat_buffer buffer;
+
+    beast::tcp_stream& lowest() {
+        if (auto* plain = std::get_if<0>(&stream)) return **plain;
+        return std::get<1>(stream)->next_layer();
+    }
+};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+std::string_view to_string(ClientErrorCode code) {
+    switch (code) {
+        case ClientErrorCode::resolve:
+            return "resolve";
+        case ClientErrorCode::connect:
+            return "connect";
+        case ClientErrorCode::tls:
+            return "tls";
+        case ClientErrorCode::timeout:
+            return "timeout";
+        case ClientErrorCode::io:
+            return "io";
+        case ClientErrorCode::protocol:
+            return "protocol";
+        case ClientErrorCode::too_large:
+            return "too_large";
+    }
+    return "io";
+}
+
+struct Client::Impl {
+    asio::any_io_executor executor;
+    ClientOptions options;
+    std::optional<asio::ssl::context> tls;
+    std::vector<std::unique_ptr<Connection>> idle;
+
+    using Clock = std::chrono::steady_clock;
+
+    static ClientError timeout_or(ClientErrorCode code, const beast::error_code& ec, std::string_view what) {
+        if (ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+            return {ClientErrorCode::timeout, std::string(what) + " timed out"};
+        }
+        return {code, std::string(what) + " failed: " + ec.message()};
+    }
+
+    asio::awaitable<Result<std::unique_ptr<Connection>, ClientError>> connect(Clock::time_point deadline) {
+        std::vector<tcp::endpoint> endpoints;
+        beast::error_code ec;
+        auto literal = asio::ip::make_address(options.base.host, ec);
+        if (!ec) {
+            endpoints.emplace_back(literal, options.base.port);
+        } else {
+            auto resolver = std::make_shared<tcp::resolver>(executor);
+            asio::steady_timer timer(executor);
+            timer.expires_at(deadline);
+            timer.async_wait([resolver](beast::error_code tec) {
+                if (!tec) resolver->cancel();
+            });
+            auto [rec, results] = co_await resolver->async_resolve(
+                options.base.host, std::to_string(options.base.port), kUseTuple);
+            timer.cancel();
+            if (rec)
+                co_return unexpected(
+                    timeout_or(ClientErrorCode::resolve, rec, "resolving " + options.base.host));
+            for (const auto& r : results) endpoints.push_back(r.endpoint());
+        }
+
+        auto tcp_stream = std::make_unique<beast::tcp_stream>(executor);
+        const auto connect_deadline = std::min(deadline, Clock::now() + options.connect_timeout);
+        beast::error_code last = asio::error::host_not_found;
+        bool connected = false;
+        for (const auto& endpoint : endpoints) {
+            beast::error_code oec;
+            tcp_stream->socket().close(oec);
+            tcp_stream->socket().open(endpoint.protocol(), oec);
+            if (!options.local_address.empty()) {
+                auto local = asio::ip::make_address(options.local_address, oec);
+                if (!oec) tcp_stream->socket().bind(tcp::endpoint(local, 0), oec);
+                if (oec)
+                    co_return unexpected(ClientError{ClientErrorCode::connect, "cannot bind local address"});
+            }
+            tcp_stream->expires_at(connect_deadline);
+            auto [cec] = co_await tcp_stream->async_connect(endpoint, kUseTuple);
+            if (!cec) {
+                connected = true;
+                break;
+            }
+            last = cec;
+        }
+        if (!connected) {
+            co_return unexpected(
+                timeout_or(ClientErrorCode::connect, last, "connecting to " + options.base.authority()));
+        }
+        tcp_stream->socket().set_option(tcp::no_delay(true), ec);
+
+        auto conn = std::make_unique<Connection>();
+        if (!tls) {
+            conn->stream = std::move(tcp_stream);
+            co_return conn;
+        }
+        auto stream = std::make_unique<TlsStream>(std::move(*tcp_stream), *tls);
+        asio::ip::make_address(options.base.host, ec);
+        if (ec) {
+            // SNI and host name verification apply to names, not to IP literals.
+            SSL_set_tlsext_host_name(stream->native_handle(), options.base.host.c_str());
+        }
+        if (options.pinned_sha256.empty()) {
+            stream->set_verify_callback(asio::ssl::host_name_verification(options.base.host));
+        }
+        stream->next_layer().expires_at(deadline);
+        auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+        if (hec) co_return unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
+        conn->stream = std::move(stream);
+        co_return conn;
+    }
+
+    template <typename Stream>
+    static asio::awaitable<beast::error_code> exchange(Stream& stream, beast::tcp_stream& lowest,
+                                                       beast::flat_buffer& buffer,
+                                                       bhttp::request<bhttp::string_body>& req,
+                                                       bhttp::response_parser<bhttp::string_body>& parser,
+                                                       Clock::time_point deadline) {
+        lowest.expires_at(deadline);
+        auto [wec, wn] = co_await bhttp::async_write(stream, req, kUseTuple);
+        if (wec) co_return wec;
+        lowest.expires_at(deadline);
+        auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+        co_return rec;
+    }
+
+    asio::awaitable<Result<Response, ClientError>> send(Request request, std::chrono::milliseconds timeout) {
+        const auto deadline = Clock::now() + timeout;
+        bhttp::request<bhttp::string_body> req;
+        req.method_string(request.method);
+        req.target(request.target);
+        req.version(11);
+        for (const auto& [name, value] : request.headers.fields()) req.insert(name, value);
+        if (!request.headers.find("Host")) req.set(bhttp::field::host, options.base.authority());
+        if (!request.headers.find("User-Agent")) req.set(bhttp::field::user_agent, options.user_agent);
+        req.body() = std::move(request.body);
+        req.keep_alive(true);
+        req.prepare_payload();
+
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            std::unique_ptr<Connection> conn;
+            const bool reused = !idle.empty();
+            if (reused) {
+                conn = std::move(idle.back());
+                idle.pop_back();
+            } else {
+                auto fresh = co_await connect(deadline);
+                if (!fresh) co_return unexpected(fresh.error());
+                conn = std::move(fresh.value());
+            }
+            bhttp::response_parser<bhttp::string_body> parser;
+            parser.header_limit(64 * 1024);
+            parser.body_limit(options.max_response_bytes);
+            beast::error_code ec;
+            if (auto* plain = std::get_if<0>(&conn->stream)) {
+                ec = co_await exchange(**plain, **plain, conn->buffer, req, parser, deadline);
+            } else {
+                auto& secure = *std::get<1>(conn->stream);
+                ec = co_await exchange(secure, secure.next_layer(), conn->buffer, req, parser, deadline);
+            }
+            if (ec) {
+                // A kept-alive connection the server has meanwhile closed fails before any
+                // response byte: that request never ran, so it is safe to send it again once.
+                if (reused && !parser.got_some() && ec != beast::error::timeout) continue;
+                if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
+                    co_return unexpected(ClientError{ClientErrorCode::too_large, "response too large"});
+                }
+                if (ec == beast::error::timeout) {
+                    co_return unexpected(ClientError{ClientErrorCode::timeout, "request timed out"});
+                }
+                if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+                    co_return unexpected(
+                        ClientError{ClientErrorCode::protocol, "malformed response: " + ec.message()});
+                }
+                co_return unexpected(ClientError{ClientErrorCode::io, "request failed: " + ec.message()});
+            }
+            auto& res = parser.get();
+            Response out;
+            out.status = static_cast<int>(res.result_int());
+            for (const auto& field : res)
+                out.headers.add(std::string(field.name_string()), std::string(field.value()));
+            out.body = std::move(res.body());
+            const bool keep =
+                res.keep_alive() && lower(out.headers.find("Connection").value_or("")) != "close";
+            if (keep && idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
+            co_return out;
+        }
+        co_return unexpected(ClientError{ClientErrorCode::io, "connection closed by the server"});
+    }
+};
+
+Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executor executor,
+                                                            ClientOptions options) {
+    auto impl = std::make_shared<Impl>();
+    impl->executor = executor;
+    impl->options = std::move(options);
+    if (impl->options.base.tls()) {
+        try {
+            asio::ssl::context ctx(asio::ssl::context::tls_client);
+            SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+            ctx.set_verify_mode(asio::ssl::verify_peer);
+            if (!impl->options.pinned_sha256.empty()) {
+                std::string pin = impl->options.pinned_sha256;
+                std::erase(pin, ':');
+                for (auto& c : pin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (pin.size() != 64 || !common::is_hex(pin)) {
+                    return unexpected(
+                        std::string("the pinned certificate fingerprint must be 64 hex digits"));
+                }
+                // Pinning replaces CA trust: only the leaf certificate with this SHA-256 is accepted.
+                ctx.set_verify_callback([pin](bool, asio::ssl::verify_context& vc) {
+                    X509_STORE_CTX* store = vc.native_handle();
+                    if (X509_STORE_CTX_get_error_depth(store) > 0) return true;
+                    X509* cert = X509_STORE_CTX_get_current_cert(store);
+                    if (cert == nullptr) return false;
+                    unsigned char* der = nullptr;
+                    int length = i2d_X509(cert, &der);
+                    if (length <= 0) return false;
+                    std::string fingerprint = common::sha256_hex(
+                        std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(length)));
+                    OPENSSL_free(der);
+                    return common::constant_time_equal(fingerprint, pin);
+                });
+            } else if (!impl->options.ca_file.empty()) {
+                ctx.load_verify_file(impl->options.ca_file);
+            } else {
+                ctx.set_default_verify_paths();
+            }
+            impl->tls.emplace(std::move(ctx));
+        } catch (const std::exception& e) {
+            return unexpected("cannot set up TLS: " + std::string(e.what()));
+        }
+    }
+    return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+asio::awaitable<Result<Response, ClientError>> Client::send(
+    Request request, std::optional<std::chrono::milliseconds> timeout) {
+    auto impl = impl_;
+    co_return co_await impl->send(std::move(request), timeout.value_or(impl->options.request_timeout));
+}
+
+const ClientOptions& Client::options() const { return impl_->options; }
+
+}  // namespace nebula::http
