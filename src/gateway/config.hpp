@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/dotenv.hpp"
+#include "common/result.hpp"
+#include "gateway/auth/ip_allowlist.hpp"
+
+namespace nebula::gateway {
+
+/// nebula-gateway's configuration, read once at start-up (see README "Configuration").
+struct GatewayConfig {
+    std::string bind_address = "0.0.0.0";
+    std::uint16_t port = 8443;
+    bool plain_http = false;  ///< only with a loopback bind address
+    std::string cert_path, key_path;
+
+    std::string secret_key;
+    std::string previous_secret_key;
+
+    std::string panel_url;
+    std::string panel_base_path = "/";
+    std::string panel_username, panel_password, panel_api_token, panel_ca_file;
+    std::chrono::milliseconds panel_timeout{10'000};
+
+    std::string public_host;
+    std::string sub_url_base;
+
+    IpAllowlist allowed_ips;
+    IpAllowlist trusted_proxies;
+    int rate_limit_per_minute = 100;
+    std::size_t max_connections = 256;
+    std::size_t replay_cache_size = 1'000'000;
+    std::chrono::seconds health_cache{5};
+    std::chrono::seconds shutdown_grace{10};
+    bool bench_baseline_route = false;  ///< unsigned GET /bench/baseline, loopback only
+
+    std::string log_dir = "logs";
+    std::string log_level = "info";
+
+    /// Values that must never reach a log line.
+    std::vector<std::string> secrets() const;
+};
+
+/// Reads and validates every key; the error names each missing or invalid key.
+Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env);
+
+}  // namespace nebula::gateway

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "common/clock.hpp"
+#include "common/http_server.hpp"
+#include "gateway/auth/rate_limiter.hpp"
+#include "gateway/auth/replay_cache.hpp"
+#include "gateway/config.hpp"
+#include "gateway/xui/panel_client.hpp"
+
+namespace nebula::gateway {
+
+/// The nebula-gateway HTTP API (docs/api.md): IP allowlist and rate limit on the request head,
+/// then the v1 signature and replay check, then the /api routes over the 3x-ui panel.
+/// Runs on the HTTP server's executor; not thread-safe.
+class GatewayService final : public http::Handler {
+  public:
+    GatewayService(const GatewayConfig& config, xui::PanelClient& panel, const common::Clock& clock);
+
+    std::optional<http::Response> screen(const http::Request& head, const http::Peer& peer) override;
+    boost::asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override;
+
+  private:
+    struct Health {
+        bool panel_up = false;
+        std::string panel_version;
+        std::chrono::steady_clock::time_point checked{};
+        bool valid = false;
+    };
+
+    /// The client's address: the peer, or the X-Forwarded-For client when the peer is a trusted proxy.
+    std::optional<boost::asio::ip::address> client_address(const http::Request& head,
+                                                           const http::Peer& peer) const;
+    boost::asio::awaitable<http::Response> route(const http::Request& request);
+    boost::asio::awaitable<http::Response> health();
+    boost::asio::awaitable<http::Response> inbounds();
+    boost::asio::awaitable<http::Response> server_status();
+    boost::asio::awaitable<http::Response> create_client(const std::string& body);
+    boost::asio::awaitable<http::Response> get_client(const std::string& email);
+    boost::asio::awaitable<http::Response> patch_client(const std::string& email, const std::string& body);
+    boost::asio::awaitable<http::Response> delete_client(const std::string& email);
+    boost::asio::awaitable<http::Response> reset_traffic(const std::string& email);
+    boost::asio::awaitable<http::Response> traffic();
+    boost::asio::awaitable<http::Response> disable_clients(const std::string& body);
+    boost::asio::awaitable<http::Response> online();
+    /// {"client":…, "links":…} for a stored client.
+    boost::asio::awaitable<http::Response> client_response(int status, const xui::Client& client);
+
+    const GatewayConfig& config_;
+    xui::PanelClient& panel_;
+    const common::Clock& clock_;
+    std::vector<std::string> keys_;
+    RateLimiter rate_limiter_;
+    ReplayCache replay_cache_;
+    Health health_;
+    bool health_refreshing_ = false;
+    std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace nebula::gateway
