@@ -17,4 +17,8 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
 
 echo "== tests"
+# A throw-away PostgreSQL server for the database tests; if it cannot start, the suite fails.
+pg_env="$(bash scripts/start-postgres.sh)"
+eval "$pg_env"
+trap 'bash scripts/stop-postgres.sh "$NEBULA_TEST_POSTGRES_DIR"' EXIT
 ctest --preset "$preset" -j "$jobs"

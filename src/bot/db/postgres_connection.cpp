@@ -1,0 +1,293 @@
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <vector>
+
+#include "bot/db/backends.hpp"
+
+namespace nebula::bot::db {
+namespace {
+
+DbErrorCode classify(const PGresult* result, PGconn* conn) {
+    if (PQstatus(conn) != CONNECTION_OK) return DbErrorCode::connection;
+    const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    if (state == nullptr) return DbErrorCode::other;
+    const std::string_view code(state);
+    if (code == "23505") return DbErrorCode::unique_violation;
+    if (code == "23503") return DbErrorCode::foreign_key_violation;
+    if (code == "23514" || code == "23502") return DbErrorCode::check_violation;
+    if (code == "40001" || code == "40P01") return DbErrorCode::serialization;
+    if (code == "55P03") return DbErrorCode::busy;
+    if (code.starts_with("08")) return DbErrorCode::connection;
+    return DbErrorCode::other;
+}
+
+std::string trimmed(const char* message) {
+    std::string text = message != nullptr ? message : "";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+class PostgresStatement final : public Statement {
+  public:
+    PostgresStatement(PGconn* conn, std::string sql, Fetch fetch)
+        : conn_(conn), sql_(std::move(sql)), fetch_(fetch) {}
+    ~PostgresStatement() override { drain(); }
+    PostgresStatement(const PostgresStatement&) = delete;
+    PostgresStatement& operator=(const PostgresStatement&) = delete;
+
+    void bind_null(int index) override { slot(index).reset(); }
+    void bind_int64(int index, std::int64_t value) override { slot(index) = std::to_string(value); }
+    void bind_double(int index, double value) override {
+        char buffer[64];
+        const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+        slot(index) = std::string(buffer, end);
+    }
+    void bind_text(int index, std::string_view value) override { slot(index) = std::string(value); }
+
+    bool step() override {
+        if (finished_) return false;
+        if (!started_) {
+            start();
+            if (fetch_ == Fetch::buffered) return next_buffered_row();
+        } else if (fetch_ == Fetch::buffered) {
+            return next_buffered_row();
+        }
+        // Streamed: one PGresult per row.
+        result_.reset(PQgetResult(conn_));
+        if (!result_) {
+            finished_ = true;
+            return false;
+        }
+        switch (PQresultStatus(result_.get())) {
+            case PGRES_SINGLE_TUPLE:
+                row_ = 0;
+                return true;
+            case PGRES_TUPLES_OK:
+            case PGRES_COMMAND_OK:
+                record_changes();
+                drain();
+                return false;
+            default:
+                throw_error();
+        }
+    }
+
+    void reset() override {
+        drain();
+        result_.reset();
+        started_ = false;
+        finished_ = false;
+        changes_ = 0;
+        row_ = -1;
+        params_.clear();
+    }
+    std::int64_t changes() const override { return changes_; }
+
+    int column_count() const override { return result_ ? PQnfields(result_.get()) : 0; }
+    std::string column_name(int column) const override {
+        return result_ ? PQfname(result_.get(), column) : std::string();
+    }
+    bool is_null(int column) const override { return PQgetisnull(current(), row_, column) != 0; }
+    std::int64_t get_int64(int column) const override {
+        const char* text = PQgetvalue(current(), row_, column);
+        const std::size_t size = PQgetlength(current(), row_, column);
+        std::int64_t value = 0;
+        const auto [end, error] = std::from_chars(text, text + size, value);
+        if (error == std::errc() && end == text + size) return value;
+        if (size == 1 && (*text == 't' || *text == 'f')) return *text == 't' ? 1 : 0;
+        // numeric results (SUM over bigint) with a fractional part, or a bug in the caller.
+        char* parse_end = nullptr;
+        const double as_double = std::strtod(text, &parse_end);
+        if (parse_end != text) return static_cast<std::int64_t>(as_double);
+        throw DbError(DbErrorCode::other, "column " + column_name(column) + " is not an integer: " + text);
+    }
+    double get_double(int column) const override {
+        return std::strtod(PQgetvalue(current(), row_, column), nullptr);
+    }
+    std::string get_text(int column) const override {
+        return std::string(PQgetvalue(current(), row_, column), PQgetlength(current(), row_, column));
+    }
+
+  private:
+    std::optional<std::string>& slot(int index) {
+        if (index < 1) throw DbError(DbErrorCode::other, "placeholder index starts at 1");
+        if (static_cast<std::size_t>(index) > params_.size()) params_.resize(index);
+        return params_[index - 1];
+    }
+
+    const PGresult* current() const {
+        if (!result_ || row_ < 0) throw DbError(DbErrorCode::other, "no current row");
+        return result_.get();
+    }
+
+    void start() {
+        started_ = true;
+        std::vector<const char*> values;
+        values.reserve(params_.size());
+        for (const auto& param : params_) values.push_back(param ? param->c_str() : nullptr);
+        const int count = static_cast<int>(values.size());
+        if (fetch_ == Fetch::buffered) {
+            result_.reset(
+                PQexecParams(conn_, sql_.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0));
+            const auto status = PQresultStatus(result_.get());
+            if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_error();
+            record_changes();
+            row_ = -1;
+            return;
+        }
+        if (PQsendQueryParams(conn_, sql_.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0) == 0) {
+            finished_ = true;
+            throw DbError(classify(nullptr, conn_), "send: " + trimmed(PQerrorMessage(conn_)));
+        }
+        sending_ = true;
+        PQsetSingleRowMode(conn_);
+    }
+
+    bool next_buffered_row() {
+        if (row_ + 1 < PQntuples(result_.get())) {
+            ++row_;
+            return true;
+        }
+        finished_ = true;
+        return false;
+    }
+
+    void record_changes() {
+        const char* tuples = PQcmdTuples(result_.get());
+        changes_ = (tuples != nullptr && *tuples != '\0') ? std::strtoll(tuples, nullptr, 10) : 0;
+    }
+
+    [[noreturn]] void throw_error() {
+        const auto code = classify(result_.get(), conn_);
+        std::string message = trimmed(result_ ? PQresultErrorMessage(result_.get()) : PQerrorMessage(conn_));
+        if (message.empty()) message = trimmed(PQerrorMessage(conn_));
+        drain();
+        finished_ = true;
+        throw DbError(code, message + " [" + sql_ + "]");
+    }
+
+    // A streamed statement must be read to its end before the connection can run anything else.
+    void drain() {
+        if (!sending_) return;
+        sending_ = false;
+        while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
+    }
+
+    PGconn* conn_;
+    std::string sql_;
+    Fetch fetch_;
+    std::vector<std::optional<std::string>> params_;
+    ResultPtr result_;
+    int row_ = -1;
+    bool started_ = false;
+    bool finished_ = false;
+    bool sending_ = false;
+    std::int64_t changes_ = 0;
+};
+
+class PostgresConnection final : public Connection {
+  public:
+    explicit PostgresConnection(PGconn* conn) : conn_(conn) {}
+    ~PostgresConnection() override { PQfinish(conn_); }
+    PostgresConnection(const PostgresConnection&) = delete;
+    PostgresConnection& operator=(const PostgresConnection&) = delete;
+
+    Backend backend() const override { return Backend::postgres; }
+
+    std::unique_ptr<Statement> prepare(std::string_view sql, Fetch fetch) override {
+        return std::make_unique<PostgresStatement>(conn_, to_postgres_placeholders(sql), fetch);
+    }
+
+    void execute_script(std::string_view sql) override {
+        ResultPtr result(PQexec(conn_, std::string(sql).c_str()));
+        const auto status = PQresultStatus(result.get());
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+            throw DbError(classify(result.get(), conn_),
+                          "script: " + trimmed(PQresultErrorMessage(result.get())));
+        }
+    }
+
+    void begin() override { execute_script("BEGIN"); }
+    void commit() override { execute_script("COMMIT"); }
+    void rollback() override {
+        if (PQtransactionStatus(conn_) != PQTRANS_IDLE) execute_script("ROLLBACK");
+    }
+
+  private:
+    PGconn* conn_;
+};
+
+void ignore_notice(void* /*arg*/, const char* /*message*/) {}
+
+}  // namespace
+
+std::string to_postgres_placeholders(std::string_view sql) {
+    std::string out;
+    out.reserve(sql.size() + 16);
+    int next = 0;
+    std::size_t i = 0;
+    auto copy_until = [&](char close) {
+        out += sql[i++];
+        while (i < sql.size()) {
+            out += sql[i];
+            if (sql[i++] == close) {
+                if (i < sql.size() && sql[i] == close) {  // doubled quote inside the literal
+                    out += sql[i++];
+                    continue;
+                }
+                return;
+            }
+        }
+    };
+    while (i < sql.size()) {
+        const char c = sql[i];
+        if (c == '\'' || c == '"') {
+            copy_until(c);
+        } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+            while (i < sql.size() && sql[i] != '\n') out += sql[i++];
+        } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+            const auto end = sql.find("*/", i + 2);
+            const auto stop = end == std::string_view::npos ? sql.size() : end + 2;
+            out.append(sql.substr(i, stop - i));
+            i = stop;
+        } else if (c == '?') {
+            out += '$';
+            out += std::to_string(++next);
+            ++i;
+        } else {
+            out += c;
+            ++i;
+        }
+    }
+    return out;
+}
+
+Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url) {
+    // connect_timeout bounds the connect; the URL's own parameters win when given.
+    const char* keywords[] = {"dbname", "connect_timeout", nullptr};
+    const char* values[] = {url.c_str(), "10", nullptr};
+    PGconn* conn = PQconnectdbParams(keywords, values, 1);
+    if (conn == nullptr) return unexpected(std::string("cannot allocate a PostgreSQL connection"));
+    if (PQstatus(conn) != CONNECTION_OK) {
+        std::string message = "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn));
+        PQfinish(conn);
+        return unexpected(std::move(message));
+    }
+    PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+    auto connection = std::make_unique<PostgresConnection>(conn);
+    try {
+        connection->execute_script("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+    } catch (const DbError& error) {
+        return unexpected(std::string("cannot configure PostgreSQL session: ") + error.what());
+    }
+    return std::unique_ptr<Connection>(std::move(connection));
+}
+
+}  // namespace nebula::bot::db

@@ -1,0 +1,144 @@
+#include "bot/db/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "bot/support/test_database.hpp"
+
+namespace nebula::bot::db {
+namespace {
+
+using testing::BackendTest;
+
+class MigrationsTest : public BackendTest {
+  protected:
+    std::int64_t count(const std::string& table) {
+        return *conn().scalar<std::int64_t>("SELECT COUNT(*) FROM " + table);
+    }
+};
+
+TEST_P(MigrationsTest, FreshDatabaseGetsEveryMigrationThenNothing) {
+    const auto expected = migrations_for(GetParam());
+    ASSERT_GE(expected.size(), 3u);
+    auto pending = pending_migrations(conn());
+    EXPECT_EQ(pending.size(), expected.size());
+    auto check = check_schema(conn());
+    ASSERT_FALSE(check.has_value());
+    EXPECT_EQ(check.error().code, MigrationErrorCode::pending);
+    EXPECT_NE(check.error().message.find("nebula-bot migrate"), std::string::npos);
+    EXPECT_NE(check.error().message.find("001_initial"), std::string::npos);
+
+    auto applied = migrate(conn());
+    ASSERT_TRUE(applied.has_value()) << applied.error().message;
+    ASSERT_EQ(applied->size(), expected.size());
+    EXPECT_EQ(applied->front(), "001_initial");
+    EXPECT_TRUE(check_schema(conn()).has_value());
+    EXPECT_TRUE(pending_migrations(conn()).empty());
+
+    for (const char* table : {"users", "plans", "servers", "orders", "receipts", "vpn_accounts",
+                              "payment_methods", "audit_logs", "revenue_snapshots", "settings"}) {
+        EXPECT_NO_THROW(count(table)) << table;
+    }
+    EXPECT_EQ(count("schema_migrations"), static_cast<std::int64_t>(expected.size()));
+
+    auto again = migrate(conn());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_TRUE(again->empty());
+    EXPECT_EQ(count("schema_migrations"), static_cast<std::int64_t>(expected.size()));
+}
+
+TEST_P(MigrationsTest, SeedsFivePaymentMethodsWithEmptyAccounts) {
+    ASSERT_TRUE(migrate(conn()).has_value());
+    auto rows = conn().query(
+        "SELECT code, name_en, name_ar, account, enabled FROM payment_methods ORDER BY sort_order");
+    std::vector<std::string> codes;
+    while (rows->step()) {
+        codes.push_back(rows->get<std::string>(0));
+        EXPECT_FALSE(rows->get<std::string>(1).empty());
+        EXPECT_FALSE(rows->get<std::string>(2).empty());
+        EXPECT_EQ(rows->get<std::string>(3), "");
+        EXPECT_TRUE(rows->get<bool>(4));
+    }
+    EXPECT_EQ(codes, (std::vector<std::string>{"vodafone_cash", "orange_cash", "etisalat_cash", "we_pay",
+                                               "instapay"}));
+    EXPECT_EQ(
+        conn().scalar<std::string>("SELECT name_ar FROM payment_methods WHERE code = ?", "vodafone_cash"),
+        "فودافون كاش");
+}
+
+TEST_P(MigrationsTest, UpgradesFromTheFirstSchemaKeepingData) {
+    auto first = migrate(conn(), 1);
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+    ASSERT_EQ(*first, std::vector<std::string>{"001_initial"});
+    conn().exec("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "1001", "early", 10, 10);
+    conn().exec(
+        "INSERT INTO plans (name, duration_days, price_piasters, created_at, updated_at) VALUES (?, ?, ?, ?, "
+        "?)",
+        "Monthly", 30, 15000, 10, 10);
+    conn().exec(
+        "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, created_at, updated_at) "
+        "VALUES (1, 1, 'new', 'awaiting_payment', 15000, 10, 10)");
+    EXPECT_EQ(count("payment_methods"), 0);
+
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->size(), migrations_for(GetParam()).size() - 1);
+    EXPECT_EQ(conn().scalar<std::string>("SELECT username FROM users WHERE discord_id = ?", "1001"), "early");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT amount_piasters FROM orders WHERE user_id = 1"), 15000);
+    EXPECT_EQ(count("payment_methods"), 5);
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
+TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
+    const MigrationFile files[] = {
+        {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},
+        {"002_broken.sql", "CREATE TABLE b (v BIGINT); INSERT INTO nowhere VALUES (1);"},
+    };
+    auto result = migrate(conn(), std::nullopt, files);
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, MigrationErrorCode::failed);
+    EXPECT_NE(result.error().message.find("002_broken"), std::string::npos);
+    EXPECT_EQ(count("a"), 0);
+    EXPECT_THROW(count("b"), DbError);
+    EXPECT_EQ(pending_migrations(conn(), files), std::vector<std::string>{"002_broken"});
+}
+
+TEST_P(MigrationsTest, EditedOrUnknownMigrationsAreRefused) {
+    const MigrationFile original[] = {{"001_a.sql", "CREATE TABLE a (v BIGINT);"}};
+    ASSERT_TRUE(migrate(conn(), std::nullopt, original).has_value());
+    const MigrationFile edited[] = {{"001_a.sql", "CREATE TABLE a (v BIGINT, w BIGINT);"}};
+    auto check = check_schema(conn(), edited);
+    ASSERT_FALSE(check.has_value());
+    EXPECT_EQ(check.error().code, MigrationErrorCode::checksum);
+    EXPECT_FALSE(migrate(conn(), std::nullopt, edited).has_value());
+    const MigrationFile none[] = {{"002_other.sql", "SELECT 1;"}};
+    auto unknown = check_schema(conn(), std::span<const MigrationFile>(none));
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().code, MigrationErrorCode::unknown_version);
+}
+
+TEST_P(MigrationsTest, BackendSpecificFilesAreChosenByBackend) {
+    const MigrationFile files[] = {
+        {"001_base.sqlite.sql", "CREATE TABLE only_sqlite (v BIGINT);"},
+        {"001_base.postgres.sql", "CREATE TABLE only_postgres (v BIGINT);"},
+        {"002_shared.sql", "CREATE TABLE shared (v BIGINT);"},
+    };
+    ASSERT_TRUE(migrate(conn(), std::nullopt, files).has_value());
+    EXPECT_EQ(count("shared"), 0);
+    EXPECT_EQ(count(GetParam() == Backend::sqlite ? "only_sqlite" : "only_postgres"), 0);
+    EXPECT_THROW(count(GetParam() == Backend::sqlite ? "only_postgres" : "only_sqlite"), DbError);
+}
+
+NEBULA_INSTANTIATE_FOR_BACKENDS(MigrationsTest);
+
+TEST(MigrationFiles, MisnamedFileIsABuildBug) {
+    const MigrationFile files[] = {{"initial.sql", "SELECT 1;"}};
+    EXPECT_THROW(migrations_for(Backend::sqlite, files), std::logic_error);
+    const MigrationFile twice[] = {{"001_a.sql", "SELECT 1;"}, {"001_b.sql", "SELECT 1;"}};
+    EXPECT_THROW(migrations_for(Backend::sqlite, twice), std::logic_error);
+}
+
+}  // namespace
+}  // namespace nebula::bot::db
