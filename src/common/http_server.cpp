@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
+#include <array>
 #include <list>
 
 namespace nebula::http {
@@ -132,8 +133,19 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                 co_await stream.async_shutdown(kUseTuple);
             }
         }
+        // Lingering close: stop sending, then discard what the peer still sends for a moment, so
+        // an error response is not destroyed by a reset when unread request bytes remain.
         beast::error_code ignored;
-        lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if (!stopping) {
+            lowest.expires_after(std::chrono::milliseconds(500));
+            std::array<char, 4096> sink{};
+            for (std::size_t drained = 0; drained < 256 * 1024;) {
+                auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), kUseTuple);
+                if (ec) break;
+                drained += n;
+            }
+        }
         lowest.close();
     }
 
@@ -170,7 +182,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
             bool ok = true;
             if (hec) {
-                if (hec == bhttp::error::header_limit) {
+                if (hec == bhttp::error::body_limit) {
+                    co_await send(stream, lowest, plain_error(413, "payload_too_large", "request body too large"),
+                                  11, false, ok);
+                } else if (hec == bhttp::error::header_limit) {
                     co_await send(stream, lowest,
                                   plain_error(431, "headers_too_large", "request head too large"), 11, false,
                                   ok);

@@ -1,0 +1,54 @@
+#include "common/crypto.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace nebula::common {
+namespace {
+
+TEST(Crypto, Sha256KnownAnswers) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, HmacSha256Rfc4231Case2) {
+    EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Crypto, RandomValuesAreFreshAndWellFormed) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 100; ++i) {
+        auto id = uuid_v4();
+        EXPECT_TRUE(is_uuid(id)) << id;
+        EXPECT_EQ(id[14], '4');
+        EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 100u);
+    EXPECT_EQ(random_hex(16).size(), 32u);
+    auto alnum = random_alnum(16);
+    EXPECT_EQ(alnum.size(), 16u);
+    for (char c : alnum) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+}
+
+TEST(Crypto, ConstantTimeEqual) {
+    EXPECT_TRUE(constant_time_equal("abc", "abc"));
+    EXPECT_FALSE(constant_time_equal("abc", "abd"));
+    EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+    EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(Crypto, UuidAndHexChecks) {
+    EXPECT_TRUE(is_uuid("5f1c7c2e-8d4a-4b61-9b0e-2a7d7f3c9e11"));
+    EXPECT_FALSE(is_uuid("5f1c7c2e8d4a-4b61-9b0e-2a7d7f3c9e11-"));
+    EXPECT_FALSE(is_uuid("5f1c7c2e-8d4a-4b61-9b0e-2a7d7f3c9e1g"));
+    EXPECT_TRUE(is_hex("00ff"));
+    EXPECT_FALSE(is_hex("0ff"));
+    EXPECT_FALSE(is_hex("zz"));
+    EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+}
+
+}  // namespace
+}  // namespace nebula::common

@@ -1,0 +1,330 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <atomic>
+#include <future>
+
+#include "common/http_client.hpp"
+#include "common/http_server.hpp"
+#include "support/io_thread.hpp"
+#include "support/tls_cert.hpp"
+
+namespace nebula::http {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+/// Echoes the request; `/slow` waits until released; `/big` answers a large body.
+class EchoHandler : public Handler {
+  public:
+    std::optional<Response> screen(const Request& head, const Peer&) override {
+        if (head.target == "/forbidden") {
+            Response r;
+            r.status = 403;
+            r.body = "no";
+            return r;
+        }
+        return std::nullopt;
+    }
+    asio::awaitable<Response> handle(Request request, Peer peer) override {
+        ++handled;
+        if (request.target == "/slow") {
+            asio::steady_timer timer(co_await asio::this_coro::executor);
+            slow_started.set_value();
+            timer.expires_after(release_after);
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        if (request.target == "/throw") throw std::runtime_error("handler bug");
+        Response r;
+        r.headers.set("Content-Type", "text/plain");
+        r.headers.set("X-Peer", peer.address.to_string());
+        r.body = request.method + " " + request.target + " " + request.body;
+        if (request.target == "/big") r.body = std::string(2 * 1024 * 1024, 'x');
+        co_return r;
+    }
+    std::atomic<int> handled{0};
+    std::promise<void> slow_started;
+    std::chrono::milliseconds release_after{300};
+};
+
+struct Fixture {
+    explicit Fixture(ServerOptions options) {
+        server = io.call([&] {
+            auto s = Server::create(io.executor(), options, handler);
+            if (!s) throw std::runtime_error(s.error());
+            (*s)->start();
+            return std::move(s.value());
+        });
+    }
+    ~Fixture() {
+        io.call([&] { server.reset(); });
+    }
+    std::unique_ptr<Client> client(ClientOptions options = {}) {
+        if (options.base.host.empty()) {
+            options.base = *Url::parse(std::string(tls ? "https" : "http") +
+                                       "://127.0.0.1:" + std::to_string(server->port()));
+        }
+        auto c = Client::create(io.executor(), options);
+        if (!c) throw std::runtime_error(c.error());
+        return std::move(c.value());
+    }
+    Result<Response, ClientError> send(Client& c, Request r) { return io.run(c.send(std::move(r))); }
+
+    bool tls = false;
+    EchoHandler handler;
+    testing::IoThread io;
+    std::unique_ptr<Server> server;
+};
+
+Request get(std::string target) {
+    Request r;
+    r.method = "GET";
+    r.target = std::move(target);
+    return r;
+}
+
+/// Writes raw bytes and reads until the server closes; returns what it sent back.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
+    asio::io_context io;
+    tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    asio::write(s, asio::buffer(bytes));
+    std::string out;
+    boost::system::error_code ec;
+    asio::read(s, asio::dynamic_buffer(out), ec);
+    return out;
+}
+
+TEST(HttpServerClient, RequestAndResponseRoundTripWithKeepAlive) {
+    Fixture f(ServerOptions{});
+    auto c = f.client();
+    Request post;
+    post.method = "POST";
+    post.target = "/echo?x=1";
+    post.body = "hello";
+    auto r = f.send(*c, post);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "POST /echo?x=1 hello");
+    EXPECT_EQ(r->headers.find("x-peer"), "127.0.0.1");
+    auto again = f.send(*c, get("/two"));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->body, "GET /two ");
+    EXPECT_EQ(f.io.call([&] { return f.server->connection_count(); }), 1u);  // the connection was reused
+}
+
+TEST(HttpServerClient, ScreenAnswersBeforeTheBodyAndCloses) {
+    Fixture f(ServerOptions{});
+    auto out =
+        raw_exchange(f.server->port(), "POST /forbidden HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n");
+    EXPECT_NE(out.find("HTTP/1.1 403"), std::string::npos);
+    EXPECT_EQ(f.handler.handled, 0);
+}
+
+TEST(HttpServerClient, OversizedBodyIs413WithoutReadingIt) {
+    ServerOptions o;
+    o.max_body_bytes = 1024;
+    Fixture f(o);
+    auto out = raw_exchange(f.server->port(), "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
+    EXPECT_NE(out.find("HTTP/1.1 413"), std::string::npos);
+    // Chunked bodies are counted as they arrive.
+    std::string chunk(1500, 'a');
+    std::ostringstream chunked;
+    chunked << "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            << std::hex << chunk.size() << "\r\n"
+            << chunk << "\r\n0\r\n\r\n";
+    out = raw_exchange(f.server->port(), chunked.str());
+    EXPECT_NE(out.find("HTTP/1.1 413"), std::string::npos);
+    EXPECT_EQ(f.handler.handled, 0);
+}
+
+TEST(HttpServerClient, MalformedRequestIs400) {
+    Fixture f(ServerOptions{});
+    auto out = raw_exchange(f.server->port(), "NOT HTTP AT ALL\r\n\r\n");
+    EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos);
+}
+
+TEST(HttpServerClient, HandlerExceptionIs500AndServerLivesOn) {
+    Fixture f(ServerOptions{});
+    auto c = f.client();
+    auto r = f.send(*c, get("/throw"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 500);
+    EXPECT_EQ(r->body.find("handler bug"), std::string::npos);  // no internals leak
+    auto ok = f.send(*f.client(), get("/ok"));
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+}
+
+TEST(HttpServerClient, SlowLorisIsCutOffWhileOthersAreServed) {
+    ServerOptions o;
+    o.header_timeout = 300ms;
+    Fixture f(o);
+    const auto port = f.server->port();
+    // A client that sends its head one byte at a time, never finishing.
+    auto loris = std::async(std::launch::async, [port] {
+        asio::io_context io;
+        tcp::socket s(io);
+        s.connect({asio::ip::make_address("127.0.0.1"), port});
+        const std::string head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        auto started = std::chrono::steady_clock::now();
+        boost::system::error_code ec;
+        for (std::size_t i = 0; !ec; ++i) {
+            asio::write(s, asio::buffer(head.data() + (i % head.size()), 1), ec);
+            std::this_thread::sleep_for(20ms);  // the misbehaving peer's own pacing
+            if (std::chrono::steady_clock::now() - started > 10s) return false;
+        }
+        return true;  // the server closed the connection
+    });
+    // Meanwhile a normal client is answered.
+    auto c = f.client();
+    auto r = f.send(*c, get("/fine"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(loris.get());
+}
+
+TEST(HttpServerClient, ConnectionCapRefusesExtraConnections) {
+    ServerOptions o;
+    o.max_connections = 1;
+    Fixture f(o);
+    auto first = f.client();
+    ASSERT_TRUE(f.send(*first, get("/a")));  // holds the only slot through keep-alive
+    auto second = f.client();
+    auto r = f.send(*second, get("/b"));
+    EXPECT_FALSE(r);
+}
+
+TEST(HttpServerClient, GracefulShutdownFinishesInFlightRequests) {
+    Fixture f(ServerOptions{});
+    auto c = f.client();
+    const auto port = f.server->port();
+    auto pending = std::async(std::launch::async, [&] { return f.io.run(c->send(get("/slow"))); });
+    f.handler.slow_started.get_future().wait();
+    std::promise<void> drained;
+    f.io.call([&] { f.server->shutdown(5s, [&] { drained.set_value(); }); });
+    auto r = pending.get();
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "GET /slow ");
+    drained.get_future().wait();
+    // No new connections are accepted after shutdown.
+    ClientOptions late;
+    late.base = *Url::parse("http://127.0.0.1:" + std::to_string(port));
+    auto refused = f.send(*f.client(late), get("/late"));
+    EXPECT_FALSE(refused);
+}
+
+TEST(HttpServerClient, ClientDeadlineOnHungServer) {
+    Fixture f(ServerOptions{});
+    f.handler.release_after = 5s;
+    auto c = f.client();
+    auto r = f.io.run(c->send(get("/slow"), 200ms));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::timeout);
+}
+
+TEST(HttpServerClient, ConnectRefusedIsConnectError) {
+    std::uint16_t port = 0;
+    {
+        Fixture f(ServerOptions{});
+        port = f.server->port();
+    }
+    testing::IoThread io;
+    ClientOptions o;
+    o.base = *Url::parse("http://127.0.0.1:" + std::to_string(port));
+    auto c = Client::create(io.executor(), o);
+    auto r = io.run((*c)->send(get("/")));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::connect);
+}
+
+TEST(HttpServerClient, ResponseSizeCap) {
+    Fixture f(ServerOptions{});
+    ClientOptions o;
+    o.max_response_bytes = 1024;
+    auto c = f.client(o);
+    auto r = f.send(*c, get("/big"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::too_large);
+}
+
+TEST(HttpServerClient, LocalAddressBinding) {
+    Fixture f(ServerOptions{});
+    ClientOptions o;
+    o.local_address = "127.0.0.2";
+    auto c = f.client(o);
+    auto r = f.send(*c, get("/"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->headers.find("X-Peer"), "127.0.0.2");
+}
+
+struct TlsFixture : Fixture {
+    explicit TlsFixture(const testing::TlsCert& cert) : Fixture(options(cert)) { tls = true; }
+    static ServerOptions options(const testing::TlsCert& cert) {
+        ServerOptions o;
+        o.tls = TlsFiles{cert.cert_path, cert.key_path};
+        return o;
+    }
+};
+
+TEST(HttpServerClientTls, CaFileAndHostNameVerify) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    ClientOptions o;
+    o.ca_file = cert.cert_path;
+    auto c = f.client(o);
+    auto r = f.send(*c, get("/secure"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, "GET /secure ");
+    ASSERT_TRUE(f.send(*c, get("/again")));  // keep-alive over TLS
+}
+
+TEST(HttpServerClientTls, PinnedFingerprintAcceptsOnlyThatCertificate) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    ClientOptions good;
+    good.pinned_sha256 = cert.sha256;
+    ASSERT_TRUE(f.send(*f.client(good), get("/")));
+
+    ClientOptions bad;
+    bad.pinned_sha256 = std::string(64, 'a');
+    auto r = f.send(*f.client(bad), get("/"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::tls);
+}
+
+TEST(HttpServerClientTls, UntrustedCertificateIsRefusedByDefault) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    auto r = f.send(*f.client(), get("/"));  // system CA store: the self-signed cert is unknown
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::tls);
+}
+
+TEST(HttpServerClientTls, OldProtocolVersionsAreRefused) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    asio::io_context io;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_1_VERSION);
+    SSL_CTX_set_security_level(ctx.native_handle(), 0);
+    asio::ssl::stream<tcp::socket> s(io, ctx);
+    s.next_layer().connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+    boost::system::error_code ec;
+    s.handshake(asio::ssl::stream_base::client, ec);
+    EXPECT_TRUE(ec);
+}
+
+}  // namespace
+}  // namespace nebula::http

@@ -1,0 +1,47 @@
+#include "gateway/auth/replay_cache.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nebula::gateway {
+namespace {
+
+using Outcome = ReplayCache::Outcome;
+
+TEST(ReplayCache, SecondUseOfANonceIsAReplay) {
+    ReplayCache cache(600, 1000);
+    EXPECT_EQ(cache.check_and_insert("aa", 1000), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("aa", 1001), Outcome::replayed);
+    EXPECT_EQ(cache.check_and_insert("bb", 1001), Outcome::accepted);
+}
+
+TEST(ReplayCache, RemembersForAtLeastTheWindow) {
+    ReplayCache cache(600, 1000);
+    const std::int64_t t0 = 1'000'000;
+    EXPECT_EQ(cache.check_and_insert("n1", t0), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("n2", t0 + 599), Outcome::accepted);
+    // Every point up to 600 s after acceptance still sees the nonce, across generation changes.
+    for (std::int64_t dt : {1, 300, 599, 600}) {
+        EXPECT_EQ(cache.check_and_insert("n1", t0 + dt), Outcome::replayed) << dt;
+    }
+    for (std::int64_t dt : {1, 300, 600}) {
+        EXPECT_EQ(cache.check_and_insert("n2", t0 + 599 + dt), Outcome::replayed) << dt;
+    }
+    // Long after, the memory is released.
+    EXPECT_EQ(cache.check_and_insert("n1", t0 + 5000), Outcome::accepted);
+}
+
+TEST(ReplayCache, FullCacheRefusesRatherThanForgetting) {
+    ReplayCache cache(600, 3);
+    EXPECT_EQ(cache.check_and_insert("a", 100), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("b", 100), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("c", 100), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("d", 101), Outcome::full);
+    // The live nonces are all still known.
+    EXPECT_EQ(cache.check_and_insert("a", 102), Outcome::replayed);
+    EXPECT_EQ(cache.check_and_insert("c", 102), Outcome::replayed);
+    // Once they age out there is room again.
+    EXPECT_EQ(cache.check_and_insert("d", 100 + 1300), Outcome::accepted);
+}
+
+}  // namespace
+}  // namespace nebula::gateway
