@@ -268,7 +268,9 @@ struct PanelClient::Impl {
 
     // Asks {base}csrf-token for the session's token; a 404 means a panel without CSRF (before 3.0).
     asio::awaitable<Status<PanelError>> fetch_csrf(Deadline d) {
-        auto resp = co_await send(http::Request{"GET", base + "csrf-token", {}, {}}, d);
+        // A named request: g++ 12 mis-copies a braced prvalue passed as a coroutine argument.
+        http::Request req{"GET", base + "csrf-token", {}, {}};
+        auto resp = co_await send(std::move(req), d);
         if (!resp) co_return unexpected(resp.error());
         if (resp->status == 404) {
             csrf_supported = false;

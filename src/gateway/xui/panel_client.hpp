@@ -70,8 +70,8 @@ class PanelClient {
     boost::asio::awaitable<Result<Inbound, PanelError>> get_inbound(int id);
     boost::asio::awaitable<Result<ServerStatus, PanelError>> server_status();
 
-    /// The client with this email (compared without case, as the panel does) and its traffic,
-    /// or nullopt.
+    /// The client with this email and its traffic, or nullopt. Legacy panels are searched without
+    /// regard to case (as they check duplicates); 3.1+ panels look the email up exactly.
     boost::asio::awaitable<Result<std::optional<Client>, PanelError>> find_client(std::string email);
     /// Every client on the panel with its traffic.
     boost::asio::awaitable<Result<std::vector<Client>, PanelError>> list_clients();
