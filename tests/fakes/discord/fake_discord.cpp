@@ -1,0 +1,690 @@
+#include "fakes/discord/fake_discord.hpp"
+
+#include <unistd.h>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/http_server.hpp"
+
+namespace nebula::fakes::discord {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+std::string id_str(std::uint64_t id) { return std::to_string(id); }
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < path.size()) {
+        std::size_t slash = path.find('/', start);
+        if (slash == std::string_view::npos) slash = path.size();
+        if (slash > start) out.emplace_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return out;
+}
+
+bool digits(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+std::string route_of(const std::string& method, const std::vector<std::string>& segments) {
+    std::string route = method + " ";
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        const bool token = (segments[0] == "webhooks" || segments[0] == "interactions") && i == 2;
+        route += "/" + (token                            ? std::string(":token")
+                        : (i > 0 && digits(segments[i])) ? std::string(":id")
+                                                         : segments[i]);
+    }
+    return route;
+}
+
+http::Response json_response(int status, const json& body) {
+    http::Response response;
+    response.status = status;
+    response.headers.set("Content-Type", "application/json");
+    response.body = body.dump();
+    return response;
+}
+
+http::Response error_response(int status, int code, std::string message) {
+    return json_response(status, json{{"code", code}, {"message", std::move(message)}});
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::string header_param(std::string_view header, std::string_view name) {
+    const std::string key = std::string(name) + "=";
+    std::size_t at = 0;
+    while ((at = header.find(key, at)) != std::string_view::npos) {
+        if (at == 0 || header[at - 1] == ' ' || header[at - 1] == ';') break;
+        at += key.size();
+    }
+    if (at == std::string_view::npos) return {};
+    std::string_view value = header.substr(at + key.size());
+    if (!value.empty() && value.front() == '"') {
+        value.remove_prefix(1);
+        return std::string(value.substr(0, value.find('"')));
+    }
+    return trim(value.substr(0, value.find(';')));
+}
+
+}  // namespace
+
+std::optional<std::vector<Part>> parse_multipart(std::string_view content_type, std::string_view body) {
+    if (content_type.substr(0, 19) != "multipart/form-data") return std::nullopt;
+    const std::string boundary = header_param(content_type, "boundary");
+    if (boundary.empty()) return std::nullopt;
+    const std::string delimiter = "--" + boundary;
+    std::vector<Part> parts;
+    std::size_t pos = body.find(delimiter);
+    if (pos != 0) return std::nullopt;
+    while (true) {
+        pos += delimiter.size();
+        if (body.substr(pos, 2) == "--") break;
+        if (body.substr(pos, 2) != "\r\n") return std::nullopt;
+        pos += 2;
+        const std::size_t head_end = body.find("\r\n\r\n", pos);
+        if (head_end == std::string_view::npos) return std::nullopt;
+        Part part;
+        std::string_view head = body.substr(pos, head_end - pos);
+        while (!head.empty()) {
+            const std::size_t eol = head.find("\r\n");
+            const std::string_view line = head.substr(0, eol);
+            const std::size_t colon = line.find(':');
+            if (colon != std::string_view::npos) {
+                const std::string name = trim(line.substr(0, colon));
+                const std::string value = trim(line.substr(colon + 1));
+                if (http::iequals(name, "Content-Disposition")) {
+                    part.name = header_param(value, "name");
+                    part.filename = header_param(value, "filename");
+                } else if (http::iequals(name, "Content-Type")) {
+                    part.content_type = value;
+                }
+            }
+            if (eol == std::string_view::npos) break;
+            head.remove_prefix(eol + 2);
+        }
+        const std::size_t data_start = head_end + 4;
+        const std::size_t next = body.find("\r\n" + delimiter, data_start);
+        if (next == std::string_view::npos) return std::nullopt;
+        part.data = std::string(body.substr(data_start, next - data_start));
+        parts.push_back(std::move(part));
+        pos = next + 2;
+    }
+    return parts;
+}
+
+struct FakeDiscord::Impl : http::Handler {
+    asio::any_io_executor executor;
+    FakeDiscordOptions options;
+    common::SystemClock system_clock;
+    const common::Clock* clock;
+    std::unique_ptr<http::Server> server;
+
+    struct Script {
+        std::regex pattern;
+        Scripted response;
+        int remaining;
+    };
+    std::vector<Script> scripts;
+    struct Window {
+        std::chrono::steady_clock::time_point start;
+        int used = 0;
+    };
+    struct Bucket {
+        BucketRule rule;
+        std::vector<std::regex> routes;
+        std::map<std::string, Window> windows;  // by major parameter
+    };
+    std::vector<Bucket> buckets;
+    std::deque<std::chrono::steady_clock::time_point> global_sends;
+    std::size_t unscripted_429 = 0;
+
+    std::vector<RecordedRequest> recorded;
+    std::vector<std::shared_ptr<asio::steady_timer>> waiters;  // cancelled on every new record
+    std::vector<std::shared_ptr<asio::steady_timer>> hung;
+
+    int session_total = 1000, session_remaining = 1000;
+    std::chrono::milliseconds session_reset{0};
+    std::uint64_t next_id = 700000000000000000ULL;
+    std::map<std::uint64_t, std::map<std::string, json>> messages_by_nonce;  // channel -> nonce -> message
+    std::map<std::uint64_t, std::size_t> message_counts;
+    std::map<std::uint64_t, json> channels;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<std::uint64_t>> members;
+    std::map<std::string, CdnFile> files;
+    struct InteractionState {
+        std::uint64_t id;
+        std::chrono::steady_clock::time_point created;
+        bool acknowledged = false;
+    };
+    std::map<std::string, InteractionState> interactions;  // by token
+    std::string record_path;
+    bool stopped = false;
+
+    std::chrono::steady_clock::time_point now() const { return clock->steady_now(); }
+
+    void notify() {
+        for (auto& waiter : waiters) waiter->cancel();
+        waiters.clear();
+    }
+
+    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+        return std::nullopt;
+    }
+
+    asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
+        RecordedRequest record;
+        record.method = request.method;
+        const auto query_at = request.target.find('?');
+        std::string path = request.target.substr(0, query_at);
+        if (query_at != std::string::npos) record.query = request.target.substr(query_at + 1);
+
+        if (path.rfind("/cdn/", 0) == 0) co_return co_await serve_cdn(path.substr(4));
+        if (path.rfind(options.api_prefix + "/", 0) != 0) co_return error_response(404, 0, "404: Not Found");
+        path = path.substr(options.api_prefix.size());
+        record.path = path;
+        const auto segments = split_path(path);
+        record.route = route_of(request.method, segments);
+        record.headers = request.headers;
+        record.body = request.body;
+        record.at = now();
+        const std::string content_type(request.headers.find("Content-Type").value_or(""));
+        if (content_type.rfind("multipart/form-data", 0) == 0) {
+            if (auto parts = parse_multipart(content_type, request.body)) {
+                for (auto& part : *parts) {
+                    if (part.name == "payload_json")
+                        record.json = json::parse(part.data, nullptr, false);
+                    else
+                        record.files.push_back(std::move(part));
+                }
+            }
+        } else if (!request.body.empty()) {
+            record.json = json::parse(request.body, nullptr, false);
+        }
+
+        // Recorded on arrival, so hung requests are visible too; the status is filled in later.
+        const std::size_t index = recorded.size();
+        recorded.push_back(record);
+        notify();
+        http::Response response = co_await respond(request, record, segments);
+        recorded[index].status = response.status;
+        if (!record_path.empty() && !record.json.is_null() && !record.json.is_discarded()) {
+            std::ofstream out(record_path, std::ios::app);
+            out << json{{"route", record.route}, {"status", response.status}, {"body", record.json}}.dump()
+                << "\n";
+        }
+        notify();
+        co_return response;
+    }
+
+    asio::awaitable<http::Response> serve_cdn(const std::string& path) {
+        const auto it = files.find(path);
+        if (it == files.end() || (it->second.expires && now() >= *it->second.expires)) {
+            co_return error_response(404, 0, "404: Not Found");
+        }
+        const CdnFile file = it->second;
+        if (file.delay.count() > 0) {
+            asio::steady_timer timer(executor, file.delay);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        http::Response response;
+        response.headers.set("Content-Type", file.content_type);
+        response.body = file.data;
+        co_return response;
+    }
+
+    // Applies the rate-limit engine; returns a 429 when the client went over.
+    std::optional<http::Response> rate_limit(const std::string& method_path,
+                                             const std::vector<std::string>& segments, bool interaction,
+                                             http::Headers& out_headers) {
+        const auto t = now();
+        if (!interaction && options.global_per_second > 0) {
+            while (!global_sends.empty() && global_sends.front() + std::chrono::seconds(1) <= t)
+                global_sends.pop_front();
+            if (global_sends.size() >= static_cast<std::size_t>(options.global_per_second)) {
+                ++unscripted_429;
+                const double retry =
+                    std::chrono::duration<double>(global_sends.front() + std::chrono::seconds(1) - t).count();
+                http::Response r = json_response(429, json{{"message", "You are being rate limited."},
+                                                           {"retry_after", retry},
+                                                           {"global", true}});
+                r.headers.set("X-RateLimit-Global", "true");
+                r.headers.set("X-RateLimit-Scope", "global");
+                r.headers.set("Retry-After", std::to_string(static_cast<int>(std::ceil(retry))));
+                return r;
+            }
+            global_sends.push_back(t);
+        }
+        const std::string major = segments.size() >= 2 ? segments[0] + "/" + segments[1] : "";
+        for (auto& bucket : buckets) {
+            bool matches = false;
+            for (const auto& re : bucket.routes) matches = matches || std::regex_match(method_path, re);
+            if (!matches) continue;
+            Window& window = bucket.windows[major];
+            if (window.used == 0 || t >= window.start + bucket.rule.window) {
+                window.start = t;
+                window.used = 0;
+            }
+            const double reset_after =
+                std::chrono::duration<double>(window.start + bucket.rule.window - t).count();
+            out_headers.set("X-RateLimit-Limit", std::to_string(bucket.rule.limit));
+            out_headers.set("X-RateLimit-Bucket", bucket.rule.hash);
+            char reset[32];
+            std::snprintf(reset, sizeof reset, "%.3f", reset_after);
+            out_headers.set("X-RateLimit-Reset-After", reset);
+            if (window.used >= bucket.rule.limit) {
+                ++unscripted_429;
+                http::Response r = json_response(429, json{{"message", "You are being rate limited."},
+                                                           {"retry_after", reset_after},
+                                                           {"global", false}});
+                r.headers = out_headers;
+                r.headers.set("Content-Type", "application/json");
+                r.headers.set("X-RateLimit-Remaining", "0");
+                r.headers.set("X-RateLimit-Scope", "user");
+                r.headers.set("Retry-After", std::to_string(static_cast<int>(std::ceil(reset_after))));
+                return r;
+            }
+            ++window.used;
+            out_headers.set("X-RateLimit-Remaining", std::to_string(bucket.rule.limit - window.used));
+            break;
+        }
+        return std::nullopt;
+    }
+
+    json message_json(std::uint64_t channel, const json& body) {
+        json message{{"id", id_str(++next_id)},
+                     {"channel_id", id_str(channel)},
+                     {"type", 0},
+                     {"content", body.value("content", "")},
+                     {"author", {{"id", id_str(options.bot_user_id)}, {"username", "nebula"}, {"bot", true}}},
+                     {"attachments", json::array()},
+                     {"embeds", body.value("embeds", json::array())},
+                     {"components", body.value("components", json::array())}};
+        if (body.contains("nonce")) message["nonce"] = body["nonce"];
+        return message;
+    }
+
+    // Validates and answers a message body with files: attachments[].id must match files[n].
+    std::optional<http::Response> check_files(const RecordedRequest& record, json& message) {
+        std::set<std::string> names;
+        for (const auto& part : record.files) {
+            if (part.name.rfind("files[", 0) != 0 || part.filename.empty() ||
+                !names.insert(part.name).second) {
+                return error_response(400, 50035, "Invalid Form Body: bad file part " + part.name);
+            }
+        }
+        if (record.files.size() > 10)
+            return error_response(400, 30015, "Maximum number of attachments reached");
+        const json attachments = record.json.value("attachments", json::array());
+        for (const auto& part : record.files) {
+            const std::string index = part.name.substr(6, part.name.size() - 7);
+            bool described = false;
+            for (const auto& a : attachments)
+                described = described || (a.value("id", json()).dump() == "\"" + index + "\"");
+            if (!described)
+                return error_response(400, 50035, "Invalid Form Body: " + part.name + " not in attachments");
+            message["attachments"].push_back(
+                {{"id", id_str(++next_id)},
+                 {"filename", part.filename},
+                 {"size", part.data.size()},
+                 {"content_type", part.content_type},
+                 {"url", "https://cdn.discordapp.com/attachments/x/" + part.filename}});
+        }
+        return std::nullopt;
+    }
+
+    asio::awaitable<http::Response> respond(const http::Request& request, const RecordedRequest& record,
+                                            const std::vector<std::string>& s) {
+        const std::string method_path = request.method + " " + record.path;
+        http::Headers limit_headers;
+        const bool interaction = !s.empty() && (s[0] == "interactions" || s[0] == "webhooks");
+
+        for (auto it = scripts.begin(); it != scripts.end(); ++it) {
+            if (!std::regex_match(method_path, it->pattern)) continue;
+            const Scripted scripted = it->response;
+            if (--it->remaining <= 0) scripts.erase(it);
+            if (scripted.hang) {
+                auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::minutes(10));
+                hung.push_back(timer);
+                co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+                http::Response gone = error_response(503, 0, "fake stopped");
+                gone.close = true;
+                co_return gone;
+            }
+            http::Response response;
+            response.status = scripted.status;
+            for (const auto& [name, value] : scripted.headers) response.headers.set(name, value);
+            if (!response.headers.find("Content-Type"))
+                response.headers.set("Content-Type", "application/json");
+            response.body = scripted.body;
+            co_return response;
+        }
+
+        if (!interaction) {
+            const auto auth = request.headers.find("Authorization");
+            if (!auth || *auth != "Bot " + options.token)
+                co_return error_response(401, 0, "401: Unauthorized");
+        }
+        if (auto limited = rate_limit(method_path, s, interaction, limit_headers)) co_return *limited;
+        http::Response response = route(request, record, s);
+        for (const auto& [name, value] : limit_headers.fields()) response.headers.set(name, value);
+        co_return response;
+    }
+
+    std::uint64_t num(const std::string& text) { return digits(text) ? std::stoull(text) : 0; }
+
+    http::Response route(const http::Request& request, const RecordedRequest& record,
+                         const std::vector<std::string>& s) {
+        const std::string& m = request.method;
+        const json& body = record.json;
+        const std::size_t n = s.size();
+        auto bad_json = [&] {
+            return body.is_discarded() || (!body.is_null() && !body.is_object() && !body.is_array());
+        };
+        if (bad_json()) return error_response(400, 50109, "The request body contains invalid JSON.");
+
+        if (m == "GET" && n == 2 && s[0] == "gateway" && s[1] == "bot") {
+            return json_response(200, json{{"url", gateway_url},
+                                           {"shards", 1},
+                                           {"session_start_limit",
+                                            {{"total", session_total},
+                                             {"remaining", session_remaining},
+                                             {"reset_after", session_reset.count()},
+                                             {"max_concurrency", 1}}}});
+        }
+        if (m == "GET" && n == 2 && s[0] == "users" && s[1] == "@me") {
+            return json_response(
+                200, json{{"id", id_str(options.bot_user_id)}, {"username", "nebula"}, {"bot", true}});
+        }
+        if (m == "POST" && n == 3 && s[0] == "users" && s[2] == "channels") {
+            const std::uint64_t id = ++next_id;
+            json channel{{"id", id_str(id)},
+                         {"type", 1},
+                         {"recipients", json::array({{{"id", body.value("recipient_id", "")}}})}};
+            channels[id] = channel;
+            return json_response(200, channel);
+        }
+        if (n >= 2 && s[0] == "channels") {
+            const std::uint64_t channel = num(s[1]);
+            if (n == 3 && s[2] == "messages" && m == "POST") {
+                if (!body.is_object())
+                    return error_response(400, 50109, "The request body contains invalid JSON.");
+                const std::string nonce = body.contains("nonce") ? body["nonce"].dump() : "";
+                if (!nonce.empty() && body.value("enforce_nonce", false)) {
+                    const auto& seen = messages_by_nonce[channel];
+                    if (auto it = seen.find(nonce); it != seen.end()) return json_response(200, it->second);
+                }
+                if (body.value("content", "").empty() && !body.contains("embeds") && record.files.empty() &&
+                    !body.contains("components")) {
+                    return error_response(400, 50006, "Cannot send an empty message");
+                }
+                json message = message_json(channel, body);
+                if (auto bad = check_files(record, message)) return *bad;
+                if (!nonce.empty()) messages_by_nonce[channel][nonce] = message;
+                ++message_counts[channel];
+                return json_response(200, message);
+            }
+            if (n == 4 && s[2] == "messages") {
+                if (m == "PATCH") {
+                    json message = message_json(channel, body);
+                    message["id"] = s[3];
+                    if (auto bad = check_files(record, message)) return *bad;
+                    return json_response(200, message);
+                }
+                if (m == "DELETE") return http::Response{204, {}, {}, false};
+            }
+            if (n == 2) {
+                const auto it = channels.find(channel);
+                if (it == channels.end()) return error_response(404, 10003, "Unknown Channel");
+                if (m == "PATCH") {
+                    for (const auto& [key, value] : body.items()) it->second[key] = value;
+                    return json_response(200, it->second);
+                }
+                if (m == "DELETE") {
+                    json gone = it->second;
+                    channels.erase(it);
+                    return json_response(200, gone);
+                }
+                if (m == "GET") return json_response(200, it->second);
+            }
+        }
+        if (n == 3 && m == "POST" && s[0] == "guilds" && s[2] == "channels") {
+            if (!body.is_object() || !body.contains("name"))
+                return error_response(400, 50035, "Invalid Form Body");
+            const std::uint64_t id = ++next_id;
+            json channel = body;
+            channel["id"] = id_str(id);
+            channel["guild_id"] = s[1];
+            channel["type"] = body.value("type", 0);
+            channels[id] = channel;
+            return json_response(201, channel);
+        }
+        if (n >= 4 && s[0] == "guilds" && s[2] == "members") {
+            const auto key = std::make_pair(num(s[1]), num(s[3]));
+            const auto it = members.find(key);
+            if (it == members.end()) return error_response(404, 10007, "Unknown Member");
+            if (n == 4 && m == "GET") {
+                json roles = json::array();
+                for (const auto r : it->second) roles.push_back(id_str(r));
+                return json_response(200, json{{"user", {{"id", s[3]}, {"username", "member-" + s[3]}}},
+                                               {"roles", roles},
+                                               {"nick", nullptr}});
+            }
+            if (n == 6 && s[4] == "roles") {
+                auto& roles = it->second;
+                const std::uint64_t role = num(s[5]);
+                std::erase(roles, role);
+                if (m == "PUT") roles.push_back(role);
+                return http::Response{204, {}, {}, false};
+            }
+        }
+        if (n == 4 && m == "POST" && s[0] == "interactions" && s[3] == "callback") {
+            const auto it = interactions.find(s[2]);
+            if (it == interactions.end() || id_str(it->second.id) != s[1]) {
+                return error_response(404, 10062, "Unknown interaction");
+            }
+            if (it->second.acknowledged) {
+                return error_response(400, 40060, "Interaction has already been acknowledged.");
+            }
+            if (now() > it->second.created + options.interaction_window) {
+                return error_response(404, 10062, "Unknown interaction");
+            }
+            if (!body.is_object() || !body.contains("type"))
+                return error_response(400, 50035, "Invalid Form Body");
+            it->second.acknowledged = true;
+            return http::Response{204, {}, {}, false};
+        }
+        if (n >= 3 && s[0] == "webhooks") {
+            const auto it = interactions.find(s[2]);
+            if (it == interactions.end() || num(s[1]) != options.application_id) {
+                return error_response(404, 10015, "Unknown Webhook");
+            }
+            if (now() > it->second.created + std::chrono::minutes(15)) {
+                return error_response(401, 50027, "Invalid Webhook Token");
+            }
+            if (!it->second.acknowledged) return error_response(404, 10015, "Unknown Webhook");
+            json message = message_json(0, body.is_object() ? body : json::object());
+            if (n == 5 && s[3] == "messages" && s[4] == "@original" && m == "PATCH") {
+                if (auto bad = check_files(record, message)) return *bad;
+                return json_response(200, message);
+            }
+            if (n == 3 && m == "POST") {
+                if (auto bad = check_files(record, message)) return *bad;
+                return json_response(200, message);
+            }
+        }
+        if (n == 5 && m == "PUT" && s[0] == "applications" && s[2] == "guilds" && s[4] == "commands") {
+            if (!body.is_array()) return error_response(400, 50035, "Invalid Form Body");
+            json out = json::array();
+            for (auto command : body) {
+                command["id"] = id_str(++next_id);
+                command["application_id"] = s[1];
+                command["guild_id"] = s[3];
+                command["version"] = id_str(next_id);
+                out.push_back(std::move(command));
+            }
+            return json_response(200, out);
+        }
+        return error_response(404, 0, "404: Not Found");
+    }
+
+    std::string gateway_url;
+};
+
+Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_io_executor executor,
+                                                                      FakeDiscordOptions options,
+                                                                      const common::Clock* clock) {
+    auto impl = std::make_shared<Impl>();
+    impl->executor = executor;
+    impl->clock = clock != nullptr ? clock : &impl->system_clock;
+    std::string dir = options.record_dir;
+    if (dir.empty()) {
+        if (const char* env = std::getenv("NEBULA_DISCORD_CONTRACT_DIR")) dir = env;
+    }
+    if (!dir.empty()) impl->record_path = dir + "/requests-" + std::to_string(::getpid()) + ".jsonl";
+    impl->options = std::move(options);
+    http::ServerOptions server_options;
+    server_options.address = "127.0.0.1";
+    server_options.port = 0;
+    server_options.max_body_bytes = 30 * 1024 * 1024;
+    auto server = http::Server::create(executor, server_options, *impl);
+    if (!server) return unexpected(server.error());
+    impl->server = std::move(*server);
+    impl->server->start();
+    return std::unique_ptr<FakeDiscord>(new FakeDiscord(std::move(impl)));
+}
+
+FakeDiscord::FakeDiscord(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FakeDiscord::~FakeDiscord() { stop(); }
+
+void FakeDiscord::stop(std::function<void()> done) {
+    if (impl_->stopped) {
+        if (done) done();
+        return;
+    }
+    impl_->stopped = true;
+    for (auto& timer : impl_->hung) timer->cancel();
+    for (auto& timer : impl_->waiters) timer->cancel();
+    impl_->server->shutdown(std::chrono::milliseconds(100), std::move(done));
+}
+
+std::string FakeDiscord::api_base() const {
+    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + impl_->options.api_prefix;
+}
+std::string FakeDiscord::cdn_base() const {
+    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + "/cdn";
+}
+std::uint16_t FakeDiscord::http_port() const { return impl_->server->port(); }
+const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; }
+
+void FakeDiscord::script(std::string pattern, Scripted response, int times) {
+    impl_->scripts.push_back(Impl::Script{std::regex(pattern), std::move(response), times});
+}
+
+void FakeDiscord::add_bucket(BucketRule rule) {
+    Impl::Bucket bucket;
+    for (const auto& r : rule.routes) bucket.routes.emplace_back(r);
+    bucket.rule = std::move(rule);
+    impl_->buckets.push_back(std::move(bucket));
+}
+
+void FakeDiscord::set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after) {
+    impl_->session_total = total;
+    impl_->session_remaining = remaining;
+    impl_->session_reset = reset_after;
+}
+
+void FakeDiscord::add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles) {
+    impl_->members[{guild, user}] = std::move(roles);
+}
+
+void FakeDiscord::serve_file(std::string path, CdnFile file) {
+    impl_->files[std::move(path)] = std::move(file);
+}
+
+void FakeDiscord::expect_interaction(std::uint64_t id, std::string token) {
+    impl_->interactions[std::move(token)] = Impl::InteractionState{id, impl_->now(), false};
+}
+
+json FakeDiscord::make_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles, json data,
+                                   std::uint64_t guild, std::uint64_t channel) {
+    const std::uint64_t id = ++impl_->next_id;
+    const std::string token = "itok-" + std::to_string(id);
+    json role_list = json::array();
+    for (const auto r : roles) role_list.push_back(id_str(r));
+    json interaction{{"id", id_str(id)},
+                     {"application_id", id_str(impl_->options.application_id)},
+                     {"type", type},
+                     {"token", token},
+                     {"version", 1},
+                     {"guild_id", id_str(guild)},
+                     {"channel_id", id_str(channel)},
+                     {"locale", "en-US"},
+                     {"app_permissions", "2251799813685247"},
+                     {"attachment_size_limit", 10485760},
+                     {"member",
+                      {{"user", {{"id", id_str(user)}, {"username", "user-" + id_str(user)}}},
+                       {"roles", role_list},
+                       {"permissions", "0"},
+                       {"nick", nullptr}}}};
+    if (!data.is_null()) interaction["data"] = std::move(data);
+    expect_interaction(id, token);
+    return interaction;
+}
+
+const std::vector<RecordedRequest>& FakeDiscord::requests() const { return impl_->recorded; }
+
+std::vector<RecordedRequest> FakeDiscord::requests_matching(const std::string& pattern) const {
+    const std::regex re(pattern);
+    std::vector<RecordedRequest> out;
+    for (const auto& r : impl_->recorded) {
+        if (std::regex_match(r.method + " " + r.path, re)) out.push_back(r);
+    }
+    return out;
+}
+
+asio::awaitable<bool> FakeDiscord::wait_for_requests(std::string pattern, std::size_t count,
+                                                     std::chrono::milliseconds timeout) {
+    auto impl = impl_;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (requests_matching(pattern).size() < count) {
+        if (std::chrono::steady_clock::now() >= deadline || impl->stopped) co_return false;
+        auto timer = std::make_shared<asio::steady_timer>(impl->executor, deadline);
+        impl->waiters.push_back(timer);
+        co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return true;
+}
+
+std::size_t FakeDiscord::unscripted_429s() const { return impl_->unscripted_429; }
+
+std::size_t FakeDiscord::message_count(std::uint64_t channel) const {
+    const auto it = impl_->message_counts.find(channel);
+    return it == impl_->message_counts.end() ? 0 : it->second;
+}
+
+const json* FakeDiscord::channel(std::uint64_t id) const {
+    const auto it = impl_->channels.find(id);
+    return it == impl_->channels.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::uint64_t>* FakeDiscord::member_roles(std::uint64_t guild, std::uint64_t user) const {
+    const auto it = impl_->members.find({guild, user});
+    return it == impl_->members.end() ? nullptr : &it->second;
+}
+
+}  // namespace nebula::fakes::discord

@@ -1,0 +1,141 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/http.hpp"
+#include "common/result.hpp"
+
+namespace nebula::fakes::discord {
+
+/// One multipart part as received.
+struct Part {
+    std::string name;
+    std::string filename;
+    std::string content_type;
+    std::string data;
+};
+
+/// A REST request as the fake saw it.
+struct RecordedRequest {
+    std::string method;
+    std::string path;   ///< without the API prefix and query, e.g. "/channels/5/messages"
+    std::string route;  ///< ids replaced, e.g. "POST /channels/:id/messages"
+    std::string query;
+    http::Headers headers;
+    std::string body;
+    nlohmann::json json;      ///< the JSON body (or payload_json of a multipart body); null if none
+    std::vector<Part> files;  ///< files[n] parts of a multipart body
+    int status = 0;           ///< what the fake answered
+    std::chrono::steady_clock::time_point at;
+};
+
+/// A canned answer for the next matching request(s).
+struct Scripted {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    bool hang = false;  ///< accept the request and never answer (until the fake stops)
+};
+
+/// A rate-limit bucket the fake enforces: `limit` requests per `window` for each major
+/// parameter, shared by every route matching one of `routes` (regex on "METHOD /path").
+struct BucketRule {
+    std::string hash;
+    std::vector<std::string> routes;
+    int limit = 5;
+    std::chrono::milliseconds window{1000};
+};
+
+/// A file served by the fake CDN.
+struct CdnFile {
+    std::string content_type;
+    std::string data;
+    std::optional<std::chrono::steady_clock::time_point> expires;  ///< 404 afterwards
+    std::chrono::milliseconds delay{0};
+};
+
+struct FakeDiscordOptions {
+    std::string token = "fake-bot-token";
+    std::uint64_t application_id = 900000000000000001ULL;
+    std::uint64_t bot_user_id = 900000000000000002ULL;
+    std::string api_prefix = "/api/v10";
+    std::chrono::milliseconds interaction_window{3000};   ///< initial response deadline
+    std::chrono::milliseconds heartbeat_interval{45000};  ///< sent in Hello
+    /// Global limit the fake enforces on non-interaction routes (0 = none).
+    int global_per_second = 50;
+    /// Directory where every JSON request body is appended (JSON lines) for the contract test.
+    /// Empty: the NEBULA_DISCORD_CONTRACT_DIR environment variable, if set.
+    std::string record_dir;
+};
+
+/// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,
+/// interaction callbacks with the 3 s window and 40060, webhooks, commands), a CDN, and a v10
+/// gateway websocket (see fake_gateway.hpp). Scriptable from tests. Runs on one executor and is
+/// not thread-safe: call it from that executor's thread.
+class FakeDiscord {
+  public:
+    static Result<std::unique_ptr<FakeDiscord>, std::string> create(boost::asio::any_io_executor executor,
+                                                                    FakeDiscordOptions options = {},
+                                                                    const common::Clock* clock = nullptr);
+    ~FakeDiscord();
+
+    std::string api_base() const;  ///< http://127.0.0.1:port/api/v10
+    std::string cdn_base() const;  ///< http://127.0.0.1:port/cdn
+    std::uint16_t http_port() const;
+    const FakeDiscordOptions& options() const;
+
+    // --- scripting ---
+    /// The next `times` requests whose "METHOD /path" matches `pattern` get `response`.
+    void script(std::string pattern, Scripted response, int times = 1);
+    void add_bucket(BucketRule rule);
+    /// `/gateway/bot`'s session_start_limit.
+    void set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after);
+    void add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles);
+    void serve_file(std::string path, CdnFile file);  ///< served at cdn_base() + path
+    /// Registers an interaction so its callback and webhooks are accepted; the gateway
+    /// injection helpers call this.
+    void expect_interaction(std::uint64_t id, std::string token);
+    /// Builds an INTERACTION_CREATE payload for any user with any roles.
+    nlohmann::json make_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles,
+                                    nlohmann::json data, std::uint64_t guild = 800000000000000001ULL,
+                                    std::uint64_t channel = 800000000000000002ULL);
+
+    // --- observation ---
+    const std::vector<RecordedRequest>& requests() const;
+    std::vector<RecordedRequest> requests_matching(const std::string& pattern) const;
+    /// Waits until a request matching `pattern` has been recorded `count` times in total.
+    boost::asio::awaitable<bool> wait_for_requests(std::string pattern, std::size_t count,
+                                                   std::chrono::milliseconds timeout);
+    /// 429s the fake had to send that no test scripted: the client ignored a limit it knew.
+    std::size_t unscripted_429s() const;
+    /// Messages that exist, by channel (after nonce de-duplication).
+    std::size_t message_count(std::uint64_t channel) const;
+    const nlohmann::json* channel(std::uint64_t id) const;
+    const std::vector<std::uint64_t>* member_roles(std::uint64_t guild, std::uint64_t user) const;
+
+    /// Stops listening and releases hung requests; `done` runs once no connection remains.
+    void stop(std::function<void()> done = {});
+
+  private:
+    struct Impl;
+    explicit FakeDiscord(std::shared_ptr<Impl> impl);
+    std::shared_ptr<Impl> impl_;
+};
+
+/// Parses a multipart/form-data body; nothing when it is malformed.
+std::optional<std::vector<Part>> parse_multipart(std::string_view content_type, std::string_view body);
+
+}  // namespace nebula::fakes::discord
