@@ -48,6 +48,7 @@ class [[nodiscard]] Result {
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
+    T&& operator*() && { return std::move(*this).value(); }
 
     const E& error() const {
         assert(!has_value());

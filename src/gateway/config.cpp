@@ -26,7 +26,7 @@ std::vector<std::string> GatewayConfig::secrets() const {
 Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env) {
     common::ConfigReader r(env);
     GatewayConfig c;
-    c.port = r.port("PORT", 8443);
+    c.port = static_cast<std::uint16_t>(r.integer("PORT", 8443, 0, 65535));  // 0: any free port (tests, demo)
     c.bind_address = r.optional("BIND_ADDRESS", "0.0.0.0");
     c.plain_http = r.boolean("PLAIN_HTTP", false);
     c.cert_path = r.optional("SSL_CERT_PATH");

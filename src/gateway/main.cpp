@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -80,14 +81,17 @@ int main(int argc, char** argv) {
     }
     (*server)->start();
     const auto port = (*server)->port();
+    if (!ready_file.empty()) {
+        // Written whole, then renamed, so a watcher never reads half a file.
+        const std::string tmp = ready_file + ".tmp";
+        std::ofstream(tmp) << "{\"port\":" << port << "}\n";
+        std::rename(tmp.c_str(), ready_file.c_str());
+    }
     spdlog::info(
         "nebula-gateway {} listening on {}://{}:{} (panel {}, allowlist {} entries, {} req/min per client)",
         NEBULA_VERSION, cfg.plain_http ? "http" : "https", cfg.bind_address, port, cfg.panel_url,
         cfg.allowed_ips.size(), cfg.rate_limit_per_minute);
     if (cfg.plain_http) spdlog::warn("PLAIN_HTTP is on: serving without TLS on loopback only");
-    if (!ready_file.empty()) {
-        std::ofstream(ready_file) << "{\"port\":" << port << "}\n";
-    }
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -20,6 +20,17 @@ constexpr std::size_t kMaxBulkEmails = 1000;
 constexpr std::size_t kMaxEmailLength = 64;
 constexpr std::size_t kMaxCommentLength = 256;
 constexpr std::int64_t kMaxLimitIp = 10'000;
+constexpr std::string_view kVisionFlow = "xtls-rprx-vision";
+
+bool vision_capable(const xui::Inbound& inbound) {
+    if (inbound.disable_flow) return false;
+    const auto& s = inbound.stream_settings;
+    const std::string network =
+        s.contains("network") && s["network"].is_string() ? s["network"].get<std::string>() : "";
+    const std::string security =
+        s.contains("security") && s["security"].is_string() ? s["security"].get<std::string>() : "";
+    return network == "tcp" && (security == "tls" || security == "reality");
+}
 
 http::Response json_response(int status, const json& body) {
     http::Response r;
@@ -391,7 +402,7 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
     if (!parsed) co_return error_response(400, "invalid_json", error);
     const json& b = *parsed;
     if (auto bad = unknown_fields(b, {"inbound_id", "email", "uuid", "total_bytes", "expiry_ms", "limit_ip",
-                                      "sub_id", "comment", "enable"})) {
+                                      "sub_id", "comment", "enable", "flow"})) {
         co_return error_response(400, "invalid_request", *bad);
     }
     std::optional<std::int64_t> inbound_id, total, expiry, limit_ip;
@@ -435,6 +446,13 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
             co_return error_response(400, "invalid_request", "enable must be true or false");
         nc.enable = b["enable"].get<bool>();
     }
+    std::optional<std::string> flow;
+    if (b.contains("flow")) {
+        if (!b["flow"].is_string() || (b["flow"] != "" && b["flow"] != kVisionFlow)) {
+            co_return error_response(400, "invalid_request", "flow must be \"\" or \"xtls-rprx-vision\"");
+        }
+        flow = b["flow"].get<std::string>();
+    }
     nc.total_bytes = total.value_or(0);
     nc.expiry_ms = expiry.value_or(0);
     nc.limit_ip = static_cast<int>(limit_ip.value_or(0));
@@ -463,6 +481,8 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
         co_return error_response(400, "invalid_request",
                                  "inbound " + std::to_string(*inbound_id) + " is not a VLESS inbound");
     }
+    // Vision is what clients expect on TCP with TLS or Reality; elsewhere it cannot run.
+    nc.flow = flow.value_or(vision_capable(*inbound) ? std::string(kVisionFlow) : std::string());
     auto created = co_await panel_.add_client(static_cast<int>(*inbound_id), nc);
     if (!created) {
         if (created.error().code == xui::PanelErrorCode::conflict) {
