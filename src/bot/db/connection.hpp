@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,7 @@ class DbError : public std::runtime_error {
 };
 
 /// Strong types (ids, money) expose `.value`; they bind and read as their underlying integer.
+/// Time points bind as Unix epoch seconds; enums bind as the text of their to_string().
 template <typename T>
 concept StrongInteger = requires(T t) {
     { t.value } -> std::convertible_to<std::int64_t>;
@@ -83,6 +85,9 @@ class Statement {
             bind_double(index, static_cast<double>(value));
         } else if constexpr (std::is_enum_v<T>) {
             bind_text(index, to_string(value));
+        } else if constexpr (requires { value.time_since_epoch(); }) {
+            bind_int64(index,
+                       std::chrono::duration_cast<std::chrono::seconds>(value.time_since_epoch()).count());
         } else if constexpr (StrongInteger<T>) {
             bind_int64(index, static_cast<std::int64_t>(value.value));
         } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
@@ -106,7 +111,8 @@ class Statement {
         return *this;
     }
 
-    /// Reads a column as T: integers, bool, double, std::string, strong integer types, or
+    /// Reads a column as T: integers, bool, double, std::string, strong integer types,
+    /// std::chrono::sys_seconds (stored as epoch seconds), or
     /// std::optional of those (empty for NULL). Reading NULL as a non-optional is a bug (throws).
     template <typename T>
     T get(int column) const {
@@ -123,6 +129,8 @@ class Statement {
                 return static_cast<T>(get_double(column));
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return get_text(column);
+            } else if constexpr (requires { typename T::duration; }) {
+                return T{std::chrono::seconds{get_int64(column)}};
             } else {
                 return T{get_int64(column)};
             }
@@ -153,6 +161,8 @@ class Connection {
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() = 0;
+    /// True between begin() and commit()/rollback().
+    virtual bool in_transaction() const = 0;
 
     /// Runs one statement with the given arguments; returns the number of rows changed.
     template <typename... Args>
@@ -187,11 +197,16 @@ class Connection {
 Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url);
 
 /// Commits on commit(); rolls back when destroyed without commit (an exception unwinding).
+/// Opened while a transaction is already running, it joins that one: commit and rollback are
+/// left to the outer transaction, so services compose into one atomic unit.
 class Transaction {
   public:
-    explicit Transaction(Connection& connection) : connection_(connection) { connection_.begin(); }
+    explicit Transaction(Connection& connection)
+        : connection_(connection), nested_(connection.in_transaction()) {
+        if (!nested_) connection_.begin();
+    }
     ~Transaction() {
-        if (!done_) {
+        if (!done_ && !nested_) {
             try {
                 connection_.rollback();
             } catch (...) {  // NOLINT(bugprone-empty-catch): a broken connection already rolled back
@@ -203,17 +218,19 @@ class Transaction {
 
     void commit() {
         done_ = true;
-        connection_.commit();
+        if (!nested_) connection_.commit();
     }
 
   private:
     Connection& connection_;
+    bool nested_;
     bool done_ = false;
 };
 
 /// Runs fn(connection) inside one transaction and returns its result; commits when fn returns
 /// and rolls back when it throws. A Result-returning fn whose result holds an error is also
-/// rolled back, so "refused" outcomes leave no partial writes.
+/// rolled back, so "refused" outcomes leave no partial writes. Inside an outer transaction it
+/// joins it (the outer one must then also refuse on error).
 template <typename F>
 auto in_transaction(Connection& connection, F&& fn) -> std::invoke_result_t<F&, Connection&> {
     using R = std::invoke_result_t<F&, Connection&>;

@@ -219,6 +219,10 @@ class PostgresConnection final : public Connection {
     void rollback() override {
         if (PQtransactionStatus(conn_) != PQTRANS_IDLE) execute_script("ROLLBACK");
     }
+    bool in_transaction() const override {
+        const auto status = PQtransactionStatus(conn_);
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+    }
 
   private:
     PGconn* conn_;

@@ -132,6 +132,7 @@ class SqliteConnection final : public Connection {
     void rollback() override {
         if (sqlite3_get_autocommit(db_) == 0) execute_script("ROLLBACK");
     }
+    bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
 
   private:
     sqlite3* db_;

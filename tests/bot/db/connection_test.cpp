@@ -116,6 +116,26 @@ TEST_P(ConnectionTest, TransactionRollsBackOnException) {
     EXPECT_EQ(conn().scalar<std::string>("SELECT name FROM parent"), "kept");
 }
 
+TEST_P(ConnectionTest, NestedTransactionJoinsTheOuterOne) {
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_THROW(in_transaction(conn(),
+                                [](Connection& c) {
+                                    EXPECT_TRUE(c.in_transaction());
+                                    auto id = c.scalar<std::int64_t>(
+                                        "INSERT INTO parent (name) VALUES (?) RETURNING id", "outer");
+                                    EXPECT_TRUE(id.has_value());
+                                    EXPECT_TRUE(c.in_transaction());
+                                    in_transaction(c, [](Connection& inner) {
+                                        inner.exec("INSERT INTO parent (name) VALUES (?)", "inner");
+                                    });
+                                    EXPECT_TRUE(c.in_transaction());
+                                    throw std::runtime_error("undo both");
+                                }),
+                 std::runtime_error);
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 0);
+}
+
 TEST_P(ConnectionTest, ChangesAreIsolatedUntilCommit) {
     auto other = db().connect();
     Transaction transaction(conn());

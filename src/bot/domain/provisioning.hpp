@@ -1,0 +1,114 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/db/executor.hpp"
+#include "bot/domain/accounts.hpp"
+#include "bot/domain/catalog.hpp"
+#include "bot/domain/gateway_client.hpp"
+#include "bot/domain/orders.hpp"
+#include "common/clock.hpp"
+
+namespace nebula::bot::domain {
+
+struct ProvisioningOptions {
+    /// Renewal: true resets used traffic and sets the plan's quota; false adds the plan's quota
+    /// to the current one (unlimited stays unlimited).
+    bool renewal_resets_traffic = true;
+};
+
+/// A fulfilled order with its account; links come with a newly created client.
+struct Fulfilment {
+    Order order;
+    Account account;
+    std::optional<ClientLinks> links;
+};
+
+struct ReconcileReport {
+    int fulfilled = 0;
+    int failed = 0;
+    std::vector<std::pair<OrderId, Error>> errors;
+};
+
+/// Turns approved orders into panel clients, exactly once per order. Approval writes the
+/// client's email (nl-<order id>), UUID, sub id, server and target expiry on the order before
+/// the gateway is called; fulfil() creates the client with exactly those values (a repeated
+/// create is success at the gateway) and then, in one transaction, records the account and
+/// marks the order fulfilled. If anything fails in between, the order stays approved and
+/// reconcile() finishes it later without making a second client.
+/// Coroutines run on the caller's executor; database work goes to the DbExecutor.
+class Provisioner {
+  public:
+    Provisioner(db::DbExecutor& db, GatewayDirectory& gateways, OrderService& orders, CatalogService& catalog,
+                const common::Clock& clock, ProvisioningOptions options = {})
+        : db_(db),
+          gateways_(gateways),
+          orders_(orders),
+          catalog_(catalog),
+          clock_(clock),
+          options_(options) {}
+
+    /// under_review → approved, choosing the server (load balancer) for a new account. Errors:
+    /// no_capacity (order stays under_review), claimed, invalid_transition, conflict.
+    boost::asio::awaitable<Outcome<Order>> approve(OrderId id, DiscordId admin);
+    /// Provisions an approved order (or returns the result of an already fulfilled one).
+    /// A gateway failure is recorded on the order and returned as ErrorCode::gateway.
+    boost::asio::awaitable<Outcome<Fulfilment>> fulfil(OrderId id);
+    /// approve() then fulfil(): what the Approve button does.
+    boost::asio::awaitable<Outcome<Fulfilment>> approve_and_fulfil(OrderId id, DiscordId admin);
+    /// Retries every approved order (the reconciler job).
+    boost::asio::awaitable<ReconcileReport> reconcile();
+
+  private:
+    boost::asio::awaitable<Outcome<Fulfilment>> fail_provisioning(OrderId id, std::string message);
+
+    db::DbExecutor& db_;
+    GatewayDirectory& gateways_;
+    OrderService& orders_;
+    CatalogService& catalog_;
+    const common::Clock& clock_;
+    ProvisioningOptions options_;
+};
+
+/// Admin and customer operations on existing accounts; each changes the panel through the
+/// gateway first and then the database (with an audit record). Gateway failures come back as
+/// ErrorCode::gateway and change nothing in the database.
+class AccountOperations {
+  public:
+    AccountOperations(db::DbExecutor& db, GatewayDirectory& gateways, CatalogService& catalog,
+                      const common::Clock& clock)
+        : db_(db), gateways_(gateways), catalog_(catalog), clock_(clock) {}
+
+    /// Adds days from max(now, expiry) and re-enables an expired account.
+    boost::asio::awaitable<Outcome<Account>> extend(AccountId id, int days, DiscordId actor);
+    boost::asio::awaitable<Outcome<Account>> set_enabled(AccountId id, bool enabled, DiscordId actor);
+    /// Deletes the panel client; the account row stays, marked deleted, for the records.
+    boost::asio::awaitable<Outcome<Account>> remove(AccountId id, DiscordId actor);
+    boost::asio::awaitable<Outcome<Account>> reset_traffic(AccountId id, DiscordId actor);
+    /// The client's current links, rebuilt by the gateway.
+    boost::asio::awaitable<Outcome<ClientWithLinks>> show_config(AccountId id);
+
+  private:
+    struct Target {
+        Account account;
+        Server server;
+    };
+    boost::asio::awaitable<Outcome<Target>> load(AccountId id);
+    /// Applies `update` and an audit record in one transaction; returns the account after.
+    boost::asio::awaitable<Outcome<Account>> commit(AccountId id, DiscordId actor, std::string action,
+                                                    std::function<void(db::Connection&, Timestamp)> update);
+
+    db::DbExecutor& db_;
+    GatewayDirectory& gateways_;
+    CatalogService& catalog_;
+    const common::Clock& clock_;
+};
+
+std::string describe(const GatewayError& error);
+
+}  // namespace nebula::bot::domain

@@ -1,0 +1,97 @@
+#include "bot/domain/users.hpp"
+
+#include "bot/domain/audit.hpp"
+
+namespace nebula::bot::domain {
+namespace {
+
+constexpr std::string_view kSelect =
+    "SELECT id, discord_id, username, locale, status, ban_reason, created_at FROM users ";
+
+std::optional<User> read_one(db::Statement& row) {
+    if (!row.step()) return std::nullopt;
+    User user;
+    user.id = row.get<UserId>(0);
+    user.discord_id = row.get<std::string>(1);
+    user.username = row.get<std::string>(2);
+    user.locale = row.get<std::string>(3);
+    user.status = parse_user_status(row.get<std::string>(4));
+    user.ban_reason = row.get<std::optional<std::string>>(5);
+    user.created_at = row.get<Timestamp>(6);
+    return user;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const User& user) {
+    return {{"id", user.id.value},
+            {"discord_id", user.discord_id},
+            {"username", user.username},
+            {"locale", user.locale},
+            {"status", to_string(user.status)},
+            {"ban_reason", user.ban_reason ? nlohmann::json(*user.ban_reason) : nullptr}};
+}
+
+User UserService::ensure(db::Connection& connection, const DiscordId& discord_id,
+                         const std::string& username) {
+    const auto now = to_timestamp(clock_.now());
+    // Insert-if-missing that tolerates a concurrent insert of the same user on both backends.
+    connection.exec(
+        "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (discord_id) DO NOTHING",
+        discord_id, username, now, now);
+    connection.exec("UPDATE users SET username = ?, updated_at = ? WHERE discord_id = ? AND username <> ?",
+                    username, now, discord_id, username);
+    auto user = find(connection, discord_id);
+    if (!user) throw db::DbError(db::DbErrorCode::other, "user vanished after insert");
+    return *user;
+}
+
+std::optional<User> UserService::find(db::Connection& connection, const DiscordId& discord_id) {
+    auto row = connection.query(std::string(kSelect) + "WHERE discord_id = ?", discord_id);
+    return read_one(*row);
+}
+
+std::optional<User> UserService::get(db::Connection& connection, UserId id) {
+    auto row = connection.query(std::string(kSelect) + "WHERE id = ?", id);
+    return read_one(*row);
+}
+
+Outcome<User> UserService::set_locale(db::Connection& connection, UserId id, const std::string& locale) {
+    if (locale != "en" && locale != "ar") return fail(ErrorCode::validation, "language must be en or ar");
+    if (connection.exec("UPDATE users SET locale = ?, updated_at = ? WHERE id = ?", locale,
+                        to_timestamp(clock_.now()), id) == 0) {
+        return fail(ErrorCode::not_found, "no such user");
+    }
+    return *get(connection, id);
+}
+
+Outcome<User> UserService::ban(db::Connection& connection, const DiscordId& actor, UserId id,
+                               const std::string& reason) {
+    if (reason.size() > 500)
+        return fail(ErrorCode::validation, "the ban reason is longer than 500 characters");
+    return set_status(connection, actor, id, UserStatus::banned, reason);
+}
+
+Outcome<User> UserService::unban(db::Connection& connection, const DiscordId& actor, UserId id) {
+    return set_status(connection, actor, id, UserStatus::active, std::nullopt);
+}
+
+Outcome<User> UserService::set_status(db::Connection& connection, const DiscordId& actor, UserId id,
+                                      UserStatus status, std::optional<std::string> reason) {
+    return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<User> {
+        auto before = get(c, id);
+        if (!before) return fail(ErrorCode::not_found, "no such user");
+        const auto now = to_timestamp(clock_.now());
+        c.exec("UPDATE users SET status = ?, ban_reason = ?, updated_at = ? WHERE id = ?", status, reason,
+               now, id);
+        auto after = *get(c, id);
+        record_audit(c,
+                     {actor, status == UserStatus::banned ? "user.banned" : "user.unbanned", "user",
+                      std::to_string(id.value), to_json(*before), to_json(after)},
+                     now);
+        return after;
+    });
+}
+
+}  // namespace nebula::bot::domain

@@ -1,0 +1,112 @@
+#include "bot/domain/catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include "bot/domain/audit.hpp"
+#include "domain_fixture.hpp"
+
+namespace nebula::bot::domain {
+namespace {
+
+class CatalogTest : public testing::DomainTest {};
+
+TEST_P(CatalogTest, PlanValidationHasClearMessages) {
+    auto negative = catalog_.create_plan(conn(), "a", {"Cheap", 30, 0, 1, Piasters{-1}, 0});
+    ASSERT_FALSE(negative.has_value());
+    EXPECT_EQ(negative.error().code, ErrorCode::validation);
+    EXPECT_NE(negative.error().message.find("negative"), std::string::npos);
+    auto zero_days = catalog_.create_plan(conn(), "a", {"Zero", 0, 0, 1, Piasters{100}, 0});
+    ASSERT_FALSE(zero_days.has_value());
+    EXPECT_NE(zero_days.error().message.find("at least 1 day"), std::string::npos);
+    auto duplicate = catalog_.create_plan(conn(), "a", {"Monthly", 30, 0, 1, Piasters{100}, 0});
+    ASSERT_FALSE(duplicate.has_value());
+    EXPECT_EQ(duplicate.error().code, ErrorCode::validation);
+    EXPECT_NE(duplicate.error().message.find("already exists"), std::string::npos);
+    EXPECT_EQ(catalog_.plans(conn(), false).size(), 1u);
+}
+
+TEST_P(CatalogTest, PlanEditAndDisableAreAuditedWithBeforeAndAfter) {
+    auto updated = catalog_.update_plan(conn(), "admin-2", plan_, {"Monthly+", 31, 0, 3, Piasters{20000}, 1});
+    ASSERT_TRUE(updated.has_value()) << updated.error().message;
+    EXPECT_EQ(updated->spec.price, Piasters{20000});
+    ASSERT_TRUE(catalog_.set_plan_active(conn(), "admin-2", plan_, false).has_value());
+    EXPECT_TRUE(catalog_.plans(conn(), true).empty());
+    auto trail = audit_for(conn(), "plan", std::to_string(plan_.value));
+    ASSERT_EQ(trail.size(), 3u);
+    EXPECT_EQ(trail[0].entry.action, "plan.created");
+    EXPECT_EQ(trail[1].entry.action, "plan.updated");
+    EXPECT_EQ(trail[1].entry.actor, "admin-2");
+    EXPECT_EQ((*trail[1].entry.before)["price_piasters"], 15000);
+    EXPECT_EQ((*trail[1].entry.after)["price_piasters"], 20000);
+    EXPECT_EQ((*trail[2].entry.after)["active"], false);
+}
+
+TEST_P(CatalogTest, ServerValidationRefusesBadUrlsKeysAndPins) {
+    ServerInput good{"eu-1", "Frankfurt", "https://eu1.example:8443", std::string(40, 'k'), "", 1, 100, 1};
+    EXPECT_EQ(validate(good), std::nullopt);
+    auto bad = good;
+    for (const char* url : {"http://eu1.example:8443", "https://", "https://eu1.example:99999", "eu1.example",
+                            "https://eu1.example/path"}) {
+        bad.gateway_url = url;
+        EXPECT_NE(validate(bad), std::nullopt) << url;
+    }
+    bad = good;
+    bad.gateway_key = "short";
+    EXPECT_NE(validate(bad), std::nullopt);
+    bad = good;
+    bad.tls_pin_sha256 = "abc";
+    EXPECT_NE(validate(bad), std::nullopt);
+    bad.tls_pin_sha256 = std::string(64, 'a');
+    EXPECT_EQ(validate(bad), std::nullopt);
+    bad = good;
+    bad.capacity = 0;
+    EXPECT_NE(validate(bad), std::nullopt);
+
+    ASSERT_TRUE(catalog_.create_server(conn(), "a", good).has_value());
+    auto duplicate = catalog_.create_server(conn(), "a", good);
+    ASSERT_FALSE(duplicate.has_value());
+    EXPECT_NE(duplicate.error().message.find("already exists"), std::string::npos);
+}
+
+TEST_P(CatalogTest, ServerAuditNeverContainsTheKey) {
+    const auto id = make_server("eu-2");
+    auto trail = audit_for(conn(), "server", std::to_string(id.value));
+    ASSERT_EQ(trail.size(), 1u);
+    EXPECT_EQ(trail[0].entry.after->dump().find(std::string(40, 'k')), std::string::npos);
+}
+
+TEST_P(CatalogTest, OnlyMethodsWithAnAccountAreOffered) {
+    auto available = catalog_.available_payment_methods(conn());
+    ASSERT_EQ(available.size(), 1u);
+    EXPECT_EQ(available[0].code, "vodafone_cash");
+    ASSERT_TRUE(catalog_.set_payment_method_enabled(conn(), "a", method_, false).has_value());
+    EXPECT_TRUE(catalog_.available_payment_methods(conn()).empty());
+    EXPECT_EQ(catalog_.payment_methods(conn()).size(), 5u);
+}
+
+TEST_P(CatalogTest, BanAndUnbanAreAudited) {
+    const auto user = make_user("555");
+    auto banned = users_.ban(conn(), "admin-1", user, "chargeback");
+    ASSERT_TRUE(banned.has_value());
+    EXPECT_EQ(banned->status, UserStatus::banned);
+    EXPECT_EQ(banned->ban_reason, "chargeback");
+    auto unbanned = users_.unban(conn(), "admin-1", user);
+    ASSERT_TRUE(unbanned.has_value());
+    EXPECT_EQ(unbanned->status, UserStatus::active);
+    EXPECT_EQ(audit_for(conn(), "user", std::to_string(user.value)).size(), 2u);
+    EXPECT_EQ(users_.ban(conn(), "a", UserId{999}, "x").error().code, ErrorCode::not_found);
+    EXPECT_EQ(users_.set_locale(conn(), user, "fr").error().code, ErrorCode::validation);
+    EXPECT_EQ(users_.set_locale(conn(), user, "ar")->locale, "ar");
+}
+
+TEST_P(CatalogTest, EnsureUserIsIdempotentAndFollowsRenames) {
+    const auto first = users_.ensure(conn(), "777", "old");
+    const auto second = users_.ensure(conn(), "777", "new");
+    EXPECT_EQ(first.id, second.id);
+    EXPECT_EQ(second.username, "new");
+}
+
+NEBULA_INSTANTIATE_FOR_BACKENDS(CatalogTest);
+
+}  // namespace
+}  // namespace nebula::bot::domain
