@@ -1,5 +1,6 @@
 #include "fakes/xui/fake_panel.hpp"
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -149,8 +150,8 @@ struct FakePanel::Impl {
     Listener sub_listener{*this, true};
     std::unique_ptr<http::Server> panel_server;
     std::unique_ptr<http::Server> sub_server;
-    std::uint16_t port = 0;
-    std::uint16_t sub_port = 0;
+    std::atomic<std::uint16_t> port{0};  // rewritten (same value) by set_down(false) on the I/O thread
+    std::atomic<std::uint16_t> sub_port{0};
     std::thread thread;
 };
 
@@ -162,7 +163,7 @@ std::unique_ptr<FakePanel> FakePanel::start(FakePanelOptions options) {
     impl->open(options.port, options.sub_port);
     impl->thread = std::thread([io = &impl->io] { io->run(); });
     spdlog::debug("fake 3x-ui panel ({}) on {}:{} (sub {})", options.mode == PanelMode::v3 ? "v3" : "v2",
-                  options.address, impl->port, impl->sub_port);
+                  options.address, impl->port.load(), impl->sub_port.load());
     return std::unique_ptr<FakePanel>(new FakePanel(std::move(impl)));
 }
 

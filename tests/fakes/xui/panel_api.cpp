@@ -427,6 +427,12 @@ http::Response PanelApi::logout(Context& ctx) {
     }
     r.headers.set("Cache-Control", "no-store");
     r.headers.add("Set-Cookie", clear_cookie());
+    // v3 also clears a cookie an older version may have set at Path=/.
+    if (options_.mode == PanelMode::v3 && options_.base_path != "/") {
+        r.headers.add(
+            "Set-Cookie",
+            "3x-ui=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; SameSite=Lax");
+    }
     return r;
 }
 

@@ -83,6 +83,18 @@ TEST_P(FakePanelTest, LoginSetsTheSessionCookie) {
     Reply list = browser->get("panel/api/inbounds/list");
     ASSERT_EQ(list.status, 200);
     EXPECT_EQ(list.json().at("obj").size(), 2u);
+    EXPECT_EQ(list.json().at("obj"), json(panel->inbounds()));
+    const auto log = panel->request_log();
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(log.back(), "GET /AbC12xyz/panel/api/inbounds/list");
+}
+
+TEST_P(FakePanelTest, LogoutEndsTheSession) {
+    login();
+    Reply out = v3() ? browser->post("logout") : browser->get("logout");
+    EXPECT_EQ(out.status, v3() ? 200 : 307);
+    EXPECT_TRUE(browser->cookie().empty());
+    EXPECT_EQ(browser->get("panel/api/inbounds/list").status, 404);
 }
 
 TEST_P(FakePanelTest, LoginAcceptsFormEncodedCredentials) {
