@@ -1,0 +1,135 @@
+#include "bot/domain/analytics.hpp"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+namespace nebula::bot::domain {
+namespace {
+
+constexpr std::int64_t kDay = 86'400;
+
+std::vector<RevenueRow> read_rows(db::Statement& rows) {
+    std::vector<RevenueRow> list;
+    while (rows.step()) {
+        list.push_back({rows.get<std::string>(0), rows.get<Piasters>(1), rows.get<std::int64_t>(2)});
+    }
+    return list;
+}
+
+}  // namespace
+
+std::string Analytics::day_of(Timestamp t) const {
+    const auto local = std::chrono::floor<std::chrono::days>(t + offset_);
+    const std::chrono::year_month_day date{local};
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return buffer;
+}
+
+Timestamp Analytics::start_of_day(Timestamp t) const {
+    return std::chrono::floor<std::chrono::days>(t + offset_) - offset_;
+}
+
+std::vector<RevenueRow> Analytics::revenue_by_day(db::Connection& connection, Timestamp from,
+                                                  Timestamp to) const {
+    auto rows = connection.query(
+        "SELECT (fulfilled_at + ?) / ? AS day_number, COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM "
+        "orders "
+        "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY day_number ORDER BY "
+        "day_number",
+        static_cast<std::int64_t>(offset_.count()), kDay, from, to);
+    std::vector<RevenueRow> list;
+    while (rows->step()) {
+        const auto day = Timestamp{std::chrono::seconds{rows->get<std::int64_t>(0) * kDay}};
+        list.push_back({day_of(day - offset_), rows->get<Piasters>(1), rows->get<std::int64_t>(2)});
+    }
+    return list;
+}
+
+std::vector<RevenueRow> Analytics::revenue_by_method(db::Connection& connection, Timestamp from,
+                                                     Timestamp to) const {
+    auto rows = connection.query(
+        "SELECT COALESCE(m.code, 'unknown'), COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o "
+        "LEFT JOIN payment_methods m ON m.id = o.payment_method_id "
+        "WHERE o.status = 'fulfilled' AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "GROUP BY m.code ORDER BY 2 DESC, 1",
+        from, to);
+    return read_rows(*rows);
+}
+
+std::vector<RevenueRow> Analytics::revenue_by_plan(db::Connection& connection, Timestamp from,
+                                                   Timestamp to) const {
+    auto rows = connection.query(
+        "SELECT p.name, COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o JOIN plans p ON p.id = "
+        "o.plan_id "
+        "WHERE o.status = 'fulfilled' AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "GROUP BY p.name ORDER BY 2 DESC, 1",
+        from, to);
+    return read_rows(*rows);
+}
+
+Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp to, Timestamp now) const {
+    Summary s;
+    {
+        auto row = connection.query(
+            "SELECT COALESCE(SUM(amount_piasters), 0), COUNT(*), COUNT(DISTINCT user_id) FROM orders "
+            "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ?",
+            from, to);
+        row->step();
+        s.revenue = row->get<Piasters>(0);
+        const auto payers = row->get<std::int64_t>(2);
+        s.revenue_per_user = Piasters{payers == 0 ? 0 : s.revenue.value / payers};
+    }
+    {
+        auto row = connection.query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) FROM orders "
+            "WHERE created_at >= ? AND created_at < ?",
+            from, to);
+        row->step();
+        s.orders_created = row->get<std::int64_t>(0);
+        s.orders_fulfilled = row->get<std::int64_t>(1);
+        s.conversion = s.orders_created == 0
+                           ? 0.0
+                           : static_cast<double>(s.orders_fulfilled) / static_cast<double>(s.orders_created);
+    }
+    s.new_users = *connection.scalar<std::int64_t>(
+        "SELECT COUNT(*) FROM users WHERE created_at >= ? AND created_at < ?", from, to);
+    s.active_accounts = *connection.scalar<std::int64_t>(
+        "SELECT COUNT(*) FROM vpn_accounts WHERE status = 'active' AND expires_at > ?", now);
+    return s;
+}
+
+void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestamp now) const {
+    const auto from = start_of_day(day);
+    const auto to = from + std::chrono::days(1);
+    auto to_object = [](const std::vector<RevenueRow>& rows) {
+        nlohmann::json object = nlohmann::json::object();
+        for (const auto& row : rows) object[row.key] = row.revenue.value;
+        return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    nlohmann::json by_status = nlohmann::json::object();
+    {
+        auto rows = connection.query(
+            "SELECT status, COUNT(*) FROM orders WHERE created_at >= ? AND created_at < ? GROUP BY status",
+            from, to);
+        while (rows->step()) by_status[rows->get<std::string>(0)] = rows->get<std::int64_t>(1);
+    }
+    const auto totals = summary(connection, from, to, std::min(to, now));
+    const auto fulfilled = *connection.scalar<std::int64_t>(
+        "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ?",
+        from, to);
+    db::in_transaction(connection, [&](db::Connection& c) {
+        c.exec("DELETE FROM revenue_snapshots WHERE day = ?", day_of(from));
+        c.exec(
+            "INSERT INTO revenue_snapshots (day, revenue_piasters, orders_fulfilled, revenue_by_method, "
+            "revenue_by_plan, "
+            "orders_by_status, new_users, active_accounts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            day_of(from), totals.revenue, fulfilled, to_object(revenue_by_method(c, from, to)),
+            to_object(revenue_by_plan(c, from, to)), by_status.dump(), totals.new_users,
+            totals.active_accounts, now);
+    });
+}
+
+}  // namespace nebula::bot::domain

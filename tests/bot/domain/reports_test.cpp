@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/domain/analytics.hpp"
+#include "bot/domain/export.hpp"
+#include "domain_fixture.hpp"
+
+namespace nebula::bot::domain {
+namespace {
+
+TEST(Csv, QuotesOnlyWhenRfc4180Requires) {
+    std::ostringstream out;
+    for (std::string_view field : {"plain", "a,b", "say \"hi\"", "two\nlines", "عربي"}) {
+        write_csv_field(out, field);
+        out << '|';
+    }
+    EXPECT_EQ(out.str(), "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|عربي|");
+}
+
+class ReportsTest : public testing::DomainTest {
+  protected:
+    // Two fulfilled orders (one today, one yesterday) and one still awaiting payment.
+    void seed() {
+        const auto vip = make_plan("Quarterly", 90, 0, Piasters::from_pounds(400));
+        const auto now = to_timestamp(clock_.now());
+        int n = 0;
+        for (auto [plan, fulfilled_at] :
+             {std::pair{plan_, now - std::chrono::days(1)}, std::pair{vip, now}}) {
+            const auto user = make_user("rep-" + std::to_string(++n));
+            auto placed = orders_->place(conn(), user, plan);
+            conn().exec(
+                "UPDATE orders SET status = 'fulfilled', payment_method_id = ?, fulfilled_at = ? WHERE id = "
+                "?",
+                method_, fulfilled_at, placed->order.id);
+        }
+        (void)orders_->place(conn(), users_.ensure(conn(), "rep-x", "أحمد, \"the\" buyer").id, plan_);
+    }
+};
+
+TEST_P(ReportsTest, RevenueByDayMethodPlanAndSummary) {
+    seed();
+    Analytics analytics(std::chrono::hours(2));
+    const auto now = to_timestamp(clock_.now());
+    const auto from = now - std::chrono::days(30);
+    const auto to = now + std::chrono::seconds(1);
+    auto days = analytics.revenue_by_day(conn(), from, to);
+    ASSERT_EQ(days.size(), 2u);
+    EXPECT_EQ(days[0].key, analytics.day_of(now - std::chrono::days(1)));
+    EXPECT_EQ(days[0].revenue, Piasters::from_pounds(150));
+    EXPECT_EQ(days[1].revenue, Piasters::from_pounds(400));
+    auto methods = analytics.revenue_by_method(conn(), from, to);
+    ASSERT_EQ(methods.size(), 1u);
+    EXPECT_EQ(methods[0].key, "vodafone_cash");
+    EXPECT_EQ(methods[0].revenue, Piasters::from_pounds(550));
+    auto plans = analytics.revenue_by_plan(conn(), from, to);
+    ASSERT_EQ(plans.size(), 2u);
+    EXPECT_EQ(plans[0].key, "Quarterly");
+    auto summary = analytics.summary(conn(), from, to, now);
+    EXPECT_EQ(summary.revenue, Piasters::from_pounds(550));
+    EXPECT_EQ(summary.orders_created, 3);
+    EXPECT_EQ(summary.orders_fulfilled, 2);
+    EXPECT_NEAR(summary.conversion, 2.0 / 3.0, 1e-9);
+    EXPECT_EQ(summary.revenue_per_user, Piasters::from_pounds(275));
+    EXPECT_EQ(summary.new_users, 3);
+
+    analytics.snapshot_day(conn(), now, now);
+    analytics.snapshot_day(conn(), now, now);  // rewriting is idempotent
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM revenue_snapshots"), 1);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT revenue_piasters FROM revenue_snapshots"), 40000);
+    auto by_plan =
+        nlohmann::json::parse(*conn().scalar<std::string>("SELECT revenue_by_plan FROM revenue_snapshots"));
+    EXPECT_EQ(by_plan["Quarterly"], 40000);
+}
+
+TEST_P(ReportsTest, CsvExportIsRfc4180WithOptionalBom) {
+    seed();
+    std::ostringstream out;
+    EXPECT_EQ(export_rows(conn(), ExportKind::users, out, {ExportFormat::csv, true}), 3);
+    const auto text = out.str();
+    ASSERT_TRUE(
+        text.starts_with("\xEF\xBB\xBFid,discord_id,username,locale,status,ban_reason,created_at\r\n"));
+    EXPECT_NE(text.find(",\"أحمد, \"\"the\"\" buyer\",en,active,,"), std::string::npos) << text;
+    std::ostringstream plain;
+    EXPECT_EQ(export_rows(conn(), ExportKind::orders, plain, {ExportFormat::csv, false}), 3);
+    EXPECT_TRUE(plain.str().starts_with("id,reference,"));
+    EXPECT_NE(plain.str().find("NL-000001,"), std::string::npos);
+}
+
+TEST_P(ReportsTest, JsonExportParsesWithTypes) {
+    seed();
+    std::ostringstream out;
+    EXPECT_EQ(export_rows(conn(), ExportKind::orders, out, {ExportFormat::json, false}), 3);
+    auto rows = nlohmann::json::parse(out.str());
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0]["amount_piasters"], 15000);
+    EXPECT_EQ(rows[0]["payment_method"], "vodafone_cash");
+    EXPECT_TRUE(rows[2]["fulfilled_at"].is_null());
+    std::ostringstream empty;
+    EXPECT_EQ(export_rows(conn(), ExportKind::accounts, empty, {ExportFormat::json, false}), 0);
+    EXPECT_TRUE(nlohmann::json::parse(empty.str()).empty());
+    std::ostringstream audit;
+    EXPECT_GT(export_rows(conn(), ExportKind::audit, audit, {ExportFormat::csv, false}), 0);
+}
+
+TEST_P(ReportsTest, ExportStreamsManyRowsAndLeavesTheConnectionUsable) {
+    db::in_transaction(conn(), [](db::Connection& c) {
+        auto insert =
+            c.prepare("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, 0, 0)");
+        for (int i = 0; i < 5000; ++i) {
+            insert->reset();
+            insert->bind_all("bulk-" + std::to_string(i), "name " + std::to_string(i));
+            insert->step();
+        }
+    });
+    std::ostringstream out;
+    EXPECT_EQ(export_rows(conn(), ExportKind::users, out, {ExportFormat::csv, false}), 5000);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM users"), 5000);
+}
+
+NEBULA_INSTANTIATE_FOR_BACKENDS(ReportsTest);
+
+}  // namespace
+}  // namespace nebula::bot::domain
