@@ -323,7 +323,7 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
     impl.grace_timer.expires_after(grace);
     impl.grace_timer.async_wait([weak = std::weak_ptr<Impl>(impl_)](beast::error_code ec) {
         auto self = weak.lock();
-        if (ec || !self) return;
+        if (ec || !self || self->connections.empty()) return;
         spdlog::warn("http server: closing {} connection(s) still busy after the grace period",
                      self->connections.size());
         for (auto& c : self->connections) c.stream->cancel();
