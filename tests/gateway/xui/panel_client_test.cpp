@@ -304,6 +304,23 @@ TEST_P(PanelClientTest, SessionExpiryMidRunLogsInAgainTransparently) {
     }
 }
 
+TEST_P(PanelClientTest, SessionExpiryOnAnUnsafeCall) {
+    ASSERT_TRUE(run(client_->generation()).has_value());
+    panel_->set_onlines({"seed-ws"});
+    panel_->expire_sessions();  // on v3 the CSRF token dies with the session
+    const auto before = panel_->request_log().size();
+    auto r = run(client_->online_emails());  // a POST: needs a new session and, on v3, a new token
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(*r, (std::vector<std::string>{"seed-ws"}));
+    EXPECT_EQ(panel_->login_count(), 2);
+    auto log = panel_->request_log();
+    std::vector<std::string> after(log.begin() + static_cast<std::ptrdiff_t>(before), log.end());
+    const std::string onlines = v3() ? "POST /panel/api/clients/onlines" : "POST /panel/api/inbounds/onlines";
+    EXPECT_EQ(std::count(after.begin(), after.end(), onlines), 2);  // refused once, then retried once
+    EXPECT_EQ(after.back(), onlines);
+    EXPECT_EQ(std::count(after.begin(), after.end(), "GET /csrf-token"), v3() ? 1 : 0);
+}
+
 TEST_P(PanelClientTest, ConcurrentCallsShareOneLogin) {
     std::optional<Result<std::optional<Client>, PanelError>> a, b, c;
     asio::co_spawn(io_, store(client_->find_client("seed-ws"), &a), rethrow);
