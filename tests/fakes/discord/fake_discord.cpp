@@ -543,6 +543,7 @@ struct FakeDiscord::Impl : http::Handler {
     }
 
     std::string gateway_url;
+    std::unique_ptr<FakeGateway> gateway;
 };
 
 Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_io_executor executor,
@@ -565,6 +566,15 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     if (!server) return unexpected(server.error());
     impl->server = std::move(*server);
     impl->server->start();
+    FakeGatewayOptions gateway_options;
+    gateway_options.token = impl->options.token;
+    gateway_options.application_id = impl->options.application_id;
+    gateway_options.bot_user_id = impl->options.bot_user_id;
+    gateway_options.heartbeat_interval = impl->options.heartbeat_interval;
+    auto gateway = FakeGateway::create(executor, gateway_options);
+    if (!gateway) return unexpected(gateway.error());
+    impl->gateway = std::move(*gateway);
+    impl->gateway_url = impl->gateway->url();
     return std::unique_ptr<FakeDiscord>(new FakeDiscord(std::move(impl)));
 }
 
@@ -579,6 +589,7 @@ void FakeDiscord::stop(std::function<void()> done) {
     impl_->stopped = true;
     for (auto& timer : impl_->hung) timer->cancel();
     for (auto& timer : impl_->waiters) timer->cancel();
+    impl_->gateway->stop();
     impl_->server->shutdown(std::chrono::milliseconds(100), std::move(done));
 }
 
@@ -645,6 +656,15 @@ json FakeDiscord::make_interaction(int type, std::uint64_t user, std::vector<std
     expect_interaction(id, token);
     return interaction;
 }
+
+json FakeDiscord::inject_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles,
+                                     json data) {
+    json interaction = make_interaction(type, user, std::move(roles), std::move(data));
+    impl_->gateway->dispatch("INTERACTION_CREATE", interaction);
+    return interaction;
+}
+
+FakeGateway& FakeDiscord::gateway() { return *impl_->gateway; }
 
 const std::vector<RecordedRequest>& FakeDiscord::requests() const { return impl_->recorded; }
 

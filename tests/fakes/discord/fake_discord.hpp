@@ -17,6 +17,7 @@
 #include "common/clock.hpp"
 #include "common/http.hpp"
 #include "common/result.hpp"
+#include "fakes/discord/fake_gateway.hpp"
 
 namespace nebula::fakes::discord {
 
@@ -95,6 +96,8 @@ class FakeDiscord {
     std::string api_base() const;  ///< http://127.0.0.1:port/api/v10
     std::string cdn_base() const;  ///< http://127.0.0.1:port/cdn
     std::uint16_t http_port() const;
+    /// The websocket gateway; GET /gateway/bot points at it.
+    FakeGateway& gateway();
     const FakeDiscordOptions& options() const;
 
     // --- scripting ---
@@ -112,6 +115,9 @@ class FakeDiscord {
     nlohmann::json make_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles,
                                     nlohmann::json data, std::uint64_t guild = 800000000000000001ULL,
                                     std::uint64_t channel = 800000000000000002ULL);
+    /// make_interaction() and deliver it as INTERACTION_CREATE; returns the payload.
+    nlohmann::json inject_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles,
+                                      nlohmann::json data);
 
     // --- observation ---
     const std::vector<RecordedRequest>& requests() const;
