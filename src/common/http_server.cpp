@@ -183,8 +183,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             bool ok = true;
             if (hec) {
                 if (hec == bhttp::error::body_limit) {
-                    co_await send(stream, lowest, plain_error(413, "payload_too_large", "request body too large"),
-                                  11, false, ok);
+                    co_await send(stream, lowest,
+                                  plain_error(413, "payload_too_large", "request body too large"), 11, false,
+                                  ok);
                 } else if (hec == bhttp::error::header_limit) {
                     co_await send(stream, lowest,
                                   plain_error(431, "headers_too_large", "request head too large"), 11, false,
