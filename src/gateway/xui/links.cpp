@@ -259,10 +259,7 @@ Result<std::string, std::string> vless_link(const Inbound& inbound, const Client
         return unexpected("security '" + security + "' is not supported for share links");
     }
 
-    const bool vision =
-        ((network == "tcp" || network == "raw") && (security == "tls" || security == "reality")) ||
-        (network == "xhttp" && vless_encryption_on(inbound.settings));
-    if (!client.flow.empty() && vision && !inbound.disable_flow) p["flow"] = client.flow;
+    if (!client.flow.empty() && vision_flow_allowed(inbound)) p["flow"] = client.flow;
 
     std::string link = "vless://" + client.uuid + "@" + host + ":" + std::to_string(inbound.port);
     char sep = '?';
@@ -280,6 +277,15 @@ Result<std::string, std::string> vless_link(const Inbound& inbound, const Client
         }
     }
     return link;
+}
+
+bool vision_flow_allowed(const Inbound& inbound) {
+    if (inbound.disable_flow) return false;
+    std::string network = as_string(member(inbound.stream_settings, "network"));
+    const std::string security = as_string(member(inbound.stream_settings, "security"));
+    if (network.empty() || network == "raw") network = "tcp";
+    if (network == "tcp") return security == "tls" || security == "reality";
+    return network == "xhttp" && vless_encryption_on(inbound.settings);
 }
 
 std::string subscription_url(std::string_view sub_url_base, std::string_view sub_id) {

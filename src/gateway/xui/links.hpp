@@ -21,6 +21,10 @@ namespace nebula::gateway::xui {
 Result<std::string, std::string> vless_link(const Inbound& inbound, const Client& client,
                                             std::string_view public_host);
 
+/// True when a VLESS client on `inbound` may carry the Vision flow (3x-ui's rule): TCP with TLS or
+/// REALITY, or XHTTP with VLESS encryption on, and never on an inbound with `disable_flow`.
+bool vision_flow_allowed(const Inbound& inbound);
+
 /// The subscription URL for `sub_id` under the panel's subscription base (the panel's subURI,
 /// e.g. "https://vpn.example.com:2096/sub/"): base + "/" if needed + escaped sub id.
 std::string subscription_url(std::string_view sub_url_base, std::string_view sub_id);

@@ -12,6 +12,7 @@
 #include "common/crypto.hpp"
 #include "common/http_client.hpp"
 #include "gateway/xui/envelope.hpp"
+#include "gateway/xui/links.hpp"
 
 namespace nebula::gateway::xui {
 
@@ -124,21 +125,6 @@ Client parse_client(const json& raw, int inbound_id, bool record) {
 void apply_traffic(Client& c, const json& traffic) {
     c.up = get_i64(traffic, "up");
     c.down = get_i64(traffic, "down");
-}
-
-bool vision_capable(const Inbound& in) {
-    const std::string network = get_str(in.stream_settings, "network");
-    const std::string security = get_str(in.stream_settings, "security");
-    if (in.disable_flow) return false;
-    if (network == "tcp" || network == "raw" || network.empty())
-        return security == "tls" || security == "reality";
-    if (network == "xhttp") {
-        for (const char* key : {"encryption", "decryption"}) {
-            auto v = get_str(in.settings, key);
-            if (!v.empty() && v != "none") return true;
-        }
-    }
-    return false;
 }
 
 // The credential legacy update/delete routes take in the path, by protocol.
@@ -681,7 +667,7 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
     if (*existing) co_return error(PanelErrorCode::conflict, "email already in use: " + nc.email);
 
     json client{{"id", nc.uuid.empty() ? common::uuid_v4() : nc.uuid},
-                {"flow", vision_capable(*in) ? nc.flow : ""},
+                {"flow", vision_flow_allowed(*in) ? nc.flow : ""},
                 {"email", nc.email},
                 {"limitIp", nc.limit_ip},
                 {"totalGB", nc.total_bytes},

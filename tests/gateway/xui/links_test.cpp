@@ -222,6 +222,22 @@ TEST(VlessLink, RefusesWhatItCannotBuild) {
     EXPECT_FALSE(vless_link(no_port, c, "h").has_value());
 }
 
+TEST(VisionFlow, OnlyWhereThePanelAllowsIt) {
+    auto with = [](const char* settings, const char* stream) { return make_inbound(443, settings, stream); };
+    EXPECT_TRUE(vision_flow_allowed(with("{}", R"({"network":"tcp","security":"reality"})")));
+    EXPECT_TRUE(vision_flow_allowed(with("{}", R"({"network":"raw","security":"tls"})")));
+    EXPECT_FALSE(vision_flow_allowed(with("{}", R"({"network":"tcp","security":"none"})")));
+    EXPECT_FALSE(vision_flow_allowed(with("{}", R"({"network":"ws","security":"tls"})")));
+    EXPECT_FALSE(vision_flow_allowed(with("{}", R"({"network":"grpc","security":"reality"})")));
+    EXPECT_FALSE(
+        vision_flow_allowed(with(R"({"encryption":"none"})", R"({"network":"xhttp","security":"tls"})")));
+    EXPECT_TRUE(vision_flow_allowed(with(R"({"decryption":"mlkem768x25519plus.native.600s.K"})",
+                                         R"({"network":"xhttp","security":"none"})")));
+    auto disabled = with("{}", R"({"network":"tcp","security":"reality"})");
+    disabled.disable_flow = true;
+    EXPECT_FALSE(vision_flow_allowed(disabled));
+}
+
 TEST(SubscriptionUrl, JoinsBaseAndEscapedSubId) {
     EXPECT_EQ(subscription_url("https://vpn.example.com:2096/sub/", "k3v9q2m8x1z7p4w0"),
               "https://vpn.example.com:2096/sub/k3v9q2m8x1z7p4w0");
