@@ -47,6 +47,10 @@ std::string_view to_string(RestErrorCode code) {
             return "bad_content_type";
         case RestErrorCode::bad_url:
             return "bad_url";
+        case RestErrorCode::expired:
+            return "expired";
+        case RestErrorCode::invalid_state:
+            return "invalid_state";
     }
     return "unknown";
 }
@@ -326,7 +330,9 @@ struct RestClient::Impl {
                 }
                 co_return unexpected(error_from_response(response));
             }
-            if (response.status == 401) {
+            if (response.status == 401 && !key.global_exempt) {
+                // Only a 401 on a bot-token route means the token is bad; webhook routes answer
+                // 401 for an expired interaction token.
                 unauthorized = true;
                 spdlog::critical("discord: the bot token was rejected (401); all REST calls are stopped");
                 co_return unexpected(error_from_response(response));

@@ -38,6 +38,8 @@ enum class RestErrorCode {
     too_large,         ///< download above the size cap
     bad_content_type,  ///< download of a type not allowed
     bad_url,           ///< download from a host not allowed
+    expired,           ///< interaction token older than 15 minutes: not sent
+    invalid_state,     ///< e.g. a modal after the interaction was already acknowledged: not sent
 };
 
 std::string_view to_string(RestErrorCode code);
