@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <future>
+#include <random>
 
 #include "common/http_client.hpp"
 #include "common/http_server.hpp"
@@ -98,6 +99,7 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes) {
     tcp::socket s(io);
     s.connect({asio::ip::make_address("127.0.0.1"), port});
     asio::write(s, asio::buffer(bytes));
+    s.shutdown(tcp::socket::shutdown_send);  // like a client that has nothing more to say
     std::string out;
     boost::system::error_code ec;
     asio::read(s, asio::dynamic_buffer(out), ec);
@@ -266,6 +268,26 @@ TEST(HttpServerClient, LocalAddressBinding) {
     auto r = f.send(*c, get("/"));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->headers.find("X-Peer"), "127.0.0.2");
+}
+
+TEST(HttpServerClient, SurvivesMutatedRequests) {
+    ServerOptions o;
+    o.header_timeout = 200ms;
+    o.body_timeout = 200ms;
+    Fixture f(o);
+    std::mt19937 rng(42);
+    const std::string seed =
+        "POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    for (int i = 0; i < 300; ++i) {
+        std::string bytes = seed;
+        for (int e = 0; e < 1 + static_cast<int>(rng() % 6); ++e) {
+            bytes[rng() % bytes.size()] = static_cast<char>(rng() % 256);
+        }
+        (void)raw_exchange(f.server->port(), bytes);
+    }
+    auto r = f.send(*f.client(), get("/still-alive"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
 }
 
 struct TlsFixture : Fixture {
