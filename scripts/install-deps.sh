@@ -3,6 +3,15 @@
 # Idempotent: packages already present are skipped. Run as root or with sudo available.
 set -euo pipefail
 
+# Node packages for the Discord contract test, pinned by package-lock.json; `npm ci` only when
+# the lock file changed since the last install.
+contract="$(cd "$(dirname "$0")" && pwd)/discord-contract"
+if [ -f "$contract/package-lock.json" ] &&
+   ! cmp -s "$contract/package-lock.json" "$contract/node_modules/.nebula-installed-lock"; then
+  echo "install-deps: npm ci in scripts/discord-contract"
+  (cd "$contract" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.nebula-installed-lock)
+fi
+
 packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl
   clang-format clang-tidy

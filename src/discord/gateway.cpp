@@ -393,7 +393,6 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                         stats.state = GatewayState::identifying;
                         ++stats.identifies;
                         --session_remaining;
-                        last_identify = clock.steady_now();
                         enqueue(*conn,
                                 json{{"op", 2},
                                      {"d",
@@ -519,6 +518,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
             }
             std::string text = priority ? std::move(conn->priority.front()) : std::move(conn->normal.front());
             (priority ? conn->priority : conn->normal).pop_front();
+            const bool is_identify = text.ends_with(",\"op\":2}");
             if (text.empty()) {
                 text = heartbeat_payload().dump();
                 ++stats.heartbeats;
@@ -531,6 +531,8 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                 co_return;
             }
             ++stats.frames_sent;
+            // Identify spacing counts from when the identify actually left.
+            if (is_identify) last_identify = clock.steady_now();
         }
     }
 

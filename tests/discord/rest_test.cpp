@@ -443,5 +443,62 @@ TEST_F(RestTest, ChannelsMembersCommandsAndAuditReason) {
     EXPECT_EQ(fake->member_roles(1, 2)->size(), 0u);
 }
 
+TEST_F(RestTest, RichMessagesAndCommandDefinitionsRoundTrip) {
+    CommandOption title = CommandOption::value(OptionType::string, "title", "Plan title", true);
+    title.max_length = 100;
+    CommandOption price = CommandOption::value(OptionType::integer, "price", "Price in piasters", true);
+    price.min_value = 0;
+    CommandOption days = CommandOption::value(OptionType::integer, "days", "Duration", false);
+    days.choices = {{"30 days", std::int64_t{30}}, {"90 days", std::int64_t{90}}};
+    CommandOption brief = CommandOption::value(OptionType::attachment, "brief", "Optional file", false);
+    CommandOption id = CommandOption::value(OptionType::string, "id", "Plan id", true);
+    id.autocomplete = true;
+    CommandOption plan = CommandOption::group(
+        "plan", "Manage plans",
+        {CommandOption::subcommand("create", "Create a plan", {title, price, days, brief}),
+         CommandOption::subcommand("close", "Close a plan", {id})});
+    CommandOption who = CommandOption::value(OptionType::user, "user", "Customer", true);
+    const std::vector<Command> commands{Command{"admin", "Admin tools", permissions::kManageGuild, {plan}},
+                                        Command{"account",
+                                                "Your VPN accounts",
+                                                std::nullopt,
+                                                {CommandOption::subcommand("show", "Show one", {who})}}};
+
+    MessagePayload message;
+    message.content = "طلب جديد";
+    Embed embed;
+    embed.title("Order #42")
+        .description("Gold — 30 days")
+        .url("https://example.com/orders/42")
+        .color(0x5865F2)
+        .field("Amount", "150.00 EGP", true)
+        .field("Status", "under review", true)
+        .footer("NebulaLinks")
+        .author("Ahmed")
+        .thumbnail("https://example.com/t.png")
+        .timestamp(std::chrono::system_clock::time_point{std::chrono::seconds{1'800'000'000}});
+    message.embeds.push_back(embed);
+    StringSelect select{
+        "plan:pick", {{"Gold", "gold", "30 days", Emoji{"🥇", std::nullopt}, false}}, "Pick", 1, 1, false,
+        true};
+    message.components.push_back(ActionRow{select});
+    message.components.push_back(
+        ActionRow{std::vector<Button>{Button::action(ButtonStyle::success, "Approve", "order:42:approve"),
+                                      Button::action(ButtonStyle::danger, "Decline", "order:42:decline")}});
+    message.allowed_mentions.users.push_back(Snowflake(7));
+    message.reply_to = Snowflake(99);
+    run([&]() -> asio::awaitable<void> {
+        auto put = co_await rest->bulk_overwrite_guild_commands(Snowflake(fake->options().application_id),
+                                                                Snowflake(1), commands);
+        EXPECT_TRUE(put) << put.error().describe();
+        EXPECT_EQ(put->size(), 2u);
+        auto sent = co_await rest->create_message(Snowflake(3), message);
+        EXPECT_TRUE(sent) << sent.error().describe();
+    });
+    const auto body = fake->requests_matching("POST /channels/3/messages").at(0).json;
+    EXPECT_EQ(body["embeds"][0]["timestamp"], "2027-01-15T08:00:00.000Z");
+    EXPECT_EQ(body["message_reference"]["message_id"], "99");
+}
+
 }  // namespace
 }  // namespace nebula::discord
