@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -306,11 +307,14 @@ struct PanelClient::Impl {
             logged_in = true;
             ++epoch;
             backoff.record_success();
+            spdlog::info("panel: logged in at {}{}", base, csrf_supported == true ? " (CSRF session)" : "");
             co_return Status<PanelError>{};
         }
         if (resp->status != 200 || obj.error().code == PanelErrorCode::protocol)
             co_return unexpected(obj.error());
         backoff.record_failure();
+        spdlog::warn("panel: login refused ({} in a row): {}", backoff.consecutive_failures(),
+                     obj.error().message);
         co_return error(PanelErrorCode::auth_failed, "panel refused the login (" + obj.error().message + ")");
     }
 
@@ -415,6 +419,8 @@ struct PanelClient::Impl {
         auto obj = co_await api("GET", "panel/api/server/status", std::nullopt, d);
         if (!obj) co_return unexpected(obj.error());
         remember_status(*obj);
+        spdlog::info("panel: {} client API{}", to_string(*gen),
+                     panel_version.empty() ? std::string() : " (version " + panel_version + ")");
         co_return *gen;
     }
 
