@@ -194,6 +194,7 @@ struct FakeDiscord::Impl : http::Handler {
         if (query_at != std::string::npos) record.query = request.target.substr(query_at + 1);
 
         if (path.rfind("/cdn/", 0) == 0) co_return co_await serve_cdn(path.substr(4));
+        if (path.rfind("/_fake/", 0) == 0) co_return control(request, path.substr(7));
         if (path.rfind(options.api_prefix + "/", 0) != 0) co_return error_response(404, 0, "404: Not Found");
         path = path.substr(options.api_prefix.size());
         record.path = path;
@@ -245,6 +246,69 @@ struct FakeDiscord::Impl : http::Handler {
         response.headers.set("Content-Type", file.content_type);
         response.body = file.data;
         co_return response;
+    }
+
+    json make_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles, json data,
+                          std::uint64_t guild = 800000000000000001ULL,
+                          std::uint64_t channel = 800000000000000002ULL) {
+        const std::uint64_t id = ++next_id;
+        const std::string token = "itok-" + std::to_string(id);
+        json role_list = json::array();
+        for (const auto r : roles) role_list.push_back(id_str(r));
+        json interaction{{"id", id_str(id)},
+                         {"application_id", id_str(options.application_id)},
+                         {"type", type},
+                         {"token", token},
+                         {"version", 1},
+                         {"guild_id", id_str(guild)},
+                         {"channel_id", id_str(channel)},
+                         {"locale", "en-US"},
+                         {"app_permissions", "2251799813685247"},
+                         {"attachment_size_limit", 10485760},
+                         {"member",
+                          {{"user", {{"id", id_str(user)}, {"username", "user-" + id_str(user)}}},
+                           {"roles", role_list},
+                           {"permissions", "0"},
+                           {"nick", nullptr}}}};
+        if (!data.is_null()) interaction["data"] = std::move(data);
+        interactions[token] = InteractionState{id, now(), false};
+        return interaction;
+    }
+
+    // Scripting over HTTP for the standalone executable (the demo drives it this way).
+    http::Response control(const http::Request& request, const std::string& what) {
+        const json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+        if (!body.is_object()) return error_response(400, 0, "body must be a JSON object");
+        try {
+            if (request.method == "POST" && what == "dispatch") {
+                gateway->dispatch(body.at("t").get<std::string>(), body.at("d"));
+                return json_response(200, json{{"ok", true}});
+            }
+            if (request.method == "POST" && what == "interaction") {
+                std::vector<std::uint64_t> roles;
+                for (const auto& r : body.value("roles", json::array()))
+                    roles.push_back(std::stoull(r.get<std::string>()));
+                json interaction = make_interaction(body.at("type").get<int>(),
+                                                    std::stoull(body.at("user").get<std::string>()), roles,
+                                                    body.value("data", json()));
+                gateway->dispatch("INTERACTION_CREATE", interaction);
+                return json_response(200, interaction);
+            }
+            if (request.method == "GET" && what == "requests") {
+                json out = json::array();
+                for (const auto& r : recorded) {
+                    out.push_back({{"method", r.method},
+                                   {"path", r.path},
+                                   {"route", r.route},
+                                   {"status", r.status},
+                                   {"body", r.json.is_discarded() ? json() : r.json}});
+                }
+                return json_response(200, out);
+            }
+        } catch (const std::exception& e) {
+            return error_response(400, 0, e.what());
+        }
+        return error_response(404, 0, "unknown control route");
     }
 
     // Applies the rate-limit engine; returns a 429 when the client went over.
@@ -560,7 +624,7 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     impl->options = std::move(options);
     http::ServerOptions server_options;
     server_options.address = "127.0.0.1";
-    server_options.port = 0;
+    server_options.port = impl->options.http_port;
     server_options.max_body_bytes = 30 * 1024 * 1024;
     auto server = http::Server::create(executor, server_options, *impl);
     if (!server) return unexpected(server.error());
@@ -571,10 +635,12 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     gateway_options.application_id = impl->options.application_id;
     gateway_options.bot_user_id = impl->options.bot_user_id;
     gateway_options.heartbeat_interval = impl->options.heartbeat_interval;
+    gateway_options.port = impl->options.gateway_port;
     auto gateway = FakeGateway::create(executor, gateway_options);
     if (!gateway) return unexpected(gateway.error());
     impl->gateway = std::move(*gateway);
     impl->gateway_url = impl->gateway->url();
+
     return std::unique_ptr<FakeDiscord>(new FakeDiscord(std::move(impl)));
 }
 
@@ -633,28 +699,7 @@ void FakeDiscord::expect_interaction(std::uint64_t id, std::string token) {
 
 json FakeDiscord::make_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles, json data,
                                    std::uint64_t guild, std::uint64_t channel) {
-    const std::uint64_t id = ++impl_->next_id;
-    const std::string token = "itok-" + std::to_string(id);
-    json role_list = json::array();
-    for (const auto r : roles) role_list.push_back(id_str(r));
-    json interaction{{"id", id_str(id)},
-                     {"application_id", id_str(impl_->options.application_id)},
-                     {"type", type},
-                     {"token", token},
-                     {"version", 1},
-                     {"guild_id", id_str(guild)},
-                     {"channel_id", id_str(channel)},
-                     {"locale", "en-US"},
-                     {"app_permissions", "2251799813685247"},
-                     {"attachment_size_limit", 10485760},
-                     {"member",
-                      {{"user", {{"id", id_str(user)}, {"username", "user-" + id_str(user)}}},
-                       {"roles", role_list},
-                       {"permissions", "0"},
-                       {"nick", nullptr}}}};
-    if (!data.is_null()) interaction["data"] = std::move(data);
-    expect_interaction(id, token);
-    return interaction;
+    return impl_->make_interaction(type, user, std::move(roles), std::move(data), guild, channel);
 }
 
 json FakeDiscord::inject_interaction(int type, std::uint64_t user, std::vector<std::uint64_t> roles,

@@ -80,6 +80,8 @@ struct FakeDiscordOptions {
     /// Directory where every JSON request body is appended (JSON lines) for the contract test.
     /// Empty: the NEBULA_DISCORD_CONTRACT_DIR environment variable, if set.
     std::string record_dir;
+    std::uint16_t http_port = 0;     ///< REST + CDN + control; 0 picks a free port
+    std::uint16_t gateway_port = 0;  ///< websocket gateway; 0 picks a free port
 };
 
 /// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,

@@ -247,7 +247,7 @@ Result<std::unique_ptr<FakeGateway>, std::string> FakeGateway::create(asio::any_
                                                                       FakeGatewayOptions options) {
     auto impl = std::make_shared<Impl>(executor, std::move(options));
     beast::error_code ec;
-    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), impl->options.port);
     impl->acceptor.open(endpoint.protocol(), ec);
     if (!ec) impl->acceptor.bind(endpoint, ec);
     if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -38,6 +38,7 @@ struct FakeGatewayOptions {
     std::uint64_t application_id = 900000000000000001ULL;
     std::uint64_t bot_user_id = 900000000000000002ULL;
     std::chrono::milliseconds heartbeat_interval{45'000};
+    std::uint16_t port = 0;  ///< 0 picks a free port
 };
 
 /// The v10 gateway websocket on 127.0.0.1 (plain ws://). New sessions connect to url();
