@@ -138,10 +138,11 @@ class Statement {
     }
 };
 
-/// Whether a query's rows are fetched all at once (the default; the connection is free for the
-/// next statement as soon as the statement has run) or one at a time (for exports of millions
-/// of rows: memory stays flat, but nothing else may run on the connection until the statement
-/// is finished or destroyed).
+/// Whether a query's rows are fetched all at once (the default) or in batches for exports of
+/// millions of rows, keeping memory flat (PostgreSQL: a cursor read 10,000 rows at a time, inside
+/// a transaction the statement opens itself when none is running; SQLite: plain stepping).
+/// Streamed is for SELECT only; finish or destroy the statement before using the connection
+/// for anything else.
 enum class Fetch { buffered, streamed };
 
 /// One database session. Portable SQL uses `?` placeholders (translated to $n for PostgreSQL),

@@ -1,6 +1,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -53,29 +54,19 @@ class PostgresStatement final : public Statement {
 
     bool step() override {
         if (finished_) return false;
-        if (!started_) {
-            start();
-            if (fetch_ == Fetch::buffered) return next_buffered_row();
-        } else if (fetch_ == Fetch::buffered) {
-            return next_buffered_row();
-        }
-        // Streamed: one PGresult per row.
-        result_.reset(PQgetResult(conn_));
-        if (!result_) {
+        if (!started_) start();
+        while (true) {
+            if (result_ && row_ + 1 < PQntuples(result_.get())) {
+                ++row_;
+                return true;
+            }
+            if (cursor_open_ && PQntuples(result_.get()) == kBatchRows) {
+                fetch_batch();
+                continue;
+            }
+            drain();
             finished_ = true;
             return false;
-        }
-        switch (PQresultStatus(result_.get())) {
-            case PGRES_SINGLE_TUPLE:
-                row_ = 0;
-                return true;
-            case PGRES_TUPLES_OK:
-            case PGRES_COMMAND_OK:
-                record_changes();
-                drain();
-                return false;
-            default:
-                throw_error();
         }
     }
 
@@ -142,21 +133,24 @@ class PostgresStatement final : public Statement {
             row_ = -1;
             return;
         }
-        if (PQsendQueryParams(conn_, sql_.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0) == 0) {
-            finished_ = true;
-            throw DbError(classify(nullptr, conn_), "send: " + trimmed(PQerrorMessage(conn_)));
-        }
-        sending_ = true;
-        PQsetSingleRowMode(conn_);
+        // Streamed: a cursor read in batches keeps memory flat with few round trips; it needs a
+        // transaction, which the statement opens itself when none is running.
+        own_transaction_ = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+        if (own_transaction_) ResultPtr(PQexec(conn_, "BEGIN"));
+        cursor_ = "nebula_cursor_" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+        const std::string declare = "DECLARE " + cursor_ + " NO SCROLL CURSOR FOR " + sql_;
+        result_.reset(
+            PQexecParams(conn_, declare.c_str(), count, nullptr, values.data(), nullptr, nullptr, 0));
+        if (PQresultStatus(result_.get()) != PGRES_COMMAND_OK) throw_error();
+        cursor_open_ = true;
+        fetch_batch();
     }
 
-    bool next_buffered_row() {
-        if (row_ + 1 < PQntuples(result_.get())) {
-            ++row_;
-            return true;
-        }
-        finished_ = true;
-        return false;
+    void fetch_batch() {
+        const std::string fetch = "FETCH " + std::to_string(kBatchRows) + " FROM " + cursor_;
+        result_.reset(PQexec(conn_, fetch.c_str()));
+        if (PQresultStatus(result_.get()) != PGRES_TUPLES_OK) throw_error();
+        row_ = -1;
     }
 
     void record_changes() {
@@ -173,12 +167,21 @@ class PostgresStatement final : public Statement {
         throw DbError(code, message + " [" + sql_ + "]");
     }
 
-    // A streamed statement must be read to its end before the connection can run anything else.
+    // Closes a streamed statement's cursor and the transaction it opened. Never throws: it runs
+    // from destructors, and a failed transaction only needs the ROLLBACK.
     void drain() {
-        if (!sending_) return;
-        sending_ = false;
-        while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
+        if (cursor_open_) {
+            cursor_open_ = false;
+            ResultPtr(PQexec(conn_, ("CLOSE " + cursor_).c_str()));
+        }
+        if (own_transaction_) {
+            own_transaction_ = false;
+            const bool failed = PQtransactionStatus(conn_) == PQTRANS_INERROR;
+            ResultPtr(PQexec(conn_, failed ? "ROLLBACK" : "COMMIT"));
+        }
     }
+
+    static constexpr int kBatchRows = 10'000;
 
     PGconn* conn_;
     std::string sql_;
@@ -188,7 +191,9 @@ class PostgresStatement final : public Statement {
     int row_ = -1;
     bool started_ = false;
     bool finished_ = false;
-    bool sending_ = false;
+    std::string cursor_;
+    bool cursor_open_ = false;
+    bool own_transaction_ = false;
     std::int64_t changes_ = 0;
 };
 

@@ -146,31 +146,52 @@ TEST_P(ConnectionTest, ChangesAreIsolatedUntilCommit) {
 }
 
 TEST_P(ConnectionTest, StreamedQueryReadsEveryRowThenFreesTheConnection) {
-    in_transaction(conn(), [](Connection& c) {
-        auto insert = c.prepare("INSERT INTO parent (name, amount) VALUES (?, ?)");
-        for (int i = 0; i < 2000; ++i) {
-            insert->reset();
-            insert->bind_all("n" + std::to_string(i), i);
-            insert->step();
-        }
-    });
-    std::int64_t sum = 0;
-    int rows = 0;
-    {
-        auto stream = conn().prepare("SELECT amount FROM parent ORDER BY id", Fetch::streamed);
+    // More rows than one PostgreSQL cursor batch (10,000).
+    conn().exec(
+        "INSERT INTO parent (name, amount) WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM "
+        "seq "
+        "WHERE n < 24999) SELECT 'n' || n, n FROM seq");
+    auto sum_streamed = [&](int expected_rows) {
+        std::int64_t sum = 0;
+        int rows = 0;
+        auto stream =
+            conn().prepare("SELECT amount FROM parent WHERE amount >= ? ORDER BY id", Fetch::streamed);
+        stream->bind(1, 0);
         while (stream->step()) {
             sum += stream->get<std::int64_t>(0);
             ++rows;
         }
-    }
-    EXPECT_EQ(rows, 2000);
-    EXPECT_EQ(sum, 1999 * 2000 / 2);
+        EXPECT_EQ(rows, expected_rows);
+        return sum;
+    };
+    EXPECT_EQ(sum_streamed(25000), std::int64_t{24999} * 25000 / 2);
+    EXPECT_FALSE(conn().in_transaction());
     {
         // Abandoned half-way: destroying the statement must leave the connection usable.
         auto stream = conn().prepare("SELECT amount FROM parent ORDER BY id", Fetch::streamed);
         ASSERT_TRUE(stream->step());
     }
-    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 2000);
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 25000);
+    // Inside a caller's transaction the stream neither commits nor ends it.
+    {
+        Transaction transaction(conn());
+        conn().exec("DELETE FROM parent WHERE amount >= 20000");
+        EXPECT_EQ(sum_streamed(20000), std::int64_t{19999} * 20000 / 2);
+        EXPECT_TRUE(conn().in_transaction());
+    }  // rolled back
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 25000);
+}
+
+TEST_P(ConnectionTest, BadStreamedQueryThrowsAndConnectionSurvives) {
+    EXPECT_THROW(
+        {
+            auto stream = conn().prepare("SELECT nope FROM parent", Fetch::streamed);
+            stream->step();
+        },
+        DbError);
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 0);
 }
 
 TEST_P(ConnectionTest, BadSqlThrowsAndConnectionSurvives) {
