@@ -447,6 +447,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
             stats.state = GatewayState::connected;
             backoff_attempt = 0;
             failed_resume_connects = 0;
+            protocol_errors = 0;
             spdlog::info("discord gateway: ready as {} ({} guilds)", ready->user.username,
                          ready->guilds.size());
         } else if (event.name == "RESUMED") {
