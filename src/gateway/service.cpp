@@ -22,16 +22,6 @@ constexpr std::size_t kMaxCommentLength = 256;
 constexpr std::int64_t kMaxLimitIp = 10'000;
 constexpr std::string_view kVisionFlow = "xtls-rprx-vision";
 
-bool vision_capable(const xui::Inbound& inbound) {
-    if (inbound.disable_flow) return false;
-    const auto& s = inbound.stream_settings;
-    const std::string network =
-        s.contains("network") && s["network"].is_string() ? s["network"].get<std::string>() : "";
-    const std::string security =
-        s.contains("security") && s["security"].is_string() ? s["security"].get<std::string>() : "";
-    return network == "tcp" && (security == "tls" || security == "reality");
-}
-
 http::Response json_response(int status, const json& body) {
     http::Response r;
     r.status = status;
@@ -481,8 +471,8 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
         co_return error_response(400, "invalid_request",
                                  "inbound " + std::to_string(*inbound_id) + " is not a VLESS inbound");
     }
-    // Vision is what clients expect on TCP with TLS or Reality; elsewhere it cannot run.
-    nc.flow = flow.value_or(vision_capable(*inbound) ? std::string(kVisionFlow) : std::string());
+    // Vision is what clients expect wherever the panel lets it run.
+    nc.flow = flow.value_or(xui::vision_flow_allowed(*inbound) ? std::string(kVisionFlow) : std::string());
     auto created = co_await panel_.add_client(static_cast<int>(*inbound_id), nc);
     if (!created) {
         if (created.error().code == xui::PanelErrorCode::conflict) {
