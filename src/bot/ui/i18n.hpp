@@ -1,0 +1,315 @@
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/domain/types.hpp"
+#include "bot/ui/time_zone.hpp"
+
+namespace nebula::bot::ui {
+
+/// The languages the bot speaks.
+enum class Locale { en, ar };
+
+/// The catalogue language for a Discord locale code ("ar" → Arabic; "en-US", "en-GB" and every
+/// other or unknown code → English). Case-insensitive.
+Locale locale_from_discord(std::string_view code);
+
+/// "en" or "ar" (the value stored in users.locale).
+std::string_view locale_code(Locale locale);
+
+/// Every string a customer or an admin sees. The English and Arabic templates live in i18n.cpp;
+/// the build fails unless each key has both, with the same `{placeholders}`, and unless every
+/// Latin word in an Arabic template is wrapped in a Unicode isolate (see tr()).
+enum class Msg : std::uint16_t {
+    // main panel
+    panel_title,
+    panel_description,
+    panel_footer,
+    button_buy,
+    button_my_account,
+    button_renew,
+    button_help,
+    help_title,
+    help_body,
+    // plans
+    plan_select_prompt,
+    plan_select_placeholder,
+    plan_option_label,
+    plan_option_description,
+    plans_none,
+    unlimited,
+    unlimited_devices,
+    // order channel
+    order_channel_opened,
+    order_title,
+    order_welcome,
+    order_expiry_note,
+    renewal_note,
+    label_customer,
+    label_plan,
+    label_price,
+    label_amount,
+    label_duration,
+    label_traffic,
+    label_devices,
+    label_reference,
+    label_method,
+    label_status,
+    label_order_type,
+    label_server,
+    label_expires,
+    label_submitted,
+    label_account,
+    order_kind_new,
+    order_kind_renewal,
+    status_awaiting_payment,
+    status_under_review,
+    status_approved,
+    status_fulfilled,
+    status_declined,
+    status_expired,
+    status_cancelled,
+    account_status_active,
+    account_status_disabled,
+    account_status_expired,
+    account_status_deleted,
+    // payment
+    payment_method_prompt,
+    payment_method_placeholder,
+    method_vodafone_cash,
+    method_orange_cash,
+    method_etisalat_cash,
+    method_we_pay,
+    method_instapay,
+    payment_methods_none,
+    payment_wallet_instructions,
+    payment_instapay_instructions,
+    button_cancel_order,
+    button_change_method,
+    order_cancelled,
+    order_cancel_too_late,
+    // receipts
+    receipt_not_image,
+    receipt_too_large,
+    receipt_not_your_order,
+    receipt_not_awaiting,
+    receipt_choose_method_first,
+    receipt_hint,
+    receipt_under_review,
+    // review (admins)
+    review_title,
+    review_reused_warning,
+    review_claimed_by,
+    review_approved_by,
+    review_declined_by,
+    review_already_claimed,
+    review_already_handled,
+    review_provisioning_failed,
+    review_no_capacity,
+    review_customer_left,
+    button_claim,
+    button_approve,
+    button_decline,
+    decline_modal_title,
+    decline_reason_label,
+    decline_reason_placeholder,
+    // outcomes for the customer
+    order_approved,
+    order_declined,
+    order_being_prepared,
+    no_capacity,
+    // delivery
+    delivery_title,
+    delivery_body,
+    delivery_qr,
+    setup_hints,
+    delivery_dm_sent,
+    channel_closing,
+    billing_line,
+    // my account
+    account_title,
+    account_none,
+    account_heading,
+    account_details,
+    account_days_left,
+    account_expired_short,
+    traffic_used_of,
+    traffic_used_unlimited,
+    button_show_config,
+    show_config_body,
+    account_select_placeholder,
+    account_option_label,
+    // renewal
+    renew_choose_account,
+    renew_choose_plan,
+    renew_none,
+    renewal_done,
+    // timeouts, reminders, alerts
+    order_expired,
+    reminder_expiry_days,
+    reminder_expiry_day,
+    traffic_alert,
+    traffic_exhausted,
+    account_expired_notice,
+    // errors
+    error_banned,
+    error_open_order,
+    error_stale_button,
+    error_not_admin,
+    error_dms_closed,
+    error_not_your_account,
+    error_order_not_found,
+    error_plan_unavailable,
+    error_slow_down,
+    error_internal,
+    // admin commands
+    admin_panel_posted,
+    admin_panel_refreshed,
+    admin_plan_created,
+    admin_plan_updated,
+    admin_plan_enabled,
+    admin_plan_disabled,
+    admin_plans_title,
+    admin_plans_empty,
+    admin_plan_line,
+    admin_server_added,
+    admin_server_updated,
+    admin_server_removed,
+    admin_server_remove_busy,
+    admin_servers_title,
+    admin_servers_empty,
+    admin_server_line,
+    server_health_up,
+    server_health_down,
+    server_health_unknown,
+    admin_server_test_ok,
+    admin_server_test_failed,
+    admin_payment_set,
+    admin_payment_enabled,
+    admin_payment_disabled,
+    admin_payments_title,
+    admin_payment_line,
+    payment_account_unset,
+    state_enabled,
+    state_disabled,
+    admin_stats_title,
+    stats_revenue,
+    stats_orders,
+    stats_new_users,
+    stats_active_accounts,
+    stats_conversion,
+    period_today,
+    period_7_days,
+    period_30_days,
+    period_all_time,
+    admin_export_ready,
+    admin_audit_title,
+    admin_audit_empty,
+    admin_user_info,
+    user_status_banned,
+    admin_user_banned,
+    admin_user_unbanned,
+    admin_account_extended,
+    admin_account_enabled,
+    admin_account_disabled,
+    admin_account_deleted,
+    admin_account_traffic_reset,
+    admin_order_approved,
+    admin_order_declined,
+    admin_not_found,
+    admin_failed,
+};
+
+/// The number of keys; Msg values are 0 .. kMsgCount - 1.
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::admin_failed) + 1;
+
+/// One named value for a placeholder. Values are data, never templates: a `{` in a value is
+/// printed as is.
+struct Arg {
+    Arg(std::string_view arg_name, std::string arg_value) : name(arg_name), value(std::move(arg_value)) {}
+    Arg(std::string_view arg_name, std::string_view arg_value) : name(arg_name), value(arg_value) {}
+    Arg(std::string_view arg_name, const char* arg_value) : name(arg_name), value(arg_value) {}
+    template <std::integral T>
+    Arg(std::string_view arg_name, T arg_value) : name(arg_name), value(std::to_string(arg_value)) {}
+
+    std::string_view name;
+    std::string value;
+};
+
+/// Renders `msg` in `locale`, replacing each `{name}` with the value of the Arg of that name.
+///
+/// Values are cleaned: the bidi embedding and override controls U+202A..U+202E are removed,
+/// and so are isolate controls that do not pair up, so a customer name cannot reorder the text
+/// around it. In Arabic, each value outside code is wrapped in FIRST STRONG ISOLATE ... POP
+/// DIRECTIONAL ISOLATE (U+2068 ... U+2069), so links, codes, numbers and Latin names keep their
+/// own direction, and each inline code span (`...`) is wrapped in LEFT-TO-RIGHT ISOLATE ... PDI.
+/// Code blocks (```) are never touched, so what a customer copies from them is exactly the
+/// value; a backtick inside a value placed in code becomes U+02CB so it cannot end the span.
+///
+/// A missing, unknown or repeated Arg is a bug and throws std::invalid_argument.
+/// Thread-safe: the catalogue is immutable.
+std::string tr(Locale locale, Msg msg, std::initializer_list<Arg> args = {});
+
+/// The key's name as written in the enum ("panel_title"), for logs and tests.
+std::string_view msg_id(Msg msg);
+/// The raw template.
+std::string_view msg_template(Locale locale, Msg msg);
+/// The placeholder names of `msg`, in order of first appearance (the same in both languages).
+std::vector<std::string_view> msg_placeholders(Msg msg);
+
+/// The localised name of an order status, account status, order kind or server health.
+Msg order_status_msg(domain::OrderStatus status);
+Msg account_status_msg(domain::AccountStatus status);
+Msg order_kind_msg(domain::OrderKind kind);
+Msg server_health_msg(domain::ServerHealth health);
+/// The name of a payment method by its code (vodafone_cash, orange_cash, etisalat_cash, we_pay,
+/// instapay); nothing for other codes.
+std::optional<Msg> payment_method_msg(std::string_view code);
+
+// ---- value formatting (plain text; tr() adds the isolates when the value goes into Arabic) ----
+
+/// "1,250.00 EGP" / "1,250.00 ج.م".
+std::string format_money(Locale locale, domain::Piasters amount);
+
+/// A size in binary units as the panel counts them (1 GB = 2^30 bytes), at most one decimal:
+/// "30 GB", "1.5 GB", "512 MB", "0 B". Negative sizes are a bug (std::invalid_argument).
+std::string format_bytes(std::int64_t bytes);
+/// format_bytes, or "Unlimited" / "غير محدود" for 0 (the panel's "no limit").
+std::string format_traffic_limit(Locale locale, std::int64_t bytes);
+
+/// Units that format_count knows how to pluralise.
+enum class Unit { day, hour, minute, device };
+/// "1 day", "30 days"; Arabic with its six plural forms ("يوم واحد", "يومان", "3 أيام",
+/// "11 يومًا", "100 يوم").
+std::string format_count(Locale locale, std::int64_t n, Unit unit);
+/// "2 devices", or "Unlimited devices" / "أجهزة غير محدودة" for 0.
+std::string format_device_limit(Locale locale, int limit);
+/// A duration in its largest whole unit: whole days ("2 days"), else hours ("36 hours"), else
+/// minutes rounded up ("5 minutes"). Negative durations are a bug (std::invalid_argument).
+std::string format_duration(Locale locale, std::chrono::seconds duration);
+
+/// "5 Mar 2025" / "5 مارس 2025", the calendar date in `zone`.
+std::string format_date(Locale locale, std::chrono::sys_seconds t, const TimeZone& zone);
+/// "5 Mar 2025, 14:30" / "5 مارس 2025، 14:30" (24-hour clock, in `zone`).
+std::string format_date_time(Locale locale, std::chrono::sys_seconds t, const TimeZone& zone);
+
+/// Whole days from `now` until `expiry`, rounded up (5 hours left is 1 day); 0 once expired.
+int days_left(std::chrono::sys_seconds now, std::chrono::sys_seconds expiry);
+
+/// "▰▰▰▱▱▱▱▱▱▱ 30%": `width` cells filled in proportion to used/total, rounded down, and the
+/// percentage rounded down (so 100% means really used up); above 100% the bar is full and the
+/// real percentage shows. `total` must be positive and `used` not negative; width 1..50.
+std::string progress_bar(std::int64_t used, std::int64_t total, int width = 10);
+
+/// `text` wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, for composing Arabic
+/// text by hand (tr() already does this for its values).
+std::string isolate(std::string_view text);
+
+}  // namespace nebula::bot::ui
