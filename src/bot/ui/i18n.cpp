@@ -26,7 +26,7 @@ constexpr bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 
 
 // 0 for bytes that do not start U+2066..U+2069, else the code point's last byte (0xA6..0xA9).
 constexpr unsigned isolate_at(std::string_view text, std::size_t i) {
-    if (i + 2 >= text.size() + 0 || static_cast<unsigned char>(text[i]) != 0xE2 ||
+    if (i + 2 >= text.size() || static_cast<unsigned char>(text[i]) != 0xE2 ||
         static_cast<unsigned char>(text[i + 1]) != 0x81) {
         return 0;
     }
@@ -276,6 +276,13 @@ Locale locale_from_discord(std::string_view code) {
 }
 
 std::string_view locale_code(Locale locale) { return locale == Locale::ar ? "ar" : "en"; }
+
+Locale choose_locale(std::string_view saved_choice, std::string_view discord_locale, Locale shop_default) {
+    if (saved_choice == "ar") return Locale::ar;
+    if (saved_choice == "en") return Locale::en;
+    if (locale_from_discord(discord_locale) == Locale::ar) return Locale::ar;
+    return shop_default;
+}
 
 std::string tr(Locale locale, Msg msg, std::initializer_list<Arg> args) {
     const Entry& e = entry(msg);

@@ -24,6 +24,12 @@ Locale locale_from_discord(std::string_view code);
 /// "en" or "ar" (the value stored in users.locale).
 std::string_view locale_code(Locale locale);
 
+/// The language to answer a customer in. Discord's own locale list has no Arabic, so an
+/// Arabic-speaking customer's client usually reports "en-US"; the customer's saved choice (the
+/// language button, users.locale: "en"/"ar") therefore comes first, then an Arabic Discord locale
+/// (should Discord add one), then the shop's default.
+Locale choose_locale(std::string_view saved_choice, std::string_view discord_locale, Locale shop_default);
+
 /// Every string a customer or an admin sees. The English and Arabic templates live in i18n.cpp;
 /// the build fails unless each key has both, with the same `{placeholders}`, and unless every
 /// Latin word in an Arabic template is wrapped in a Unicode isolate (see tr()).
@@ -36,6 +42,8 @@ enum class Msg : std::uint16_t {
     button_my_account,
     button_renew,
     button_help,
+    button_language,
+    language_set,
     help_title,
     help_body,
     // plans

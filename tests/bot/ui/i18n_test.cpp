@@ -108,7 +108,7 @@ std::string rtl_problem(std::string_view text) {
     return {};
 }
 
-TEST(Catalogue, EveryKeyHasBothLanguagesWithTheSamePlaceholders) {
+TEST(I18nCatalogue, EveryKeyHasBothLanguagesWithTheSamePlaceholders) {
     std::set<std::string_view> ids;
     for (Msg msg : all_keys()) {
         SCOPED_TRACE(std::string(msg_id(msg)));
@@ -139,7 +139,7 @@ TEST(Catalogue, EveryKeyHasBothLanguagesWithTheSamePlaceholders) {
     EXPECT_EQ(ids.size(), kMsgCount);
 }
 
-TEST(Catalogue, EveryKeyRendersInBothLanguages) {
+TEST(I18nCatalogue, EveryKeyRendersInBothLanguages) {
     for (Msg msg : all_keys()) {
         SCOPED_TRACE(std::string(msg_id(msg)));
         for (Locale locale : {Locale::en, Locale::ar}) {
@@ -153,7 +153,7 @@ TEST(Catalogue, EveryKeyRendersInBothLanguages) {
     }
 }
 
-TEST(Catalogue, ArabicKeepsLatinTokensIsolated) {
+TEST(I18nCatalogue, ArabicKeepsLatinTokensIsolated) {
     for (Msg msg : all_keys()) {
         SCOPED_TRACE(std::string(msg_id(msg)));
         const std::string text = render_with(Locale::ar, msg, "vless://abc@host:443#NL-000123");
@@ -166,7 +166,47 @@ TEST(Catalogue, ArabicKeepsLatinTokensIsolated) {
     }
 }
 
-TEST(Tr, FillsNamedPlaceholders) {
+// Length as Discord counts it: UTF-16 code units.
+std::size_t utf16_length(std::string_view text) {
+    std::size_t units = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if ((b & 0xC0) == 0x80) continue;  // continuation byte
+        units += b >= 0xF0 ? 2 : 1;
+    }
+    return units;
+}
+
+TEST(I18nCatalogue, FitsDiscordComponentLimits) {
+    struct Limit {
+        Msg msg;
+        std::size_t max;  // button label 80, modal title and text input label 45, placeholders 100
+    };
+    const Limit limits[] = {{Msg::button_buy, 80},
+                            {Msg::button_my_account, 80},
+                            {Msg::button_renew, 80},
+                            {Msg::button_help, 80},
+                            {Msg::button_cancel_order, 80},
+                            {Msg::button_change_method, 80},
+                            {Msg::button_claim, 80},
+                            {Msg::button_approve, 80},
+                            {Msg::button_decline, 80},
+                            {Msg::button_show_config, 80},
+                            {Msg::decline_modal_title, 45},
+                            {Msg::decline_reason_label, 45},
+                            {Msg::decline_reason_placeholder, 100},
+                            {Msg::plan_select_placeholder, 100},
+                            {Msg::payment_method_placeholder, 100},
+                            {Msg::account_select_placeholder, 100}};
+    for (const Limit& limit : limits) {
+        for (Locale locale : {Locale::en, Locale::ar}) {
+            const std::string text = render_with(locale, limit.msg, "NL-000123");
+            EXPECT_LE(utf16_length(text), limit.max) << msg_id(limit.msg) << ": " << text;
+        }
+    }
+}
+
+TEST(I18nTr, FillsNamedPlaceholders) {
     EXPECT_EQ(tr(Locale::en, Msg::order_title, {{"reference", "NL-000123"}}), "Order NL-000123");
     EXPECT_EQ(tr(Locale::en, Msg::traffic_used_of, {{"used", "12 GB"}, {"total", "30 GB"}}),
               "12 GB of 30 GB");
@@ -176,7 +216,7 @@ TEST(Tr, FillsNamedPlaceholders) {
     EXPECT_EQ(tr(Locale::ar, Msg::button_buy), "شراء اشتراك");
 }
 
-TEST(Tr, ArabicWrapsValuesInFirstStrongIsolates) {
+TEST(I18nTr, ArabicWrapsValuesInFirstStrongIsolates) {
     const std::string text =
         tr(Locale::ar, Msg::error_open_order, {{"reference", "NL-000123"}, {"channel", "<#1234567890>"}});
     EXPECT_EQ(text,
@@ -187,7 +227,7 @@ TEST(Tr, ArabicWrapsValuesInFirstStrongIsolates) {
               "You already have an open order (NL-000123) in <#1>. Please finish or cancel it first.");
 }
 
-TEST(Tr, PaymentInstructionsKeepCopyableTokensLeftToRight) {
+TEST(I18nTr, PaymentInstructionsKeepCopyableTokensLeftToRight) {
     const std::string ar = tr(Locale::ar, Msg::payment_wallet_instructions,
                               {{"amount", format_money(Locale::ar, Piasters{15000})},
                                {"method", tr(Locale::ar, Msg::method_vodafone_cash)},
@@ -210,7 +250,7 @@ TEST(Tr, PaymentInstructionsKeepCopyableTokensLeftToRight) {
               "3. Upload a screenshot of the transfer **here** in this channel.");
 }
 
-TEST(Tr, CodeBlocksHoldTheExactValue) {
+TEST(I18nTr, CodeBlocksHoldTheExactValue) {
     const std::string link = "vless://3f1c9a2e@vpn1.example.com:443?security=reality&sni=a.b#NL-000123";
     const std::string sub = "https://vpn1.example.com:2096/sub/abc123";
     for (Locale locale : {Locale::en, Locale::ar}) {
@@ -225,13 +265,13 @@ TEST(Tr, CodeBlocksHoldTheExactValue) {
     }
 }
 
-TEST(Tr, ValuesAreNeverTemplates) {
+TEST(I18nTr, ValuesAreNeverTemplates) {
     EXPECT_EQ(tr(Locale::en, Msg::order_title, {{"reference", "{reference}"}}), "Order {reference}");
     EXPECT_EQ(tr(Locale::en, Msg::review_declined_by, {{"admin", "{reason}"}, {"reason", "{admin}"}}),
               "❌ Declined by {reason}: {admin}");
 }
 
-TEST(Tr, ValuesCannotBreakCodeOrDirection) {
+TEST(I18nTr, ValuesCannotBreakCodeOrDirection) {
     // A backtick would close the code span early.
     EXPECT_EQ(tr(Locale::en, Msg::admin_payment_set, {{"method", "InstaPay"}, {"account", "a`b"}}),
               "InstaPay account set to `a\u02CBb`.");
@@ -244,7 +284,7 @@ TEST(Tr, ValuesCannotBreakCodeOrDirection) {
     EXPECT_EQ(rtl_problem(ar), "");
 }
 
-TEST(Tr, WrongArgumentsAreBugs) {
+TEST(I18nTr, WrongArgumentsAreBugs) {
     EXPECT_THROW(tr(Locale::en, Msg::order_title), std::invalid_argument);
     EXPECT_THROW(tr(Locale::en, Msg::order_title, {{"reference", "a"}, {"extra", "b"}}),
                  std::invalid_argument);
@@ -253,7 +293,7 @@ TEST(Tr, WrongArgumentsAreBugs) {
     EXPECT_THROW(tr(Locale::en, static_cast<Msg>(kMsgCount)), std::invalid_argument);
 }
 
-TEST(Locales, FromDiscordCodes) {
+TEST(I18nLocale, FromDiscordCodes) {
     EXPECT_EQ(locale_from_discord("ar"), Locale::ar);
     EXPECT_EQ(locale_from_discord("AR"), Locale::ar);
     EXPECT_EQ(locale_from_discord("ar-EG"), Locale::ar);
@@ -264,10 +304,20 @@ TEST(Locales, FromDiscordCodes) {
     EXPECT_EQ(locale_from_discord("a"), Locale::en);
     EXPECT_EQ(locale_from_discord("arx"), Locale::en);
     EXPECT_EQ(locale_code(Locale::ar), "ar");
+    // A saved choice wins; then an Arabic client; then the shop's default (Discord has no Arabic
+    // locale, so an Egyptian customer's client usually says en-US).
+    EXPECT_EQ(choose_locale("en", "ar", Locale::ar), Locale::en);
+    EXPECT_EQ(choose_locale("ar", "en-US", Locale::en), Locale::ar);
+    EXPECT_EQ(choose_locale("", "ar", Locale::en), Locale::ar);
+    EXPECT_EQ(choose_locale("", "en-US", Locale::ar), Locale::ar);
+    EXPECT_EQ(choose_locale("", "en-US", Locale::en), Locale::en);
+    EXPECT_EQ(choose_locale("fr", "de", Locale::en), Locale::en);
+    EXPECT_EQ(tr(Locale::en, Msg::button_language), "العربية");
+    EXPECT_EQ(tr(Locale::ar, Msg::button_language), "\u2066English\u2069");
     EXPECT_EQ(locale_code(Locale::en), "en");
 }
 
-TEST(Names, StatusesKindsMethodsAndHealth) {
+TEST(I18nNames, StatusesKindsMethodsAndHealth) {
     std::set<Msg> seen;
     for (auto status : domain::kAllOrderStatuses) EXPECT_TRUE(seen.insert(order_status_msg(status)).second);
     EXPECT_EQ(tr(Locale::ar, order_status_msg(domain::OrderStatus::under_review)), "قيد المراجعة");
@@ -283,7 +333,7 @@ TEST(Names, StatusesKindsMethodsAndHealth) {
     EXPECT_EQ(tr(Locale::ar, Msg::method_etisalat_cash), "اتصالات كاش (\u2066e&\u2069)");
 }
 
-TEST(Format, Money) {
+TEST(I18nFormat, Money) {
     EXPECT_EQ(format_money(Locale::en, Piasters{15000}), "150.00 EGP");
     EXPECT_EQ(format_money(Locale::ar, Piasters{15000}), "150.00 ج.م");
     EXPECT_EQ(format_money(Locale::en, Piasters{123456789}), "1,234,567.89 EGP");
@@ -294,7 +344,7 @@ TEST(Format, Money) {
     EXPECT_EQ(format_money(Locale::en, Piasters{100000}), "1,000.00 EGP");
 }
 
-TEST(Format, Bytes) {
+TEST(I18nFormat, Bytes) {
     constexpr std::int64_t kGiB = 1LL << 30;
     EXPECT_EQ(format_bytes(30 * kGiB), "30 GB");
     EXPECT_EQ(format_bytes(3 * kGiB / 2), "1.5 GB");
@@ -310,7 +360,7 @@ TEST(Format, Bytes) {
     EXPECT_EQ(format_traffic_limit(Locale::ar, 30 * kGiB), "30 GB");
 }
 
-TEST(Format, CountsWithArabicPluralForms) {
+TEST(I18nFormat, CountsWithArabicPluralForms) {
     EXPECT_EQ(format_count(Locale::en, 1, Unit::day), "1 day");
     EXPECT_EQ(format_count(Locale::en, 30, Unit::day), "30 days");
     EXPECT_EQ(format_count(Locale::en, 0, Unit::device), "0 devices");
@@ -327,7 +377,7 @@ TEST(Format, CountsWithArabicPluralForms) {
     EXPECT_EQ(format_device_limit(Locale::ar, 1), "جهاز واحد");
 }
 
-TEST(Format, Durations) {
+TEST(I18nFormat, Durations) {
     EXPECT_EQ(format_duration(Locale::en, 24h), "1 day");
     EXPECT_EQ(format_duration(Locale::en, 72h), "3 days");
     EXPECT_EQ(format_duration(Locale::en, 36h), "36 hours");
@@ -339,7 +389,7 @@ TEST(Format, Durations) {
     EXPECT_THROW(format_duration(Locale::en, -1s), std::invalid_argument);
 }
 
-TEST(Format, DatesInTheShopTimeZone) {
+TEST(I18nFormat, DatesInTheShopTimeZone) {
     const auto cairo = TimeZone::load("Africa/Cairo");
     ASSERT_TRUE(cairo.has_value()) << cairo.error();
     // 22:30 UTC on 5 March is already 6 March in Cairo (UTC+2 in winter).
@@ -355,7 +405,7 @@ TEST(Format, DatesInTheShopTimeZone) {
     EXPECT_EQ(format_date(Locale::ar, summer, *cairo), "1 أغسطس 2025");
 }
 
-TEST(Format, DaysLeftRoundsUp) {
+TEST(I18nFormat, DaysLeftRoundsUp) {
     const sys_seconds now = sys_seconds{sys_days{std::chrono::year{2025} / 1 / 1}};
     EXPECT_EQ(days_left(now, now + 5h), 1);
     EXPECT_EQ(days_left(now, now + 72h), 3);
@@ -364,7 +414,7 @@ TEST(Format, DaysLeftRoundsUp) {
     EXPECT_EQ(days_left(now, now - 48h), 0);
 }
 
-TEST(Format, ProgressBar) {
+TEST(I18nFormat, ProgressBar) {
     EXPECT_EQ(progress_bar(3, 10), "▰▰▰▱▱▱▱▱▱▱ 30%");
     EXPECT_EQ(progress_bar(3, 5, 5), "▰▰▰▱▱ 60%");
     EXPECT_EQ(progress_bar(0, 10), "▱▱▱▱▱▱▱▱▱▱ 0%");
@@ -379,7 +429,7 @@ TEST(Format, ProgressBar) {
     EXPECT_THROW(progress_bar(1, 10, 0), std::invalid_argument);
 }
 
-TEST(Format, IsolateHelper) { EXPECT_EQ(isolate("NL-000123"), "\u2068NL-000123\u2069"); }
+TEST(I18nFormat, IsolateHelper) { EXPECT_EQ(isolate("NL-000123"), "\u2068NL-000123\u2069"); }
 
 }  // namespace
 }  // namespace nebula::bot::ui
