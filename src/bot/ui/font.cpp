@@ -12,7 +12,7 @@ struct GlyphRows {
 
 // Each glyph row reads left to right: '#' is ink, '.' is paper.
 // clang-format off
-constexpr GlyphRows kGlyphRows[] = {
+constexpr auto kGlyphRows = std::to_array<GlyphRows>({
     {' ', {".....", ".....", ".....", ".....", ".....", ".....", "....."}},
     {'!', {"..#..", "..#..", "..#..", "..#..", "..#..", ".....", "..#.."}},
     {'"', {".#.#.", ".#.#.", ".....", ".....", ".....", ".....", "....."}},
@@ -108,7 +108,7 @@ constexpr GlyphRows kGlyphRows[] = {
     {'|', {"..#..", "..#..", "..#..", "..#..", "..#..", "..#..", "..#.."}},
     {'}', {".#...", "..#..", "..#..", "...#.", "..#..", "..#..", ".#..."}},
     {'~', {".....", ".....", ".#...", "#.#.#", "...#.", ".....", "....."}},
-};
+});
 // clang-format on
 
 constexpr int kFirst = ' ';

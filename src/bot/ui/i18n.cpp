@@ -21,6 +21,11 @@ constexpr std::string_view kLri = "\u2066";  // LEFT-TO-RIGHT ISOLATE
 constexpr std::string_view kFsi = "\u2068";  // FIRST STRONG ISOLATE
 constexpr std::string_view kPdi = "\u2069";  // POP DIRECTIONAL ISOLATE
 
+// True when a ``` code fence starts at i.
+constexpr bool is_fence(std::string_view text, std::size_t i) {
+    return text[i] == '`' && i + 2 < text.size() && text[i + 1] == '`' && text[i + 2] == '`';
+}
+
 constexpr bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 constexpr bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -54,7 +59,7 @@ constexpr std::string_view check_template(std::string_view text, bool arabic, Pl
     int isolates = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
-        if (text.substr(i, 3) == "```") {
+        if (is_fence(text, i)) {
             if (in_inline) return "code block inside inline code";
             in_block = !in_block;
             i += 2;
@@ -127,10 +132,9 @@ constexpr std::string_view check_entry(const Entry& entry) {
     return {};
 }
 
-// The index of the first entry that is out of order or breaks a rule, or -1.
-constexpr int first_bad_entry() {
-    if (std::size(kCatalogue) != kMsgCount) return static_cast<int>(std::size(kCatalogue));
-    for (std::size_t i = 0; i < std::size(kCatalogue); ++i) {
+// The index of the first entry in [from, to) that is out of order or breaks a rule, or -1.
+constexpr int first_bad_entry(std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to && i < std::size(kCatalogue); ++i) {
         if (static_cast<std::size_t>(kCatalogue[i].key) != i) return static_cast<int>(i);
         if (!check_entry(kCatalogue[i]).empty()) return static_cast<int>(i);
     }
@@ -138,9 +142,20 @@ constexpr int first_bad_entry() {
 }
 // On failure the compiler shows the position of the first bad entry (in Msg order), e.g. "the
 // comparison reduces to (42 == -1)": entry 42 is out of place, misses a language, has different
-// placeholders in English and Arabic, or leaves a Latin word in Arabic unisolated.
-constexpr int kFirstBadEntry = first_bad_entry();
-static_assert(kFirstBadEntry == -1, "every Msg needs English and Arabic with matching placeholders");
+// placeholders in English and Arabic, or leaves a Latin word in Arabic unisolated. The checks
+// run in slices of 40 because compilers cap the work of one constant evaluation.
+template <std::size_t From>
+constexpr bool catalogue_slice_ok() {
+    constexpr int kBad = first_bad_entry(From, From + 40);
+    static_assert(kBad == -1, "every Msg needs English and Arabic with matching placeholders");
+    if constexpr (From + 40 < kMsgCount) {
+        return catalogue_slice_ok<From + 40>();
+    } else {
+        return kBad == -1;
+    }
+}
+static_assert(std::size(kCatalogue) == kMsgCount, "one catalogue entry for every Msg");
+static_assert(catalogue_slice_ok<0>());
 
 const Entry& entry(Msg msg) {
     const auto index = static_cast<std::size_t>(msg);

@@ -169,8 +169,8 @@ TEST(I18nCatalogue, ArabicKeepsLatinTokensIsolated) {
 // Length as Discord counts it: UTF-16 code units.
 std::size_t utf16_length(std::string_view text) {
     std::size_t units = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto b = static_cast<unsigned char>(text[i]);
+    for (char c : text) {
+        const auto b = static_cast<unsigned char>(c);
         if ((b & 0xC0) == 0x80) continue;  // continuation byte
         units += b >= 0xF0 ? 2 : 1;
     }
@@ -182,22 +182,22 @@ TEST(I18nCatalogue, FitsDiscordComponentLimits) {
         Msg msg;
         std::size_t max;  // button label 80, modal title and text input label 45, placeholders 100
     };
-    const Limit limits[] = {{Msg::button_buy, 80},
-                            {Msg::button_my_account, 80},
-                            {Msg::button_renew, 80},
-                            {Msg::button_help, 80},
-                            {Msg::button_cancel_order, 80},
-                            {Msg::button_change_method, 80},
-                            {Msg::button_claim, 80},
-                            {Msg::button_approve, 80},
-                            {Msg::button_decline, 80},
-                            {Msg::button_show_config, 80},
-                            {Msg::decline_modal_title, 45},
-                            {Msg::decline_reason_label, 45},
-                            {Msg::decline_reason_placeholder, 100},
-                            {Msg::plan_select_placeholder, 100},
-                            {Msg::payment_method_placeholder, 100},
-                            {Msg::account_select_placeholder, 100}};
+    const std::vector<Limit> limits = {{Msg::button_buy, 80},
+                                       {Msg::button_my_account, 80},
+                                       {Msg::button_renew, 80},
+                                       {Msg::button_help, 80},
+                                       {Msg::button_cancel_order, 80},
+                                       {Msg::button_change_method, 80},
+                                       {Msg::button_claim, 80},
+                                       {Msg::button_approve, 80},
+                                       {Msg::button_decline, 80},
+                                       {Msg::button_show_config, 80},
+                                       {Msg::decline_modal_title, 45},
+                                       {Msg::decline_reason_label, 45},
+                                       {Msg::decline_reason_placeholder, 100},
+                                       {Msg::plan_select_placeholder, 100},
+                                       {Msg::payment_method_placeholder, 100},
+                                       {Msg::account_select_placeholder, 100}};
     for (const Limit& limit : limits) {
         for (Locale locale : {Locale::en, Locale::ar}) {
             const std::string text = render_with(locale, limit.msg, "NL-000123");
@@ -353,7 +353,7 @@ TEST(I18nFormat, Bytes) {
     EXPECT_EQ(format_bytes(1023), "1023 B");
     EXPECT_EQ(format_bytes(1024), "1 KB");
     EXPECT_EQ(format_bytes(kGiB - 1), "1 GB");  // 1023.99… MB rounds up into the next unit
-    EXPECT_EQ(format_bytes(2 * 1024 * kGiB), "2 TB");
+    EXPECT_EQ(format_bytes(2048 * kGiB), "2 TB");
     EXPECT_THROW(format_bytes(-1), std::invalid_argument);
     EXPECT_EQ(format_traffic_limit(Locale::en, 0), "Unlimited");
     EXPECT_EQ(format_traffic_limit(Locale::ar, 0), "غير محدود");
@@ -364,7 +364,7 @@ TEST(I18nFormat, CountsWithArabicPluralForms) {
     EXPECT_EQ(format_count(Locale::en, 1, Unit::day), "1 day");
     EXPECT_EQ(format_count(Locale::en, 30, Unit::day), "30 days");
     EXPECT_EQ(format_count(Locale::en, 0, Unit::device), "0 devices");
-    const std::pair<std::int64_t, std::string_view> days[] = {
+    const std::vector<std::pair<std::int64_t, std::string_view>> days = {
         {0, "0 يوم"},     {1, "يوم واحد"},   {2, "يومان"},      {3, "3 أيام"},    {10, "10 أيام"},
         {11, "11 يومًا"},  {30, "30 يومًا"},   {99, "99 يومًا"},   {100, "100 يوم"}, {101, "101 يوم"},
         {102, "102 يوم"}, {103, "103 أيام"}, {111, "111 يومًا"}, {365, "365 يومًا"}};

@@ -7,8 +7,7 @@
 namespace nebula::bot::ui::testing {
 
 std::optional<PngHeader> read_png_header(std::string_view png) {
-    static constexpr unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    if (png.size() < 33 || std::memcmp(png.data(), kSignature, 8) != 0) return std::nullopt;
+    if (png.size() < 33 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1A\n", 8)) return std::nullopt;
     if (png.substr(8, 8) != std::string_view("\0\0\0\x0dIHDR", 8)) return std::nullopt;
     const auto be32 = [&](std::size_t at) {
         return static_cast<std::uint32_t>(static_cast<unsigned char>(png[at])) << 24 |

@@ -17,7 +17,8 @@ using std::chrono::sys_seconds;
 using namespace std::chrono_literals;
 
 sys_seconds utc(int y, unsigned m, unsigned d, int hh = 0, int mm = 0) {
-    return sys_seconds{sys_days{std::chrono::year{y} / m / d}} + hours{hh} + std::chrono::minutes{mm};
+    const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+    return sys_seconds{sys_days{day}} + hours{hh} + std::chrono::minutes{mm};
 }
 
 TimeZone load(std::string_view name) {
