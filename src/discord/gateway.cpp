@@ -552,6 +552,10 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
         co_return end;
     }
 
+    static asio::awaitable<Status<GatewayError>> run_owned(std::shared_ptr<Impl> self) {
+        co_return co_await self->run();
+    }
+
     asio::awaitable<Status<GatewayError>> run() {
         stats.state = GatewayState::connecting;
         if (!options.url_override.empty()) gateway_url = options.url_override;
@@ -659,8 +663,9 @@ GatewayClient::GatewayClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)
 GatewayClient::~GatewayClient() = default;
 
 asio::awaitable<Status<GatewayError>> GatewayClient::run() {
-    auto impl = impl_;
-    co_return co_await impl->run();
+    // Not a coroutine: the shared_ptr is copied into the coroutine frame now, so the session
+    // survives even when this object is destroyed before the coroutine first runs.
+    return Impl::run_owned(impl_);
 }
 
 void GatewayClient::stop(bool keep_session) {

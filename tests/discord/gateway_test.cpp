@@ -452,6 +452,8 @@ TEST_F(GatewayTest, StopClosesWith1000OrKeepsTheSessionWith4000) {
 }
 
 TEST_F(GatewayTest, MultiMegabyteDispatchIsDecoded) {
+    // Parsing megabytes (slow under sanitizers) must not starve the 200 ms test heartbeat.
+    gateway().set_heartbeat_interval(5s);
     start();
     const std::string big(3 * 1024 * 1024, 'g');
     run([&]() -> asio::awaitable<void> {

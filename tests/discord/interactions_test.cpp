@@ -211,13 +211,13 @@ TEST_F(InteractionsTest, AutocompleteAnswersWithChoices) {
     EXPECT_EQ(sent[0].json["data"]["choices"][0]["value"], "gold");
 }
 
-TEST_F(InteractionsTest, ExpiredTokenIsNotUsedAndWebhook401DoesNotStopRest) {
+class ExpiredTokenTest : public InteractionsTest {
+  protected:
     common::ManualClock manual;
-    fake->stop();
-    bool stopped = false;
-    fake->stop([&] { stopped = true; });
-    testing::drain_until(io, stopped);
-    make(&manual);
+    void SetUp() override { make(&manual); }
+};
+
+TEST_F(ExpiredTokenTest, ExpiredTokenIsNotUsedAndWebhook401DoesNotStopRest) {
     run([&]() -> asio::awaitable<void> {
         auto responder = make_responder(io.get_executor(), *rest, manual, interaction(2, buy_command()));
         EXPECT_TRUE(co_await responder->defer(true));

@@ -94,7 +94,9 @@ struct FakeGateway::Impl : std::enable_shared_from_this<Impl> {
         while (!stopped) {
             auto [ec, socket] = co_await acceptor.async_accept(kTuple);
             if (ec) break;
-            asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+            asio::co_spawn(
+                executor, [self, s = std::move(socket)]() mutable { return self->serve(std::move(s)); },
+                asio::detached);
         }
     }
 
@@ -150,7 +152,8 @@ struct FakeGateway::Impl : std::enable_shared_from_this<Impl> {
             GatewayConnectionInfo{std::string(request.target()), std::chrono::steady_clock::now()});
         conns.push_back(conn);
         current = conn;
-        asio::co_spawn(executor, writer(conn), asio::detached);
+        asio::co_spawn(
+            executor, [self, conn] { return self->writer(conn); }, asio::detached);
         send(conn,
              json{{"op", 10}, {"d", {{"heartbeat_interval", options.heartbeat_interval.count()}}}}.dump());
         notify();
@@ -252,7 +255,8 @@ Result<std::unique_ptr<FakeGateway>, std::string> FakeGateway::create(asio::any_
     if (!ec) impl->acceptor.bind(endpoint, ec);
     if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return unexpected("fake gateway listen: " + ec.message());
-    asio::co_spawn(executor, impl->accept_loop(), asio::detached);
+    asio::co_spawn(
+        executor, [impl] { return impl->accept_loop(); }, asio::detached);
     return std::unique_ptr<FakeGateway>(new FakeGateway(std::move(impl)));
 }
 
