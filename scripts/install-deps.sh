@@ -18,7 +18,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libqrencode-dev libpng-dev
+  libqrencode-dev libpng-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl procps
 )
