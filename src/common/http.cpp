@@ -37,9 +37,16 @@ void Headers::remove(std::string_view name) {
 }
 
 std::string Url::authority() const {
-    std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    if (!((scheme == "https" && port == 443) || (scheme == "http" && port == 80)))
-        out += ":" + std::to_string(port);
+    std::string out;
+    out.reserve(host.size() + 8);
+    const bool bracket = host.find(':') != std::string::npos;
+    if (bracket) out += '[';
+    out += host;
+    if (bracket) out += ']';
+    if (!((scheme == "https" && port == 443) || (scheme == "http" && port == 80))) {
+        out += ':';
+        out += std::to_string(port);
+    }
     return out;
 }
 
@@ -92,7 +99,7 @@ Result<Url, std::string> Url::parse(std::string_view text) {
     }
     auto query = path.find_first_of("?#");
     url.path = std::string(path.substr(0, query));
-    if (url.path.empty()) url.path = "/";
+    if (url.path.empty()) url.path.assign(1, '/');
     return url;
 }
 
