@@ -1,0 +1,182 @@
+// The /admin command tree. Option names here are read back by the handlers in admin_*.cpp.
+#include "bot/handlers/admin_commands.hpp"
+
+namespace nebula::bot::handlers {
+namespace {
+
+using discord::CommandOption;
+using discord::OptionChoice;
+using discord::OptionType;
+
+CommandOption required(OptionType type, std::string name, std::string description) {
+    return CommandOption::value(type, std::move(name), std::move(description), true);
+}
+
+CommandOption optional(OptionType type, std::string name, std::string description) {
+    return CommandOption::value(type, std::move(name), std::move(description), false);
+}
+
+CommandOption picker(std::string name, std::string description, bool is_required = true) {
+    CommandOption o =
+        CommandOption::value(OptionType::string, std::move(name), std::move(description), is_required);
+    o.autocomplete = true;
+    o.max_length = 100;
+    return o;
+}
+
+CommandOption text(std::string name, std::string description, bool is_required, int max_length) {
+    CommandOption o =
+        CommandOption::value(OptionType::string, std::move(name), std::move(description), is_required);
+    o.min_length = 1;
+    o.max_length = max_length;
+    return o;
+}
+
+CommandOption integer(std::string name, std::string description, bool is_required, int min, int max) {
+    CommandOption o =
+        CommandOption::value(OptionType::integer, std::move(name), std::move(description), is_required);
+    o.min_value = min;
+    o.max_value = max;
+    return o;
+}
+
+CommandOption number(std::string name, std::string description, bool is_required, double min, double max) {
+    CommandOption o =
+        CommandOption::value(OptionType::number, std::move(name), std::move(description), is_required);
+    o.min_value = min;
+    o.max_value = max;
+    return o;
+}
+
+// The fields of a plan; every one required when creating, optional when editing.
+std::vector<CommandOption> plan_fields(bool creating) {
+    return {text("name", "Plan name shown to customers", creating, 64),
+            number("price", "Price in EGP, e.g. 150 or 99.50", creating, 0, 1'000'000),
+            integer("days", "Duration in days", creating, 1, 3650),
+            number("traffic_gb", "Traffic quota in GB (0 = unlimited)", false, 0, 1'048'576),
+            integer("devices", "Simultaneous devices (0 = unlimited)", false, 0, 100),
+            integer("sort", "Position in the plan list (lower first)", false, -1000, 1000)};
+}
+
+std::vector<CommandOption> server_fields(bool adding) {
+    return {text("name", "Server name", adding, 64),
+            text("location", "Location shown to customers, e.g. Frankfurt", adding, 64),
+            text("url", "Gateway URL, https://host:port", adding, 200),
+            text("key", "Gateway HMAC key (at least 32 characters)", adding, 200),
+            text("pin", "Gateway certificate SHA-256 (64 hex digits); empty trusts CAs", false, 64),
+            integer("inbound", "3x-ui inbound id (default 1)", false, 1, 1'000'000),
+            integer("capacity", "Accounts this server may hold (default 100)", false, 1, 1'000'000),
+            integer("weight", "Load-balancer tie-break, higher first (default 1)", false, 1, 1000)};
+}
+
+CommandOption format_option() {
+    CommandOption o = required(OptionType::string, "format", "File format");
+    o.choices = {{"CSV", std::string("csv")}, {"JSON", std::string("json")}};
+    return o;
+}
+
+}  // namespace
+
+discord::Command admin_command_definition(std::uint64_t default_member_permissions) {
+    using G = CommandOption;
+
+    auto server_edit = server_fields(false);
+    server_edit.insert(server_edit.begin(), picker("server", "Server to edit"));
+    server_edit.push_back(optional(OptionType::boolean, "enabled", "Offer this server for new accounts"));
+
+    auto plan_edit = plan_fields(false);
+    plan_edit.insert(plan_edit.begin(), picker("plan", "Plan to edit"));
+
+    CommandOption method = required(OptionType::string, "method", "Payment method");
+    method.choices = {{"Vodafone Cash", std::string("vodafone_cash")},
+                      {"Orange Cash", std::string("orange_cash")},
+                      {"Etisalat/e& Cash", std::string("etisalat_cash")},
+                      {"WE Pay", std::string("we_pay")},
+                      {"InstaPay", std::string("instapay")}};
+
+    CommandOption period = optional(OptionType::string, "period", "Time range (default: last 30 days)");
+    period.choices = {{"Today", std::string("today")},
+                      {"Last 7 days", std::string("7d")},
+                      {"Last 30 days", std::string("30d")},
+                      {"All time", std::string("all")}};
+
+    const auto account = [] { return picker("account", "Account: id, nl-… email or customer"); };
+    const auto order = [] { return picker("order", "Order reference (NL-000123) or id"); };
+    const auto member = [] { return required(OptionType::user, "user", "Discord member"); };
+
+    discord::Command command;
+    command.name = "admin";
+    command.description = "Shop administration";
+    command.default_member_permissions = default_member_permissions;
+    command.options = {
+        G::group("plan", "Plans",
+                 {G::subcommand("create", "Create a plan", plan_fields(true)),
+                  G::subcommand("edit", "Change a plan", std::move(plan_edit)),
+                  G::subcommand("list", "List plans", {}),
+                  G::subcommand("enable", "Put a plan on sale", {picker("plan", "Plan")}),
+                  G::subcommand("disable", "Take a plan off sale", {picker("plan", "Plan")})}),
+        G::group(
+            "server", "VPN servers",
+            {G::subcommand("add", "Add a server", server_fields(true)),
+             G::subcommand("edit", "Change a server", std::move(server_edit)),
+             G::subcommand("list", "List servers with health and load", {}),
+             G::subcommand("remove", "Remove a server that holds no accounts", {picker("server", "Server")}),
+             G::subcommand("test", "Signed health check of the server's gateway",
+                           {picker("server", "Server")})}),
+        G::group("payment", "Payment methods",
+                 {G::subcommand("set", "Set a wallet number or InstaPay handle",
+                                {method, text("account", "Wallet number or InstaPay handle", false, 100),
+                                 text("instructions_en", "Extra instructions (English)", false, 1000),
+                                 text("instructions_ar", "Extra instructions (Arabic)", false, 1000),
+                                 optional(OptionType::boolean, "enabled", "Offer this method to customers")}),
+                  G::subcommand("list", "List payment methods", {})}),
+        G::subcommand("stats", "Revenue, orders, customers and a revenue chart", {period}),
+        G::group("export", "Export data as a file",
+                 {G::subcommand("orders", "Export orders", {format_option()}),
+                  G::subcommand("users", "Export customers", {format_option()}),
+                  G::subcommand("accounts", "Export VPN accounts", {format_option()}),
+                  G::subcommand("revenue", "Export daily revenue snapshots", {format_option()}),
+                  G::subcommand("audit", "Export the audit log", {format_option()})}),
+        G::subcommand("audit", "Recent audit entries",
+                      {optional(OptionType::user, "user", "Only entries by or about this member"),
+                       integer("limit", "How many entries (default 15)", false, 1, 50)}),
+        G::group("user", "Customers",
+                 {G::subcommand("info", "Customer details", {member()}),
+                  G::subcommand("ban", "Stop a customer from ordering",
+                                {member(), text("reason", "Reason (kept in the audit log)", true, 200)}),
+                  G::subcommand("unban", "Allow a customer to order again", {member()})}),
+        G::group("account", "VPN accounts",
+                 {G::subcommand("info", "Account details", {account()}),
+                  G::subcommand("extend", "Add days to an account",
+                                {account(), integer("days", "Days to add", true, 1, 3650)}),
+                  G::subcommand("enable", "Re-enable an account", {account()}),
+                  G::subcommand("disable", "Suspend an account", {account()}),
+                  G::subcommand("delete", "Delete the account's panel client", {account()}),
+                  G::subcommand("reset-traffic", "Reset the account's used traffic", {account()}),
+                  G::subcommand("config", "Show the account's link and QR code", {account()})}),
+        G::group("order", "Orders",
+                 {G::subcommand("info", "Order details", {order()}),
+                  G::subcommand("approve", "Approve an order under review", {order()}),
+                  G::subcommand("decline", "Decline an order under review",
+                                {order(), text("reason", "Reason shown to the customer", true, 500),
+                                 optional(OptionType::boolean, "allow_reupload",
+                                          "Let the customer upload another receipt (default yes)")})}),
+    };
+    return command;
+}
+
+std::vector<std::string> admin_command_paths() {
+    std::vector<std::string> paths;
+    const auto command = admin_command_definition(0);
+    for (const auto& option : command.options) {
+        if (option.type == OptionType::sub_command_group) {
+            for (const auto& sub : option.options)
+                paths.push_back(command.name + " " + option.name + " " + sub.name);
+        } else {
+            paths.push_back(command.name + " " + option.name);
+        }
+    }
+    return paths;
+}
+
+}  // namespace nebula::bot::handlers
