@@ -69,7 +69,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     std::function<void()> on_drained;
 
     asio::awaitable<void> accept_loop() {
-        auto self = shared_from_this();
+        auto self = shared_from_this();  // kept for the whole loop
         while (!stopping) {
             auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
             if (ec) {
@@ -306,7 +306,12 @@ std::uint16_t Server::port() const {
     return impl_->acceptor.local_endpoint(ec).port();
 }
 
-void Server::start() { asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached); }
+void Server::start() {
+    // The coroutine holds the state alive from the start, even if the Server object is destroyed
+    // before the executor first runs it.
+    asio::co_spawn(
+        impl_->executor, [self = impl_]() { return self->accept_loop(); }, asio::detached);
+}
 
 void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
     auto& impl = *impl_;

@@ -290,6 +290,18 @@ TEST(HttpServerClient, SurvivesMutatedRequests) {
     EXPECT_EQ(r->status, 200);
 }
 
+TEST(HttpServerClient, DestroyedBeforeTheExecutorRuns) {
+    asio::io_context io;
+    EchoHandler handler;
+    {
+        auto server = Server::create(io.get_executor(), ServerOptions{}, handler);
+        ASSERT_TRUE(server);
+        (*server)->start();
+    }
+    io.run();  // the accept loop starts after its Server is gone and must end cleanly (ASan checks)
+    SUCCEED();
+}
+
 struct TlsFixture : Fixture {
     explicit TlsFixture(const testing::TlsCert& cert) : Fixture(options(cert)) { tls = true; }
     static ServerOptions options(const testing::TlsCert& cert) {
