@@ -1,15 +1,26 @@
-// nebula-bot: the Discord bot. This entry point wires configuration to the database; the
-// Discord client, handlers and jobs attach here as they are built.
+// nebula-bot: the Discord bot. `migrate` applies the schema; `run` reads the configuration,
+// wires the bot (bot/app/bot.hpp) and serves Discord until SIGINT/SIGTERM.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include <spdlog/spdlog.h>
 #include "bot/db/connection.hpp"
 #include "bot/db/database_url.hpp"
 #include "bot/db/migrations.hpp"
 #include "common/dotenv.hpp"
+#include "common/logging.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "bot/app/bot.hpp"
+#include "bot/app/config.hpp"
+#include "common/clock.hpp"
 
 namespace {
 
@@ -56,6 +67,53 @@ int run_migrate(const std::string& env_file, bool check_only) {
     return 0;
 }
 
+int run_bot(const std::string& env_file) {
+    auto environment = common::Environment::load(env_file);
+    if (!environment) {
+        std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
+        return 2;
+    }
+    auto config = bot::app::load_bot_config(*environment);
+    if (!config) {
+        std::fprintf(stderr, "nebula-bot: %s\n", config.error().c_str());
+        return 2;
+    }
+    common::LogOptions log_options;
+    log_options.directory = config->log_dir;
+    log_options.level = config->log_level;
+    common::setup_logging(log_options, config->secrets());
+
+    boost::asio::io_context io;
+    common::SystemClock clock;
+    auto bot = bot::app::Bot::create(io.get_executor(), std::move(*config), clock, nullptr);
+    if (!bot) {
+        std::fprintf(stderr, "nebula-bot: %s\n", bot.error().c_str());
+        return 2;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec) (*bot)->stop();
+    });
+    int exit_code = 0;
+    boost::asio::co_spawn(io, (*bot)->run(), [&](std::exception_ptr error, Status<std::string> status) {
+        if (error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                spdlog::critical("nebula-bot stopped: {}", e.what());
+            }
+            exit_code = 1;
+        } else if (!status) {
+            spdlog::critical("nebula-bot stopped: {}", status.error());
+            exit_code = 1;
+        }
+        signals.cancel();
+        io.stop();
+    });
+    io.run();
+    return exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,10 +124,12 @@ int main(int argc, char** argv) {
     auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and list them");
     bool check_only = false;
     migrate->add_flag("--check", check_only, "only report whether migrations are pending (exit 1 if so)");
+    auto* run = app.add_subcommand("run", "connect to Discord and serve the shop until SIGINT/SIGTERM");
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
         if (migrate->parsed()) return run_migrate(env_file, check_only);
+        if (run->parsed()) return run_bot(env_file);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "nebula-bot: %s\n", error.what());
         return 1;

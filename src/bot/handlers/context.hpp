@@ -38,9 +38,11 @@ namespace nebula::bot::handlers {
 /// The shop's Discord layout and the order-flow knobs: what handlers need from the configuration
 /// (secrets such as the bot token are not here). Plain value, read once at start-up.
 struct ShopSettings {
-    discord::Snowflake application_id;  ///< DISCORD_CLIENT_ID
-    discord::Snowflake guild_id;        ///< DISCORD_GUILD_ID
-    discord::Snowflake admin_role_id;   ///< ADMIN_ROLE_ID, checked on every admin click
+    std::string shop_name = "NebulaLinks";  ///< SHOP_NAME, shown on the main panel
+    discord::Snowflake application_id;      ///< DISCORD_CLIENT_ID
+    discord::Snowflake bot_user_id;         ///< the bot's own user (GET /users/@me at start-up)
+    discord::Snowflake guild_id;            ///< DISCORD_GUILD_ID
+    discord::Snowflake admin_role_id;       ///< ADMIN_ROLE_ID, checked on every admin click
     discord::Snowflake review_channel_id;
     discord::Snowflake billing_channel_id;
     discord::Snowflake main_panel_channel_id;

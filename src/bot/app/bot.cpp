@@ -1,0 +1,154 @@
+#include "bot/app/bot.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bot/db/migrations.hpp"
+#include "bot/domain/audit.hpp"
+#include "bot/gateway_client/http_gateway_client.hpp"
+#include "bot/handlers/customer.hpp"
+#include "bot/handlers/router.hpp"
+#include "discord/gateway.hpp"
+#include "discord/rest.hpp"
+
+#if NEBULA_BOT_ADMIN_HANDLERS
+#include "bot/handlers/admin.hpp"
+#endif
+
+namespace nebula::bot::app {
+namespace asio = boost::asio;
+
+struct Bot::Impl {
+    Impl(asio::any_io_executor ex, BotConfig c, const common::Clock& cl, ui::TimeZone z,
+         std::unique_ptr<db::DbExecutor> database, std::unique_ptr<discord::RestClient> r,
+         std::unique_ptr<domain::GatewayDirectory> g)
+        : executor(std::move(ex)),
+          config(std::move(c)),
+          clock(cl),
+          zone(std::move(z)),
+          db(std::move(database)),
+          rest(std::move(r)),
+          gateways(std::move(g)),
+          users(clock),
+          catalog(clock),
+          orders(clock, domain::OrderOptions{.unpaid_timeout = config.unpaid_timeout,
+                                             .data_directory = config.shop.data_dir,
+                                             .max_receipt_bytes = config.shop.max_receipt_bytes}),
+          provisioner(*db, *gateways, orders, catalog, clock),
+          accounts(*db, *gateways, catalog, clock),
+          analytics(zone.offset_at(domain::to_timestamp(clock.now()))),
+          ctx{config.shop, zone,   clock,       executor, *rest,     *db,      users,
+              catalog,     orders, provisioner, accounts, *gateways, analytics},
+          dispatcher(ctx, router) {}
+
+    asio::any_io_executor executor;
+    BotConfig config;
+    const common::Clock& clock;
+    ui::TimeZone zone;
+    std::unique_ptr<db::DbExecutor> db;
+    std::unique_ptr<discord::RestClient> rest;
+    std::unique_ptr<domain::GatewayDirectory> gateways;
+    domain::UserService users;
+    domain::CatalogService catalog;
+    domain::OrderService orders;
+    domain::Provisioner provisioner;
+    domain::AccountOperations accounts;
+    domain::Analytics analytics;
+    handlers::BotContext ctx;
+    handlers::Router router;
+    handlers::Dispatcher dispatcher;
+    std::unique_ptr<discord::GatewayClient> gateway;
+    bool started = false;
+    bool stopping = false;
+};
+
+Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor executor, BotConfig config,
+                                                      const common::Clock& clock,
+                                                      std::unique_ptr<domain::GatewayDirectory> gateways) {
+    auto zone = ui::TimeZone::load(config.timezone);
+    if (!zone) return unexpected("TIMEZONE: " + zone.error());
+    auto database = db::DbExecutor::open(config.database, static_cast<std::size_t>(config.db_threads));
+    if (!database) return unexpected(database.error());
+    discord::RestOptions rest_options;
+    rest_options.api_base = config.discord_api_base;
+    rest_options.token = config.discord_token;
+    rest_options.cdn_hosts = config.discord_cdn_hosts;
+    rest_options.ca_file = config.discord_ca_file;
+    rest_options.max_download_bytes = config.shop.max_receipt_bytes;
+    auto rest = discord::RestClient::create(executor, rest_options, clock);
+    if (!rest) return unexpected("Discord REST: " + rest.error());
+    if (!gateways) gateways = std::make_unique<gateway_client::HttpGatewayDirectory>(executor, clock);
+    auto impl = std::make_unique<Impl>(executor, std::move(config), clock, std::move(*zone),
+                                       std::move(*database), std::move(*rest), std::move(gateways));
+    handlers::register_customer_handlers(impl->router, impl->ctx);
+    handlers::register_review_handlers(impl->router, impl->ctx);
+#if NEBULA_BOT_ADMIN_HANDLERS
+    handlers::register_admin_handlers(impl->router, impl->ctx);
+#endif
+    return std::unique_ptr<Bot>(new Bot(std::move(impl)));
+}
+
+Bot::Bot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Bot::~Bot() = default;
+
+handlers::Dispatcher& Bot::dispatcher() { return impl_->dispatcher; }
+handlers::BotContext& Bot::context() { return impl_->ctx; }
+bool Bot::started() const { return impl_->started; }
+
+void Bot::stop() {
+    impl_->stopping = true;
+    if (impl_->gateway) impl_->gateway->stop();
+}
+
+asio::awaitable<domain::ReconcileReport> Bot::reconcile() {
+    co_return co_await impl_->provisioner.reconcile();
+}
+
+asio::awaitable<Status<std::string>> Bot::run() {
+    auto& s = *impl_;
+    auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
+    if (!schema) co_return unexpected(schema.error().message);
+
+    // The default server (API_GATEWAY_URL / API_SECRET_KEY) exists once, added on first start.
+    const auto& def = s.config.default_server;
+    auto added = co_await s.db->run([&](db::Connection& c) -> domain::Outcome<bool> {
+        for (const auto& server : s.catalog.servers(c)) {
+            if (server.spec.gateway_url == def.gateway_url) return false;
+        }
+        domain::ServerInput input{def.name,           def.location,   def.gateway_url, def.key,
+                                  def.tls_pin_sha256, def.inbound_id, def.capacity,    1};
+        auto server = s.catalog.create_server(c, std::string(domain::kSystemActor), input);
+        if (!server) return domain::fail(server.error().code, server.error().message);
+        return true;
+    });
+    if (!added) co_return unexpected("API_GATEWAY_URL: " + added.error().message);
+    if (*added) spdlog::info("default server added ({})", def.gateway_url);
+
+    auto me = co_await s.rest->get_current_user();
+    if (!me) co_return unexpected("Discord: " + me.error().describe());
+    s.config.shop.bot_user_id = me->id;
+
+    auto registered = co_await s.rest->bulk_overwrite_guild_commands(
+        s.config.shop.application_id, s.config.shop.guild_id, s.router.commands());
+    if (!registered) co_return unexpected("registering slash commands: " + registered.error().describe());
+    spdlog::info("{} slash command(s) registered in guild {}", s.router.commands().size(),
+                 s.config.shop.guild_id.str());
+
+    handlers::resume_channel_closers(s.ctx);
+
+    discord::GatewayOptions options;
+    options.token = s.config.discord_token;
+    options.url_override = s.config.discord_gateway_url;
+    options.ca_file = s.config.discord_ca_file;
+    auto gateway = discord::GatewayClient::create(
+        s.executor, options, *s.rest, s.clock,
+        [this](const discord::Event& event) { impl_->dispatcher.post(event); }, s.executor);
+    if (!gateway) co_return unexpected("Discord gateway: " + gateway.error());
+    s.gateway = std::move(*gateway);
+    s.started = true;
+    if (s.stopping) co_return Status<std::string>{};
+    auto ended = co_await s.gateway->run();
+    if (!ended) co_return unexpected("Discord gateway: " + ended.error().message);
+    co_return Status<std::string>{};
+}
+
+}  // namespace nebula::bot::app

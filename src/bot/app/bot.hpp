@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/app/config.hpp"
+#include "bot/db/executor.hpp"
+#include "bot/domain/gateway_client.hpp"
+#include "bot/handlers/dispatcher.hpp"
+#include "common/clock.hpp"
+#include "common/result.hpp"
+
+namespace nebula::bot::app {
+
+/// The whole bot wired together: Discord REST + gateway, the domain services on the database,
+/// the handlers and their router. main() runs one; end-to-end tests run one in-process.
+/// Everything runs on the executor given to create() (one thread); database work runs on the
+/// DbExecutor's own threads.
+class Bot {
+  public:
+    /// Opens nothing on the network yet. `gateways` replaces the HTTPS gateway directory (tests).
+    static Result<std::unique_ptr<Bot>, std::string> create(
+        boost::asio::any_io_executor executor, BotConfig config, const common::Clock& clock,
+        std::unique_ptr<domain::GatewayDirectory> gateways);
+    ~Bot();
+    Bot(const Bot&) = delete;
+    Bot& operator=(const Bot&) = delete;
+
+    /// Refuses a database with pending migrations, adds the default server when missing, learns
+    /// the bot's user id, registers the slash commands (one bulk PUT for the guild), resumes
+    /// channel-closing timers and then stays connected to the Discord gateway until stop() or a
+    /// fatal gateway error. Returns the reason when it could not start or had to stop.
+    boost::asio::awaitable<Status<std::string>> run();
+    /// Leaves the gateway; run() then returns.
+    void stop();
+
+    /// Finishes approved orders whose account is not made yet (what the reconciler job does).
+    boost::asio::awaitable<domain::ReconcileReport> reconcile();
+
+    handlers::Dispatcher& dispatcher();
+    handlers::BotContext& context();
+    /// True once the commands are registered and the gateway session is being started.
+    bool started() const;
+
+  private:
+    struct Impl;
+    explicit Bot(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nebula::bot::app

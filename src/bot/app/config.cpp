@@ -1,0 +1,94 @@
+#include "bot/app/config.hpp"
+
+#include "common/config.hpp"
+
+namespace nebula::bot::app {
+namespace {
+
+discord::Snowflake snowflake(common::ConfigReader& r, std::string_view key, bool required) {
+    const std::string text = required ? r.required(key) : r.optional(key);
+    if (text.empty()) return {};
+    const auto id = discord::Snowflake::parse(text);
+    if (!id || id->empty()) {
+        r.fail(key, "must be a Discord id (digits only, e.g. 123456789012345678)");
+        return {};
+    }
+    return *id;
+}
+
+}  // namespace
+
+Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
+    common::ConfigReader r(env);
+    BotConfig c;
+    c.discord_token = r.secret("DISCORD_TOKEN", 20);
+    c.shop.application_id = snowflake(r, "DISCORD_CLIENT_ID", true);
+    c.shop.guild_id = snowflake(r, "DISCORD_GUILD_ID", true);
+    c.shop.admin_role_id = snowflake(r, "ADMIN_ROLE_ID", true);
+    c.shop.review_channel_id = snowflake(r, "REVIEW_CHANNEL_ID", true);
+    c.shop.billing_channel_id = snowflake(r, "BILLING_CHANNEL_ID", true);
+    c.shop.main_panel_channel_id = snowflake(r, "MAIN_PANEL_CHANNEL_ID", true);
+    c.shop.orders_category_id = snowflake(r, "ORDERS_CATEGORY_ID", true);
+    if (const auto role = snowflake(r, "SUBSCRIBER_ROLE_ID", false); !role.empty()) {
+        c.shop.subscriber_role_id = role;
+    }
+
+    c.default_server.gateway_url = r.url("API_GATEWAY_URL");
+    if (c.default_server.gateway_url.rfind("https://", 0) != 0 && !c.default_server.gateway_url.empty()) {
+        r.fail("API_GATEWAY_URL", "must be an https:// URL (the gateway only speaks HTTPS)");
+    }
+    c.default_server.key = r.secret("API_SECRET_KEY", 32);
+    c.default_server.tls_pin_sha256 = r.optional("API_GATEWAY_PIN_SHA256");
+    if (!c.default_server.tls_pin_sha256.empty() &&
+        (c.default_server.tls_pin_sha256.size() != 64 ||
+         c.default_server.tls_pin_sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+        r.fail("API_GATEWAY_PIN_SHA256", "must be 64 hex digits (SHA-256 of the gateway certificate)");
+    }
+    c.default_server.name = r.optional("DEFAULT_SERVER_NAME", "Default");
+    c.default_server.location = r.optional("DEFAULT_SERVER_LOCATION", "Default");
+    c.default_server.inbound_id = static_cast<int>(r.integer("DEFAULT_SERVER_INBOUND_ID", 1, 1, 1'000'000));
+    c.default_server.capacity = static_cast<int>(r.integer("DEFAULT_SERVER_CAPACITY", 100, 1, 1'000'000));
+
+    auto url = db::parse_database_url(r.optional("DATABASE_URL", std::string(db::kDefaultDatabaseUrl)));
+    if (url) {
+        c.database = *url;
+    } else {
+        r.fail("DATABASE_URL", url.error());
+    }
+    c.db_threads = static_cast<int>(r.integer("DB_THREADS", 4, 1, 64));
+
+    c.timezone = r.optional("TIMEZONE", "Africa/Cairo");
+    c.shop_name = r.optional("SHOP_NAME", "NebulaLinks");
+    c.shop.data_dir = r.optional("DATA_DIR", "data");
+    const std::string locale = r.optional("DEFAULT_LOCALE", "en");
+    if (locale == "en") {
+        c.shop.default_locale = ui::Locale::en;
+    } else if (locale == "ar") {
+        c.shop.default_locale = ui::Locale::ar;
+    } else {
+        r.fail("DEFAULT_LOCALE", "must be en or ar");
+    }
+    c.shop.max_receipt_bytes =
+        static_cast<std::size_t>(r.integer("MAX_RECEIPT_BYTES", 8 * 1024 * 1024, 1024, 8 * 1024 * 1024));
+    c.shop.order_channel_archive_after = r.seconds("ORDER_CHANNEL_ARCHIVE_AFTER", std::chrono::minutes(10));
+    c.shop.order_channel_delete_after = r.seconds("ORDER_CHANNEL_DELETE_AFTER", std::chrono::hours(24));
+    c.unpaid_timeout = std::chrono::hours(r.integer("ORDER_TIMEOUT_HOURS", 24, 1, 24 * 30));
+
+    c.discord_api_base = r.url("DISCORD_API_BASE", std::string("https://discord.com/api/v10"));
+    c.discord_gateway_url = r.optional("DISCORD_GATEWAY_URL");
+    if (!c.discord_gateway_url.empty() && c.discord_gateway_url.rfind("wss://", 0) != 0 &&
+        c.discord_gateway_url.rfind("ws://", 0) != 0) {
+        r.fail("DISCORD_GATEWAY_URL", "must be a ws:// or wss:// URL");
+    }
+    c.discord_cdn_hosts = r.list("DISCORD_CDN_HOSTS");
+    if (c.discord_cdn_hosts.empty()) c.discord_cdn_hosts = {"cdn.discordapp.com", "media.discordapp.net"};
+    c.discord_ca_file = r.optional("DISCORD_CA_FILE");
+
+    c.log_level = r.optional("LOG_LEVEL", "info");
+    c.log_dir = r.optional("LOG_DIR", "logs");
+
+    if (auto status = r.finish(); !status) return unexpected(status.error());
+    return c;
+}
+
+}  // namespace nebula::bot::app

@@ -1,0 +1,129 @@
+#include "bot/handlers/dispatcher.hpp"
+
+#include <numeric>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "bot/domain/users.hpp"
+
+namespace nebula::bot::handlers {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string join_path(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& part : parts) {
+        if (!out.empty()) out += ' ';
+        out += part;
+    }
+    return out;
+}
+
+}  // namespace
+
+void Dispatcher::post(const discord::Event& event) {
+    ++in_flight_;
+    asio::co_spawn(ctx_.executor, run(event), [this](std::exception_ptr error) {
+        if (error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                spdlog::error("event handler failed: {}", e.what());
+            }
+        }
+        --in_flight_;
+        if (idle_) idle_();
+    });
+}
+
+asio::awaitable<void> Dispatcher::run(discord::Event event) {
+    if (const auto* interaction = event.interaction()) {
+        co_await handle(*interaction);
+    } else {
+        co_await handle_event(std::move(event));
+    }
+}
+
+asio::awaitable<void> Dispatcher::handle_event(discord::Event event) {
+    for (const auto* handler : router_.events(event.name)) {
+        try {
+            co_await (*handler)(event);
+        } catch (const std::exception& e) {
+            spdlog::error("{} handler failed: {}", event.name, e.what());
+        }
+    }
+}
+
+asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
+    auto responder = discord::make_responder(ctx_.executor, ctx_.rest, ctx_.clock, interaction);
+    const auto& received = responder->interaction();
+    std::string saved_locale;
+    try {
+        const std::string discord_id = received.user.id.str();
+        auto user = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.users.find(c, discord_id); });
+        if (user) saved_locale = user->locale;
+    } catch (const std::exception& e) {
+        spdlog::warn("locale lookup failed: {}", e.what());
+    }
+    Call call{ctx_, received, *responder,
+              ui::choose_locale(saved_locale, received.locale, ctx_.shop.default_locale),
+              is_admin(ctx_.shop, received)};
+    bool failed = false;
+    try {
+        co_await route(call);
+    } catch (const std::exception& e) {
+        spdlog::error("interaction {} ({}) failed: {}", received.id.str(), static_cast<int>(received.type),
+                      e.what());
+        failed = true;
+    }
+    if (failed && received.type != discord::InteractionType::autocomplete) {
+        co_await reply_ephemeral(call, call.tr(ui::Msg::error_internal));
+    }
+}
+
+asio::awaitable<void> Dispatcher::route(Call& call) {
+    const auto& interaction = call.interaction;
+    switch (interaction.type) {
+        case discord::InteractionType::application_command: {
+            const std::string path = join_path(interaction.command()->path());
+            if (const auto* handler = router_.command(path)) {
+                co_await (*handler)(call);
+                co_return;
+            }
+            spdlog::warn("no handler for command /{}", path);
+            break;
+        }
+        case discord::InteractionType::autocomplete: {
+            const std::string path = join_path(interaction.command()->path());
+            if (const auto* handler = router_.autocomplete(path)) {
+                co_await (*handler)(call);
+            } else {
+                std::vector<discord::OptionChoice> none;
+                co_await call.responder.autocomplete(std::move(none));
+            }
+            co_return;
+        }
+        case discord::InteractionType::message_component: {
+            if (auto handler = router_.component(interaction.component()->custom_id)) {
+                co_await (*handler)(call);
+                co_return;
+            }
+            break;
+        }
+        case discord::InteractionType::modal_submit: {
+            if (auto handler = router_.modal(interaction.modal()->custom_id)) {
+                co_await (*handler)(call);
+                co_return;
+            }
+            break;
+        }
+        case discord::InteractionType::ping:
+            co_return;
+    }
+    co_await reply_ephemeral(call, call.tr(ui::Msg::error_stale_button));
+}
+
+}  // namespace nebula::bot::handlers

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/handlers/context.hpp"
+#include "bot/handlers/router.hpp"
+#include "discord/events.hpp"
+
+namespace nebula::bot::handlers {
+
+/// Turns gateway events into handler calls. Each event runs as its own coroutine on the
+/// Discord executor, so a slow handler never holds up the next event. Every interaction gets an
+/// InteractionResponder (automatic defer inside the 3 s window), the locale to answer in and
+/// the admin flag; an interaction nobody handles (a stale button) gets the stale-button reply;
+/// an exception is logged and answered with the generic error. Use from ctx.executor only.
+class Dispatcher {
+  public:
+    Dispatcher(BotContext& ctx, const Router& router) : ctx_(ctx), router_(router) {}
+
+    /// Starts handling `event` and returns at once.
+    void post(const discord::Event& event);
+
+    /// Handles one interaction to the end (the coroutine post() spawns).
+    boost::asio::awaitable<void> handle(discord::Interaction interaction);
+    boost::asio::awaitable<void> handle_event(discord::Event event);
+
+    /// Events being handled right now (for tests and graceful shutdown).
+    std::size_t in_flight() const { return in_flight_; }
+    /// Called whenever an event finished handling.
+    void on_idle(std::function<void()> callback) { idle_ = std::move(callback); }
+
+  private:
+    boost::asio::awaitable<void> run(discord::Event event);
+    boost::asio::awaitable<void> route(Call& call);
+
+    BotContext& ctx_;
+    const Router& router_;
+    std::size_t in_flight_ = 0;
+    std::function<void()> idle_;
+};
+
+}  // namespace nebula::bot::handlers

@@ -1,0 +1,44 @@
+#pragma once
+
+// Helpers shared by the customer and review handlers (not a public interface).
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/domain/accounts.hpp"
+#include "bot/domain/orders.hpp"
+#include "bot/domain/users.hpp"
+#include "bot/handlers/context.hpp"
+
+namespace nebula::bot::handlers::flow {
+
+/// The language to write to a customer in when they are not the one clicking (saved choice, or
+/// the shop's default).
+ui::Locale customer_locale(const BotContext& ctx, const domain::User& user);
+
+/// "<@123>" for a Discord id kept as text.
+std::string mention(std::string_view discord_id);
+std::optional<discord::Snowflake> snowflake(const std::optional<std::string>& text);
+
+/// Plan summary values.
+std::string plan_duration(ui::Locale locale, const domain::Plan& plan);
+
+/// Archives the channel (read-only for the customer) after `archive_after`, deletes it after
+/// the shop's delete delay; the schedule is stored so a restart picks it up.
+boost::asio::awaitable<void> schedule_channel_close(BotContext& ctx, discord::Snowflake channel,
+                                                    discord::Snowflake customer,
+                                                    std::chrono::seconds archive_after);
+
+/// Sends `payload` to the customer's order channel; when that channel is gone, by DM instead.
+boost::asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order,
+                                           const domain::User& user, discord::MessagePayload payload);
+
+/// Posts the review card of a submitted receipt in the review channel (image re-attached,
+/// re-used screenshot warning, Claim / Approve / Decline) and remembers its message id.
+boost::asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedReceipt& submitted,
+                                              std::string image, std::string content_type);
+
+}  // namespace nebula::bot::handlers::flow
