@@ -86,11 +86,13 @@ std::vector<OrderHit> search_orders(db::Connection& connection, std::string_view
 }
 
 std::int64_t server_references(db::Connection& connection, domain::ServerId id) {
+    // Approval writes server_id on the order; a fulfilled order's account is counted instead, so
+    // only orders still being provisioned there are added.
     const auto accounts =
         connection.scalar<std::int64_t>("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = ?", id);
-    const auto orders =
-        connection.scalar<std::int64_t>("SELECT COUNT(*) FROM orders WHERE server_id = ?", id);
-    return accounts.value_or(0) + orders.value_or(0);
+    const auto provisioning = connection.scalar<std::int64_t>(
+        "SELECT COUNT(*) FROM orders WHERE server_id = ? AND status = 'approved'", id);
+    return accounts.value_or(0) + provisioning.value_or(0);
 }
 
 domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain::CatalogService& catalog,

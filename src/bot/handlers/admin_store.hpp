@@ -48,12 +48,13 @@ struct OrderHit {
 /// Orders whose reference or owner's name contains `text`; under review first, then newest.
 std::vector<OrderHit> search_orders(db::Connection& connection, std::string_view text, int limit);
 
-/// Rows that reference the server: its VPN accounts (any status) and orders provisioned there.
+/// What still lives on the server: its VPN accounts (any status, deleted ones are kept for the
+/// records) and approved orders being provisioned there.
 std::int64_t server_references(db::Connection& connection, domain::ServerId id);
 
 /// Deletes a server that nothing references, with an audit record ("server.removed", before =
 /// the server without its key) in the same transaction. not_found when it does not exist;
-/// conflict (the message holds the count) when accounts or orders still reference it.
+/// conflict (the message holds server_references()) when anything still lives there.
 domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain::CatalogService& catalog,
                                               const domain::DiscordId& actor, domain::ServerId id,
                                               domain::Timestamp now);
