@@ -20,7 +20,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libqrencode-dev libpng-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk curl procps
+  wrk curl procps jq
 )
 
 missing=()
