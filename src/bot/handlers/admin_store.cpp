@@ -27,8 +27,12 @@ std::vector<domain::AuditRecord> audit_involving(db::Connection& connection,
     auto rows = connection.query(
         "SELECT id, actor, action, target_type, target_id, at FROM audit_logs "
         "WHERE actor = ? OR actor = ? OR (target_type = 'user' AND target_id = ?) "
+        "OR (target_type = 'order' AND target_id IN (SELECT CAST(id AS TEXT) FROM orders WHERE user_id = ?)) "
+        "OR (target_type = 'account' AND target_id IN (SELECT CAST(id AS TEXT) FROM vpn_accounts WHERE "
+        "user_id = ?)) "
         "ORDER BY id DESC LIMIT ?",
-        discord_id, as_customer, user_target, limit);
+        discord_id, as_customer, user_target, user ? user->value : std::int64_t{-1},
+        user ? user->value : std::int64_t{-1}, limit);
     std::vector<domain::AuditRecord> records;
     while (rows->step()) {
         domain::AuditRecord record;

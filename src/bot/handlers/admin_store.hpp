@@ -18,7 +18,8 @@ namespace nebula::bot::handlers::admin {
 /// on the connection given; callers use the DbExecutor.
 
 /// The newest `limit` audit records done by `discord_id` (as an admin, or as customer
-/// `user:<id>` when `user` is known) or about that customer, newest first.
+/// `user:<id>` when `user` is known) or about that customer, their orders or their accounts,
+/// newest first.
 std::vector<domain::AuditRecord> audit_involving(db::Connection& connection,
                                                  const domain::DiscordId& discord_id,
                                                  std::optional<domain::UserId> user, int limit);

@@ -368,6 +368,18 @@ TEST_F(AdminCommandsTest, AuditListsRecentEntriesAndFiltersByMember) {
     auto by_admin = admin({"audit"}, {user_option("user", kAdmin), integer("limit", 1)});
     EXPECT_THAT(by_admin.embed_text(), HasSubstr("<@500000000000000001> `user.banned`"));
     EXPECT_EQ(admin({"audit"}, {user_option("user", 123456789)}).content(), "No audit entries match.");
+
+    // Another admin's decision about the customer's order shows under the customer too.
+    make_server("fra-1");
+    const auto plans = with_db([&](db::Connection& c) { return catalog_.plans(c, false); });
+    const auto order = order_under_review(make_user(kCustomer + 1), plans[0].id, "receipt-9");
+    const auto declined =
+        with_db([&](db::Connection& c) { return orders_->decline(c, order.id, "42", "blurry", true); });
+    ASSERT_TRUE(declined.has_value());
+    auto about_order = admin({"audit"}, {user_option("user", kCustomer + 1)});
+    EXPECT_THAT(about_order.embed_text(),
+                HasSubstr("<@42> `order.declined` order #" + std::to_string(order.id.value)));
+    EXPECT_THAT(about_order.embed_text(), HasSubstr("`order.receipt_submitted`"));
 }
 
 // ---- users ----
