@@ -1,13 +1,64 @@
 #include "common/crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <stdexcept>
 
 namespace nebula::common {
+namespace {
+
+// Algorithm objects are fetched once: an implicit fetch on every call costs a lookup each time.
+const EVP_MD* sha256_md() {
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
+}
+
+EVP_MAC* hmac_mac() {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) throw std::runtime_error("HMAC is not available from OpenSSL");
+    return mac;
+}
+
+}  // namespace
+
+struct HmacSha256::Impl {
+    EVP_MAC_CTX* ctx = nullptr;
+    ~Impl() { EVP_MAC_CTX_free(ctx); }
+};
+
+HmacSha256::HmacSha256(std::string_view key) : impl_(std::make_unique<Impl>()) {
+    impl_->ctx = EVP_MAC_CTX_new(hmac_mac());
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    // An empty key is valid HMAC; OpenSSL wants a non-null pointer for it.
+    static const unsigned char kEmpty = 0;
+    const auto* bytes = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+    if (impl_->ctx == nullptr || EVP_MAC_init(impl_->ctx, bytes, key.size(), params) != 1) {
+        throw std::runtime_error("cannot set up HMAC-SHA256");
+    }
+}
+
+HmacSha256::~HmacSha256() = default;
+HmacSha256::HmacSha256(HmacSha256&&) noexcept = default;
+HmacSha256& HmacSha256::operator=(HmacSha256&&) noexcept = default;
+
+std::string HmacSha256::hex(std::string_view data) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    // Re-initialising without a key reuses the prepared key.
+    if (EVP_MAC_init(impl_->ctx, nullptr, 0, nullptr) != 1 ||
+        EVP_MAC_update(impl_->ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(impl_->ctx, out, &length, sizeof out) != 1) {
+        throw std::runtime_error("HMAC-SHA256 failed");
+    }
+    return to_hex({reinterpret_cast<const char*>(out), length});
+}
 
 std::string to_hex(std::string_view bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
@@ -32,7 +83,7 @@ bool is_hex(std::string_view text) {
 std::string sha256_raw(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    if (EVP_Digest(data.data(), data.size(), digest, &length, sha256_md(), nullptr) != 1) {
         throw std::runtime_error("SHA-256 failed");
     }
     return {reinterpret_cast<const char*>(digest), length};

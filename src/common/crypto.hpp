@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,23 @@ std::string sha256_hex(std::string_view data);
 std::string sha256_raw(std::string_view data);
 /// Lowercase hex of HMAC-SHA256(key, data).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+/// HMAC-SHA256 with its key prepared once, for code that signs or verifies many messages with
+/// the same key. Not thread-safe: use one per thread. Throws if OpenSSL fails.
+class HmacSha256 {
+  public:
+    explicit HmacSha256(std::string_view key);
+    ~HmacSha256();
+    HmacSha256(HmacSha256&&) noexcept;
+    HmacSha256& operator=(HmacSha256&&) noexcept;
+
+    /// Lowercase hex of HMAC-SHA256(key, data).
+    std::string hex(std::string_view data);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 /// `count` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes). Throws on failure.
 std::string random_bytes(std::size_t count);

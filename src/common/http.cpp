@@ -7,11 +7,10 @@ namespace nebula::http {
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
+    // Header names are ASCII: fold A-Z inline rather than through the locale.
+    auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c | 0x20) : c; };
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
+        if (fold(a[i]) != fold(b[i])) return false;
     }
     return true;
 }

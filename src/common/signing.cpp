@@ -8,6 +8,8 @@ namespace nebula::common::signing {
 namespace {
 
 constexpr std::string_view kPrefix = "v1=";
+constexpr std::string_view kEmptyBodyHash =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {
     if (text.empty() || text.size() > 12) return std::nullopt;
@@ -36,7 +38,11 @@ std::string canonical(std::string_view method, std::string_view target, std::int
     out += '\n';
     out += nonce;
     out += '\n';
-    out += sha256_hex(body);
+    if (body.empty()) {
+        out += kEmptyBodyHash;  // most requests are GETs
+    } else {
+        out += sha256_hex(body);
+    }
     return out;
 }
 
@@ -66,11 +72,16 @@ std::string_view to_string(VerifyError error) {
     return "bad_signature";
 }
 
-std::optional<VerifyError> verify(const std::vector<std::string>& keys, std::string_view method,
-                                  std::string_view target, std::string_view body,
-                                  std::optional<std::string_view> timestamp,
-                                  std::optional<std::string_view> nonce,
-                                  std::optional<std::string_view> signature, std::int64_t now) {
+Verifier::Verifier(const std::vector<std::string>& keys) {
+    for (const auto& key : keys) {
+        if (!key.empty()) macs_.emplace_back(key);
+    }
+}
+
+std::optional<VerifyError> Verifier::verify(std::string_view method, std::string_view target,
+                                            std::string_view body, std::optional<std::string_view> timestamp,
+                                            std::optional<std::string_view> nonce,
+                                            std::optional<std::string_view> signature, std::int64_t now) {
     if (!timestamp || !nonce || !signature) return VerifyError::missing_signature;
     auto ts = parse_timestamp(*timestamp);
     if (!ts || !valid_nonce(*nonce) || signature->substr(0, kPrefix.size()) != kPrefix) {
@@ -81,15 +92,22 @@ std::optional<VerifyError> verify(const std::vector<std::string>& keys, std::str
     // window from unsigned probes.
     const std::string text = canonical(method, target, *ts, *nonce, body);
     bool matched = false;
-    for (const auto& key : keys) {
-        if (key.empty()) continue;
+    for (auto& mac : macs_) {
         // Evaluate every key so timing does not reveal which one matched.
-        matched = constant_time_equal(hmac_sha256_hex(key, text), given) || matched;
+        matched = constant_time_equal(mac.hex(text), given) || matched;
     }
     if (!matched) return VerifyError::bad_signature;
     std::int64_t skew = now - *ts;
     if (skew > kWindowSeconds || skew < -kWindowSeconds) return VerifyError::stale_timestamp;
     return std::nullopt;
+}
+
+std::optional<VerifyError> verify(const std::vector<std::string>& keys, std::string_view method,
+                                  std::string_view target, std::string_view body,
+                                  std::optional<std::string_view> timestamp,
+                                  std::optional<std::string_view> nonce,
+                                  std::optional<std::string_view> signature, std::int64_t now) {
+    return Verifier(keys).verify(method, target, body, timestamp, nonce, signature, now);
 }
 
 }  // namespace nebula::common::signing

@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <optional>
+
 #include <string>
 #include <string_view>
 #include <vector>
+#include "common/crypto.hpp"
 
 namespace nebula::common {
 
@@ -45,6 +47,21 @@ enum class VerifyError {
 };
 
 std::string_view to_string(VerifyError error);
+
+/// Verifies requests against the current key and, during a rotation, the previous one, with the
+/// keys prepared once. Not thread-safe: one per thread.
+class Verifier {
+  public:
+    explicit Verifier(const std::vector<std::string>& keys);
+    /// As the free function verify() below.
+    std::optional<VerifyError> verify(std::string_view method, std::string_view target, std::string_view body,
+                                      std::optional<std::string_view> timestamp,
+                                      std::optional<std::string_view> nonce,
+                                      std::optional<std::string_view> signature, std::int64_t now);
+
+  private:
+    std::vector<HmacSha256> macs_;
+};
 
 /// Checks the headers of one request against each key in `keys` (current first, then the
 /// previous one during rotation). Replay is the caller's concern (it needs state).

@@ -33,7 +33,7 @@ struct GatewayConfig {
     IpAllowlist trusted_proxies;
     int rate_limit_per_minute = 100;
     std::size_t max_connections = 256;
-    std::size_t replay_cache_size = 1'000'000;
+    std::size_t replay_cache_size = 200'000;
     std::chrono::seconds health_cache{5};
     std::chrono::seconds shutdown_grace{10};
     bool bench_baseline_route = false;  ///< unsigned GET /bench/baseline, loopback only

@@ -165,12 +165,10 @@ GatewayService::GatewayService(const GatewayConfig& config, xui::PanelClient& pa
     : config_(config),
       panel_(panel),
       clock_(clock),
+      verifier_(std::vector<std::string>{config.secret_key, config.previous_secret_key}),
       rate_limiter_(clock, config.rate_limit_per_minute),
       replay_cache_(common::signing::kReplaySeconds, config.replay_cache_size),
-      started_(clock.steady_now()) {
-    keys_.push_back(config.secret_key);
-    if (!config.previous_secret_key.empty()) keys_.push_back(config.previous_secret_key);
-}
+      started_(clock.steady_now()) {}
 
 std::optional<asio::ip::address> GatewayService::client_address(const http::Request& head,
                                                                 const http::Peer& peer) const {
@@ -225,11 +223,10 @@ asio::awaitable<http::Response> GatewayService::handle(http::Request request, ht
         co_return json_response(200, json{{"status", "ok"}});
     }
 
-    const auto verdict = common::signing::verify(keys_, request.method, request.target, request.body,
-                                                 request.headers.find(common::signing::kTimestampHeader),
-                                                 request.headers.find(common::signing::kNonceHeader),
-                                                 request.headers.find(common::signing::kSignatureHeader),
-                                                 clock_.unix_seconds());
+    const auto verdict = verifier_.verify(
+        request.method, request.target, request.body, request.headers.find(common::signing::kTimestampHeader),
+        request.headers.find(common::signing::kNonceHeader),
+        request.headers.find(common::signing::kSignatureHeader), clock_.unix_seconds());
     if (verdict) {
         const auto code = common::signing::to_string(*verdict);
         spdlog::warn("unauthorized ({}): {} {} from {}", code, request.method, request.target.substr(0, 128),

@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/http_server.hpp"
+#include "common/signing.hpp"
 #include "gateway/auth/rate_limiter.hpp"
 #include "gateway/auth/replay_cache.hpp"
 #include "gateway/config.hpp"
@@ -56,7 +57,7 @@ class GatewayService final : public http::Handler {
     const GatewayConfig& config_;
     xui::PanelClient& panel_;
     const common::Clock& clock_;
-    std::vector<std::string> keys_;
+    common::signing::Verifier verifier_;
     RateLimiter rate_limiter_;
     ReplayCache replay_cache_;
     Health health_;

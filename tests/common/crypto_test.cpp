@@ -17,6 +17,20 @@ TEST(Crypto, HmacSha256Rfc4231Case2) {
               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(Crypto, KeyedHmacMatchesOneShotAcrossManyMessages) {
+    HmacSha256 mac("Jefe");
+    EXPECT_EQ(mac.hex("what do ya want for nothing?"),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    for (int i = 0; i < 50; ++i) {
+        const std::string msg = "message " + std::to_string(i);
+        EXPECT_EQ(mac.hex(msg), hmac_sha256_hex("Jefe", msg));
+    }
+    HmacSha256 empty_key("");
+    EXPECT_EQ(empty_key.hex("x"), hmac_sha256_hex("", "x"));
+    HmacSha256 moved = std::move(mac);
+    EXPECT_EQ(moved.hex("a"), hmac_sha256_hex("Jefe", "a"));
+}
+
 TEST(Crypto, RandomValuesAreFreshAndWellFormed) {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) {

@@ -73,6 +73,22 @@ TEST(Signing, EitherKeyDuringRotation) {
               VerifyError::bad_signature);
 }
 
+TEST(Signing, VerifierIsReusableAndSkipsEmptyKeys) {
+    Verifier verifier({"new-key-0123456789abcdef0123456789", ""});
+    for (int i = 0; i < 20; ++i) {
+        const std::string body = "{\"n\":" + std::to_string(i) + "}";
+        auto h = sign("new-key-0123456789abcdef0123456789", "POST", "/api/clients", 500, body);
+        EXPECT_EQ(verifier.verify("POST", "/api/clients", body, h.timestamp, h.nonce, h.signature, 500),
+                  std::nullopt);
+        EXPECT_EQ(verifier.verify("POST", "/api/clients", body + " ", h.timestamp, h.nonce, h.signature, 500),
+                  VerifyError::bad_signature);
+    }
+    auto unsigned_key = sign("", "GET", "/", 500, "");
+    EXPECT_EQ(verifier.verify("GET", "/", "", unsigned_key.timestamp, unsigned_key.nonce,
+                              unsigned_key.signature, 500),
+              VerifyError::bad_signature);
+}
+
 TEST(Signing, TamperingIsDetected) {
     std::vector<std::string> keys{"key-0123456789abcdef0123456789abcd"};
     auto h = sign(keys[0], "POST", "/api/clients?x=1", 100, R"({"a":1})");

@@ -43,5 +43,20 @@ TEST(ReplayCache, FullCacheRefusesRatherThanForgetting) {
     EXPECT_EQ(cache.check_and_insert("d", 100 + 1300), Outcome::accepted);
 }
 
+TEST(ReplayCache, ManyNoncesAcrossGrowthAndRotation) {
+    ReplayCache cache(600, 1'000'000);
+    for (int i = 0; i < 50'000; ++i) {
+        ASSERT_EQ(cache.check_and_insert("nonce-" + std::to_string(i), 1000), Outcome::accepted) << i;
+    }
+    EXPECT_EQ(cache.size(), 50'000u);
+    for (int i = 0; i < 50'000; i += 997) {
+        EXPECT_EQ(cache.check_and_insert("nonce-" + std::to_string(i), 1500), Outcome::replayed) << i;
+    }
+    // After a rotation the old generation is still consulted.
+    EXPECT_EQ(cache.check_and_insert("fresh", 1700), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("nonce-123", 1700), Outcome::replayed);
+    EXPECT_EQ(cache.check_and_insert("fresh", 1750), Outcome::replayed);
+}
+
 }  // namespace
 }  // namespace nebula::gateway

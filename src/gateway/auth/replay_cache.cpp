@@ -1,5 +1,6 @@
 #include "gateway/auth/replay_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -19,7 +20,34 @@ std::uint64_t ReplayCache::key(std::string_view nonce) const {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
-    return h;
+    return h == 0 ? 1 : h;  // 0 marks an empty slot
+}
+
+bool ReplayCache::FlatSet::contains(std::uint64_t key) const {
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = key & mask;; i = (i + 1) & mask) {
+        if (slots_[i] == key) return true;
+        if (slots_[i] == 0) return false;
+    }
+}
+
+void ReplayCache::FlatSet::insert(std::uint64_t key) {
+    if ((count_ + 1) * 2 > slots_.size()) {
+        std::vector<std::uint64_t> old(std::max<std::size_t>(1024, slots_.size() * 2), 0);
+        old.swap(slots_);
+        count_ = 0;
+        for (auto k : old) {
+            if (k != 0) insert(k);
+        }
+    }
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = key & mask;
+    while (slots_[i] != 0 && slots_[i] != key) i = (i + 1) & mask;
+    if (slots_[i] == 0) {
+        slots_[i] = key;
+        ++count_;
+    }
 }
 
 void ReplayCache::rotate(std::int64_t now) {
