@@ -288,8 +288,8 @@ asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<d
         co_await refuse_open_order(call, result.placed->order);
         co_return;
     }
-    co_await open_order_channel(
-        call, OpenedOrder{result.user, result.placed->order, *result.plan, std::move(result.methods), false});
+    OpenedOrder opened{result.user, result.placed->order, *result.plan, std::move(result.methods), false};
+    co_await open_order_channel(call, std::move(opened));
 }
 
 asio::awaitable<void> pick_plan(Call& call) {
@@ -378,7 +378,8 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     payload.content = call.tr(Msg::order_cancelled, {{"reference", cancelled->reference}});
     co_await call.responder.reply(std::move(payload));
     if (auto channel = flow::snowflake(cancelled->channel_id)) {
-        co_await flow::schedule_channel_close(ctx, *channel, call.user().id, std::chrono::seconds(0));
+        const std::chrono::seconds now_please(0);
+        co_await flow::schedule_channel_close(ctx, *channel, call.user().id, now_please);
     }
 }
 
@@ -645,7 +646,8 @@ asio::awaitable<void> account_action(Call& call, std::int64_t account_value, std
 asio::awaitable<void> pick_renewal_account(Call& call) {
     const auto& values = call.interaction.component()->values;
     const std::int64_t account = values.empty() ? 0 : std::atoll(values.front().c_str());
-    co_await account_action(call, account, "renew");
+    std::string renew = "renew";
+    co_await account_action(call, account, std::move(renew));
 }
 
 // ---- a deleted order channel ----

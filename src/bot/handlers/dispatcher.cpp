@@ -35,6 +35,7 @@ void Dispatcher::post(const discord::Event& event) {
             }
         }
         --in_flight_;
+        ++completed_;
         if (idle_) idle_();
     });
 }

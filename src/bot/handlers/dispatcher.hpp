@@ -29,6 +29,8 @@ class Dispatcher {
 
     /// Events being handled right now (for tests and graceful shutdown).
     std::size_t in_flight() const { return in_flight_; }
+    /// Events whose handling finished since start-up.
+    std::size_t completed() const { return completed_; }
     /// Called whenever an event finished handling.
     void on_idle(std::function<void()> callback) { idle_ = std::move(callback); }
 
@@ -39,6 +41,7 @@ class Dispatcher {
     BotContext& ctx_;
     const Router& router_;
     std::size_t in_flight_ = 0;
+    std::size_t completed_ = 0;
     std::function<void()> idle_;
 };
 

@@ -1,0 +1,633 @@
+// End to end: the real nebula-bot (in-process) against the fake Discord over real sockets, with a
+// real nebula-gateway over TLS in front of the fake 3x-ui panel. One test per item of the seed's
+// testing checklist, plus the unhappy paths of the purchase flow.
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/app/bot.hpp"
+#include "bot/db/migrations.hpp"
+#include "bot/domain/accounts.hpp"
+#include "common/crypto.hpp"
+#include "discord/test_support.hpp"
+#include "fakes/discord/fake_discord.hpp"
+#include "integration/gateway/gateway_harness.hpp"
+
+namespace nebula::e2e {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kGuild = 800000000000000001ULL;
+constexpr std::uint64_t kAdminRole = 810000000000000001ULL;
+constexpr std::uint64_t kSubscriberRole = 810000000000000002ULL;
+constexpr std::uint64_t kReviewChannel = 820000000000000001ULL;
+constexpr std::uint64_t kBillingChannel = 820000000000000002ULL;
+constexpr std::uint64_t kPanelChannel = 820000000000000003ULL;
+constexpr std::uint64_t kCategory = 820000000000000004ULL;
+constexpr std::uint64_t kCustomer = 830000000000000001ULL;
+constexpr std::uint64_t kAdmin = 830000000000000002ULL;
+constexpr std::uint64_t kOtherAdmin = 830000000000000003ULL;
+constexpr std::uint64_t kStranger = 830000000000000004ULL;
+
+std::string png_bytes(char salt) {
+    // A PNG signature and some bytes: enough for a content-type check and a distinct SHA-256.
+    return std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, salt);
+}
+
+class BotE2E : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() / ("nebula-e2e-" + common::uuid_v4());
+        std::filesystem::create_directories(dir_);
+        auto url = *bot::db::parse_database_url("sqlite:" + (dir_ / "bot.db").string());
+        {
+            auto connection = bot::db::open_connection(url);
+            ASSERT_TRUE(connection) << connection.error();
+            ASSERT_TRUE(bot::db::migrate(**connection));
+        }
+        auto fake = fakes::discord::FakeDiscord::create(io_.get_executor());
+        ASSERT_TRUE(fake) << fake.error();
+        discord_ = std::move(*fake);
+        discord_->add_member(kGuild, kCustomer, {});
+        discord_->add_member(kGuild, kAdmin, {kAdminRole});
+
+        bot::app::BotConfig config;
+        config.discord_token = discord_->options().token;
+        config.discord_api_base = discord_->api_base();
+        config.discord_gateway_url = discord_->gateway().url();
+        config.discord_cdn_hosts = {"127.0.0.1"};
+        config.database = url;
+        config.db_threads = 2;
+        config.default_server = {"https://127.0.0.1:" + std::to_string(gateway_.port),
+                                 testing::kGatewayKey,
+                                 gateway_.cert.sha256,
+                                 "Frankfurt-1",
+                                 "Germany",
+                                 1,
+                                 100};
+        config.shop.application_id = discord::Snowflake(discord_->options().application_id);
+        config.shop.guild_id = discord::Snowflake(kGuild);
+        config.shop.admin_role_id = discord::Snowflake(kAdminRole);
+        config.shop.review_channel_id = discord::Snowflake(kReviewChannel);
+        config.shop.billing_channel_id = discord::Snowflake(kBillingChannel);
+        config.shop.main_panel_channel_id = discord::Snowflake(kPanelChannel);
+        config.shop.orders_category_id = discord::Snowflake(kCategory);
+        config.shop.subscriber_role_id = discord::Snowflake(kSubscriberRole);
+        config.shop.data_dir = dir_ / "data";
+        config.shop.order_channel_archive_after = 0s;
+        config.shop.order_channel_delete_after = 3600s;
+        auto created = bot::app::Bot::create(io_.get_executor(), std::move(config), clock_, nullptr);
+        ASSERT_TRUE(created) << created.error();
+        bot_ = std::move(*created);
+
+        asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
+            run_error_ = error ? "exception" : (status ? "" : status.error());
+            run_done_ = true;
+        });
+        discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+            co_await until([this] { return !discord_->gateway().session_id().empty() || run_done_; });
+            EXPECT_FALSE(run_done_) << run_error_;
+            co_await seed_catalog();
+        });
+    }
+
+    void TearDown() override {
+        if (bot_) {
+            bot_->stop();
+            discord::testing::drain_until(io_, run_done_, 5000ms);
+        }
+        bot_.reset();
+        if (discord_) discord_->stop();
+        io_.restart();
+        io_.run_for(200ms);
+        discord_.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    bot::handlers::BotContext& ctx() { return bot_->context(); }
+
+    asio::awaitable<void> seed_catalog() {
+        auto& c = ctx();
+        co_await c.db.run([&](bot::db::Connection& connection) {
+            bot::domain::PlanInput plan{
+                "Monthly 50 GB", 30, 50LL << 30, 2, bot::domain::Piasters::from_pounds(150), 1};
+            plan_id_ = c.catalog.create_plan(connection, "admin", plan)->id.value;
+            for (const auto& method : c.catalog.payment_methods(connection)) {
+                if (method.code != "vodafone_cash") continue;
+                bot::domain::PaymentMethodUpdate update;
+                update.account = "01012345678";
+                method_id_ =
+                    c.catalog.update_payment_method(connection, "admin", method.id, update)->id.value;
+            }
+        });
+    }
+
+    /// Waits (on the io_context, re-checking every few milliseconds) until `predicate` holds.
+    asio::awaitable<void> until(std::function<bool()> predicate, std::chrono::milliseconds limit = 15000ms) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        asio::steady_timer timer(io_);
+        while (!predicate()) {
+            if (std::chrono::steady_clock::now() > deadline)
+                throw std::runtime_error("condition not reached");
+            timer.expires_after(5ms);
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+
+    /// Delivers an INTERACTION_CREATE and waits until the bot has finished handling it; returns
+    /// the interaction's callback request body.
+    asio::awaitable<json> interact(int type, std::uint64_t user, std::uint64_t role, json data) {
+        std::vector<std::uint64_t> roles;
+        if (role != 0) roles.push_back(role);
+        json interaction = discord_->make_interaction(type, user, std::move(roles), std::move(data));
+        const std::string locale = "en-US";
+        interaction["locale"] = locale;
+        const std::size_t before = bot_->dispatcher().completed();
+        discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
+        co_await until(
+            [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
+        const std::string prefix = "/interactions/" + interaction["id"].get<std::string>() + "/";
+        for (const auto& r : discord_->requests()) {
+            if (r.path.rfind(prefix, 0) == 0) co_return r.json;
+        }
+        co_return json();
+    }
+
+    /// A button (value empty) or a select with one chosen value; role 0 = no role.
+    asio::awaitable<json> click(std::uint64_t user, std::uint64_t role, std::string custom_id,
+                                std::string value) {
+        json data{{"custom_id", custom_id}, {"component_type", value.empty() ? 2 : 3}};
+        if (!value.empty()) data["values"] = json::array({value});
+        co_return co_await interact(3, user, role, std::move(data));
+    }
+    asio::awaitable<json> click(std::uint64_t user, std::uint64_t role, std::string custom_id) {
+        std::string no_value;
+        co_return co_await click(user, role, std::move(custom_id), std::move(no_value));
+    }
+
+    asio::awaitable<json> command(std::uint64_t user, std::uint64_t role, std::string sub) {
+        json data{{"id", "840000000000000001"},
+                  {"name", "admin"},
+                  {"type", 1},
+                  {"options", json::array({{{"name", sub}, {"type", 1}, {"options", json::array()}}})}};
+        co_return co_await interact(2, user, role, std::move(data));
+    }
+
+    asio::awaitable<json> submit_decline(std::uint64_t user, std::int64_t order, std::string reason) {
+        json data{
+            {"custom_id", "decline:" + std::to_string(order)},
+            {"components",
+             json::array({{{"type", 1},
+                           {"components",
+                            json::array({{{"type", 4}, {"custom_id", "reason"}, {"value", reason}}})}}})}};
+        co_return co_await interact(5, user, kAdminRole, std::move(data));
+    }
+
+    /// A MESSAGE_CREATE in `channel` from `user`, optionally with an image served by the fake CDN.
+    asio::awaitable<void> post(std::uint64_t channel, std::uint64_t user, std::uint64_t role,
+                               std::string content, std::optional<std::string> image,
+                               std::string content_type) {
+        json message{{"id", std::to_string(++message_ids_)},
+                     {"channel_id", std::to_string(channel)},
+                     {"guild_id", std::to_string(kGuild)},
+                     {"author", {{"id", std::to_string(user)}, {"username", "user-" + std::to_string(user)}}},
+                     {"member", {{"roles", json::array()}}},
+                     {"content", content},
+                     {"attachments", json::array()}};
+        if (role != 0) message["member"]["roles"].push_back(std::to_string(role));
+        if (image) {
+            const std::string path = "/attachments/" + std::to_string(message_ids_) + "/receipt.png";
+            discord_->serve_file(path, {content_type, *image, std::nullopt, 0ms});
+            message["attachments"].push_back({{"id", std::to_string(message_ids_ + 1000)},
+                                              {"filename", "receipt.png"},
+                                              {"content_type", content_type},
+                                              {"size", image->size()},
+                                              {"url", discord_->cdn_base() + path},
+                                              {"proxy_url", discord_->cdn_base() + path}});
+        }
+        const std::size_t before = bot_->dispatcher().completed();
+        discord_->gateway().dispatch("MESSAGE_CREATE", message);
+        co_await until(
+            [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
+    }
+
+    std::vector<fakes::discord::RecordedRequest> messages_in(std::uint64_t channel) const {
+        std::vector<fakes::discord::RecordedRequest> out;
+        for (const auto& r : discord_->requests()) {
+            if (r.method == "POST" && r.path == "/channels/" + std::to_string(channel) + "/messages")
+                out.push_back(r);
+        }
+        return out;
+    }
+
+    asio::awaitable<std::optional<bot::domain::Order>> order(std::int64_t id) {
+        auto& c = ctx();
+        co_return co_await c.db.run([&](bot::db::Connection& connection) {
+            return c.orders.get(connection, bot::domain::OrderId{id});
+        });
+    }
+
+    asio::awaitable<std::int64_t> latest_order_id() {
+        co_return co_await ctx().db.run([](bot::db::Connection& c) {
+            return c.scalar<std::int64_t>("SELECT MAX(id) FROM orders").value_or(0);
+        });
+    }
+
+    asio::awaitable<std::vector<bot::domain::Account>> accounts() {
+        co_return co_await ctx().db.run([](bot::db::Connection& c) {
+            std::vector<bot::domain::Account> out;
+            auto ids = c.query("SELECT id FROM vpn_accounts ORDER BY id");
+            while (ids->step())
+                out.push_back(
+                    *bot::domain::accounts::get(c, bot::domain::AccountId{ids->get<std::int64_t>(0)}));
+            return out;
+        });
+    }
+
+    /// Buys the plan and picks the wallet: returns the order's id and channel.
+    asio::awaitable<std::pair<std::int64_t, std::uint64_t>> buy_and_choose_method(
+        std::uint64_t user = kCustomer) {
+        co_await click(user, 0, "panel:buy");
+        co_await click(user, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        EXPECT_TRUE(placed && placed->channel_id);
+        co_await click(user, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        co_return std::make_pair(id, std::stoull(placed->channel_id.value_or("0")));
+    }
+
+    asio::awaitable<void> pay_and_upload(std::uint64_t channel, char salt) {
+        co_await post(channel, kCustomer, 0, "", png_bytes(salt), "image/png");
+    }
+
+    common::SystemClock clock_;
+    testing::GatewayHarness gateway_{fakes::FakePanelOptions{}};
+    asio::io_context io_;
+    std::unique_ptr<fakes::discord::FakeDiscord> discord_;
+    std::unique_ptr<bot::app::Bot> bot_;
+    std::filesystem::path dir_;
+    bool run_done_ = false;
+    std::string run_error_;
+    std::int64_t plan_id_ = 0;
+    std::int64_t method_id_ = 0;
+    std::uint64_t message_ids_ = 860000000000000000ULL;
+};
+
+// gtest's ASSERT_* return from the function, which a coroutine cannot do.
+#define CO_ASSERT_TRUE(condition)                      \
+    if (!(condition)) {                                \
+        ADD_FAILURE() << "expected true: " #condition; \
+        co_return;                                     \
+    }
+#define CO_ASSERT_EQ(a, b) \
+    if (!((a) == (b))) {   \
+        EXPECT_EQ(a, b);   \
+        co_return;         \
+    }
+#define CO_ASSERT_NE(a, b) \
+    if ((a) == (b)) {      \
+        EXPECT_NE(a, b);   \
+        co_return;         \
+    }
+
+std::string text_of(const json& body) { return body.dump(); }
+
+TEST_F(BotE2E, MainPanelDisplaysAndIsNeverDuplicated) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json refused = co_await command(kStranger, 0, "setup");
+        EXPECT_NE(text_of(refused).find("Only admins"), std::string::npos) << refused.dump();
+        EXPECT_TRUE(messages_in(kPanelChannel).empty());
+
+        const json first = co_await command(kAdmin, kAdminRole, "setup");
+        EXPECT_NE(text_of(first).find("Main panel posted"), std::string::npos) << first.dump();
+        const auto posted = messages_in(kPanelChannel);
+        EXPECT_EQ(posted.size(), 1u);
+        const json& panel = posted.front().json;
+        EXPECT_NE(panel["embeds"][0]["title"].get<std::string>().find("NebulaLinks"), std::string::npos);
+        std::vector<std::string> ids;
+        for (const auto& b : panel["components"][0]["components"]) ids.push_back(b["custom_id"]);
+        EXPECT_EQ(ids, (std::vector<std::string>{"panel:buy", "panel:account", "panel:renew", "panel:help",
+                                                 "panel:language"}));
+
+        const json second = co_await command(kAdmin, kAdminRole, "setup");
+        EXPECT_NE(text_of(second).find("Main panel refreshed"), std::string::npos) << second.dump();
+        EXPECT_EQ(messages_in(kPanelChannel).size(), 1u);
+        EXPECT_EQ(
+            discord_->requests_matching("PATCH /channels/" + std::to_string(kPanelChannel) + "/messages/.*")
+                .size(),
+            1u);
+        // One bulk PUT registered the commands, /admin setup among the admin commands.
+        const auto puts = discord_->requests_matching("PUT /applications/.*/commands");
+        EXPECT_EQ(puts.size(), 1u);
+        EXPECT_NE(puts.front().body.find("\"setup\""), std::string::npos);
+    });
+}
+
+TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_EQ(plans["data"]["flags"], 64);
+        EXPECT_EQ(plans["data"]["components"][0]["components"][0]["custom_id"], "buy_plan");
+        EXPECT_NE(text_of(plans).find("Monthly 50 GB"), std::string::npos);
+        EXPECT_NE(text_of(plans).find("150.00"), std::string::npos);
+
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const auto created = discord_->requests_matching("POST /guilds/.*/channels");
+        EXPECT_EQ(created.size(), 1u);
+        const json& body = created.front().json;
+        EXPECT_EQ(body["name"], "order-000001");
+        EXPECT_EQ(body["parent_id"], std::to_string(kCategory));
+        bool everyone_denied = false, customer_allowed = false, admins_allowed = false;
+        for (const auto& o : body["permission_overwrites"]) {
+            const auto id = o["id"].get<std::string>();
+            if (id == std::to_string(kGuild))
+                everyone_denied = (o["deny"].get<std::uint64_t>() & (1ULL << 10)) != 0;
+            if (id == std::to_string(kCustomer))
+                customer_allowed = (o["allow"].get<std::uint64_t>() & (1ULL << 10)) != 0;
+            if (id == std::to_string(kAdminRole))
+                admins_allowed = (o["allow"].get<std::uint64_t>() & (1ULL << 10)) != 0;
+        }
+        EXPECT_TRUE(everyone_denied && customer_allowed && admins_allowed) << body.dump();
+        auto placed = co_await order(1);
+        EXPECT_EQ(placed->status, bot::domain::OrderStatus::awaiting_payment);
+        CO_ASSERT_TRUE(placed->channel_id);
+        const auto summary = messages_in(std::stoull(*placed->channel_id));
+        CO_ASSERT_EQ(summary.size(), 1u);
+        EXPECT_NE(text_of(summary.front().json).find("NL-000001"), std::string::npos);
+        EXPECT_NE(text_of(summary.front().json).find("pay_method:1"), std::string::npos);
+
+        // A second Buy shows the open order instead of a second one.
+        const json again = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(again).find("already have an open order"), std::string::npos) << again.dump();
+    });
+}
+
+TEST_F(BotE2E, PaymentMethodSelectionShowsInstructions) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const json chosen = co_await click(kCustomer, 0, "pay_method:1", std::to_string(method_id_));
+        const std::string text = text_of(chosen);
+        EXPECT_NE(text.find("01012345678"), std::string::npos) << text;
+        EXPECT_NE(text.find("NL-000001"), std::string::npos);
+        EXPECT_NE(text.find("150.00"), std::string::npos);
+        EXPECT_NE(text.find("order_cancel:1"), std::string::npos);
+        // Somebody else cannot pick for this order.
+        const json other = co_await click(kStranger, 0, "pay_method:1", std::to_string(method_id_));
+        EXPECT_EQ(text_of(other).find("01012345678"), std::string::npos);
+    });
+}
+
+TEST_F(BotE2E, ScreenshotUploadTriggersReview) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await post(channel, kCustomer, 0, "hello?", std::nullopt, "");
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("upload a screenshot"), std::string::npos);
+        co_await post(channel, kCustomer, 0, "", std::string("not an image"), "application/zip");
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("isn't an image"), std::string::npos);
+        EXPECT_TRUE(messages_in(kReviewChannel).empty());
+
+        co_await pay_and_upload(channel, 'a');
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 1u);
+        EXPECT_EQ(cards.front().files.size(), 1u);
+        EXPECT_EQ(cards.front().files.front().data, png_bytes('a'));
+        const std::string card = text_of(cards.front().json);
+        EXPECT_NE(card.find("NL-000001"), std::string::npos);
+        EXPECT_NE(card.find("review:1:approve"), std::string::npos);
+        EXPECT_NE(card.find("review:1:claim"), std::string::npos);
+        EXPECT_NE(card.find("review:1:decline"), std::string::npos);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("under review"), std::string::npos);
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+    });
+}
+
+TEST_F(BotE2E, ApprovalCreatesAccountAndCustomerReceivesConfig) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'b');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+
+        auto done = co_await order(id);
+        EXPECT_EQ(done->status, bot::domain::OrderStatus::fulfilled);
+        auto all = co_await accounts();
+        EXPECT_EQ(all.size(), 1u);
+        auto client = gateway_.panel->client("nl-" + std::to_string(id));
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["id"], all.front().client_uuid);
+
+        // The order channel: link in a code block, QR PNG, subscription URL.
+        bool delivered = false;
+        for (const auto& m : messages_in(channel)) {
+            const std::string text = text_of(m.json);
+            if (text.find("vless://") == std::string::npos) continue;
+            delivered = true;
+            EXPECT_NE(text.find("```"), std::string::npos);
+            EXPECT_NE(text.find("Subscription URL"), std::string::npos);
+            EXPECT_NE(text.find("v2rayNG"), std::string::npos);
+            CO_ASSERT_EQ(m.files.size(), 1u);
+            EXPECT_EQ(m.files.front().filename, "qr.png");
+            EXPECT_EQ(m.files.front().data.substr(1, 3), "PNG");
+        }
+        EXPECT_TRUE(delivered);
+        // By DM too, the billing line, and the Subscriber role.
+        EXPECT_EQ(discord_->requests_matching("POST /users/@me/channels").size(), 1u);
+        const auto billing = messages_in(kBillingChannel);
+        CO_ASSERT_EQ(billing.size(), 1u);
+        EXPECT_NE(text_of(billing.front().json).find("NL-000001"), std::string::npos);
+        const auto* roles = discord_->member_roles(kGuild, kCustomer);
+        CO_ASSERT_NE(roles, nullptr);
+        EXPECT_NE(std::find(roles->begin(), roles->end(), kSubscriberRole), roles->end());
+        // The channel is archived (read-only for the customer).
+        co_await until([&] {
+            return !discord_->requests_matching("PATCH /channels/" + std::to_string(channel)).empty();
+        });
+    });
+}
+
+TEST_F(BotE2E, MyAccountShowsTheAccount) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json none = co_await click(kCustomer, 0, "panel:account");
+        EXPECT_NE(text_of(none).find("no VPN account"), std::string::npos);
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'c');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const json mine = co_await click(kCustomer, 0, "panel:account");
+        EXPECT_EQ(mine["data"]["flags"], 64);
+        const std::string text = text_of(mine);
+        EXPECT_NE(text.find("Frankfurt-1"), std::string::npos) << text;
+        EXPECT_NE(text.find("Active"), std::string::npos);
+        EXPECT_NE(text.find("30 days left"), std::string::npos);
+        EXPECT_NE(text.find("0 B of 50 GB"), std::string::npos);
+        const auto account = (co_await accounts()).front().id.value;
+        const json config = co_await click(kCustomer, 0, "acct:" + std::to_string(account) + ":config");
+        EXPECT_NE(text_of(config).find("vless://"), std::string::npos);
+        const json stolen = co_await click(kStranger, 0, "acct:" + std::to_string(account) + ":config");
+        EXPECT_EQ(text_of(stolen).find("vless://"), std::string::npos);
+        EXPECT_NE(text_of(stolen).find("not yours"), std::string::npos);
+    });
+}
+
+TEST_F(BotE2E, RenewalExtendsTheSamePanelClient) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'd');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const auto before = (co_await accounts()).front();
+
+        const json offer = co_await click(kCustomer, 0, "panel:renew");
+        EXPECT_NE(text_of(offer).find("renew_plan:" + std::to_string(before.id.value)), std::string::npos);
+        co_await click(kCustomer, 0, "renew_plan:" + std::to_string(before.id.value),
+                       {std::to_string(plan_id_)});
+        const std::int64_t renewal = co_await latest_order_id();
+        auto placed = co_await order(renewal);
+        EXPECT_EQ(placed->kind, bot::domain::OrderKind::renewal);
+        co_await click(kCustomer, 0, "pay_method:" + std::to_string(renewal), std::to_string(method_id_));
+        co_await pay_and_upload(std::stoull(*placed->channel_id), 'e');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(renewal) + ":approve");
+
+        const auto after = co_await accounts();
+        CO_ASSERT_EQ(after.size(), 1u);
+        EXPECT_EQ(after.front().client_uuid, before.client_uuid);
+        EXPECT_EQ(after.front().expires_at - before.expires_at, std::chrono::seconds(30 * 86400));
+        auto client = gateway_.panel->client(before.client_email);
+        EXPECT_EQ((*client)["expiryTime"].get<std::int64_t>(),
+                  bot::domain::epoch_seconds(after.front().expires_at) * 1000);
+        bool told = false;
+        for (const auto& m : messages_in(std::stoull(*placed->channel_id)))
+            told = told || text_of(m.json).find("Renewed!") != std::string::npos;
+        EXPECT_TRUE(told);
+    });
+}
+
+TEST_F(BotE2E, DeclineThenReupload) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'f');
+        const json modal = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":decline");
+        EXPECT_EQ(modal["type"], 9);
+        co_await submit_decline(kAdmin, id, "amount does not match");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::declined);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("amount does not match"), std::string::npos);
+
+        co_await pay_and_upload(channel, 'g');
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+        EXPECT_EQ(messages_in(kReviewChannel).size(), 2u);
+    });
+}
+
+TEST_F(BotE2E, CustomerCancels) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        const json stranger = co_await click(kStranger, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::awaiting_payment);
+        (void)stranger;
+        const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+        co_await post(channel, kCustomer, 0, "", png_bytes('h'), "image/png");
+        EXPECT_TRUE(messages_in(kReviewChannel).empty());
+        // A new order is possible again.
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        EXPECT_EQ(co_await latest_order_id(), id + 1);
+    });
+}
+
+TEST_F(BotE2E, NonAdminCannotApprove) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'i');
+        const json refused = co_await click(kCustomer, 0, "review:" + std::to_string(id) + ":approve");
+        EXPECT_NE(text_of(refused).find("Only admins"), std::string::npos);
+        const json modal = co_await click(kCustomer, 0, "review:" + std::to_string(id) + ":decline");
+        EXPECT_NE(modal["type"], 9);
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+        EXPECT_TRUE((co_await accounts()).empty());
+    });
+}
+
+TEST_F(BotE2E, DoubleApproveGivesOneAccount) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'j');
+        // Two admins at once: both events are in flight together.
+        const std::size_t before = bot_->dispatcher().completed();
+        const std::array<std::uint64_t, 2> admins{kAdmin, kOtherAdmin};
+        const std::string approve_id = "review:" + std::to_string(id) + ":approve";
+        for (const auto admin : admins) {
+            std::vector<std::uint64_t> roles(1, kAdminRole);
+            json data = json::object();
+            data["custom_id"] = approve_id;
+            data["component_type"] = 2;
+            json interaction = discord_->make_interaction(3, admin, std::move(roles), std::move(data));
+            discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
+        }
+        co_await until([&] {
+            return bot_->dispatcher().completed() >= before + 2 && bot_->dispatcher().in_flight() == 0;
+        });
+        const json again = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_NE(text_of(again).find("already handled"), std::string::npos) << again.dump();
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+        EXPECT_EQ(messages_in(kBillingChannel).size(), 1u);
+    });
+}
+
+TEST_F(BotE2E, StaleButtonsGetAPoliteAnswer) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json unknown = co_await click(kCustomer, 0, "something:old");
+        EXPECT_NE(text_of(unknown).find("out of date"), std::string::npos);
+        const json malformed = co_await click(kCustomer, 0, "order_cancel:not-a-number");
+        EXPECT_NE(text_of(malformed).find("out of date"), std::string::npos);
+        const json gone = co_await click(kAdmin, kAdminRole, "review:999:approve");
+        EXPECT_NE(text_of(gone).find("no longer exists"), std::string::npos) << gone.dump();
+    });
+}
+
+TEST_F(BotE2E, ArabicLocaleRendering) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json switched = co_await click(kCustomer, 0, "panel:language");
+        EXPECT_NE(text_of(switched).find("\xd8"), std::string::npos) << switched.dump();  // Arabic letters
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        const std::string text = plans["data"]["content"].get<std::string>();
+        EXPECT_EQ(text, bot::ui::tr(bot::ui::Locale::ar, bot::ui::Msg::plan_select_prompt));
+        EXPECT_NE(text_of(plans).find("\xe2\x81\xa8"),
+                  std::string::npos);  // FIRST STRONG ISOLATE around values
+    });
+}
+
+TEST_F(BotE2E, GatewayDownDuringApprovalThenReconciled) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'k');
+        gateway_.panel->set_down(true);
+        const json approve = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_NE(text_of(approve).find("not created yet"), std::string::npos) << approve.dump();
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::approved);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("being prepared"), std::string::npos);
+        EXPECT_TRUE((co_await accounts()).empty());
+
+        gateway_.panel->set_down(false);
+        auto report = co_await bot_->reconcile();
+        EXPECT_EQ(report.fulfilled, 1);
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+}  // namespace
+}  // namespace nebula::e2e
