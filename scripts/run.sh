@@ -4,8 +4,18 @@
 # created and read back through signed requests, and the gateway keeps serving until Ctrl-C
 # (or exits after the walkthrough with --once).
 # With "gateway --env FILE": runs the real gateway with that configuration.
+# With "bot --env FILE": applies pending migrations, then runs the real nebula-bot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "bot" ]; then
+  shift
+  env_file=.env
+  if [ "${1:-}" = "--env" ] && [ -n "${2:-}" ]; then env_file="$2"; shift 2; fi
+  bash scripts/build.sh --target nebula-bot
+  build/release/src/bot/nebula-bot --env-file "$env_file" migrate
+  exec build/release/src/bot/nebula-bot --env-file "$env_file" run "$@"
+fi
 
 if [ "${1:-}" = "gateway" ]; then
   shift

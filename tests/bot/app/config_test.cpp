@@ -1,0 +1,71 @@
+#include "bot/app/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nebula::bot::app {
+namespace {
+
+std::map<std::string, std::string> valid() {
+    return {{"DISCORD_TOKEN", "discord-token-0123456789abcdef"},
+            {"DISCORD_CLIENT_ID", "100000000000000001"},
+            {"DISCORD_GUILD_ID", "100000000000000002"},
+            {"API_GATEWAY_URL", "https://vpn1.example.com:8443"},
+            {"API_SECRET_KEY", "0123456789abcdef0123456789abcdef"},
+            {"DATABASE_URL", "sqlite:/tmp/nebula-config-test.db"},
+            {"ADMIN_ROLE_ID", "100000000000000003"},
+            {"REVIEW_CHANNEL_ID", "100000000000000004"},
+            {"BILLING_CHANNEL_ID", "100000000000000005"},
+            {"MAIN_PANEL_CHANNEL_ID", "100000000000000006"},
+            {"ORDERS_CATEGORY_ID", "100000000000000007"}};
+}
+
+TEST(BotConfig, ReadsEveryKeyWithDefaults) {
+    auto config = load_bot_config(common::Environment::from_map(valid()));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->shop.guild_id.value(), 100000000000000002ULL);
+    EXPECT_EQ(config->shop.orders_category_id.value(), 100000000000000007ULL);
+    EXPECT_FALSE(config->shop.subscriber_role_id.has_value());
+    EXPECT_EQ(config->timezone, "Africa/Cairo");
+    EXPECT_EQ(config->discord_api_base, "https://discord.com/api/v10");
+    EXPECT_EQ(config->discord_cdn_hosts,
+              (std::vector<std::string>{"cdn.discordapp.com", "media.discordapp.net"}));
+    EXPECT_EQ(config->shop.max_receipt_bytes, 8u * 1024 * 1024);
+    EXPECT_EQ(config->default_server.gateway_url, "https://vpn1.example.com:8443");
+    EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
+}
+
+TEST(BotConfig, OverridesForTheFakeDiscord) {
+    auto values = valid();
+    values["DISCORD_API_BASE"] = "http://127.0.0.1:4000/api/v10";
+    values["DISCORD_GATEWAY_URL"] = "ws://127.0.0.1:4001";
+    values["DISCORD_CDN_HOSTS"] = "127.0.0.1";
+    values["SUBSCRIBER_ROLE_ID"] = "100000000000000008";
+    values["DEFAULT_LOCALE"] = "ar";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->discord_gateway_url, "ws://127.0.0.1:4001");
+    EXPECT_EQ(config->discord_cdn_hosts, std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(config->shop.subscriber_role_id->value(), 100000000000000008ULL);
+    EXPECT_EQ(config->shop.default_locale, ui::Locale::ar);
+}
+
+TEST(BotConfig, NamesEveryProblemAtOnceWithoutEchoingSecrets) {
+    auto values = valid();
+    values.erase("DISCORD_TOKEN");
+    values["DISCORD_GUILD_ID"] = "not-an-id";
+    values["API_GATEWAY_URL"] = "http://vpn1.example.com";
+    values["API_SECRET_KEY"] = "short-secret";
+    values["DISCORD_GATEWAY_URL"] = "http://nope";
+    values["DEFAULT_LOCALE"] = "fr";
+    values["MAX_RECEIPT_BYTES"] = "999999999";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(config);
+    for (const char* key : {"DISCORD_TOKEN", "DISCORD_GUILD_ID", "API_GATEWAY_URL", "API_SECRET_KEY",
+                            "DISCORD_GATEWAY_URL", "DEFAULT_LOCALE", "MAX_RECEIPT_BYTES"}) {
+        EXPECT_NE(config.error().find(key), std::string::npos) << key << " missing from:\n" << config.error();
+    }
+    EXPECT_EQ(config.error().find("short-secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nebula::bot::app
