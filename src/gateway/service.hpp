@@ -62,6 +62,9 @@ class GatewayService final : public http::Handler {
     ReplayCache replay_cache_;
     Health health_;
     bool health_refreshing_ = false;
+    std::string health_body_;  ///< the last health answer, reused within the same second
+    std::int64_t health_body_uptime_ = -1;
+    bool health_body_up_ = false;
     std::chrono::steady_clock::time_point started_;
 };
 
