@@ -3,6 +3,7 @@
 #include "bot/handlers/admin.hpp"
 #include "bot/handlers/admin_internal.hpp"
 #include "bot/handlers/admin_store.hpp"
+#include "bot/handlers/flow.hpp"
 #include "discord/text.hpp"
 
 namespace nebula::bot::handlers {
@@ -26,6 +27,20 @@ asio::awaitable<void> run_command(std::shared_ptr<AdminCommands> commands, Call&
 asio::awaitable<void> run_autocomplete(std::shared_ptr<AdminCommands> commands, Call& call) {
     auto choices = co_await commands->autocomplete(call.interaction, call.admin);
     co_await call.responder.autocomplete(std::move(choices));
+}
+
+// Tells the customer in their order channel (or by DM when it is gone), as the review buttons do.
+asio::awaitable<void> notify_customer(BotContext& ctx, domain::Order order, ui::Msg msg) {
+    auto user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.get(c, order.user_id); });
+    if (!user) co_return;
+    const auto locale = flow::customer_locale(ctx, *user);
+    discord::MessagePayload payload;
+    payload.content =
+        msg == ui::Msg::order_declined
+            ? ui::tr(locale, msg,
+                     {{"reference", order.reference}, {"reason", order.decline_reason.value_or("")}})
+            : ui::tr(locale, msg);
+    co_await flow::tell_customer(ctx, order, *user, std::move(payload));
 }
 
 }  // namespace
@@ -113,8 +128,19 @@ void register_admin_handlers(Router& router, BotContext& ctx, AdminHooks hooks) 
     }
 }
 
+AdminHooks default_admin_hooks(BotContext& ctx) {
+    AdminHooks hooks;
+    hooks.order_declined = [&ctx](domain::Order order) {
+        return notify_customer(ctx, std::move(order), ui::Msg::order_declined);
+    };
+    hooks.order_pending = [&ctx](domain::Order order, domain::Error) {
+        return notify_customer(ctx, std::move(order), ui::Msg::order_being_prepared);
+    };
+    return hooks;
+}
+
 void register_admin_handlers(Router& router, BotContext& ctx) {
-    register_admin_handlers(router, ctx, AdminHooks{});
+    register_admin_handlers(router, ctx, default_admin_hooks(ctx));
 }
 
 }  // namespace nebula::bot::handlers

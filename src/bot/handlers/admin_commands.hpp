@@ -80,6 +80,12 @@ class AdminCommands {
     AdminHooks hooks_;
 };
 
+/// The hooks register_admin_handlers(Router&, BotContext&) uses: a declined order and an approved
+/// order still being provisioned are announced to the customer in the order channel (or by DM), as
+/// the review buttons do. order_fulfilled is empty: the link and QR delivery belongs to the review
+/// flow, which can pass its own hook.
+AdminHooks default_admin_hooks(BotContext& ctx);
+
 /// register_admin_handlers() with hooks into the review flow.
 void register_admin_handlers(Router& router, BotContext& ctx, AdminHooks hooks);
 

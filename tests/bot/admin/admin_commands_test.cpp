@@ -3,6 +3,7 @@
 
 #include "bot/admin/admin_fixture.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/handlers/admin.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -549,6 +550,53 @@ TEST_F(AdminCommandsTest, OrderDeclineNeedsUnderReviewAndRecordsTheReason) {
         HasSubstr("That didn't work"));
     EXPECT_THAT(admin({"order", "info"}, {str("order", "NL-999999")}).content(),
                 HasSubstr("no order matches"));
+}
+
+TEST_F(AdminCommandsTest, DefaultHooksTellTheCustomerInTheOrderChannel) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    const auto order = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
+    std::optional<discord::Snowflake> channel;
+    nebula::discord::testing::run(io_, [&]() -> asio::awaitable<void> {
+        discord::ChannelCreate create;
+        create.name = "order-000001";
+        auto made = co_await rest_->create_guild_channel(shop_.guild_id, std::move(create), "");
+        EXPECT_TRUE(made.has_value());
+        if (made) channel = made->id;
+    });
+    ASSERT_TRUE(channel.has_value());
+    ASSERT_TRUE(
+        with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel->str()); }));
+
+    // The app's registration: no hooks passed, the defaults tell the customer.
+    handlers::Router router;
+    handlers::register_admin_handlers(router, *ctx_);
+    const auto raw = fake_->make_interaction(
+        2, kAdmin, {kAdminRole},
+        json{{"id", "990000000000000001"},
+             {"name", "admin"},
+             {"type", 1},
+             {"options",
+              json::array({json{
+                  {"name", "order"},
+                  {"type", 2},
+                  {"options",
+                   json::array({json{{"name", "decline"},
+                                     {"type", 1},
+                                     {"options", json::array({str("order", order.reference),
+                                                              str("reason", "wrong amount")})}}})}}})}});
+    auto interaction = discord::parse_interaction(raw);
+    ASSERT_TRUE(interaction);
+    auto responder = discord::make_responder(io_.get_executor(), *rest_, system_clock_, *interaction);
+    handlers::Call call{*ctx_, responder->interaction(), *responder, ui::Locale::en, true};
+    const auto* handler = router.command("admin order decline");
+    ASSERT_NE(handler, nullptr);
+    nebula::discord::testing::run(io_, [&]() -> asio::awaitable<void> { co_await (*handler)(call); });
+
+    const auto posted = fake_->requests_matching("POST /channels/" + channel->str() + "/messages");
+    ASSERT_EQ(posted.size(), 1u);
+    EXPECT_THAT(posted[0].json.value("content", ""), HasSubstr("was declined: wrong amount"));
+    EXPECT_TRUE(hook_calls_.empty());
 }
 
 TEST_F(AdminCommandsTest, OrderAutocompleteListsOrdersUnderReviewFirst) {
