@@ -459,6 +459,33 @@ TEST_F(BotE2E, ApprovalCreatesAccountAndCustomerReceivesConfig) {
     });
 }
 
+TEST_F(BotE2E, SlashCommandApprovalDeliversLikeTheReviewButton) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'c');
+        json option{{"name", "order"},
+                    {"type", 3},
+                    {"value", "NL-" + std::string(6 - std::to_string(id).size(), '0') + std::to_string(id)}};
+        json approve{{"name", "approve"}, {"type", 1}, {"options", json::array({option})}};
+        json group{{"name", "order"}, {"type", 2}, {"options", json::array({approve})}};
+        json data{
+            {"id", "840000000000000001"}, {"name", "admin"}, {"type", 1}, {"options", json::array({group})}};
+        co_await interact(2, kAdmin, kAdminRole, std::move(data));
+
+        auto done = co_await order(id);
+        EXPECT_EQ(done->status, bot::domain::OrderStatus::fulfilled);
+        bool delivered = false;
+        for (const auto& m : messages_in(channel)) {
+            if (text_of(m.json).find("vless://") == std::string::npos) continue;
+            delivered = true;
+            CO_ASSERT_EQ(m.files.size(), 1u);
+            EXPECT_EQ(m.files.front().filename, "qr.png");
+        }
+        EXPECT_TRUE(delivered);
+        EXPECT_EQ(messages_in(kBillingChannel).size(), 1u);
+    });
+}
+
 TEST_F(BotE2E, MyAccountShowsTheAccount) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         const json none = co_await click(kCustomer, 0, "panel:account");

@@ -20,7 +20,7 @@ OptionChoice choice(const std::string& name, std::int64_t id) {
 }
 
 asio::awaitable<void> run_command(std::shared_ptr<AdminCommands> commands, Call& call) {
-    auto payload = co_await commands->handle(call.interaction, call.locale, call.admin);
+    auto payload = co_await commands->handle(call.interaction, call.locale, call.admin, call);
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
@@ -46,10 +46,10 @@ asio::awaitable<void> notify_customer(BotContext& ctx, domain::Order order, ui::
 }  // namespace
 
 asio::awaitable<discord::MessagePayload> AdminCommands::handle(const discord::Interaction& interaction,
-                                                               ui::Locale locale, bool admin) {
+                                                               ui::Locale locale, bool admin, Call& source) {
     const auto* data = interaction.command();
     if (!admin || data == nullptr) co_return admin::text_reply(ui::tr(locale, ui::Msg::error_not_admin));
-    const Invocation call{interaction, *data, locale, interaction.user.id.str()};
+    const Invocation call{interaction, *data, locale, interaction.user.id.str(), source};
     const auto path = data->path();
     const std::string group = path.size() > 1 ? path[1] : std::string();
     const std::string action = path.size() > 2 ? path[2] : std::string();
@@ -130,6 +130,9 @@ void register_admin_handlers(Router& router, BotContext& ctx, AdminHooks hooks) 
 
 AdminHooks default_admin_hooks(BotContext& ctx) {
     AdminHooks hooks;
+    hooks.order_fulfilled = [](Call& call, domain::Fulfilment fulfilment) -> boost::asio::awaitable<void> {
+        co_await flow::deliver(call, fulfilment);
+    };
     hooks.order_declined = [&ctx](domain::Order order) {
         return notify_customer(ctx, std::move(order), ui::Msg::order_declined);
     };

@@ -23,7 +23,7 @@ namespace nebula::bot::handlers {
 /// the database (audited) and the customer hears nothing from it.
 struct AdminHooks {
     /// After an order was approved and its account created.
-    std::function<boost::asio::awaitable<void>(domain::Fulfilment)> order_fulfilled;
+    std::function<boost::asio::awaitable<void>(Call&, domain::Fulfilment)> order_fulfilled;
     /// After an order was approved but provisioning failed (the reconciler finishes it).
     std::function<boost::asio::awaitable<void>(domain::Order, domain::Error)> order_pending;
     /// After an order was declined.
@@ -53,7 +53,7 @@ class AdminCommands {
     /// bad input and domain refusals get a message naming the problem. Exceptions (database
     /// failures, bugs) propagate to the dispatcher, which logs them and answers generically.
     boost::asio::awaitable<discord::MessagePayload> handle(const discord::Interaction& interaction,
-                                                           ui::Locale locale, bool admin);
+                                                           ui::Locale locale, bool admin, Call& source);
 
     /// Choices for the focused plan / server / account / order option, at most 25 (none for a
     /// non-admin).

@@ -22,6 +22,7 @@ struct AdminCommands::Invocation {
     const discord::CommandData& data;
     ui::Locale locale;
     domain::DiscordId actor;
+    Call& source;  ///< the interaction being answered (for what the review flow shares)
 
     std::string t(ui::Msg msg, std::initializer_list<ui::Arg> args = {}) const {
         return ui::tr(locale, msg, args);

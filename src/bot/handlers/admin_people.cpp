@@ -223,7 +223,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
     if (action == "approve") {
         auto fulfilled = co_await ctx_.provisioner.approve_and_fulfil(found->id, call.actor);
         if (fulfilled) {
-            if (hooks_.order_fulfilled) co_await hooks_.order_fulfilled(*fulfilled);
+            if (hooks_.order_fulfilled) co_await hooks_.order_fulfilled(call.source, *fulfilled);
             co_return text_reply(call.t(Msg::admin_order_approved, {{"reference", found->reference}}));
         }
         const auto error = fulfilled.error();

@@ -10,6 +10,7 @@
 
 #include "bot/domain/accounts.hpp"
 #include "bot/domain/orders.hpp"
+#include "bot/domain/provisioning.hpp"
 #include "bot/domain/users.hpp"
 #include "bot/handlers/context.hpp"
 
@@ -35,6 +36,11 @@ boost::asio::awaitable<void> schedule_channel_close(BotContext& ctx, discord::Sn
 /// Sends `payload` to the customer's order channel; when that channel is gone, by DM instead.
 boost::asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order,
                                            const domain::User& user, discord::MessagePayload payload);
+
+/// Hands the customer their account after an approval: link, QR code and subscription URL in
+/// the order channel and by DM, the Subscriber role, the billing line, and the channel closing.
+/// `call` is the admin's interaction (named on the billing line).
+boost::asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment);
 
 /// Posts the review card of a submitted receipt in the review channel (image re-attached,
 /// re-used screenshot warning, Claim / Approve / Decline) and remembers its message id.

@@ -281,7 +281,7 @@ MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const 
     return payload;
 }
 
-asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& f) {
+asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
     auto& ctx = call.ctx;
     auto d = co_await ctx.db.run([&](db::Connection& c) {
         Delivery out{*ctx.users.get(c, f.order.user_id), ctx.catalog.plan(c, f.order.plan_id),
@@ -387,7 +387,7 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
     if (result) {
         auto text = ui::tr(shop_locale, Msg::review_approved_by, {{"admin", flow::mention(admin)}});
         co_await refresh_card(call, id, std::move(text));
-        co_await deliver(call, *result);
+        co_await deliver_now(call, *result);
         co_return;
     }
     const auto& error = result.error();
@@ -507,6 +507,10 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
     const auto id = submitted.order.id;
     const std::string message_id = posted->id.str();
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_review_message(c, id, message_id); });
+}
+
+asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment) {
+    co_await deliver_now(call, fulfilment);
 }
 
 }  // namespace flow

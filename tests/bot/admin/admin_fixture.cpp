@@ -78,7 +78,7 @@ void AdminTest::SetUp() {
         handlers::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_,
                              *orders_, *provisioner_, *accounts_, directory_, analytics_});
 
-    hooks_.order_fulfilled = [this](domain::Fulfilment f) -> asio::awaitable<void> {
+    hooks_.order_fulfilled = [this](handlers::Call&, domain::Fulfilment f) -> asio::awaitable<void> {
         hook_calls_.push_back("fulfilled " + f.order.reference);
         co_return;
     };
