@@ -160,11 +160,20 @@ class BotE2E : public ::testing::Test {
         discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
         co_await until(
             [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
+        // The handler may finish before its callback request has reached the fake (the REST
+        // queue sends it), so wait for the request itself: every interaction must be answered.
         const std::string prefix = "/interactions/" + interaction["id"].get<std::string>() + "/";
-        for (const auto& r : discord_->requests()) {
-            if (r.path.rfind(prefix, 0) == 0) co_return r.json;
-        }
-        co_return json();
+        json callback;
+        co_await until([&] {
+            for (const auto& r : discord_->requests()) {
+                if (r.path.rfind(prefix, 0) == 0) {
+                    callback = r.json;
+                    return true;
+                }
+            }
+            return false;
+        });
+        co_return callback;
     }
 
     /// A button (value empty) or a select with one chosen value; role 0 = no role.

@@ -33,7 +33,8 @@ bool ReplayCache::FlatSet::contains(std::uint64_t key) const {
 }
 
 void ReplayCache::FlatSet::insert(std::uint64_t key) {
-    if ((count_ + 1) * 2 > slots_.size()) {
+    // Grown at three quarters full: linear probing stays short and the table stays small.
+    if ((count_ + 1) * 4 > slots_.size() * 3) {
         std::vector<std::uint64_t> old(std::max<std::size_t>(1024, slots_.size() * 2), 0);
         old.swap(slots_);
         count_ = 0;

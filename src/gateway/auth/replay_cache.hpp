@@ -14,7 +14,7 @@ namespace nebula::gateway {
 /// seconds and at most twice that. The cache never evicts a live nonce to make room: when
 /// `capacity` entries are held, new requests are refused (`full`) until a generation ages out.
 /// Only requests whose signature verified may be offered, so an outsider cannot fill it.
-/// Nonces are stored as 64-bit keyed hashes in flat open-addressing tables (about 16 bytes per
+/// Nonces are stored as 64-bit keyed hashes in flat open-addressing tables (11–22 bytes per
 /// nonce). Not thread-safe (one per server executor).
 class ReplayCache {
   public:
@@ -27,7 +27,7 @@ class ReplayCache {
     std::size_t size() const { return current_.size() + previous_.size(); }
 
   private:
-    /// A set of non-zero 64-bit keys: linear probing, doubled when half full.
+    /// A set of non-zero 64-bit keys: linear probing, doubled when three quarters full.
     class FlatSet {
       public:
         bool contains(std::uint64_t key) const;
