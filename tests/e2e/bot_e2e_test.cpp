@@ -107,7 +107,12 @@ class BotE2E : public ::testing::Test {
     void TearDown() override {
         if (bot_) {
             bot_->stop();
-            discord::testing::drain_until(io_, run_done_, 5000ms);
+            // run() returns only once nothing uses the bot any more; never destroy it before.
+            discord::testing::drain_until(io_, run_done_, 60000ms);
+            if (!run_done_) {
+                ADD_FAILURE() << "the bot did not stop within 60 s";
+                (void)bot_.release();
+            }
         }
         bot_.reset();
         if (discord_) discord_->stop();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/app/bot_metrics.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
@@ -36,8 +37,9 @@ struct Bot::Impl {
           provisioner(*db, *gateways, orders, catalog, clock),
           accounts(*db, *gateways, catalog, clock),
           analytics(zone.offset_at(domain::to_timestamp(clock.now()))),
-          ctx{config.shop, zone,   clock,       executor, *rest,     *db,      users,
-              catalog,     orders, provisioner, accounts, *gateways, analytics},
+          background(executor),
+          ctx{config.shop, zone,   clock,       executor, *rest,     *db,       users,
+              catalog,     orders, provisioner, accounts, *gateways, analytics, background},
           dispatcher(ctx, router) {}
 
     asio::any_io_executor executor;
@@ -53,12 +55,14 @@ struct Bot::Impl {
     domain::Provisioner provisioner;
     domain::AccountOperations accounts;
     domain::Analytics analytics;
+    common::TaskGroup background;
     handlers::BotContext ctx;
     handlers::Router router;
     handlers::Dispatcher dispatcher;
     std::unique_ptr<discord::GatewayClient> gateway;
     bool started = false;
     bool stopping = false;
+    std::unique_ptr<BotMetrics> metrics;
 };
 
 Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor executor, BotConfig config,
@@ -81,6 +85,8 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
                                        std::move(*database), std::move(*rest), std::move(gateways));
     handlers::register_customer_handlers(impl->router, impl->ctx);
     handlers::register_review_handlers(impl->router, impl->ctx);
+    impl->metrics = std::make_unique<BotMetrics>(*impl->db);
+    impl->metrics->watch_rest(*impl->rest);
 #if NEBULA_BOT_ADMIN_HANDLERS
     handlers::register_admin_handlers(impl->router, impl->ctx);
 #endif
@@ -93,9 +99,11 @@ Bot::~Bot() = default;
 handlers::Dispatcher& Bot::dispatcher() { return impl_->dispatcher; }
 handlers::BotContext& Bot::context() { return impl_->ctx; }
 bool Bot::started() const { return impl_->started; }
+BotMetrics& Bot::metrics() { return *impl_->metrics; }
 
 void Bot::stop() {
     impl_->stopping = true;
+    impl_->metrics->stop();
     if (impl_->gateway) impl_->gateway->stop();
 }
 
@@ -104,6 +112,17 @@ asio::awaitable<domain::ReconcileReport> Bot::reconcile() {
 }
 
 asio::awaitable<Status<std::string>> Bot::run() {
+    auto status = co_await serve();
+    // Nothing may still be using the bot when run() returns: the owner may destroy it then.
+    auto& s = *impl_;
+    s.stopping = true;
+    co_await s.dispatcher.join();
+    s.background.cancel();
+    co_await s.background.join();
+    co_return status;
+}
+
+asio::awaitable<Status<std::string>> Bot::serve() {
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return unexpected(schema.error().message);
@@ -141,9 +160,14 @@ asio::awaitable<Status<std::string>> Bot::run() {
     options.ca_file = s.config.discord_ca_file;
     auto gateway = discord::GatewayClient::create(
         s.executor, options, *s.rest, s.clock,
-        [this](const discord::Event& event) { impl_->dispatcher.post(event); }, s.executor);
+        [this](const discord::Event& event) {
+            impl_->metrics->count_event(event);
+            impl_->dispatcher.post(event);
+        },
+        s.executor);
     if (!gateway) co_return unexpected("Discord gateway: " + gateway.error());
     s.gateway = std::move(*gateway);
+    s.metrics->watch_gateway(s.gateway.get());
     s.started = true;
     if (s.stopping) co_return Status<std::string>{};
     auto ended = co_await s.gateway->run();

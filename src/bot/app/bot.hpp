@@ -15,6 +15,8 @@
 
 namespace nebula::bot::app {
 
+class BotMetrics;
+
 /// The whole bot wired together: Discord REST + gateway, the domain services on the database,
 /// the handlers and their router. main() runs one; end-to-end tests run one in-process.
 /// Everything runs on the executor given to create() (one thread); database work runs on the
@@ -32,7 +34,9 @@ class Bot {
     /// Refuses a database with pending migrations, adds the default server when missing, learns
     /// the bot's user id, registers the slash commands (one bulk PUT for the guild), resumes
     /// channel-closing timers and then stays connected to the Discord gateway until stop() or a
-    /// fatal gateway error. Returns the reason when it could not start or had to stop.
+    /// fatal gateway error. Returns the reason when it could not start or had to stop, after the
+    /// events being handled have finished and the background timers are cancelled: once it has
+    /// returned, nothing uses the Bot and it may be destroyed.
     boost::asio::awaitable<Status<std::string>> run();
     /// Leaves the gateway; run() then returns.
     void stop();
@@ -42,11 +46,14 @@ class Bot {
 
     handlers::Dispatcher& dispatcher();
     handlers::BotContext& context();
+    /// The bot's Prometheus metrics; main() serves them when METRICS_PORT is set.
+    BotMetrics& metrics();
     /// True once the commands are registered and the gateway session is being started.
     bool started() const;
 
   private:
     struct Impl;
+    boost::asio::awaitable<Status<std::string>> serve();
     explicit Bot(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -18,6 +18,7 @@
 #include "bot/ui/i18n.hpp"
 #include "bot/ui/time_zone.hpp"
 #include "common/clock.hpp"
+#include "common/task_group.hpp"
 #include "discord/interactions.hpp"
 #include "discord/model.hpp"
 #include "discord/rest.hpp"
@@ -74,6 +75,9 @@ struct BotContext {
     domain::AccountOperations& accounts;
     domain::GatewayDirectory& gateways;
     domain::Analytics& analytics;
+    /// Timers and other work that outlives one interaction (order channel closers). The app
+    /// cancels and joins it before it destroys anything above.
+    common::TaskGroup& background;
 };
 
 /// True when the interaction's member holds the admin role (ADMIN_ROLE_ID). Checked on every

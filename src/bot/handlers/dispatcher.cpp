@@ -3,8 +3,6 @@
 #include <numeric>
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 #include "bot/domain/users.hpp"
 
@@ -26,26 +24,24 @@ std::string join_path(const std::vector<std::string>& parts) {
 
 void Dispatcher::post(const discord::Event& event) {
     ++in_flight_;
-    asio::co_spawn(ctx_.executor, run(event), [this](std::exception_ptr error) {
-        if (error) {
-            try {
-                std::rethrow_exception(error);
-            } catch (const std::exception& e) {
-                spdlog::error("event handler failed: {}", e.what());
-            }
-        }
-        --in_flight_;
-        ++completed_;
-        if (idle_) idle_();
-    });
+    tasks_.spawn(event.name, run(event));
 }
 
+asio::awaitable<void> Dispatcher::join() { co_await tasks_.join(); }
+
 asio::awaitable<void> Dispatcher::run(discord::Event event) {
-    if (const auto* interaction = event.interaction()) {
-        co_await handle(*interaction);
-    } else {
-        co_await handle_event(std::move(event));
+    try {
+        if (const auto* interaction = event.interaction()) {
+            co_await handle(*interaction);
+        } else {
+            co_await handle_event(std::move(event));
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("event handler failed: {}", e.what());
     }
+    --in_flight_;
+    ++completed_;
+    if (idle_) idle_();
 }
 
 asio::awaitable<void> Dispatcher::handle_event(discord::Event event) {

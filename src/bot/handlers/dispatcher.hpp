@@ -7,6 +7,7 @@
 
 #include "bot/handlers/context.hpp"
 #include "bot/handlers/router.hpp"
+#include "common/task_group.hpp"
 #include "discord/events.hpp"
 
 namespace nebula::bot::handlers {
@@ -18,7 +19,7 @@ namespace nebula::bot::handlers {
 /// an exception is logged and answered with the generic error. Use from ctx.executor only.
 class Dispatcher {
   public:
-    Dispatcher(BotContext& ctx, const Router& router) : ctx_(ctx), router_(router) {}
+    Dispatcher(BotContext& ctx, const Router& router) : ctx_(ctx), router_(router), tasks_(ctx.executor) {}
 
     /// Starts handling `event` and returns at once.
     void post(const discord::Event& event);
@@ -26,6 +27,9 @@ class Dispatcher {
     /// Handles one interaction to the end (the coroutine post() spawns).
     boost::asio::awaitable<void> handle(discord::Interaction interaction);
     boost::asio::awaitable<void> handle_event(discord::Event event);
+
+    /// Completes when every event posted so far has been handled (graceful shutdown).
+    boost::asio::awaitable<void> join();
 
     /// Events being handled right now (for tests and graceful shutdown).
     std::size_t in_flight() const { return in_flight_; }
@@ -43,6 +47,7 @@ class Dispatcher {
     std::size_t in_flight_ = 0;
     std::size_t completed_ = 0;
     std::function<void()> idle_;
+    common::TaskGroup tasks_;
 };
 
 }  // namespace nebula::bot::handlers

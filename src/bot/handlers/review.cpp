@@ -2,8 +2,6 @@
 #include <sstream>
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -132,14 +130,7 @@ asio::awaitable<void> run_closer(BotContext& ctx, Snowflake channel, CloseSchedu
 }
 
 void spawn_closer(BotContext& ctx, Snowflake channel, CloseSchedule schedule) {
-    asio::co_spawn(ctx.executor, run_closer(ctx, channel, schedule), [channel](std::exception_ptr error) {
-        if (!error) return;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            spdlog::error("closing order channel {} failed: {}", channel.str(), e.what());
-        }
-    });
+    ctx.background.spawn("closing order channel " + channel.str(), run_closer(ctx, channel, schedule));
 }
 
 asio::awaitable<void> resume_closers(BotContext& ctx) {
@@ -525,7 +516,7 @@ void register_review_handlers(Router& router, BotContext&) {
 }
 
 void resume_channel_closers(BotContext& ctx) {
-    asio::co_spawn(ctx.executor, resume_closers(ctx), asio::detached);
+    ctx.background.spawn("resuming order channel closers", resume_closers(ctx));
 }
 
 }  // namespace nebula::bot::handlers

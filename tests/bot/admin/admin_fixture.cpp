@@ -76,7 +76,7 @@ void AdminTest::SetUp() {
     shop_.data_dir = database_->directory() / "data";
     ctx_ = std::make_unique<handlers::BotContext>(
         handlers::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_,
-                             *orders_, *provisioner_, *accounts_, directory_, analytics_});
+                             *orders_, *provisioner_, *accounts_, directory_, analytics_, background_});
 
     hooks_.order_fulfilled = [this](handlers::Call&, domain::Fulfilment f) -> asio::awaitable<void> {
         hook_calls_.push_back("fulfilled " + f.order.reference);
@@ -94,6 +94,8 @@ void AdminTest::SetUp() {
 }
 
 void AdminTest::TearDown() {
+    background_.cancel();
+    nebula::discord::testing::run(io_, [this]() -> asio::awaitable<void> { co_await background_.join(); });
     rest_.reset();
     if (fake_) {
         bool stopped = false;

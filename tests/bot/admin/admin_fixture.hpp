@@ -103,6 +103,7 @@ class AdminTest : public ::testing::Test {
     std::unique_ptr<domain::Provisioner> provisioner_;
     std::unique_ptr<domain::AccountOperations> accounts_;
     domain::Analytics analytics_{std::chrono::seconds(0)};
+    common::TaskGroup background_{io_.get_executor()};
     handlers::ShopSettings shop_;
     std::unique_ptr<handlers::BotContext> ctx_;
     handlers::Router router_;
