@@ -233,10 +233,16 @@ enum class Msg : std::uint16_t {
     admin_order_declined,
     admin_not_found,
     admin_failed,
+    // background jobs (admins)
+    job_server_down,
+    job_server_up,
+    job_order_stuck,
+    job_revenue_posted,
+    job_automatic,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::admin_failed) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_automatic) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

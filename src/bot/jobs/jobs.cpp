@@ -1,0 +1,537 @@
+#include "bot/jobs/jobs.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "bot/handlers/flow.hpp"
+#include "discord/custom_id.hpp"
+#include "bot/handlers/store.hpp"
+#include "bot/jobs/notices.hpp"
+#include "bot/ui/chart.hpp"
+
+namespace nebula::bot::jobs {
+namespace asio = boost::asio;
+using discord::MessagePayload;
+using discord::Snowflake;
+using domain::Timestamp;
+using ui::Msg;
+
+namespace {
+
+constexpr int kNoticesPerRun = 500;
+constexpr int kMaxNoticeAttempts = 10;
+constexpr auto kNoticeHold = std::chrono::minutes(5);
+/// Unpaid orders expired this recently are announced even if the run that expired them died.
+constexpr auto kOrderNoticeWindow = std::chrono::days(7);
+/// The reconciler leaves orders approved in the last moments to the admin's own click.
+constexpr auto kReconcileSettle = std::chrono::minutes(2);
+constexpr std::string_view kHealthAlertedPrefix = "health_alerted:";
+constexpr std::string_view kRevenuePostedPrefix = "revenue_posted:";
+
+Timestamp now_of(const handlers::BotContext& ctx) { return domain::to_timestamp(ctx.clock.now()); }
+
+/// What a notice needs, read in one go.
+struct NoticeData {
+    std::optional<domain::User> user;
+    std::optional<domain::Account> account;
+    std::optional<domain::Server> server;
+    std::optional<domain::Order> order;
+    bool other_active = false;  ///< the customer still has another active account
+};
+
+discord::ActionRow renew_row(ui::Locale locale, domain::AccountId account) {
+    return discord::ActionRow{std::vector<discord::Button>{
+        discord::Button::action(discord::ButtonStyle::success, ui::tr(locale, Msg::button_renew),
+                                discord::custom_id::make("acct", account.value, "renew"))}};
+}
+
+/// Nothing to say any more: the account was renewed, reset or removed since the decision.
+bool stale(const Notice& n, const NoticeData& d) {
+    if (n.kind == NoticeKind::order_expired) return !d.order;
+    if (!d.account) return true;
+    const auto status = d.account->status;
+    switch (n.kind) {
+        case NoticeKind::account_expired:
+            return status != domain::AccountStatus::expired;
+        case NoticeKind::expiry_reminder:
+            return status != domain::AccountStatus::active || d.account->expiry_alert_level == 0;
+        case NoticeKind::traffic_alert:
+            return status != domain::AccountStatus::active || d.account->traffic_alert_level < n.level;
+        case NoticeKind::traffic_exhausted:
+            return status != domain::AccountStatus::disabled;
+        case NoticeKind::order_expired:
+            break;
+    }
+    return false;
+}
+
+std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, const Notice& n,
+                        const NoticeData& d) {
+    if (n.kind == NoticeKind::order_expired) {
+        return ui::tr(locale, Msg::order_expired,
+                      {{"reference", d.order->reference},
+                       {"duration", ui::format_duration(locale, ctx.orders.options().unpaid_timeout)}});
+    }
+    const auto& a = *d.account;
+    const std::string server = d.server ? d.server->spec.name : std::string("?");
+    const std::string expiry = ui::format_date_time(locale, a.expires_at, ctx.zone);
+    switch (n.kind) {
+        case NoticeKind::account_expired:
+            return ui::tr(locale, Msg::account_expired_notice, {{"server", server}, {"expiry", expiry}});
+        case NoticeKind::expiry_reminder:
+            if (n.level > 24) {
+                const int days = ui::days_left(now_of(ctx), a.expires_at);
+                return ui::tr(locale, Msg::reminder_expiry_days,
+                              {{"server", server},
+                               {"days", ui::format_count(locale, days, ui::Unit::day)},
+                               {"expiry", expiry}});
+            }
+            return ui::tr(locale, Msg::reminder_expiry_day, {{"server", server}, {"expiry", expiry}});
+        case NoticeKind::traffic_alert:
+            return ui::tr(locale, Msg::traffic_alert,
+                          {{"percent", std::to_string(n.level) + "%"},
+                           {"server", server},
+                           {"used", ui::format_bytes(a.used_up_bytes + a.used_down_bytes)},
+                           {"total", ui::format_bytes(a.traffic_limit_bytes)}});
+        case NoticeKind::traffic_exhausted:
+            return ui::tr(locale, Msg::traffic_exhausted,
+                          {{"total", ui::format_bytes(a.traffic_limit_bytes)}, {"server", server}});
+        case NoticeKind::order_expired:
+            break;
+    }
+    return {};
+}
+
+/// By DM; when DMs are closed, as a mention in a channel the customer can see. The error of
+/// the last attempt when neither worked.
+asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContext& ctx,
+                                                             std::optional<Snowflake> notice_channel,
+                                                             Snowflake customer, MessagePayload payload) {
+    std::string error;
+    auto dm = co_await ctx.rest.create_dm(customer);
+    if (dm) {
+        auto sent = co_await ctx.rest.create_message(dm->id, payload);
+        if (sent) co_return std::nullopt;
+        error = "DM: " + sent.error().describe();
+    } else {
+        error = "DM: " + dm.error().describe();
+    }
+    const Snowflake channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
+    if (channel.empty()) co_return error;
+    payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
+    payload.allowed_mentions.users = {customer};
+    auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
+    if (posted) co_return std::nullopt;
+    co_return error + "; channel: " + posted.error().describe();
+}
+
+std::string backup_stamp(Timestamp t) {
+    const auto day = std::chrono::floor<std::chrono::days>(t);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{t - day};
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d%02u%02u-%02d%02d%02d", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return text;
+}
+
+}  // namespace
+
+// ---- notices ----
+
+asio::awaitable<NoticeReport> Jobs::deliver_notices() {
+    NoticeReport report;
+    auto pending = co_await ctx_.db.run([](db::Connection& c) { return pending_notices(c, kNoticesPerRun); });
+    for (const auto& n : pending) {
+        const auto now = now_of(ctx_);
+        const bool claimed =
+            co_await ctx_.db.run([&](db::Connection& c) { return claim_notice(c, n.key, now, kNoticeHold); });
+        if (!claimed) continue;
+        auto data = co_await ctx_.db.run([&](db::Connection& c) {
+            NoticeData d;
+            d.user = ctx_.users.get(c, n.user);
+            if (n.account) {
+                d.account = domain::accounts::get(c, *n.account);
+                if (d.account) d.server = ctx_.catalog.server(c, d.account->server_id);
+                d.other_active = c.scalar<std::int64_t>(
+                                      "SELECT COUNT(*) FROM vpn_accounts WHERE user_id = ? AND status = "
+                                      "'active' AND id <> ?",
+                                      n.user, *n.account)
+                                     .value_or(0) > 0;
+            }
+            if (n.order) d.order = ctx_.orders.get(c, *n.order);
+            return d;
+        });
+        std::optional<std::string> error;
+        const auto customer = data.user ? Snowflake::parse(data.user->discord_id) : std::nullopt;
+        if (!customer || stale(n, data)) {
+            error = std::nullopt;  // nothing to say: done
+        } else if (n.kind == NoticeKind::order_expired) {
+            const auto locale = handlers::flow::customer_locale(ctx_, *data.user);
+            MessagePayload payload;
+            payload.content = notice_text(ctx_, locale, n, data);
+            const auto channel = handlers::flow::snowflake(data.order->channel_id);
+            bool in_channel = false;
+            if (channel) in_channel = (co_await ctx_.rest.create_message(*channel, payload)).has_value();
+            if (in_channel) {
+                co_await handlers::flow::schedule_channel_close(ctx_, *channel, *customer,
+                                                                ctx_.shop.order_channel_archive_after);
+            } else {
+                error =
+                    co_await send_to_customer(ctx_, config_.notice_channel, *customer, std::move(payload));
+            }
+        } else {
+            const auto locale = handlers::flow::customer_locale(ctx_, *data.user);
+            if (n.kind == NoticeKind::account_expired && ctx_.shop.subscriber_role_id && !data.other_active) {
+                auto removed = co_await ctx_.rest.remove_member_role(
+                    ctx_.shop.guild_id, *customer, *ctx_.shop.subscriber_role_id, "VPN access expired");
+                if (!removed && removed.error().code != discord::RestErrorCode::not_found) {
+                    error = "removing the Subscriber role: " + removed.error().describe();
+                }
+            }
+            if (!error) {
+                MessagePayload payload;
+                payload.content = notice_text(ctx_, locale, n, data);
+                payload.components.push_back(renew_row(locale, data.account->id));
+                error =
+                    co_await send_to_customer(ctx_, config_.notice_channel, *customer, std::move(payload));
+            }
+        }
+        const bool give_up = error && n.attempts + 1 >= kMaxNoticeAttempts;
+        if (error) {
+            ++report.failed;
+            spdlog::warn("notice {}: not delivered (attempt {}){}: {}", n.key, n.attempts + 1,
+                         give_up ? ", giving up" : "", *error);
+        } else {
+            ++report.sent;
+        }
+        const auto finished = now_of(ctx_);
+        co_await ctx_.db.run([&](db::Connection& c) {
+            finish_notice(c, n.key, finished, give_up ? std::nullopt : error);
+            if (give_up) {
+                c.exec("UPDATE job_notices SET last_error = ? WHERE notice_key = ?", "gave up: " + *error,
+                       n.key);
+            }
+        });
+    }
+    co_return report;
+}
+
+// ---- order timeout ----
+
+asio::awaitable<JobResult> Jobs::expire_orders() {
+    const auto now = now_of(ctx_);
+    auto expired = co_await ctx_.db.run([&](db::Connection& c) {
+        auto orders = ctx_.orders.expire_unpaid(c);
+        // Also orders a previous run expired but died before queueing their notice.
+        c.exec(
+            "INSERT INTO job_notices (notice_key, kind, user_id, order_id, level, created_at) "
+            "SELECT 'order_expired:' || id, 'order_expired', user_id, id, 0, ? FROM orders "
+            "WHERE status = 'expired' AND expired_at >= ? ON CONFLICT (notice_key) DO NOTHING",
+            now, now - kOrderNoticeWindow);
+        return orders.size();
+    });
+    auto notices = co_await deliver_notices();
+    std::string summary = std::to_string(expired) + " order(s) expired; " + std::to_string(notices.sent) +
+                          " notice(s) sent, " + std::to_string(notices.failed) + " not delivered";
+    if (notices.failed > 0) co_return unexpected(summary);
+    co_return summary;
+}
+
+// ---- health ----
+
+asio::awaitable<JobResult> Jobs::check_health() {
+    auto servers = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.catalog.servers(c); });
+    int up = 0, down = 0, alerts = 0, alert_failures = 0;
+    for (const auto& server : servers) {
+        if (!server.enabled) continue;
+        auto probe = co_await ctx_.gateways.gateway_for(server).health();
+        std::string problem;
+        if (!probe) {
+            problem = domain::describe(probe.error());
+        } else if (probe->status != "ok") {
+            problem = "panel " + probe->panel;
+        }
+        const auto health = problem.empty() ? domain::ServerHealth::up : domain::ServerHealth::down;
+        health == domain::ServerHealth::up ? ++up : ++down;
+        const std::string key = std::string(kHealthAlertedPrefix) + std::to_string(server.id.value);
+        // The alert state is kept apart from the health itself, so an alert that could not be
+        // posted (Discord down) is posted by the next run instead of being forgotten.
+        auto alerted = co_await ctx_.db.run([&](db::Connection& c) {
+            auto set = ctx_.catalog.set_server_health(c, server.id, health);
+            if (!set) throw std::runtime_error(set.error().message);
+            return handlers::store::get_setting(c, key).value_or("up");
+        });
+        const std::string state(domain::to_string(health));
+        if (alerted == state) continue;
+        const auto locale = ctx_.shop.default_locale;
+        MessagePayload payload;
+        payload.content =
+            health == domain::ServerHealth::down
+                ? ui::tr(locale, Msg::job_server_down, {{"server", server.spec.name}, {"error", problem}})
+                : ui::tr(locale, Msg::job_server_up, {{"server", server.spec.name}});
+        auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
+        if (!posted) {
+            ++alert_failures;
+            spdlog::warn("health: alert for {} not posted: {}", server.spec.name, posted.error().describe());
+            continue;
+        }
+        ++alerts;
+        const auto now = now_of(ctx_);
+        co_await ctx_.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, state, now); });
+    }
+    std::string summary = std::to_string(up) + " up, " + std::to_string(down) + " down, " +
+                          std::to_string(alerts) + " alert(s) posted";
+    if (alert_failures > 0)
+        co_return unexpected(summary + ", " + std::to_string(alert_failures) + " not posted");
+    co_return summary;
+}
+
+// ---- reconciler ----
+
+asio::awaitable<JobResult> Jobs::reconcile() {
+    const auto started = now_of(ctx_);
+    auto pending = co_await ctx_.db.run(
+        [&](db::Connection& c) { return ctx_.orders.with_status(c, domain::OrderStatus::approved, 1000); });
+    int fulfilled = 0, failed = 0;
+    for (const auto& order : pending) {
+        if (order.approved_at && *order.approved_at > started - kReconcileSettle) continue;
+        auto result = co_await ctx_.provisioner.fulfil(order.id);
+        if (!result) {
+            ++failed;
+            spdlog::warn("reconciler: order {} still not provisioned: {}", order.reference,
+                         result.error().message);
+            if (order.provision_attempts + 1 == config_.stuck_after_attempts) {
+                MessagePayload payload;
+                payload.content = ui::tr(ctx_.shop.default_locale, Msg::job_order_stuck,
+                                         {{"reference", order.reference},
+                                          {"attempts", order.provision_attempts + 1},
+                                          {"error", result.error().message}});
+                auto posted =
+                    co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
+                if (!posted) spdlog::warn("reconciler: report not posted: {}", posted.error().describe());
+            }
+            continue;
+        }
+        // Fulfilled before this run began (an admin's own click): that click delivered it.
+        if (result->order.fulfilled_at && *result->order.fulfilled_at < started) continue;
+        ++fulfilled;
+        // Delivered exactly as the review button does; the billing line names the automatic retry.
+        discord::Interaction interaction;
+        interaction.type = discord::InteractionType::message_component;
+        interaction.application_id = ctx_.shop.application_id;
+        interaction.guild_id = ctx_.shop.guild_id;
+        interaction.user.id = ctx_.shop.bot_user_id;
+        interaction.user.username = ui::tr(ctx_.shop.default_locale, Msg::job_automatic);
+        discord::ResponderOptions options;
+        options.token_lifetime = std::chrono::minutes(0);  // no interaction to answer: replies are dropped
+        auto responder = std::make_shared<discord::InteractionResponder>(ctx_.executor, ctx_.rest, ctx_.clock,
+                                                                         std::move(interaction), options);
+        handlers::Call call{ctx_, responder->interaction(), *responder, ctx_.shop.default_locale, true};
+        co_await handlers::flow::deliver(call, *result);
+    }
+    std::string summary = std::to_string(fulfilled) + " order(s) provisioned and delivered, " +
+                          std::to_string(failed) + " still failing";
+    if (failed > 0) co_return unexpected(summary);
+    co_return summary;
+}
+
+// ---- revenue ----
+
+asio::awaitable<JobResult> Jobs::snapshot_revenue() {
+    const auto now = now_of(ctx_);
+    const auto today = ctx_.analytics.start_of_day(now);
+    const auto yesterday = today - std::chrono::days(1);
+    const std::string day = ctx_.analytics.day_of(yesterday);
+    const std::string key = std::string(kRevenuePostedPrefix) + day;
+    struct Figures {
+        domain::Piasters revenue;
+        std::int64_t orders = 0;
+        std::int64_t accounts = 0;
+        std::vector<domain::RevenueRow> days;
+        bool posted = false;
+    };
+    auto figures = co_await ctx_.db.run([&](db::Connection& c) {
+        ctx_.analytics.snapshot_day(c, yesterday, now);
+        Figures f;
+        auto row = c.query(
+            "SELECT revenue_piasters, orders_fulfilled, active_accounts FROM revenue_snapshots WHERE day = ?",
+            day);
+        if (row->step()) {
+            f.revenue = domain::Piasters{row->get<std::int64_t>(0)};
+            f.orders = row->get<std::int64_t>(1);
+            f.accounts = row->get<std::int64_t>(2);
+        }
+        f.days = ctx_.analytics.revenue_by_day(c, today - std::chrono::days(30), today);
+        f.posted = handlers::store::get_setting(c, key).has_value();
+        return f;
+    });
+    if (figures.posted) co_return "snapshot of " + day + " rewritten; already posted";
+
+    std::map<std::string, double> by_day;
+    for (const auto& row : figures.days) by_day[row.key] = static_cast<double>(row.revenue.value) / 100.0;
+    ui::BarChart chart;
+    chart.title = "Revenue - last 30 days";  // the chart's built-in font is ASCII only
+    chart.x_label = "Day";
+    chart.y_label = "EGP";
+    for (auto d = today - std::chrono::days(30); d < today; d += std::chrono::days(1)) {
+        const std::string key_day = ctx_.analytics.day_of(d);
+        const auto it = by_day.find(key_day);
+        chart.bars.push_back({key_day.substr(key_day.size() - 2), it == by_day.end() ? 0.0 : it->second});
+    }
+    const auto locale = ctx_.shop.default_locale;
+    MessagePayload payload;
+    payload.content = ui::tr(locale, Msg::job_revenue_posted,
+                             {{"day", day},
+                              {"revenue", ui::format_money(locale, figures.revenue)},
+                              {"orders", figures.orders},
+                              {"accounts", figures.accounts}});
+    payload.files.push_back({"revenue.png", "image/png", ui::render_bar_chart(chart), chart.title});
+    auto posted = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(payload));
+    if (!posted)
+        co_return unexpected("snapshot of " + day + " written; not posted: " + posted.error().describe());
+    co_await ctx_.db.run(
+        [&](db::Connection& c) { handlers::store::set_setting(c, key, posted->id.str(), now); });
+    co_return "snapshot of " + day + " written and posted";
+}
+
+// ---- backup ----
+
+Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
+    sqlite3* from = nullptr;
+    sqlite3* to = nullptr;
+    auto close = [&] {
+        sqlite3_close(from);
+        sqlite3_close(to);
+    };
+    if (sqlite3_open_v2(source.c_str(), &from, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        std::string error = "opening " + source + ": " + sqlite3_errmsg(from);
+        close();
+        return unexpected(error);
+    }
+    sqlite3_busy_timeout(from, 5000);
+    if (sqlite3_open_v2(target.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        std::string error = "creating " + target.string() + ": " + sqlite3_errmsg(to);
+        close();
+        return unexpected(error);
+    }
+    sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
+    if (backup == nullptr) {
+        std::string error = std::string("starting the backup: ") + sqlite3_errmsg(to);
+        close();
+        return unexpected(error);
+    }
+    int rc = SQLITE_OK;
+    // Small steps, so writers of the live database are never blocked for long.
+    do {
+        rc = sqlite3_backup_step(backup, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(10);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(backup);
+    std::string error = rc == SQLITE_DONE ? std::string() : std::string("backup step: ") + sqlite3_errstr(rc);
+    close();
+    if (!error.empty()) return unexpected(error);
+    return {};
+}
+
+asio::awaitable<JobResult> Jobs::backup() {
+    if (database_.backend == db::Backend::postgres) {
+        spdlog::info("backup: PostgreSQL is backed up with pg_dump (docs/operations.md); nothing to do here");
+        co_return "skipped: PostgreSQL is backed up with pg_dump";
+    }
+    if (database_.sqlite_path == ":memory:") co_return "skipped: in-memory database";
+    const auto directory = ctx_.shop.data_dir / "backups";
+    const std::string name = "bot-" + backup_stamp(now_of(ctx_)) + ".db";
+    const int keep = config_.backup_keep;
+    const std::string source = database_.sqlite_path;
+    // Blocking file work runs on a database thread, never on the Discord executor.
+    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> Result<int, std::string> {
+        std::error_code ec;
+        std::filesystem::create_directories(directory, ec);
+        if (ec) return unexpected("creating " + directory.string() + ": " + ec.message());
+        const auto partial = directory / (name + ".partial");
+        if (auto copied = backup_sqlite(source, partial); !copied) {
+            std::filesystem::remove(partial, ec);
+            return unexpected(copied.error());
+        }
+        std::filesystem::rename(partial, directory / name, ec);
+        if (ec) return unexpected("renaming the backup: " + ec.message());
+        std::vector<std::filesystem::path> backups;
+        for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+            const std::string file = entry.path().filename().string();
+            if (file.rfind("bot-", 0) != 0) continue;
+            // A copy left half-written by a crash is never a backup.
+            if (file.ends_with(".partial") && file != name + ".partial") {
+                std::filesystem::remove(entry.path(), ec);
+                continue;
+            }
+            if (file.ends_with(".db")) backups.push_back(entry.path());
+        }
+        std::sort(backups.begin(), backups.end());
+        int removed = 0;
+        while (static_cast<int>(backups.size()) > keep) {
+            std::filesystem::remove(backups.front(), ec);
+            backups.erase(backups.begin());
+            ++removed;
+        }
+        return removed;
+    });
+    if (!outcome) co_return unexpected(outcome.error());
+    co_return "written " + (directory / name).string() + ", " + std::to_string(*outcome) +
+        " old backup(s) removed";
+}
+
+// ---- registration ----
+
+void register_jobs(Scheduler& scheduler, Jobs& jobs) {
+    const auto& c = jobs.config();
+    auto with_notices = [&jobs](std::string summary, int failures) -> asio::awaitable<JobResult> {
+        auto notices = co_await jobs.deliver_notices();
+        summary += "; " + std::to_string(notices.sent) + " notice(s) sent, " +
+                   std::to_string(notices.failed) + " not delivered";
+        if (failures > 0 || notices.failed > 0) co_return unexpected(summary);
+        co_return summary;
+    };
+    scheduler.add("expiry", Schedule::every(c.expiry_interval),
+                  [&jobs, with_notices]() -> asio::awaitable<JobResult> {
+                      auto r = co_await jobs.expire_accounts();
+                      co_return co_await with_notices(
+                          std::to_string(r.expired) + " account(s) expired, " + std::to_string(r.deleted) +
+                              " deleted after the grace period, " + std::to_string(r.gateway_calls) +
+                              " gateway call(s), " + std::to_string(r.servers_failed) + " server failure(s)",
+                          r.servers_failed);
+                  });
+    scheduler.add("reminders", Schedule::every(c.reminder_interval),
+                  [&jobs, with_notices]() -> asio::awaitable<JobResult> {
+                      const int queued = co_await jobs.queue_reminders();
+                      co_return co_await with_notices(std::to_string(queued) + " reminder(s) queued", 0);
+                  });
+    scheduler.add("traffic", Schedule::every(c.traffic_interval),
+                  [&jobs, with_notices]() -> asio::awaitable<JobResult> {
+                      auto r = co_await jobs.monitor_traffic();
+                      co_return co_await with_notices(
+                          std::to_string(r.accounts_updated) + " account(s) updated on " +
+                              std::to_string(r.servers) + " server(s), " + std::to_string(r.alerts) +
+                              " alert(s), " + std::to_string(r.suspended) + " suspended, " +
+                              std::to_string(r.servers_failed) + " server failure(s)",
+                          r.servers_failed);
+                  });
+    scheduler.add("order-timeout", Schedule::every(c.order_timeout_interval),
+                  [&jobs] { return jobs.expire_orders(); });
+    scheduler.add("health", Schedule::every(c.health_interval), [&jobs] { return jobs.check_health(); });
+    scheduler.add("reconciler", Schedule::every(c.reconcile_interval, true),
+                  [&jobs] { return jobs.reconcile(); });
+    scheduler.add("revenue", Schedule::daily(c.revenue_time), [&jobs] { return jobs.snapshot_revenue(); });
+    scheduler.add("backup", Schedule::daily(c.backup_time), [&jobs] { return jobs.backup(); });
+}
+
+}  // namespace nebula::bot::jobs

@@ -1,0 +1,132 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "bot/db/database_url.hpp"
+#include "bot/handlers/context.hpp"
+#include "bot/jobs/scheduler.hpp"
+#include "discord/snowflake.hpp"
+
+// The background jobs of nebula-bot (the table in docs/operations.md names each):
+//
+//   expiry           accounts past expiry: one bulk disable per server, marked expired, the
+//                    customer told with a Renew button, the Subscriber role removed; deleted from
+//                    the panel after the grace period
+//   reminders        N days before expiry (EXPIRY_REMINDER_DAYS), once per account and term
+//   traffic          one GET /api/traffic per server: usage stored, alerts once per level and
+//                    term, suspension at 100 %
+//   order-timeout    unpaid orders past ORDER_TIMEOUT_HOURS expired, customer told, channel closed
+//   health           /api/health of every server; admins told on each change only
+//   reconciler       approved orders without an account finished exactly once and delivered
+//   revenue          yesterday's revenue snapshot posted with a 30-day chart
+//   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
+//
+// Every job is idempotent: what it decided is in the database (account status, alert levels,
+// job_notices) before anything is said to a customer, and what it still owes (unsent notices,
+// an approved order) is found again by the next run. Killing the bot mid-run and running the job
+// again ends in the same state.
+
+namespace nebula::bot::jobs {
+
+/// Job intervals and thresholds (configuration keys in parentheses; see bot/app/config.hpp).
+struct JobsConfig {
+    bool enabled = true;                                            ///< JOBS_ENABLED
+    std::chrono::seconds expiry_interval{std::chrono::hours(1)};    ///< JOB_EXPIRY_INTERVAL_MINUTES
+    std::chrono::seconds reminder_interval{std::chrono::hours(1)};  ///< JOB_REMINDER_INTERVAL_MINUTES
+    std::chrono::seconds traffic_interval{std::chrono::hours(6)};   ///< JOB_TRAFFIC_INTERVAL_MINUTES
+    std::chrono::seconds order_timeout_interval{
+        std::chrono::minutes(30)};                                     ///< JOB_ORDER_TIMEOUT_INTERVAL_MINUTES
+    std::chrono::seconds health_interval{std::chrono::minutes(5)};     ///< JOB_HEALTH_INTERVAL_MINUTES
+    std::chrono::seconds reconcile_interval{std::chrono::minutes(5)};  ///< JOB_RECONCILE_INTERVAL_MINUTES
+    std::chrono::minutes revenue_time{5};                      ///< REVENUE_SNAPSHOT_TIME (HH:MM shop time)
+    std::chrono::minutes backup_time{std::chrono::hours(3)};   ///< BACKUP_TIME (HH:MM shop time)
+    std::chrono::seconds expired_grace{std::chrono::days(7)};  ///< EXPIRED_DELETE_AFTER_DAYS
+    std::vector<int> reminder_days{3, 1};                      ///< EXPIRY_REMINDER_DAYS
+    std::vector<int> traffic_alert_percents{80, 95};           ///< TRAFFIC_ALERT_PERCENTS
+    int backup_keep = 7;                                       ///< BACKUP_KEEP
+    /// Where a customer whose DMs are closed is mentioned instead (NOTICE_CHANNEL_ID; empty = the
+    /// main panel channel, which every customer can see).
+    std::optional<discord::Snowflake> notice_channel;
+    /// An approved order still unprovisioned after this many attempts is reported to admins once.
+    int stuck_after_attempts = 3;
+    std::chrono::seconds lease{std::chrono::minutes(30)};  ///< JOB_LEASE_MINUTES
+};
+
+/// What a run of the expiry job did (also the benchmark's figures).
+struct ExpiryReport {
+    int expired = 0;         ///< accounts marked expired
+    int deleted = 0;         ///< expired accounts removed from their panel after the grace period
+    int gateway_calls = 0;   ///< bulk disable and delete calls made
+    int servers_failed = 0;  ///< servers whose gateway failed (their accounts wait for the next run)
+    std::chrono::milliseconds db_time{0};  ///< time spent in database work
+};
+
+struct TrafficReport {
+    int servers = 0;
+    int servers_failed = 0;
+    int accounts_updated = 0;
+    int alerts = 0;     ///< traffic alerts queued
+    int suspended = 0;  ///< accounts suspended at 100 %
+    int gateway_calls = 0;
+    std::chrono::milliseconds db_time{0};
+};
+
+struct NoticeReport {
+    int sent = 0;
+    int failed = 0;
+};
+
+/// The eight jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
+/// on a Scheduler under their names. Coroutines run on ctx.executor; database work on ctx.db.
+/// Not thread-safe (one executor), and the Scheduler keeps any job from overlapping itself.
+class Jobs {
+  public:
+    Jobs(handlers::BotContext& ctx, JobsConfig config, db::DatabaseUrl database)
+        : ctx_(ctx), config_(std::move(config)), database_(std::move(database)) {}
+
+    /// The state changes of the expiry and traffic jobs; their notices are queued, not sent
+    /// (deliver_notices() sends them; the registered jobs do both).
+    boost::asio::awaitable<ExpiryReport> expire_accounts();
+    /// Queues due reminders; returns how many.
+    boost::asio::awaitable<int> queue_reminders();
+    boost::asio::awaitable<TrafficReport> monitor_traffic();
+    boost::asio::awaitable<JobResult> expire_orders();
+    boost::asio::awaitable<JobResult> check_health();
+    boost::asio::awaitable<JobResult> reconcile();
+    boost::asio::awaitable<JobResult> snapshot_revenue();
+    /// SQLite: a consistent copy into DATA_DIR/backups/bot-YYYYMMDD-HHMMSS.db (online backup
+    /// API, so the bot keeps writing), then only the newest BACKUP_KEEP kept. PostgreSQL: logs
+    /// that pg_dump is the way and succeeds without doing anything.
+    boost::asio::awaitable<JobResult> backup();
+
+    /// Delivers queued customer notices (DM, else a mention in the notice channel, with a Renew
+    /// button). A notice is claimed for a few minutes before sending, so two processes never send
+    /// the same one at once; it is marked sent afterwards (a crash in between sends it again).
+    boost::asio::awaitable<NoticeReport> deliver_notices();
+
+    const JobsConfig& config() const { return config_; }
+
+  private:
+    handlers::BotContext& ctx_;
+    JobsConfig config_;
+    db::DatabaseUrl database_;
+};
+
+/// The job names, in the order they are registered.
+inline constexpr std::string_view kJobNames[] = {"expiry", "reminders",  "traffic", "order-timeout",
+                                                 "health", "reconciler", "revenue", "backup"};
+
+/// Registers the eight jobs on `scheduler` with the intervals of `jobs.config()`.
+void register_jobs(Scheduler& scheduler, Jobs& jobs);
+
+/// Copies the SQLite database at `source` into `target` with the online backup API (readers and
+/// writers of `source` carry on meanwhile). Errors as text.
+Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target);
+
+}  // namespace nebula::bot::jobs

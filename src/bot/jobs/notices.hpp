@@ -1,0 +1,44 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/db/connection.hpp"
+#include "bot/domain/types.hpp"
+
+namespace nebula::bot::jobs {
+
+enum class NoticeKind { account_expired, expiry_reminder, traffic_alert, traffic_exhausted, order_expired };
+
+std::string_view to_string(NoticeKind kind);
+NoticeKind parse_notice_kind(std::string_view text);
+
+/// A message the jobs owe a customer (a row of job_notices). `key` makes it unique: the same
+/// decision queued twice (a re-run after a crash) is one notice.
+struct Notice {
+    std::string key;
+    NoticeKind kind = NoticeKind::account_expired;
+    domain::UserId user;
+    std::optional<domain::AccountId> account;
+    std::optional<domain::OrderId> order;
+    int level = 0;  ///< reminder: hours before expiry; traffic: the percentage reached
+    int attempts = 0;
+};
+
+/// Queues `notice` unless its key is queued already; returns whether it was new. Call inside the
+/// transaction of the change that causes it. Throws db::DbError.
+bool queue_notice(db::Connection& connection, const Notice& notice, domain::Timestamp now);
+
+/// Unsent notices, oldest first.
+std::vector<Notice> pending_notices(db::Connection& connection, int limit);
+
+/// Claims a notice for `hold` (attempts + 1); false when it was sent or another sender holds it.
+bool claim_notice(db::Connection& connection, std::string_view key, domain::Timestamp now,
+                  std::chrono::seconds hold);
+/// Marks a claimed notice sent, or releases it with the error to be retried.
+void finish_notice(db::Connection& connection, std::string_view key, domain::Timestamp now,
+                   std::optional<std::string> error);
+
+}  // namespace nebula::bot::jobs

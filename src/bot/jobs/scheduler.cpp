@@ -1,0 +1,217 @@
+#include "bot/jobs/scheduler.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/this_coro.hpp>
+
+#include "common/crypto.hpp"
+
+namespace nebula::bot::jobs {
+namespace asio = boost::asio;
+using domain::Timestamp;
+using domain::to_timestamp;
+
+Timestamp Schedule::next_after(Timestamp after, const ui::TimeZone& zone) const {
+    if (kind == Kind::interval) return after + std::max(interval, std::chrono::seconds(1));
+    auto day = std::chrono::floor<std::chrono::days>(zone.to_local(after));
+    for (int i = 0; i < 3; ++i, day += std::chrono::days(1)) {
+        const auto wanted = std::chrono::local_seconds{day} + time_of_day;
+        // The offset of the wanted instant, not of `after`: the day may change to summer time.
+        Timestamp guess{wanted.time_since_epoch() - zone.offset_at(after)};
+        guess = Timestamp{wanted.time_since_epoch() - zone.offset_at(guess)};
+        if (guess > after) return guess;
+    }
+    return after + std::chrono::days(1);
+}
+
+std::string_view to_string(RunRefusal refusal) {
+    switch (refusal) {
+        case RunRefusal::unknown_job:
+            return "no such job";
+        case RunRefusal::already_running:
+            return "already running";
+    }
+    return "unknown";
+}
+
+struct Scheduler::Job {
+    JobStats stats;
+    JobFn fn;
+};
+
+Scheduler::Scheduler(db::DbExecutor& db, const common::Clock& clock, const ui::TimeZone& zone,
+                     SchedulerOptions options)
+    : db_(db), clock_(clock), zone_(zone), options_(std::move(options)) {
+    options_.holder += ":" + common::uuid_v4();
+}
+
+void Scheduler::add(std::string name, Schedule schedule, JobFn fn) {
+    if (find(name) != nullptr) throw std::logic_error("job " + name + " added twice");
+    auto job = std::make_unique<Job>();
+    job->stats.name = std::move(name);
+    job->stats.schedule = schedule;
+    job->stats.next_due = to_timestamp(clock_.now());
+    job->fn = std::move(fn);
+    jobs_.push_back(std::move(job));
+}
+
+Scheduler::Job* Scheduler::find(std::string_view name) {
+    for (auto& job : jobs_) {
+        if (job->stats.name == name) return job.get();
+    }
+    return nullptr;
+}
+
+std::vector<JobStats> Scheduler::stats() const {
+    std::vector<JobStats> out;
+    for (const auto& job : jobs_) out.push_back(job->stats);
+    return out;
+}
+
+std::vector<std::string> Scheduler::names() const {
+    std::vector<std::string> out;
+    for (const auto& job : jobs_) out.push_back(job->stats.name);
+    return out;
+}
+
+asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleeper& sleeper) {
+    std::vector<std::string> names = this->names();
+    auto last = co_await db_.run([names](db::Connection& c) {
+        std::vector<std::optional<Timestamp>> out;
+        for (const auto& name : names) {
+            out.push_back(c.scalar<Timestamp>("SELECT last_started_at FROM job_runs WHERE name = ?", name));
+        }
+        return out;
+    });
+    const auto now = to_timestamp(clock_.now());
+    for (std::size_t i = 0; i < jobs_.size(); ++i) {
+        auto& stats = jobs_[i]->stats;
+        if (stats.schedule.kind == Schedule::Kind::daily) {
+            stats.next_due = stats.schedule.next_after(last[i].value_or(now), zone_);
+        } else if (stats.schedule.at_start || !last[i]) {
+            stats.next_due = now;
+        } else {
+            stats.next_due = std::max(now, stats.schedule.next_after(*last[i], zone_));
+        }
+    }
+    for (auto& job : jobs_) tasks.spawn("job " + job->stats.name, loop(*job, sleeper));
+}
+
+asio::awaitable<void> Scheduler::loop(Job& job, discord::Sleeper& sleeper) {
+    for (;;) {
+        const auto now = clock_.now();
+        if (job.stats.next_due > now) {
+            co_await sleeper.sleep_until(clock_.steady_now() + (job.stats.next_due - now));
+            continue;  // the wall clock may have moved differently from the steady one
+        }
+        co_await execute(job);
+    }
+}
+
+asio::awaitable<int> Scheduler::run_due() {
+    int ran = 0;
+    for (auto& job : jobs_) {
+        if (job->stats.next_due > to_timestamp(clock_.now())) continue;
+        auto result = co_await execute(*job);
+        if (result) ++ran;
+    }
+    co_return ran;
+}
+
+asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::run_now(std::string_view name) {
+    Job* job = find(name);
+    if (job == nullptr) co_return unexpected(RunRefusal::unknown_job);
+    co_return co_await execute(*job);
+}
+
+asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
+    auto& stats = job.stats;
+    const auto started = to_timestamp(clock_.now());
+    stats.next_due = stats.schedule.next_after(started, zone_);
+    if (stats.running) {
+        ++stats.skipped;
+        co_return unexpected(RunRefusal::already_running);
+    }
+    stats.running = true;
+    const std::string name = stats.name;
+    const std::string holder = options_.holder;
+    const Timestamp lease_until = started + options_.lease;
+    bool leased = false;
+    try {
+        leased = co_await db_.run([&](db::Connection& c) {
+            c.exec("INSERT INTO job_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", name);
+            return c.exec(
+                       "UPDATE job_runs SET holder = ?, locked_until = ?, last_started_at = ? "
+                       "WHERE name = ? AND (locked_until IS NULL OR locked_until <= ?)",
+                       holder, lease_until, started, name, started) == 1;
+        });
+    } catch (const std::exception& e) {
+        stats.running = false;
+        ++stats.runs;
+        ++stats.failures;
+        stats.last_ok = false;
+        stats.last_message = std::string("could not take the job's lease: ") + e.what();
+        spdlog::error("job {}: {}", name, stats.last_message);
+        co_return JobResult(unexpected(stats.last_message));
+    }
+    if (!leased) {
+        stats.running = false;
+        ++stats.skipped;
+        spdlog::info("job {}: skipped, another process is running it", name);
+        co_return unexpected(RunRefusal::already_running);
+    }
+
+    stats.last_started = started;
+    const auto steady_start = clock_.steady_now();
+    JobResult result = unexpected(std::string("not run"));
+    std::exception_ptr failure;
+    try {
+        result = co_await job.fn();
+    } catch (const std::exception& e) {
+        failure = std::current_exception();
+        result = unexpected(std::string(e.what()));
+    } catch (...) {
+        failure = std::current_exception();
+        result = unexpected(std::string("unknown exception"));
+    }
+    const auto duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - steady_start);
+    // A cancelled run (shutdown) still releases its lease, so the next start runs it at once.
+    const auto cancel_state = co_await asio::this_coro::cancellation_state;
+    const bool cancelled = cancel_state.cancelled() != asio::cancellation_type::none;
+    if (cancelled) co_await asio::this_coro::throw_if_cancelled(false);
+
+    stats.running = false;
+    ++stats.runs;
+    stats.last_duration = duration;
+    stats.total_duration += duration;
+    stats.last_ok = result.has_value();
+    stats.last_message = result ? *result : result.error();
+    if (result) {
+        spdlog::info("job {}: done in {} ms: {}", name, duration.count(), *result);
+    } else {
+        ++stats.failures;
+        spdlog::error("job {}: failed after {} ms: {} (runs again when next due)", name, duration.count(),
+                      result.error());
+    }
+    const auto finished = to_timestamp(clock_.now());
+    const bool ok = result.has_value();
+    const std::string message = stats.last_message;
+    try {
+        co_await db_.run([&](db::Connection& c) {
+            c.exec(
+                "UPDATE job_runs SET holder = NULL, locked_until = NULL, last_finished_at = ?, last_ok = ?, "
+                "last_error = ?, last_duration_ms = ?, runs = runs + 1, failures = failures + ? "
+                "WHERE name = ? AND holder = ?",
+                finished, ok, ok ? std::optional<std::string>() : std::optional<std::string>(message),
+                static_cast<std::int64_t>(duration.count()), ok ? 0 : 1, name, holder);
+        });
+    } catch (const std::exception& e) {
+        spdlog::error("job {}: could not record the run: {}", name, e.what());
+    }
+    if (cancelled && failure) std::rethrow_exception(failure);
+    co_return result;
+}
+
+}  // namespace nebula::bot::jobs
