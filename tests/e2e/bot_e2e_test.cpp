@@ -239,6 +239,15 @@ class BotE2E : public ::testing::Test {
             [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
     }
 
+    /// Runs `action` (something done by hand in Discord that dispatches one event) and waits until
+    /// the bot has handled the event.
+    asio::awaitable<void> by_hand(const std::function<void()>& action) {
+        const std::size_t before = bot_->dispatcher().completed();
+        action();
+        co_await until(
+            [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
+    }
+
     std::vector<fakes::discord::RecordedRequest> messages_in(std::uint64_t channel) const {
         std::vector<fakes::discord::RecordedRequest> out;
         for (const auto& r : discord_->requests()) {
@@ -667,6 +676,101 @@ TEST_F(BotE2E, GatewayDownDuringApprovalThenReconciled) {
         EXPECT_EQ(report.fulfilled, 1);
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
         EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+/// Every message posted outside `except` whose body contains `needle`.
+std::vector<fakes::discord::RecordedRequest> posts_containing(const fakes::discord::FakeDiscord& fake,
+                                                              const std::string& needle,
+                                                              std::uint64_t except) {
+    std::vector<fakes::discord::RecordedRequest> out;
+    const std::string skip = "/channels/" + std::to_string(except) + "/messages";
+    for (const auto& r : fake.requests()) {
+        if (r.method == "POST" && r.path.ends_with("/messages") && r.path != skip &&
+            r.json.dump().find(needle) != std::string::npos)
+            out.push_back(r);
+    }
+    return out;
+}
+
+bool any_request_contains(const fakes::discord::FakeDiscord& fake, const std::string& needle) {
+    for (const auto& r : fake.requests()) {
+        if (r.json.dump().find(needle) != std::string::npos) return true;
+    }
+    return false;
+}
+
+TEST_F(BotE2E, OrderChannelDeletedByHandCancelsTheUnpaidOrder) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await by_hand([&] { EXPECT_TRUE(discord_->delete_channel(channel)); });
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+
+        // The customer is not stuck with an open order: Buy starts a new one in a new channel.
+        auto [again, new_channel] = co_await buy_and_choose_method();
+        EXPECT_NE(again, id);
+        EXPECT_NE(new_channel, channel);
+        EXPECT_EQ((co_await order(again))->status, bot::domain::OrderStatus::awaiting_payment);
+    });
+}
+
+TEST_F(BotE2E, OrderChannelDeletedDuringReviewStillDeliversByDm) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'm');
+        co_await by_hand([&] { EXPECT_TRUE(discord_->delete_channel(channel)); });
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+        // The link reached the customer by DM (the only other place a link may go).
+        const auto links = posts_containing(*discord_, "vless://", channel);
+        CO_ASSERT_EQ(links.size(), 1u);
+        EXPECT_NE(links.front().path, "/channels/" + std::to_string(kBillingChannel) + "/messages");
+        EXPECT_EQ(messages_in(kBillingChannel).size(), 1u);
+    });
+}
+
+TEST_F(BotE2E, ClosedDmsStillDeliverInTheOrderChannelAndSaySo) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        discord_->close_dms(kCustomer);
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'n');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+
+        bool link = false, note = false;
+        for (const auto& m : messages_in(channel)) {
+            const std::string text = text_of(m.json);
+            link = link || text.find("vless://") != std::string::npos;
+            note = note || text.find("your DMs are closed") != std::string::npos;
+        }
+        EXPECT_TRUE(link);
+        EXPECT_TRUE(note);  // written only when the DM was refused
+    });
+}
+
+TEST_F(BotE2E, CustomerWhoLeftTheServerStillGetsTheirAccountAndTheReviewerIsTold) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'p');
+        co_await by_hand([&] { discord_->remove_member(kGuild, kCustomer); });
+
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+        EXPECT_TRUE(any_request_contains(*discord_, "no longer in the server"));
+        EXPECT_EQ(messages_in(kBillingChannel).size(), 1u);
+        EXPECT_EQ(discord_->member_roles(kGuild, kCustomer), nullptr);  // no role on a non-member
+
+        // Nothing the customer uploaded is lost: the receipt is still on disk.
+        auto stored = co_await ctx().db.run([&](bot::db::Connection& c) {
+            return c.scalar<std::string>("SELECT file_path FROM receipts WHERE order_id = " +
+                                         std::to_string(id));
+        });
+        CO_ASSERT_TRUE(stored.has_value());
+        EXPECT_TRUE(std::filesystem::exists(*stored) || std::filesystem::exists(dir_ / "data" / *stored));
     });
 }
 

@@ -165,6 +165,8 @@ struct FakeDiscord::Impl : http::Handler {
     std::map<std::uint64_t, std::size_t> message_counts;
     std::map<std::uint64_t, json> channels;
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<std::uint64_t>> members;
+    std::set<std::uint64_t> deleted_channels;
+    std::set<std::uint64_t> closed_dms;  // users who do not accept DMs (or share no guild any more)
     std::map<std::string, CdnFile> files;
     struct InteractionState {
         std::uint64_t id;
@@ -487,6 +489,14 @@ struct FakeDiscord::Impl : http::Handler {
             if (n == 3 && s[2] == "messages" && m == "POST") {
                 if (!body.is_object())
                     return error_response(400, 50109, "The request body contains invalid JSON.");
+                if (deleted_channels.contains(channel)) return error_response(404, 10003, "Unknown Channel");
+                if (const auto dm = channels.find(channel);
+                    dm != channels.end() && dm->second.value("type", 0) == 1) {
+                    const auto& recipients = dm->second["recipients"];
+                    const std::string to = recipients.empty() ? "" : recipients[0].value("id", "");
+                    if (closed_dms.contains(num(to)))
+                        return error_response(403, 50007, "Cannot send messages to this user");
+                }
                 const std::string nonce = body.contains("nonce") ? body["nonce"].dump() : "";
                 if (!nonce.empty() && body.value("enforce_nonce", false)) {
                     const auto& seen = messages_by_nonce[channel];
@@ -521,6 +531,7 @@ struct FakeDiscord::Impl : http::Handler {
                 if (m == "DELETE") {
                     json gone = it->second;
                     channels.erase(it);
+                    deleted_channels.insert(channel);
                     return json_response(200, gone);
                 }
                 if (m == "GET") return json_response(200, it->second);
@@ -687,6 +698,25 @@ void FakeDiscord::set_session_start_limit(int total, int remaining, std::chrono:
 
 void FakeDiscord::add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles) {
     impl_->members[{guild, user}] = std::move(roles);
+}
+
+void FakeDiscord::remove_member(std::uint64_t guild, std::uint64_t user) {
+    impl_->members.erase({guild, user});
+    impl_->closed_dms.insert(user);  // Discord refuses DMs to users who share no guild with the bot
+    impl_->gateway->dispatch("GUILD_MEMBER_REMOVE",
+                             json{{"guild_id", id_str(guild)}, {"user", {{"id", id_str(user)}}}});
+}
+
+void FakeDiscord::close_dms(std::uint64_t user) { impl_->closed_dms.insert(user); }
+
+bool FakeDiscord::delete_channel(std::uint64_t id) {
+    const auto it = impl_->channels.find(id);
+    if (it == impl_->channels.end()) return false;
+    json gone = it->second;
+    impl_->channels.erase(it);
+    impl_->deleted_channels.insert(id);
+    impl_->gateway->dispatch("CHANNEL_DELETE", gone);
+    return true;
 }
 
 void FakeDiscord::serve_file(std::string path, CdnFile file) {

@@ -109,6 +109,14 @@ class FakeDiscord {
     /// `/gateway/bot`'s session_start_limit.
     void set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after);
     void add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles);
+    /// The member leaves the guild (GUILD_MEMBER_REMOVE is dispatched); DMs to them fail with
+    /// 50007 from then on, as they share no guild with the bot.
+    void remove_member(std::uint64_t guild, std::uint64_t user);
+    /// Messages to this user's DM channel fail with 403 / 50007 (privacy settings).
+    void close_dms(std::uint64_t user);
+    /// Someone deletes the channel by hand: it is gone, CHANNEL_DELETE is dispatched, messages to
+    /// it fail with 404 / 10003. False when there is no such channel.
+    bool delete_channel(std::uint64_t id);
     void serve_file(std::string path, CdnFile file);  ///< served at cdn_base() + path
     /// Registers an interaction so its callback and webhooks are accepted; the gateway
     /// injection helpers call this.
