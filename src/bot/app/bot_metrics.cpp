@@ -1,0 +1,123 @@
+#include "bot/app/bot_metrics.hpp"
+
+#include <map>
+
+#include "bot/domain/types.hpp"
+#include "discord/gateway.hpp"
+#include "discord/rest.hpp"
+
+namespace nebula::bot::app {
+namespace asio = boost::asio;
+namespace {
+
+std::string interaction_type(discord::InteractionType type) {
+    switch (type) {
+        case discord::InteractionType::ping:
+            return "ping";
+        case discord::InteractionType::application_command:
+            return "application_command";
+        case discord::InteractionType::message_component:
+            return "message_component";
+        case discord::InteractionType::autocomplete:
+            return "autocomplete";
+        case discord::InteractionType::modal_submit:
+            return "modal_submit";
+    }
+    return "other";
+}
+
+constexpr domain::OrderStatus kOrderStatuses[] = {
+    domain::OrderStatus::awaiting_payment, domain::OrderStatus::under_review, domain::OrderStatus::approved,
+    domain::OrderStatus::fulfilled,        domain::OrderStatus::declined,     domain::OrderStatus::expired,
+    domain::OrderStatus::cancelled};
+
+}  // namespace
+
+BotMetrics::BotMetrics(db::DbExecutor& db)
+    : db_(db),
+      interactions_(registry_.counter("nebula_bot_interactions_total",
+                                      "Discord interactions received, by type.", {"type"})),
+      rest_429s_(
+          registry_.counter("nebula_bot_discord_rate_limited_total", "Discord REST 429 responses.").get()),
+      reconnects_(registry_
+                      .counter("nebula_bot_discord_gateway_reconnects_total",
+                               "Discord gateway connections opened after the first one.")
+                      .get()),
+      resumes_(
+          registry_.counter("nebula_bot_discord_gateway_resumes_total", "Discord gateway sessions resumed.")
+              .get()),
+      orders_(registry_.gauge("nebula_bot_orders", "Orders in the database, by status.", {"status"})),
+      job_runs_(registry_.counter("nebula_bot_job_runs_total",
+                                  "Background job runs finished, by job and result.", {"job", "result"})),
+      job_skipped_(registry_.counter("nebula_bot_job_skipped_total",
+                                     "Due job runs skipped because the job was still running.", {"job"})),
+      job_seconds_(registry_.counter("nebula_bot_job_duration_seconds_total",
+                                     "Time spent in finished job runs, by job.", {"job"})),
+      job_last_seconds_(registry_.gauge("nebula_bot_job_last_duration_seconds",
+                                        "Duration of each job's last run.", {"job"})),
+      job_running_(registry_.gauge("nebula_bot_job_running", "1 while the job runs.", {"job"})),
+      handler_(registry_, [this] { return refresh(); }) {
+    for (auto status : kOrderStatuses) orders_.labels({std::string(domain::to_string(status))}).set(0);
+    registry_.on_collect([this] { collect(); });
+}
+
+BotMetrics::~BotMetrics() = default;
+
+Status<std::string> BotMetrics::serve(asio::any_io_executor executor, const std::string& bind_address,
+                                      std::uint16_t port) {
+    auto server = common::metrics::start_server(std::move(executor), bind_address, port, handler_);
+    if (!server) return unexpected(server.error());
+    server_ = std::move(*server);
+    return {};
+}
+
+std::uint16_t BotMetrics::port() const { return server_ ? server_->port() : 0; }
+
+void BotMetrics::stop() {
+    if (server_) server_->shutdown(std::chrono::milliseconds(0));
+}
+
+void BotMetrics::count_event(const discord::Event& event) {
+    if (const auto* interaction = event.interaction())
+        interactions_.labels({interaction_type(interaction->type)}).inc();
+}
+
+void BotMetrics::watch_rest(const discord::RestClient& rest) { rest_ = &rest; }
+void BotMetrics::watch_gateway(const discord::GatewayClient* gateway) { gateway_ = gateway; }
+void BotMetrics::watch_jobs(std::function<std::vector<JobCounts>()> jobs) { jobs_ = std::move(jobs); }
+
+void BotMetrics::collect() {
+    if (rest_ != nullptr) rest_429s_.set_total(static_cast<double>(rest_->stats().rate_limits.rate_limited));
+    if (gateway_ != nullptr) {
+        const auto stats = gateway_->stats();
+        if (stats.connections > 1) reconnects_.set_total(static_cast<double>(stats.connections - 1));
+        resumes_.set_total(static_cast<double>(stats.resumes));
+    }
+    if (jobs_) {
+        for (const auto& job : jobs_()) {
+            const std::vector<std::string> name{job.name};
+            job_runs_.labels({job.name, "ok"}).set_total(static_cast<double>(job.runs - job.failures));
+            job_runs_.labels({job.name, "failed"}).set_total(static_cast<double>(job.failures));
+            job_skipped_.labels(name).set_total(static_cast<double>(job.skipped));
+            job_seconds_.labels(name).set_total(std::chrono::duration<double>(job.total_duration).count());
+            job_last_seconds_.labels(name).set(std::chrono::duration<double>(job.last_duration).count());
+            job_running_.labels(name).set(job.running ? 1 : 0);
+        }
+    }
+}
+
+asio::awaitable<void> BotMetrics::refresh() {
+    auto counts = co_await db_.run([](db::Connection& c) {
+        std::map<std::string, std::int64_t> out;
+        auto statement = c.prepare("SELECT status, COUNT(*) FROM orders GROUP BY status");
+        while (statement->step()) out[statement->get<std::string>(0)] = statement->get<std::int64_t>(1);
+        return out;
+    });
+    for (auto status : kOrderStatuses) {
+        const std::string name(domain::to_string(status));
+        const auto it = counts.find(name);
+        orders_.labels({name}).set(it == counts.end() ? 0.0 : static_cast<double>(it->second));
+    }
+}
+
+}  // namespace nebula::bot::app
