@@ -6,6 +6,7 @@
 
 #include "common/config.hpp"
 #include "common/http.hpp"
+#include "common/metrics.hpp"
 
 namespace nebula::gateway {
 namespace {
@@ -70,6 +71,14 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
     c.health_cache = r.seconds("HEALTH_CACHE_SECONDS", std::chrono::seconds{5});
     c.shutdown_grace = r.seconds("SHUTDOWN_GRACE_SECONDS", std::chrono::seconds{10});
     c.bench_baseline_route = r.boolean("BENCH_BASELINE_ROUTE", false);
+    if (const auto metrics_port = r.integer("METRICS_PORT", 0, 0, 65535); metrics_port != 0) {
+        c.metrics_port = static_cast<std::uint16_t>(metrics_port);
+    }
+    c.metrics_bind = r.optional("METRICS_BIND", "127.0.0.1");
+    if (!common::metrics::is_loopback_literal(c.metrics_bind)) {
+        r.fail("METRICS_BIND",
+               "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
+    }
     c.log_dir = r.optional("LOG_DIR", "logs");
     c.log_level = r.optional("LOG_LEVEL", "info");
     if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ struct GatewayConfig {
     std::chrono::seconds health_cache{5};
     std::chrono::seconds shutdown_grace{10};
     bool bench_baseline_route = false;  ///< unsigned GET /bench/baseline, loopback only
+
+    /// METRICS_PORT: the Prometheus endpoint's port; none = off (0 in the file). 0 here means
+    /// any free port (tests).
+    std::optional<std::uint16_t> metrics_port;
+    std::string metrics_bind = "127.0.0.1";  ///< METRICS_BIND: a loopback address only
 
     std::string log_dir = "logs";
     std::string log_level = "info";

@@ -10,6 +10,8 @@
 
 #include "common/clock.hpp"
 #include "common/logging.hpp"
+#include "common/metrics.hpp"
+#include "gateway/check.hpp"
 #include "gateway/config.hpp"
 #include "gateway/service.hpp"
 
@@ -24,6 +26,9 @@ int main(int argc, char** argv) {
     app.add_option("--env", env_file, "configuration file in dotenv syntax (real environment variables win)");
     app.add_option("--ready-file", ready_file, "write {\"port\":N} here once listening");
     app.add_flag("--version", show_version, "print the version and exit");
+    auto* check = app.add_subcommand(
+        "check",
+        "validate the configuration, load the certificate and log in to the panel; exit 1 on a failure");
     CLI11_PARSE(app, argc, argv);
     if (show_version) {
         std::cout << "nebula-gateway " << NEBULA_VERSION << "\n";
@@ -36,6 +41,21 @@ int main(int argc, char** argv) {
         return 2;
     }
     auto config = gateway::load_gateway_config(*env);
+    if (check->parsed()) {
+        if (!config) {
+            std::cout << "FAIL configuration: " << config.error() << "\n";
+            return 1;
+        }
+        std::cout << "OK   configuration: " << env_file << " and the environment are valid\n";
+        spdlog::set_level(spdlog::level::off);  // one line per check, nothing else
+        common::SystemClock clock;
+        bool ok = true;
+        for (const auto& result : gateway::check_gateway(*config, clock)) {
+            std::cout << gateway::format_check(result) << "\n";
+            ok = ok && result.ok;
+        }
+        return ok ? 0 : 1;
+    }
     if (!config) {
         std::cerr << "nebula-gateway: " << config.error() << "\n";
         return 2;
@@ -53,22 +73,15 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     common::SystemClock clock;
 
-    auto panel_url = http::Url::parse(cfg.panel_url);
-    gateway::xui::PanelOptions panel_options;
-    panel_options.url = *panel_url;
-    panel_options.base_path = cfg.panel_base_path;
-    panel_options.username = cfg.panel_username;
-    panel_options.password = cfg.panel_password;
-    panel_options.api_token = cfg.panel_api_token;
-    panel_options.ca_file = cfg.panel_ca_file;
-    panel_options.timeout = cfg.panel_timeout;
-    auto panel = gateway::xui::PanelClient::create(io.get_executor(), panel_options, clock);
+    auto panel = gateway::xui::PanelClient::create(io.get_executor(), gateway::panel_options(cfg), clock);
     if (!panel) {
         spdlog::critical("cannot set up the panel client: {}", panel.error());
         return 2;
     }
 
-    gateway::GatewayService service(cfg, **panel, clock);
+    common::metrics::Registry registry;
+    gateway::GatewayMetrics metrics(registry);
+    gateway::GatewayService service(cfg, **panel, clock, &metrics);
     http::ServerOptions server_options;
     server_options.address = cfg.bind_address;
     server_options.port = cfg.port;
@@ -81,6 +94,18 @@ int main(int argc, char** argv) {
     }
     (*server)->start();
     const auto port = (*server)->port();
+    common::metrics::Handler metrics_handler(registry);
+    std::unique_ptr<http::Server> metrics_server;
+    if (cfg.metrics_port) {
+        auto started = common::metrics::start_server(io.get_executor(), cfg.metrics_bind, *cfg.metrics_port,
+                                                     metrics_handler);
+        if (!started) {
+            spdlog::critical("cannot start: {}", started.error());
+            return 1;
+        }
+        metrics_server = std::move(*started);
+        spdlog::info("metrics on http://{}:{}/metrics", cfg.metrics_bind, metrics_server->port());
+    }
     if (!ready_file.empty()) {
         // Written whole, then renamed, so a watcher never reads half a file.
         const std::string tmp = ready_file + ".tmp";
@@ -98,6 +123,7 @@ int main(int argc, char** argv) {
         if (ec) return;
         spdlog::info("signal {} received: finishing in-flight requests (up to {} s)", signal,
                      cfg.shutdown_grace.count());
+        if (metrics_server) metrics_server->shutdown(std::chrono::milliseconds(0));
         (*server)->shutdown(cfg.shutdown_grace, [&] {
             spdlog::info("stopped");
             io.stop();

@@ -154,6 +154,31 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return parts;
 }
 
+/// The route template a request matched, so metrics have a bounded set of label values.
+std::string route_label(std::string_view path) {
+    const auto parts = split_path(path);
+    if (parts.size() < 2 || parts[0] != "api") return "other";
+    if (parts.size() == 2 &&
+        (parts[1] == "health" || parts[1] == "inbounds" || parts[1] == "traffic" || parts[1] == "clients")) {
+        return "/api/" + std::string(parts[1]);
+    }
+    if (parts.size() == 3 && parts[1] == "server" && parts[2] == "status") return "/api/server/status";
+    if (parts[1] != "clients") return "other";
+    if (parts.size() == 3 && (parts[2] == "online" || parts[2] == "disable")) {
+        return "/api/clients/" + std::string(parts[2]);
+    }
+    if (parts.size() == 3) return "/api/clients/{email}";
+    if (parts.size() == 4 && parts[3] == "reset-traffic") return "/api/clients/{email}/reset-traffic";
+    return "other";
+}
+
+std::string method_label(std::string_view method) {
+    for (std::string_view known : {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD"}) {
+        if (method == known) return std::string(known);
+    }
+    return "other";
+}
+
 http::Response method_not_allowed(std::string_view allow) {
     auto r = error_response(405, "method_not_allowed", "this route does not accept that method");
     r.headers.set("Allow", std::string(allow));
@@ -162,11 +187,26 @@ http::Response method_not_allowed(std::string_view allow) {
 
 }  // namespace
 
+GatewayMetrics::GatewayMetrics(common::metrics::Registry& registry)
+    : requests(registry.counter("nebula_gateway_requests_total",
+                                "HTTP requests answered, by route, method and status.",
+                                {"route", "method", "status"})),
+      auth_failures(
+          registry.counter("nebula_gateway_auth_failures_total",
+                           "Requests refused before routing (forbidden, rate_limited, missing_signature, "
+                           "stale_timestamp, bad_signature, replayed), by code.",
+                           {"code"})),
+      panel_latency(
+          registry.histogram("nebula_gateway_panel_request_duration_seconds",
+                             "Latency of 3x-ui panel calls, logins and retries included, by operation.",
+                             {"operation"}, common::metrics::default_latency_buckets())) {}
+
 GatewayService::GatewayService(const GatewayConfig& config, xui::PanelClient& panel,
-                               const common::Clock& clock)
+                               const common::Clock& clock, GatewayMetrics* metrics)
     : config_(config),
       panel_(panel),
       clock_(clock),
+      metrics_(metrics),
       verifier_(std::vector<std::string>{config.secret_key, config.previous_secret_key}),
       rate_limiter_(clock, config.rate_limit_per_minute),
       replay_cache_(common::signing::kReplaySeconds, config.replay_cache_size),
@@ -196,10 +236,40 @@ std::optional<asio::ip::address> GatewayService::client_address(const http::Requ
     return peer.address;
 }
 
+template <typename T>
+asio::awaitable<T> GatewayService::timed(const char* operation, asio::awaitable<T> call) {
+    const auto started = clock_.steady_now();
+    T result = co_await std::move(call);
+    if (metrics_ != nullptr) {
+        const std::chrono::duration<double> took = clock_.steady_now() - started;
+        metrics_->panel_latency.labels({operation}).observe(took.count());
+    }
+    co_return result;
+}
+
+void GatewayService::count(const http::Request& request, int status) {
+    if (metrics_ == nullptr) return;
+    const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
+    metrics_->requests.labels({route_label(path), method_label(request.method), std::to_string(status)})
+        .inc();
+}
+
+void GatewayService::refused(std::string_view code) {
+    if (metrics_ != nullptr) metrics_->auth_failures.labels({std::string(code)}).inc();
+}
+
 std::optional<http::Response> GatewayService::screen(const http::Request& head, const http::Peer& peer) {
+    auto response = screen_request(head, peer);
+    if (response) count(head, response->status);
+    return response;
+}
+
+std::optional<http::Response> GatewayService::screen_request(const http::Request& head,
+                                                             const http::Peer& peer) {
     auto client = client_address(head, peer);
     if (!client) {
         spdlog::warn("forbidden: malformed X-Forwarded-For from proxy {}", peer.address.to_string());
+        refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
     const bool allowed =
@@ -207,11 +277,13 @@ std::optional<http::Response> GatewayService::screen(const http::Request& head, 
     if (!allowed) {
         spdlog::warn("forbidden: {} is not in ALLOWED_IPS ({} {})", client->to_string(), head.method,
                      head.target.substr(0, 128));
+        refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
     if (auto wait = rate_limiter_.acquire(client->to_string()); wait.count() > 0) {
         spdlog::warn("rate limited: {} ({} {})", client->to_string(), head.method,
                      head.target.substr(0, 128));
+        refused("rate_limited");
         auto r = error_response(429, "rate_limited", "too many requests; retry later");
         r.headers.set("Retry-After", std::to_string(wait.count()));
         return r;
@@ -220,6 +292,13 @@ std::optional<http::Response> GatewayService::screen(const http::Request& head, 
 }
 
 asio::awaitable<http::Response> GatewayService::handle(http::Request request, http::Peer peer) {
+    auto response = co_await respond(request, peer);
+    count(request, response.status);
+    co_return response;
+}
+
+asio::awaitable<http::Response> GatewayService::respond(const http::Request& request,
+                                                        const http::Peer& peer) {
     const auto path = std::string_view(request.target).substr(0, request.target.find('?'));
     if (config_.bench_baseline_route && path == "/bench/baseline") {
         co_return json_response(200, json{{"status", "ok"}});
@@ -233,6 +312,7 @@ asio::awaitable<http::Response> GatewayService::handle(http::Request request, ht
         const auto code = common::signing::to_string(*verdict);
         spdlog::warn("unauthorized ({}): {} {} from {}", code, request.method, request.target.substr(0, 128),
                      peer.address.to_string());
+        refused(code);
         std::string_view message = *verdict == common::signing::VerifyError::missing_signature
                                        ? "signature headers are missing or malformed"
                                    : *verdict == common::signing::VerifyError::stale_timestamp
@@ -247,6 +327,7 @@ asio::awaitable<http::Response> GatewayService::handle(http::Request request, ht
         case ReplayCache::Outcome::replayed:
             spdlog::warn("unauthorized (replayed): {} {} from {}", request.method,
                          request.target.substr(0, 128), peer.address.to_string());
+            refused("replayed");
             co_return error_response(401, "replayed", "this nonce was already used");
         case ReplayCache::Outcome::full:
             spdlog::error("replay cache full ({} nonces): refusing requests until old nonces age out",
@@ -329,7 +410,7 @@ asio::awaitable<http::Response> GatewayService::health() {
     // One panel call at a time refreshes the cached state; concurrent checks use the last answer.
     if (!fresh && !(health_refreshing_ && health_.valid)) {
         health_refreshing_ = true;
-        auto status = co_await panel_.server_status();
+        auto status = co_await timed("server_status", panel_.server_status());
         health_refreshing_ = false;
         health_.panel_up = status.has_value();
         if (status) health_.panel_version = status->panel_version;
@@ -352,7 +433,7 @@ asio::awaitable<http::Response> GatewayService::health() {
 }
 
 asio::awaitable<http::Response> GatewayService::inbounds() {
-    auto list = co_await panel_.list_inbounds();
+    auto list = co_await timed("list_inbounds", panel_.list_inbounds());
     if (!list) co_return panel_error_response(list.error());
     json out = json::array();
     for (const auto& in : *list) {
@@ -367,11 +448,11 @@ asio::awaitable<http::Response> GatewayService::inbounds() {
 }
 
 asio::awaitable<http::Response> GatewayService::server_status() {
-    auto status = co_await panel_.server_status();
+    auto status = co_await timed("server_status", panel_.server_status());
     if (!status) co_return panel_error_response(status.error());
-    auto clients = co_await panel_.list_clients();
+    auto clients = co_await timed("list_clients", panel_.list_clients());
     if (!clients) co_return panel_error_response(clients.error());
-    auto online = co_await panel_.online_emails();
+    auto online = co_await timed("online_emails", panel_.online_emails());
     if (!online) co_return panel_error_response(online.error());
     co_return json_response(200,
                             json{{"cpu", status->cpu},
@@ -383,7 +464,7 @@ asio::awaitable<http::Response> GatewayService::server_status() {
 
 asio::awaitable<http::Response> GatewayService::client_response(int status, const xui::Client& client) {
     json links = {{"vless", nullptr}, {"subscription", nullptr}};
-    auto inbound = co_await panel_.get_inbound(client.inbound_id);
+    auto inbound = co_await timed("get_inbound", panel_.get_inbound(client.inbound_id));
     if (!inbound) co_return panel_error_response(inbound.error());
     auto link = xui::vless_link(*inbound, client, config_.public_host);
     if (link) {
@@ -464,14 +545,14 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
         return b.contains("uuid") && http::iequals(existing.uuid, nc.uuid) &&
                existing.inbound_id == *inbound_id;
     };
-    auto existing = co_await panel_.find_client(nc.email);
+    auto existing = co_await timed("find_client", panel_.find_client(nc.email));
     if (!existing) co_return panel_error_response(existing.error());
     if (existing->has_value()) {
         if (same_request(**existing)) co_return co_await client_response(200, **existing);
         co_return error_response(409, "conflict",
                                  "a client with this email already exists with another uuid or inbound");
     }
-    auto inbound = co_await panel_.get_inbound(static_cast<int>(*inbound_id));
+    auto inbound = co_await timed("get_inbound", panel_.get_inbound(static_cast<int>(*inbound_id)));
     if (!inbound) {
         if (inbound.error().code == xui::PanelErrorCode::not_found) {
             co_return error_response(404, "inbound_not_found",
@@ -485,11 +566,11 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
     }
     // Vision is what clients expect wherever the panel lets it run.
     nc.flow = flow.value_or(xui::vision_flow_allowed(*inbound) ? std::string(kVisionFlow) : std::string());
-    auto created = co_await panel_.add_client(static_cast<int>(*inbound_id), nc);
+    auto created = co_await timed("add_client", panel_.add_client(static_cast<int>(*inbound_id), nc));
     if (!created) {
         if (created.error().code == xui::PanelErrorCode::conflict) {
             // Lost a race with an identical request: answer as the repeat it is.
-            auto again = co_await panel_.find_client(nc.email);
+            auto again = co_await timed("find_client", panel_.find_client(nc.email));
             if (again && again->has_value() && same_request(**again))
                 co_return co_await client_response(200, **again);
         }
@@ -500,7 +581,7 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
 }
 
 asio::awaitable<http::Response> GatewayService::get_client(const std::string& email) {
-    auto found = co_await panel_.find_client(email);
+    auto found = co_await timed("find_client", panel_.find_client(email));
     if (!found) co_return panel_error_response(found.error());
     if (!found->has_value()) co_return error_response(404, "not_found", "no client with this email");
     co_return co_await client_response(200, **found);
@@ -531,14 +612,14 @@ asio::awaitable<http::Response> GatewayService::patch_client(const std::string& 
             co_return error_response(400, "invalid_request", "enable must be true or false");
         patch.enable = b["enable"].get<bool>();
     }
-    auto updated = co_await panel_.update_client(email, patch);
+    auto updated = co_await timed("update_client", panel_.update_client(email, patch));
     if (!updated) co_return panel_error_response(updated.error());
     spdlog::info("client {} updated", email);
     co_return co_await client_response(200, *updated);
 }
 
 asio::awaitable<http::Response> GatewayService::delete_client(const std::string& email) {
-    auto done = co_await panel_.delete_client(email);
+    auto done = co_await timed("delete_client", panel_.delete_client(email));
     if (!done) co_return panel_error_response(done.error());
     spdlog::info("client {} deleted", email);
     http::Response r;
@@ -547,9 +628,9 @@ asio::awaitable<http::Response> GatewayService::delete_client(const std::string&
 }
 
 asio::awaitable<http::Response> GatewayService::reset_traffic(const std::string& email) {
-    auto done = co_await panel_.reset_traffic(email);
+    auto done = co_await timed("reset_traffic", panel_.reset_traffic(email));
     if (!done) co_return panel_error_response(done.error());
-    auto found = co_await panel_.find_client(email);
+    auto found = co_await timed("find_client", panel_.find_client(email));
     if (!found) co_return panel_error_response(found.error());
     if (!found->has_value()) co_return error_response(404, "not_found", "no client with this email");
     spdlog::info("client {} traffic reset", email);
@@ -557,7 +638,7 @@ asio::awaitable<http::Response> GatewayService::reset_traffic(const std::string&
 }
 
 asio::awaitable<http::Response> GatewayService::traffic() {
-    auto clients = co_await panel_.list_clients();
+    auto clients = co_await timed("list_clients", panel_.list_clients());
     if (!clients) co_return panel_error_response(clients.error());
     json out = json::array();
     for (const auto& c : *clients) {
@@ -588,14 +669,14 @@ asio::awaitable<http::Response> GatewayService::disable_clients(const std::strin
         }
         emails.push_back(e.get<std::string>());
     }
-    auto result = co_await panel_.disable_clients(std::move(emails));
+    auto result = co_await timed("disable_clients", panel_.disable_clients(std::move(emails)));
     if (!result) co_return panel_error_response(result.error());
     spdlog::info("bulk disable: {} disabled, {} missing", result->changed.size(), result->missing.size());
     co_return json_response(200, json{{"disabled", result->changed}, {"missing", result->missing}});
 }
 
 asio::awaitable<http::Response> GatewayService::online() {
-    auto emails = co_await panel_.online_emails();
+    auto emails = co_await timed("online_emails", panel_.online_emails());
     if (!emails) co_return panel_error_response(emails.error());
     co_return json_response(200, json{{"emails", *emails}});
 }

@@ -10,6 +10,7 @@
 
 #include "common/clock.hpp"
 #include "common/http_server.hpp"
+#include "common/metrics.hpp"
 #include "common/signing.hpp"
 #include "gateway/auth/rate_limiter.hpp"
 #include "gateway/auth/replay_cache.hpp"
@@ -18,12 +19,24 @@
 
 namespace nebula::gateway {
 
+/// The gateway's Prometheus metrics, registered in `registry`: requests by route, method and
+/// status; requests refused before routing (allowlist, rate limit, signature, replay) by code;
+/// the latency of each panel call by operation. Thread-safe (the registry's metrics are).
+struct GatewayMetrics {
+    explicit GatewayMetrics(common::metrics::Registry& registry);
+    common::metrics::Family<common::metrics::Counter>& requests;
+    common::metrics::Family<common::metrics::Counter>& auth_failures;
+    common::metrics::Family<common::metrics::Histogram>& panel_latency;
+};
+
 /// The nebula-gateway HTTP API (docs/api.md): IP allowlist and rate limit on the request head,
 /// then the v1 signature and replay check, then the /api routes over the 3x-ui panel.
 /// Runs on the HTTP server's executor; not thread-safe.
 class GatewayService final : public http::Handler {
   public:
-    GatewayService(const GatewayConfig& config, xui::PanelClient& panel, const common::Clock& clock);
+    /// `metrics`, when given, must outlive the service.
+    GatewayService(const GatewayConfig& config, xui::PanelClient& panel, const common::Clock& clock,
+                   GatewayMetrics* metrics = nullptr);
 
     std::optional<http::Response> screen(const http::Request& head, const http::Peer& peer) override;
     boost::asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override;
@@ -39,6 +52,8 @@ class GatewayService final : public http::Handler {
     /// The client's address: the peer, or the X-Forwarded-For client when the peer is a trusted proxy.
     std::optional<boost::asio::ip::address> client_address(const http::Request& head,
                                                            const http::Peer& peer) const;
+    /// handle() before the request is counted.
+    boost::asio::awaitable<http::Response> respond(const http::Request& request, const http::Peer& peer);
     boost::asio::awaitable<http::Response> route(const http::Request& request);
     boost::asio::awaitable<http::Response> health();
     boost::asio::awaitable<http::Response> inbounds();
@@ -51,12 +66,19 @@ class GatewayService final : public http::Handler {
     boost::asio::awaitable<http::Response> traffic();
     boost::asio::awaitable<http::Response> disable_clients(const std::string& body);
     boost::asio::awaitable<http::Response> online();
+    /// Awaits one panel call and records its latency.
+    template <typename T>
+    boost::asio::awaitable<T> timed(const char* operation, boost::asio::awaitable<T> call);
+    void count(const http::Request& request, int status);
+    void refused(std::string_view code);
+    std::optional<http::Response> screen_request(const http::Request& head, const http::Peer& peer);
     /// {"client":…, "links":…} for a stored client.
     boost::asio::awaitable<http::Response> client_response(int status, const xui::Client& client);
 
     const GatewayConfig& config_;
     xui::PanelClient& panel_;
     const common::Clock& clock_;
+    GatewayMetrics* metrics_;
     common::signing::Verifier verifier_;
     RateLimiter rate_limiter_;
     ReplayCache replay_cache_;

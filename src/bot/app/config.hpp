@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,10 @@ struct BotConfig {
     std::string log_level = "info";              ///< LOG_LEVEL
     std::string log_dir = "logs";                ///< LOG_DIR
     int db_threads = 4;                          ///< DB_THREADS
+    /// METRICS_PORT: the Prometheus endpoint's port; none = off (0 in the file). 0 here means
+    /// any free port (tests).
+    std::optional<std::uint16_t> metrics_port;
+    std::string metrics_bind = "127.0.0.1";  ///< METRICS_BIND: a loopback address only
     DefaultServer default_server;
     handlers::ShopSettings shop;
     std::chrono::seconds unpaid_timeout{std::chrono::hours(24)};  ///< ORDER_TIMEOUT_HOURS

@@ -19,8 +19,12 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "bot/app/bot.hpp"
+#include "bot/app/bot_metrics.hpp"
+#include "bot/app/check.hpp"
 #include "bot/app/config.hpp"
+#include "bot/app/invite.hpp"
 #include "common/clock.hpp"
+#include "common/config.hpp"
 
 namespace {
 
@@ -67,6 +71,49 @@ int run_migrate(const std::string& env_file, bool check_only) {
     return 0;
 }
 
+int run_invite_url(const std::string& env_file) {
+    auto environment = common::Environment::load(env_file);
+    if (!environment) {
+        std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
+        return 2;
+    }
+    common::ConfigReader r(*environment);
+    const std::string client_id = r.required("DISCORD_CLIENT_ID");
+    const std::string subscriber_role = r.optional("SUBSCRIBER_ROLE_ID");
+    const auto id = discord::Snowflake::parse(client_id);
+    if (!client_id.empty() && (!id || id->empty())) {
+        r.fail("DISCORD_CLIENT_ID", "must be the application id (digits only)");
+    }
+    if (auto status = r.finish(); !status) {
+        std::fprintf(stderr, "nebula-bot: %s\n", status.error().c_str());
+        return 2;
+    }
+    std::printf("%s\n", bot::app::invite_url(*id, !subscriber_role.empty()).c_str());
+    return 0;
+}
+
+int run_check(const std::string& env_file) {
+    auto environment = common::Environment::load(env_file);
+    if (!environment) {
+        std::printf("FAIL configuration: %s\n", environment.error().c_str());
+        return 1;
+    }
+    auto config = bot::app::load_bot_config(*environment);
+    if (!config) {
+        std::printf("FAIL configuration: %s\n", config.error().c_str());
+        return 1;
+    }
+    std::printf("OK   configuration: %s and the environment are valid\n", env_file.c_str());
+    spdlog::set_level(spdlog::level::off);  // one line per check, nothing else
+    common::SystemClock clock;
+    bool ok = true;
+    for (const auto& result : bot::app::check_bot(*config, clock)) {
+        std::printf("%s\n", bot::app::format_check(result).c_str());
+        ok = ok && result.ok;
+    }
+    return ok ? 0 : 1;
+}
+
 int run_bot(const std::string& env_file) {
     auto environment = common::Environment::load(env_file);
     if (!environment) {
@@ -85,10 +132,20 @@ int run_bot(const std::string& env_file) {
 
     boost::asio::io_context io;
     common::SystemClock clock;
+    const auto metrics_port = config->metrics_port;
+    const std::string metrics_bind = config->metrics_bind;
     auto bot = bot::app::Bot::create(io.get_executor(), std::move(*config), clock, nullptr);
     if (!bot) {
         std::fprintf(stderr, "nebula-bot: %s\n", bot.error().c_str());
         return 2;
+    }
+    if (metrics_port) {
+        auto& metrics = (*bot)->metrics();
+        if (auto served = metrics.serve(io.get_executor(), metrics_bind, *metrics_port); !served) {
+            std::fprintf(stderr, "nebula-bot: %s\n", served.error().c_str());
+            return 2;
+        }
+        spdlog::info("metrics on http://{}:{}/metrics", metrics_bind, metrics.port());
     }
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -125,11 +182,18 @@ int main(int argc, char** argv) {
     bool check_only = false;
     migrate->add_flag("--check", check_only, "only report whether migrations are pending (exit 1 if so)");
     auto* run = app.add_subcommand("run", "connect to Discord and serve the shop until SIGINT/SIGTERM");
+    auto* invite = app.add_subcommand(
+        "invite-url", "print the OAuth2 link that adds the bot with the permissions it needs");
+    auto* check = app.add_subcommand(
+        "check",
+        "validate the configuration and reach the database, Discord and every gateway; exit 1 on a failure");
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
         if (migrate->parsed()) return run_migrate(env_file, check_only);
         if (run->parsed()) return run_bot(env_file);
+        if (invite->parsed()) return run_invite_url(env_file);
+        if (check->parsed()) return run_check(env_file);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "nebula-bot: %s\n", error.what());
         return 1;

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bot/app/config.hpp"
+#include "common/clock.hpp"
+
+namespace nebula::bot::app {
+
+/// One line of `nebula-bot check`: what was checked, whether it passed, and what was found or
+/// what to fix.
+struct CheckResult {
+    std::string name;
+    bool ok = false;
+    std::string detail;
+};
+
+/// "OK   name: detail" or "FAIL name: detail".
+std::string format_check(const CheckResult& result);
+
+/// Reaches every dependency of a validated configuration, in order: the database and its
+/// migrations, Discord REST with the token (GET /users/@me), then the signed /api/health of
+/// every enabled server's gateway (the servers table, plus API_GATEWAY_URL when it is not in
+/// the table yet). Blocking: runs its own event loop for the network checks, each with a
+/// deadline. Never throws for a failing dependency; each failure is a result with the fix.
+std::vector<CheckResult> check_bot(const BotConfig& config, const common::Clock& clock);
+
+}  // namespace nebula::bot::app

@@ -1,0 +1,338 @@
+// nebula-bot operations: the invite URL's permission bits, the metrics (scraped over a real
+// port, orders counted through the DbExecutor) and `check` against the fake Discord and a real
+// gateway in front of the fake panel, healthy and with each dependency broken.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <tuple>
+
+#include "bot/app/bot_metrics.hpp"
+#include "bot/app/check.hpp"
+#include "bot/app/invite.hpp"
+#include "bot/db/migrations.hpp"
+#include "bot/domain/catalog.hpp"
+#include "bot/domain/orders.hpp"
+#include "bot/domain/users.hpp"
+#include "bot/support/test_database.hpp"
+#include "common/http_client.hpp"
+#include "fakes/discord/fake_discord.hpp"
+#include "integration/gateway/gateway_harness.hpp"
+
+namespace nebula::bot::app {
+namespace {
+
+// ---- invite-url ----
+
+constexpr std::uint64_t kViewChannel = 1ULL << 10;
+constexpr std::uint64_t kSendMessages = 1ULL << 11;
+constexpr std::uint64_t kManageMessages = 1ULL << 13;
+constexpr std::uint64_t kEmbedLinks = 1ULL << 14;
+constexpr std::uint64_t kAttachFiles = 1ULL << 15;
+constexpr std::uint64_t kReadMessageHistory = 1ULL << 16;
+constexpr std::uint64_t kManageChannels = 1ULL << 4;
+constexpr std::uint64_t kManageRoles = 1ULL << 28;
+
+TEST(InviteUrl, AsksForExactlyTheNeededBitsWithoutTheSubscriberRole) {
+    const std::uint64_t expected = kViewChannel | kSendMessages | kManageMessages | kEmbedLinks |
+                                   kAttachFiles | kReadMessageHistory | kManageChannels;
+    EXPECT_EQ(required_permissions(false), expected);
+    EXPECT_EQ(expected, 125968u);
+    EXPECT_EQ(required_permissions(false) & kManageRoles, 0u);
+    // Nothing dangerous: no Administrator (1 << 3), Manage Guild (1 << 5), Ban or Kick.
+    EXPECT_EQ(required_permissions(true) & ((1ULL << 3) | (1ULL << 5) | (1ULL << 1) | (1ULL << 2)), 0u);
+}
+
+TEST(InviteUrl, AddsManageRolesOnlyWithTheSubscriberRole) {
+    EXPECT_EQ(required_permissions(true), required_permissions(false) | kManageRoles);
+    EXPECT_EQ(required_permissions(true), 268561424u);
+}
+
+TEST(InviteUrl, CarriesTheClientIdScopesAndPermissions) {
+    const discord::Snowflake id(900000000000000001ULL);
+    EXPECT_EQ(invite_url(id, false),
+              "https://discord.com/oauth2/authorize?client_id=900000000000000001&permissions=125968"
+              "&scope=bot%20applications.commands");
+    EXPECT_NE(invite_url(id, true).find("&permissions=268561424&"), std::string::npos);
+}
+
+// ---- metrics ----
+
+class BotMetricsTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        database_ = testing::TestDatabase::create(db::Backend::sqlite);
+        auto connection = database_->connect();
+        ASSERT_TRUE(db::migrate(*connection));
+        auto executor = db::DbExecutor::open(database_->url(), 1);
+        ASSERT_TRUE(executor) << executor.error();
+        db_ = std::move(*executor);
+        metrics_ = std::make_unique<BotMetrics>(*db_);
+    }
+    void TearDown() override {
+        io_.call([&] { metrics_.reset(); });
+    }
+
+    std::string scrape() {
+        if (metrics_->port() == 0) {
+            auto served = io_.call([&] { return metrics_->serve(io_.executor(), "127.0.0.1", 0); });
+            if (!served) throw std::runtime_error(served.error());
+        }
+        http::ClientOptions o;
+        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(metrics_->port()));
+        auto client = std::move(*http::Client::create(io_.executor(), o));
+        http::Request r;
+        r.method = "GET";
+        r.target = "/metrics";
+        auto response = io_.run(client->send(std::move(r)));
+        io_.call([&] { client.reset(); });
+        if (!response || response->status != 200) throw std::runtime_error("scrape failed");
+        return response->body;
+    }
+
+    /// `count` orders placed by distinct customers, then `cancelled` of them cancelled.
+    void place_orders(int count, int cancelled) {
+        common::ManualClock clock{std::chrono::system_clock::now()};
+        domain::UserService users(clock);
+        domain::CatalogService catalog(clock);
+        domain::OrderService orders(clock, domain::OrderOptions{});
+        auto c = database_->connect();
+        auto plan = catalog.create_plan(
+            *c, "admin", domain::PlanInput{"Monthly", 30, 0, 1, domain::Piasters::from_pounds(100), 0});
+        ASSERT_TRUE(plan);
+        for (int i = 0; i < count; ++i) {
+            auto user = users.ensure(*c, std::to_string(830000000000000100ULL + static_cast<unsigned>(i)),
+                                     "customer");
+            auto placed = orders.place(*c, user.id, plan->id);
+            ASSERT_TRUE(placed);
+            if (i < cancelled) {
+                ASSERT_TRUE(orders.cancel(*c, placed->order.id, user.id));
+            }
+        }
+    }
+
+    std::unique_ptr<testing::TestDatabase> database_;
+    std::unique_ptr<db::DbExecutor> db_;
+    nebula::testing::IoThread io_;
+    std::unique_ptr<BotMetrics> metrics_;
+};
+
+TEST_F(BotMetricsTest, OrdersByStatusAreQueriedAtEachScrape) {
+    auto first = scrape();
+    EXPECT_NE(first.find("# TYPE nebula_bot_orders gauge\n"), std::string::npos) << first;
+    EXPECT_NE(first.find("nebula_bot_orders{status=\"awaiting_payment\"} 0\n"), std::string::npos) << first;
+
+    place_orders(3, 1);
+    auto second = scrape();
+    EXPECT_NE(second.find("nebula_bot_orders{status=\"awaiting_payment\"} 2\n"), std::string::npos) << second;
+    EXPECT_NE(second.find("nebula_bot_orders{status=\"cancelled\"} 1\n"), std::string::npos) << second;
+    EXPECT_NE(second.find("nebula_bot_orders{status=\"fulfilled\"} 0\n"), std::string::npos) << second;
+}
+
+TEST_F(BotMetricsTest, CountsInteractionsByTypeAndMirrorsJobCounts) {
+    auto interaction = [](discord::InteractionType type) {
+        discord::Event event;
+        event.name = "INTERACTION_CREATE";
+        discord::Interaction i;
+        i.type = type;
+        event.typed = i;
+        return event;
+    };
+    metrics_->count_event(interaction(discord::InteractionType::application_command));
+    metrics_->count_event(interaction(discord::InteractionType::message_component));
+    metrics_->count_event(interaction(discord::InteractionType::message_component));
+    discord::Event other;
+    other.name = "GUILD_MEMBER_ADD";
+    metrics_->count_event(other);
+
+    std::vector<JobCounts> jobs{
+        {"expiry", 5, 1, 2, false, std::chrono::milliseconds(250), std::chrono::milliseconds(1500)}};
+    metrics_->watch_jobs([&] { return jobs; });
+    auto text = scrape();
+    EXPECT_NE(text.find("nebula_bot_interactions_total{type=\"application_command\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("nebula_bot_interactions_total{type=\"message_component\"} 2\n"), std::string::npos);
+    EXPECT_EQ(text.find("GUILD_MEMBER_ADD"), std::string::npos);
+    EXPECT_NE(text.find("nebula_bot_job_runs_total{job=\"expiry\",result=\"ok\"} 4\n"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("nebula_bot_job_runs_total{job=\"expiry\",result=\"failed\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("nebula_bot_job_skipped_total{job=\"expiry\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("nebula_bot_job_duration_seconds_total{job=\"expiry\"} 1.5\n"), std::string::npos);
+    EXPECT_NE(text.find("nebula_bot_job_last_duration_seconds{job=\"expiry\"} 0.25\n"), std::string::npos);
+
+    jobs[0].runs = 6;
+    EXPECT_NE(scrape().find("nebula_bot_job_runs_total{job=\"expiry\",result=\"ok\"} 5\n"),
+              std::string::npos);
+}
+
+TEST_F(BotMetricsTest, RefusesANonLoopbackBind) {
+    auto served = io_.call([&] { return metrics_->serve(io_.executor(), "0.0.0.0", 0); });
+    ASSERT_FALSE(served);
+    EXPECT_NE(served.error().find("loopback"), std::string::npos);
+    EXPECT_EQ(metrics_->port(), 0);
+}
+
+// ---- check ----
+
+class BotCheck : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        database_ = testing::TestDatabase::create(db::Backend::sqlite);
+        auto fake = io_.call([&] { return fakes::discord::FakeDiscord::create(io_.executor()); });
+        ASSERT_TRUE(fake) << fake.error();
+        discord_ = std::move(*fake);
+        gateway_ = std::make_unique<nebula::testing::GatewayHarness>(fakes::FakePanelOptions{});
+
+        config_.discord_token = discord_->options().token;
+        config_.discord_api_base = discord_->api_base();
+        config_.database = database_->url();
+        config_.default_server.gateway_url = "https://127.0.0.1:" + std::to_string(gateway_->port);
+        config_.default_server.key = nebula::testing::kGatewayKey;
+        config_.default_server.tls_pin_sha256 = gateway_->cert.sha256;
+        config_.default_server.name = "Frankfurt-1";
+    }
+    void TearDown() override {
+        gateway_.reset();
+        if (discord_) {
+            io_.call([&] { discord_->stop(); });
+            io_.call([&] { discord_.reset(); });
+        }
+    }
+
+    void migrate() { ASSERT_TRUE(db::migrate(*database_->connect())); }
+
+    std::vector<CheckResult> run() { return check_bot(config_, clock_); }
+
+    static const CheckResult& find(const std::vector<CheckResult>& results, std::string_view prefix) {
+        auto it = std::find_if(results.begin(), results.end(),
+                               [&](const CheckResult& r) { return r.name.starts_with(prefix); });
+        if (it == results.end()) throw std::runtime_error("no check named " + std::string(prefix));
+        return *it;
+    }
+    static std::string dump(const std::vector<CheckResult>& results) {
+        std::string out;
+        for (const auto& r : results) out += format_check(r) + "\n";
+        return out;
+    }
+
+    common::SystemClock clock_;
+    nebula::testing::IoThread io_;
+    std::unique_ptr<testing::TestDatabase> database_;
+    std::unique_ptr<fakes::discord::FakeDiscord> discord_;
+    std::unique_ptr<nebula::testing::GatewayHarness> gateway_;
+    BotConfig config_;
+};
+
+TEST_F(BotCheck, EverythingReachableIsAllOk) {
+    migrate();
+    const auto results = run();
+    ASSERT_EQ(results.size(), 4u) << dump(results);
+    for (const auto& r : results) EXPECT_TRUE(r.ok) << format_check(r);
+    EXPECT_NE(find(results, "discord").detail.find(std::to_string(discord_->options().bot_user_id)),
+              std::string::npos);
+    EXPECT_EQ(find(results, "gateway Frankfurt-1").name,
+              "gateway Frankfurt-1 (https://127.0.0.1:" + std::to_string(gateway_->port) + ")");
+    EXPECT_TRUE(format_check(results[0]).starts_with("OK   database: "));
+}
+
+TEST_F(BotCheck, PendingMigrationsAndABadTokenAreNamedWithTheirFix) {
+    config_.discord_token = "not-the-token-of-this-bot-at-all";
+    const auto results = run();
+    const auto& migrations = find(results, "migrations");
+    EXPECT_FALSE(migrations.ok);
+    EXPECT_NE(migrations.detail.find("nebula-bot migrate"), std::string::npos) << migrations.detail;
+    const auto& discord = find(results, "discord");
+    EXPECT_FALSE(discord.ok);
+    EXPECT_NE(discord.detail.find("DISCORD_TOKEN"), std::string::npos) << discord.detail;
+    EXPECT_TRUE(format_check(discord).starts_with("FAIL discord: "));
+    // The gateway is still checked (from API_GATEWAY_URL) and is fine.
+    EXPECT_TRUE(find(results, "gateway").ok) << dump(results);
+}
+
+TEST_F(BotCheck, AWrongGatewayKeyAndADeadGatewayFail) {
+    migrate();
+    config_.default_server.key = "some-other-key-0123456789abcdef0123456789";
+    auto results = run();
+    const auto& wrong_key = find(results, "gateway");
+    EXPECT_FALSE(wrong_key.ok);
+    EXPECT_NE(wrong_key.detail.find("API_SECRET_KEY"), std::string::npos) << wrong_key.detail;
+
+    config_.default_server.key = nebula::testing::kGatewayKey;
+    gateway_.reset();  // nothing listens on that port any more
+    results = run();
+    const auto& dead = find(results, "gateway");
+    EXPECT_FALSE(dead.ok);
+    EXPECT_NE(dead.detail.find("is nebula-gateway running"), std::string::npos) << dead.detail;
+    EXPECT_TRUE(find(results, "database").ok);
+    EXPECT_TRUE(find(results, "discord").ok);
+}
+
+TEST_F(BotCheck, AGatewayWhosePanelIsDownFails) {
+    migrate();
+    gateway_->panel->set_down(true);
+    const auto results = run();
+    const auto& gateway = find(results, "gateway");
+    EXPECT_FALSE(gateway.ok);
+    EXPECT_NE(gateway.detail.find("panel is down"), std::string::npos) << gateway.detail;
+}
+
+TEST_F(BotCheck, AnUnopenableDatabaseFails) {
+    // A regular file where the database's folder should be: neither it nor the folder can be made.
+    const auto blocker = database_->directory() / "not-a-folder";
+    std::ofstream(blocker) << "x";
+    config_.database = *db::parse_database_url("sqlite:" + (blocker / "bot.db").string());
+    const auto results = run();
+    EXPECT_FALSE(find(results, "database").ok) << dump(results);
+    EXPECT_NE(find(results, "database").detail.find("DATABASE_URL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nebula::bot::app
+
+namespace nebula::bot::app {
+namespace {
+
+std::pair<int, std::string> run_command(const std::string& command) {
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) throw std::runtime_error("popen failed");
+    std::string out;
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(BotBinary, InviteUrlAndCheckOfAnInvalidConfiguration) {
+    const auto env =
+        std::filesystem::temp_directory_path() / ("nebula-bot-ops-" + common::uuid_v4() + ".env");
+    const std::string bot = std::string(NEBULA_BOT_BINARY) + " --env-file " + env.string();
+
+    std::ofstream(env) << "DISCORD_CLIENT_ID=900000000000000001\n";
+    auto [status, out] = run_command("env -i " + bot + " invite-url");
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, invite_url(discord::Snowflake(900000000000000001ULL), false) + "\n");
+
+    std::ofstream(env) << "DISCORD_CLIENT_ID=900000000000000001\nSUBSCRIBER_ROLE_ID=810000000000000002\n";
+    std::tie(status, out) = run_command("env -i " + bot + " invite-url");
+    EXPECT_NE(out.find("permissions=268561424"), std::string::npos) << out;
+
+    std::ofstream(env) << "SUBSCRIBER_ROLE_ID=1\n";
+    std::tie(status, out) = run_command("env -i " + bot + " invite-url 2>&1");
+    EXPECT_EQ(status, 2);
+    EXPECT_NE(out.find("DISCORD_CLIENT_ID"), std::string::npos) << out;
+
+    std::ofstream(env) << "DISCORD_CLIENT_ID=900000000000000001\nMETRICS_BIND=0.0.0.0\n";
+    std::tie(status, out) = run_command("env -i " + bot + " check");
+    EXPECT_EQ(status, 1);
+    EXPECT_TRUE(out.starts_with("FAIL configuration: ")) << out;
+    EXPECT_NE(out.find("METRICS_BIND"), std::string::npos) << out;
+    EXPECT_NE(out.find("DISCORD_TOKEN"), std::string::npos) << out;
+    std::filesystem::remove(env);
+}
+
+}  // namespace
+}  // namespace nebula::bot::app
