@@ -21,6 +21,7 @@ packages=(
   libqrencode-dev libpng-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl procps jq
+  systemd
 )
 
 missing=()
