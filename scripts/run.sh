@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The README's run command. Without arguments: the local demo on loopback — a fake 3x-ui panel
-# and a real nebula-gateway over HTTPS with a throw-away certificate; a customer account is
-# created and read back through signed requests, and the gateway keeps serving until Ctrl-C
-# (or exits after the walkthrough with --once).
-# With "gateway --env FILE": runs the real gateway with that configuration.
-# With "bot --env FILE": applies pending migrations, then runs the real nebula-bot.
+# The README's run command.
+#   run.sh [--once]               the local demo on loopback: the fake Discord, the fake 3x-ui
+#                                 panel, a real nebula-gateway (TLS) and a real nebula-bot
+#                                 (SQLite); a customer buys access and an admin approves it and
+#                                 looks at the stats, with a transcript; files in ./demo-output
+#                                 (NEBULA_DEMO_DIR overrides). The services keep running until
+#                                 Ctrl-C; --once stops after the walk-through.
+#   run.sh gateway-demo [--once]  the gateway alone: a fake panel and nebula-gateway, a customer
+#                                 account created and read back through signed requests.
+#   run.sh bot --env FILE         applies pending migrations, then runs the real nebula-bot.
+#   run.sh gateway --env FILE     runs the real gateway with that configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +28,13 @@ if [ "${1:-}" = "gateway" ]; then
   exec build/release/src/gateway/nebula-gateway "$@"
 fi
 
+if [ "${1:-}" != "gateway-demo" ]; then
+  once=()
+  [ "${1:-}" = "--once" ] && once=(--once)
+  bash scripts/build.sh --target nebula-gateway nebula-fake-xui nebula-fake-discord nebula-bot nebula-demo-driver
+  exec bash tests/fakes/demo/demo.sh --bin-dir build/release --out "${NEBULA_DEMO_DIR:-$PWD/demo-output}" "${once[@]}"
+fi
+shift
 once=false
 [ "${1:-}" = "--once" ] && once=true
 

@@ -1,6 +1,8 @@
 #include "fakes/discord/fake_discord.hpp"
 
 #include <unistd.h>
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -58,6 +60,16 @@ http::Response json_response(int status, const json& body) {
 
 http::Response error_response(int status, int code, std::string message) {
     return json_response(status, json{{"code", code}, {"message", std::move(message)}});
+}
+
+// A file name safe to put in a CDN path as it is.
+std::string path_safe(std::string_view name) {
+    std::string out(name.empty() ? std::string_view("file") : name);
+    for (char& c : out) {
+        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+        if (!ok) c = '_';
+    }
+    return out;
 }
 
 std::string trim(std::string_view s) {
@@ -196,7 +208,7 @@ struct FakeDiscord::Impl : http::Handler {
         if (query_at != std::string::npos) record.query = request.target.substr(query_at + 1);
 
         if (path.rfind("/cdn/", 0) == 0) co_return co_await serve_cdn(path.substr(4));
-        if (path.rfind("/_fake/", 0) == 0) co_return control(request, path.substr(7));
+        if (path.rfind("/_fake/", 0) == 0) co_return co_await control(request, path.substr(7), record.query);
         if (path.rfind(options.api_prefix + "/", 0) != 0) co_return error_response(404, 0, "404: Not Found");
         path = path.substr(options.api_prefix.size());
         record.path = path;
@@ -208,11 +220,15 @@ struct FakeDiscord::Impl : http::Handler {
         const std::string content_type(request.headers.find("Content-Type").value_or(""));
         if (content_type.rfind("multipart/form-data", 0) == 0) {
             if (auto parts = parse_multipart(content_type, request.body)) {
+                const std::string major = segments.size() >= 2 ? segments[1] : "0";
                 for (auto& part : *parts) {
-                    if (part.name == "payload_json")
+                    if (part.name == "payload_json") {
                         record.json = json::parse(part.data, nullptr, false);
-                    else
+                    } else {
+                        part.cdn_path = "/attachments/" + major + "/" + id_str(++next_id) + "/" +
+                                        path_safe(part.filename);
                         record.files.push_back(std::move(part));
+                    }
                 }
             }
         } else if (!request.body.empty()) {
@@ -225,6 +241,7 @@ struct FakeDiscord::Impl : http::Handler {
         notify();
         http::Response response = co_await respond(request, record, segments);
         recorded[index].status = response.status;
+        recorded[index].response_body = response.body;
         if (!record_path.empty() && !record.json.is_null() && !record.json.is_discarded()) {
             std::ofstream out(record_path, std::ios::app);
             out << json{{"route", record.route}, {"status", response.status}, {"body", record.json}}.dump()
@@ -277,40 +294,132 @@ struct FakeDiscord::Impl : http::Handler {
         return interaction;
     }
 
+    std::string cdn_base() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/cdn"; }
+
+    json describe(std::size_t index) const {
+        const RecordedRequest& r = recorded[index];
+        json files = json::array();
+        for (const auto& f : r.files) {
+            files.push_back({{"name", f.name},
+                             {"filename", f.filename},
+                             {"content_type", f.content_type},
+                             {"size", f.data.size()},
+                             {"url", f.cdn_path.empty() ? std::string() : cdn_base() + f.cdn_path}});
+        }
+        json response = json::parse(r.response_body, nullptr, false);
+        if (response.is_discarded()) response = nullptr;
+        return json{{"index", index},
+                    {"method", r.method},
+                    {"path", r.path},
+                    {"route", r.route},
+                    {"query", r.query},
+                    {"status", r.status},
+                    {"body", r.json.is_discarded() ? json() : r.json},
+                    {"response", response},
+                    {"files", std::move(files)}};
+    }
+
+    // Waits until more than `count` requests are recorded and answered, or the deadline.
+    asio::awaitable<void> wait_for_answered(std::size_t count, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto answered = [&] {
+            if (recorded.size() <= count) return false;
+            for (std::size_t i = count; i < recorded.size(); ++i)
+                if (recorded[i].status == 0) return false;
+            return true;
+        };
+        while (!answered() && !stopped && std::chrono::steady_clock::now() < deadline) {
+            auto timer = std::make_shared<asio::steady_timer>(executor, deadline);
+            waiters.push_back(timer);
+            co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+
+    static std::string query_value(const std::string& query, std::string_view name) {
+        for (std::size_t at = 0; at < query.size();) {
+            std::size_t end = query.find('&', at);
+            if (end == std::string::npos) end = query.size();
+            const std::string_view pair(query.data() + at, end - at);
+            if (pair.substr(0, pair.find('=')) == name && pair.find('=') != std::string_view::npos)
+                return http::url_decode(pair.substr(pair.find('=') + 1)).value_or("");
+            at = end + 1;
+        }
+        return {};
+    }
+
     // Scripting over HTTP for the standalone executable (the demo drives it this way).
-    http::Response control(const http::Request& request, const std::string& what) {
+    asio::awaitable<http::Response> control(const http::Request& request, const std::string& what,
+                                            const std::string& query) {
+        // Uploads a file the CDN then serves at cdn_base() + the rest of the path, as Discord's
+        // CDN serves a message attachment (the body is the file, Content-Type its type).
+        if (request.method == "PUT" && what.rfind("cdn/", 0) == 0) {
+            const std::string path = what.substr(3);
+            if (path.size() < 2) co_return error_response(400, 0, "a file path is required");
+            files[path] = CdnFile{
+                std::string(request.headers.find("Content-Type").value_or("application/octet-stream")),
+                request.body, std::nullopt, std::chrono::milliseconds(0)};
+            co_return json_response(200, json{{"url", cdn_base() + path}, {"size", request.body.size()}});
+        }
+        // Requests from index `since` on; with `wait_ms`, first waits (up to that long) until at
+        // least one more has been answered, so a driver can follow the bot without polling.
+        if (request.method == "GET" && what == "requests") {
+            std::size_t since = 0;
+            std::chrono::milliseconds wait{0};
+            try {
+                const std::string since_text = query_value(query, "since");
+                const std::string wait_text = query_value(query, "wait_ms");
+                if (!since_text.empty()) since = std::stoull(since_text);
+                if (!wait_text.empty()) wait = std::chrono::milliseconds(std::stoll(wait_text));
+            } catch (const std::exception&) {
+                co_return error_response(400, 0, "since and wait_ms must be numbers");
+            }
+            if (wait.count() > 0)
+                co_await wait_for_answered(since, std::min(wait, std::chrono::milliseconds(60000)));
+            json out = json::array();
+            for (std::size_t i = since; i < recorded.size(); ++i) out.push_back(describe(i));
+            co_return json_response(200, out);
+        }
+        // The gateway session; with `wait_ms`, first waits until a client has identified.
+        if (request.method == "GET" && what == "gateway") {
+            const std::string wait_text = query_value(query, "wait_ms");
+            const auto wait =
+                std::chrono::milliseconds(std::clamp<long long>(std::atoll(wait_text.c_str()), 0, 60000));
+            if (wait.count() > 0)
+                co_await gateway->wait_until([this] { return !gateway->session_id().empty(); }, wait);
+            co_return json_response(200, json{{"session_id", gateway->session_id()},
+                                              {"connections", gateway->connections().size()}});
+        }
         const json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
-        if (!body.is_object()) return error_response(400, 0, "body must be a JSON object");
+        if (!body.is_object()) co_return error_response(400, 0, "body must be a JSON object");
         try {
             if (request.method == "POST" && what == "dispatch") {
                 gateway->dispatch(body.at("t").get<std::string>(), body.at("d"));
-                return json_response(200, json{{"ok", true}});
+                co_return json_response(200, json{{"ok", true}});
             }
             if (request.method == "POST" && what == "interaction") {
                 std::vector<std::uint64_t> roles;
                 for (const auto& r : body.value("roles", json::array()))
                     roles.push_back(std::stoull(r.get<std::string>()));
-                json interaction = make_interaction(body.at("type").get<int>(),
-                                                    std::stoull(body.at("user").get<std::string>()), roles,
-                                                    body.value("data", json()));
+                json interaction = make_interaction(
+                    body.at("type").get<int>(), std::stoull(body.at("user").get<std::string>()), roles,
+                    body.value("data", json()), std::stoull(body.value("guild", "800000000000000001")),
+                    std::stoull(body.value("channel", "800000000000000002")));
+                if (body.contains("locale")) interaction["locale"] = body["locale"];
                 gateway->dispatch("INTERACTION_CREATE", interaction);
-                return json_response(200, interaction);
+                co_return json_response(200, interaction);
             }
-            if (request.method == "GET" && what == "requests") {
-                json out = json::array();
-                for (const auto& r : recorded) {
-                    out.push_back({{"method", r.method},
-                                   {"path", r.path},
-                                   {"route", r.route},
-                                   {"status", r.status},
-                                   {"body", r.json.is_discarded() ? json() : r.json}});
-                }
-                return json_response(200, out);
+            if (request.method == "POST" && what == "member") {
+                std::vector<std::uint64_t> roles;
+                for (const auto& r : body.value("roles", json::array()))
+                    roles.push_back(std::stoull(r.get<std::string>()));
+                members[{std::stoull(body.value("guild", "800000000000000001")),
+                         std::stoull(body.at("user").get<std::string>())}] = roles;
+                co_return json_response(200, json{{"ok", true}});
             }
         } catch (const std::exception& e) {
-            return error_response(400, 0, e.what());
+            co_return error_response(400, 0, e.what());
         }
-        return error_response(404, 0, "unknown control route");
+        co_return error_response(404, 0, "unknown control route");
     }
 
     // Applies the rate-limit engine; returns a 429 when the client went over.
@@ -403,13 +512,16 @@ struct FakeDiscord::Impl : http::Handler {
                 described = described || (a.value("id", json()).dump() == "\"" + index + "\"");
             if (!described)
                 return error_response(400, 50035, "Invalid Form Body: " + part.name + " not in attachments");
-            message["attachments"].push_back(
-                {{"id", id_str(++next_id)},
-                 {"filename", part.filename},
-                 {"size", part.data.size()},
-                 {"content_type", part.content_type},
-                 {"url", "https://cdn.discordapp.com/attachments/x/" + part.filename}});
+            message["attachments"].push_back({{"id", id_str(++next_id)},
+                                              {"filename", part.filename},
+                                              {"size", part.data.size()},
+                                              {"content_type", part.content_type},
+                                              {"url", cdn_base() + part.cdn_path},
+                                              {"proxy_url", cdn_base() + part.cdn_path}});
         }
+        for (const auto& part : record.files)
+            files[part.cdn_path] =
+                CdnFile{part.content_type, part.data, std::nullopt, std::chrono::milliseconds(0)};
         return std::nullopt;
     }
 
@@ -581,6 +693,10 @@ struct FakeDiscord::Impl : http::Handler {
             if (!body.is_object() || !body.contains("type"))
                 return error_response(400, 50035, "Invalid Form Body");
             it->second.acknowledged = true;
+            // Files of a callback message are served by the CDN like any other attachment.
+            for (const auto& part : record.files)
+                files[part.cdn_path] =
+                    CdnFile{part.content_type, part.data, std::nullopt, std::chrono::milliseconds(0)};
             return http::Response{204, {}, {}, false};
         }
         if (n >= 3 && s[0] == "webhooks") {

@@ -27,6 +27,9 @@ struct Part {
     std::string filename;
     std::string content_type;
     std::string data;
+    /// For a file the client uploaded: the path under FakeDiscord::cdn_base() where the fake
+    /// serves it once the request succeeded (like a real attachment URL). Empty otherwise.
+    std::string cdn_path;
 };
 
 /// A REST request as the fake saw it.
@@ -37,9 +40,10 @@ struct RecordedRequest {
     std::string query;
     http::Headers headers;
     std::string body;
-    nlohmann::json json;      ///< the JSON body (or payload_json of a multipart body); null if none
-    std::vector<Part> files;  ///< files[n] parts of a multipart body
-    int status = 0;           ///< what the fake answered
+    nlohmann::json json;        ///< the JSON body (or payload_json of a multipart body); null if none
+    std::vector<Part> files;    ///< files[n] parts of a multipart body
+    int status = 0;             ///< what the fake answered
+    std::string response_body;  ///< the body the fake answered with
     std::chrono::steady_clock::time_point at;
 };
 

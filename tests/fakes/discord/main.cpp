@@ -1,8 +1,12 @@
 // nebula-fake-discord: the fake Discord as a process, for the local demo and manual testing.
 // Prints one JSON line with its URLs, then serves until SIGINT/SIGTERM. Scripting over HTTP:
-//   POST /_fake/interaction {"type":2,"user":"<id>","roles":["<id>"],"data":{...}}
+//   POST /_fake/interaction {"type":2,"user":"<id>","roles":["<id>"],"data":{...}[,"locale","channel"]}
 //   POST /_fake/dispatch    {"t":"MESSAGE_CREATE","d":{...}}
-//   GET  /_fake/requests    every REST request received
+//   POST /_fake/member      {"user":"<id>","roles":["<id>"]}  a guild member (role grants need one)
+//   PUT  /_fake/cdn/<path>  the body becomes a file served at /cdn/<path> with its Content-Type
+//   GET  /_fake/requests[?since=N&wait_ms=M]  REST requests from index N (waits for a new answered one)
+//   GET  /_fake/gateway[?wait_ms=M]           the gateway session (waits until a client identified)
+// Files the client uploads are served by the CDN at the "url" each request's files list shows.
 #include <csignal>
 #include <iostream>
 
@@ -36,7 +40,8 @@ int main(int argc, char** argv) {
                                 {"gateway_url", (*fake)->gateway().url()},
                                 {"cdn_base", (*fake)->cdn_base()},
                                 {"token", options.token},
-                                {"application_id", std::to_string(options.application_id)}}
+                                {"application_id", std::to_string(options.application_id)},
+                                {"bot_user_id", std::to_string(options.bot_user_id)}}
                      .dump()
               << std::endl;
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);

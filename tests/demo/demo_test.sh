@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The local demo end to end (--once, in a temporary folder) from an already built tree:
+#   demo_test.sh SOURCE_DIR BUILD_DIR
+# Passes when the walk-through finished, the transcript holds the customer's VLESS link and the
+# files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts.
+set -euo pipefail
+src="$1"
+build="$2"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out="$tmp/demo-output"
+
+if ! bash "$src/tests/fakes/demo/demo.sh" --once --bin-dir "$build" --out "$out" >"$tmp/stdout.txt" 2>&1; then
+  cat "$tmp/stdout.txt"
+  echo "FAIL: the demo did not finish" >&2
+  exit 1
+fi
+fail() { cat "$tmp/stdout.txt"; echo "FAIL: $*" >&2; exit 1; }
+is_png() { [ -s "$1" ] && [ "$(head -c 4 "$1" | tail -c 3)" = "PNG" ]; }
+
+grep -q 'vless://' "$out/transcript.txt" || fail "no VLESS link in the transcript"
+grep -q 'The customer.s VLESS link: vless://' "$out/transcript.txt" || fail "no link in the result"
+is_png "$out/qr.png" || fail "qr.png is missing or not a PNG"
+is_png "$out/customer-receipt.png" || fail "customer-receipt.png is missing or not a PNG"
+charts=$(find "$out" -maxdepth 1 -name '*.png' ! -name 'qr*.png' ! -name '*receipt*' | wc -l)
+[ "$charts" -ge 1 ] || fail "no chart PNG"
+csv=$(find "$out" -maxdepth 1 -name '*.csv' | head -n 1)
+[ -n "$csv" ] || fail "no CSV export"
+grep -q 'NL-000001' "$csv" || fail "the CSV export does not list order NL-000001"
+echo "demo ok: $(ls "$out" | tr '\n' ' ')"

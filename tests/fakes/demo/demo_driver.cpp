@@ -1,0 +1,780 @@
+// nebula-demo-driver: the people in the local demo. A customer buys access and an admin runs the
+// shop, both through the nebula-fake-discord process (its /_fake control API: inject interactions
+// and messages, upload the screenshot to the fake CDN, follow every REST request the real
+// nebula-bot makes). Prints a readable transcript and keeps every file the bot sent.
+//   nebula-demo-driver env  --fake discord.json            the Discord half of the bot's .env
+//   nebula-demo-driver walk --fake discord.json --out DIR  the walk-through
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/ui/font.hpp"
+#include "bot/ui/png_writer.hpp"
+#include "common/http.hpp"
+#include "common/http_client.hpp"
+
+namespace nebula::demo {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kGuild = 800000000000000001ULL;
+constexpr std::uint64_t kAdminRole = 810000000000000001ULL;
+constexpr std::uint64_t kSubscriberRole = 810000000000000002ULL;
+constexpr std::uint64_t kReviewChannel = 820000000000000001ULL;
+constexpr std::uint64_t kBillingChannel = 820000000000000002ULL;
+constexpr std::uint64_t kPanelChannel = 820000000000000003ULL;
+constexpr std::uint64_t kOrdersCategory = 820000000000000004ULL;
+constexpr std::uint64_t kCustomer = 830000000000000001ULL;
+constexpr std::uint64_t kAdmin = 830000000000000002ULL;
+constexpr auto kStepTimeout = 20s;
+
+std::string str(std::uint64_t id) { return std::to_string(id); }
+
+/// What nebula-fake-discord printed when it started.
+struct FakeInfo {
+    std::string api_base;
+    std::string gateway_url;
+    std::string cdn_base;
+    std::string token;
+    std::string application_id;
+    std::string bot_user_id;
+    std::string origin;  ///< http://127.0.0.1:port (control routes and CDN)
+};
+
+FakeInfo read_fake_info(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    if (!std::getline(in, line)) throw std::runtime_error("cannot read " + path);
+    const json j = json::parse(line);
+    FakeInfo info{j.at("api_base"),
+                  j.at("gateway_url"),
+                  j.at("cdn_base"),
+                  j.at("token"),
+                  j.at("application_id"),
+                  j.value("bot_user_id", ""),
+                  {}};
+    info.origin = info.cdn_base.substr(0, info.cdn_base.rfind("/cdn"));
+    return info;
+}
+
+/// The Discord half of the bot's configuration: the fake's URLs and the demo guild's ids.
+std::string env_lines(const FakeInfo& fake) {
+    std::string out;
+    auto line = [&](const char* key, const std::string& value) {
+        out += std::string(key) + "=" + value + "\n";
+    };
+    line("DISCORD_TOKEN", fake.token);
+    line("DISCORD_CLIENT_ID", fake.application_id);
+    line("DISCORD_GUILD_ID", str(kGuild));
+    line("DISCORD_API_BASE", fake.api_base);
+    line("DISCORD_GATEWAY_URL", fake.gateway_url);
+    line("DISCORD_CDN_HOSTS", "127.0.0.1");
+    line("ADMIN_ROLE_ID", str(kAdminRole));
+    line("SUBSCRIBER_ROLE_ID", str(kSubscriberRole));
+    line("REVIEW_CHANNEL_ID", str(kReviewChannel));
+    line("BILLING_CHANNEL_ID", str(kBillingChannel));
+    line("MAIN_PANEL_CHANNEL_ID", str(kPanelChannel));
+    line("ORDERS_CATEGORY_ID", str(kOrdersCategory));
+    return out;
+}
+
+/// A payment screenshot as a customer's phone would produce one (a real PNG).
+std::string screenshot_png(const std::string& reference) {
+    bot::ui::detail::IndexedImage image;
+    image.width = 360;
+    image.height = 200;
+    image.palette = {0xFFFFFF, 0xE60000, 0x222222, 0x1E8E3E};
+    image.pixels.assign(static_cast<std::size_t>(image.width * image.height), 0);
+    for (int y = 0; y < 44; ++y)
+        for (int x = 0; x < image.width; ++x) image.pixels[static_cast<std::size_t>(y * image.width + x)] = 1;
+    bot::ui::detail::draw_text(image, 12, 12, "VODAFONE CASH", 3, 0);
+    bot::ui::detail::draw_text(image, 12, 60, "Transfer successful", 2, 3);
+    bot::ui::detail::draw_text(image, 12, 92, "Amount: 150.00 EGP", 2, 2);
+    bot::ui::detail::draw_text(image, 12, 120, "To: 01012345678", 2, 2);
+    bot::ui::detail::draw_text(image, 12, 148, "Note: " + reference, 2, 2);
+    return bot::ui::detail::encode_png_indexed(image);
+}
+
+struct Actor {
+    std::string label;  ///< e.g. "customer Mona"
+    std::uint64_t id;
+    std::vector<std::uint64_t> roles;
+};
+
+class Walk {
+  public:
+    Walk(http::Client& client, FakeInfo fake, std::filesystem::path out, pid_t bot_pid)
+        : client_(client),
+          fake_(std::move(fake)),
+          out_(std::move(out)),
+          transcript_(out_ / "transcript.txt"),
+          bot_pid_(bot_pid) {
+        names_[str(kPanelChannel)] = "#main-panel";
+        names_[str(kReviewChannel)] = "#payment-review";
+        names_[str(kBillingChannel)] = "#billing";
+        names_[str(kCustomer)] = "@Mona (customer)";
+        names_[str(kAdmin)] = "@Karim (admin)";
+        names_[fake_.bot_user_id] = "@nebula (the bot)";
+        if (!transcript_) throw std::runtime_error("cannot write " + (out_ / "transcript.txt").string());
+    }
+
+    asio::awaitable<void> run() {
+        const Actor customer{"customer Mona", kCustomer, {}};
+        const Actor admin{"admin Karim", kAdmin, {kAdminRole}};
+        const json customer_member{{"user", str(kCustomer)}, {"roles", json::array()}};
+        co_await control("POST", "/_fake/member", customer_member);
+        const json admin_member{{"user", str(kAdmin)}, {"roles", json::array({str(kAdminRole)})}};
+        co_await control("POST", "/_fake/member", admin_member);
+        // Waits for the bot to identify, a second at a time so that a bot that exited (bad
+        // configuration) is reported at once.
+        json session = json::object();
+        for (int second = 0; second < 30 && session.value("session_id", "").empty(); ++second) {
+            if (bot_pid_ > 0 && ::kill(bot_pid_, 0) != 0) throw std::runtime_error("nebula-bot exited");
+            session = co_await control("GET", "/_fake/gateway?wait_ms=1000", json());
+        }
+        if (session.value("session_id", "").empty())
+            throw std::runtime_error("nebula-bot did not connect to the fake Discord gateway");
+        co_await pull(0ms);
+        std::size_t commands = 0;
+        for (const auto& r : seen_)
+            if (r["route"] == "PUT /applications/:id/guilds/:id/commands") commands += r["body"].size();
+        say("nebula-bot is connected to the fake Discord (gateway session " +
+            session["session_id"].get<std::string>() + ") and registered " + std::to_string(commands) +
+            " slash command(s) for the guild.");
+        printed_ = seen_.size();
+
+        section("1. The admin sets the shop up");
+        // (Option lists are built before each co_await: g++ 12 cannot keep an initializer list's
+        // array in a coroutine frame.)
+        co_await command(admin, "/admin setup", "setup", json::array());
+        json plan_options = json::array();
+        plan_options.push_back(opt("name", 3, "Monthly 50 GB"));
+        plan_options.push_back(opt("price", 10, 150));
+        plan_options.push_back(opt("days", 4, 30));
+        plan_options.push_back(opt("traffic_gb", 10, 50));
+        plan_options.push_back(opt("devices", 4, 2));
+        co_await command(
+            admin, "/admin plan create name:\"Monthly 50 GB\" price:150 days:30 traffic_gb:50 devices:2",
+            "plan create", std::move(plan_options));
+        json payment_options = json::array();
+        payment_options.push_back(opt("method", 3, "vodafone_cash"));
+        payment_options.push_back(opt("account", 3, "01012345678"));
+        co_await command(admin, "/admin payment set method:vodafone_cash account:01012345678", "payment set",
+                         std::move(payment_options));
+
+        section("2. The customer buys access");
+        const json plans =
+            co_await click(customer, "clicks Buy Access on the main panel", kPanelChannel, "panel:buy", "");
+        const std::string plan = first_option(plans["body"]["data"], "buy_plan");
+        const std::size_t before_order = seen_.size();
+        co_await click(customer, "picks the plan \"Monthly 50 GB\"", kPanelChannel, "buy_plan", plan);
+        const json created = co_await wait_for(
+            [](const json& r) {
+                return r["route"] == "POST /guilds/:id/channels" && r["response"].is_object() &&
+                       r["response"].value("name", "").rfind("order-", 0) == 0;
+            },
+            "the private order channel", before_order);
+        const std::string order_channel = created["response"]["id"];
+        const json summary = co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + order_channel + "/messages" &&
+                       r["body"].dump().find("pay_method:") != std::string::npos;
+            },
+            "the order summary", before_order);
+        print_new();
+        const std::string pay_id = find_custom_id(summary["body"], "pay_method:");
+        const std::string method = first_option(summary["body"], pay_id);
+        const json instructions = co_await click(customer, "picks Vodafone Cash as the payment method",
+                                                 std::stoull(order_channel), pay_id, method);
+        std::smatch found;
+        const std::string text = instructions.dump();
+        const std::string reference =
+            std::regex_search(text, found, std::regex("NL-[0-9]{6}")) ? found.str() : "NL-000001";
+        const std::string order_id = pay_id.substr(pay_id.find(':') + 1);
+
+        co_await upload(customer, order_channel, screenshot_png(reference));
+
+        section("3. The admin reviews the payment");
+        co_await click(admin, "clicks Claim on the review card", kReviewChannel,
+                       "review:" + order_id + ":claim", "");
+        const std::size_t before_approve = seen_.size();
+        co_await click(admin, "clicks Approve on the review card", kReviewChannel,
+                       "review:" + order_id + ":approve", "");
+        const json delivery = co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + order_channel + "/messages" &&
+                       r["body"].dump().find("vless://") != std::string::npos;
+            },
+            "the VLESS link in the order channel", before_approve);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" &&
+                       r["path"] == "/channels/" + str(kBillingChannel) + "/messages";
+            },
+            "the billing line", before_approve);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + order_channel + "/messages" &&
+                       r["body"].dump().find("archived") != std::string::npos;
+            },
+            "the notice that the order channel will be archived", before_approve);
+        print_new();
+        link_ = extract_link(delivery["body"]);
+
+        section("4. The admin looks at the numbers");
+        stats_files_ = co_await command_with_file(admin, "/admin stats", "stats", json::array());
+        json export_options = json::array();
+        export_options.push_back(opt("format", 3, "csv"));
+        export_files_ = co_await command_with_file(admin, "/admin export orders format:csv", "export orders",
+                                                   std::move(export_options));
+        print_new();
+
+        co_await fetch_files();
+        section("Result");
+        say("The customer's VLESS link: " + link_);
+        say("Files in " + out_.string() + ":");
+        for (const auto& [url, path] : saved_)
+            say("  " + path.filename().string() + "  (" + describe_file(path) + ")");
+        say("  customer-receipt.png  (the screenshot the customer uploaded, " +
+            describe_file(out_ / "customer-receipt.png") + ")");
+        say("  transcript.txt  (this transcript)");
+    }
+
+    /// The checks the demo promises: the link arrived, the QR code, chart, CSV and receipt exist.
+    std::vector<std::string> problems() const {
+        std::vector<std::string> out;
+        if (link_.rfind("vless://", 0) != 0) out.push_back("no VLESS link was delivered");
+        auto saved_with = [&](const std::function<bool(const std::filesystem::path&)>& test) {
+            for (const auto& [url, path] : saved_)
+                if (test(path)) return true;
+            return false;
+        };
+        if (!saved_with([](const auto& p) { return p.filename() == "qr.png"; }))
+            out.push_back("no QR code PNG");
+        if (!saved_with(
+                [](const auto& p) { return p.filename().string().find("receipt") != std::string::npos; }))
+            out.push_back("no receipt file");
+        if (stats_files_.empty()) out.push_back("/admin stats sent no chart");
+        if (export_files_.empty() || export_files_.front().extension() != ".csv")
+            out.push_back("/admin export orders sent no CSV file");
+        return out;
+    }
+
+  private:
+    // --- the fake's control API ---
+
+    asio::awaitable<json> control(std::string method, std::string target, json body) {
+        http::Request request;
+        request.method = std::move(method);
+        request.target = std::move(target);
+        if (!body.is_null()) {
+            request.headers.set("Content-Type", "application/json");
+            request.body = body.dump();
+        }
+        co_return json::parse(co_await send(std::move(request)));
+    }
+
+    asio::awaitable<std::string> send(http::Request request) {
+        const std::string what = request.method + " " + request.target;
+        auto response = co_await client_.send(std::move(request), 70s);
+        if (!response) throw std::runtime_error(what + ": " + response.error().message);
+        if (response->status < 200 || response->status >= 300)
+            throw std::runtime_error(what + ": HTTP " + std::to_string(response->status) + " " +
+                                     response->body);
+        co_return std::move(response->body);
+    }
+
+    asio::awaitable<std::string> download(const std::string& url) {
+        if (url.rfind(fake_.origin, 0) != 0) throw std::runtime_error("not a fake CDN URL: " + url);
+        http::Request request;
+        request.method = "GET";
+        request.target = url.substr(fake_.origin.size());
+        co_return co_await send(std::move(request));
+    }
+
+    /// Fetches the requests recorded since the last pull; with `wait`, the fake holds the answer
+    /// until a new request has been answered (or `wait` passed).
+    asio::awaitable<void> pull(std::chrono::milliseconds wait) {
+        const json batch = co_await control("GET",
+                                            "/_fake/requests?since=" + std::to_string(seen_.size()) +
+                                                "&wait_ms=" + std::to_string(wait.count()),
+                                            json());
+        // A request still being answered is fetched again, complete, by the next pull.
+        for (const auto& r : batch) {
+            if (r["status"].get<int>() == 0) break;
+            seen_.push_back(r);
+        }
+    }
+
+    /// The first request from index `from` on that `match` accepts, waiting for the bot as needed.
+    asio::awaitable<json> wait_for(std::function<bool(const json&)> match, const std::string& what,
+                                   std::size_t from = 0) {
+        const auto deadline = std::chrono::steady_clock::now() + kStepTimeout;
+        for (std::size_t checked = from;;) {
+            for (; checked < seen_.size(); ++checked) {
+                if (match(seen_[checked])) co_return seen_[checked];
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left <= 0ms) throw std::runtime_error("timed out waiting for " + what);
+            co_await pull(std::min(left, 5000ms));
+        }
+    }
+
+    // --- what the people do ---
+
+    static json opt(std::string name, int type, json value) {
+        return json{{"name", std::move(name)}, {"type", type}, {"value", std::move(value)}};
+    }
+
+    asio::awaitable<json> interact(const Actor& who, const std::string& action, std::uint64_t channel,
+                                   int type, json data) {
+        say("");
+        say(who.label + " " + action);
+        json roles = json::array();
+        for (const auto r : who.roles) roles.push_back(str(r));
+        const std::size_t before = seen_.size();
+        const json request{{"type", type},      {"user", str(who.id)},
+                           {"roles", roles},    {"channel", str(channel)},
+                           {"locale", "en-US"}, {"data", std::move(data)}};
+        const json interaction = co_await control("POST", "/_fake/interaction", request);
+        const std::string path = "/interactions/" + interaction["id"].get<std::string>() + "/" +
+                                 interaction["token"].get<std::string>() + "/callback";
+        json callback = co_await wait_for([&](const json& r) { return r["path"] == path; },
+                                          "the bot's answer to: " + action, before);
+        callback["interaction_token"] = interaction["token"];
+        co_return callback;
+    }
+
+    asio::awaitable<json> click(const Actor& who, const std::string& action, std::uint64_t channel,
+                                const std::string& custom_id, const std::string& value) {
+        json data{{"custom_id", custom_id}, {"component_type", value.empty() ? 2 : 3}};
+        if (!value.empty()) data["values"] = json::array({value});
+        json callback = co_await interact(who, action, channel, 3, std::move(data));
+        print_new();
+        co_return callback;
+    }
+
+    /// The data of an /admin interaction; `path` names the subcommand, e.g. "plan create".
+    static json command_data(const std::string& command_path, json options) {
+        std::vector<std::string> path;
+        for (std::size_t at = 0; at < command_path.size();) {
+            std::size_t end = command_path.find(' ', at);
+            if (end == std::string::npos) end = command_path.size();
+            path.push_back(command_path.substr(at, end - at));
+            at = end + 1;
+        }
+        json leaf = std::move(options);
+        for (std::size_t i = path.size(); i-- > 0;) {
+            const int type = i + 1 == path.size() ? 1 : 2;
+            leaf = json::array({{{"name", path[i]}, {"type", type}, {"options", leaf}}});
+        }
+        return json{{"id", "840000000000000001"}, {"name", "admin"}, {"type", 1}, {"options", leaf}};
+    }
+
+    asio::awaitable<json> command(const Actor& who, const std::string& typed, std::string path,
+                                  json options) {
+        json callback =
+            co_await interact(who, "runs " + typed, kPanelChannel, 2, command_data(path, options));
+        co_await finish_deferred(callback);
+        print_new();
+        co_return callback;
+    }
+
+    /// A command answered with a file: "thinking…" first, then the reply with the attachment.
+    asio::awaitable<std::vector<std::filesystem::path>> command_with_file(const Actor& who,
+                                                                          const std::string& typed,
+                                                                          std::string path, json options) {
+        const std::size_t before = seen_.size();
+        json callback =
+            co_await interact(who, "runs " + typed, kPanelChannel, 2, command_data(path, options));
+        const std::string token = callback["interaction_token"];
+        json with_file = callback;
+        if (callback["files"].empty()) {
+            with_file = co_await wait_for(
+                [&](const json& r) {
+                    return r["path"].get<std::string>().find("/webhooks/") == 0 &&
+                           r["path"].get<std::string>().find(token) != std::string::npos &&
+                           !r["files"].empty();
+                },
+                "the file answering " + typed, before);
+        }
+        print_new();
+        std::vector<std::filesystem::path> files;
+        for (const auto& f : with_file["files"]) files.push_back(saved_.at(f["url"]));
+        co_return files;
+    }
+
+    /// A deferred answer ("thinking…") is followed by an edit of the original reply.
+    asio::awaitable<void> finish_deferred(const json& callback) {
+        if (callback["body"].value("type", 0) != 5) co_return;
+        const std::string token = callback["interaction_token"];
+        co_await wait_for(
+            [&](const json& r) {
+                return r["path"].get<std::string>().find("/webhooks/") == 0 &&
+                       r["path"].get<std::string>().find(token) != std::string::npos;
+            },
+            "the deferred reply", 0);
+    }
+
+    asio::awaitable<void> upload(const Actor& who, const std::string& channel, std::string png) {
+        say("");
+        say(who.label + " posts a screenshot of the transfer in " + name_of(channel) +
+            " (customer-receipt.png, " + std::to_string(png.size()) + " bytes)");
+        {
+            std::ofstream file(out_ / "customer-receipt.png", std::ios::binary);
+            file << png;
+        }
+        const std::string message_id = "860000000000000001";
+        const std::string cdn_path = "/attachments/" + channel + "/" + message_id + "/customer-receipt.png";
+        http::Request put;
+        put.method = "PUT";
+        put.target = "/_fake/cdn" + cdn_path;
+        put.headers.set("Content-Type", "image/png");
+        put.body = png;
+        const json uploaded = json::parse(co_await send(std::move(put)));
+        const std::string url = uploaded["url"];
+        json message{{"id", message_id},
+                     {"channel_id", channel},
+                     {"guild_id", str(kGuild)},
+                     {"author", {{"id", str(who.id)}, {"username", "mona"}}},
+                     {"member", {{"roles", json::array()}}},
+                     {"content", ""},
+                     {"attachments", json::array({{{"id", "860000000000000002"},
+                                                   {"filename", "customer-receipt.png"},
+                                                   {"content_type", "image/png"},
+                                                   {"size", png.size()},
+                                                   {"url", url},
+                                                   {"proxy_url", url}}})}};
+        const std::size_t before = seen_.size();
+        const json dispatch{{"t", "MESSAGE_CREATE"}, {"d", message}};
+        co_await control("POST", "/_fake/dispatch", dispatch);
+        co_await wait_for(
+            [](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(kReviewChannel) + "/messages";
+            },
+            "the review card", before);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + channel + "/messages";
+            },
+            "the customer being told the order is under review", before);
+        print_new();
+    }
+
+    // --- the transcript ---
+
+    void say(const std::string& line) {
+        std::cout << line << "\n";
+        transcript_ << line << "\n";
+    }
+
+    void section(const std::string& title) {
+        say("");
+        say("== " + title);
+    }
+
+    std::string name_of(const std::string& id) const {
+        const auto it = names_.find(id);
+        return it == names_.end() ? "channel " + id : it->second;
+    }
+
+    /// Adds `text` line by line, with <@user> and <#channel> mentions shown by name.
+    void block(std::vector<std::string>& lines, const std::string& indent, const std::string& raw) const {
+        static const std::regex mention("<[@#]!?([0-9]+)>");
+        std::string text;
+        auto at = raw.cbegin();
+        for (std::sregex_iterator it(raw.begin(), raw.end(), mention), end; it != end; ++it) {
+            text.append(at, (*it)[0].first);
+            const auto name = names_.find((*it)[1].str());
+            text += name != names_.end() ? name->second : (*it)[0].str();
+            at = (*it)[0].second;
+        }
+        text.append(at, raw.cend());
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string::npos) end = text.size();
+            lines.push_back(indent + text.substr(start, end - start));
+            start = end + 1;
+        }
+    }
+
+    void render_message(std::vector<std::string>& lines, const json& m) const {
+        if (!m.is_object()) return;
+        if (!m.value("content", "").empty()) block(lines, "      | ", m["content"]);
+        for (const auto& e : m.value("embeds", json::array())) {
+            lines.push_back("      [embed] " + e.value("title", std::string("(no title)")));
+            if (!e.value("description", "").empty()) block(lines, "        ", e["description"]);
+            for (const auto& f : e.value("fields", json::array()))
+                block(lines, "        ", f.value("name", "") + ": " + f.value("value", ""));
+            if (e.contains("image")) lines.push_back("        (image: " + e["image"].value("url", "") + ")");
+            if (e.contains("footer")) lines.push_back("        -- " + e["footer"].value("text", ""));
+        }
+        for (const auto& row : m.value("components", json::array())) {
+            std::string line;
+            for (const auto& c : row.value("components", json::array())) {
+                if (c.value("type", 0) == 2) {
+                    line += "[" + c.value("label", std::string("?")) + "] ";
+                } else if (c.value("type", 0) == 3) {
+                    line += "<select: " + c.value("placeholder", std::string("choose")) + ">";
+                    for (const auto& o : c.value("options", json::array()))
+                        line += "\n        - " + o.value("label", "");
+                } else if (c.value("type", 0) == 4) {
+                    line += "<text input: " + c.value("label", std::string("")) + "> ";
+                }
+            }
+            if (!line.empty()) block(lines, "      ", line);
+        }
+    }
+
+    static std::string callback_kind(int type, const json& data) {
+        const bool ephemeral = data.is_object() && (data.value("flags", 0) & 64) != 0;
+        switch (type) {
+            case 1:
+                return "pong";
+            case 4:
+                return ephemeral ? "replies (only they can see it)" : "replies";
+            case 5:
+                return ephemeral ? "acknowledges: \"thinking...\" (only they can see it)"
+                                 : "acknowledges: \"thinking...\"";
+            case 6:
+                return "acknowledges the click";
+            case 7:
+                return "updates the message";
+            case 8:
+                return "offers autocomplete choices";
+            case 9:
+                return "opens a form";
+            default:
+                return "answers with type " + std::to_string(type);
+        }
+    }
+
+    std::string what_bot_did(const json& r) {
+        const std::string route = r["route"];
+        const std::string path = r["path"];
+        const auto parts = [&] {
+            std::vector<std::string> out;
+            std::size_t start = 1;
+            while (start <= path.size()) {
+                std::size_t end = path.find('/', start);
+                if (end == std::string::npos) end = path.size();
+                out.push_back(path.substr(start, end - start));
+                start = end + 1;
+            }
+            return out;
+        }();
+        const json& body = r["body"];
+        if (route == "POST /interactions/:id/:token/callback")
+            return callback_kind(body.value("type", 0), body.value("data", json()));
+        if (route == "PATCH /webhooks/:id/:token/messages/@original") return "edits its reply";
+        if (route == "POST /webhooks/:id/:token") return "sends a follow-up";
+        if (route == "POST /channels/:id/messages") return "posts in " + name_of(parts[1]);
+        if (route == "PATCH /channels/:id/messages/:id") return "edits a message in " + name_of(parts[1]);
+        if (route == "POST /guilds/:id/channels") {
+            const json& response = r["response"];
+            if (response.is_object() && response.contains("id"))
+                names_[response["id"].get<std::string>()] = "#" + response.value("name", std::string("?"));
+            std::string who;
+            for (const auto& o : body.value("permission_overwrites", json::array())) {
+                const std::string id = o.value("id", "");
+                if (id == str(kGuild) || id == fake_.bot_user_id) continue;
+                who += (who.empty() ? "" : ", ") +
+                       (id == str(kAdminRole) ? std::string("the admin role") : name_of(id));
+            }
+            return "creates the private channel #" + body.value("name", std::string("?")) + " (visible to " +
+                   who + " and the bot)";
+        }
+        if (route == "PATCH /channels/:id") return "changes " + name_of(parts[1]) + ": " + body.dump();
+        if (route == "DELETE /channels/:id") return "deletes " + name_of(parts[1]);
+        if (route == "POST /users/@me/channels") {
+            const json& response = r["response"];
+            const std::string to = name_of(body.value("recipient_id", ""));
+            if (response.is_object() && response.contains("id"))
+                names_[response["id"].get<std::string>()] = "the DM with " + to;
+            return "opens a direct message with " + to;
+        }
+        if (route == "PUT /guilds/:id/members/:id/roles/:id")
+            return "grants " +
+                   (parts[5] == str(kSubscriberRole) ? std::string("the Subscriber role")
+                                                     : "role " + parts[5]) +
+                   " to " + name_of(parts[3]);
+        return route;
+    }
+
+    /// Prints what the bot did since the last print and keeps every file it sent.
+    void print_new() {
+        for (; printed_ < seen_.size(); ++printed_) {
+            const json& r = seen_[printed_];
+            if (r["status"].get<int>() == 0) break;
+            std::vector<std::string> lines;
+            std::string head = "  bot " + what_bot_did(r);
+            if (r["status"].get<int>() >= 300)
+                head += "  (Discord answered HTTP " + std::to_string(r["status"].get<int>()) + ")";
+            lines.push_back(head);
+            const json& body = r["body"];
+            if (r["route"] == "POST /interactions/:id/:token/callback") {
+                render_message(lines, body.value("data", json()));
+            } else if (r["route"] != "POST /guilds/:id/channels" &&
+                       r["route"] != "POST /users/@me/channels" && r["route"] != "PATCH /channels/:id") {
+                render_message(lines, body);
+            }
+            for (const auto& f : r["files"]) lines.push_back("      file: " + keep(f));
+            for (const auto& line : lines) say(line);
+        }
+    }
+
+    std::string keep(const json& file) {
+        const std::string url = file["url"];
+        std::filesystem::path target = out_ / file["filename"].get<std::string>();
+        for (int n = 2; taken_.count(target) != 0 || std::filesystem::exists(target); ++n) {
+            const auto& name = std::filesystem::path(file["filename"].get<std::string>());
+            target = out_ / (name.stem().string() + "-" + std::to_string(n) + name.extension().string());
+        }
+        saved_[url] = target;
+        taken_.insert(target);
+        pending_.push_back(url);
+        return file["filename"].get<std::string>() + " (" + file["content_type"].get<std::string>() + ", " +
+               std::to_string(file["size"].get<std::size_t>()) + " bytes) saved as " +
+               target.filename().string();
+    }
+
+    /// Downloads the files print_new() announced from the fake CDN into the output folder.
+    asio::awaitable<void> fetch_files() {
+        for (const auto& url : pending_) {
+            std::ofstream out(saved_.at(url), std::ios::binary);
+            out << co_await download(url);
+        }
+        pending_.clear();
+    }
+
+    static std::string describe_file(const std::filesystem::path& path) {
+        std::ifstream in(path, std::ios::binary);
+        std::string head(8, '\0');
+        in.read(head.data(), 8);
+        const auto size = std::filesystem::file_size(path);
+        if (head.substr(1, 3) == "PNG") return "PNG image, " + std::to_string(size) + " bytes";
+        return std::to_string(size) + " bytes";
+    }
+
+    static std::string first_option(const json& message, const std::string& custom_id) {
+        for (const auto& row : message.value("components", json::array()))
+            for (const auto& c : row.value("components", json::array()))
+                if (c.value("custom_id", "") == custom_id && !c.value("options", json::array()).empty())
+                    return c["options"][0]["value"];
+        throw std::runtime_error("no select " + custom_id + " in " + message.dump());
+    }
+
+    static std::string find_custom_id(const json& message, const std::string& prefix) {
+        for (const auto& row : message.value("components", json::array()))
+            for (const auto& c : row.value("components", json::array()))
+                if (c.value("custom_id", "").rfind(prefix, 0) == 0) return c["custom_id"];
+        throw std::runtime_error("no component " + prefix + " in " + message.dump());
+    }
+
+    static std::string extract_link(const json& body) {
+        std::smatch found;
+        const std::string text = body.dump();
+        if (std::regex_search(text, found, std::regex("vless://[^\\s\"`\\\\]+"))) return found.str();
+        return {};
+    }
+
+    http::Client& client_;
+    FakeInfo fake_;
+    std::filesystem::path out_;
+    std::ofstream transcript_;
+    pid_t bot_pid_;
+    std::vector<json> seen_;
+    std::size_t printed_ = 0;
+    std::map<std::string, std::string> names_;
+    std::map<std::string, std::filesystem::path> saved_;  // CDN URL -> file in out_
+    std::vector<std::string> pending_;
+    std::set<std::filesystem::path> taken_;
+    std::string link_;
+    std::vector<std::filesystem::path> stats_files_;
+    std::vector<std::filesystem::path> export_files_;
+};
+
+int walk(const FakeInfo& fake, const std::filesystem::path& out, pid_t bot_pid) {
+    asio::io_context io;
+    http::ClientOptions options;
+    options.base = *http::Url::parse(fake.origin);
+    options.request_timeout = 70s;
+    auto client = http::Client::create(io.get_executor(), options);
+    if (!client) {
+        std::cerr << "nebula-demo-driver: " << client.error() << "\n";
+        return 1;
+    }
+    Walk walk(**client, fake, out, bot_pid);
+    int status = 0;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            try {
+                co_await walk.run();
+            } catch (const std::exception& e) {
+                std::cerr << "nebula-demo-driver: " << e.what() << "\n";
+                status = 1;
+                co_return;
+            }
+            for (const auto& problem : walk.problems()) {
+                std::cerr << "nebula-demo-driver: " << problem << "\n";
+                status = 1;
+            }
+        },
+        asio::detached);
+    io.run();
+    return status;
+}
+
+}  // namespace
+}  // namespace nebula::demo
+
+int main(int argc, char** argv) {
+    CLI::App app{"The local demo's customer and admin, against nebula-fake-discord"};
+    std::string fake_file;
+    std::string out_dir;
+    int bot_pid = 0;
+    auto* env = app.add_subcommand("env", "print the Discord half of the demo bot's .env");
+    env->add_option("--fake", fake_file, "the JSON line nebula-fake-discord printed")->required();
+    auto* walk = app.add_subcommand("walk", "walk a customer and an admin through the shop");
+    walk->add_option("--fake", fake_file, "the JSON line nebula-fake-discord printed")->required();
+    walk->add_option("--out", out_dir, "folder for the transcript and the files the bot sent")->required();
+    walk->add_option("--bot-pid", bot_pid, "the bot's process: stop waiting for it when it exits");
+    app.require_subcommand(1);
+    CLI11_PARSE(app, argc, argv);
+    try {
+        const auto fake = nebula::demo::read_fake_info(fake_file);
+        if (env->parsed()) {
+            std::cout << nebula::demo::env_lines(fake);
+            return 0;
+        }
+        std::filesystem::create_directories(out_dir);
+        return nebula::demo::walk(fake, out_dir, bot_pid);
+    } catch (const std::exception& e) {
+        std::cerr << "nebula-demo-driver: " << e.what() << "\n";
+        return 1;
+    }
+}
