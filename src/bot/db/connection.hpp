@@ -3,6 +3,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -156,6 +157,16 @@ class Connection {
     virtual std::unique_ptr<Statement> prepare(std::string_view sql, Fetch fetch = Fetch::buffered) = 0;
     /// Runs several `;`-separated statements without parameters (migrations).
     virtual void execute_script(std::string_view sql) = 0;
+
+    /// Runs `select` (a SELECT without parameters) and hands its rows to `sink` as CSV records,
+    /// in chunks of whole records so memory stays flat for millions of rows. The format is
+    /// PostgreSQL's `COPY … (FORMAT csv)` with CRLF record ends, byte for byte on both backends:
+    /// a field is quoted when it holds a comma, a double quote, CR or LF (quotes doubled) or when
+    /// it is an empty string; NULL is an empty, unquoted field; numbers as the database prints
+    /// integers. No header. PostgreSQL lets the server format the rows (COPY … TO STDOUT), so
+    /// its work overlaps ours; SQLite formats them while stepping. Returns the number of records.
+    /// Throws DbError; an exception from `sink` propagates and the connection stays usable.
+    virtual std::int64_t copy_csv(std::string_view select, const std::function<void(std::string_view)>& sink);
 
     /// BEGIN (SQLite: BEGIN IMMEDIATE, so writers queue on the busy timeout instead of failing
     /// on lock upgrade). Prefer Transaction over calling these directly.

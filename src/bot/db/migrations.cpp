@@ -23,9 +23,22 @@ struct Applied {
     std::string checksum;
 };
 
+bool has_migrations_table(Connection& connection) {
+    // PostgreSQL: to_regclass follows search_path, so a per-schema database sees only its own.
+    const auto found =
+        connection.backend() == Backend::postgres
+            ? connection.scalar<std::int64_t>("SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL")
+            : connection.scalar<std::int64_t>(
+                  "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                  "'schema_migrations'");
+    return found.has_value();
+}
+
+// Reads what has been applied without writing anything: a database never migrated has no
+// schema_migrations table yet, which means nothing is applied.
 std::map<std::int64_t, Applied> applied_versions(Connection& connection) {
-    connection.execute_script(kCreateTable);
     std::map<std::int64_t, Applied> applied;
+    if (!has_migrations_table(connection)) return applied;
     auto rows = connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
     while (rows->step()) {
         applied[rows->get<std::int64_t>(0)] = Applied{rows->get<std::string>(1), rows->get<std::string>(2)};
@@ -76,6 +89,7 @@ Result<std::vector<std::string>, MigrationError> migrate(Connection& connection,
                                                          std::span<const MigrationFile> files) {
     std::vector<std::string> done;
     const auto known = migrations_for(connection.backend(), files);
+    connection.execute_script(kCreateTable);
     if (auto status = check_schema(connection, files);
         !status && status.error().code != MigrationErrorCode::pending) {
         return unexpected(status.error());

@@ -55,12 +55,13 @@ Result<std::vector<std::string>, MigrationError> migrate(
     Connection& connection, std::optional<std::int64_t> up_to = std::nullopt,
     std::span<const MigrationFile> files = embedded_migration_files());
 
-/// The names of migrations not yet applied.
+/// The names of migrations not yet applied. Read-only: never creates schema_migrations.
 std::vector<std::string> pending_migrations(
     Connection& connection, std::span<const MigrationFile> files = embedded_migration_files());
 
 /// For start-up: success when the schema is exactly current; otherwise an error naming what is
-/// pending (and the command to run), a changed file or an unknown version.
+/// pending (and the command to run), a changed file or an unknown version. Read-only: a database
+/// never migrated (no schema_migrations table) has every migration pending and stays untouched.
 Status<MigrationError> check_schema(Connection& connection,
                                     std::span<const MigrationFile> files = embedded_migration_files());
 

@@ -143,36 +143,39 @@ void write_csv_field(std::ostream& out, std::string_view value) {
 std::int64_t export_rows(db::Connection& connection, ExportKind kind, std::ostream& out,
                          const ExportOptions& options) {
     const auto table = table_for(kind);
+    const bool csv = options.format == ExportFormat::csv;
     std::string sql = "SELECT ";
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
         if (i > 0) sql += ", ";
-        sql += table.columns[i].expression;
+        const auto& column = table.columns[i];
+        // The CSV writer quotes empty strings (to tell them from NULL); our exports show both as
+        // an empty field, as spreadsheets do.
+        if (csv && !column.numeric) {
+            sql += "NULLIF(" + std::string(column.expression) + ", '')";
+        } else {
+            sql += column.expression;
+        }
     }
     sql += table.from;
-    auto rows = connection.prepare(sql, db::Fetch::streamed);
-    const int count = static_cast<int>(table.columns.size());
-    std::int64_t written = 0;
     out.exceptions(std::ios::badbit | std::ios::failbit);
 
-    if (options.format == ExportFormat::csv) {
+    if (csv) {
         if (options.excel_bom) out << "\xEF\xBB\xBF";
-        for (int i = 0; i < count; ++i) {
+        for (std::size_t i = 0; i < table.columns.size(); ++i) {
             if (i > 0) out << ',';
             write_csv_field(out, table.columns[i].name);
         }
         out << "\r\n";
-        while (rows->step()) {
-            for (int i = 0; i < count; ++i) {
-                if (i > 0) out << ',';
-                if (!rows->is_null(i)) write_csv_field(out, rows->get_text(i));
-            }
-            out << "\r\n";
-            ++written;
-        }
+        const auto written = connection.copy_csv(sql, [&out](std::string_view chunk) {
+            out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        });
         out.flush();
         return written;
     }
 
+    auto rows = connection.prepare(sql, db::Fetch::streamed);
+    const int count = static_cast<int>(table.columns.size());
+    std::int64_t written = 0;
     out << '[';
     while (rows->step()) {
         out << (written == 0 ? "\n" : ",\n") << '{';

@@ -19,11 +19,13 @@ struct ExportOptions {
 
 std::string_view to_string(ExportKind kind);
 
-/// Writes every row of one table to `out`, streaming: rows are read one at a time from the
-/// database (PostgreSQL single-row mode, SQLite stepping) and written as they come, so memory
-/// stays flat for millions of rows. CSV follows RFC 4180 (header row, CRLF line ends, fields
-/// with comma, quote, CR or LF quoted, quotes doubled); JSON is one array of objects with
-/// numbers as numbers and NULL as null. Secrets (gateway keys) are never exported.
+/// Writes every row of one table to `out`, streaming so memory stays flat for millions of rows.
+/// CSV goes through Connection::copy_csv (PostgreSQL formats the rows itself with COPY … TO
+/// STDOUT; SQLite while stepping), byte-identical on both backends: RFC 4180 (header row, CRLF
+/// line ends, fields with comma, quote, CR or LF quoted, quotes doubled), NULL and empty text
+/// both as an empty field, integers (ids, piasters, epoch-second timestamps) as plain digits.
+/// JSON is one array of objects with numbers as numbers and NULL as null, read through a
+/// streamed statement. Secrets (gateway keys) are never exported.
 /// Returns the number of data rows. Nothing else may use the connection meanwhile.
 /// Throws db::DbError, or std::ios_base::failure when `out` fails.
 std::int64_t export_rows(db::Connection& connection, ExportKind kind, std::ostream& out,

@@ -1,6 +1,12 @@
 #include "bot/domain/load_balancer.hpp"
 
 namespace nebula::bot::domain {
+namespace {
+
+// Advisory lock key for server placement (the migrator uses 7301505).
+constexpr std::int64_t kPlacementLock = 7301506;
+
+}  // namespace
 
 std::optional<ServerId> choose_server(const std::vector<ServerLoad>& servers) {
     const ServerLoad* best = nullptr;
@@ -46,6 +52,12 @@ std::vector<ServerLoad> server_loads(db::Connection& connection) {
 }
 
 Outcome<ServerId> pick_server(db::Connection& connection) {
+    // Two approvals at once could otherwise both see a server's last free slot and both take
+    // it. Under READ COMMITTED the count below runs after the lock is granted, so it sees the
+    // approval the previous holder committed.
+    if (connection.backend() == db::Backend::postgres && connection.in_transaction()) {
+        connection.exec("SELECT pg_advisory_xact_lock(?)", kPlacementLock);
+    }
     auto chosen = choose_server(server_loads(connection));
     if (!chosen) {
         return fail(

@@ -30,6 +30,11 @@ std::optional<ServerId> choose_server(const std::vector<ServerLoad>& servers);
 std::vector<ServerLoad> server_loads(db::Connection& connection);
 
 /// choose_server(server_loads()) with a clear no_capacity error for the customer and admins.
+/// Call it inside the transaction that records the choice (the approved order holding the
+/// slot): it first takes the placement lock, so concurrent placements run one after the other
+/// and each counts the slots the others took. PostgreSQL: a transaction-scoped advisory lock;
+/// SQLite: the transaction's write lock (BEGIN IMMEDIATE) already serialises them. Outside a
+/// transaction it only reads.
 Outcome<ServerId> pick_server(db::Connection& connection);
 
 }  // namespace nebula::bot::domain

@@ -48,46 +48,50 @@ std::string describe(const GatewayError& error) {
 }
 
 boost::asio::awaitable<Outcome<Order>> Provisioner::approve(OrderId id, DiscordId admin) {
-    co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<Order> {
-        auto order = orders_.get(c, id);
-        if (!order) return fail(ErrorCode::not_found, "no such order");
-        if (order->status != OrderStatus::under_review) {
-            return fail(ErrorCode::invalid_transition, "order " + order->reference + " is " +
-                                                           std::string(to_string(order->status)) +
-                                                           "; it cannot be approved");
-        }
-        auto plan = catalog_.plan(c, order->plan_id);
-        if (!plan) return fail(ErrorCode::not_found, "the order's plan no longer exists");
+    // One transaction from the capacity check to the approved order that holds the slot, under
+    // pick_server's placement lock: two approvals cannot both take a server's last slot.
+    co_return co_await db_.run([&, id](db::Connection& connection) -> Outcome<Order> {
         const auto now = to_timestamp(clock_.now());
-        ApprovalPlan approval;
-        if (order->kind == OrderKind::new_access) {
-            auto server = pick_server(c);
-            if (!server) return unexpected(server.error());
-            approval.server_id = *server;
-            approval.client_email = client_email_for(id);
-            approval.client_uuid = common::uuid_v4();
-            approval.sub_id = common::random_alnum(kSubIdLength);
-            approval.target_expires_at = now + std::chrono::days(plan->spec.duration_days);
-            approval.target_traffic_bytes = plan->spec.traffic_bytes;
-        } else {
-            auto account = accounts::get(c, *order->account_id);
-            if (!account || account->status == AccountStatus::deleted) {
-                return fail(ErrorCode::validation, "the account to renew no longer exists");
+        return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Order> {
+            auto order = orders_.get(c, id);
+            if (!order) return fail(ErrorCode::not_found, "no such order");
+            if (order->status != OrderStatus::under_review) {
+                return fail(ErrorCode::invalid_transition, "order " + order->reference + " is " +
+                                                               std::string(to_string(order->status)) +
+                                                               "; it cannot be approved");
             }
-            approval.server_id = account->server_id;
-            approval.client_email = account->client_email;
-            approval.client_uuid = account->client_uuid;
-            approval.sub_id = account->sub_id;
-            approval.target_expires_at =
-                accounts::renewed_expiry(now, account->expires_at, plan->spec.duration_days);
-            const auto quota = plan->spec.traffic_bytes;
-            if (options_.renewal_resets_traffic || quota == 0 || account->traffic_limit_bytes == 0) {
-                approval.target_traffic_bytes = options_.renewal_resets_traffic ? quota : 0;
+            auto plan = catalog_.plan(c, order->plan_id);
+            if (!plan) return fail(ErrorCode::not_found, "the order's plan no longer exists");
+            ApprovalPlan approval;
+            if (order->kind == OrderKind::new_access) {
+                auto server = pick_server(c);
+                if (!server) return unexpected(server.error());
+                approval.server_id = *server;
+                approval.client_email = client_email_for(id);
+                approval.client_uuid = common::uuid_v4();
+                approval.sub_id = common::random_alnum(kSubIdLength);
+                approval.target_expires_at = now + std::chrono::days(plan->spec.duration_days);
+                approval.target_traffic_bytes = plan->spec.traffic_bytes;
             } else {
-                approval.target_traffic_bytes = account->traffic_limit_bytes + quota;
+                auto account = accounts::get(c, *order->account_id);
+                if (!account || account->status == AccountStatus::deleted) {
+                    return fail(ErrorCode::validation, "the account to renew no longer exists");
+                }
+                approval.server_id = account->server_id;
+                approval.client_email = account->client_email;
+                approval.client_uuid = account->client_uuid;
+                approval.sub_id = account->sub_id;
+                approval.target_expires_at =
+                    accounts::renewed_expiry(now, account->expires_at, plan->spec.duration_days);
+                const auto quota = plan->spec.traffic_bytes;
+                if (options_.renewal_resets_traffic || quota == 0 || account->traffic_limit_bytes == 0) {
+                    approval.target_traffic_bytes = options_.renewal_resets_traffic ? quota : 0;
+                } else {
+                    approval.target_traffic_bytes = account->traffic_limit_bytes + quota;
+                }
             }
-        }
-        return orders_.approve(c, id, admin, approval);
+            return orders_.approve(c, id, admin, approval);
+        });
     });
 }
 

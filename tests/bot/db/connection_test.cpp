@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -202,6 +203,117 @@ TEST_P(ConnectionTest, BadSqlThrowsAndConnectionSurvives) {
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(ConnectionTest);
+
+// The same rows must give the same bytes on both backends: PostgreSQL formats them itself
+// (COPY … TO STDOUT), SQLite through our writer, so this one expected text checks both.
+TEST_P(ConnectionTest, CopyCsvWritesTheSameBytesOnBothBackends) {
+    const std::optional<std::string> notes[] = {
+        "plain",       "a,b",      "say \"hi\"",  "two\nlines", "cr\rhere",  "",   std::nullopt,
+        "مرحبا، عالم", " spaced ", "back\\slash", "\\.",        "tab\there", "\"",
+    };
+    const std::optional<std::int64_t> amounts[] = {0, -5, 9'007'199'254'740'993, std::nullopt, 15000};
+    int n = 0;
+    for (const auto& note : notes) {
+        conn().exec("INSERT INTO parent (name, amount, note) VALUES (?, ?, ?)", "n" + std::to_string(n),
+                    amounts[n % 5], note);
+        ++n;
+    }
+    std::string csv;
+    int chunks = 0;
+    const auto records =
+        conn().copy_csv("SELECT id, amount, note FROM parent ORDER BY id", [&](std::string_view chunk) {
+            csv += chunk;
+            ++chunks;
+        });
+    EXPECT_EQ(records, 13);
+    EXPECT_EQ(chunks, 1);
+    EXPECT_EQ(csv,
+              "1,0,plain\r\n"
+              "2,-5,\"a,b\"\r\n"
+              "3,9007199254740993,\"say \"\"hi\"\"\"\r\n"
+              "4,,\"two\nlines\"\r\n"
+              "5,15000,\"cr\rhere\"\r\n"
+              "6,0,\"\"\r\n"
+              "7,-5,\r\n"
+              "8,9007199254740993,مرحبا، عالم\r\n"
+              "9,, spaced \r\n"
+              "10,15000,back\\slash\r\n"
+              "11,0,\\.\r\n"
+              "12,-5,tab\there\r\n"
+              "13,9007199254740993,\"\"\"\"\r\n");
+
+    // A lone column holding the end-of-data marker is quoted so it cannot end a COPY stream.
+    std::string single;
+    EXPECT_EQ(conn().copy_csv("SELECT note FROM parent WHERE id IN (1, 11) ORDER BY id",
+                              [&](std::string_view chunk) { single += chunk; }),
+              2);
+    EXPECT_EQ(single, "plain\r\n\"\\.\"\r\n");
+
+    std::string none;
+    EXPECT_EQ(conn().copy_csv("SELECT id FROM parent WHERE id < 0", [&](std::string_view c) { none += c; }),
+              0);
+    EXPECT_EQ(none, "");
+}
+
+TEST_P(ConnectionTest, CopyCsvStreamsInChunksOfWholeRecords) {
+    in_transaction(conn(), [](Connection& c) {
+        auto insert = c.prepare("INSERT INTO parent (name, amount, note) VALUES (?, ?, ?)");
+        for (int i = 0; i < 20'000; ++i) {
+            insert->reset();
+            insert->bind_all("row-" + std::to_string(i), i, std::string(40, 'x'));
+            insert->step();
+        }
+    });
+    std::int64_t lines = 0;
+    int chunks = 0;
+    std::size_t largest = 0;
+    const auto records =
+        conn().copy_csv("SELECT id, name, amount, note FROM parent ORDER BY id", [&](std::string_view chunk) {
+            ASSERT_TRUE(chunk.ends_with("\r\n"));
+            for (const char c : chunk) lines += c == '\n' ? 1 : 0;
+            largest = std::max(largest, chunk.size());
+            ++chunks;
+        });
+    EXPECT_EQ(records, 20'000);
+    EXPECT_EQ(lines, 20'000);
+    EXPECT_GT(chunks, 10);
+    EXPECT_LT(largest, 128u * 1024);
+}
+
+TEST_P(ConnectionTest, CopyCsvStoppedBySinkOrBadSqlLeavesTheConnectionUsable) {
+    in_transaction(conn(), [](Connection& c) {
+        auto insert = c.prepare("INSERT INTO parent (name, note) VALUES (?, ?)");
+        for (int i = 0; i < 20'000; ++i) {
+            insert->reset();
+            insert->bind_all("row-" + std::to_string(i), std::string(40, 'y'));
+            insert->step();
+        }
+    });
+    const auto work_mem = [&] {
+        return conn().backend() == Backend::postgres
+                   ? conn().scalar<std::string>("SELECT current_setting('work_mem')")
+                   : std::nullopt;
+    };
+    const auto work_mem_before = work_mem();
+    EXPECT_THROW(conn().copy_csv("SELECT id, name, note FROM parent ORDER BY id",
+                                 [](std::string_view) { throw std::runtime_error("disk full"); }),
+                 std::runtime_error);
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 20'000);
+    EXPECT_THROW(conn().copy_csv("SELECT nope FROM parent", [](std::string_view) {}), DbError);
+    EXPECT_FALSE(conn().in_transaction());
+    EXPECT_EQ(work_mem(), work_mem_before);
+
+    // Inside the caller's transaction: it sees the transaction's rows and leaves it open.
+    Transaction transaction(conn());
+    conn().exec("DELETE FROM parent WHERE id > 10");
+    std::string csv;
+    EXPECT_EQ(conn().copy_csv("SELECT id FROM parent ORDER BY id", [&](std::string_view c) { csv += c; }),
+              10);
+    EXPECT_TRUE(conn().in_transaction());
+    EXPECT_EQ(work_mem(), work_mem_before);
+    EXPECT_EQ(conn().exec("UPDATE parent SET amount = 1"), 10);
+}
 
 TEST(SqliteConnection, CreatesDirectoryAndUsesWalWithForeignKeys) {
     const auto dir = std::filesystem::temp_directory_path() / "nebula-bot-sqlite-open" / "nested";

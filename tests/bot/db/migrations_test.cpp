@@ -18,6 +18,36 @@ class MigrationsTest : public BackendTest {
     }
 };
 
+// Tables in the database (PostgreSQL: in the test's own schema), whatever created them.
+std::int64_t table_count(Connection& c) {
+    return *c.scalar<std::int64_t>(
+        c.backend() == Backend::postgres
+            ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
+}
+
+// `nebula-bot migrate --check` only reports: checking a database never migrated must leave it
+// without schema_migrations (or anything else), on both backends.
+TEST_P(MigrationsTest, CheckingAFreshDatabaseCreatesNothing) {
+    ASSERT_EQ(table_count(conn()), 0);
+    auto check = check_schema(conn());
+    ASSERT_FALSE(check.has_value());
+    EXPECT_EQ(check.error().code, MigrationErrorCode::pending);
+    EXPECT_EQ(pending_migrations(conn()).size(), migrations_for(GetParam()).size());
+    EXPECT_EQ(table_count(conn()), 0);
+
+    // A partly migrated database: checking reports what is pending and writes nothing.
+    ASSERT_TRUE(migrate(conn(), 1).has_value());
+    const auto tables = table_count(conn());
+    const auto applied = count("schema_migrations");
+    check = check_schema(conn());
+    ASSERT_FALSE(check.has_value());
+    EXPECT_EQ(check.error().code, MigrationErrorCode::pending);
+    EXPECT_EQ(check.error().message.find("001_initial"), std::string::npos) << check.error().message;
+    EXPECT_EQ(table_count(conn()), tables);
+    EXPECT_EQ(count("schema_migrations"), applied);
+}
+
 TEST_P(MigrationsTest, FreshDatabaseGetsEveryMigrationThenNothing) {
     const auto expected = migrations_for(GetParam());
     ASSERT_GE(expected.size(), 3u);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -176,6 +179,68 @@ TEST_P(ProvisioningTest, TwoApprovalsAtOnceGiveOneAccount) {
     EXPECT_EQ(count("SELECT COUNT(*) FROM vpn_accounts"), 1);
     EXPECT_EQ(gateway_.clients().size(), 1u);
     EXPECT_EQ(gateway_.create_calls(), 1);
+}
+
+// A clock whose first `parties` readings wait for one another, so approvals that read it on
+// different DbExecutor threads start their capacity checks at the same moment.
+class StartLineClock final : public common::Clock {
+  public:
+    StartLineClock(const common::Clock& time, int parties) : time_(time), waiting_for_(parties) {}
+    std::chrono::system_clock::time_point now() const override {
+        std::unique_lock lock(mutex_);
+        if (waiting_for_ > 0 && --waiting_for_ == 0) everyone_here_.notify_all();
+        everyone_here_.wait(lock, [this] { return waiting_for_ == 0; });
+        return time_.now();
+    }
+    std::chrono::steady_clock::time_point steady_now() const override { return time_.steady_now(); }
+
+  private:
+    const common::Clock& time_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable everyone_here_;
+    mutable int waiting_for_;
+};
+
+TEST_P(ProvisioningTest, TwoApprovalsCannotBothTakeTheLastSlot) {
+    // Only one-slot servers take part; each round's server is full once the round is over.
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, false).has_value());
+    for (int round = 0; round < 10; ++round) {
+        const auto tag = std::to_string(round);
+        const auto server = make_server("one-slot-" + tag, 1);
+        const auto a = order_under_review(make_user("slot-a-" + tag), "receipt-a-" + tag);
+        const auto b = order_under_review(make_user("slot-b-" + tag), "receipt-b-" + tag);
+        StartLineClock start_line(clock_, 2);
+        Provisioner provisioner(*executor_, directory_, *orders_, catalog_, start_line);
+        boost::asio::io_context io;
+        std::vector<std::pair<OrderId, Outcome<Fulfilment>>> results;
+        for (const auto id : {a.id, b.id}) {
+            boost::asio::co_spawn(
+                io,
+                [&, id]() -> boost::asio::awaitable<void> {
+                    auto result = co_await provisioner.approve_and_fulfil(id, "admin-1");
+                    results.emplace_back(id, std::move(result));
+                },
+                [](std::exception_ptr error) { EXPECT_FALSE(error); });
+        }
+        io.run();
+        ASSERT_EQ(results.size(), 2u);
+        int fulfilled = 0;
+        for (const auto& [id, result] : results) {
+            if (result) {
+                ++fulfilled;
+                EXPECT_EQ(result->account.server_id, server);
+            } else {
+                EXPECT_EQ(result.error().code, ErrorCode::no_capacity) << result.error().message;
+                EXPECT_EQ(orders_->get(conn(), id)->status, OrderStatus::under_review);
+            }
+        }
+        EXPECT_EQ(fulfilled, 1) << "round " << round;
+        EXPECT_EQ(
+            count("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = " + std::to_string(server.value)), 1);
+        EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'approved'"), 0);
+        if (HasFailure()) break;
+    }
+    EXPECT_EQ(gateway_.clients().size(), 10u);
 }
 
 TEST_P(ProvisioningTest, ConcurrentFulfilAndReconcileMakeOneAccount) {

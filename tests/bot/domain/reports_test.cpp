@@ -89,6 +89,55 @@ TEST_P(ReportsTest, CsvExportIsRfc4180WithOptionalBom) {
     EXPECT_NE(plain.str().find("NL-000001,"), std::string::npos);
 }
 
+// Both backends run this with the same expected bytes, so any difference between PostgreSQL's
+// COPY output and the SQLite writer (quoting, NULL, empty text, Arabic, numbers) fails one.
+TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
+    const auto quarterly = make_plan("Quarterly, 2 devices", 90, 0, Piasters::from_pounds(400));
+    const auto arabic = users_.ensure(conn(), "300000000000000001", "أحمد, \"the\" buyer\nسطر").id;
+    const auto plain = make_user("300000000000000002");
+    const auto first = orders_->place(conn(), arabic, quarterly)->order.id;
+    const auto second = orders_->place(conn(), plain, plan_)->order.id;
+    conn().exec(
+        "UPDATE orders SET status = 'declined', payment_method_id = ?, reviewer_id = ?, decline_reason = ?, "
+        "created_at = ?, submitted_at = ? WHERE id = ?",
+        method_, "400000000000000009", "wrong amount: paid 300, not \"400\"\r\nplease retry", 1767225600,
+        1767229200, first);
+    conn().exec(
+        "UPDATE orders SET status = 'fulfilled', payment_method_id = ?, reviewer_id = '', created_at = ?, "
+        "approved_at = ?, fulfilled_at = ? WHERE id = ?",
+        method_, 1767225600, 1767232800, 1767236400, second);
+
+    std::ostringstream csv;
+    EXPECT_EQ(export_rows(conn(), ExportKind::orders, csv, {ExportFormat::csv, true}), 2);
+    EXPECT_EQ(csv.str(),
+              "\xEF\xBB\xBF"
+              "id,reference,discord_id,username,plan,kind,status,amount_piasters,payment_method,reviewer_id,"
+              "decline_reason,account_id,created_at,submitted_at,approved_at,fulfilled_at\r\n"
+              "1,NL-000001,300000000000000001,\"أحمد, \"\"the\"\" buyer\nسطر\",\"Quarterly, 2 devices\",new,"
+              "declined,40000,vodafone_cash,400000000000000009,\"wrong amount: paid 300, not \"\"400\"\"\r\n"
+              "please retry\",,1767225600,1767229200,,\r\n"
+              "2,NL-000002,300000000000000002,user300000000000000002,Monthly,new,fulfilled,15000,"
+              "vodafone_cash,,,,1767225600,,1767232800,1767236400\r\n");
+
+    std::ostringstream json;
+    EXPECT_EQ(export_rows(conn(), ExportKind::orders, json, {ExportFormat::json, false}), 2);
+    EXPECT_EQ(json.str(),
+              "[\n"
+              "{\"id\":1,\"reference\":\"NL-000001\",\"discord_id\":\"300000000000000001\","
+              "\"username\":\"أحمد, \\\"the\\\" buyer\\nسطر\",\"plan\":\"Quarterly, 2 devices\","
+              "\"kind\":\"new\",\"status\":\"declined\",\"amount_piasters\":40000,"
+              "\"payment_method\":\"vodafone_cash\",\"reviewer_id\":\"400000000000000009\","
+              "\"decline_reason\":\"wrong amount: paid 300, not \\\"400\\\"\\r\\nplease retry\","
+              "\"account_id\":null,\"created_at\":1767225600,\"submitted_at\":1767229200,"
+              "\"approved_at\":null,\"fulfilled_at\":null},\n"
+              "{\"id\":2,\"reference\":\"NL-000002\",\"discord_id\":\"300000000000000002\","
+              "\"username\":\"user300000000000000002\",\"plan\":\"Monthly\",\"kind\":\"new\","
+              "\"status\":\"fulfilled\",\"amount_piasters\":15000,\"payment_method\":\"vodafone_cash\","
+              "\"reviewer_id\":\"\",\"decline_reason\":null,\"account_id\":null,\"created_at\":1767225600,"
+              "\"submitted_at\":null,\"approved_at\":1767232800,\"fulfilled_at\":1767236400}\n"
+              "]\n");
+}
+
 TEST_P(ReportsTest, JsonExportParsesWithTypes) {
     seed();
     std::ostringstream out;
