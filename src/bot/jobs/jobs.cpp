@@ -10,10 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/handlers/flow.hpp"
-#include "discord/custom_id.hpp"
 #include "bot/handlers/store.hpp"
 #include "bot/jobs/notices.hpp"
 #include "bot/ui/chart.hpp"
+#include "discord/custom_id.hpp"
 
 namespace nebula::bot::jobs {
 namespace asio = boost::asio;

@@ -3,7 +3,9 @@
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "common/crypto.hpp"
 
@@ -46,6 +48,8 @@ Scheduler::Scheduler(db::DbExecutor& db, const common::Clock& clock, const ui::T
     options_.holder += ":" + common::uuid_v4();
 }
 
+Scheduler::~Scheduler() = default;
+
 void Scheduler::add(std::string name, Schedule schedule, JobFn fn) {
     if (find(name) != nullptr) throw std::logic_error("job " + name + " added twice");
     auto job = std::make_unique<Job>();
@@ -77,7 +81,7 @@ std::vector<std::string> Scheduler::names() const {
 
 asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleeper& sleeper) {
     std::vector<std::string> names = this->names();
-    auto last = co_await db_.run([names](db::Connection& c) {
+    auto last = co_await db_.run([&names](db::Connection& c) {
         std::vector<std::optional<Timestamp>> out;
         for (const auto& name : names) {
             out.push_back(c.scalar<Timestamp>("SELECT last_started_at FROM job_runs WHERE name = ?", name));
@@ -89,8 +93,10 @@ asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleepe
         auto& stats = jobs_[i]->stats;
         if (stats.schedule.kind == Schedule::Kind::daily) {
             stats.next_due = stats.schedule.next_after(last[i].value_or(now), zone_);
-        } else if (stats.schedule.at_start || !last[i]) {
+        } else if (stats.schedule.at_start) {
             stats.next_due = now;
+        } else if (!last[i]) {
+            stats.next_due = stats.schedule.next_after(now, zone_);  // first run one interval after start
         } else {
             stats.next_due = std::max(now, stats.schedule.next_after(*last[i], zone_));
         }
@@ -210,7 +216,11 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
     } catch (const std::exception& e) {
         spdlog::error("job {}: could not record the run: {}", name, e.what());
     }
-    if (cancelled && failure) std::rethrow_exception(failure);
+    if (cancelled) {
+        co_await asio::this_coro::throw_if_cancelled(true);
+        if (failure) std::rethrow_exception(failure);
+        throw boost::system::system_error(asio::error::operation_aborted);
+    }
     co_return result;
 }
 

@@ -89,12 +89,16 @@ class Scheduler {
   public:
     Scheduler(db::DbExecutor& db, const common::Clock& clock, const ui::TimeZone& zone,
               SchedulerOptions options = {});
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
 
     /// Adds a job before start(). A name used twice is a bug (std::logic_error).
     void add(std::string name, Schedule schedule, JobFn fn);
 
     /// Loads each job's last start from job_runs (so a restart does not repeat a daily job or
-    /// run an hourly one early) and spawns one loop per job into `tasks`; cancelling the group
+    /// run an hourly one early; a job that never ran runs one interval after start, or at once
+    /// when its schedule says at_start) and spawns one loop per job into `tasks`; cancelling the group
     /// stops them at their next wait (a run in progress finishes its current step first).
     boost::asio::awaitable<void> start(common::TaskGroup& tasks, discord::Sleeper& sleeper);
 

@@ -1,0 +1,366 @@
+#include <sqlite3.h>
+
+#include "bot/db/migrations.hpp"
+#include "bot/handlers/store.hpp"
+#include "bot/jobs/jobs_fixture.hpp"
+#include "discord/test_support.hpp"
+
+namespace nebula::bot::testing {
+namespace {
+
+namespace asio = boost::asio;
+using domain::AccountStatus;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kAlice = 500000000000000011ULL;
+constexpr std::uint64_t kBob = 500000000000000012ULL;
+
+std::string content_of(const fakes::discord::RecordedRequest& r) {
+    return r.json.value("content", std::string());
+}
+
+std::string first_button(const fakes::discord::RecordedRequest& r) {
+    return r.json["components"][0]["components"][0].value("custom_id", std::string());
+}
+
+TEST_P(JobsTest, AccountExpiresExactlyAtItsExpiry) {
+    const auto server = make_server("de-1");
+    const auto user = make_user(kAlice);
+    const auto boundary = now() + 1h;
+    const auto a = make_account(user, server, boundary);
+    const auto later = make_account(user, server, boundary + 1s);
+
+    clock_.set(boundary - 1s);
+    run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->expire_accounts()).expired, 0); });
+    EXPECT_EQ(account(a.id).status, AccountStatus::active);
+    EXPECT_EQ(gateways_.at(server.id).disable_calls, 0);
+
+    clock_.set(boundary);
+    run([&]() -> asio::awaitable<void> {
+        auto report = co_await jobs_->expire_accounts();
+        EXPECT_EQ(report.expired, 1);
+        EXPECT_EQ(report.gateway_calls, 1);
+        auto notices = co_await jobs_->deliver_notices();
+        EXPECT_EQ(notices.sent, 1);
+    });
+    EXPECT_EQ(account(a.id).status, AccountStatus::expired);
+    EXPECT_EQ(account(later.id).status, AccountStatus::active);
+    EXPECT_FALSE(gateways_.at(server.id).fake.clients().at(a.client_email).enable);
+    EXPECT_TRUE(gateways_.at(server.id).fake.clients().at(later.client_email).enable);
+    const auto sent = dms();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_NE(content_of(sent[0]).find("expired"), std::string::npos) << content_of(sent[0]);
+    EXPECT_EQ(first_button(sent[0]), "acct:" + std::to_string(a.id.value) + ":renew");
+    // Alice still has another active account: the Subscriber role stays.
+    EXPECT_TRUE(fake_->requests_matching("DELETE /guilds/.*/roles/.*").empty());
+
+    // After the grace period the panel client goes and the row is marked deleted.
+    clock_.set(boundary + config_.expired_grace);
+    run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->expire_accounts()).deleted, 1); });
+    EXPECT_EQ(account(a.id).status, AccountStatus::deleted);
+    EXPECT_FALSE(gateways_.at(server.id).fake.clients().contains(a.client_email));
+}
+
+TEST_P(JobsTest, ExpiryRemovesTheRoleAndFallsBackToAMentionWhenDmsAreClosed) {
+    const auto server = make_server("de-1");
+    const auto a = make_account(make_user(kBob), server, now() + 10min);
+    fake_->close_dms(kBob);
+    clock_.advance(11min);
+    run([&]() -> asio::awaitable<void> {
+        co_await jobs_->expire_accounts();
+        EXPECT_EQ((co_await jobs_->deliver_notices()).sent, 1);
+    });
+    EXPECT_EQ(fake_
+                  ->requests_matching("DELETE /guilds/.*/members/" + std::to_string(kBob) + "/roles/" +
+                                      std::to_string(kSubscriberRole))
+                  .size(),
+              1u);
+    const auto fallback = posts_to(kPanelChannel);
+    ASSERT_EQ(fallback.size(), 1u);
+    EXPECT_EQ(content_of(fallback[0]).rfind("<@" + std::to_string(kBob) + ">", 0), 0u);
+    EXPECT_EQ(first_button(fallback[0]), "acct:" + std::to_string(a.id.value) + ":renew");
+}
+
+TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
+    const auto server = make_server("de-1");
+    const auto a = make_account(make_user(kAlice), server, now() + 80h);
+    auto remind = [&](std::unique_ptr<jobs::Jobs>& jobs) {
+        run([&]() -> asio::awaitable<void> {
+            co_await jobs->queue_reminders();
+            co_await jobs->deliver_notices();
+        });
+    };
+    remind(jobs_);
+    EXPECT_TRUE(dms().empty()) << "80 hours left: no reminder yet";
+    clock_.advance(10h);  // 70 hours left
+    remind(jobs_);
+    remind(jobs_);
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(content_of(dms()[0]).find("3 days"), std::string::npos) << content_of(dms()[0]);
+    EXPECT_EQ(account(a.id).expiry_alert_level, 72);
+
+    auto restarted = make_jobs();
+    remind(restarted);
+    EXPECT_EQ(dms().size(), 1u);
+
+    clock_.advance(50h);  // 20 hours left
+    remind(restarted);
+    remind(restarted);
+    ASSERT_EQ(dms().size(), 2u);
+    EXPECT_NE(content_of(dms()[1]).find("within a day"), std::string::npos) << content_of(dms()[1]);
+}
+
+TEST_P(JobsTest, TrafficAlertsOncePerLevelThenSuspensionAtTheLimit) {
+    const auto server = make_server("de-1");
+    const std::int64_t limit = 100LL << 30;
+    const auto a = make_account(make_user(kAlice), server, now() + 240h, limit);
+    auto& panel = gateways_.at(server.id);
+    auto monitor = [&] {
+        run([&]() -> asio::awaitable<void> {
+            co_await jobs_->monitor_traffic();
+            co_await jobs_->deliver_notices();
+        });
+    };
+    panel.fake.set_usage(a.client_email, 1LL << 30, 80LL << 30);  // 81 %
+    monitor();
+    monitor();
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(content_of(dms()[0]).find("80%"), std::string::npos) << content_of(dms()[0]);
+    EXPECT_EQ(account(a.id).traffic_alert_level, 80);
+    EXPECT_EQ(account(a.id).used_down_bytes, 80LL << 30);
+
+    panel.fake.set_usage(a.client_email, 1LL << 30, 95LL << 30);  // 96 %
+    monitor();
+    monitor();
+    ASSERT_EQ(dms().size(), 2u);
+    EXPECT_NE(content_of(dms()[1]).find("95%"), std::string::npos) << content_of(dms()[1]);
+
+    panel.fake.set_usage(a.client_email, 50LL << 30, 50LL << 30);  // 100 %
+    monitor();
+    monitor();
+    ASSERT_EQ(dms().size(), 3u);
+    EXPECT_NE(content_of(dms()[2]).find("paused"), std::string::npos) << content_of(dms()[2]);
+    EXPECT_EQ(account(a.id).status, AccountStatus::disabled);
+    EXPECT_FALSE(panel.fake.clients().at(a.client_email).enable);
+    EXPECT_EQ(panel.disable_calls, 1);
+    EXPECT_EQ(panel.traffic_calls, 6) << "one traffic call per server and run";
+}
+
+TEST_P(JobsTest, OrderTimeoutExpiresTellsAndClosesTheChannel) {
+    const auto plan = make_plan();
+    const auto user = make_user(kAlice);
+    auto channel = std::make_shared<discord::Snowflake>();
+    run([&]() -> asio::awaitable<void> {
+        discord::ChannelCreate create;
+        create.name = "order-1";
+        auto made = co_await rest_->create_guild_channel(shop_.guild_id, create, "test");
+        EXPECT_TRUE(made.has_value());
+        if (made) *channel = made->id;
+    });
+    const auto order = with_db([&](db::Connection& c) {
+        auto placed = orders_->place(c, user, plan);
+        EXPECT_TRUE(placed.has_value());
+        EXPECT_TRUE(orders_->set_channel(c, placed->order.id, channel->str()).has_value());
+        return placed->order;
+    });
+    clock_.advance(23h);
+    run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->expire_orders()); });
+    EXPECT_TRUE(posts_to(channel->value()).empty());
+
+    clock_.advance(2h);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->expire_orders();
+        EXPECT_TRUE(result) << result.error();
+        EXPECT_TRUE(co_await fake_->wait_for_requests("DELETE /channels/" + channel->str(), 1, 5000ms));
+    });
+    EXPECT_EQ(with_db([&](db::Connection& c) { return orders_->get(c, order.id)->status; }),
+              domain::OrderStatus::expired);
+    const auto told = posts_to(channel->value());
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_NE(content_of(told[0]).find(order.reference), std::string::npos);
+    EXPECT_EQ(fake_->requests_matching("PATCH /channels/" + channel->str()).size(), 1u) << "archived first";
+
+    run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->expire_orders()); });
+    EXPECT_EQ(posts_to(channel->value()).size(), 1u) << "told once";
+}
+
+TEST_P(JobsTest, HealthAlertsOncePerChange) {
+    const auto server = make_server("de-1");
+    auto& panel = gateways_.at(server.id);
+    auto check = [&] {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->check_health();
+            EXPECT_TRUE(result) << result.error();
+        });
+    };
+    check();
+    check();
+    EXPECT_TRUE(posts_to(kReviewChannel).empty());
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.server(c, server.id)->health; }),
+              domain::ServerHealth::up);
+
+    panel.fake.set_down(domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "connection refused"});
+    check();
+    check();
+    ASSERT_EQ(posts_to(kReviewChannel).size(), 1u);
+    EXPECT_NE(content_of(posts_to(kReviewChannel)[0]).find("de-1"), std::string::npos);
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.server(c, server.id)->health; }),
+              domain::ServerHealth::down);
+
+    panel.fake.set_down(std::nullopt);
+    check();
+    check();
+    ASSERT_EQ(posts_to(kReviewChannel).size(), 2u);
+    EXPECT_NE(content_of(posts_to(kReviewChannel)[1]).find("back up"), std::string::npos);
+    EXPECT_EQ(panel.health_calls, 6);
+}
+
+TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
+    const auto server = make_server("de-1");
+    const auto plan = make_plan();
+    const auto user = make_user(kAlice);
+    const auto method = with_db([&](db::Connection& c) {
+        auto id =
+            *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
+        EXPECT_TRUE(
+            catalog_.update_payment_method(c, "setup", id, {"01012345678", std::nullopt, std::nullopt}));
+        return id;
+    });
+    const auto order = with_db([&](db::Connection& c) {
+        auto placed = orders_->place(c, user, plan);
+        EXPECT_TRUE(orders_->choose_payment_method(c, placed->order.id, user, method));
+        EXPECT_TRUE(orders_->submit_receipt(c, placed->order.id, user, {"png-bytes", "image/png", "att-1"}));
+        return placed->order;
+    });
+    auto& panel = gateways_.at(server.id);
+    // The panel makes the client, then the answer is lost: the order stays approved.
+    panel.fake.script_create({CreateFault::timeout_after_create});
+    run([&]() -> asio::awaitable<void> {
+        auto done = co_await provisioner_->approve_and_fulfil(order.id, "admin");
+        EXPECT_FALSE(done.has_value());
+    });
+    EXPECT_EQ(panel.fake.clients().size(), 1u);
+    clock_.advance(3min);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->reconcile();
+        EXPECT_TRUE(result) << result.error();
+    });
+    const auto after = with_db([&](db::Connection& c) { return *orders_->get(c, order.id); });
+    EXPECT_EQ(after.status, domain::OrderStatus::fulfilled);
+    EXPECT_EQ(panel.fake.clients().size(), 1u) << "no second client";
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(dms()[0].json.dump().find("vless://"), std::string::npos);
+    EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
+
+    run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
+    EXPECT_EQ(dms().size(), 1u) << "delivered once";
+}
+
+TEST_P(JobsTest, InterruptedExpiryRunReRunGivesTheSameEndState) {
+    const auto de = make_server("de-1");
+    const auto nl = make_server("nl-1");
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    std::vector<domain::Account> all{make_account(alice, de, now() + 1h), make_account(bob, de, now() + 1h),
+                                     make_account(alice, nl, now() + 1h), make_account(bob, nl, now() + 1h)};
+    clock_.advance(2h);
+    // Half-way: the second server is unreachable and Discord refuses both the DMs and the fallback.
+    gateways_.at(nl.id).fake.set_down(domain::GatewayError{domain::GatewayErrorCode::timeout, 0, "deadline"});
+    const fakes::discord::Scripted refused{403, {}, R"({"message":"Missing Access","code":50001})", false};
+    fake_->script("POST /users/@me/channels", refused, 2);
+    fake_->script("POST /channels/" + std::to_string(kPanelChannel) + "/messages", refused, 2);
+    run([&]() -> asio::awaitable<void> {
+        auto report = co_await jobs_->expire_accounts();
+        EXPECT_EQ(report.expired, 2);
+        EXPECT_EQ(report.servers_failed, 1);
+        co_await jobs_->deliver_notices();
+    });
+    EXPECT_EQ(account(all[2].id).status, AccountStatus::active);
+    EXPECT_TRUE(dms().empty());
+    EXPECT_TRUE(posts_to(kPanelChannel).empty());
+
+    gateways_.at(nl.id).fake.set_down(std::nullopt);
+    auto restarted = make_jobs();
+    clock_.advance(10min);  // past the claim of the failed sends
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_EQ((co_await restarted->expire_accounts()).expired, 2);
+        co_await restarted->deliver_notices();
+        co_await restarted->expire_accounts();
+        co_await restarted->deliver_notices();
+    });
+    for (const auto& a : all) {
+        EXPECT_EQ(account(a.id).status, AccountStatus::expired);
+        EXPECT_FALSE(gateways_.at(a.server_id).fake.clients().at(a.client_email).enable);
+    }
+    EXPECT_EQ(dms().size(), 4u) << "one notice per account, none repeated";
+    EXPECT_EQ(with_db([](db::Connection& c) {
+                  return *c.scalar<std::int64_t>("SELECT COUNT(*) FROM job_notices WHERE sent_at IS NULL");
+              }),
+              0);
+}
+
+NEBULA_INSTANTIATE_FOR_BACKENDS(JobsTest);
+
+// ---- backup (SQLite; PostgreSQL is pg_dump's job) ----
+
+using BackupTest = JobsTest;
+
+std::string dump(const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    std::vector<std::string> tables;
+    sqlite3_exec(
+        db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        [](void* out, int, char** values, char**) {
+            static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
+            return 0;
+        },
+        &tables, nullptr);
+    std::string text;
+    for (const auto& table : tables) {
+        text += "## " + table + "\n";
+        sqlite3_exec(
+            db, ("SELECT * FROM \"" + table + "\" ORDER BY 1").c_str(),
+            [](void* out, int n, char** values, char**) {
+                auto& s = *static_cast<std::string*>(out);
+                for (int i = 0; i < n; ++i) s += std::string(values[i] ? values[i] : "NULL") + "|";
+                s += "\n";
+                return 0;
+            },
+            &text, nullptr);
+    }
+    sqlite3_close(db);
+    return text;
+}
+
+TEST_P(BackupTest, BackupRestoresToAnIdenticalDatabaseAndKeepsTheNewest) {
+    const auto server = make_server("de-1");
+    for (std::uint64_t i = 0; i < 20; ++i) make_account(make_user(kAlice + i), server, now() + 24h * (i + 1));
+    config_.backup_keep = 2;
+    jobs_ = make_jobs();
+    for (int i = 0; i < 3; ++i) {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->backup();
+            EXPECT_TRUE(result) << result.error();
+        });
+        clock_.advance(1s);
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(shop_.data_dir / "backups")) {
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    ASSERT_EQ(files.size(), 2u);
+    const std::string live = dump(database_->url().sqlite_path);
+    EXPECT_NE(live.find("nl-"), std::string::npos);
+    EXPECT_EQ(dump(files.back().string()), live);
+    // A restored copy is a working database for the bot.
+    auto restored = db::open_connection(*db::parse_database_url("sqlite:" + files.back().string()));
+    ASSERT_TRUE(restored);
+    EXPECT_TRUE(db::check_schema(**restored).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, BackupTest, ::testing::Values(db::Backend::sqlite), backend_name);
+
+}  // namespace
+}  // namespace nebula::bot::testing
