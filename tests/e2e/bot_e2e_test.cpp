@@ -774,5 +774,32 @@ TEST_F(BotE2E, CustomerWhoLeftTheServerStillGetsTheirAccountAndTheReviewerIsTold
     });
 }
 
+TEST_F(BotE2E, NoCapacityOnApprovalKeepsThePaidOrderForTheReconciler) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'q');
+        auto& c = ctx();
+        auto set_servers = [&](bool enabled) -> asio::awaitable<void> {
+            co_await c.db.run([&](bot::db::Connection& connection) {
+                for (const auto& server : c.catalog.servers(connection))
+                    EXPECT_TRUE(
+                        c.catalog.set_server_enabled(connection, "admin", server.id, enabled).has_value());
+            });
+        };
+        co_await set_servers(false);
+        const json approve = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::approved);
+        EXPECT_TRUE(any_request_contains(*discord_, "no VPN server has room"));  // the reviewer sees why
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("being prepared"), std::string::npos);
+        EXPECT_TRUE((co_await accounts()).empty());
+
+        co_await set_servers(true);
+        auto report = co_await bot_->reconcile();
+        EXPECT_EQ(report.fulfilled, 1);
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
 }  // namespace
 }  // namespace nebula::e2e

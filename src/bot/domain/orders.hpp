@@ -93,7 +93,9 @@ struct SubmittedReceipt {
 
 /// What approval decided, written on the order before provisioning starts.
 struct ApprovalPlan {
-    ServerId server_id;
+    /// Empty when no server had room at approval: the order is approved all the same and
+    /// Provisioner::fulfil() places it once a server has room.
+    std::optional<ServerId> server_id;
     std::string client_email;
     std::string client_uuid;
     std::string sub_id;

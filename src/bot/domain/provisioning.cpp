@@ -64,9 +64,9 @@ boost::asio::awaitable<Outcome<Order>> Provisioner::approve(OrderId id, DiscordI
             if (!plan) return fail(ErrorCode::not_found, "the order's plan no longer exists");
             ApprovalPlan approval;
             if (order->kind == OrderKind::new_access) {
-                auto server = pick_server(c);
-                if (!server) return unexpected(server.error());
-                approval.server_id = *server;
+                // With no room anywhere the payment is still accepted: fulfil() places the order
+                // later (the reconciler), and nobody is asked to approve it twice.
+                if (auto server = pick_server(c)) approval.server_id = *server;
                 approval.client_email = client_email_for(id);
                 approval.client_uuid = common::uuid_v4();
                 approval.sub_id = common::random_alnum(kSubIdLength);
@@ -100,10 +100,31 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fail_provisioning(Order
     co_return fail(ErrorCode::gateway, std::move(message));
 }
 
+Outcome<Order> Provisioner::place(db::Connection& connection, OrderId id) {
+    auto placed = db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Order> {
+        auto server = pick_server(c);
+        if (!server) return unexpected(server.error());
+        const auto now = to_timestamp(clock_.now());
+        c.exec(
+            "UPDATE orders SET server_id = ?, updated_at = ? "
+            "WHERE id = ? AND status = 'approved' AND server_id IS NULL",
+            *server, now, id);
+        return *orders_.get(c, id);
+    });
+    if (!placed) orders_.record_provision_failure(connection, id, placed.error().message);
+    return placed;
+}
+
 boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id) {
     auto loaded = co_await db_.run([&, id](db::Connection& c) -> Outcome<Loaded> {
         auto order = orders_.get(c, id);
         if (!order) return fail(ErrorCode::not_found, "no such order");
+        if (order->status == OrderStatus::approved && order->kind == OrderKind::new_access &&
+            !order->server_id) {
+            auto placed = place(c, id);
+            if (!placed) return unexpected(placed.error());
+            order = std::move(*placed);
+        }
         if (order->status == OrderStatus::fulfilled && order->account_id) {
             auto account = accounts::get(c, *order->account_id);
             auto server = catalog_.server(c, account->server_id);

@@ -35,6 +35,12 @@ struct ReconcileReport {
     std::vector<std::pair<OrderId, Error>> errors;
 };
 
+/// True when approve_and_fulfil() / fulfil() failed after the approval was recorded: the order
+/// is approved and paid for, the account is not made yet, and the reconciler will finish it.
+inline bool is_pending(const Error& error) {
+    return error.code == ErrorCode::gateway || error.code == ErrorCode::no_capacity;
+}
+
 /// Turns approved orders into panel clients, exactly once per order. Approval writes the
 /// client's email (nl-<order id>), UUID, sub id, server and target expiry on the order before
 /// the gateway is called; fulfil() creates the client with exactly those values (a repeated
@@ -53,11 +59,14 @@ class Provisioner {
           clock_(clock),
           options_(options) {}
 
-    /// under_review → approved, choosing the server (load balancer) for a new account. Errors:
-    /// no_capacity (order stays under_review), claimed, invalid_transition, conflict.
+    /// under_review → approved, choosing the server (load balancer) for a new account; when no
+    /// server has room the order is approved without one and fulfil() places it later. Errors:
+    /// claimed, invalid_transition, conflict, not_found.
     boost::asio::awaitable<Outcome<Order>> approve(OrderId id, DiscordId admin);
-    /// Provisions an approved order (or returns the result of an already fulfilled one).
-    /// A gateway failure is recorded on the order and returned as ErrorCode::gateway.
+    /// Provisions an approved order (or returns the result of an already fulfilled one). A
+    /// gateway failure is recorded on the order and returned as ErrorCode::gateway; an order that
+    /// still finds no server with room, as ErrorCode::no_capacity. Either way the order stays
+    /// approved for the next attempt (is_pending()).
     boost::asio::awaitable<Outcome<Fulfilment>> fulfil(OrderId id);
     /// approve() then fulfil(): what the Approve button does.
     boost::asio::awaitable<Outcome<Fulfilment>> approve_and_fulfil(OrderId id, DiscordId admin);
@@ -66,6 +75,8 @@ class Provisioner {
 
   private:
     boost::asio::awaitable<Outcome<Fulfilment>> fail_provisioning(OrderId id, std::string message);
+    /// Gives an approved order without a server one (under the placement lock), or records why not.
+    Outcome<Order> place(db::Connection& connection, OrderId id);
 
     db::DbExecutor& db_;
     GatewayDirectory& gateways_;

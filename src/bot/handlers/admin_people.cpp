@@ -227,7 +227,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
             co_return text_reply(call.t(Msg::admin_order_approved, {{"reference", found->reference}}));
         }
         const auto error = fulfilled.error();
-        if (error.code == domain::ErrorCode::gateway) {
+        if (domain::is_pending(error)) {
             // Approved, but the panel client is not made yet: the reconciler retries.
             auto approved = co_await ctx_.db.run([&](db::Connection& c) { return orders.get(c, found->id); });
             if (approved && hooks_.order_pending) co_await hooks_.order_pending(*approved, error);

@@ -382,7 +382,7 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
         co_return;
     }
     const auto& error = result.error();
-    if (error.code != ErrorCode::gateway) {
+    if (!domain::is_pending(error)) {
         co_await explain_refusal(call, id, error);
         co_return;
     }

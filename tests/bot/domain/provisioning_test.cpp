@@ -230,14 +230,18 @@ TEST_P(ProvisioningTest, TwoApprovalsCannotBothTakeTheLastSlot) {
                 ++fulfilled;
                 EXPECT_EQ(result->account.server_id, server);
             } else {
+                // Paid and approved, waiting for room: no slot is held and no client made.
                 EXPECT_EQ(result.error().code, ErrorCode::no_capacity) << result.error().message;
-                EXPECT_EQ(orders_->get(conn(), id)->status, OrderStatus::under_review);
+                const auto waiting = orders_->get(conn(), id);
+                EXPECT_EQ(waiting->status, OrderStatus::approved);
+                EXPECT_FALSE(waiting->server_id.has_value());
             }
         }
         EXPECT_EQ(fulfilled, 1) << "round " << round;
         EXPECT_EQ(
             count("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = " + std::to_string(server.value)), 1);
-        EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'approved'"), 0);
+        EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'approved' AND server_id IS NOT NULL"),
+                  0);
         if (HasFailure()) break;
     }
     EXPECT_EQ(gateway_.clients().size(), 10u);
@@ -265,13 +269,35 @@ TEST_P(ProvisioningTest, ConcurrentFulfilAndReconcileMakeOneAccount) {
     EXPECT_EQ(gateway_.clients().size(), 5u);
 }
 
-TEST_P(ProvisioningTest, NoCapacityKeepsTheOrderUnderReview) {
+TEST_P(ProvisioningTest, NoCapacityApprovesAndTheReconcilerPlacesTheOrderLater) {
     ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, false).has_value());
     auto order = order_under_review(make_user("206"));
     auto result = run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1"));
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, ErrorCode::no_capacity);
-    EXPECT_EQ(orders_->get(conn(), order.id)->status, OrderStatus::under_review);
+    EXPECT_TRUE(is_pending(result.error()));
+    auto waiting = orders_->get(conn(), order.id);
+    EXPECT_EQ(waiting->status, OrderStatus::approved);
+    EXPECT_FALSE(waiting->server_id.has_value());
+    EXPECT_NE(waiting->last_error.value_or("").find("no VPN server has room"), std::string::npos);
+    EXPECT_TRUE(gateway_.clients().empty());
+
+    // Still full: the reconciler leaves it approved and says why.
+    auto report = run_awaitable(provisioner_->reconcile());
+    EXPECT_EQ(report.fulfilled, 0);
+    EXPECT_EQ(report.failed, 1);
+    EXPECT_EQ(orders_->get(conn(), order.id)->status, OrderStatus::approved);
+
+    // Room again: the next run places and provisions it, exactly once.
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, true).has_value());
+    report = run_awaitable(provisioner_->reconcile());
+    EXPECT_EQ(report.fulfilled, 1);
+    const auto done = orders_->get(conn(), order.id);
+    EXPECT_EQ(done->status, OrderStatus::fulfilled);
+    EXPECT_EQ(done->server_id, server_);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = " + std::to_string(server_.value)),
+              1);
+    EXPECT_EQ(gateway_.clients().size(), 1u);
 }
 
 TEST_P(ProvisioningTest, RenewalExtendsFromLaterOfNowAndExpiryOnTheSameClient) {
