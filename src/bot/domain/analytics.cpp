@@ -7,7 +7,7 @@
 namespace nebula::bot::domain {
 namespace {
 
-constexpr std::int64_t kDay = 86'400;
+constexpr std::int64_t kQuarterHour = 900;
 
 std::vector<RevenueRow> read_rows(db::Statement& rows) {
     std::vector<RevenueRow> list;
@@ -20,7 +20,7 @@ std::vector<RevenueRow> read_rows(db::Statement& rows) {
 }  // namespace
 
 std::string Analytics::day_of(Timestamp t) const {
-    const auto local = std::chrono::floor<std::chrono::days>(t + offset_);
+    const auto local = std::chrono::floor<std::chrono::days>(t + offset_at_(t));
     const std::chrono::year_month_day date{local};
     char buffer[16];
     std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
@@ -29,21 +29,26 @@ std::string Analytics::day_of(Timestamp t) const {
 }
 
 Timestamp Analytics::start_of_day(Timestamp t) const {
-    return std::chrono::floor<std::chrono::days>(t + offset_) - offset_;
+    const auto midnight = std::chrono::floor<std::chrono::days>(t + offset_at_(t));
+    // The offset at midnight may differ from the one at `t` when the clocks changed in between.
+    return midnight - offset_at_(midnight - offset_at_(t));
 }
 
 std::vector<RevenueRow> Analytics::revenue_by_day(db::Connection& connection, Timestamp from,
                                                   Timestamp to) const {
+    // Every UTC offset in use is a whole number of quarter hours, so quarter-hour sums can be
+    // given to local days exactly, whatever offset each falls under.
     auto rows = connection.query(
-        "SELECT (fulfilled_at + ?) / ? AS day_number, COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM "
-        "orders "
-        "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY day_number ORDER BY "
-        "day_number",
-        static_cast<std::int64_t>(offset_.count()), kDay, from, to);
+        "SELECT fulfilled_at / ? AS slot, COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM orders "
+        "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY slot ORDER BY slot",
+        kQuarterHour, from, to);
     std::vector<RevenueRow> list;
     while (rows->step()) {
-        const auto day = Timestamp{std::chrono::seconds{rows->get<std::int64_t>(0) * kDay}};
-        list.push_back({day_of(day - offset_), rows->get<Piasters>(1), rows->get<std::int64_t>(2)});
+        const auto slot = Timestamp{std::chrono::seconds{rows->get<std::int64_t>(0) * kQuarterHour}};
+        std::string day = day_of(slot);
+        if (list.empty() || list.back().key != day) list.push_back({std::move(day), Piasters{}, 0});
+        list.back().revenue = list.back().revenue + rows->get<Piasters>(1);
+        list.back().orders += rows->get<std::int64_t>(2);
     }
     return list;
 }
@@ -103,7 +108,7 @@ Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp
 
 void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestamp now) const {
     const auto from = start_of_day(day);
-    const auto to = from + std::chrono::days(1);
+    const auto to = start_of_day(from + std::chrono::hours(36));  // 23 to 25 hours later
     auto to_object = [](const std::vector<RevenueRow>& rows) {
         nlohmann::json object = nlohmann::json::object();
         for (const auto& row : rows) object[row.key] = row.revenue.value;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,18 @@ struct Summary {
 };
 
 /// Revenue and growth figures. Revenue counts fulfilled orders at their fulfilment time; ranges
-/// are [from, to). Days are calendar days at a fixed UTC offset (the configured zone's offset,
-/// e.g. +2 h for Africa/Cairo in winter). Read-only except snapshot_day().
+/// are [from, to). Days are calendar days in the shop's time zone, given as the zone's UTC offset
+/// at each instant (so a day across a daylight-saving change is 23 or 25 hours long, as it is on
+/// the shop's wall clock). Read-only except snapshot_day().
 class Analytics {
   public:
-    explicit Analytics(std::chrono::seconds utc_offset = std::chrono::hours(2)) : offset_(utc_offset) {}
+    /// The zone's UTC offset at an instant (ui::TimeZone::offset_at in the app).
+    using OffsetAt = std::function<std::chrono::seconds(Timestamp)>;
+
+    /// A zone that keeps one offset all year.
+    explicit Analytics(std::chrono::seconds utc_offset = std::chrono::hours(2))
+        : offset_at_([utc_offset](Timestamp) { return utc_offset; }) {}
+    explicit Analytics(OffsetAt offset_at) : offset_at_(std::move(offset_at)) {}
 
     std::vector<RevenueRow> revenue_by_day(db::Connection& connection, Timestamp from, Timestamp to) const;
     std::vector<RevenueRow> revenue_by_method(db::Connection& connection, Timestamp from, Timestamp to) const;
@@ -46,7 +54,7 @@ class Analytics {
     Timestamp start_of_day(Timestamp t) const;
 
   private:
-    std::chrono::seconds offset_;
+    OffsetAt offset_at_;
 };
 
 }  // namespace nebula::bot::domain

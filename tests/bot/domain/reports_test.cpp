@@ -75,6 +75,40 @@ TEST_P(ReportsTest, RevenueByDayMethodPlanAndSummary) {
     EXPECT_EQ(by_plan["Quarterly"], 40000);
 }
 
+TEST_P(ReportsTest, DaysFollowTheShopClockAcrossADaylightSavingChange) {
+    // A zone at UTC+2 that moves to UTC+3 when 24 April 2026 begins (22:00 UTC on the 23rd, the
+    // clocks jump from 00:00 to 01:00), so 24 April is 23 hours long on the shop's clock.
+    using std::chrono::hours;
+    const Timestamp change = std::chrono::sys_days{std::chrono::year{2026} / 4 / 23} + hours(22);
+    Analytics analytics([change](Timestamp t) { return t < change ? hours(2) : hours(3); });
+    const auto utc = [](int day, int hour) {
+        return Timestamp{std::chrono::sys_days{std::chrono::year{2026} / 4 / day} + hours(hour)};
+    };
+    EXPECT_EQ(analytics.day_of(utc(23, 21)), "2026-04-23");  // 23:00 at +2
+    EXPECT_EQ(analytics.day_of(utc(23, 22)), "2026-04-24");  // 01:00 at +3: the clocks jumped
+    EXPECT_EQ(analytics.start_of_day(utc(24, 12)), utc(23, 22));
+    EXPECT_EQ(analytics.start_of_day(utc(25, 12)), utc(24, 21));
+
+    int n = 0;
+    for (const auto fulfilled_at : {utc(23, 20), utc(23, 22), utc(24, 20), utc(24, 21)}) {
+        auto placed = orders_->place(conn(), make_user("dst-" + std::to_string(++n)), plan_);
+        conn().exec(
+            "UPDATE orders SET status = 'fulfilled', payment_method_id = ?, fulfilled_at = ? WHERE id = ?",
+            method_, fulfilled_at, placed->order.id);
+    }
+    auto days = analytics.revenue_by_day(conn(), utc(20, 0), utc(27, 0));
+    ASSERT_EQ(days.size(), 3u);
+    EXPECT_EQ(days[0].key, "2026-04-23");
+    EXPECT_EQ(days[0].orders, 1);
+    EXPECT_EQ(days[1].key, "2026-04-24");
+    EXPECT_EQ(days[1].orders, 2);
+    EXPECT_EQ(days[2].key, "2026-04-25");
+    EXPECT_EQ(days[2].orders, 1);
+
+    analytics.snapshot_day(conn(), utc(24, 12), utc(26, 0));
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT orders_fulfilled FROM revenue_snapshots"), 2);
+}
+
 TEST_P(ReportsTest, CsvExportIsRfc4180WithOptionalBom) {
     seed();
     std::ostringstream out;
