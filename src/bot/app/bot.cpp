@@ -8,6 +8,7 @@
 #include "bot/gateway_client/http_gateway_client.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/router.hpp"
+#include "bot/jobs/jobs.hpp"
 #include "discord/gateway.hpp"
 #include "discord/rest.hpp"
 
@@ -40,7 +41,10 @@ struct Bot::Impl {
           background(executor),
           ctx{config.shop, zone,   clock,       executor, *rest,     *db,       users,
               catalog,     orders, provisioner, accounts, *gateways, analytics, background},
-          dispatcher(ctx, router) {}
+          dispatcher(ctx, router),
+          job_runner(ctx, config.jobs, config.database),
+          scheduler(*db, clock, zone, jobs::SchedulerOptions{config.jobs.lease, "nebula-bot"}),
+          sleeper(discord::make_asio_sleeper(executor, clock)) {}
 
     asio::any_io_executor executor;
     BotConfig config;
@@ -59,6 +63,9 @@ struct Bot::Impl {
     handlers::BotContext ctx;
     handlers::Router router;
     handlers::Dispatcher dispatcher;
+    jobs::Jobs job_runner;
+    jobs::Scheduler scheduler;
+    std::unique_ptr<discord::Sleeper> sleeper;
     std::unique_ptr<discord::GatewayClient> gateway;
     bool started = false;
     bool stopping = false;
@@ -85,6 +92,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
                                        std::move(*database), std::move(*rest), std::move(gateways));
     handlers::register_customer_handlers(impl->router, impl->ctx);
     handlers::register_review_handlers(impl->router, impl->ctx);
+    jobs::register_jobs(impl->scheduler, impl->job_runner);
     impl->metrics = std::make_unique<BotMetrics>(*impl->db);
     impl->metrics->watch_rest(*impl->rest);
 #if NEBULA_BOT_ADMIN_HANDLERS
@@ -100,6 +108,18 @@ handlers::Dispatcher& Bot::dispatcher() { return impl_->dispatcher; }
 handlers::BotContext& Bot::context() { return impl_->ctx; }
 bool Bot::started() const { return impl_->started; }
 BotMetrics& Bot::metrics() { return *impl_->metrics; }
+jobs::Scheduler& Bot::scheduler() { return impl_->scheduler; }
+
+asio::awaitable<Result<jobs::JobResult, std::string>> Bot::run_job(std::string name) {
+    auto& s = *impl_;
+    auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
+    if (!schema) co_return unexpected(schema.error().message);
+    auto ran = co_await s.scheduler.run_now(name);
+    s.background.cancel();
+    co_await s.background.join();
+    if (!ran) co_return unexpected("job " + name + ": " + std::string(jobs::to_string(ran.error())));
+    co_return std::move(*ran);
+}
 
 void Bot::stop() {
     impl_->stopping = true;
@@ -153,6 +173,7 @@ asio::awaitable<Status<std::string>> Bot::serve() {
                  s.config.shop.guild_id.str());
 
     handlers::resume_channel_closers(s.ctx);
+    if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
     discord::GatewayOptions options;
     options.token = s.config.discord_token;

@@ -10,6 +10,7 @@
 #include "bot/db/executor.hpp"
 #include "bot/domain/gateway_client.hpp"
 #include "bot/handlers/dispatcher.hpp"
+#include "bot/jobs/scheduler.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
 
@@ -43,6 +44,15 @@ class Bot {
 
     /// Finishes approved orders whose account is not made yet (what the reconciler job does).
     boost::asio::awaitable<domain::ReconcileReport> reconcile();
+
+    /// The background jobs (bot/jobs): started by run() unless JOBS_ENABLED=false, stopped and
+    /// joined before run() returns. stats() feeds the job metrics.
+    jobs::Scheduler& scheduler();
+    /// Runs one job now (`nebula-bot jobs run NAME`), without connecting to the Discord gateway:
+    /// the schema is checked first; background work the job started (channel closers) is
+    /// cancelled before it returns (their schedule is stored, the running bot picks it up at its
+    /// next start). The job's result, or why it could not run.
+    boost::asio::awaitable<Result<jobs::JobResult, std::string>> run_job(std::string name);
 
     handlers::Dispatcher& dispatcher();
     handlers::BotContext& context();

@@ -1,10 +1,69 @@
 #include "bot/app/config.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "common/config.hpp"
 #include "common/metrics.hpp"
 
 namespace nebula::bot::app {
 namespace {
+
+std::chrono::seconds minutes(common::ConfigReader& r, std::string_view key, std::chrono::seconds fallback) {
+    return std::chrono::minutes(r.integer(key, fallback.count() / 60, 1, 7 * 24 * 60));
+}
+
+/// "HH:MM" (24-hour clock) as minutes after midnight.
+std::chrono::minutes time_of_day(common::ConfigReader& r, std::string_view key,
+                                 std::chrono::minutes fallback) {
+    const std::string text = r.optional(key);
+    if (text.empty()) return fallback;
+    int hours = -1, mins = -1;
+    char extra = 0;
+    if (std::sscanf(text.c_str(), "%d:%d%c", &hours, &mins, &extra) != 2 || hours < 0 || hours > 23 ||
+        mins < 0 || mins > 59) {
+        r.fail(key, "must be a time of day HH:MM, e.g. 00:05");
+        return fallback;
+    }
+    return std::chrono::minutes(hours * 60 + mins);
+}
+
+std::vector<int> numbers(common::ConfigReader& r, std::string_view key, std::vector<int> fallback, int min,
+                         int max) {
+    const auto items = r.list(key);
+    if (items.empty()) return fallback;
+    std::vector<int> out;
+    for (const auto& item : items) {
+        char* end = nullptr;
+        const long value = std::strtol(item.c_str(), &end, 10);
+        if (end == item.c_str() || *end != '\0' || value < min || value > max) {
+            r.fail(key, "must be a comma-separated list of whole numbers from " + std::to_string(min) +
+                            " to " + std::to_string(max));
+            return fallback;
+        }
+        out.push_back(static_cast<int>(value));
+    }
+    return out;
+}
+
+jobs::JobsConfig load_jobs_config(common::ConfigReader& r) {
+    jobs::JobsConfig j;
+    j.enabled = r.boolean("JOBS_ENABLED", true);
+    j.expiry_interval = minutes(r, "JOB_EXPIRY_INTERVAL_MINUTES", j.expiry_interval);
+    j.reminder_interval = minutes(r, "JOB_REMINDER_INTERVAL_MINUTES", j.reminder_interval);
+    j.traffic_interval = minutes(r, "JOB_TRAFFIC_INTERVAL_MINUTES", j.traffic_interval);
+    j.order_timeout_interval = minutes(r, "JOB_ORDER_TIMEOUT_INTERVAL_MINUTES", j.order_timeout_interval);
+    j.health_interval = minutes(r, "JOB_HEALTH_INTERVAL_MINUTES", j.health_interval);
+    j.reconcile_interval = minutes(r, "JOB_RECONCILE_INTERVAL_MINUTES", j.reconcile_interval);
+    j.revenue_time = time_of_day(r, "REVENUE_SNAPSHOT_TIME", j.revenue_time);
+    j.backup_time = time_of_day(r, "BACKUP_TIME", j.backup_time);
+    j.expired_grace = std::chrono::days(r.integer("EXPIRED_DELETE_AFTER_DAYS", 7, 0, 3650));
+    j.reminder_days = numbers(r, "EXPIRY_REMINDER_DAYS", j.reminder_days, 1, 60);
+    j.traffic_alert_percents = numbers(r, "TRAFFIC_ALERT_PERCENTS", j.traffic_alert_percents, 1, 99);
+    j.backup_keep = static_cast<int>(r.integer("BACKUP_KEEP", 7, 1, 1000));
+    j.lease = minutes(r, "JOB_LEASE_MINUTES", j.lease);
+    return j;
+}
 
 discord::Snowflake snowflake(common::ConfigReader& r, std::string_view key, bool required) {
     const std::string text = required ? r.required(key) : r.optional(key);
@@ -74,6 +133,10 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
     c.shop.order_channel_archive_after = r.seconds("ORDER_CHANNEL_ARCHIVE_AFTER", std::chrono::minutes(10));
     c.shop.order_channel_delete_after = r.seconds("ORDER_CHANNEL_DELETE_AFTER", std::chrono::hours(24));
     c.unpaid_timeout = std::chrono::hours(r.integer("ORDER_TIMEOUT_HOURS", 24, 1, 24 * 30));
+    c.jobs = load_jobs_config(r);
+    if (const auto channel = snowflake(r, "NOTICE_CHANNEL_ID", false); !channel.empty()) {
+        c.jobs.notice_channel = channel;
+    }
 
     c.discord_api_base = r.url("DISCORD_API_BASE", std::string("https://discord.com/api/v10"));
     c.discord_gateway_url = r.optional("DISCORD_GATEWAY_URL");

@@ -8,6 +8,7 @@
 
 #include "bot/db/database_url.hpp"
 #include "bot/handlers/context.hpp"
+#include "bot/jobs/jobs.hpp"
 #include "common/dotenv.hpp"
 #include "common/result.hpp"
 
@@ -45,6 +46,7 @@ struct BotConfig {
     DefaultServer default_server;
     handlers::ShopSettings shop;
     std::chrono::seconds unpaid_timeout{std::chrono::hours(24)};  ///< ORDER_TIMEOUT_HOURS
+    bot::jobs::JobsConfig jobs;  ///< JOBS_ENABLED, JOB_*_INTERVAL_MINUTES, thresholds (bot/jobs/jobs.hpp)
 
     /// Values that must never appear in logs.
     std::vector<std::string> secrets() const { return {discord_token, default_server.key}; }

@@ -114,6 +114,72 @@ int run_check(const std::string& env_file) {
     return ok ? 0 : 1;
 }
 
+int run_jobs(const std::string& env_file, const std::string& name, bool list_only) {
+    auto environment = common::Environment::load(env_file);
+    if (!environment) {
+        std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
+        return 2;
+    }
+    auto config = bot::app::load_bot_config(*environment);
+    if (!config) {
+        std::fprintf(stderr, "nebula-bot: %s\n", config.error().c_str());
+        return 2;
+    }
+    common::LogOptions log_options;
+    log_options.directory = config->log_dir;
+    log_options.level = config->log_level;
+    common::setup_logging(log_options, config->secrets());
+    boost::asio::io_context io;
+    common::SystemClock clock;
+    auto bot = bot::app::Bot::create(io.get_executor(), std::move(*config), clock, nullptr);
+    if (!bot) {
+        std::fprintf(stderr, "nebula-bot: %s\n", bot.error().c_str());
+        return 2;
+    }
+    if (list_only) {
+        for (const auto& job : (*bot)->scheduler().stats()) {
+            const auto& when = job.schedule;
+            if (when.kind == bot::jobs::Schedule::Kind::daily) {
+                std::printf("%-14s daily at %02lld:%02lld (shop time)\n", job.name.c_str(),
+                            static_cast<long long>(when.time_of_day.count() / 60),
+                            static_cast<long long>(when.time_of_day.count() % 60));
+            } else {
+                std::printf("%-14s every %lld min%s\n", job.name.c_str(),
+                            static_cast<long long>(when.interval.count() / 60),
+                            when.at_start ? " and at start-up" : "");
+            }
+        }
+        return 0;
+    }
+    int exit_code = 1;
+    auto* runner = bot->get();
+    boost::asio::co_spawn(
+        io,
+        [&, runner]() -> boost::asio::awaitable<void> {
+            auto ran = co_await runner->run_job(name);
+            if (!ran) {
+                std::fprintf(stderr, "nebula-bot: %s\n", ran.error().c_str());
+            } else if (!*ran) {
+                std::fprintf(stderr, "nebula-bot: job %s failed: %s\n", name.c_str(), ran->error().c_str());
+            } else {
+                std::printf("job %s: %s\n", name.c_str(), ran->value().c_str());
+                exit_code = 0;
+            }
+        },
+        [&](std::exception_ptr error) {
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "nebula-bot: job %s: %s\n", name.c_str(), e.what());
+                }
+            }
+            io.stop();
+        });
+    io.run();
+    return exit_code;
+}
+
 int run_bot(const std::string& env_file) {
     auto environment = common::Environment::load(env_file);
     if (!environment) {
@@ -187,11 +253,23 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand(
         "check",
         "validate the configuration and reach the database, Discord and every gateway; exit 1 on a failure");
+    auto* jobs = app.add_subcommand("jobs", "list the background jobs, or run one now");
+    jobs->require_subcommand(1);
+    auto* jobs_list = jobs->add_subcommand("list", "the jobs and their schedules");
+    auto* jobs_run = jobs->add_subcommand(
+        "run", "run one job now (also while the bot runs: a job never runs twice at once)");
+    std::string job_name;
+    jobs_run
+        ->add_option("NAME", job_name,
+                     "expiry, reminders, traffic, order-timeout, health, reconciler, revenue, backup")
+        ->required();
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
         if (migrate->parsed()) return run_migrate(env_file, check_only);
         if (run->parsed()) return run_bot(env_file);
+        if (jobs_list->parsed()) return run_jobs(env_file, "", true);
+        if (jobs_run->parsed()) return run_jobs(env_file, job_name, false);
         if (invite->parsed()) return run_invite_url(env_file);
         if (check->parsed()) return run_check(env_file);
     } catch (const std::exception& error) {
