@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bot/db/backends.hpp"
@@ -222,13 +225,14 @@ class PostgresConnection final : public Connection {
     std::int64_t copy_csv(std::string_view select,
                           const std::function<void(std::string_view)>& sink) override {
         const std::string sql = "COPY (" + std::string(select) + ") TO STDOUT (FORMAT csv)";
-        // An export reads every row: with room for Memoize to cache the joined users (instead of
-        // one index probe per order) the server's share of the work drops by about a third.
-        // set_config(…, true) lasts until this transaction ends: our own, or the caller's, in
-        // which case the previous value is put back below.
+        // An export reads every row. With room for Memoize to cache the joined users (instead of
+        // one index probe per order) the server's work drops by about a third; and one backend
+        // does it, leaving the database's other cores to the live bot (parallel workers did not
+        // make it faster on 2 cores). set_config(…, true) lasts until this transaction ends:
+        // our own, or the caller's, in which case the previous values are put back below.
         const bool own_transaction = PQtransactionStatus(conn_) == PQTRANS_IDLE;
         if (own_transaction) execute_script("BEGIN");
-        WorkMem work_mem(*this, own_transaction);
+        ExportSettings settings(*this, own_transaction);
         ResultPtr started(PQexec(conn_, sql.c_str()));
         if (PQresultStatus(started.get()) != PGRES_COPY_OUT) {
             throw DbError(classify(started.get(), conn_),
@@ -267,7 +271,7 @@ class PostgresConnection final : public Connection {
         while (ResultPtr(PQgetResult(conn_))) {
         }
         if (!ok) throw DbError(code, "copy: " + message + " [" + sql + "]");
-        work_mem.restore();
+        settings.restore();
         if (own_transaction) execute_script("COMMIT");
         if (!chunk.empty()) sink(chunk);
         return records;
@@ -284,44 +288,54 @@ class PostgresConnection final : public Connection {
     }
 
   private:
-    // Raises work_mem for one statement; restore() puts the caller's value back, or ends our
-    // own transaction on an early exit.
-    class WorkMem {
+    // Plans one statement as a whole-table export; restore() puts the caller's settings back, or
+    // ends our own transaction on an early exit.
+    class ExportSettings {
       public:
-        WorkMem(PostgresConnection& connection, bool own_transaction)
+        ExportSettings(PostgresConnection& connection, bool own_transaction)
             : connection_(connection), own_transaction_(own_transaction) {
             if (!own_transaction_) {
-                previous_ =
-                    connection_.scalar<std::string>("SELECT current_setting('work_mem')").value_or("");
+                auto row = connection_.query(
+                    "SELECT current_setting('work_mem'), current_setting('max_parallel_workers_per_gather')");
+                row->step();
+                previous_ = {row->get<std::string>(0), row->get<std::string>(1)};
             }
-            connection_.exec("SELECT set_config('work_mem', ?, true)", kExportWorkMem);
+            apply(kExportWorkMem, kExportParallelWorkers);
         }
-        ~WorkMem() {
+        ~ExportSettings() {
             if (restored_) return;
             try {
                 if (own_transaction_) {
                     connection_.rollback();
                 } else if (PQtransactionStatus(connection_.conn_) == PQTRANS_INTRANS) {
-                    connection_.exec("SELECT set_config('work_mem', ?, true)", previous_);
+                    apply(previous_.first, previous_.second);
                 }
             } catch (...) {  // NOLINT(bugprone-empty-catch): a broken connection has nothing to restore
             }
         }
-        WorkMem(const WorkMem&) = delete;
-        WorkMem& operator=(const WorkMem&) = delete;
+        ExportSettings(const ExportSettings&) = delete;
+        ExportSettings& operator=(const ExportSettings&) = delete;
         void restore() {
             restored_ = true;
-            if (!own_transaction_) connection_.exec("SELECT set_config('work_mem', ?, true)", previous_);
+            if (!own_transaction_) apply(previous_.first, previous_.second);
         }
 
       private:
+        void apply(std::string_view work_mem, std::string_view parallel_workers) {
+            connection_.exec(
+                "SELECT set_config('work_mem', ?, true), set_config('max_parallel_workers_per_gather', ?, "
+                "true)",
+                work_mem, parallel_workers);
+        }
+
         PostgresConnection& connection_;
         bool own_transaction_;
-        std::string previous_;
+        std::pair<std::string, std::string> previous_;
         bool restored_ = false;
     };
 
     static constexpr std::string_view kExportWorkMem = "64MB";
+    static constexpr std::string_view kExportParallelWorkers = "0";
 
     // Leaves the connection usable when the copy stops early (the sink threw, a record was
     // malformed): cancels the query and reads what the server still sends.

@@ -291,7 +291,9 @@ TEST_P(ConnectionTest, CopyCsvStoppedBySinkOrBadSqlLeavesTheConnectionUsable) {
     });
     const auto work_mem = [&] {
         return conn().backend() == Backend::postgres
-                   ? conn().scalar<std::string>("SELECT current_setting('work_mem')")
+                   ? conn().scalar<std::string>(
+                         "SELECT current_setting('work_mem') || ' ' || "
+                         "current_setting('max_parallel_workers_per_gather')")
                    : std::nullopt;
     };
     const auto work_mem_before = work_mem();
