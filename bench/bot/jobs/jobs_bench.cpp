@@ -86,6 +86,20 @@ class BenchGateway final : public domain::GatewayClient {
     std::map<std::string, int> calls;
 };
 
+/// Wall time moved by hand (to put the accounts past their expiry), steady time real (so the
+/// jobs' own database-time measurement is real).
+class BenchClock final : public common::Clock {
+  public:
+    std::chrono::system_clock::time_point now() const override { return wall_; }
+    std::chrono::steady_clock::time_point steady_now() const override {
+        return std::chrono::steady_clock::now();
+    }
+    void advance(std::chrono::seconds by) { wall_ += by; }
+
+  private:
+    std::chrono::system_clock::time_point wall_{std::chrono::seconds{1'800'000'000}};
+};
+
 class BenchDirectory final : public domain::GatewayDirectory {
   public:
     domain::GatewayClient& gateway_for(const domain::Server& server) override {
@@ -143,7 +157,7 @@ int main(int argc, char** argv) {
         directory = std::filesystem::temp_directory_path() / ("nebula-jobs-bench-" + common::random_hex(6));
     }
 
-    common::ManualClock clock;  // moved by hand between the passes; durations use Steady
+    BenchClock clock;
     common::SystemClock system_clock;
     BenchDirectory gateways;
     const std::int64_t limit = 100LL << 30;
@@ -204,9 +218,9 @@ int main(int argc, char** argv) {
                                   limit, expires, t0, t0);
                 while (account->step()) {
                 }
-                // Usage: 1 in 10 above 80 %, 1 in 100 used up, the rest light.
+                // Usage: about 1 in 11 above 80 %, 1 in 101 used up, the rest light.
                 const std::int64_t used =
-                    i % 100 == 0 ? limit : (i % 10 == 0 ? limit / 100 * 85 : limit / 10);
+                    i % 101 == 0 ? limit : (i % 11 == 0 ? limit / 100 * 85 : limit / 10);
                 gateways.gateways[server].clients[email] =
                     domain::TrafficEntry{email, used / 4, used - used / 4, limit, 0, true};
             }
