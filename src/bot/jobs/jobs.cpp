@@ -349,7 +349,8 @@ asio::awaitable<JobResult> Jobs::reconcile() {
 asio::awaitable<JobResult> Jobs::snapshot_revenue() {
     const auto now = now_of(ctx_);
     const auto today = ctx_.analytics.start_of_day(now);
-    const auto yesterday = today - std::chrono::days(1);
+    // Yesterday may have been 23 or 25 hours long (daylight saving): step back half a day.
+    const auto yesterday = ctx_.analytics.start_of_day(today - std::chrono::hours(12));
     const std::string day = ctx_.analytics.day_of(yesterday);
     const std::string key = std::string(kRevenuePostedPrefix) + day;
     struct Figures {

@@ -30,12 +30,22 @@ NoticeKind parse_notice_kind(std::string_view text) {
     throw std::invalid_argument("unknown notice kind " + std::string(text));
 }
 
+NoticeWriter::NoticeWriter(db::Connection& connection)
+    : insert_(connection.prepare(
+          "INSERT INTO job_notices (notice_key, kind, user_id, account_id, order_id, level, created_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice_key) DO NOTHING")) {}
+
+bool NoticeWriter::add(const Notice& notice, domain::Timestamp now) {
+    insert_->reset();
+    insert_->bind_all(notice.key, to_string(notice.kind), notice.user, notice.account, notice.order,
+                      notice.level, now);
+    while (insert_->step()) {
+    }
+    return insert_->changes() == 1;
+}
+
 bool queue_notice(db::Connection& connection, const Notice& notice, domain::Timestamp now) {
-    return connection.exec(
-               "INSERT INTO job_notices (notice_key, kind, user_id, account_id, order_id, level, created_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice_key) DO NOTHING",
-               notice.key, to_string(notice.kind), notice.user, notice.account, notice.order, notice.level,
-               now) == 1;
+    return NoticeWriter(connection).add(notice, now);
 }
 
 std::vector<Notice> pending_notices(db::Connection& connection, int limit) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,16 @@ struct Notice {
 /// Queues `notice` unless its key is queued already; returns whether it was new. Call inside the
 /// transaction of the change that causes it. Throws db::DbError.
 bool queue_notice(db::Connection& connection, const Notice& notice, domain::Timestamp now);
+
+/// queue_notice() for many notices in one transaction, with the statement prepared once.
+class NoticeWriter {
+  public:
+    explicit NoticeWriter(db::Connection& connection);
+    bool add(const Notice& notice, domain::Timestamp now);
+
+  private:
+    std::unique_ptr<db::Statement> insert_;
+};
 
 /// Unsent notices, oldest first.
 std::vector<Notice> pending_notices(db::Connection& connection, int limit);

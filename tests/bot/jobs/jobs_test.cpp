@@ -299,6 +299,30 @@ TEST_P(JobsTest, InterruptedExpiryRunReRunGivesTheSameEndState) {
               0);
 }
 
+TEST_P(JobsTest, RevenueSnapshotIsWrittenAndPostedOnceWithTheChart) {
+    const auto server = make_server("de-1");
+    make_account(make_user(kAlice), server, now() + 240h);  // a 150 EGP order fulfilled today
+    clock_.advance(24h);
+    auto snapshot = [&] {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->snapshot_revenue();
+            EXPECT_TRUE(result) << result.error();
+        });
+    };
+    snapshot();
+    snapshot();
+    const auto posted = posts_to(kBillingChannel);
+    ASSERT_EQ(posted.size(), 1u) << "posted once per day";
+    EXPECT_NE(content_of(posted[0]).find("150.00"), std::string::npos) << content_of(posted[0]);
+    ASSERT_EQ(posted[0].files.size(), 1u);
+    EXPECT_EQ(posted[0].files[0].filename, "revenue.png");
+    EXPECT_EQ(posted[0].files[0].data.substr(1, 3), "PNG");
+    EXPECT_EQ(with_db([](db::Connection& c) {
+                  return *c.scalar<std::int64_t>("SELECT revenue_piasters FROM revenue_snapshots");
+              }),
+              15000);
+}
+
 NEBULA_INSTANTIATE_FOR_BACKENDS(JobsTest);
 
 // ---- backup (SQLite; PostgreSQL is pg_dump's job) ----
