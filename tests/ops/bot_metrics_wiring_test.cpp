@@ -145,6 +145,9 @@ TEST_F(BotMetricsWiring, RateLimitsInteractionsAndReconnectsAreScraped) {
         EXPECT_TRUE(has("nebula_bot_discord_rate_limited_total 1")) << text;
         EXPECT_TRUE(has("nebula_bot_discord_gateway_reconnects_total 1")) << text;
         EXPECT_TRUE(has("nebula_bot_orders{status=\"awaiting_payment\"} 0")) << text;
+        // The scheduler's jobs are there from the start, each with its own series.
+        EXPECT_TRUE(has("nebula_bot_job_runs_total{job=\"backup\",result=\"ok\"} 0")) << text;
+        EXPECT_TRUE(has("nebula_bot_job_running{job=\"expiry\"} 0")) << text;
     });
 }
 

@@ -95,6 +95,14 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
     jobs::register_jobs(impl->scheduler, impl->job_runner);
     impl->metrics = std::make_unique<BotMetrics>(*impl->db);
     impl->metrics->watch_rest(*impl->rest);
+    impl->metrics->watch_jobs([&scheduler = impl->scheduler] {
+        std::vector<JobCounts> counts;
+        for (const auto& job : scheduler.stats()) {
+            counts.push_back({job.name, job.runs, job.failures, job.skipped, job.running, job.last_duration,
+                              job.total_duration});
+        }
+        return counts;
+    });
 #if NEBULA_BOT_ADMIN_HANDLERS
     handlers::register_admin_handlers(impl->router, impl->ctx);
 #endif
