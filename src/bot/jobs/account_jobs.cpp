@@ -71,24 +71,52 @@ std::vector<Batch> by_server(db::Connection& c, domain::CatalogService& catalog,
     return out;
 }
 
-/// The audit row of a job's change to one account, prepared once per batch: 100,000 accounts
-/// would otherwise prepare 100,000 statements (same columns as domain::record_audit).
-class AuditWriter {
-  public:
-    explicit AuditWriter(db::Connection& c)
-        : insert_(c.prepare(
-              "INSERT INTO audit_logs (actor, action, target_type, target_id, before_json, after_json, at) "
-              "VALUES (?, ?, 'account', ?, NULL, ?, ?)")) {}
-    void add(std::string_view action, AccountId id, const nlohmann::json& after, Timestamp at) {
-        insert_->reset();
-        insert_->bind_all(domain::kSystemActor, action, std::to_string(id.value), after.dump(), at);
-        while (insert_->step()) {
+/// The audit rows of a job's change to many accounts, in multi-row INSERTs (same columns as
+/// domain::record_audit, which writes one row per statement).
+void audit_accounts(db::Connection& c, std::string_view action, const std::vector<AccountId>& ids,
+                    const nlohmann::json& after, Timestamp at) {
+    const std::string after_text = after.dump();
+    for (std::size_t start = 0; start < ids.size(); start += kRowsPerStatement) {
+        const auto end = std::min(ids.size(), start + kRowsPerStatement);
+        auto insert = c.prepare(
+            "INSERT INTO audit_logs (actor, action, target_type, target_id, before_json, after_json, at) "
+            "VALUES " +
+            repeat_rows(end - start, "(?, ?, 'account', ?, NULL, ?, ?)"));
+        int index = 0;
+        for (auto i = start; i < end; ++i) {
+            insert->bind(++index, domain::kSystemActor);
+            insert->bind(++index, action);
+            insert->bind(++index, std::to_string(ids[i].value));
+            insert->bind(++index, after_text);
+            insert->bind(++index, at);
+        }
+        while (insert->step()) {
         }
     }
+}
 
-  private:
-    std::unique_ptr<db::Statement> insert_;
-};
+/// `UPDATE vpn_accounts SET <set> FROM (VALUES (id, x, …), …) AS v WHERE id = v.column1`, many
+/// rows per statement; `set` names the values v.column2, v.column3, … and may use `?` for `now`.
+void update_accounts(db::Connection& c, std::string_view set, std::size_t values_per_row,
+                     const std::vector<std::vector<std::int64_t>>& rows, Timestamp now) {
+    std::string row = "(";
+    for (std::size_t i = 0; i < values_per_row; ++i)
+        row += i == 0 ? "CAST(? AS BIGINT)" : ", CAST(? AS BIGINT)";
+    row += ")";
+    const auto now_params = static_cast<int>(std::count(set.begin(), set.end(), '?'));
+    for (std::size_t start = 0; start < rows.size(); start += kRowsPerStatement) {
+        const auto end = std::min(rows.size(), start + kRowsPerStatement);
+        auto update = c.prepare("UPDATE vpn_accounts SET " + std::string(set) + " FROM (VALUES " +
+                                repeat_rows(end - start, row) + ") AS v WHERE vpn_accounts.id = v.column1");
+        int index = 0;
+        for (int k = 0; k < now_params; ++k) update->bind(++index, now);
+        for (auto i = start; i < end; ++i) {
+            for (const auto value : rows[i]) update->bind(++index, value);
+        }
+        while (update->step()) {
+        }
+    }
+}
 
 std::string term_key(std::string_view kind, AccountId id, Timestamp expires_at) {
     return std::string(kind) + ":" + std::to_string(id.value) + ":" +
@@ -130,26 +158,30 @@ asio::awaitable<ExpiryReport> Jobs::expire_accounts() {
             Stopwatch watch(ctx_.clock, report.db_time);
             report.expired += co_await ctx_.db.run([&](db::Connection& c) {
                 return db::in_transaction(c, [&](db::Connection& t) {
-                    int marked = 0;
+                    // Guarded by status and expiry: an account renewed meanwhile is left alone.
+                    std::map<std::int64_t, const Due*> wanted;
+                    for (auto i = start; i < end; ++i)
+                        wanted[batch.accounts[i].id.value] = &batch.accounts[i];
+                    std::vector<const Due*> marked;
                     auto update = t.prepare(
                         "UPDATE vpn_accounts SET status = 'expired', updated_at = ? "
-                        "WHERE id = ? AND status = 'active' AND expires_at <= ?");
-                    NoticeWriter notices(t);
-                    AuditWriter audit(t);
-                    for (auto i = start; i < end; ++i) {
-                        const auto& a = batch.accounts[i];
-                        update->reset();
-                        update->bind_all(now, a.id, now);
-                        while (update->step()) {
-                        }
-                        if (update->changes() == 0) continue;  // renewed meanwhile
-                        ++marked;
-                        notices.add({term_key("account_expired", a.id, a.expires_at),
-                                     NoticeKind::account_expired, a.user, a.id, std::nullopt, 0},
-                                    now);
-                        audit.add("account.expired", a.id, {{"status", "expired"}}, now);
+                        "WHERE status = 'active' AND expires_at <= ? AND id IN (" +
+                        repeat_rows(end - start, "?") + ") RETURNING id");
+                    int index = 0;
+                    update->bind(++index, now);
+                    update->bind(++index, now);
+                    for (auto i = start; i < end; ++i) update->bind(++index, batch.accounts[i].id);
+                    while (update->step()) marked.push_back(wanted.at(update->get<std::int64_t>(0)));
+                    std::vector<Notice> notices;
+                    std::vector<AccountId> ids;
+                    for (const Due* a : marked) {
+                        notices.push_back({term_key("account_expired", a->id, a->expires_at),
+                                           NoticeKind::account_expired, a->user, a->id, std::nullopt, 0});
+                        ids.push_back(a->id);
                     }
-                    return marked;
+                    queue_notices(t, notices, now);
+                    audit_accounts(t, "account.expired", ids, {{"status", "expired"}}, now);
+                    return static_cast<int>(marked.size());
                 });
             });
         }
@@ -301,19 +333,14 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
                                                 rows->get<int>(5)});
                         }
                     }
-                    NoticeWriter notices(t);
-                    auto record = t.prepare(
-                        "UPDATE vpn_accounts SET used_up_bytes = ?, used_down_bytes = ?, traffic_synced_at = "
-                        "?, "
-                        "updated_at = ? WHERE id = ?");
+                    std::vector<std::vector<std::int64_t>> usage_rows;
+                    std::vector<std::vector<std::int64_t>> level_rows;
+                    std::vector<Notice> notices;
                     for (const auto& a : accounts) {
                         auto it = usage.find(a.due.email);
                         if (it == usage.end()) continue;
                         const auto& entry = *it->second;
-                        record->reset();
-                        record->bind_all(entry.up, entry.down, now, now, a.due.id);
-                        while (record->step()) {
-                        }
+                        usage_rows.push_back({a.due.id.value, entry.up, entry.down});
                         ++updated_alerts.first;
                         if (a.limit <= 0) continue;
                         const std::int64_t used = entry.up + entry.down;
@@ -327,14 +354,19 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
                             if (percent >= level) reached = level;
                         }
                         if (reached <= a.level) continue;
-                        t.exec("UPDATE vpn_accounts SET traffic_alert_level = ? WHERE id = ?", reached,
-                               a.due.id);
-                        notices.add({term_key("traffic_alert", a.due.id, a.due.expires_at) + ":" +
-                                         std::to_string(reached),
-                                     NoticeKind::traffic_alert, a.due.user, a.due.id, std::nullopt, reached},
-                                    now);
+                        level_rows.push_back({a.due.id.value, reached});
+                        notices.push_back({term_key("traffic_alert", a.due.id, a.due.expires_at) + ":" +
+                                               std::to_string(reached),
+                                           NoticeKind::traffic_alert, a.due.user, a.due.id, std::nullopt,
+                                           reached});
                         ++updated_alerts.second;
                     }
+                    update_accounts(t,
+                                    "used_up_bytes = v.column2, used_down_bytes = v.column3, "
+                                    "traffic_synced_at = ?, updated_at = ?",
+                                    3, usage_rows, now);
+                    update_accounts(t, "traffic_alert_level = v.column2", 2, level_rows, now);
+                    queue_notices(t, notices, now);
                     return updated_alerts;
                 });
             });
@@ -358,8 +390,8 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
             report.suspended += co_await ctx_.db.run([&](db::Connection& c) {
                 return db::in_transaction(c, [&](db::Connection& t) {
                     int suspended = 0;
-                    NoticeWriter notices(t);
-                    AuditWriter audit(t);
+                    std::vector<Notice> notices;
+                    std::vector<AccountId> ids;
                     for (auto i = start; i < end; ++i) {
                         const auto& a = exhausted[i];
                         if (t.exec("UPDATE vpn_accounts SET status = 'disabled', traffic_alert_level = 100, "
@@ -367,12 +399,13 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
                                    now, a.id) == 0)
                             continue;
                         ++suspended;
-                        notices.add({term_key("traffic_exhausted", a.id, a.expires_at),
-                                     NoticeKind::traffic_exhausted, a.user, a.id, std::nullopt, 100},
-                                    now);
-                        audit.add("account.suspended", a.id,
-                                  {{"status", "disabled"}, {"reason", "traffic used up"}}, now);
+                        notices.push_back({term_key("traffic_exhausted", a.id, a.expires_at),
+                                           NoticeKind::traffic_exhausted, a.user, a.id, std::nullopt, 100});
+                        ids.push_back(a.id);
                     }
+                    queue_notices(t, notices, now);
+                    audit_accounts(t, "account.suspended", ids,
+                                   {{"status", "disabled"}, {"reason", "traffic used up"}}, now);
                     return suspended;
                 });
             });

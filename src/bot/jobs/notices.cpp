@@ -1,5 +1,6 @@
 #include "bot/jobs/notices.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -30,22 +31,45 @@ NoticeKind parse_notice_kind(std::string_view text) {
     throw std::invalid_argument("unknown notice kind " + std::string(text));
 }
 
-NoticeWriter::NoticeWriter(db::Connection& connection)
-    : insert_(connection.prepare(
-          "INSERT INTO job_notices (notice_key, kind, user_id, account_id, order_id, level, created_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice_key) DO NOTHING")) {}
-
-bool NoticeWriter::add(const Notice& notice, domain::Timestamp now) {
-    insert_->reset();
-    insert_->bind_all(notice.key, to_string(notice.kind), notice.user, notice.account, notice.order,
-                      notice.level, now);
-    while (insert_->step()) {
-    }
-    return insert_->changes() == 1;
+bool queue_notice(db::Connection& connection, const Notice& notice, domain::Timestamp now) {
+    return connection.exec(
+               "INSERT INTO job_notices (notice_key, kind, user_id, account_id, order_id, level, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (notice_key) DO NOTHING",
+               notice.key, to_string(notice.kind), notice.user, notice.account, notice.order, notice.level,
+               now) == 1;
 }
 
-bool queue_notice(db::Connection& connection, const Notice& notice, domain::Timestamp now) {
-    return NoticeWriter(connection).add(notice, now);
+std::string repeat_rows(std::size_t rows, std::string_view row) {
+    std::string out;
+    out.reserve(rows * (row.size() + 2));
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (i > 0) out += ", ";
+        out += row;
+    }
+    return out;
+}
+
+void queue_notices(db::Connection& connection, const std::vector<Notice>& notices, domain::Timestamp now) {
+    for (std::size_t start = 0; start < notices.size(); start += kRowsPerStatement) {
+        const auto end = std::min(notices.size(), start + kRowsPerStatement);
+        auto insert = connection.prepare(
+            "INSERT INTO job_notices (notice_key, kind, user_id, account_id, order_id, level, created_at) "
+            "VALUES " +
+            repeat_rows(end - start, "(?, ?, ?, ?, ?, ?, ?)") + " ON CONFLICT (notice_key) DO NOTHING");
+        int index = 0;
+        for (auto i = start; i < end; ++i) {
+            const auto& n = notices[i];
+            insert->bind(++index, n.key);
+            insert->bind(++index, to_string(n.kind));
+            insert->bind(++index, n.user);
+            insert->bind(++index, n.account);
+            insert->bind(++index, n.order);
+            insert->bind(++index, n.level);
+            insert->bind(++index, now);
+        }
+        while (insert->step()) {
+        }
+    }
 }
 
 std::vector<Notice> pending_notices(db::Connection& connection, int limit) {
