@@ -13,7 +13,7 @@
 #include "bot/jobs/scheduler.hpp"
 #include "discord/snowflake.hpp"
 
-// The background jobs of nebula-bot (the table in docs/operations.md names each):
+// The background jobs of nebula-bot (`nebula-bot jobs list` shows their schedules):
 //
 //   expiry           accounts past expiry: one bulk disable per server, marked expired, the
 //                    customer told with a Renew button, the Subscriber role removed; deleted from
