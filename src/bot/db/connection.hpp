@@ -165,7 +165,8 @@ class Connection {
     /// it is an empty string; NULL is an empty, unquoted field; numbers as the database prints
     /// integers. No header. PostgreSQL lets the server format the rows (COPY … TO STDOUT), so
     /// its work overlaps ours; SQLite formats them while stepping. Returns the number of records.
-    /// Throws DbError; an exception from `sink` propagates and the connection stays usable.
+    /// Throws DbError; an exception from `sink` propagates and the connection stays usable (on
+    /// PostgreSQL inside the caller's transaction, that transaction can then only roll back).
     virtual std::int64_t copy_csv(std::string_view select, const std::function<void(std::string_view)>& sink);
 
     /// BEGIN (SQLite: BEGIN IMMEDIATE, so writers queue on the busy timeout instead of failing
@@ -203,10 +204,18 @@ class Connection {
     }
 };
 
+/// How open_connection() opens the database.
+enum class Access {
+    read_write,  ///< SQLite creates the file (and its directory) when missing and turns on WAL
+    read_only,   ///< creates and changes nothing (`migrate --check`): a missing SQLite file is an
+                 ///< error, the file is opened read-only; PostgreSQL transactions are read-only
+};
+
 /// Opens a connection: SQLite with WAL, foreign keys on, a busy timeout and the file's
 /// directory created; PostgreSQL through libpq with a connect timeout.
 /// Errors (unreachable server, bad credentials, unwritable path) never contain the password.
-Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url);
+Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url,
+                                                                 Access access = Access::read_write);
 
 /// Commits on commit(); rolls back when destroyed without commit (an exception unwinding).
 /// Opened while a transaction is already running, it joins that one: commit and rollback are

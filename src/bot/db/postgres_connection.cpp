@@ -413,7 +413,7 @@ std::string to_postgres_placeholders(std::string_view sql) {
     return out;
 }
 
-Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url) {
+Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url, Access access) {
     // connect_timeout bounds the connect; the URL's own parameters win when given.
     const char* keywords[] = {"dbname", "connect_timeout", nullptr};
     const char* values[] = {url.c_str(), "10", nullptr};
@@ -428,6 +428,7 @@ Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string
     auto connection = std::make_unique<PostgresConnection>(conn);
     try {
         connection->execute_script("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+        if (access == Access::read_only) connection->execute_script("SET default_transaction_read_only = on");
     } catch (const DbError& error) {
         return unexpected(std::string("cannot configure PostgreSQL session: ") + error.what());
     }

@@ -140,17 +140,19 @@ class SqliteConnection final : public Connection {
 
 }  // namespace
 
-Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path) {
+Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path, Access access) {
     const bool in_memory = path == ":memory:";
-    if (!in_memory) {
+    const bool read_only = access == Access::read_only;
+    if (!in_memory && !read_only) {
         const auto parent = std::filesystem::path(path).parent_path();
         std::error_code error;
         if (!parent.empty()) std::filesystem::create_directories(parent, error);
         if (error) return unexpected("cannot create directory " + parent.string() + ": " + error.message());
     }
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = "cannot open SQLite database " + path + ": " +
                               (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -161,7 +163,8 @@ Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& 
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
     sqlite3_extended_result_codes(db, 1);
     try {
-        if (!in_memory) connection->execute_script("PRAGMA journal_mode=WAL");
+        // Switching to WAL writes the file header; a read-only open leaves the mode as it is.
+        if (!in_memory && !read_only) connection->execute_script("PRAGMA journal_mode=WAL");
         connection->execute_script("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
     } catch (const DbError& error) {
         return unexpected("cannot configure SQLite database " + path + ": " + error.what());

@@ -330,10 +330,43 @@ TEST(SqliteConnection, CreatesDirectoryAndUsesWalWithForeignKeys) {
     std::filesystem::remove_all(dir.parent_path());
 }
 
+TEST(SqliteConnection, ReadOnlyOpenCreatesNothingAndRefusesWrites) {
+    const auto dir = std::filesystem::temp_directory_path() / "nebula-bot-sqlite-read-only";
+    std::filesystem::remove_all(dir);
+    const DatabaseUrl url{Backend::sqlite, (dir / "data" / "bot.db").string(), {}};
+    EXPECT_FALSE(open_connection(url, Access::read_only).has_value());
+    EXPECT_FALSE(std::filesystem::exists(dir));
+
+    auto writable = open_connection(url);
+    ASSERT_TRUE(writable.has_value()) << writable.error();
+    (*writable)->execute_script("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+    auto read_only = open_connection(url, Access::read_only);
+    ASSERT_TRUE(read_only.has_value()) << read_only.error();
+    EXPECT_EQ((*read_only)->scalar<std::int64_t>("SELECT x FROM t"), 1);
+    EXPECT_THROW((*read_only)->exec("INSERT INTO t VALUES (2)"), DbError);
+    read_only.value().reset();
+    writable.value().reset();
+    std::filesystem::remove_all(dir);
+}
+
 TEST(SqliteConnection, UnwritableLocationIsAnError) {
     auto connection = open_connection(DatabaseUrl{Backend::sqlite, "/proc/nebula/bot.db", {}});
     EXPECT_FALSE(connection.has_value());
 }
+
+class PostgresReadOnlyTest : public BackendTest {};
+
+TEST_P(PostgresReadOnlyTest, ReadOnlyOpenRefusesWrites) {
+    conn().execute_script("CREATE TABLE t (x BIGINT); INSERT INTO t VALUES (1)");
+    auto read_only = open_connection(db().url(), Access::read_only);
+    ASSERT_TRUE(read_only.has_value()) << read_only.error();
+    EXPECT_EQ((*read_only)->scalar<std::int64_t>("SELECT x FROM t"), 1);
+    EXPECT_THROW((*read_only)->exec("INSERT INTO t VALUES (2)"), DbError);
+    EXPECT_THROW((*read_only)->execute_script("CREATE TABLE u (y BIGINT)"), DbError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresReadOnlyTest, ::testing::Values(Backend::postgres),
+                         testing::backend_name);
 
 TEST(PostgresConnection, UnreachableServerIsAnErrorWithoutPassword) {
     auto connection =

@@ -35,6 +35,12 @@ TEST_P(MigrationsTest, CheckingAFreshDatabaseCreatesNothing) {
     EXPECT_EQ(check.error().code, MigrationErrorCode::pending);
     EXPECT_EQ(pending_migrations(conn()).size(), migrations_for(GetParam()).size());
     EXPECT_EQ(table_count(conn()), 0);
+    // Through a read-only connection (any write would throw) the answer is the same.
+    auto read_only = open_connection(db().url(), Access::read_only);
+    ASSERT_TRUE(read_only.has_value()) << read_only.error();
+    check = check_schema(**read_only);
+    ASSERT_FALSE(check.has_value());
+    EXPECT_EQ(check.error().code, MigrationErrorCode::pending) << check.error().message;
 
     // A partly migrated database: checking reports what is pending and writes nothing.
     ASSERT_TRUE(migrate(conn(), 1).has_value());
