@@ -2,6 +2,7 @@
 # nebula-bot Buy Access burst (see BENCHMARKS.md, "nebula-bot: Buy Access burst"): builds the
 # release binaries, then runs bot_buy_flow_bench --runs times against a fresh bot each time.
 #   run.sh [--build-dir DIR] [--runs N] [--customers N] [--window-ms MS] [--db-threads N] [--settle-ms MS]
+#          [--work-dir DIR] [--json FILE]   (work dir: the bot's .env, database, log; default a temp dir)
 # Exit status: 0 when every run met every target, 1 when one missed, 2 on setup errors.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -10,7 +11,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    --customers|--window-ms|--db-threads|--settle-ms) extra+=("$1" "$2"); shift 2 ;;
+    --customers|--window-ms|--db-threads|--settle-ms|--work-dir|--json) extra+=("$1" "$2"); shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
