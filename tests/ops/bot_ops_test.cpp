@@ -241,6 +241,7 @@ TEST_F(BotCheck, EverythingReachableIsAllOk) {
 
 TEST_F(BotCheck, PendingMigrationsAndABadTokenAreNamedWithTheirFix) {
     config_.discord_token = "not-the-token-of-this-bot-at-all";
+    (void)database_->connect();  // the file exists, without any migration
     const auto results = run();
     const auto& migrations = find(results, "migrations");
     EXPECT_FALSE(migrations.ok);
@@ -278,6 +279,15 @@ TEST_F(BotCheck, AGatewayWhosePanelIsDownFails) {
     const auto& gateway = find(results, "gateway");
     EXPECT_FALSE(gateway.ok);
     EXPECT_NE(gateway.detail.find("panel is down"), std::string::npos) << gateway.detail;
+}
+
+TEST_F(BotCheck, AMissingDatabaseIsNotCreated) {
+    const auto path = database_->directory() / "never-made.db";
+    config_.database = *db::parse_database_url("sqlite:" + path.string());
+    const auto results = run();
+    EXPECT_FALSE(find(results, "database").ok) << dump(results);
+    EXPECT_NE(find(results, "database").detail.find("nebula-bot migrate"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST_F(BotCheck, AnUnopenableDatabaseFails) {

@@ -33,11 +33,13 @@ CheckResult fail(std::string name, std::string detail) { return {std::move(name)
 void check_database(const BotConfig& config, const common::Clock& clock, std::vector<CheckResult>& out,
                     std::vector<GatewayTarget>& targets) {
     const std::string where = config.database.redacted();
-    auto connection = db::open_connection(config.database);
+    // Read-only: a check never creates a database file or changes one.
+    auto connection = db::open_connection(config.database, db::Access::read_only);
     if (!connection) {
         out.push_back(fail("database", where + ": " + connection.error() +
                                            " — fix DATABASE_URL (file path and permissions, or the "
-                                           "PostgreSQL host, user and password)"));
+                                           "PostgreSQL host, user and password); a new SQLite database is "
+                                           "made by `nebula-bot migrate`"));
         return;
     }
     out.push_back(pass("database", where + " opens"));
