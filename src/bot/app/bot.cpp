@@ -37,7 +37,7 @@ struct Bot::Impl {
                                              .max_receipt_bytes = config.shop.max_receipt_bytes}),
           provisioner(*db, *gateways, orders, catalog, clock),
           accounts(*db, *gateways, catalog, clock),
-          analytics(zone.offset_at(domain::to_timestamp(clock.now()))),
+          analytics([this](domain::Timestamp t) { return zone.offset_at(t); }),
           background(executor),
           ctx{config.shop, zone,   clock,       executor, *rest,     *db,       users,
               catalog,     orders, provisioner, accounts, *gateways, analytics, background},

@@ -43,7 +43,9 @@ int run_migrate(const std::string& env_file, bool check_only) {
         std::fprintf(stderr, "nebula-bot: %s\n", url.error().c_str());
         return 2;
     }
-    auto connection = bot::db::open_connection(*url);
+    // Checking only reads: it must not create the database (or its directory) it reports on.
+    auto connection =
+        bot::db::open_connection(*url, check_only ? bot::db::Access::read_only : bot::db::Access::read_write);
     if (!connection) {
         std::fprintf(stderr, "nebula-bot: %s\n", connection.error().c_str());
         return 1;

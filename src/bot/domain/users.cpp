@@ -34,14 +34,17 @@ nlohmann::json to_json(const User& user) {
 
 User UserService::ensure(db::Connection& connection, const DiscordId& discord_id,
                          const std::string& username) {
+    // Every click of a returning customer lands here: answer it with a read, so it never waits
+    // for (or takes) the database's write lock.
+    if (auto known = find(connection, discord_id); known && known->username == username) return *known;
     const auto now = to_timestamp(clock_.now());
-    // Insert-if-missing that tolerates a concurrent insert of the same user on both backends.
+    // Insert-or-rename in one statement that tolerates a concurrent insert on both backends.
     connection.exec(
         "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (discord_id) DO NOTHING",
+        "ON CONFLICT (discord_id) DO UPDATE SET username = excluded.username, updated_at = "
+        "excluded.updated_at "
+        "WHERE users.username <> excluded.username",
         discord_id, username, now, now);
-    connection.exec("UPDATE users SET username = ?, updated_at = ? WHERE discord_id = ? AND username <> ?",
-                    username, now, discord_id, username);
     auto user = find(connection, discord_id);
     if (!user) throw db::DbError(db::DbErrorCode::other, "user vanished after insert");
     return *user;
