@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -116,21 +117,29 @@ int run_check(const std::string& env_file) {
     return ok ? 0 : 1;
 }
 
-int run_jobs(const std::string& env_file, const std::string& name, bool list_only) {
+/// Reads the dotenv file and the environment into a BotConfig and starts logging; on a bad
+/// configuration prints why and returns nothing (the caller exits 2).
+std::optional<bot::app::BotConfig> configure(const std::string& env_file) {
     auto environment = common::Environment::load(env_file);
     if (!environment) {
         std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
-        return 2;
+        return std::nullopt;
     }
     auto config = bot::app::load_bot_config(*environment);
     if (!config) {
         std::fprintf(stderr, "nebula-bot: %s\n", config.error().c_str());
-        return 2;
+        return std::nullopt;
     }
     common::LogOptions log_options;
     log_options.directory = config->log_dir;
     log_options.level = config->log_level;
     common::setup_logging(log_options, config->secrets());
+    return std::move(*config);
+}
+
+int run_jobs(const std::string& env_file, const std::string& name, bool list_only) {
+    auto config = configure(env_file);
+    if (!config) return 2;
     boost::asio::io_context io;
     common::SystemClock clock;
     auto bot = bot::app::Bot::create(io.get_executor(), std::move(*config), clock, nullptr);
@@ -183,20 +192,8 @@ int run_jobs(const std::string& env_file, const std::string& name, bool list_onl
 }
 
 int run_bot(const std::string& env_file) {
-    auto environment = common::Environment::load(env_file);
-    if (!environment) {
-        std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
-        return 2;
-    }
-    auto config = bot::app::load_bot_config(*environment);
-    if (!config) {
-        std::fprintf(stderr, "nebula-bot: %s\n", config.error().c_str());
-        return 2;
-    }
-    common::LogOptions log_options;
-    log_options.directory = config->log_dir;
-    log_options.level = config->log_level;
-    common::setup_logging(log_options, config->secrets());
+    auto config = configure(env_file);
+    if (!config) return 2;
 
     boost::asio::io_context io;
     common::SystemClock clock;
