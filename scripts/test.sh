@@ -13,6 +13,8 @@ echo "== format check"
 bash scripts/format.sh --check
 
 echo "== configure and build ($preset)"
+# The sanitized build of the whole suite needs about 3 GB; say what there is before starting.
+df -h . | tail -n 1 | awk '{print "disk: " $4 " free on " $6}'
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
 
