@@ -700,6 +700,56 @@ bool any_request_contains(const fakes::discord::FakeDiscord& fake, const std::st
     return false;
 }
 
+TEST_F(BotE2E, ServerOutageAlertsAdminsOnceAndTheirButtonTellsTheCustomers) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'o');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        CO_ASSERT_EQ((co_await accounts()).size(), 1u);
+        auto health = [this]() -> asio::awaitable<void> {
+            auto ran = co_await bot_->scheduler().run_now("health");
+            EXPECT_TRUE(ran && *ran) << (ran ? (*ran ? **ran : ran->error()) : "refused");
+        };
+        const auto review_before = messages_in(kReviewChannel).size();
+
+        gateway_.panel->set_down(true);
+        co_await health();
+        EXPECT_EQ(messages_in(kReviewChannel).size(), review_before) << "one failed check is not an alert";
+        co_await health();
+        co_await health();
+        const auto alerts = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(alerts.size(), review_before + 1);
+        const json alert = alerts.back().json;
+        EXPECT_NE(alert.value("content", "").find("Frankfurt-1"), std::string::npos) << alert.dump();
+        const std::string button = alert["components"][0]["components"][0].value("custom_id", "");
+        CO_ASSERT_EQ(button.rfind("outage:", 0), 0u);
+        EXPECT_TRUE(posts_containing(*discord_, "having a problem", kReviewChannel).empty());
+
+        const json refused = co_await click(kCustomer, 0, button);
+        EXPECT_NE(text_of(refused).find("Only admins"), std::string::npos) << refused.dump();
+        const json told = co_await click(kAdmin, kAdminRole, button);
+        EXPECT_NE(text_of(told).find("1 customer(s)"), std::string::npos) << told.dump();
+        const auto outage = posts_containing(*discord_, "having a problem", kReviewChannel);
+        CO_ASSERT_EQ(outage.size(), 1u);
+        EXPECT_NE(outage.front().json.dump().find("Frankfurt-1"), std::string::npos);
+        co_await click(kOtherAdmin, kAdminRole, button);
+        EXPECT_EQ(posts_containing(*discord_, "having a problem", kReviewChannel).size(), 1u) << "told once";
+
+        gateway_.panel->set_down(false);
+        co_await health();
+        co_await health();
+        EXPECT_EQ(messages_in(kReviewChannel).size(), review_before + 2) << "back up, once";
+        EXPECT_NE(messages_in(kReviewChannel).back().json.value("content", "").find("back up"),
+                  std::string::npos);
+        EXPECT_EQ(posts_containing(*discord_, "working again", kReviewChannel).size(), 1u);
+
+        // The old alert's button after the outage is over tells no one.
+        const json late = co_await click(kAdmin, kAdminRole, button);
+        EXPECT_NE(text_of(late).find("not down any more"), std::string::npos) << late.dump();
+        EXPECT_EQ(posts_containing(*discord_, "having a problem", kReviewChannel).size(), 1u);
+    });
+}
+
 TEST_F(BotE2E, OrderChannelDeletedByHandCancelsTheUnpaidOrder) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         auto [id, channel] = co_await buy_and_choose_method();

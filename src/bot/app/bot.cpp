@@ -93,6 +93,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
     handlers::register_customer_handlers(impl->router, impl->ctx);
     handlers::register_review_handlers(impl->router, impl->ctx);
     jobs::register_jobs(impl->scheduler, impl->job_runner);
+    jobs::register_job_handlers(impl->router, impl->job_runner);
     impl->metrics = std::make_unique<BotMetrics>(*impl->db);
     impl->metrics->watch_rest(*impl->rest);
     impl->metrics->watch_jobs([&scheduler = impl->scheduler] {

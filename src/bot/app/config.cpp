@@ -54,6 +54,7 @@ jobs::JobsConfig load_jobs_config(common::ConfigReader& r) {
     j.traffic_interval = minutes(r, "JOB_TRAFFIC_INTERVAL_MINUTES", j.traffic_interval);
     j.order_timeout_interval = minutes(r, "JOB_ORDER_TIMEOUT_INTERVAL_MINUTES", j.order_timeout_interval);
     j.health_interval = minutes(r, "JOB_HEALTH_INTERVAL_MINUTES", j.health_interval);
+    j.health_alert_after_failures = static_cast<int>(r.integer("HEALTH_ALERT_AFTER_FAILURES", 2, 1, 100));
     j.reconcile_interval = minutes(r, "JOB_RECONCILE_INTERVAL_MINUTES", j.reconcile_interval);
     j.revenue_time = time_of_day(r, "REVENUE_SNAPSHOT_TIME", j.revenue_time);
     j.backup_time = time_of_day(r, "BACKUP_TIME", j.backup_time);

@@ -9,7 +9,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/domain/audit.hpp"
 #include "bot/handlers/flow.hpp"
+#include "bot/handlers/router.hpp"
 #include "bot/handlers/store.hpp"
 #include "bot/jobs/notices.hpp"
 #include "bot/ui/chart.hpp"
@@ -32,6 +34,8 @@ constexpr auto kOrderNoticeWindow = std::chrono::days(7);
 /// The reconciler leaves orders approved in the last moments to the admin's own click.
 constexpr auto kReconcileSettle = std::chrono::minutes(2);
 constexpr std::string_view kHealthAlertedPrefix = "health_alerted:";
+constexpr std::string_view kHealthFailuresPrefix = "health_failures:";
+constexpr std::string_view kOutageToldPrefix = "outage_told:";
 constexpr std::string_view kRevenuePostedPrefix = "revenue_posted:";
 
 Timestamp now_of(const handlers::BotContext& ctx) { return domain::to_timestamp(ctx.clock.now()); }
@@ -57,6 +61,12 @@ bool stale(const Notice& n, const NoticeData& d) {
     if (!d.account) return true;
     const auto status = d.account->status;
     switch (n.kind) {
+        case NoticeKind::server_outage:
+            return status != domain::AccountStatus::active || !d.server ||
+                   d.server->health != domain::ServerHealth::down;
+        case NoticeKind::server_restored:
+            return status != domain::AccountStatus::active || !d.server ||
+                   d.server->health == domain::ServerHealth::down;
         case NoticeKind::account_expired:
             return status != domain::AccountStatus::expired;
         case NoticeKind::expiry_reminder:
@@ -102,6 +112,10 @@ std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, cons
         case NoticeKind::traffic_exhausted:
             return ui::tr(locale, Msg::traffic_exhausted,
                           {{"total", ui::format_bytes(a.traffic_limit_bytes)}, {"server", server}});
+        case NoticeKind::server_outage:
+            return ui::tr(locale, Msg::notice_server_outage, {{"server", server}});
+        case NoticeKind::server_restored:
+            return ui::tr(locale, Msg::notice_server_restored, {{"server", server}});
         case NoticeKind::order_expired:
             break;
     }
@@ -200,7 +214,9 @@ asio::awaitable<NoticeReport> Jobs::deliver_notices() {
             if (!error) {
                 MessagePayload payload;
                 payload.content = notice_text(ctx_, locale, n, data);
-                payload.components.push_back(renew_row(locale, data.account->id));
+                if (n.kind != NoticeKind::server_outage && n.kind != NoticeKind::server_restored) {
+                    payload.components.push_back(renew_row(locale, data.account->id));
+                }
                 error =
                     co_await send_to_customer(ctx_, config_.notice_channel, *customer, std::move(payload));
             }
@@ -248,9 +264,34 @@ asio::awaitable<JobResult> Jobs::expire_orders() {
 
 // ---- health ----
 
+namespace {
+
+std::string server_key(std::string_view prefix, domain::ServerId server) {
+    return std::string(prefix) + std::to_string(server.value);
+}
+
+/// Queues a "back up" notice for every customer who was told of the server's outage, once.
+/// Inside the transaction that records the server up again.
+int queue_restored_notices(db::Connection& c, domain::ServerId server, Timestamp now) {
+    const auto told_key = server_key(kOutageToldPrefix, server);
+    const auto incident = handlers::store::get_setting(c, told_key);
+    if (!incident) return 0;
+    const std::string outage = "outage:" + std::to_string(server.value) + ":" + *incident + ":";
+    const auto queued = c.exec(
+        "INSERT INTO job_notices (notice_key, kind, user_id, account_id, level, created_at) "
+        "SELECT 'restored:' || substr(notice_key, 8), 'server_restored', user_id, account_id, 0, ? "
+        "FROM job_notices WHERE notice_key LIKE ? AND sent_at IS NOT NULL AND last_error IS NULL "
+        "ON CONFLICT (notice_key) DO NOTHING",
+        now, outage + "%");
+    handlers::store::delete_setting(c, told_key);
+    return static_cast<int>(queued);
+}
+
+}  // namespace
+
 asio::awaitable<JobResult> Jobs::check_health() {
     auto servers = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.catalog.servers(c); });
-    int up = 0, down = 0, alerts = 0, alert_failures = 0;
+    int up = 0, down = 0, alerts = 0, alert_failures = 0, restored = 0;
     for (const auto& server : servers) {
         if (!server.enabled) continue;
         auto probe = co_await ctx_.gateways.gateway_for(server).health();
@@ -262,22 +303,49 @@ asio::awaitable<JobResult> Jobs::check_health() {
         }
         const auto health = problem.empty() ? domain::ServerHealth::up : domain::ServerHealth::down;
         health == domain::ServerHealth::up ? ++up : ++down;
-        const std::string key = std::string(kHealthAlertedPrefix) + std::to_string(server.id.value);
+        const auto alerted_key = server_key(kHealthAlertedPrefix, server.id);
+        const auto failures_key = server_key(kHealthFailuresPrefix, server.id);
+        const auto now = now_of(ctx_);
+        // A down server takes no new accounts from its first failed check; admins hear of it once
+        // it failed HEALTH_ALERT_AFTER_FAILURES checks in a row, so one lost probe is not an alarm.
         // The alert state is kept apart from the health itself, so an alert that could not be
         // posted (Discord down) is posted by the next run instead of being forgotten.
-        auto alerted = co_await ctx_.db.run([&](db::Connection& c) {
+        struct Seen {
+            std::string alerted;
+            int failures = 0;
+        };
+        auto seen = co_await ctx_.db.run([&](db::Connection& c) {
+            db::Transaction transaction(c);
             auto set = ctx_.catalog.set_server_health(c, server.id, health);
             if (!set) throw std::runtime_error(set.error().message);
-            return handlers::store::get_setting(c, key).value_or("up");
+            Seen out{handlers::store::get_setting(c, alerted_key).value_or("up"), 0};
+            const auto before = handlers::store::get_setting(c, failures_key);
+            if (health == domain::ServerHealth::down) {
+                out.failures = std::max(0, std::atoi(before.value_or("0").c_str())) + 1;
+                handlers::store::set_setting(c, failures_key, std::to_string(out.failures), now);
+            } else {
+                if (before) handlers::store::delete_setting(c, failures_key);
+                restored += queue_restored_notices(c, server.id, now);
+            }
+            transaction.commit();
+            return out;
         });
         const std::string state(domain::to_string(health));
-        if (alerted == state) continue;
+        if (seen.alerted == state) continue;
+        if (health == domain::ServerHealth::down && seen.failures < config_.health_alert_after_failures)
+            continue;
         const auto locale = ctx_.shop.default_locale;
         MessagePayload payload;
-        payload.content =
-            health == domain::ServerHealth::down
-                ? ui::tr(locale, Msg::job_server_down, {{"server", server.spec.name}, {"error", problem}})
-                : ui::tr(locale, Msg::job_server_up, {{"server", server.spec.name}});
+        if (health == domain::ServerHealth::down) {
+            payload.content =
+                ui::tr(locale, Msg::job_server_down, {{"server", server.spec.name}, {"error", problem}});
+            payload.components.push_back(
+                discord::ActionRow{std::vector<discord::Button>{discord::Button::action(
+                    discord::ButtonStyle::secondary, ui::tr(locale, Msg::job_tell_customers),
+                    discord::custom_id::make("outage", server.id.value, domain::epoch_seconds(now)))}});
+        } else {
+            payload.content = ui::tr(locale, Msg::job_server_up, {{"server", server.spec.name}});
+        }
         auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
         if (!posted) {
             ++alert_failures;
@@ -285,14 +353,52 @@ asio::awaitable<JobResult> Jobs::check_health() {
             continue;
         }
         ++alerts;
-        const auto now = now_of(ctx_);
-        co_await ctx_.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, state, now); });
+        co_await ctx_.db.run(
+            [&](db::Connection& c) { handlers::store::set_setting(c, alerted_key, state, now); });
     }
     std::string summary = std::to_string(up) + " up, " + std::to_string(down) + " down, " +
                           std::to_string(alerts) + " alert(s) posted";
+    if (restored > 0) {
+        auto notices = co_await deliver_notices();
+        summary += ", " + std::to_string(restored) + " customer(s) told a server is back (" +
+                   std::to_string(notices.failed) + " not delivered yet)";
+    }
     if (alert_failures > 0)
         co_return unexpected(summary + ", " + std::to_string(alert_failures) + " not posted");
     co_return summary;
+}
+
+asio::awaitable<std::optional<int>> Jobs::queue_outage_notices(domain::ServerId server, std::int64_t incident,
+                                                               std::string actor) {
+    const auto now = now_of(ctx_);
+    co_return co_await ctx_.db.run([&](db::Connection& c) -> std::optional<int> {
+        db::Transaction transaction(c);
+        const auto found = ctx_.catalog.server(c, server);
+        if (!found || found->health != domain::ServerHealth::down) return std::nullopt;
+        const std::string prefix =
+            "outage:" + std::to_string(server.value) + ":" + std::to_string(incident) + ":";
+        std::vector<Notice> notices;
+        {
+            auto rows = c.query(
+                "SELECT user_id, MIN(id) FROM vpn_accounts WHERE server_id = ? AND status = 'active' "
+                "GROUP BY user_id ORDER BY user_id",
+                server);
+            while (rows->step()) {
+                const auto user = rows->get<domain::UserId>(0);
+                notices.push_back({prefix + std::to_string(user.value), NoticeKind::server_outage, user,
+                                   rows->get<domain::AccountId>(1), std::nullopt, 0, 0});
+            }
+        }
+        queue_notices(c, notices, now);
+        handlers::store::set_setting(c, server_key(kOutageToldPrefix, server), std::to_string(incident), now);
+        domain::record_audit(
+            c,
+            {actor, "server.outage_notified", "server", std::to_string(server.value), std::nullopt,
+             nlohmann::json{{"incident", incident}, {"customers", notices.size()}}},
+            now);
+        transaction.commit();
+        return static_cast<int>(notices.size());
+    });
 }
 
 // ---- reconciler ----
@@ -492,6 +598,41 @@ asio::awaitable<JobResult> Jobs::backup() {
 }
 
 // ---- registration ----
+
+namespace {
+
+// (Not inside the coroutine: g++ 12 mishandles braced argument lists in coroutine bodies.)
+std::string outage_reply(const handlers::Call& call, std::optional<int> queued, const std::string& server) {
+    if (!queued) return call.tr(Msg::job_outage_over, {{"server", server}});
+    return call.tr(Msg::job_outage_queued, {{"count", *queued}, {"server", server}});
+}
+
+asio::awaitable<void> tell_outage(handlers::Call& call, Jobs& jobs, std::int64_t server_value,
+                                  std::int64_t incident) {
+    if (!co_await handlers::require_admin(call)) co_return;
+    const domain::ServerId id{server_value};
+    auto& ctx = call.ctx;
+    auto server = co_await ctx.db.run([&](db::Connection& c) { return ctx.catalog.server(c, id); });
+    if (!server) {
+        co_await handlers::reply_ephemeral(call, call.tr(Msg::error_stale_button));
+        co_return;
+    }
+    auto queued = co_await jobs.queue_outage_notices(id, incident, call.user().id.str());
+    co_await handlers::reply_ephemeral(call, outage_reply(call, queued, server->spec.name));
+    if (!queued) co_return;
+    const auto report = co_await jobs.deliver_notices();
+    spdlog::info("outage of {}: {} customer(s) queued by {}, {} notice(s) sent, {} not delivered yet",
+                 server->spec.name, *queued, call.user().id.str(), report.sent, report.failed);
+}
+
+}  // namespace
+
+void register_job_handlers(handlers::Router& router, Jobs& jobs) {
+    router.on_component<std::int64_t, std::int64_t>(
+        "outage", [&jobs](handlers::Call& call, std::int64_t server, std::int64_t incident) {
+            return tell_outage(call, jobs, server, incident);
+        });
+}
 
 void register_jobs(Scheduler& scheduler, Jobs& jobs) {
     const auto& c = jobs.config();

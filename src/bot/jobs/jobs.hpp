@@ -22,7 +22,9 @@
 //   traffic          one GET /api/traffic per server: usage stored, alerts once per level and
 //                    term, suspension at 100 %
 //   order-timeout    unpaid orders past ORDER_TIMEOUT_HOURS expired, customer told, channel closed
-//   health           /api/health of every server; admins told on each change only
+//   health           /api/health of every server; admins told on each change only (down after
+//                    HEALTH_ALERT_AFTER_FAILURES failures in a row), with a button that tells the
+//                    server's customers of the outage; they are told again when it is back
 //   reconciler       approved orders without an account finished exactly once and delivered
 //   revenue          yesterday's revenue snapshot posted with a 30-day chart
 //   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
@@ -31,6 +33,10 @@
 // job_notices) before anything is said to a customer, and what it still owes (unsent notices,
 // an approved order) is found again by the next run. Killing the bot mid-run and running the job
 // again ends in the same state.
+
+namespace nebula::bot::handlers {
+class Router;
+}
 
 namespace nebula::bot::jobs {
 
@@ -41,8 +47,11 @@ struct JobsConfig {
     std::chrono::seconds reminder_interval{std::chrono::hours(1)};  ///< JOB_REMINDER_INTERVAL_MINUTES
     std::chrono::seconds traffic_interval{std::chrono::hours(6)};   ///< JOB_TRAFFIC_INTERVAL_MINUTES
     std::chrono::seconds order_timeout_interval{
-        std::chrono::minutes(30)};                                     ///< JOB_ORDER_TIMEOUT_INTERVAL_MINUTES
-    std::chrono::seconds health_interval{std::chrono::minutes(5)};     ///< JOB_HEALTH_INTERVAL_MINUTES
+        std::chrono::minutes(30)};                                  ///< JOB_ORDER_TIMEOUT_INTERVAL_MINUTES
+    std::chrono::seconds health_interval{std::chrono::minutes(5)};  ///< JOB_HEALTH_INTERVAL_MINUTES
+    /// Admins are alerted once a server failed this many health checks in a row (a server is
+    /// kept from taking new accounts from the first failure). HEALTH_ALERT_AFTER_FAILURES
+    int health_alert_after_failures = 2;
     std::chrono::seconds reconcile_interval{std::chrono::minutes(5)};  ///< JOB_RECONCILE_INTERVAL_MINUTES
     std::chrono::minutes revenue_time{5};                      ///< REVENUE_SNAPSHOT_TIME (HH:MM shop time)
     std::chrono::minutes backup_time{std::chrono::hours(3)};   ///< BACKUP_TIME (HH:MM shop time)
@@ -98,6 +107,12 @@ class Jobs {
     boost::asio::awaitable<TrafficReport> monitor_traffic();
     boost::asio::awaitable<JobResult> expire_orders();
     boost::asio::awaitable<JobResult> check_health();
+    /// Queues an outage notice for every customer with an active account on `server`, once per
+    /// customer and incident (`incident`: when the down alert was posted, from its button), and
+    /// remembers it so check_health() tells the same customers when the server is back; audited
+    /// as `actor`'s. How many customers, or nothing when the server is not down (any more).
+    boost::asio::awaitable<std::optional<int>> queue_outage_notices(domain::ServerId server,
+                                                                    std::int64_t incident, std::string actor);
     boost::asio::awaitable<JobResult> reconcile();
     boost::asio::awaitable<JobResult> snapshot_revenue();
     /// SQLite: a consistent copy into DATA_DIR/backups/bot-YYYYMMDD-HHMMSS.db (online backup
@@ -124,6 +139,9 @@ inline constexpr std::string_view kJobNames[] = {"expiry", "reminders",  "traffi
 
 /// Registers the eight jobs on `scheduler` with the intervals of `jobs.config()`.
 void register_jobs(Scheduler& scheduler, Jobs& jobs);
+
+/// The admins' "Tell its customers" button on a server-down alert (`outage:<server>:<incident>`).
+void register_job_handlers(handlers::Router& router, Jobs& jobs);
 
 /// Copies the SQLite database at `source` into `target` with the online backup API (readers and
 /// writers of `source` carry on meanwhile). Errors as text.

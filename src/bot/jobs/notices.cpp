@@ -7,12 +7,14 @@
 namespace nebula::bot::jobs {
 namespace {
 
-constexpr std::array<std::pair<NoticeKind, std::string_view>, 5> kKinds{{
+constexpr std::array<std::pair<NoticeKind, std::string_view>, 7> kKinds{{
     {NoticeKind::account_expired, "account_expired"},
     {NoticeKind::expiry_reminder, "expiry_reminder"},
     {NoticeKind::traffic_alert, "traffic_alert"},
     {NoticeKind::traffic_exhausted, "traffic_exhausted"},
     {NoticeKind::order_expired, "order_expired"},
+    {NoticeKind::server_outage, "server_outage"},
+    {NoticeKind::server_restored, "server_restored"},
 }};
 
 }  // namespace

@@ -10,7 +10,15 @@
 
 namespace nebula::bot::jobs {
 
-enum class NoticeKind { account_expired, expiry_reminder, traffic_alert, traffic_exhausted, order_expired };
+enum class NoticeKind {
+    account_expired,
+    expiry_reminder,
+    traffic_alert,
+    traffic_exhausted,
+    order_expired,
+    server_outage,    ///< the customer's server is down (queued when an admin asks for it)
+    server_restored,  ///< ... and back: sent to whoever was told of the outage
+};
 
 std::string_view to_string(NoticeKind kind);
 NoticeKind parse_notice_kind(std::string_view text);

@@ -239,10 +239,16 @@ enum class Msg : std::uint16_t {
     job_order_stuck,
     job_revenue_posted,
     job_automatic,
+    // server outages (button for admins, notices for customers)
+    job_tell_customers,
+    job_outage_queued,
+    job_outage_over,
+    notice_server_outage,
+    notice_server_restored,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_automatic) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::notice_server_restored) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

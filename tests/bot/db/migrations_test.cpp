@@ -127,6 +127,43 @@ TEST_P(MigrationsTest, UpgradesFromTheFirstSchemaKeepingData) {
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 
+// 005 widens job_notices' kind check (SQLite by copying the table): queued notices survive, the
+// new kinds are accepted and an unknown kind is still refused.
+TEST_P(MigrationsTest, OutageNoticeKindsKeepQueuedNotices) {
+    ASSERT_TRUE(migrate(conn(), 4).has_value());
+    conn().exec("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "1001", "early", 10, 10);
+    conn().exec(
+        "INSERT INTO job_notices (notice_key, kind, user_id, level, created_at, attempts, last_error) "
+        "VALUES ('reminder:1', 'expiry_reminder', 1, 72, 20, 2, 'DM: closed')");
+    EXPECT_THROW(conn().exec("INSERT INTO job_notices (notice_key, kind, user_id, created_at) "
+                             "VALUES ('outage:1', 'server_outage', 1, 30)"),
+                 DbError);
+
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->front(), "005_outage_notices");
+    EXPECT_EQ(
+        conn().scalar<std::string>("SELECT last_error FROM job_notices WHERE notice_key = 'reminder:1'"),
+        "DM: closed");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT attempts FROM job_notices WHERE notice_key = 'reminder:1'"),
+              2);
+    for (const char* kind : {"server_outage", "server_restored"}) {
+        EXPECT_EQ(conn().exec(
+                      "INSERT INTO job_notices (notice_key, kind, user_id, created_at) VALUES (?, ?, 1, 30)",
+                      std::string(kind) + ":1", kind),
+                  1);
+    }
+    EXPECT_THROW(conn().exec("INSERT INTO job_notices (notice_key, kind, user_id, created_at) "
+                             "VALUES ('x:1', 'no_such_kind', 1, 30)"),
+                 DbError);
+    EXPECT_THROW(conn().exec("INSERT INTO job_notices (notice_key, kind, user_id, created_at) "
+                             "VALUES ('y:1', 'server_outage', 999, 30)"),
+                 DbError)
+        << "the user foreign key is still there";
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
 TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
     const MigrationFile files[] = {
         {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},

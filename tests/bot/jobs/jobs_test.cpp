@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include "bot/db/migrations.hpp"
+#include "bot/domain/audit.hpp"
 #include "bot/handlers/store.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "discord/test_support.hpp"
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 
 constexpr std::uint64_t kAlice = 500000000000000011ULL;
 constexpr std::uint64_t kBob = 500000000000000012ULL;
+constexpr std::uint64_t kCarol = 500000000000000013ULL;
 
 std::string content_of(const fakes::discord::RecordedRequest& r) {
     return r.json.value("content", std::string());
@@ -201,6 +203,10 @@ TEST_P(JobsTest, HealthAlertsOncePerChange) {
 
     panel.fake.set_down(domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "connection refused"});
     check();
+    EXPECT_TRUE(posts_to(kReviewChannel).empty()) << "one failed check is not an alert yet";
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.server(c, server.id)->health; }),
+              domain::ServerHealth::down)
+        << "but the server takes no new accounts from the first failure";
     check();
     ASSERT_EQ(posts_to(kReviewChannel).size(), 1u);
     EXPECT_NE(content_of(posts_to(kReviewChannel)[0]).find("de-1"), std::string::npos);
@@ -213,6 +219,72 @@ TEST_P(JobsTest, HealthAlertsOncePerChange) {
     ASSERT_EQ(posts_to(kReviewChannel).size(), 2u);
     EXPECT_NE(content_of(posts_to(kReviewChannel)[1]).find("back up"), std::string::npos);
     EXPECT_EQ(panel.health_calls, 6);
+}
+
+TEST_P(JobsTest, OutageNoticesReachTheServersCustomersOnceAndTheBackUpNoticeFollows) {
+    const auto server = make_server("de-1");
+    const auto other = make_server("nl-1");
+    auto& panel = gateways_.at(server.id);
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    const auto carol = make_user(kCarol);
+    make_account(alice, server, now() + 24h * 10);
+    make_account(alice, server, now() + 24h * 20);  // two accounts there: told once
+    make_account(bob, other, now() + 24h * 10);
+    const auto expired = make_account(carol, server, now() + 24h * 10);
+    with_db([&](db::Connection& c) {
+        c.exec("UPDATE vpn_accounts SET status = 'expired' WHERE id = ?", expired.id);
+        return 0;
+    });
+    auto check = [&] {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->check_health();
+            EXPECT_TRUE(result) << result.error();
+        });
+    };
+    auto tell = [&](std::int64_t incident) {
+        std::optional<int> queued;
+        run([&]() -> asio::awaitable<void> {
+            queued = co_await jobs_->queue_outage_notices(server.id, incident, "900000000000000001");
+        });
+        return queued;
+    };
+    EXPECT_EQ(tell(1), std::nullopt) << "the server is up: nothing to tell";
+
+    panel.fake.set_down(domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "connection refused"});
+    check();
+    check();
+    ASSERT_EQ(posts_to(kReviewChannel).size(), 1u);
+    const std::string button = first_button(posts_to(kReviewChannel)[0]);
+    const std::string prefix = "outage:" + std::to_string(server.id.value) + ":";
+    ASSERT_EQ(button.rfind(prefix, 0), 0u) << button;
+    const std::int64_t incident = std::stoll(button.substr(prefix.size()));
+    EXPECT_EQ(incident, domain::epoch_seconds(now()));
+
+    EXPECT_EQ(tell(incident), 1) << "Alice only: Bob is on another server, Carol's account expired";
+    EXPECT_EQ(tell(incident), 1);
+    run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->deliver_notices()).sent, 1); });
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(content_of(dms()[0]).find("de-1"), std::string::npos) << content_of(dms()[0]);
+    EXPECT_NE(content_of(dms()[0]).find("having a problem"), std::string::npos) << content_of(dms()[0]);
+    EXPECT_FALSE(dms()[0].json.contains("components") && !dms()[0].json["components"].empty())
+        << "no Renew button on an outage notice";
+    const auto audit = with_db(
+        [&](db::Connection& c) { return domain::audit_for(c, "server", std::to_string(server.id.value)); });
+    ASSERT_FALSE(audit.empty());
+    EXPECT_EQ(audit.back().entry.action, "server.outage_notified");
+    EXPECT_EQ(audit.back().entry.actor, "900000000000000001");
+
+    check();  // still down: nothing new
+    EXPECT_EQ(dms().size(), 1u);
+    panel.fake.set_down(std::nullopt);
+    check();
+    ASSERT_EQ(dms().size(), 2u);
+    EXPECT_NE(content_of(dms()[1]).find("working again"), std::string::npos) << content_of(dms()[1]);
+    EXPECT_EQ(posts_to(kReviewChannel).size(), 2u);
+    check();
+    EXPECT_EQ(dms().size(), 2u) << "told once that it is back";
+    EXPECT_EQ(tell(incident), std::nullopt) << "the old button after the outage";
 }
 
 TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
