@@ -50,6 +50,7 @@ inline constexpr std::uint64_t kManageChannels = 1ULL << 4;
 inline constexpr std::uint64_t kManageGuild = 1ULL << 5;
 inline constexpr std::uint64_t kViewChannel = 1ULL << 10;
 inline constexpr std::uint64_t kSendMessages = 1ULL << 11;
+inline constexpr std::uint64_t kManageMessages = 1ULL << 13;
 inline constexpr std::uint64_t kEmbedLinks = 1ULL << 14;
 inline constexpr std::uint64_t kAttachFiles = 1ULL << 15;
 inline constexpr std::uint64_t kReadMessageHistory = 1ULL << 16;

@@ -131,6 +131,7 @@ User read_user(const Node& node);
 Member read_member(const Node& node);
 Attachment read_attachment(const Node& node);
 Channel read_channel(const Node& node);
+Guild read_guild(const Node& node);
 Message read_message(const Node& node);
 
 }  // namespace nebula::discord::detail

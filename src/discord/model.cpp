@@ -25,6 +25,11 @@ std::chrono::system_clock::time_point Snowflake::created_at() const {
     return std::chrono::system_clock::time_point{std::chrono::milliseconds{(value_ >> 22) + kDiscordEpochMs}};
 }
 
+const Role* Guild::role(Snowflake wanted) const {
+    const auto it = std::find_if(roles.begin(), roles.end(), [&](const Role& r) { return r.id == wanted; });
+    return it == roles.end() ? nullptr : &*it;
+}
+
 bool Member::has_role(Snowflake role) const {
     return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
@@ -93,6 +98,26 @@ Channel read_channel(const Node& node) {
         }
     }
     return channel;
+}
+
+Guild read_guild(const Node& node) {
+    Guild guild;
+    guild.id = node.at("id").snowflake();
+    guild.name = node.string_or("name");
+    guild.owner_id = node.at("owner_id").snowflake();
+    if (const auto roles = node.find("roles")) {
+        const std::size_t n = roles->array_size(kMaxList);
+        for (std::size_t i = 0; i < n; ++i) {
+            const Node item = roles->index(i);
+            Role role;
+            role.id = item.at("id").snowflake();
+            role.name = item.string_or("name");
+            role.permissions = item.at("permissions").bitset();
+            role.position = static_cast<int>(item.at("position").integer());
+            guild.roles.push_back(std::move(role));
+        }
+    }
+    return guild;
 }
 
 Message read_message(const Node& node) {
@@ -217,6 +242,9 @@ Parsed<Attachment> parse_attachment(const nlohmann::json& json) {
 }
 Parsed<Channel> parse_channel(const nlohmann::json& json) {
     return detail::guarded<Channel>([&] { return detail::read_channel(Node(json, "")); });
+}
+Parsed<Guild> parse_guild(const nlohmann::json& json) {
+    return detail::guarded<Guild>([&] { return detail::read_guild(Node(json, "")); });
 }
 Parsed<Message> parse_message(const nlohmann::json& json) {
     return detail::guarded<Message>([&] { return detail::read_message(Node(json, "")); });

@@ -80,6 +80,24 @@ struct Channel {
     std::vector<PermissionOverwrite> permission_overwrites;
 };
 
+/// A guild role: its permission bits and its place in the hierarchy (higher manages lower).
+struct Role {
+    Snowflake id;  ///< the @everyone role has the guild's id
+    std::string name;
+    std::uint64_t permissions = 0;
+    int position = 0;
+};
+
+/// What GET /guilds/{id} says that the product uses.
+struct Guild {
+    Snowflake id;
+    std::string name;
+    Snowflake owner_id;
+    std::vector<Role> roles;
+
+    const Role* role(Snowflake id) const;
+};
+
 struct Message {
     Snowflake id;
     Snowflake channel_id;
@@ -205,6 +223,7 @@ Parsed<User> parse_user(const nlohmann::json& json);
 Parsed<Member> parse_member(const nlohmann::json& json);
 Parsed<Attachment> parse_attachment(const nlohmann::json& json);
 Parsed<Channel> parse_channel(const nlohmann::json& json);
+Parsed<Guild> parse_guild(const nlohmann::json& json);
 Parsed<Message> parse_message(const nlohmann::json& json);
 Parsed<Interaction> parse_interaction(const nlohmann::json& json);
 

@@ -180,6 +180,60 @@ TEST_F(BotMetricsTest, RefusesANonLoopbackBind) {
 
 class BotCheck : public ::testing::Test {
   protected:
+    static constexpr std::uint64_t kGuild = 800000000000000001ULL;
+    static constexpr std::uint64_t kOwner = 810000000000000099ULL;
+    static constexpr std::uint64_t kBotRole = 860000000000000001ULL;
+    static constexpr std::uint64_t kAdminRole = 860000000000000002ULL;
+    static constexpr std::uint64_t kSubscriberRole = 860000000000000003ULL;
+    static constexpr std::uint64_t kReview = 870000000000000001ULL;
+    static constexpr std::uint64_t kBilling = 870000000000000002ULL;
+    static constexpr std::uint64_t kPanel = 870000000000000003ULL;
+    static constexpr std::uint64_t kCategory = 870000000000000004ULL;
+    static constexpr std::uint64_t kElsewhere = 870000000000000005ULL;
+
+    static nlohmann::json role(std::uint64_t id, const std::string& name, std::uint64_t permissions,
+                               int position) {
+        return {{"id", std::to_string(id)},
+                {"name", name},
+                {"permissions", std::to_string(permissions)},
+                {"position", position}};
+    }
+    static nlohmann::json channel(std::uint64_t id, const std::string& name, int type,
+                                  nlohmann::json overwrites, std::uint64_t guild = kGuild) {
+        return {{"id", std::to_string(id)},
+                {"guild_id", std::to_string(guild)},
+                {"name", name},
+                {"type", type},
+                {"permission_overwrites", std::move(overwrites)}};
+    }
+    static nlohmann::json overwrite(std::uint64_t id, std::uint64_t allow, std::uint64_t deny) {
+        return {{"id", std::to_string(id)},
+                {"type", 0},
+                {"allow", std::to_string(allow)},
+                {"deny", std::to_string(deny)}};
+    }
+    /// The shop's server as a reseller sets it up: a bot role with what invite-url asks for,
+    /// roles below it, and a review channel hidden from @everyone but open to admins and the bot.
+    void seed_guild(std::uint64_t bot_permissions, int subscriber_position) {
+        io_.call([&] {
+            discord_->add_guild(
+                kGuild, "Nebula Shop", kOwner,
+                nlohmann::json::array({role(kGuild, "@everyone", kViewChannel | kReadMessageHistory, 0),
+                                       role(kBotRole, "NebulaLinks", bot_permissions, 5),
+                                       role(kAdminRole, "Admins", 0, 4),
+                                       role(kSubscriberRole, "Subscriber", 0, subscriber_position)}));
+            discord_->add_member(kGuild, discord_->options().bot_user_id, {kBotRole});
+            discord_->add_channel(channel(kReview, "review", 0,
+                                          nlohmann::json::array({overwrite(kGuild, 0, kViewChannel),
+                                                                 overwrite(kAdminRole, kViewChannel, 0),
+                                                                 overwrite(kBotRole, kViewChannel, 0)})));
+            discord_->add_channel(channel(kBilling, "billing", 0, nlohmann::json::array()));
+            discord_->add_channel(channel(kPanel, "vpn-shop", 0, nlohmann::json::array()));
+            discord_->add_channel(channel(kCategory, "Orders", 4, nlohmann::json::array()));
+            discord_->add_channel(channel(kElsewhere, "general", 0, nlohmann::json::array(), kGuild + 1));
+        });
+    }
+
     void SetUp() override {
         database_ = testing::TestDatabase::create(db::Backend::sqlite);
         auto fake = io_.call([&] { return fakes::discord::FakeDiscord::create(io_.executor()); });
@@ -194,6 +248,14 @@ class BotCheck : public ::testing::Test {
         config_.default_server.key = nebula::testing::kGatewayKey;
         config_.default_server.tls_pin_sha256 = gateway_->cert.sha256;
         config_.default_server.name = "Frankfurt-1";
+        config_.shop.guild_id = discord::Snowflake(kGuild);
+        config_.shop.admin_role_id = discord::Snowflake(kAdminRole);
+        config_.shop.subscriber_role_id = discord::Snowflake(kSubscriberRole);
+        config_.shop.review_channel_id = discord::Snowflake(kReview);
+        config_.shop.billing_channel_id = discord::Snowflake(kBilling);
+        config_.shop.main_panel_channel_id = discord::Snowflake(kPanel);
+        config_.shop.orders_category_id = discord::Snowflake(kCategory);
+        seed_guild(required_permissions(true), 1);
     }
     void TearDown() override {
         gateway_.reset();
@@ -230,13 +292,70 @@ class BotCheck : public ::testing::Test {
 TEST_F(BotCheck, EverythingReachableIsAllOk) {
     migrate();
     const auto results = run();
-    ASSERT_EQ(results.size(), 4u) << dump(results);
+    // database, migrations, discord, server, permissions, roles, four channels, one gateway
+    ASSERT_EQ(results.size(), 11u) << dump(results);
     for (const auto& r : results) EXPECT_TRUE(r.ok) << format_check(r);
     EXPECT_NE(find(results, "discord").detail.find(std::to_string(discord_->options().bot_user_id)),
               std::string::npos);
     EXPECT_EQ(find(results, "gateway Frankfurt-1").name,
               "gateway Frankfurt-1 (https://127.0.0.1:" + std::to_string(gateway_->port) + ")");
     EXPECT_TRUE(format_check(results[0]).starts_with("OK   database: "));
+}
+
+TEST_F(BotCheck, TheBotsPlaceInTheServerIsChecked) {
+    migrate();
+    const auto results = run();
+    EXPECT_EQ(find(results, "discord server").detail, "Nebula Shop (" + std::to_string(kGuild) + ")");
+    EXPECT_NE(find(results, "discord roles").detail.find("@Subscriber"), std::string::npos);
+    EXPECT_EQ(find(results, "discord REVIEW_CHANNEL_ID").detail, "#review (" + std::to_string(kReview) + ")")
+        << "hidden from @everyone, open to the bot's role";
+    EXPECT_TRUE(find(results, "discord ORDERS_CATEGORY_ID").ok) << dump(results);
+}
+
+TEST_F(BotCheck, DiscordSetupMistakesAreNamedWithTheirFix) {
+    migrate();
+    // The bot's role lacks Manage Channels, and the Subscriber role sits above it.
+    seed_guild(required_permissions(true) & ~kManageChannels, 9);
+    // The review channel no longer lets the bot's role in; billing points at another server's
+    // channel; the orders "category" is a text channel.
+    io_.call([&] {
+        discord_->add_channel(channel(kReview, "review", 0,
+                                      nlohmann::json::array({overwrite(kGuild, 0, kViewChannel),
+                                                             overwrite(kAdminRole, kViewChannel, 0)})));
+    });
+    config_.shop.billing_channel_id = discord::Snowflake(kElsewhere);
+    config_.shop.orders_category_id = discord::Snowflake(kPanel);
+    const auto results = run();
+    const auto& permissions = find(results, "discord permissions");
+    EXPECT_FALSE(permissions.ok);
+    EXPECT_NE(permissions.detail.find("lack Manage Channels —"), std::string::npos) << permissions.detail;
+    const auto& roles = find(results, "discord roles");
+    EXPECT_FALSE(roles.ok);
+    EXPECT_NE(roles.detail.find("drag the bot's role above it"), std::string::npos) << roles.detail;
+    const auto& review = find(results, "discord REVIEW_CHANNEL_ID");
+    EXPECT_FALSE(review.ok);
+    EXPECT_NE(review.detail.find("lacks View Channels"), std::string::npos) << review.detail;
+    EXPECT_NE(find(results, "discord BILLING_CHANNEL_ID").detail.find("another server"), std::string::npos);
+    EXPECT_NE(find(results, "discord ORDERS_CATEGORY_ID").detail.find("is not a category"),
+              std::string::npos);
+    EXPECT_TRUE(find(results, "discord MAIN_PANEL_CHANNEL_ID").ok) << dump(results);
+
+    // A channel id that is no channel at all.
+    config_.shop.main_panel_channel_id = discord::Snowflake(kPanel + 100);
+    const auto missing = find(run(), "discord MAIN_PANEL_CHANNEL_ID");
+    EXPECT_FALSE(missing.ok);
+    EXPECT_NE(missing.detail.find("cannot be read"), std::string::npos) << missing.detail;
+}
+
+TEST_F(BotCheck, ABotNotInTheServerIsToldHowToAddIt) {
+    migrate();
+    config_.shop.guild_id = discord::Snowflake(kGuild + 7);
+    const auto results = run();
+    const auto& server = find(results, "discord server");
+    EXPECT_FALSE(server.ok);
+    EXPECT_NE(server.detail.find("nebula-bot invite-url"), std::string::npos) << server.detail;
+    EXPECT_TRUE(find(results, "discord").ok) << "the token itself is fine";
+    EXPECT_TRUE(find(results, "gateway").ok) << "and the gateways are still checked";
 }
 
 TEST_F(BotCheck, PendingMigrationsAndABadTokenAreNamedWithTheirFix) {

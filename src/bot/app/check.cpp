@@ -7,10 +7,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bot/app/invite.hpp"
 #include "bot/db/connection.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/catalog.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
+#include "discord/builders.hpp"
+#include "discord/permissions.hpp"
 #include "discord/rest.hpp"
 
 namespace nebula::bot::app {
@@ -91,6 +94,146 @@ std::string gateway_fix(const domain::GatewayError& e) {
     }
 }
 
+/// What the bot needs in each text channel it posts to.
+constexpr std::uint64_t kTextChannelNeeds =
+    discord::permissions::kViewChannel | discord::permissions::kSendMessages |
+    discord::permissions::kEmbedLinks | discord::permissions::kAttachFiles |
+    discord::permissions::kReadMessageHistory;
+/// What it needs on the orders category to make order channels in it.
+constexpr std::uint64_t kCategoryNeeds =
+    discord::permissions::kViewChannel | discord::permissions::kManageChannels;
+
+struct ChannelSetting {
+    std::string key;
+    discord::Snowflake id;
+    bool category = false;
+};
+
+/// One configured channel: in this server, of the right type, and the bot may do its work there.
+asio::awaitable<CheckResult> check_channel(discord::RestClient& rest, const discord::Guild& guild,
+                                           discord::Snowflake bot,
+                                           const std::vector<discord::Snowflake>& roles, std::uint64_t base,
+                                           ChannelSetting setting) {
+    const std::string name = "discord " + setting.key;
+    auto raw = co_await rest.request("GET", "/channels/" + setting.id.str());
+    if (!raw) {
+        co_return fail(name, setting.id.str() + " cannot be read (" + raw.error().describe() +
+                                 ") — is it a channel of this server, and may the bot's role see it?");
+    }
+    auto channel = discord::parse_channel(*raw);
+    if (!channel) co_return fail(name, setting.id.str() + ": unexpected answer from Discord");
+    const std::string label = "#" + channel->name + " (" + setting.id.str() + ")";
+    if (channel->guild_id != guild.id) co_return fail(name, label + " belongs to another server");
+    const int want = static_cast<int>(setting.category ? discord::ChannelType::guild_category
+                                                       : discord::ChannelType::guild_text);
+    constexpr int kAnnouncement = 5;
+    if (channel->type != want && (setting.category || channel->type != kAnnouncement)) {
+        co_return fail(name, label + (setting.category ? " is not a category" : " is not a text channel"));
+    }
+    const auto has = discord::channel_permissions(base, guild, bot, roles, *channel);
+    const auto needs = setting.category ? kCategoryNeeds : kTextChannelNeeds;
+    if (const auto missing = needs & ~has; missing != 0) {
+        co_return fail(name, label + ": the bot lacks " + discord::permission_names(missing) +
+                                 " here — allow them for the bot's role in the channel's permissions");
+    }
+    co_return pass(name, label);
+}
+
+/// The admin role exists; the Subscriber role (when configured) exists below the bot's highest.
+CheckResult check_roles(const discord::Guild& guild, const std::vector<discord::Snowflake>& roles,
+                        const handlers::ShopSettings& shop) {
+    std::vector<std::string> problems;
+    const auto* admin = guild.role(shop.admin_role_id);
+    if (admin == nullptr) {
+        problems.push_back("ADMIN_ROLE_ID " + shop.admin_role_id.str() + " is not a role of this server");
+    }
+    const discord::Role* subscriber = nullptr;
+    if (shop.subscriber_role_id) {
+        subscriber = guild.role(*shop.subscriber_role_id);
+        if (subscriber == nullptr) {
+            problems.push_back("SUBSCRIBER_ROLE_ID " + shop.subscriber_role_id->str() +
+                               " is not a role of this server");
+        } else if (subscriber->position >= discord::highest_role_position(guild, roles)) {
+            problems.push_back("the Subscriber role @" + subscriber->name +
+                               " is not below the bot's highest role, so the bot cannot give it — drag the "
+                               "bot's role above it (Server Settings → Roles)");
+        }
+    }
+    if (!problems.empty()) {
+        std::string detail;
+        for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+        return fail("discord roles", detail);
+    }
+    std::string detail = "admin role @" + admin->name;
+    if (subscriber != nullptr) detail += ", Subscriber role @" + subscriber->name;
+    return pass("discord roles", detail);
+}
+
+std::vector<ChannelSetting> configured_channels(const BotConfig& config) {
+    const auto& shop = config.shop;
+    std::vector<ChannelSetting> channels{{"REVIEW_CHANNEL_ID", shop.review_channel_id},
+                                         {"BILLING_CHANNEL_ID", shop.billing_channel_id},
+                                         {"MAIN_PANEL_CHANNEL_ID", shop.main_panel_channel_id},
+                                         {"ORDERS_CATEGORY_ID", shop.orders_category_id, true}};
+    if (config.jobs.notice_channel) channels.push_back({"NOTICE_CHANNEL_ID", *config.jobs.notice_channel});
+    return channels;
+}
+
+/// The bot's place in DISCORD_GUILD_ID: member, guild-wide permissions, the configured roles and
+/// channels (each seen through its permission overwrites, as Discord computes them).
+asio::awaitable<void> check_discord_setup(discord::RestClient& rest, const BotConfig& config,
+                                          discord::Snowflake bot, std::vector<CheckResult>& out) {
+    const auto& shop = config.shop;
+    if (shop.guild_id.empty()) co_return;
+    const std::string server = "discord server";
+    auto raw = co_await rest.request("GET", "/guilds/" + shop.guild_id.str());
+    if (!raw) {
+        const auto code = raw.error().code;
+        if (code == discord::RestErrorCode::not_found || code == discord::RestErrorCode::forbidden) {
+            out.push_back(
+                fail(server, "the bot is not in server " + shop.guild_id.str() +
+                                 " (DISCORD_GUILD_ID) — add it with the link `nebula-bot invite-url` "
+                                 "prints"));
+        } else {
+            out.push_back(fail(server, raw.error().describe()));
+        }
+        co_return;
+    }
+    auto guild = discord::parse_guild(*raw);
+    if (!guild) {
+        out.push_back(fail(server, "unexpected answer from Discord for " + shop.guild_id.str()));
+        co_return;
+    }
+    auto member = co_await rest.get_member(shop.guild_id, bot);
+    if (!member) {
+        out.push_back(fail(server, "the bot is not a member of " + guild->name + " (" +
+                                       member.error().describe() +
+                                       ") — add it with the link `nebula-bot invite-url` prints"));
+        co_return;
+    }
+    out.push_back(pass(server, guild->name + " (" + shop.guild_id.str() + ")"));
+    const auto& roles = member->roles;
+    const auto base = discord::base_permissions(*guild, bot, roles);
+
+    const auto needed = required_permissions(shop.subscriber_role_id.has_value());
+    if (const auto missing = needed & ~base; missing != 0) {
+        out.push_back(
+            fail("discord permissions", "the bot's roles lack " + discord::permission_names(missing) +
+                                            " — grant them to its role (Server Settings → Roles) or "
+                                            "add the bot again with `nebula-bot invite-url`"));
+    } else {
+        out.push_back(
+            pass("discord permissions", "the bot's roles grant " + discord::permission_names(needed)));
+    }
+
+    out.push_back(check_roles(*guild, roles, shop));
+    auto channels = configured_channels(config);
+    for (auto& setting : channels) {
+        if (setting.id.empty()) continue;
+        out.push_back(co_await check_channel(rest, *guild, bot, roles, base, std::move(setting)));
+    }
+}
+
 asio::awaitable<void> check_network(asio::any_io_executor executor, const BotConfig& config,
                                     const common::Clock& clock, std::vector<GatewayTarget> targets,
                                     std::vector<CheckResult>& out) {
@@ -108,6 +251,7 @@ asio::awaitable<void> check_network(asio::any_io_executor executor, const BotCon
         if (me) {
             out.push_back(
                 pass("discord", "token accepted: logged in as " + me->username + " (" + me->id.str() + ")"));
+            co_await check_discord_setup(**rest, config, me->id, out);
         } else if (me.error().code == discord::RestErrorCode::unauthorized) {
             out.push_back(fail("discord",
                                "DISCORD_TOKEN rejected (401) — copy the token again from the "

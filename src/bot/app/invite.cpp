@@ -4,14 +4,9 @@
 
 namespace nebula::bot::app {
 
-namespace {
-// Discord's MANAGE_MESSAGES bit, which the Discord client's permission list does not name.
-constexpr std::uint64_t kManageMessages = 1ULL << 13;
-}  // namespace
-
 std::uint64_t required_permissions(bool subscriber_role) {
     namespace p = discord::permissions;
-    std::uint64_t bits = p::kViewChannel | p::kSendMessages | kManageMessages | p::kEmbedLinks |
+    std::uint64_t bits = p::kViewChannel | p::kSendMessages | p::kManageMessages | p::kEmbedLinks |
                          p::kAttachFiles | p::kReadMessageHistory | p::kManageChannels;
     if (subscriber_role) bits |= p::kManageRoles;
     return bits;

@@ -176,6 +176,7 @@ struct FakeDiscord::Impl : http::Handler {
     std::map<std::uint64_t, std::map<std::string, json>> messages_by_nonce;  // channel -> nonce -> message
     std::map<std::uint64_t, std::size_t> message_counts;
     std::map<std::uint64_t, json> channels;
+    std::map<std::uint64_t, json> guilds;
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<std::uint64_t>> members;
     std::set<std::uint64_t> deleted_channels;
     std::set<std::uint64_t> closed_dms;  // users who do not accept DMs (or share no guild any more)
@@ -660,6 +661,11 @@ struct FakeDiscord::Impl : http::Handler {
             channels[id] = channel;
             return json_response(201, channel);
         }
+        if (n == 2 && m == "GET" && s[0] == "guilds") {
+            const auto it = guilds.find(num(s[1]));
+            if (it == guilds.end()) return error_response(403, 50001, "Missing Access");
+            return json_response(200, it->second);
+        }
         if (n >= 4 && s[0] == "guilds" && s[2] == "members") {
             const auto key = std::make_pair(num(s[1]), num(s[3]));
             const auto it = members.find(key);
@@ -814,6 +820,18 @@ void FakeDiscord::set_session_start_limit(int total, int remaining, std::chrono:
 
 void FakeDiscord::add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles) {
     impl_->members[{guild, user}] = std::move(roles);
+}
+
+void FakeDiscord::add_guild(std::uint64_t guild, std::string name, std::uint64_t owner, json roles) {
+    impl_->guilds[guild] = json{{"id", id_str(guild)},
+                                {"name", std::move(name)},
+                                {"owner_id", id_str(owner)},
+                                {"roles", std::move(roles)}};
+}
+
+void FakeDiscord::add_channel(json channel) {
+    const auto id = std::stoull(channel.at("id").get<std::string>());
+    impl_->channels[id] = std::move(channel);
 }
 
 void FakeDiscord::remove_member(std::uint64_t guild, std::uint64_t user) {

@@ -113,6 +113,12 @@ class FakeDiscord {
     /// `/gateway/bot`'s session_start_limit.
     void set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after);
     void add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles);
+    /// A guild the bot is in, as GET /guilds/{id} shows it. `roles` are Discord role objects (id,
+    /// name, permissions as a string, position); the @everyone role has the guild's id. Other
+    /// guilds answer 403 / 50001 Missing Access, as Discord does for a guild the bot is not in.
+    void add_guild(std::uint64_t guild, std::string name, std::uint64_t owner, nlohmann::json roles);
+    /// A channel that exists already (Discord's channel object, with its id): GET /channels/{id}.
+    void add_channel(nlohmann::json channel);
     /// The member leaves the guild (GUILD_MEMBER_REMOVE is dispatched); DMs to them fail with
     /// 50007 from then on, as they share no guild with the bot.
     void remove_member(std::uint64_t guild, std::uint64_t user);
