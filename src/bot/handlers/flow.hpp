@@ -37,9 +37,18 @@ boost::asio::awaitable<void> schedule_channel_close(BotContext& ctx, discord::Sn
 boost::asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order,
                                            const domain::User& user, discord::MessagePayload payload);
 
+/// What deliver() could not do that whoever approved should hear of.
+struct DeliveryOutcome {
+    bool customer_left = false;  ///< not in the server any more: nothing reached them
+};
+
 /// Hands the customer their account after an approval: link, QR code and subscription URL in
-/// the order channel and by DM, the Subscriber role, the billing line, and the channel closing.
-/// `call` is the admin's interaction (named on the billing line).
+/// the order channel and by DM, the Subscriber role, the billing line (naming `approver`: an
+/// admin, or the automatic retry), and the channel closing.
+boost::asio::awaitable<DeliveryOutcome> deliver(BotContext& ctx, const domain::Fulfilment& fulfilment,
+                                                std::string approver);
+/// deliver() for an admin's approval (`call`): names them on the billing line and tells them,
+/// privately, when the customer has left the server.
 boost::asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment);
 
 /// Posts the review card of a submitted receipt in the review channel (image re-attached,

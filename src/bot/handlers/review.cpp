@@ -272,8 +272,9 @@ MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const 
     return payload;
 }
 
-asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
-    auto& ctx = call.ctx;
+asio::awaitable<flow::DeliveryOutcome> deliver_to_customer(BotContext& ctx, const domain::Fulfilment& f,
+                                                           std::string approver) {
+    flow::DeliveryOutcome outcome;
     auto d = co_await ctx.db.run([&](db::Connection& c) {
         Delivery out{*ctx.users.get(c, f.order.user_id), ctx.catalog.plan(c, f.order.plan_id),
                      ctx.catalog.server(c, f.account.server_id), std::nullopt};
@@ -309,9 +310,7 @@ asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
         auto granted =
             co_await ctx.rest.add_member_role(ctx.shop.guild_id, customer, *ctx.shop.subscriber_role_id,
                                               "order " + f.order.reference + " delivered");
-        if (!granted && granted.error().code == discord::RestErrorCode::not_found) {
-            co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));
-        }
+        outcome.customer_left = !granted && granted.error().code == discord::RestErrorCode::not_found;
     }
     MessagePayload billing;
     const auto shop_locale = ctx.shop.default_locale;
@@ -321,8 +320,7 @@ asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
                               {"plan", d.plan ? d.plan->spec.name : std::string("?")},
                               {"amount", ui::format_money(shop_locale, f.order.amount)},
                               {"method", method_label(shop_locale, d.method)},
-                              {"admin", call.user().username.empty() ? flow::mention(call.user().id.str())
-                                                                     : call.user().username}});
+                              {"admin", approver}});
     if (auto sent = co_await ctx.rest.create_message(ctx.shop.billing_channel_id, std::move(billing));
         !sent) {
         spdlog::warn("billing line for {} not posted: {}", f.order.reference, sent.error().describe());
@@ -335,6 +333,14 @@ asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
         co_await ctx.rest.create_message(*channel, std::move(closing));
         co_await flow::schedule_channel_close(ctx, *channel, customer, ctx.shop.order_channel_archive_after);
     }
+    co_return outcome;
+}
+
+asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
+    std::string approver =
+        call.user().username.empty() ? flow::mention(call.user().id.str()) : call.user().username;
+    const auto outcome = co_await deliver_to_customer(call.ctx, f, std::move(approver));
+    if (outcome.customer_left) co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));
 }
 
 // ---- the review buttons ----
@@ -498,6 +504,11 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
     const auto id = submitted.order.id;
     const std::string message_id = posted->id.str();
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_review_message(c, id, message_id); });
+}
+
+asio::awaitable<DeliveryOutcome> deliver(BotContext& ctx, const domain::Fulfilment& fulfilment,
+                                         std::string approver) {
+    co_return co_await deliver_to_customer(ctx, fulfilment, std::move(approver));
 }
 
 asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment) {

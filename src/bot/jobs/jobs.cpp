@@ -145,6 +145,10 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     co_return error + "; channel: " + posted.error().describe();
 }
 
+std::string customer_left_report(const handlers::BotContext& ctx, const std::string& reference) {
+    return ui::tr(ctx.shop.default_locale, Msg::job_order_customer_left, {{"reference", reference}});
+}
+
 std::string backup_stamp(Timestamp t) {
     const auto day = std::chrono::floor<std::chrono::days>(t);
     const std::chrono::year_month_day ymd{day};
@@ -430,19 +434,16 @@ asio::awaitable<JobResult> Jobs::reconcile() {
         // Fulfilled before this run began (an admin's own click): that click delivered it.
         if (result->order.fulfilled_at && *result->order.fulfilled_at < started) continue;
         ++fulfilled;
-        // Delivered exactly as the review button does; the billing line names the automatic retry.
-        discord::Interaction interaction;
-        interaction.type = discord::InteractionType::message_component;
-        interaction.application_id = ctx_.shop.application_id;
-        interaction.guild_id = ctx_.shop.guild_id;
-        interaction.user.id = ctx_.shop.bot_user_id;
-        interaction.user.username = ui::tr(ctx_.shop.default_locale, Msg::job_automatic);
-        discord::ResponderOptions options;
-        options.token_lifetime = std::chrono::minutes(0);  // no interaction to answer: replies are dropped
-        auto responder = std::make_shared<discord::InteractionResponder>(ctx_.executor, ctx_.rest, ctx_.clock,
-                                                                         std::move(interaction), options);
-        handlers::Call call{ctx_, responder->interaction(), *responder, ctx_.shop.default_locale, true};
-        co_await handlers::flow::deliver(call, *result);
+        // Delivered exactly as the review button does; the billing line names the automatic retry,
+        // and a customer who has left is reported in the review channel instead of to a clicker.
+        const auto outcome = co_await handlers::flow::deliver(
+            ctx_, *result, ui::tr(ctx_.shop.default_locale, Msg::job_automatic));
+        if (outcome.customer_left) {
+            MessagePayload payload;
+            payload.content = customer_left_report(ctx_, result->order.reference);
+            auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
+            if (!posted) spdlog::warn("reconciler: report not posted: {}", posted.error().describe());
+        }
     }
     std::string summary = std::to_string(fulfilled) + " order(s) provisioned and delivered, " +
                           std::to_string(failed) + " still failing";

@@ -245,10 +245,11 @@ enum class Msg : std::uint16_t {
     job_outage_over,
     notice_server_outage,
     notice_server_restored,
+    job_order_customer_left,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::notice_server_restored) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_order_customer_left) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

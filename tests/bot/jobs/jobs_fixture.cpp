@@ -101,6 +101,19 @@ domain::UserId JobsTest::make_user(std::uint64_t discord_id) {
     });
 }
 
+domain::Order JobsTest::order_under_review(domain::UserId user, domain::PlanId plan) {
+    return with_db([&](db::Connection& c) {
+        const auto method =
+            *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
+        EXPECT_TRUE(
+            catalog_.update_payment_method(c, "setup", method, {"01012345678", std::nullopt, std::nullopt}));
+        auto placed = orders_->place(c, user, plan);
+        EXPECT_TRUE(orders_->choose_payment_method(c, placed->order.id, user, method));
+        EXPECT_TRUE(orders_->submit_receipt(c, placed->order.id, user, {"png-bytes", "image/png", "att-1"}));
+        return placed->order;
+    });
+}
+
 domain::Account JobsTest::make_account(domain::UserId user, const domain::Server& server,
                                        domain::Timestamp expires_at, std::int64_t traffic_limit) {
     const auto plan = make_plan(30, traffic_limit);

@@ -291,19 +291,7 @@ TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
     const auto server = make_server("de-1");
     const auto plan = make_plan();
     const auto user = make_user(kAlice);
-    const auto method = with_db([&](db::Connection& c) {
-        auto id =
-            *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
-        EXPECT_TRUE(
-            catalog_.update_payment_method(c, "setup", id, {"01012345678", std::nullopt, std::nullopt}));
-        return id;
-    });
-    const auto order = with_db([&](db::Connection& c) {
-        auto placed = orders_->place(c, user, plan);
-        EXPECT_TRUE(orders_->choose_payment_method(c, placed->order.id, user, method));
-        EXPECT_TRUE(orders_->submit_receipt(c, placed->order.id, user, {"png-bytes", "image/png", "att-1"}));
-        return placed->order;
-    });
+    const auto order = order_under_review(user, plan);
     auto& panel = gateways_.at(server.id);
     // The panel makes the client, then the answer is lost: the order stays approved.
     panel.fake.script_create({CreateFault::timeout_after_create});
@@ -326,6 +314,33 @@ TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
 
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
     EXPECT_EQ(dms().size(), 1u) << "delivered once";
+}
+
+TEST_P(JobsTest, ReconcilerReportsACustomerWhoLeftTheServer) {
+    const auto server = make_server("de-1");
+    const auto order = order_under_review(make_user(kAlice), make_plan());
+    gateways_.at(server.id).fake.set_down(
+        domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "refused"});
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_FALSE((co_await provisioner_->approve_and_fulfil(order.id, "admin")).has_value());
+    });
+    fake_->remove_member(kGuild, kAlice);
+    gateways_.at(server.id).fake.set_down(std::nullopt);
+    clock_.advance(3min);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->reconcile();
+        EXPECT_TRUE(result) << result.error();
+    });
+    EXPECT_EQ(with_db([&](db::Connection& c) { return orders_->get(c, order.id)->status; }),
+              domain::OrderStatus::fulfilled);
+    EXPECT_TRUE(dms().empty());
+    ASSERT_EQ(posts_to(kBillingChannel).size(), 1u);
+    EXPECT_NE(content_of(posts_to(kBillingChannel)[0]).find("automatic retry"), std::string::npos);
+    const auto reports = posts_to(kReviewChannel);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(content_of(reports[0]).find(order.reference), std::string::npos) << content_of(reports[0]);
+    EXPECT_NE(content_of(reports[0]).find("no longer in the server"), std::string::npos)
+        << content_of(reports[0]);
 }
 
 TEST_P(JobsTest, InterruptedExpiryRunReRunGivesTheSameEndState) {
