@@ -1,5 +1,7 @@
 #include "gateway/auth/replay_cache.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace nebula::gateway {
@@ -56,6 +58,26 @@ TEST(ReplayCache, ManyNoncesAcrossGrowthAndRotation) {
     EXPECT_EQ(cache.check_and_insert("fresh", 1700), Outcome::accepted);
     EXPECT_EQ(cache.check_and_insert("nonce-123", 1700), Outcome::replayed);
     EXPECT_EQ(cache.check_and_insert("fresh", 1750), Outcome::replayed);
+}
+
+// 6 bytes a slot at most three quarters full once grown: at most 16 bytes a nonce, and no
+// insert ever grows more than one of the 64 segments (no moment with two whole tables).
+TEST(ReplayCache, StorageStaysSmallAndGrowsOneSegmentAtATime) {
+    ReplayCache cache(600, 10'000'000);
+    std::size_t largest_step = 0;
+    std::size_t before = cache.storage_bytes();
+    for (int i = 0; i < 300'000; ++i) {
+        ASSERT_EQ(cache.check_and_insert("n" + std::to_string(i), 1000), Outcome::accepted) << i;
+        const auto now = cache.storage_bytes();
+        largest_step = std::max(largest_step, now - before);
+        before = now;
+    }
+    EXPECT_LE(cache.storage_bytes(), 300'000u * 16);
+    EXPECT_GE(cache.storage_bytes(), 300'000u * 6);
+    EXPECT_LE(largest_step, cache.storage_bytes() / 16) << "one segment at a time";
+    for (int i = 0; i < 300'000; i += 1009) {
+        EXPECT_EQ(cache.check_and_insert("n" + std::to_string(i), 1001), Outcome::replayed) << i;
+    }
 }
 
 }  // namespace
