@@ -29,6 +29,13 @@ void TaskGroup::spawn(std::string name, asio::awaitable<void> task) {
                        it->signal.slot(), [this, it](std::exception_ptr error) { finished(it, error); }));
 }
 
+bool TaskGroup::running(std::string_view name) const {
+    for (const auto& task : tasks_) {
+        if (task.name == name) return true;
+    }
+    return false;
+}
+
 void TaskGroup::finished(std::list<Task>::iterator task, std::exception_ptr error) {
     if (error) {
         try {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <list>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -32,6 +33,9 @@ class TaskGroup {
 
     /// Completes when no task is live (at once when none is).
     boost::asio::awaitable<void> join();
+
+    /// True while a task spawned under `name` is live.
+    bool running(std::string_view name) const;
 
     std::size_t size() const { return tasks_.size(); }
     bool cancelled() const { return cancelled_; }

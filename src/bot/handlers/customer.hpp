@@ -26,7 +26,9 @@ discord::MessagePayload main_panel(const BotContext& ctx);
 boost::asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx);
 
 /// Restarts the archive/delete timers of finished order channels (their schedule is stored in
-/// settings, so a restart does not forget them). Call once at start-up.
+/// settings, so a restart does not forget them). Called at start-up and by the reconciler, which
+/// picks up schedules another process (`nebula-bot jobs run`) stored; a channel whose timer is
+/// already running here is left alone.
 void resume_channel_closers(BotContext& ctx);
 
 }  // namespace nebula::bot::handlers

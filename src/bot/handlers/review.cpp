@@ -99,10 +99,24 @@ std::optional<CloseSchedule> decode(const std::string& text) {
                          domain::Timestamp{std::chrono::seconds{remove}}, *id, archived != 0};
 }
 
+/// The channel's stored schedule: the truth, as another closer (after a restart, or of another
+/// process) may have moved it on or finished it.
+asio::awaitable<std::optional<CloseSchedule>> stored_schedule(BotContext& ctx, std::string key) {
+    auto value = co_await ctx.db.run([&](db::Connection& c) { return store::get_setting(c, key); });
+    if (!value) co_return std::nullopt;
+    co_return decode(*value);
+}
+
 asio::awaitable<void> run_closer(BotContext& ctx, Snowflake channel, CloseSchedule schedule) {
     const std::string key = std::string(kClosePrefix) + channel.str();
     if (!schedule.archived) {
         co_await wait_until(ctx, schedule.archive_at);
+        auto stored = co_await stored_schedule(ctx, key);
+        if (!stored) co_return;  // closed meanwhile
+        schedule = *stored;
+        co_await wait_until(ctx, schedule.archive_at);  // a no-op unless it was moved later
+    }
+    if (!schedule.archived) {
         discord::ChannelEdit edit;
         edit.permission_overwrites = archived_overwrites(ctx.shop, schedule.customer);
         auto edited = co_await ctx.rest.edit_channel(channel, std::move(edit), "order finished: archived");
@@ -124,13 +138,17 @@ asio::awaitable<void> run_closer(BotContext& ctx, Snowflake channel, CloseSchedu
     auto deleted = co_await ctx.rest.delete_channel(channel, "order finished: channel closed");
     if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {
         spdlog::warn("order channel {} not deleted: {}", channel.str(), deleted.error().describe());
-        co_return;  // kept in settings: the next start retries
+        co_return;  // kept in settings: the reconciler's next run retries
     }
     co_await ctx.db.run([&](db::Connection& c) { store::delete_setting(c, key); });
 }
 
 void spawn_closer(BotContext& ctx, Snowflake channel, CloseSchedule schedule) {
-    ctx.background.spawn("closing order channel " + channel.str(), run_closer(ctx, channel, schedule));
+    std::string name = "closing order channel " + channel.str();
+    // One closer per channel: resuming the stored schedules again (the reconciler does, for
+    // channels that a `nebula-bot jobs run` process scheduled) leaves the running ones alone.
+    if (ctx.background.running(name)) return;
+    ctx.background.spawn(std::move(name), run_closer(ctx, channel, schedule));
 }
 
 asio::awaitable<void> resume_closers(BotContext& ctx) {

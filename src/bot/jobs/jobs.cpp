@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/domain/audit.hpp"
+#include "bot/handlers/customer.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/router.hpp"
 #include "bot/handlers/store.hpp"
@@ -409,6 +410,8 @@ asio::awaitable<std::optional<int>> Jobs::queue_outage_notices(domain::ServerId 
 
 asio::awaitable<JobResult> Jobs::reconcile() {
     const auto started = now_of(ctx_);
+    // Order channels that a `nebula-bot jobs run` process finished get their closing timers here.
+    handlers::resume_channel_closers(ctx_);
     auto pending = co_await ctx_.db.run(
         [&](db::Connection& c) { return ctx_.orders.with_status(c, domain::OrderStatus::approved, 1000); });
     int fulfilled = 0, failed = 0;

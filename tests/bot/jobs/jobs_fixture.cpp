@@ -101,6 +101,18 @@ domain::UserId JobsTest::make_user(std::uint64_t discord_id) {
     });
 }
 
+discord::Snowflake JobsTest::make_channel(const std::string& name) {
+    discord::Snowflake channel;
+    run([&]() -> asio::awaitable<void> {
+        discord::ChannelCreate create;
+        create.name = name;
+        auto made = co_await rest_->create_guild_channel(shop_.guild_id, create, "test");
+        EXPECT_TRUE(made.has_value());
+        if (made) channel = made->id;
+    });
+    return channel;
+}
+
 domain::Order JobsTest::order_under_review(domain::UserId user, domain::PlanId plan) {
     return with_db([&](db::Connection& c) {
         const auto method =

@@ -110,6 +110,8 @@ class JobsTest : public ::testing::TestWithParam<db::Backend> {
     domain::Account make_account(domain::UserId user, const domain::Server& server,
                                  domain::Timestamp expires_at, std::int64_t traffic_limit = 100LL << 30);
     domain::Account account(domain::AccountId id);
+    /// A text channel in the shop's server, made through the fake Discord (as an order channel).
+    discord::Snowflake make_channel(const std::string& name);
     /// An order of `user` for `plan`, paid by Vodafone Cash, its receipt submitted: under review.
     domain::Order order_under_review(domain::UserId user, domain::PlanId plan);
     /// Messages the fake Discord accepted in DM channels (any user).

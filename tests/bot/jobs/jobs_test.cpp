@@ -2,6 +2,7 @@
 
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "discord/test_support.hpp"
@@ -151,14 +152,7 @@ TEST_P(JobsTest, TrafficAlertsOncePerLevelThenSuspensionAtTheLimit) {
 TEST_P(JobsTest, OrderTimeoutExpiresTellsAndClosesTheChannel) {
     const auto plan = make_plan();
     const auto user = make_user(kAlice);
-    auto channel = std::make_shared<discord::Snowflake>();
-    run([&]() -> asio::awaitable<void> {
-        discord::ChannelCreate create;
-        create.name = "order-1";
-        auto made = co_await rest_->create_guild_channel(shop_.guild_id, create, "test");
-        EXPECT_TRUE(made.has_value());
-        if (made) *channel = made->id;
-    });
+    const auto channel = std::make_shared<discord::Snowflake>(make_channel("order-1"));
     const auto order = with_db([&](db::Connection& c) {
         auto placed = orders_->place(c, user, plan);
         EXPECT_TRUE(placed.has_value());
@@ -341,6 +335,46 @@ TEST_P(JobsTest, ReconcilerReportsACustomerWhoLeftTheServer) {
     EXPECT_NE(content_of(reports[0]).find(order.reference), std::string::npos) << content_of(reports[0]);
     EXPECT_NE(content_of(reports[0]).find("no longer in the server"), std::string::npos)
         << content_of(reports[0]);
+}
+
+// `nebula-bot jobs run` beside the running bot: the CLI process stores an order channel's closing
+// schedule and exits; the bot's next reconciler run starts that channel's timer, once.
+TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
+    const auto channel = std::make_shared<discord::Snowflake>(make_channel("order-7"));
+    {
+        common::TaskGroup cli_background(io_.get_executor());
+        handlers::BotContext cli{shop_,      zone_,     clock_,     io_.get_executor(), *rest_,
+                                 *db_,       users_,    catalog_,   *orders_,           *provisioner_,
+                                 *accounts_, gateways_, analytics_, cli_background};
+        run([&]() -> asio::awaitable<void> {
+            co_await handlers::flow::schedule_channel_close(cli, *channel, discord::Snowflake(kAlice), 1h);
+            cli_background.cancel();  // the CLI process exits with the timer still waiting
+            co_await cli_background.join();
+        });
+    }
+    EXPECT_TRUE(fake_->requests_matching("PATCH /channels/" + channel->str()).empty());
+    clock_.advance(2h);
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await jobs_->reconcile());
+        EXPECT_TRUE(co_await jobs_->reconcile());  // the timer is running: not started twice
+        EXPECT_TRUE(co_await fake_->wait_for_requests("DELETE /channels/" + channel->str(), 1, 5000ms));
+        // The closer forgets the schedule once Discord has answered the delete.
+        const std::string key = "close:" + channel->str();
+        asio::steady_timer pause(io_);
+        for (int i = 0; i < 1000; ++i) {
+            const bool stored = co_await db_->run(
+                [&](db::Connection& c) { return handlers::store::get_setting(c, key).has_value(); });
+            if (!stored) break;
+            pause.expires_after(5ms);
+            co_await pause.async_wait(asio::use_awaitable);
+        }
+    });
+    EXPECT_EQ(fake_->requests_matching("PATCH /channels/" + channel->str()).size(), 1u)
+        << "archived first, once";
+    EXPECT_EQ(fake_->requests_matching("DELETE /channels/" + channel->str()).size(), 1u);
+    EXPECT_FALSE(with_db([&](db::Connection& c) {
+        return handlers::store::get_setting(c, "close:" + channel->str()).has_value();
+    })) << "the schedule is done";
 }
 
 TEST_P(JobsTest, InterruptedExpiryRunReRunGivesTheSameEndState) {

@@ -284,11 +284,15 @@ TEST_P(GatewayTest, SignatureFailuresAre401WithTheirCode) {
     EXPECT_EQ(unsigned_call.status, 401);
     EXPECT_EQ(error_code(unsigned_call), "missing_signature");
 
-    auto stale = gw.send({.target = "/api/health", .skew = -301});
+    // The exact ±300/±301 edges are tested with an injected clock (Window.EdgesOfThe300SecondWindow).
+    // Here both clocks are real and a second may tick between signing and checking, so the
+    // timestamps stay well clear of the edges.
+    auto stale = gw.send({.target = "/api/health", .skew = -330});
     EXPECT_EQ(error_code(stale), "stale_timestamp");
-    auto future = gw.send({.target = "/api/health", .skew = 301});
+    auto future = gw.send({.target = "/api/health", .skew = 330});
     EXPECT_EQ(error_code(future), "stale_timestamp");
-    EXPECT_EQ(gw.send({.target = "/api/health", .skew = -290}).status, 200);
+    EXPECT_EQ(gw.send({.target = "/api/health", .skew = -270}).status, 200);
+    EXPECT_EQ(gw.send({.target = "/api/health", .skew = 270}).status, 200);
 
     const std::string nonce = common::random_hex(16);
     EXPECT_EQ(gw.send({.target = "/api/health", .nonce = nonce}).status, 200);
