@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -15,6 +16,7 @@ TaskGroup::TaskGroup(asio::any_io_executor executor)
 
 TaskGroup::~TaskGroup() {
     if (!tasks_.empty()) spdlog::critical("{} background task(s) outlive their owner", tasks_.size());
+    if (pending_cancels_ > 0) spdlog::critical("a background cancellation outlives its owner (join() first)");
 }
 
 void TaskGroup::spawn(std::string name, asio::awaitable<void> task) {
@@ -55,12 +57,20 @@ void TaskGroup::finished(std::list<Task>::iterator task, std::exception_ptr erro
 
 void TaskGroup::cancel() {
     cancelled_ = true;
-    for (auto& task : tasks_) task.signal.emit(asio::cancellation_type::terminal);
+    // co_spawn hands a cancellation on to its coroutine with asio::dispatch, which runs inline
+    // only on the executor. Emitted from anywhere else, that hand-over is queued and can run after
+    // the task has finished and freed it. So the signals are always emitted on the executor
+    // (inline when already there); join() waits for that too.
+    ++pending_cancels_;
+    asio::dispatch(executor_, [this] {
+        for (auto& task : tasks_) task.signal.emit(asio::cancellation_type::terminal);
+        if (--pending_cancels_ == 0 && tasks_.empty()) idle_.cancel();
+    });
 }
 
 asio::awaitable<void> TaskGroup::join() {
     // The timer never expires; finished() cancels it when the last task ends, waking every joiner.
-    while (!tasks_.empty()) {
+    while (!tasks_.empty() || pending_cancels_ > 0) {
         boost::system::error_code ec;
         co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

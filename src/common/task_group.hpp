@@ -28,7 +28,10 @@ class TaskGroup {
     /// by cancel() is not an error. After cancel() new tasks are refused (logged, not started).
     void spawn(std::string name, boost::asio::awaitable<void> task);
 
-    /// Terminal cancellation of every live task; refuses further spawns.
+    /// Terminal cancellation of every live task; refuses further spawns. May be called outside
+    /// the executor's handlers (a tear-down, on the thread that runs the executor afterwards): the
+    /// signals are then emitted once the executor runs, so await join() (which also waits for
+    /// that) before destroying the group.
     void cancel();
 
     /// Completes when no task is live (at once when none is).
@@ -51,6 +54,7 @@ class TaskGroup {
     std::list<Task> tasks_;
     boost::asio::steady_timer idle_;
     bool cancelled_ = false;
+    int pending_cancels_ = 0;  ///< cancel() calls whose signals are not emitted yet
 };
 
 }  // namespace nebula::common

@@ -77,6 +77,31 @@ TEST(TaskGroup, CancelEndsPendingWaitsAndRefusesNewTasks) {
     EXPECT_TRUE(group.cancelled());
 }
 
+// cancel() called from outside the executor (a test's tear-down, another thread's shutdown) while
+// a task is about to finish on its own: the task's own resumption is queued before the
+// cancellation, each step runs in its own run_one() (so Asio frees its per-call memory cache in
+// between), and nothing may touch the finished task's cancellation state afterwards (ASan).
+TEST(TaskGroup, CancelFromOutsideTheExecutorIsSafeWhenATaskFinishesFirst) {
+    asio::io_context io;
+    TaskGroup group(io.get_executor());
+    int hops = 0;
+    group.spawn("one hop", hop(io.get_executor(), 1, hops));
+    ASSERT_EQ(io.run_one(), 1u);  // the task starts and queues its own resumption
+    group.cancel();               // not on the executor's thread
+    bool joined = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await group.join();
+            joined = true;
+        },
+        asio::detached);
+    for (int i = 0; i < 100 && io.run_one() > 0; ++i) {
+    }
+    EXPECT_TRUE(joined);
+    EXPECT_EQ(group.size(), 0u);
+}
+
 TEST(TaskGroup, ATaskThatThrowsIsRemovedAndOthersGoOn) {
     asio::io_context io;
     TaskGroup group(io.get_executor());
