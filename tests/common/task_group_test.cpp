@@ -29,6 +29,17 @@ asio::awaitable<void> hop(asio::any_io_executor ex, int times, int& hops) {
     }
 }
 
+/// Spawns a coroutine that joins `group`, then sets `joined`.
+void join_later(asio::io_context& io, TaskGroup& group, bool& joined) {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await group.join();
+            joined = true;
+        },
+        asio::detached);
+}
+
 TEST(TaskGroup, JoinWaitsForEveryTaskToFinish) {
     asio::io_context io;
     TaskGroup group(io.get_executor());
@@ -37,17 +48,11 @@ TEST(TaskGroup, JoinWaitsForEveryTaskToFinish) {
     group.spawn("b", hop(io.get_executor(), 7, hops_b));
     EXPECT_EQ(group.size(), 2u);
     bool joined = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            co_await group.join();
-            joined = true;
-            EXPECT_EQ(hops_a, 3);
-            EXPECT_EQ(hops_b, 7);
-        },
-        asio::detached);
+    join_later(io, group, joined);
     io.run();
     EXPECT_TRUE(joined);
+    EXPECT_EQ(hops_a, 3);
+    EXPECT_EQ(hops_b, 7);
     EXPECT_EQ(group.size(), 0u);
 }
 
@@ -89,13 +94,7 @@ TEST(TaskGroup, CancelFromOutsideTheExecutorIsSafeWhenATaskFinishesFirst) {
     ASSERT_EQ(io.run_one(), 1u);  // the task starts and queues its own resumption
     group.cancel();               // not on the executor's thread
     bool joined = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            co_await group.join();
-            joined = true;
-        },
-        asio::detached);
+    join_later(io, group, joined);
     for (int i = 0; i < 100 && io.run_one() > 0; ++i) {
     }
     EXPECT_TRUE(joined);
