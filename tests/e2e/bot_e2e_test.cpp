@@ -89,6 +89,7 @@ class BotE2E : public ::testing::Test {
         config.shop.data_dir = dir_ / "data";
         config.shop.order_channel_archive_after = 0s;
         config.shop.order_channel_delete_after = 3600s;
+        config.shop.usage_refresh_wait = usage_refresh_wait_;
         auto created = bot::app::Bot::create(io_.get_executor(), std::move(config), clock_, nullptr);
         ASSERT_TRUE(created) << created.error();
         bot_ = std::move(*created);
@@ -308,6 +309,8 @@ class BotE2E : public ::testing::Test {
     std::int64_t plan_id_ = 0;
     std::int64_t method_id_ = 0;
     std::uint64_t message_ids_ = 860000000000000000ULL;
+    /// My Account's wait for a usage refresh: only a safety net here (the refresh ends it).
+    std::chrono::milliseconds usage_refresh_wait_ = 60s;
 };
 
 // gtest's ASSERT_* return from the function, which a coroutine cannot do.
@@ -337,6 +340,12 @@ TEST_F(BotE2E, MainPanelDisplaysAndIsNeverDuplicated) {
 
         const json first = co_await command(kAdmin, kAdminRole, "setup");
         EXPECT_NE(text_of(first).find("Main panel posted"), std::string::npos) << first.dump();
+        // How staff without Manage Server get to see /admin (the Integrations override).
+        EXPECT_NE(first["data"].value("content", "").find("Integrations → this bot → /admin → Add Roles or "
+                                                          "Members → <@&" +
+                                                          std::to_string(kAdminRole) + ">"),
+                  std::string::npos)
+            << first.dump();
         const auto posted = messages_in(kPanelChannel);
         EXPECT_EQ(posted.size(), 1u);
         const json& panel = posted.front().json;
@@ -421,7 +430,8 @@ TEST_F(BotE2E, ScreenshotUploadTriggersReview) {
         co_await post(channel, kCustomer, 0, "hello?", std::nullopt, "");
         EXPECT_NE(text_of(messages_in(channel).back().json).find("upload a screenshot"), std::string::npos);
         co_await post(channel, kCustomer, 0, "", std::string("not an image"), "application/zip");
-        EXPECT_NE(text_of(messages_in(channel).back().json).find("isn't an image"), std::string::npos);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("can't use that file as a receipt"),
+                  std::string::npos);
         EXPECT_TRUE(messages_in(kReviewChannel).empty());
 
         co_await pay_and_upload(channel, 'a');
@@ -848,6 +858,231 @@ TEST_F(BotE2E, NoCapacityOnApprovalKeepsThePaidOrderForTheReconciler) {
         EXPECT_EQ(report.fulfilled, 1);
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
         EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+// ---- PDF receipts ----
+
+std::string pdf_bytes(char salt) { return "%PDF-1.7\n%" + std::string(64, salt) + "\n%%EOF\n"; }
+
+TEST_F(BotE2E, PdfReceiptGoesToReviewWithTheFileAndItsReuseIsFlagged) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        // Something that calls itself a PDF but is not one is refused, and nothing is reviewed.
+        co_await post(channel, kCustomer, 0, "", std::string("<html>not a receipt</html>"), "application/pdf");
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("can't use that file as a receipt"),
+                  std::string::npos);
+        EXPECT_TRUE(messages_in(kReviewChannel).empty());
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::awaiting_payment);
+
+        co_await post(channel, kCustomer, 0, "", pdf_bytes('a'), "application/pdf");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+        auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 1u);
+        CO_ASSERT_EQ(cards.front().files.size(), 1u);
+        EXPECT_EQ(cards.front().files.front().content_type, "application/pdf");
+        EXPECT_EQ(cards.front().files.front().filename, "receipt-NL-000001.pdf");
+        EXPECT_EQ(cards.front().files.front().data, pdf_bytes('a'));
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("under review"), std::string::npos);
+
+        // The same PDF on the next order: the card warns of it, as for a re-used screenshot.
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        auto [second, second_channel] = co_await buy_and_choose_method();
+        co_await post(second_channel, kCustomer, 0, "", pdf_bytes('a'), "application/pdf");
+        EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::under_review);
+        cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 2u);
+        EXPECT_NE(text_of(cards.back().json).find("already used for NL-000001"), std::string::npos)
+            << text_of(cards.back().json);
+    });
+}
+
+// ---- notices when DMs are closed ----
+
+/// Answered messages (a refused DM is not one) whose body contains `needle`.
+std::vector<fakes::discord::RecordedRequest> delivered_containing(const fakes::discord::FakeDiscord& fake,
+                                                                  const std::string& needle) {
+    std::vector<fakes::discord::RecordedRequest> out;
+    for (const auto& r : fake.requests()) {
+        if (r.method == "POST" && r.path.ends_with("/messages") && r.status == 200 &&
+            r.json.dump().find(needle) != std::string::npos)
+            out.push_back(r);
+    }
+    return out;
+}
+
+/// Answered messages posted in `channel`.
+std::vector<fakes::discord::RecordedRequest> posted_in(const fakes::discord::FakeDiscord& fake,
+                                                       const std::string& channel) {
+    std::vector<fakes::discord::RecordedRequest> out;
+    for (const auto& r : fake.requests()) {
+        if (r.method == "POST" && r.path == "/channels/" + channel + "/messages" && r.status == 200)
+            out.push_back(r);
+    }
+    return out;
+}
+
+TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        const std::string email = all.front().client_email;
+        discord_->close_dms(kCustomer);
+        auto traffic = [this]() -> asio::awaitable<void> {
+            auto ran = co_await bot_->scheduler().run_now("traffic");
+            EXPECT_TRUE(ran && *ran) << (ran ? (*ran ? **ran : ran->error()) : "refused");
+        };
+        const std::string customer = "<@" + std::to_string(kCustomer) + ">";
+        const auto channels_before = discord_->requests_matching("POST /guilds/.*/channels").size();
+
+        // 81 % of 50 GB: the DM is refused (50007), the order channel still exists: it goes there.
+        gateway_.panel->add_traffic(email, 1LL << 30, 40LL << 30);
+        co_await traffic();
+        const auto refused = discord_->requests_matching("POST /channels/[0-9]+/messages");
+        bool dm_refused = false;
+        for (const auto& r : refused) dm_refused = dm_refused || r.response_body.find("50007") != std::string::npos;
+        EXPECT_TRUE(dm_refused);
+        auto alert = delivered_containing(*discord_, "of your traffic");
+        CO_ASSERT_EQ(alert.size(), 1u);
+        EXPECT_EQ(alert.front().path, "/channels/" + std::to_string(channel) + "/messages");
+        EXPECT_NE(alert.front().json.value("content", "").find(customer), std::string::npos);
+        EXPECT_EQ(discord_->requests_matching("POST /guilds/.*/channels").size(), channels_before);
+
+        // The order channel is deleted: a private channel is made for the customer's notices.
+        co_await by_hand([&] { EXPECT_TRUE(discord_->delete_channel(channel)); });
+        gateway_.panel->add_traffic(email, 0, 7LL << 30);  // 96 %
+        co_await traffic();
+        const auto created = discord_->requests_matching("POST /guilds/.*/channels");
+        CO_ASSERT_EQ(created.size(), channels_before + 1);
+        const json made = json::parse(created.back().response_body);
+        const std::string notices = made.value("id", "");
+        EXPECT_EQ(made.value("parent_id", ""), std::to_string(kCategory));
+        bool everyone_denied = false, customer_allowed = false, admins_allowed = false;
+        for (const auto& o : made["permission_overwrites"]) {
+            const auto allow = std::stoull(o.value("allow", "0"));
+            const auto deny = std::stoull(o.value("deny", "0"));
+            const std::string who = o.value("id", "");
+            everyone_denied = everyone_denied || (who == std::to_string(kGuild) && (deny & 1024) != 0);
+            customer_allowed =
+                customer_allowed || (who == std::to_string(kCustomer) && o.value("type", -1) == 1 && (allow & 1024) != 0);
+            admins_allowed =
+                admins_allowed || (who == std::to_string(kAdminRole) && o.value("type", -1) == 0 && (allow & 1024) != 0);
+        }
+        EXPECT_TRUE(everyone_denied && customer_allowed && admins_allowed) << made.dump();
+        const auto in_private = posted_in(*discord_, notices);
+        CO_ASSERT_EQ(in_private.size(), 1u);
+        const std::string text = in_private.front().json.value("content", "");
+        EXPECT_NE(text.find("95%"), std::string::npos) << text;
+        EXPECT_NE(text.find("Frankfurt-1"), std::string::npos) << text;
+        EXPECT_NE(text.find(customer), std::string::npos) << text;
+
+        // The public channel carries only a mention asking them to open it: no usage, no server.
+        const auto pointers = posted_in(*discord_, std::to_string(kPanelChannel));
+        CO_ASSERT_EQ(pointers.size(), 1u);
+        const std::string pointer = pointers.front().json.value("content", "");
+        EXPECT_NE(pointer.find(customer), std::string::npos) << pointer;
+        EXPECT_NE(pointer.find("<#" + notices + ">"), std::string::npos) << pointer;
+        for (const std::string secret : {"GB", "%", "Frankfurt", "traffic", "Renew"})
+            EXPECT_EQ(pointer.find(secret), std::string::npos) << pointer;
+        EXPECT_EQ(pointers.front().json.dump().find("acct:"), std::string::npos) << "no Renew button";
+        EXPECT_EQ(delivered_containing(*discord_, "GB").size(), 2u) << "both alerts, both in private places";
+
+        // Used up: the next notice goes to the same private channel, no new channel, no new pointer.
+        gateway_.panel->add_traffic(email, 0, 3LL << 30);
+        co_await traffic();
+        EXPECT_EQ(discord_->requests_matching("POST /guilds/.*/channels").size(), channels_before + 1);
+        EXPECT_EQ(posted_in(*discord_, notices).size(), 2u);
+        EXPECT_EQ(posted_in(*discord_, std::to_string(kPanelChannel)).size(), 1u);
+    });
+}
+
+// ---- My Account reads today's usage ----
+
+asio::awaitable<void> age_usage(bot::handlers::BotContext& c, std::chrono::minutes by) {
+    co_await c.db.run([&](bot::db::Connection& connection) {
+        const auto old = bot::domain::to_timestamp(c.clock.now()) - by;
+        connection.exec("UPDATE vpn_accounts SET traffic_synced_at = ?", old);
+    });
+}
+
+TEST_F(BotE2E, MyAccountShowsTheUsageOnThePanelAtOnce) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 's');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const std::string email = (co_await accounts()).front().client_email;
+        // The traffic job last ran 10 minutes ago; since then the customer used 3 GB.
+        gateway_.panel->add_traffic(email, 1LL << 30, 2LL << 30);
+        co_await age_usage(ctx(), 10min);
+        std::string text = text_of(co_await click(kCustomer, 0, "panel:account"));
+        EXPECT_NE(text.find("3 GB of 50 GB"), std::string::npos) << text;
+        EXPECT_EQ(text.find("as of"), std::string::npos) << text;
+        EXPECT_EQ((co_await accounts()).front().used_down_bytes, 2LL << 30);
+
+        // Read a moment ago: shown as stored, without asking the gateway again.
+        gateway_.panel->add_traffic(email, 0, 1LL << 30);
+        text = text_of(co_await click(kCustomer, 0, "panel:account"));
+        EXPECT_NE(text.find("3 GB of 50 GB"), std::string::npos) << text;
+        EXPECT_EQ(text.find("as of"), std::string::npos) << text;
+    });
+}
+
+TEST_F(BotE2E, MyAccountShowsTheStoredUsageAsOfItsTimeWhenTheGatewayFails) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 't');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const std::string email = (co_await accounts()).front().client_email;
+        gateway_.panel->add_traffic(email, 1LL << 30, 1LL << 30);
+        co_await age_usage(ctx(), 10min);
+        CO_ASSERT_NE((co_await click(kCustomer, 0, "panel:account")).dump().find("2 GB of 50 GB"),
+                     std::string::npos);
+
+        co_await age_usage(ctx(), 7h);
+        const auto as_of = bot::ui::format_date_time(bot::ui::Locale::en, (co_await accounts()).front().traffic_synced_at.value(),
+                                                     ctx().zone);
+        gateway_.panel->add_traffic(email, 0, 5LL << 30);
+        gateway_.panel->set_down(true);  // the gateway answers, its panel does not
+        const std::string text = text_of(co_await click(kCustomer, 0, "panel:account"));
+        EXPECT_NE(text.find("2 GB of 50 GB (as of " + as_of + ")"), std::string::npos) << text;
+        gateway_.panel->set_down(false);
+    });
+}
+
+class BotE2ESlowGateway : public BotE2E {
+  protected:
+    BotE2ESlowGateway() { usage_refresh_wait_ = 300ms; }
+};
+
+TEST_F(BotE2ESlowGateway, MyAccountDoesNotWaitForASlowGateway) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'u');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const std::string email = (co_await accounts()).front().client_email;
+        co_await age_usage(ctx(), 2h);
+        const auto as_of = bot::ui::format_date_time(
+            bot::ui::Locale::en, (co_await accounts()).front().traffic_synced_at.value(), ctx().zone);
+        gateway_.panel->add_traffic(email, 0, 4LL << 30);
+        gateway_.panel->set_delay(4s);  // far beyond My Account's wait, within the gateway's deadlines
+        std::string text = text_of(co_await click(kCustomer, 0, "panel:account"));
+        EXPECT_NE(text.find("0 B of 50 GB (as of " + as_of + ")"), std::string::npos) << text;
+        gateway_.panel->set_delay(0ms);
+
+        // The refresh carried on meanwhile; once it has stored the new figure, My Account shows it.
+        asio::steady_timer timer(io_);
+        const auto deadline = std::chrono::steady_clock::now() + 60s;  // a safety net only
+        while ((co_await accounts()).front().used_down_bytes != (4LL << 30) &&
+               std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(10ms);
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        text = text_of(co_await click(kCustomer, 0, "panel:account"));
+        EXPECT_NE(text.find("4 GB of 50 GB"), std::string::npos) << text;
+        EXPECT_EQ(text.find("as of"), std::string::npos) << text;
     });
 }
 

@@ -17,6 +17,7 @@
 #include "bot/domain/catalog.hpp"
 #include "bot/domain/orders.hpp"
 #include "bot/domain/users.hpp"
+#include "bot/handlers/admin_commands.hpp"
 #include "bot/support/test_database.hpp"
 #include "common/http_client.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -248,6 +249,7 @@ class BotCheck : public ::testing::Test {
         config_.default_server.key = nebula::testing::kGatewayKey;
         config_.default_server.tls_pin_sha256 = gateway_->cert.sha256;
         config_.default_server.name = "Frankfurt-1";
+        config_.shop.application_id = discord::Snowflake(discord_->options().application_id);
         config_.shop.guild_id = discord::Snowflake(kGuild);
         config_.shop.admin_role_id = discord::Snowflake(kAdminRole);
         config_.shop.subscriber_role_id = discord::Snowflake(kSubscriberRole);
@@ -268,6 +270,29 @@ class BotCheck : public ::testing::Test {
     void migrate() { ASSERT_TRUE(db::migrate(*database_->connect())); }
 
     std::vector<CheckResult> run() { return check_bot(config_, clock_); }
+
+    /// What the bot does when it starts: registers its commands in the server (/admin for
+    /// Manage Server) with its token.
+    void register_commands() {
+        discord::RestOptions options;
+        options.api_base = discord_->api_base();
+        options.token = discord_->options().token;
+        auto rest = io_.call([&] { return discord::RestClient::create(io_.executor(), options, clock_); });
+        ASSERT_TRUE(rest) << rest.error();
+        const std::vector<discord::Command> commands{
+            handlers::admin_command_definition(discord::permissions::kManageGuild)};
+        auto put = io_.run((*rest)->bulk_overwrite_guild_commands(
+            discord::Snowflake(discord_->options().application_id), discord::Snowflake(kGuild), commands));
+        ASSERT_TRUE(put) << put.error().describe();
+        io_.call([&] { rest->reset(); });
+    }
+    /// What the server owner does in Server Settings → Integrations → the bot → /admin.
+    void set_admin_overwrites(nlohmann::json permissions) {
+        ASSERT_TRUE(io_.call([&] { return discord_->set_command_permissions(kGuild, "admin", permissions); }));
+    }
+    static nlohmann::json role_permission(std::uint64_t role, bool allowed) {
+        return {{"id", std::to_string(role)}, {"type", 1}, {"permission", allowed}};
+    }
 
     static const CheckResult& find(const std::vector<CheckResult>& results, std::string_view prefix) {
         auto it = std::find_if(results.begin(), results.end(),
@@ -292,8 +317,8 @@ class BotCheck : public ::testing::Test {
 TEST_F(BotCheck, EverythingReachableIsAllOk) {
     migrate();
     const auto results = run();
-    // database, migrations, discord, server, permissions, roles, four channels, one gateway
-    ASSERT_EQ(results.size(), 11u) << dump(results);
+    // database, migrations, discord, server, permissions, roles, /admin, four channels, one gateway
+    ASSERT_EQ(results.size(), 12u) << dump(results);
     for (const auto& r : results) EXPECT_TRUE(r.ok) << format_check(r);
     EXPECT_NE(find(results, "discord").detail.find(std::to_string(discord_->options().bot_user_id)),
               std::string::npos);
@@ -345,6 +370,65 @@ TEST_F(BotCheck, DiscordSetupMistakesAreNamedWithTheirFix) {
     const auto missing = find(run(), "discord MAIN_PANEL_CHANNEL_ID");
     EXPECT_FALSE(missing.ok);
     EXPECT_NE(missing.detail.find("cannot be read"), std::string::npos) << missing.detail;
+}
+
+TEST_F(BotCheck, SaysWhetherTheAdminRoleCanSeeAdminAndHowToLetIt) {
+    migrate();
+    // Before the first start: nothing to read yet, and nothing wrong.
+    auto before = find(run(), "discord /admin");
+    EXPECT_TRUE(before.ok) << before.detail;
+    EXPECT_NE(before.detail.find("not registered yet"), std::string::npos) << before.detail;
+
+    // Registered for Manage Server, which @Admins does not grant, and no overwrite (Discord
+    // answers 404 / 10066): its members cannot see /admin, and the check says how to fix it.
+    register_commands();
+    auto hidden = find(run(), "discord /admin");
+    EXPECT_FALSE(hidden.ok);
+    EXPECT_NE(hidden.detail.find("members of @Admins without Manage Server cannot see /admin"),
+              std::string::npos)
+        << hidden.detail;
+    EXPECT_NE(hidden.detail.find("Server Settings → Integrations → this bot → /admin"), std::string::npos)
+        << hidden.detail;
+    EXPECT_EQ(discord_->requests_matching("GET /applications/.*/guilds/.*/commands/[0-9]+/permissions").back().status,
+              404);
+
+    // The one-time step of the docs: /admin allowed for @Admins.
+    set_admin_overwrites(nlohmann::json::array({role_permission(kAdminRole, true)}));
+    auto allowed = find(run(), "discord /admin");
+    EXPECT_TRUE(allowed.ok) << allowed.detail;
+    EXPECT_NE(allowed.detail.find("@Admins is allowed /admin"), std::string::npos) << allowed.detail;
+
+    // The bot registers its commands again on every start: the overwrite stays.
+    register_commands();
+    EXPECT_TRUE(find(run(), "discord /admin").ok);
+
+    // Allowing @everyone shows /admin to every customer.
+    set_admin_overwrites(nlohmann::json::array({role_permission(kAdminRole, true), role_permission(kGuild, true)}));
+    auto everyone = find(run(), "discord /admin");
+    EXPECT_FALSE(everyone.ok);
+    EXPECT_NE(everyone.detail.find("every customer sees it"), std::string::npos) << everyone.detail;
+
+    // Denied explicitly.
+    set_admin_overwrites(nlohmann::json::array({role_permission(kAdminRole, false)}));
+    auto denied = find(run(), "discord /admin");
+    EXPECT_FALSE(denied.ok);
+    EXPECT_NE(denied.detail.find("denied"), std::string::npos) << denied.detail;
+}
+
+TEST_F(BotCheck, AnAdminRoleWithManageServerSeesAdminWithoutAnOverwrite) {
+    migrate();
+    io_.call([&] {
+        discord_->add_guild(kGuild, "Nebula Shop", kOwner,
+                            nlohmann::json::array({role(kGuild, "@everyone", kViewChannel | kReadMessageHistory, 0),
+                                                   role(kBotRole, "NebulaLinks", required_permissions(true), 5),
+                                                   role(kAdminRole, "Admins", discord::permissions::kManageGuild, 4),
+                                                   role(kSubscriberRole, "Subscriber", 0, 1)}));
+    });
+    register_commands();
+    const auto results = run();
+    const auto& admin = find(results, "discord /admin");
+    EXPECT_TRUE(admin.ok) << dump(results);
+    EXPECT_NE(admin.detail.find("has Manage Server"), std::string::npos) << admin.detail;
 }
 
 TEST_F(BotCheck, ABotNotInTheServerIsToldHowToAddIt) {

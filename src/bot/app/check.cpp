@@ -169,6 +169,77 @@ CheckResult check_roles(const discord::Guild& guild, const std::vector<discord::
     return pass("discord roles", detail);
 }
 
+/// The one-time step that lets the admin role see /admin, for the check's detail.
+std::string admin_command_steps(const std::string& role) {
+    return "in Discord: Server Settings → Integrations → this bot → /admin → Add Roles or Members → " + role +
+           " (allowed) → Save; customers keep not seeing it";
+}
+
+/// Whether the members of ADMIN_ROLE_ID can see /admin. It is registered for Manage Server
+/// (default_member_permissions), so staff without it need the command's permission overwrite for
+/// their role, set once by the server owner in Integrations; the bot reads it with its token.
+asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, const discord::Guild& guild,
+                                                 const handlers::ShopSettings& shop) {
+    const std::string name = "discord /admin";
+    const std::string commands_path =
+        "/applications/" + shop.application_id.str() + "/guilds/" + shop.guild_id.str() + "/commands";
+    auto commands = co_await rest.request("GET", commands_path);
+    if (!commands) co_return fail(name, "cannot list the bot's commands (" + commands.error().describe() + ")");
+    std::optional<std::string> command_id;
+    if (commands->is_array()) {
+        for (const auto& command : *commands) {
+            if (command.is_object() && command.value("name", "") == "admin" && command.contains("id") &&
+                command["id"].is_string())
+                command_id = command["id"].get<std::string>();
+        }
+    }
+    const auto* admin = guild.role(shop.admin_role_id);
+    const std::string role = admin != nullptr ? "@" + admin->name : "the admin role";
+    if (!command_id) {
+        co_return pass(name, "not registered yet: the bot registers it when it starts; then run check again "
+                             "to see whether " + role + " can use it");
+    }
+    if (admin == nullptr) co_return fail(name, "ADMIN_ROLE_ID is not a role of this server");
+    namespace p = discord::permissions;
+    if ((admin->permissions & p::kAdministrator) != 0)
+        co_return pass(name, role + " has Administrator, so its members see /admin");
+
+    auto raw = co_await rest.request("GET", commands_path + "/" + *command_id + "/permissions");
+    nlohmann::json overwrites = nlohmann::json::array();
+    if (raw) {
+        if (!raw->is_object() || !(*raw)["permissions"].is_array())
+            co_return fail(name, "unexpected answer from Discord for the permissions of /admin");
+        overwrites = (*raw)["permissions"];
+    } else if (raw.error().discord_code != 10066) {  // 10066: no overwrite was ever set
+        co_return fail(name, "cannot read the permissions of /admin (" + raw.error().describe() + ")");
+    }
+    constexpr int kRoleOverwrite = 1;
+    std::optional<bool> role_allowed;
+    bool everyone_allowed = false;
+    for (const auto& o : overwrites) {
+        if (!o.is_object() || o.value("type", 0) != kRoleOverwrite || !o.contains("id") || !o["id"].is_string())
+            continue;
+        const bool allowed = o.value("permission", false);
+        const std::string id = o["id"].get<std::string>();
+        if (id == shop.admin_role_id.str()) role_allowed = allowed;
+        if (id == shop.guild_id.str()) everyone_allowed = allowed;
+    }
+    if (everyone_allowed) {
+        co_return fail(name, "/admin is allowed for @everyone, so every customer sees it — in Server Settings → "
+                             "Integrations → this bot → /admin, remove @everyone and add " +
+                                 role + " instead");
+    }
+    if (role_allowed == true) co_return pass(name, role + " is allowed /admin (Integrations)");
+    if (role_allowed == false) {
+        co_return fail(name, role + " is denied /admin in Integrations, so its members cannot see it — " +
+                                 admin_command_steps(role));
+    }
+    if ((admin->permissions & p::kManageGuild) != 0)
+        co_return pass(name, role + " has Manage Server, so its members see /admin");
+    co_return fail(name, "members of " + role + " without Manage Server cannot see /admin — " +
+                             admin_command_steps(role));
+}
+
 std::vector<ChannelSetting> configured_channels(const BotConfig& config) {
     const auto& shop = config.shop;
     std::vector<ChannelSetting> channels{{"REVIEW_CHANNEL_ID", shop.review_channel_id},
@@ -227,6 +298,7 @@ asio::awaitable<void> check_discord_setup(discord::RestClient& rest, const BotCo
     }
 
     out.push_back(check_roles(*guild, roles, shop));
+    if (!shop.application_id.empty()) out.push_back(co_await check_admin_command(rest, *guild, shop));
     auto channels = configured_channels(config);
     for (auto& setting : channels) {
         if (setting.id.empty()) continue;

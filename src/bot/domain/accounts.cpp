@@ -25,7 +25,7 @@ constexpr std::string_view kSelect =
     "SELECT id, user_id, server_id, order_id, plan_id, client_email, client_uuid, sub_id, inbound_id, "
     "traffic_limit_bytes, device_limit, used_up_bytes, used_down_bytes, expires_at, status, "
     "traffic_alert_level, "
-    "expiry_alert_level, created_at FROM vpn_accounts ";
+    "expiry_alert_level, created_at, traffic_synced_at FROM vpn_accounts ";
 
 std::vector<Account> read(db::Statement& rows) {
     std::vector<Account> list;
@@ -50,6 +50,7 @@ std::vector<Account> read(db::Statement& rows) {
         a.traffic_alert_level = rows.get<int>(i++);
         a.expiry_alert_level = rows.get<int>(i++);
         a.created_at = rows.get<Timestamp>(i++);
+        a.traffic_synced_at = rows.get<std::optional<Timestamp>>(i++);
         list.push_back(std::move(a));
     }
     return list;

@@ -31,6 +31,8 @@ struct Account {
     int traffic_alert_level = 0;  ///< highest usage percentage already announced (0, 80, 95, 100)
     int expiry_alert_level = 0;   ///< smallest hours-before-expiry already announced (0 = none yet)
     Timestamp created_at;
+    /// When the usage above was read from the panel (nothing: never since it was created).
+    std::optional<Timestamp> traffic_synced_at;
 };
 
 nlohmann::json to_json(const Account& account);

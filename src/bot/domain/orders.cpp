@@ -115,6 +115,14 @@ bool held_by_other(const Order& order, const DiscordId& admin, Timestamp lapse_b
 
 }  // namespace
 
+bool receipt_bytes_match(std::string_view bytes, std::string_view content_type) {
+    if (content_type == "image/png") return bytes.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8));
+    if (content_type == "image/jpeg") return bytes.starts_with("\xFF\xD8\xFF");
+    if (content_type == "image/webp") return bytes.size() >= 12 && bytes.starts_with("RIFF") && bytes.substr(8, 4) == "WEBP";
+    if (content_type == "application/pdf") return bytes.starts_with("%PDF-");
+    return false;
+}
+
 nlohmann::json to_json(const Order& o) {
     return {{"id", o.id.value},
             {"reference", o.reference},
@@ -250,6 +258,9 @@ Outcome<SubmittedReceipt> OrderService::submit_receipt(db::Connection& connectio
     if (extension.empty())
         return fail(ErrorCode::validation, "send the receipt as a PNG, JPEG, WebP image or a PDF");
     if (upload.bytes.empty()) return fail(ErrorCode::validation, "the receipt file is empty");
+    // A PDF is kept and shown to admins as it is: it must be one.
+    if (upload.content_type == "application/pdf" && !receipt_bytes_match(upload.bytes, upload.content_type))
+        return fail(ErrorCode::validation, "the receipt file is not a PDF");
     if (upload.bytes.size() > options_.max_receipt_bytes) {
         return fail(ErrorCode::validation, "the receipt file is larger than " +
                                                std::to_string(options_.max_receipt_bytes / (1024 * 1024)) +

@@ -73,6 +73,10 @@ struct ReceiptUpload {
     std::optional<std::string> attachment_id;
 };
 
+/// True when `bytes` start as a file of `content_type` does: the PNG signature, JPEG's SOI
+/// marker, a RIFF/WEBP header, or `%PDF-`. False for any other type.
+bool receipt_bytes_match(std::string_view bytes, std::string_view content_type);
+
 struct Receipt {
     ReceiptId id;
     OrderId order_id;

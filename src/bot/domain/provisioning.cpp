@@ -359,4 +359,21 @@ boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(
     co_return std::move(*client);
 }
 
+boost::asio::awaitable<Outcome<Account>> AccountOperations::refresh_usage(AccountId id) {
+    auto target = co_await load(id);
+    if (!target) co_return unexpected(target.error());
+    auto& gateway = gateways_.gateway_for(target->server);
+    auto client = co_await gateway.get_client(target->account.client_email);
+    if (!client) co_return fail(ErrorCode::gateway, describe(client.error()));
+    const auto up = client->client.up;
+    const auto down = client->client.down;
+    const auto now = to_timestamp(clock_.now());
+    co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<Account> {
+        accounts::record_usage(c, id, up, down, now);
+        auto after = accounts::get(c, id);
+        if (!after) return fail(ErrorCode::not_found, "no such account");
+        return std::move(*after);
+    });
+}
+
 }  // namespace nebula::bot::domain

@@ -103,6 +103,9 @@ class AccountOperations {
     boost::asio::awaitable<Outcome<Account>> reset_traffic(AccountId id, DiscordId actor);
     /// The client's current links, rebuilt by the gateway.
     boost::asio::awaitable<Outcome<ClientWithLinks>> show_config(AccountId id);
+    /// Reads this one client's usage from its gateway and stores it (with the time it was read);
+    /// returns the account after. Alerts stay with the traffic job.
+    boost::asio::awaitable<Outcome<Account>> refresh_usage(AccountId id);
 
   private:
     struct Target {

@@ -56,6 +56,9 @@ struct ShopSettings {
     /// `order_channel_delete_after` after that.
     std::chrono::seconds order_channel_archive_after{std::chrono::minutes(10)};
     std::chrono::seconds order_channel_delete_after{std::chrono::hours(24)};
+    /// How long My Account waits for a usage figure older than 5 minutes to be read again from
+    /// its gateway before it shows the stored one with its "as of" time.
+    std::chrono::milliseconds usage_refresh_wait{std::chrono::seconds(3)};
 };
 
 /// Everything a handler may use, by reference; the app owns the objects and keeps them alive

@@ -1,9 +1,13 @@
 #include "bot/handlers/customer.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "bot/domain/accounts.hpp"
 #include "bot/handlers/flow.hpp"
@@ -132,6 +136,9 @@ asio::awaitable<void> admin_setup(Call& call) {
     const std::string channel = "<#" + call.ctx.shop.main_panel_channel_id.str() + ">";
     auto text =
         call.tr(refreshed ? Msg::admin_panel_refreshed : Msg::admin_panel_posted, {{"channel", channel}});
+    // /admin is registered for Manage Server; the admin role needs the Integrations override.
+    text += "\n\n" + call.tr(Msg::admin_setup_staff_access,
+                             {{"role", "<@&" + call.ctx.shop.admin_role_id.str() + ">"}});
     co_await reply_ephemeral(call, std::move(text));
 }
 
@@ -385,9 +392,12 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
 
 // ---- payment screenshots ----
 
-bool is_image(std::string_view content_type) {
-    return content_type.starts_with("image/png") || content_type.starts_with("image/jpeg") ||
-           content_type.starts_with("image/webp");
+/// What a receipt may be: a screenshot, or the PDF that bank and wallet apps export.
+const std::vector<std::string> kReceiptTypes{"image/png", "image/jpeg", "image/webp", "application/pdf"};
+
+bool is_receipt_type(std::string_view content_type) {
+    return std::any_of(kReceiptTypes.begin(), kReceiptTypes.end(),
+                       [&](const std::string& type) { return content_type.starts_with(type); });
 }
 
 asio::awaitable<void> say(BotContext& ctx, Snowflake channel, std::string text, Snowflake reply_to) {
@@ -435,8 +445,8 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_return;
     }
     const auto& attachment = message->attachments.front();
-    if (!is_image(attachment.content_type)) {
-        co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_not_image), message->id);
+    if (!is_receipt_type(attachment.content_type)) {
+        co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_wrong_type), message->id);
         co_return;
     }
     if (attachment.size > ctx.shop.max_receipt_bytes) {
@@ -459,14 +469,13 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_await say(ctx, message->channel_id, std::move(text), message->id);
         co_return;
     }
-    std::vector<std::string> types{"image/png", "image/jpeg", "image/webp"};
-    auto download = co_await ctx.rest.download(attachment.url, ctx.shop.max_receipt_bytes, std::move(types));
+    auto download = co_await ctx.rest.download(attachment.url, ctx.shop.max_receipt_bytes, kReceiptTypes);
     if (!download) {
         const auto code = download.error().code;
         spdlog::warn("order {}: receipt download failed: {}", rc.order->reference,
                      download.error().describe());
         const Msg msg = code == discord::RestErrorCode::too_large          ? Msg::receipt_too_large
-                        : code == discord::RestErrorCode::bad_content_type ? Msg::receipt_not_image
+                        : code == discord::RestErrorCode::bad_content_type ? Msg::receipt_wrong_type
                                                                            : Msg::error_internal;
         const std::string text =
             msg == Msg::receipt_too_large
@@ -480,6 +489,11 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
     domain::ReceiptUpload upload;
     upload.bytes = download->data;
     upload.content_type = download->content_type.substr(0, download->content_type.find(';'));
+    if (!domain::receipt_bytes_match(upload.bytes, upload.content_type)) {
+        spdlog::warn("order {}: receipt is not the {} it claims to be", rc.order->reference, upload.content_type);
+        co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_wrong_type), message->id);
+        co_return;
+    }
     upload.attachment_id = attachment.id.str();
     const auto order_id = rc.order->id;
     const auto user_id = rc.customer->id;
@@ -520,6 +534,44 @@ asio::awaitable<std::vector<AccountView>> load_accounts(Call& call) {
     });
 }
 
+/// A usage figure younger than this is shown as it is; an older one is read again first.
+constexpr auto kUsageFreshFor = std::chrono::minutes(5);
+
+bool usage_stale(const domain::Account& account, domain::Timestamp now) {
+    return !account.traffic_synced_at || *account.traffic_synced_at + kUsageFreshFor <= now;
+}
+
+/// Reads the usage of the shown accounts whose stored figure is stale from their gateways, waiting
+/// at most ShopSettings::usage_refresh_wait. A refresh still running then finishes in the
+/// background (the next look finds its figure); a failed one leaves the stored figure.
+asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<AccountView>& views,
+                                          domain::Timestamp now) {
+    struct Waiting {
+        explicit Waiting(asio::any_io_executor executor) : timer(std::move(executor)) {}
+        asio::steady_timer timer;
+        int pending = 0;
+    };
+    auto waiting = std::make_shared<Waiting>(ctx.executor);
+    for (std::size_t i = 0; i < views.size() && i < kMaxAccountsShown; ++i) {
+        const auto& a = views[i].account;
+        const bool on_panel =
+            a.status == domain::AccountStatus::active || a.status == domain::AccountStatus::disabled;
+        if (!on_panel || !views[i].server || !usage_stale(a, now)) continue;
+        ++waiting->pending;
+        auto refresh = [](BotContext& ctx, domain::AccountId id,
+                          std::shared_ptr<Waiting> waiting) -> asio::awaitable<void> {
+            auto refreshed = co_await ctx.accounts.refresh_usage(id);
+            if (!refreshed) spdlog::warn("account {}: usage not refreshed: {}", id.value, refreshed.error().message);
+            if (--waiting->pending == 0) waiting->timer.cancel();
+        };
+        ctx.background.spawn("refreshing the usage of account " + std::to_string(a.id.value),
+                             refresh(ctx, a.id, waiting));
+    }
+    if (waiting->pending == 0) co_return;
+    waiting->timer.expires_after(ctx.shop.usage_refresh_wait);
+    co_await waiting->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
 asio::awaitable<void> my_account(Call& call) {
     auto views = co_await load_accounts(call);
     if (views.empty()) {
@@ -528,6 +580,8 @@ asio::awaitable<void> my_account(Call& call) {
     }
     const auto locale = call.locale;
     const auto now = domain::to_timestamp(call.ctx.clock.now());
+    co_await refresh_stale_usage(call.ctx, views, now);
+    views = co_await load_accounts(call);
     Embed embed;
     embed.title(call.tr(Msg::account_title)).color(kBrandColour);
     MessagePayload payload;
@@ -535,13 +589,18 @@ asio::awaitable<void> my_account(Call& call) {
         const auto& a = views[i].account;
         const std::int64_t used = a.used_up_bytes + a.used_down_bytes;
         const int days = ui::days_left(now, a.expires_at);
-        const std::string traffic =
+        std::string traffic =
             a.traffic_limit_bytes > 0
                 ? call.tr(Msg::traffic_used_of, {{"used", ui::format_bytes(used)},
                                                  {"total", ui::format_bytes(a.traffic_limit_bytes)}})
                 : call.tr(Msg::traffic_used_unlimited, {{"used", ui::format_bytes(used)}});
         const std::string bar =
             a.traffic_limit_bytes > 0 ? ui::progress_bar(used, a.traffic_limit_bytes) : "";
+        if (usage_stale(a, now)) {
+            const auto as_of = a.traffic_synced_at.value_or(a.created_at);
+            traffic += " " + call.tr(Msg::account_usage_as_of,
+                                     {{"time", ui::format_date_time(locale, as_of, call.ctx.zone)}});
+        }
         const std::string days_text =
             days > 0
                 ? call.tr(Msg::account_days_left, {{"days", ui::format_count(locale, days, ui::Unit::day)}})

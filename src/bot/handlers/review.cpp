@@ -508,11 +508,13 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
     auto view = co_await ctx.db.run([&](db::Connection& c) { return load_review(ctx, c, submitted.order); });
     MessagePayload card = review_card(ctx, view, "");
     card.clear_components = false;
+    const bool pdf = content_type == "application/pdf";
     const std::string extension = content_type == "image/jpeg"   ? "jpg"
                                   : content_type == "image/webp" ? "webp"
+                                  : pdf                          ? "pdf"
                                                                  : "png";
     card.files.push_back({"receipt-" + submitted.order.reference + "." + extension, content_type,
-                          std::move(image), "payment screenshot"});
+                          std::move(image), pdf ? "payment receipt (PDF)" : "payment screenshot"});
     auto posted = co_await ctx.rest.create_message(ctx.shop.review_channel_id, std::move(card));
     if (!posted) {
         spdlog::error("order {}: review card not posted: {}", submitted.order.reference,

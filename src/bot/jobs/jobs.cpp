@@ -123,11 +123,51 @@ std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, cons
     return {};
 }
 
-/// By DM; when DMs are closed, as a mention in a channel the customer can see. The error of
-/// the last attempt when neither worked.
+constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
+
+asio::awaitable<bool> post_with_mention(handlers::BotContext& ctx, Snowflake channel, Snowflake customer,
+                                        MessagePayload payload, std::string& error) {
+    payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
+    payload.allowed_mentions.users = {customer};
+    auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
+    if (posted) co_return true;
+    error += "; channel " + channel.str() + ": " + posted.error().describe();
+    co_return false;
+}
+
+/// A text channel in the orders category that only the customer, the admin role and the bot can
+/// see, for what the bot would otherwise have said by DM.
+asio::awaitable<discord::RestResult<discord::Channel>> create_private_channel(handlers::BotContext& ctx,
+                                                                             const domain::User& user,
+                                                                             Snowflake customer) {
+    namespace p = discord::permissions;
+    const auto& shop = ctx.shop;
+    const std::uint64_t read = p::kViewChannel | p::kReadMessageHistory;
+    const std::uint64_t write = p::kSendMessages | p::kEmbedLinks | p::kAttachFiles;
+    discord::ChannelCreate create;
+    create.name = "notices-" + std::to_string(user.id.value);
+    create.parent_id = shop.orders_category_id;
+    create.permission_overwrites = {
+        {shop.guild_id, discord::OverwriteType::role, 0, p::kViewChannel},
+        {customer, discord::OverwriteType::member, read, 0},
+        {shop.admin_role_id, discord::OverwriteType::role, read | write, 0},
+    };
+    if (!shop.bot_user_id.empty()) {
+        create.permission_overwrites.push_back(
+            {shop.bot_user_id, discord::OverwriteType::member, read | write | p::kManageChannels, 0});
+    }
+    co_return co_await ctx.rest.create_guild_channel(shop.guild_id, std::move(create),
+                                                     "notices for a customer whose DMs are closed");
+}
+
+/// By DM; when that fails, where only the customer and the admins can read: the channel of their
+/// newest order while it exists, else their private notices channel (made on first need; a
+/// public channel then carries only a mention pointing at it). Never the notice's text in public.
+/// The error of the last attempt when nothing worked.
 asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContext& ctx,
                                                              std::optional<Snowflake> notice_channel,
-                                                             Snowflake customer, MessagePayload payload) {
+                                                             const domain::User& user, Snowflake customer,
+                                                             MessagePayload payload) {
     std::string error;
     auto dm = co_await ctx.rest.create_dm(customer);
     if (dm) {
@@ -137,13 +177,41 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     } else {
         error = "DM: " + dm.error().describe();
     }
-    const Snowflake channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
-    if (channel.empty()) co_return error;
-    payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
-    payload.allowed_mentions.users = {customer};
-    auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
-    if (posted) co_return std::nullopt;
-    co_return error + "; channel: " + posted.error().describe();
+    const std::string key = std::string(kNoticeChannelPrefix) + std::to_string(user.id.value);
+    const auto user_id = user.id;
+    auto [order_channel, private_channel] = co_await ctx.db.run([&](db::Connection& c) {
+        return std::make_pair(
+            c.scalar<std::string>("SELECT channel_id FROM orders WHERE user_id = ? AND channel_id IS NOT NULL "
+                                  "ORDER BY id DESC LIMIT 1",
+                                  user_id),
+            handlers::store::get_setting(c, key));
+    });
+    if (auto channel = handlers::flow::snowflake(order_channel)) {
+        if (co_await post_with_mention(ctx, *channel, customer, payload, error)) co_return std::nullopt;
+    }
+    if (auto channel = handlers::flow::snowflake(private_channel)) {
+        if (co_await post_with_mention(ctx, *channel, customer, payload, error)) co_return std::nullopt;
+    }
+    auto created = co_await create_private_channel(ctx, user, customer);
+    if (!created) co_return error + "; private channel: " + created.error().describe();
+    const auto now = domain::to_timestamp(ctx.clock.now());
+    const std::string id = created->id.str();
+    co_await ctx.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, id, now); });
+    if (!co_await post_with_mention(ctx, created->id, customer, std::move(payload), error)) co_return error;
+    // Where they will look: a mention and the channel's name, nothing of the notice itself.
+    const Snowflake pointer_channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
+    if (!pointer_channel.empty()) {
+        MessagePayload pointer;
+        pointer.content = handlers::flow::mention(customer.str()) + " " +
+                          ui::tr(handlers::flow::customer_locale(ctx, user), Msg::notice_private_pointer,
+                                 {{"channel", "<#" + id + ">"}});
+        pointer.allowed_mentions.users = {customer};
+        if (auto posted = co_await ctx.rest.create_message(pointer_channel, std::move(pointer)); !posted) {
+            spdlog::warn("pointer to {}'s notices channel not posted: {}", customer.str(),
+                         posted.error().describe());
+        }
+    }
+    co_return std::nullopt;
 }
 
 std::string customer_left_report(const handlers::BotContext& ctx, const std::string& reference) {
@@ -204,8 +272,8 @@ asio::awaitable<NoticeReport> Jobs::deliver_notices() {
                 co_await handlers::flow::schedule_channel_close(ctx_, *channel, *customer,
                                                                 ctx_.shop.order_channel_archive_after);
             } else {
-                error =
-                    co_await send_to_customer(ctx_, config_.notice_channel, *customer, std::move(payload));
+                error = co_await send_to_customer(ctx_, config_.notice_channel, *data.user, *customer,
+                                                  std::move(payload));
             }
         } else {
             const auto locale = handlers::flow::customer_locale(ctx_, *data.user);
@@ -222,8 +290,8 @@ asio::awaitable<NoticeReport> Jobs::deliver_notices() {
                 if (n.kind != NoticeKind::server_outage && n.kind != NoticeKind::server_restored) {
                     payload.components.push_back(renew_row(locale, data.account->id));
                 }
-                error =
-                    co_await send_to_customer(ctx_, config_.notice_channel, *customer, std::move(payload));
+                error = co_await send_to_customer(ctx_, config_.notice_channel, *data.user, *customer,
+                                                  std::move(payload));
             }
         }
         const bool give_up = error && n.attempts + 1 >= kMaxNoticeAttempts;

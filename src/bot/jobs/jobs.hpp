@@ -59,8 +59,8 @@ struct JobsConfig {
     std::vector<int> reminder_days{3, 1};                      ///< EXPIRY_REMINDER_DAYS
     std::vector<int> traffic_alert_percents{80, 95};           ///< TRAFFIC_ALERT_PERCENTS
     int backup_keep = 7;                                       ///< BACKUP_KEEP
-    /// Where a customer whose DMs are closed is mentioned instead (NOTICE_CHANNEL_ID; empty = the
-    /// main panel channel, which every customer can see).
+    /// Where a customer whose DMs are closed is pointed, with a mention only, to the private
+    /// channel made for their notices (NOTICE_CHANNEL_ID; empty = the main panel channel).
     std::optional<discord::Snowflake> notice_channel;
     /// An approved order still unprovisioned after this many attempts is reported to admins once.
     int stuck_after_attempts = 3;
@@ -120,8 +120,9 @@ class Jobs {
     /// that pg_dump is the way and succeeds without doing anything.
     boost::asio::awaitable<JobResult> backup();
 
-    /// Delivers queued customer notices (DM, else a mention in the notice channel, with a Renew
-    /// button). A notice is claimed for a few minutes before sending, so two processes never send
+    /// Delivers queued customer notices with a Renew button: by DM, else where only the customer
+    /// and the admins can read (their newest order channel while it exists, else a private
+    /// channel made for them in the orders category). A notice is claimed for a few minutes before sending, so two processes never send
     /// the same one at once; it is marked sent afterwards (a crash in between sends it again).
     boost::asio::awaitable<NoticeReport> deliver_notices();
 

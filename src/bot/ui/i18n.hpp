@@ -246,10 +246,15 @@ enum class Msg : std::uint16_t {
     notice_server_outage,
     notice_server_restored,
     job_order_customer_left,
+    // staff access to /admin, PDF receipts, private notices, usage freshness
+    admin_setup_staff_access,
+    receipt_wrong_type,
+    notice_private_pointer,
+    account_usage_as_of,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_order_customer_left) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::account_usage_as_of) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

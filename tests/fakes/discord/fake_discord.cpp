@@ -181,6 +181,9 @@ struct FakeDiscord::Impl : http::Handler {
     std::set<std::uint64_t> deleted_channels;
     std::set<std::uint64_t> closed_dms;  // users who do not accept DMs (or share no guild any more)
     std::map<std::string, CdnFile> files;
+    std::map<std::uint64_t, json> commands;  // guild -> the registered commands (with ids)
+    // (guild, command id) -> the overwrites a server admin set in Integrations
+    std::map<std::pair<std::uint64_t, std::string>, json> command_permissions;
     struct InteractionState {
         std::uint64_t id;
         std::chrono::steady_clock::time_point created;
@@ -724,17 +727,46 @@ struct FakeDiscord::Impl : http::Handler {
                 return json_response(200, message);
             }
         }
-        if (n == 5 && m == "PUT" && s[0] == "applications" && s[2] == "guilds" && s[4] == "commands") {
-            if (!body.is_array()) return error_response(400, 50035, "Invalid Form Body");
-            json out = json::array();
-            for (auto command : body) {
-                command["id"] = id_str(++next_id);
-                command["application_id"] = s[1];
-                command["guild_id"] = s[3];
-                command["version"] = id_str(next_id);
-                out.push_back(std::move(command));
+        if (n >= 5 && s[0] == "applications" && s[2] == "guilds" && s[4] == "commands") {
+            auto& registered = commands[num(s[3])];
+            if (n == 5 && m == "PUT") {
+                if (!body.is_array()) return error_response(400, 50035, "Invalid Form Body");
+                // A command that keeps its name keeps its id (and so its permission overwrites).
+                json out = json::array();
+                for (auto command : body) {
+                    std::string id = id_str(++next_id);
+                    for (const auto& old : registered) {
+                        if (old.value("name", "") == command.value("name", "") &&
+                            old.value("type", 1) == command.value("type", 1))
+                            id = old.value("id", id);
+                    }
+                    command["id"] = id;
+                    command["application_id"] = s[1];
+                    command["guild_id"] = s[3];
+                    command["version"] = id_str(next_id);
+                    out.push_back(std::move(command));
+                }
+                std::set<std::string> kept;
+                for (const auto& command : out) kept.insert(command.value("id", ""));
+                std::erase_if(command_permissions, [&](const auto& entry) {
+                    return entry.first.first == num(s[3]) && !kept.contains(entry.first.second);
+                });
+                registered = out;
+                return json_response(200, out);
             }
-            return json_response(200, out);
+            if (n == 5 && m == "GET") return json_response(200, registered);
+            if (n == 7 && m == "GET" && s[6] == "permissions") {
+                bool known = false;
+                for (const auto& command : registered) known = known || command.value("id", "") == s[5];
+                if (!known) return error_response(404, 10063, "Unknown application command");
+                const auto it = command_permissions.find({num(s[3]), s[5]});
+                if (it == command_permissions.end())
+                    return error_response(404, 10066, "Unknown application command permissions");
+                return json_response(200, json{{"id", s[5]},
+                                               {"application_id", s[1]},
+                                               {"guild_id", s[3]},
+                                               {"permissions", it->second}});
+            }
         }
         return error_response(404, 0, "404: Not Found");
     }
@@ -842,6 +874,22 @@ void FakeDiscord::remove_member(std::uint64_t guild, std::uint64_t user) {
 }
 
 void FakeDiscord::close_dms(std::uint64_t user) { impl_->closed_dms.insert(user); }
+
+bool FakeDiscord::set_command_permissions(std::uint64_t guild, const std::string& name, json permissions) {
+    const auto it = impl_->commands.find(guild);
+    if (it == impl_->commands.end()) return false;
+    for (const auto& command : it->second) {
+        if (command.value("name", "") != name) continue;
+        const std::pair<std::uint64_t, std::string> key{guild, command.value("id", "")};
+        if (permissions.empty()) {
+            impl_->command_permissions.erase(key);
+        } else {
+            impl_->command_permissions[key] = std::move(permissions);
+        }
+        return true;
+    }
+    return false;
+}
 
 bool FakeDiscord::delete_channel(std::uint64_t id) {
     const auto it = impl_->channels.find(id);

@@ -89,9 +89,9 @@ struct FakeDiscordOptions {
 };
 
 /// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,
-/// interaction callbacks with the 3 s window and 40060, webhooks, commands), a CDN, and a v10
-/// gateway websocket (see fake_gateway.hpp). Scriptable from tests. Runs on one executor and is
-/// not thread-safe: call it from that executor's thread.
+/// interaction callbacks with the 3 s window and 40060, webhooks, commands and their permission
+/// overwrites), a CDN, and a v10 gateway websocket (see fake_gateway.hpp). Scriptable from tests.
+/// Runs on one executor and is not thread-safe: call it from that executor's thread.
 class FakeDiscord {
   public:
     static Result<std::unique_ptr<FakeDiscord>, std::string> create(boost::asio::any_io_executor executor,
@@ -124,6 +124,11 @@ class FakeDiscord {
     void remove_member(std::uint64_t guild, std::uint64_t user);
     /// Messages to this user's DM channel fail with 403 / 50007 (privacy settings).
     void close_dms(std::uint64_t user);
+    /// What a server admin does in Server Settings → Integrations → the app → /`name`: sets the
+    /// command's permission overwrites (Discord's objects: {id, type 1 role / 2 user / 3 channel,
+    /// permission}); an empty array removes them. GET …/commands/{id}/permissions then answers
+    /// them, and 404 / 10066 while none are set. False when no such command is registered.
+    bool set_command_permissions(std::uint64_t guild, const std::string& name, nlohmann::json permissions);
     /// Someone deletes the channel by hand: it is gone, CHANNEL_DELETE is dispatched, messages to
     /// it fail with 404 / 10003. False when there is no such channel.
     bool delete_channel(std::uint64_t id);
