@@ -558,11 +558,12 @@ asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<Acc
             a.status == domain::AccountStatus::active || a.status == domain::AccountStatus::disabled;
         if (!on_panel || !views[i].server || !usage_stale(a, now)) continue;
         ++waiting->pending;
-        auto refresh = [](BotContext& ctx, domain::AccountId id,
-                          std::shared_ptr<Waiting> waiting) -> asio::awaitable<void> {
-            auto refreshed = co_await ctx.accounts.refresh_usage(id);
-            if (!refreshed) spdlog::warn("account {}: usage not refreshed: {}", id.value, refreshed.error().message);
-            if (--waiting->pending == 0) waiting->timer.cancel();
+        auto refresh = [](BotContext& context, domain::AccountId id,
+                          std::shared_ptr<Waiting> state) -> asio::awaitable<void> {
+            auto refreshed = co_await context.accounts.refresh_usage(id);
+            if (!refreshed)
+                spdlog::warn("account {}: usage not refreshed: {}", id.value, refreshed.error().message);
+            if (--state->pending == 0) state->timer.cancel();
         };
         ctx.background.spawn("refreshing the usage of account " + std::to_string(a.id.value),
                              refresh(ctx, a.id, waiting));

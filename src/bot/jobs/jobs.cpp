@@ -125,14 +125,18 @@ std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, cons
 
 constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
 
-asio::awaitable<bool> post_with_mention(handlers::BotContext& ctx, Snowflake channel, Snowflake customer,
-                                        MessagePayload payload, std::string& error) {
+/// Posts `payload` in `channel` after a mention of the customer; nothing when it was posted, else
+/// why not (also added to `error`).
+asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handlers::BotContext& ctx,
+                                                                        Snowflake channel, Snowflake customer,
+                                                                        MessagePayload payload,
+                                                                        std::string& error) {
     payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
-    if (posted) co_return true;
+    if (posted) co_return std::nullopt;
     error += "; channel " + channel.str() + ": " + posted.error().describe();
-    co_return false;
+    co_return posted.error().code;
 }
 
 /// A text channel in the orders category that only the customer, the admin role and the bot can
@@ -186,18 +190,25 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
                                   user_id),
             handlers::store::get_setting(c, key));
     });
+    using discord::RestErrorCode;
     if (auto channel = handlers::flow::snowflake(order_channel)) {
-        if (co_await post_with_mention(ctx, *channel, customer, payload, error)) co_return std::nullopt;
+        // Deleted, or closed to the bot: on to the private channel. Anything else: the next run.
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        if (!failed) co_return std::nullopt;
+        if (*failed != RestErrorCode::not_found && *failed != RestErrorCode::forbidden) co_return error;
     }
     if (auto channel = handlers::flow::snowflake(private_channel)) {
-        if (co_await post_with_mention(ctx, *channel, customer, payload, error)) co_return std::nullopt;
+        // A new one only when this one was deleted.
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        if (!failed) co_return std::nullopt;
+        if (*failed != RestErrorCode::not_found) co_return error;
     }
     auto created = co_await create_private_channel(ctx, user, customer);
     if (!created) co_return error + "; private channel: " + created.error().describe();
     const auto now = domain::to_timestamp(ctx.clock.now());
     const std::string id = created->id.str();
     co_await ctx.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, id, now); });
-    if (!co_await post_with_mention(ctx, created->id, customer, std::move(payload), error)) co_return error;
+    if (co_await post_with_mention(ctx, created->id, customer, std::move(payload), error)) co_return error;
     // Where they will look: a mention and the channel's name, nothing of the notice itself.
     const Snowflake pointer_channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
     if (!pointer_channel.empty()) {

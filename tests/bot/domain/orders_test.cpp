@@ -100,6 +100,34 @@ TEST_P(OrdersTest, ReceiptValidation) {
               ErrorCode::forbidden);
 }
 
+TEST_P(OrdersTest, PdfReceiptsAreAcceptedWhenTheyAreOne) {
+    const auto user = make_user("107");
+    auto placed = orders_->place(conn(), user, plan_);
+    ASSERT_TRUE(orders_->choose_payment_method(conn(), placed->order.id, user, method_).has_value());
+    EXPECT_EQ(orders_->submit_receipt(conn(), placed->order.id, user, {"<html>", "application/pdf", {}})
+                  .error()
+                  .code,
+              ErrorCode::validation);
+    auto submitted =
+        orders_->submit_receipt(conn(), placed->order.id, user, {"%PDF-1.7\n%%EOF\n", "application/pdf", "p1"});
+    ASSERT_TRUE(submitted.has_value()) << submitted.error().message;
+    EXPECT_EQ(submitted->receipt.file_path.extension(), ".pdf");
+    EXPECT_EQ(submitted->receipt.content_type, "application/pdf");
+}
+
+TEST(ReceiptBytes, MatchTheirType) {
+    using nebula::bot::domain::receipt_bytes_match;
+    EXPECT_TRUE(receipt_bytes_match(std::string("\x89PNG\r\n\x1a\n", 8) + "rest", "image/png"));
+    EXPECT_TRUE(receipt_bytes_match("\xFF\xD8\xFF\xE0rest", "image/jpeg"));
+    EXPECT_TRUE(receipt_bytes_match(std::string("RIFF\x10\0\0\0WEBPVP8 ", 16), "image/webp"));
+    EXPECT_TRUE(receipt_bytes_match("%PDF-1.4\n", "application/pdf"));
+    EXPECT_FALSE(receipt_bytes_match("%PDF-1.4\n", "image/png"));
+    EXPECT_FALSE(receipt_bytes_match("PDF-1.4", "application/pdf"));
+    EXPECT_FALSE(receipt_bytes_match("RIFF1234WAVE", "image/webp"));
+    EXPECT_FALSE(receipt_bytes_match("", "image/jpeg"));
+    EXPECT_FALSE(receipt_bytes_match("%PDF-1.4", "text/plain"));
+}
+
 TEST_P(OrdersTest, UnpaidOrdersExpireAfter24Hours) {
     const auto user = make_user("107");
     auto placed = orders_->place(conn(), user, plan_);
