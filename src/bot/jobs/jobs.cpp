@@ -150,7 +150,7 @@ asio::awaitable<discord::RestResult<discord::Channel>> create_private_channel(ha
     const std::uint64_t write = p::kSendMessages | p::kEmbedLinks | p::kAttachFiles;
     discord::ChannelCreate create;
     create.name = "notices-" + std::to_string(user.id.value);
-    create.parent_id = shop.orders_category_id;
+    if (!shop.orders_category_id.empty()) create.parent_id = shop.orders_category_id;
     create.permission_overwrites = {
         {shop.guild_id, discord::OverwriteType::role, 0, p::kViewChannel},
         {customer, discord::OverwriteType::member, read, 0},

@@ -1,9 +1,12 @@
 #include <sqlite3.h>
 
+#include <map>
+
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
+#include "bot/jobs/notices.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "discord/test_support.hpp"
 
@@ -64,7 +67,7 @@ TEST_P(JobsTest, AccountExpiresExactlyAtItsExpiry) {
     EXPECT_FALSE(gateways_.at(server.id).fake.clients().contains(a.client_email));
 }
 
-TEST_P(JobsTest, ExpiryRemovesTheRoleAndFallsBackToAMentionWhenDmsAreClosed) {
+TEST_P(JobsTest, ExpiryRemovesTheRoleAndPutsTheNoticeInAPrivateChannelWhenDmsAreClosed) {
     const auto server = make_server("de-1");
     const auto a = make_account(make_user(kBob), server, now() + 10min);
     fake_->close_dms(kBob);
@@ -78,10 +81,38 @@ TEST_P(JobsTest, ExpiryRemovesTheRoleAndFallsBackToAMentionWhenDmsAreClosed) {
                                       std::to_string(kSubscriberRole))
                   .size(),
               1u);
-    const auto fallback = posts_to(kPanelChannel);
-    ASSERT_EQ(fallback.size(), 1u);
-    EXPECT_EQ(content_of(fallback[0]).rfind("<@" + std::to_string(kBob) + ">", 0), 0u);
-    EXPECT_EQ(first_button(fallback[0]), "acct:" + std::to_string(a.id.value) + ":renew");
+    // No order channel: a channel only Bob, the admins and the bot can see is made for it.
+    const auto created = fake_->requests_matching("POST /guilds/.*/channels");
+    ASSERT_EQ(created.size(), 1u);
+    const auto made = nlohmann::json::parse(created[0].response_body);
+    const std::uint64_t notices = std::stoull(made.at("id").get<std::string>());
+    std::map<std::string, nlohmann::json> overwrites;
+    for (const auto& o : made.at("permission_overwrites")) overwrites[o.at("id").get<std::string>()] = o;
+    EXPECT_EQ(overwrites.at(std::to_string(kGuild)).at("deny").get<std::uint64_t>() & (1u << 10), 1u << 10);
+    EXPECT_EQ(overwrites.at(std::to_string(kBob)).at("allow").get<std::uint64_t>() & (1u << 10), 1u << 10);
+    EXPECT_EQ(overwrites.at(std::to_string(kAdminRole)).at("allow").get<std::uint64_t>() & (1u << 10), 1u << 10);
+    const auto notice = posts_to(notices);
+    ASSERT_EQ(notice.size(), 1u);
+    EXPECT_EQ(content_of(notice[0]).rfind("<@" + std::to_string(kBob) + ">", 0), 0u);
+    EXPECT_NE(content_of(notice[0]).find("de-1"), std::string::npos) << content_of(notice[0]);
+    EXPECT_EQ(first_button(notice[0]), "acct:" + std::to_string(a.id.value) + ":renew");
+    // The public channel only points there.
+    const auto pointer = posts_to(kPanelChannel);
+    ASSERT_EQ(pointer.size(), 1u);
+    EXPECT_EQ(content_of(pointer[0]),
+              "<@" + std::to_string(kBob) + "> you have a new message in <#" + std::to_string(notices) +
+                  "> (only you and the admins can see it).");
+
+    // Deleted by hand: the next notice makes a new one.
+    ASSERT_TRUE(fake_->delete_channel(notices));
+    with_db([&](db::Connection& c) {
+        jobs::queue_notice(c, {"test:again", jobs::NoticeKind::account_expired, a.user_id, a.id, std::nullopt, 0, 0},
+                           now());
+        return 0;
+    });
+    run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->deliver_notices()).sent, 1); });
+    EXPECT_EQ(fake_->requests_matching("POST /guilds/.*/channels").size(), 2u);
+    EXPECT_EQ(posts_to(kPanelChannel).size(), 2u);
 }
 
 TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
@@ -385,11 +416,12 @@ TEST_P(JobsTest, InterruptedExpiryRunReRunGivesTheSameEndState) {
     std::vector<domain::Account> all{make_account(alice, de, now() + 1h), make_account(bob, de, now() + 1h),
                                      make_account(alice, nl, now() + 1h), make_account(bob, nl, now() + 1h)};
     clock_.advance(2h);
-    // Half-way: the second server is unreachable and Discord refuses both the DMs and the fallback.
+    // Half-way: the second server is unreachable and Discord refuses both the DMs and the fallback
+    // (a private channel for the customer).
     gateways_.at(nl.id).fake.set_down(domain::GatewayError{domain::GatewayErrorCode::timeout, 0, "deadline"});
     const fakes::discord::Scripted refused{403, {}, R"({"message":"Missing Access","code":50001})", false};
     fake_->script("POST /users/@me/channels", refused, 2);
-    fake_->script("POST /channels/" + std::to_string(kPanelChannel) + "/messages", refused, 2);
+    fake_->script("POST /guilds/[0-9]+/channels", refused, 2);
     run([&]() -> asio::awaitable<void> {
         auto report = co_await jobs_->expire_accounts();
         EXPECT_EQ(report.expired, 2);
