@@ -341,9 +341,11 @@ TEST_F(BotE2E, MainPanelDisplaysAndIsNeverDuplicated) {
         const json first = co_await command(kAdmin, kAdminRole, "setup");
         EXPECT_NE(text_of(first).find("Main panel posted"), std::string::npos) << first.dump();
         // How staff without Manage Server get to see /admin (the Integrations override).
-        EXPECT_NE(first["data"].value("content", "").find("Integrations → this bot → /admin → Add Roles or "
-                                                          "Members → <@&" +
-                                                          std::to_string(kAdminRole) + ">"),
+        EXPECT_NE(first["data"]
+                      .value("content", "")
+                      .find("Integrations → this bot → /admin → Add Roles or "
+                            "Members → <@&" +
+                            std::to_string(kAdminRole) + ">"),
                   std::string::npos)
             << first.dump();
         const auto posted = messages_in(kPanelChannel);
@@ -869,7 +871,8 @@ TEST_F(BotE2E, PdfReceiptGoesToReviewWithTheFileAndItsReuseIsFlagged) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         auto [id, channel] = co_await buy_and_choose_method();
         // Something that calls itself a PDF but is not one is refused, and nothing is reviewed.
-        co_await post(channel, kCustomer, 0, "", std::string("<html>not a receipt</html>"), "application/pdf");
+        co_await post(channel, kCustomer, 0, "", std::string("<html>not a receipt</html>"),
+                      "application/pdf");
         EXPECT_NE(text_of(messages_in(channel).back().json).find("can't use that file as a receipt"),
                   std::string::npos);
         EXPECT_TRUE(messages_in(kReviewChannel).empty());
@@ -943,7 +946,8 @@ TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
         co_await traffic();
         const auto refused = discord_->requests_matching("POST /channels/[0-9]+/messages");
         bool dm_refused = false;
-        for (const auto& r : refused) dm_refused = dm_refused || r.response_body.find("50007") != std::string::npos;
+        for (const auto& r : refused)
+            dm_refused = dm_refused || r.response_body.find("50007") != std::string::npos;
         EXPECT_TRUE(dm_refused);
         auto alert = delivered_containing(*discord_, "of your traffic");
         CO_ASSERT_EQ(alert.size(), 1u);
@@ -971,10 +975,10 @@ TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
             const auto deny = bits(o.value("deny", json(0)));
             const std::string who = o.value("id", "");
             everyone_denied = everyone_denied || (who == std::to_string(kGuild) && (deny & 1024) != 0);
-            customer_allowed =
-                customer_allowed || (who == std::to_string(kCustomer) && o.value("type", -1) == 1 && (allow & 1024) != 0);
-            admins_allowed =
-                admins_allowed || (who == std::to_string(kAdminRole) && o.value("type", -1) == 0 && (allow & 1024) != 0);
+            customer_allowed = customer_allowed || (who == std::to_string(kCustomer) &&
+                                                    o.value("type", -1) == 1 && (allow & 1024) != 0);
+            admins_allowed = admins_allowed || (who == std::to_string(kAdminRole) &&
+                                                o.value("type", -1) == 0 && (allow & 1024) != 0);
         }
         EXPECT_TRUE(everyone_denied && customer_allowed && admins_allowed) << made.dump();
         const auto in_private = posted_in(*discord_, notices);
@@ -995,7 +999,8 @@ TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
         EXPECT_EQ(pointers.front().json.dump().find("acct:"), std::string::npos) << "no Renew button";
         const auto alerts = delivered_containing(*discord_, "of your traffic");
         CO_ASSERT_EQ(alerts.size(), 2u);
-        EXPECT_EQ(alerts.back().path, "/channels/" + notices + "/messages") << "both alerts in private places";
+        EXPECT_EQ(alerts.back().path, "/channels/" + notices + "/messages")
+            << "both alerts in private places";
 
         // Used up: the next notice goes to the same private channel, no new channel, no new pointer.
         gateway_.panel->add_traffic(email, 0, 3LL << 30);
@@ -1049,8 +1054,8 @@ TEST_F(BotE2E, MyAccountShowsTheStoredUsageAsOfItsTimeWhenTheGatewayFails) {
                      std::string::npos);
 
         co_await age_usage(ctx(), 7h);
-        const auto as_of = bot::ui::format_date_time(bot::ui::Locale::en, (co_await accounts()).front().traffic_synced_at.value(),
-                                                     ctx().zone);
+        const auto as_of = bot::ui::format_date_time(
+            bot::ui::Locale::en, (co_await accounts()).front().traffic_synced_at.value(), ctx().zone);
         gateway_.panel->add_traffic(email, 0, 5LL << 30);
         gateway_.panel->set_down(true);  // the gateway answers, its panel does not
         const std::string text = text_of(co_await click(kCustomer, 0, "panel:account"));

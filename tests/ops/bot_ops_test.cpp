@@ -288,7 +288,8 @@ class BotCheck : public ::testing::Test {
     }
     /// What the server owner does in Server Settings → Integrations → the bot → /admin.
     void set_admin_overwrites(nlohmann::json permissions) {
-        ASSERT_TRUE(io_.call([&] { return discord_->set_command_permissions(kGuild, "admin", permissions); }));
+        ASSERT_TRUE(
+            io_.call([&] { return discord_->set_command_permissions(kGuild, "admin", permissions); }));
     }
     static nlohmann::json role_permission(std::uint64_t role, bool allowed) {
         return {{"id", std::to_string(role)}, {"type", 1}, {"permission", allowed}};
@@ -389,7 +390,9 @@ TEST_F(BotCheck, SaysWhetherTheAdminRoleCanSeeAdminAndHowToLetIt) {
         << hidden.detail;
     EXPECT_NE(hidden.detail.find("Server Settings → Integrations → this bot → /admin"), std::string::npos)
         << hidden.detail;
-    EXPECT_EQ(discord_->requests_matching("GET /applications/.*/guilds/.*/commands/[0-9]+/permissions").back().status,
+    EXPECT_EQ(discord_->requests_matching("GET /applications/.*/guilds/.*/commands/[0-9]+/permissions")
+                  .back()
+                  .status,
               404);
 
     // The one-time step of the docs: /admin allowed for @Admins.
@@ -403,7 +406,8 @@ TEST_F(BotCheck, SaysWhetherTheAdminRoleCanSeeAdminAndHowToLetIt) {
     EXPECT_TRUE(find(run(), "discord /admin").ok);
 
     // Allowing @everyone shows /admin to every customer.
-    set_admin_overwrites(nlohmann::json::array({role_permission(kAdminRole, true), role_permission(kGuild, true)}));
+    set_admin_overwrites(
+        nlohmann::json::array({role_permission(kAdminRole, true), role_permission(kGuild, true)}));
     auto everyone = find(run(), "discord /admin");
     EXPECT_FALSE(everyone.ok);
     EXPECT_NE(everyone.detail.find("every customer sees it"), std::string::npos) << everyone.detail;
@@ -418,11 +422,12 @@ TEST_F(BotCheck, SaysWhetherTheAdminRoleCanSeeAdminAndHowToLetIt) {
 TEST_F(BotCheck, AnAdminRoleWithManageServerSeesAdminWithoutAnOverwrite) {
     migrate();
     io_.call([&] {
-        discord_->add_guild(kGuild, "Nebula Shop", kOwner,
-                            nlohmann::json::array({role(kGuild, "@everyone", kViewChannel | kReadMessageHistory, 0),
-                                                   role(kBotRole, "NebulaLinks", required_permissions(true), 5),
-                                                   role(kAdminRole, "Admins", discord::permissions::kManageGuild, 4),
-                                                   role(kSubscriberRole, "Subscriber", 0, 1)}));
+        discord_->add_guild(
+            kGuild, "Nebula Shop", kOwner,
+            nlohmann::json::array({role(kGuild, "@everyone", kViewChannel | kReadMessageHistory, 0),
+                                   role(kBotRole, "NebulaLinks", required_permissions(true), 5),
+                                   role(kAdminRole, "Admins", discord::permissions::kManageGuild, 4),
+                                   role(kSubscriberRole, "Subscriber", 0, 1)}));
     });
     register_commands();
     const auto results = run();

@@ -184,7 +184,8 @@ asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, cons
     const std::string commands_path =
         "/applications/" + shop.application_id.str() + "/guilds/" + shop.guild_id.str() + "/commands";
     auto commands = co_await rest.request("GET", commands_path);
-    if (!commands) co_return fail(name, "cannot list the bot's commands (" + commands.error().describe() + ")");
+    if (!commands)
+        co_return fail(name, "cannot list the bot's commands (" + commands.error().describe() + ")");
     std::optional<std::string> command_id;
     if (commands->is_array()) {
         for (const auto& command : *commands) {
@@ -196,8 +197,10 @@ asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, cons
     const auto* admin = guild.role(shop.admin_role_id);
     const std::string role = admin != nullptr ? "@" + admin->name : "the admin role";
     if (!command_id) {
-        co_return pass(name, "not registered yet: the bot registers it when it starts; then run check again "
-                             "to see whether " + role + " can use it");
+        co_return pass(name,
+                       "not registered yet: the bot registers it when it starts; then run check again "
+                       "to see whether " +
+                           role + " can use it");
     }
     if (admin == nullptr) co_return fail(name, "ADMIN_ROLE_ID is not a role of this server");
     namespace p = discord::permissions;
@@ -217,7 +220,8 @@ asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, cons
     std::optional<bool> role_allowed;
     bool everyone_allowed = false;
     for (const auto& o : overwrites) {
-        if (!o.is_object() || o.value("type", 0) != kRoleOverwrite || !o.contains("id") || !o["id"].is_string())
+        if (!o.is_object() || o.value("type", 0) != kRoleOverwrite || !o.contains("id") ||
+            !o["id"].is_string())
             continue;
         const bool allowed = o.value("permission", false);
         const std::string id = o["id"].get<std::string>();
@@ -225,9 +229,10 @@ asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, cons
         if (id == shop.guild_id.str()) everyone_allowed = allowed;
     }
     if (everyone_allowed) {
-        co_return fail(name, "/admin is allowed for @everyone, so every customer sees it — in Server Settings → "
-                             "Integrations → this bot → /admin, remove @everyone and add " +
-                                 role + " instead");
+        co_return fail(name,
+                       "/admin is allowed for @everyone, so every customer sees it — in Server Settings → "
+                       "Integrations → this bot → /admin, remove @everyone and add " +
+                           role + " instead");
     }
     if (role_allowed == true) co_return pass(name, role + " is allowed /admin (Integrations)");
     if (role_allowed == false) {

@@ -118,7 +118,8 @@ bool held_by_other(const Order& order, const DiscordId& admin, Timestamp lapse_b
 bool receipt_bytes_match(std::string_view bytes, std::string_view content_type) {
     if (content_type == "image/png") return bytes.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8));
     if (content_type == "image/jpeg") return bytes.starts_with("\xFF\xD8\xFF");
-    if (content_type == "image/webp") return bytes.size() >= 12 && bytes.starts_with("RIFF") && bytes.substr(8, 4) == "WEBP";
+    if (content_type == "image/webp")
+        return bytes.size() >= 12 && bytes.starts_with("RIFF") && bytes.substr(8, 4) == "WEBP";
     if (content_type == "application/pdf") return bytes.starts_with("%PDF-");
     return false;
 }

@@ -490,7 +490,8 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
     upload.bytes = download->data;
     upload.content_type = download->content_type.substr(0, download->content_type.find(';'));
     if (!domain::receipt_bytes_match(upload.bytes, upload.content_type)) {
-        spdlog::warn("order {}: receipt is not the {} it claims to be", rc.order->reference, upload.content_type);
+        spdlog::warn("order {}: receipt is not the {} it claims to be", rc.order->reference,
+                     upload.content_type);
         co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_wrong_type), message->id);
         co_return;
     }

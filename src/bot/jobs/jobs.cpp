@@ -128,9 +128,10 @@ constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
 /// Posts `payload` in `channel` after a mention of the customer; nothing when it was posted, else
 /// why not (also added to `error`).
 asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handlers::BotContext& ctx,
-                                                                        Snowflake channel, Snowflake customer,
-                                                                        MessagePayload payload,
-                                                                        std::string& error) {
+                                                                         Snowflake channel,
+                                                                         Snowflake customer,
+                                                                         MessagePayload payload,
+                                                                         std::string& error) {
     payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
@@ -142,8 +143,8 @@ asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handler
 /// A text channel in the orders category that only the customer, the admin role and the bot can
 /// see, for what the bot would otherwise have said by DM.
 asio::awaitable<discord::RestResult<discord::Channel>> create_private_channel(handlers::BotContext& ctx,
-                                                                             const domain::User& user,
-                                                                             Snowflake customer) {
+                                                                              const domain::User& user,
+                                                                              Snowflake customer) {
     namespace p = discord::permissions;
     const auto& shop = ctx.shop;
     const std::uint64_t read = p::kViewChannel | p::kReadMessageHistory;
@@ -185,9 +186,10 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     const auto user_id = user.id;
     auto [order_channel, private_channel] = co_await ctx.db.run([&](db::Connection& c) {
         return std::make_pair(
-            c.scalar<std::string>("SELECT channel_id FROM orders WHERE user_id = ? AND channel_id IS NOT NULL "
-                                  "ORDER BY id DESC LIMIT 1",
-                                  user_id),
+            c.scalar<std::string>(
+                "SELECT channel_id FROM orders WHERE user_id = ? AND channel_id IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1",
+                user_id),
             handlers::store::get_setting(c, key));
     });
     using discord::RestErrorCode;

@@ -122,8 +122,9 @@ class Jobs {
 
     /// Delivers queued customer notices with a Renew button: by DM, else where only the customer
     /// and the admins can read (their newest order channel while it exists, else a private
-    /// channel made for them in the orders category). A notice is claimed for a few minutes before sending, so two processes never send
-    /// the same one at once; it is marked sent afterwards (a crash in between sends it again).
+    /// channel made for them in the orders category). A notice is claimed for a few minutes
+    /// before sending, so two processes never send the same one at once; it is marked sent
+    /// afterwards (a crash in between sends it again).
     boost::asio::awaitable<NoticeReport> deliver_notices();
 
     const JobsConfig& config() const { return config_; }

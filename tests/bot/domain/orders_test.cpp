@@ -108,8 +108,8 @@ TEST_P(OrdersTest, PdfReceiptsAreAcceptedWhenTheyAreOne) {
                   .error()
                   .code,
               ErrorCode::validation);
-    auto submitted =
-        orders_->submit_receipt(conn(), placed->order.id, user, {"%PDF-1.7\n%%EOF\n", "application/pdf", "p1"});
+    auto submitted = orders_->submit_receipt(conn(), placed->order.id, user,
+                                             {"%PDF-1.7\n%%EOF\n", "application/pdf", "p1"});
     ASSERT_TRUE(submitted.has_value()) << submitted.error().message;
     EXPECT_EQ(submitted->receipt.file_path.extension(), ".pdf");
     EXPECT_EQ(submitted->receipt.content_type, "application/pdf");

@@ -6,8 +6,8 @@
 #include "bot/domain/audit.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
-#include "bot/jobs/notices.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
+#include "bot/jobs/notices.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -90,7 +90,8 @@ TEST_P(JobsTest, ExpiryRemovesTheRoleAndPutsTheNoticeInAPrivateChannelWhenDmsAre
     for (const auto& o : made.at("permission_overwrites")) overwrites[o.at("id").get<std::string>()] = o;
     EXPECT_EQ(overwrites.at(std::to_string(kGuild)).at("deny").get<std::uint64_t>() & (1u << 10), 1u << 10);
     EXPECT_EQ(overwrites.at(std::to_string(kBob)).at("allow").get<std::uint64_t>() & (1u << 10), 1u << 10);
-    EXPECT_EQ(overwrites.at(std::to_string(kAdminRole)).at("allow").get<std::uint64_t>() & (1u << 10), 1u << 10);
+    EXPECT_EQ(overwrites.at(std::to_string(kAdminRole)).at("allow").get<std::uint64_t>() & (1u << 10),
+              1u << 10);
     const auto notice = posts_to(notices);
     ASSERT_EQ(notice.size(), 1u);
     EXPECT_EQ(content_of(notice[0]).rfind("<@" + std::to_string(kBob) + ">", 0), 0u);
@@ -99,15 +100,15 @@ TEST_P(JobsTest, ExpiryRemovesTheRoleAndPutsTheNoticeInAPrivateChannelWhenDmsAre
     // The public channel only points there.
     const auto pointer = posts_to(kPanelChannel);
     ASSERT_EQ(pointer.size(), 1u);
-    EXPECT_EQ(content_of(pointer[0]),
-              "<@" + std::to_string(kBob) + "> you have a new message in <#" + std::to_string(notices) +
-                  "> (only you and the admins can see it).");
+    EXPECT_EQ(content_of(pointer[0]), "<@" + std::to_string(kBob) + "> you have a new message in <#" +
+                                          std::to_string(notices) +
+                                          "> (only you and the admins can see it).");
 
     // Deleted by hand: the next notice makes a new one.
     ASSERT_TRUE(fake_->delete_channel(notices));
     with_db([&](db::Connection& c) {
-        jobs::queue_notice(c, {"test:again", jobs::NoticeKind::account_expired, a.user_id, a.id, std::nullopt, 0, 0},
-                           now());
+        jobs::queue_notice(
+            c, {"test:again", jobs::NoticeKind::account_expired, a.user_id, a.id, std::nullopt, 0, 0}, now());
         return 0;
     });
     run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->deliver_notices()).sent, 1); });
