@@ -561,10 +561,16 @@ asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<Acc
         ++waiting->pending;
         auto refresh = [](BotContext& context, domain::AccountId id,
                           std::shared_ptr<Waiting> state) -> asio::awaitable<void> {
+            // Counted as done however it ends (a database error throws), so the wait ends early.
+            struct Done {
+                std::shared_ptr<Waiting> state;
+                ~Done() {
+                    if (--state->pending == 0) state->timer.cancel();
+                }
+            } done{std::move(state)};
             auto refreshed = co_await context.accounts.refresh_usage(id);
             if (!refreshed)
                 spdlog::warn("account {}: usage not refreshed: {}", id.value, refreshed.error().message);
-            if (--state->pending == 0) state->timer.cancel();
         };
         ctx.background.spawn("refreshing the usage of account " + std::to_string(a.id.value),
                              refresh(ctx, a.id, waiting));
