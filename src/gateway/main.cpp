@@ -82,12 +82,7 @@ int main(int argc, char** argv) {
     common::metrics::Registry registry;
     gateway::GatewayMetrics metrics(registry);
     gateway::GatewayService service(cfg, **panel, clock, &metrics);
-    http::ServerOptions server_options;
-    server_options.address = cfg.bind_address;
-    server_options.port = cfg.port;
-    server_options.max_connections = cfg.max_connections;
-    if (!cfg.plain_http) server_options.tls = http::TlsFiles{cfg.cert_path, cfg.key_path};
-    auto server = http::Server::create(io.get_executor(), server_options, service);
+    auto server = http::Server::create(io.get_executor(), gateway::server_options(cfg), service);
     if (!server) {
         spdlog::critical("cannot start: {}", server.error());
         return 1;

@@ -209,31 +209,49 @@ GatewayService::GatewayService(const GatewayConfig& config, xui::PanelClient& pa
       metrics_(metrics),
       verifier_(std::vector<std::string>{config.secret_key, config.previous_secret_key}),
       rate_limiter_(clock, config.rate_limit_per_minute),
+      refusal_log_(clock),
       replay_cache_(common::signing::kReplaySeconds, config.replay_cache_size),
       started_(clock.steady_now()) {}
 
 std::optional<asio::ip::address> GatewayService::client_address(const http::Request& head,
                                                                 const http::Peer& peer) const {
-    if (config_.trusted_proxies.empty() || !config_.trusted_proxies.contains(peer.address))
-        return peer.address;
-    auto forwarded = head.headers.find("X-Forwarded-For");
-    if (!forwarded) return peer.address;
-    // The right-most address that is not one of our proxies is the client; anything to its
-    // left was written by the client and cannot be trusted.
-    std::string_view list = *forwarded;
-    while (!list.empty()) {
-        auto comma = list.rfind(',');
-        std::string_view item = comma == std::string_view::npos ? list : list.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!config_.trusted_proxies.contains(peer.address)) return peer.address;
+    // Proxies append to the last line or add a line of their own (HAProxy's option forwardfor):
+    // the lines joined in order form one list. The right-most address that is not one of our
+    // proxies is the client; anything to its left was written by the client and is not trusted.
+    std::string list;
+    for (const auto& [name, value] : head.headers.fields()) {
+        if (!http::iequals(name, "X-Forwarded-For")) continue;
+        if (!list.empty()) list += ',';
+        list += value;
+    }
+    std::string_view rest = list;
+    while (!rest.empty()) {
+        const auto comma = rest.rfind(',');
+        std::string_view item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         boost::system::error_code ec;
         auto address = asio::ip::make_address(std::string(item), ec);
         if (ec) return std::nullopt;
         if (!config_.trusted_proxies.contains(address)) return address;
         if (comma == std::string_view::npos) break;
-        list = list.substr(0, comma);
+        rest = rest.substr(0, comma);
     }
-    return peer.address;
+    return std::nullopt;
+}
+
+bool GatewayService::allowed(const asio::ip::address& address) const {
+    return config_.allowed_ips.empty() ? is_loopback(address) : config_.allowed_ips.contains(address);
+}
+
+http::Admission GatewayService::admit(const http::Peer& peer) {
+    if (config_.trusted_proxies.contains(peer.address)) return http::Admission::admit;
+    if (allowed(peer.address)) return http::Admission::reserved;
+    const auto source = peer.address.to_string();
+    refusal_log_.note("forbidden", source, "connection from " + source + " refused: not in ALLOWED_IPS");
+    refused("forbidden");
+    return http::Admission::refuse;
 }
 
 template <typename T>
@@ -266,29 +284,33 @@ std::optional<http::Response> GatewayService::screen(const http::Request& head, 
 
 std::optional<http::Response> GatewayService::screen_request(const http::Request& head,
                                                              const http::Peer& peer) {
+    const auto what = head.method + " " + head.target.substr(0, 128);
     auto client = client_address(head, peer);
     if (!client) {
-        spdlog::warn("forbidden: malformed X-Forwarded-For from proxy {}", peer.address.to_string());
+        refusal_log_.note("forbidden", peer.address.to_string(),
+                          "trusted proxy " + peer.address.to_string() +
+                              " sent no usable X-Forwarded-For client (" + what + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
-    const bool allowed =
-        config_.allowed_ips.empty() ? is_loopback(*client) : config_.allowed_ips.contains(*client);
-    if (!allowed) {
-        spdlog::warn("forbidden: {} is not in ALLOWED_IPS ({} {})", client->to_string(), head.method,
-                     head.target.substr(0, 128));
+    const auto source = client->to_string();
+    if (!allowed(*client)) {
+        refusal_log_.note("forbidden", source, source + " is not in ALLOWED_IPS (" + what + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
-    if (auto wait = rate_limiter_.acquire(client->to_string()); wait.count() > 0) {
-        spdlog::warn("rate limited: {} ({} {})", client->to_string(), head.method,
-                     head.target.substr(0, 128));
-        refused("rate_limited");
-        auto r = error_response(429, "rate_limited", "too many requests; retry later");
-        r.headers.set("Retry-After", std::to_string(wait.count()));
-        return r;
-    }
+    // Only looked at here: the allowance is spent once the signature has been checked.
+    if (auto wait = rate_limiter_.check(source); wait.count() > 0) return rate_limited(source, what, wait);
     return std::nullopt;
+}
+
+http::Response GatewayService::rate_limited(const std::string& source, const std::string& what,
+                                            std::chrono::seconds wait) {
+    refusal_log_.note("rate limited", source, source + " is over RATE_LIMIT_PER_MINUTE (" + what + ")");
+    refused("rate_limited");
+    auto r = error_response(429, "rate_limited", "too many requests; retry later");
+    r.headers.set("Retry-After", std::to_string(wait.count()));
+    return r;
 }
 
 asio::awaitable<http::Response> GatewayService::handle(http::Request request, http::Peer peer) {
@@ -308,10 +330,12 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
         request.method, request.target, request.body, request.headers.find(common::signing::kTimestampHeader),
         request.headers.find(common::signing::kNonceHeader),
         request.headers.find(common::signing::kSignatureHeader), clock_.unix_seconds());
+    refusal_log_.flush_due();
+    const auto source = client_address(request, peer).value_or(peer.address).to_string();
+    const auto what = request.method + " " + request.target.substr(0, 128);
     if (verdict) {
         const auto code = common::signing::to_string(*verdict);
-        spdlog::warn("unauthorized ({}): {} {} from {}", code, request.method, request.target.substr(0, 128),
-                     peer.address.to_string());
+        refusal_log_.note("unauthorized (" + std::string(code) + ")", source, what + " from " + source);
         refused(code);
         std::string_view message = *verdict == common::signing::VerifyError::missing_signature
                                        ? "signature headers are missing or malformed"
@@ -320,13 +344,16 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
                                        : "the signature does not match";
         co_return error_response(401, code, message);
     }
+    // Generations rotate on the steady clock: a wall-clock step must neither stop rotation nor
+    // forget every nonce at once.
+    const auto steady_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.steady_now().time_since_epoch()).count();
     switch (replay_cache_.check_and_insert(*request.headers.find(common::signing::kNonceHeader),
-                                           clock_.unix_seconds())) {
+                                           steady_seconds)) {
         case ReplayCache::Outcome::accepted:
             break;
         case ReplayCache::Outcome::replayed:
-            spdlog::warn("unauthorized (replayed): {} {} from {}", request.method,
-                         request.target.substr(0, 128), peer.address.to_string());
+            refusal_log_.note("unauthorized (replayed)", source, what + " from " + source);
             refused("replayed");
             co_return error_response(401, "replayed", "this nonce was already used");
         case ReplayCache::Outcome::full:
@@ -334,6 +361,7 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
                           replay_cache_.size());
             co_return error_response(503, "busy", "too many requests in the replay window; retry later");
     }
+    if (auto wait = rate_limiter_.acquire(source); wait.count() > 0) co_return rate_limited(source, what, wait);
 
     const auto started = clock_.steady_now();
     http::Response response;
