@@ -66,6 +66,9 @@ http::Response panel_error_response(const xui::PanelError& e) {
 bool valid_email(std::string_view email) {
     if (email.empty() || email.size() > kMaxEmailLength) return false;
     if (email == "online" || email == "disable") return false;  // reserved route names
+    // Emails become panel URL path segments: ".", ".." and other names made of dots would walk
+    // the panel's paths; no email may start with one.
+    if (email.front() == '.') return false;
     for (char c : email) {
         bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@';
         if (!ok) return false;
@@ -103,10 +106,19 @@ std::optional<std::string> read_int(const json& body, const char* name, std::int
     return std::nullopt;
 }
 
+/// At most `max_bytes` of `text` (valid UTF-8), never ending inside a multi-byte sequence, so
+/// the result stays valid UTF-8 for the JSON writer.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return std::string(text);
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut));
+}
+
 std::optional<std::string> unknown_fields(const json& body, std::initializer_list<const char*> allowed) {
     std::set<std::string> names(allowed.begin(), allowed.end());
     for (const auto& [key, value] : body.items()) {
-        if (!names.contains(key)) return "unknown field \"" + key.substr(0, 64) + "\"";
+        if (!names.contains(key)) return "unknown field \"" + utf8_prefix(key, 64) + "\"";
     }
     return std::nullopt;
 }

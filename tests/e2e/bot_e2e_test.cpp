@@ -399,6 +399,21 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
     });
 }
 
+// Select values come from the client and can be forged: only the exact id of a plan counts.
+TEST_F(BotE2E, ForgedPlanSelectValuesAreRefusedNotMisread) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await click(kCustomer, 0, "panel:buy");
+        for (const std::string forged : {std::to_string(plan_id_) + "abc", std::to_string(plan_id_) + " ",
+                                         "99999999999999999999", "-" + std::to_string(plan_id_), "0x1", ""}) {
+            const json answer = co_await click(kCustomer, 0, "buy_plan", forged.empty() ? " " : forged);
+            EXPECT_NE(text_of(answer).find("This button is out of date"), std::string::npos)
+                << forged << ": " << answer.dump();
+        }
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty());
+        EXPECT_FALSE(co_await order(1));
+    });
+}
+
 TEST_F(BotE2E, PaymentMethodSelectionShowsInstructions) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         co_await click(kCustomer, 0, "panel:buy");

@@ -250,7 +250,13 @@ TEST_P(GatewayTest, BadRequestsGetClearErrors) {
           R"({"inbound_id":1,"email":"a/b"})", R"({"inbound_id":1,"email":"ok","uuid":"nope"})",
           R"({"inbound_id":1,"email":"ok","total_bytes":-1})",
           R"({"inbound_id":1,"email":"ok","limit_ip":1.5})", R"({"inbound_id":1,"email":"ok","extra":1})",
-          R"([1,2,3])"}) {
+          R"([1,2,3])",
+          // Emails reach panel URL paths: dots alone would be "." or "..".
+          R"({"inbound_id":1,"email":"."})", R"({"inbound_id":1,"email":".."})",
+          R"({"inbound_id":1,"email":"...."})", R"({"inbound_id":1,"email":".hidden"})",
+          // An unknown field's name is quoted in the error, cut short without splitting a character.
+          R"({"inbound_id":1,"email":"ok","حقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقل":1})",
+          R"({"inbound_id":1,"email":"ok","xحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقل":1})"}) {
         auto r = gw.post("/api/clients", body);
         EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
     }
@@ -259,6 +265,9 @@ TEST_P(GatewayTest, BadRequestsGetClearErrors) {
     EXPECT_EQ(error_code(unknown_inbound), "inbound_not_found");
     EXPECT_EQ(gw.send({.method = "PATCH", .target = "/api/clients/nl-x", .body = "{}"}).status, 400);
     EXPECT_EQ(gw.post("/api/clients/disable", R"({"emails":[]})").status, 400);
+    EXPECT_EQ(gw.post("/api/clients/disable", R"({"emails":[".."]})").status, 400);
+    EXPECT_EQ(gw.get("/api/clients/..").status, 400);
+    EXPECT_EQ(gw.get("/api/clients/%2E%2E").status, 400);
 }
 
 TEST_P(GatewayTest, RoutingErrors) {
