@@ -80,7 +80,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     };
 
     Impl(asio::any_io_executor ex, ServerOptions opts, Handler& h)
-        : executor(ex), options(std::move(opts)), handler(h), acceptor(ex), grace_timer(ex), backoff_timer(ex) {}
+        : executor(ex),
+          options(std::move(opts)),
+          handler(h),
+          acceptor(ex),
+          grace_timer(ex),
+          backoff_timer(ex) {}
 
     asio::any_io_executor executor;
     ServerOptions options;
@@ -109,10 +114,11 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                 if (stopping || ec == asio::error::operation_aborted) break;
                 // Out of descriptors (EMFILE, ENFILE) or memory: accepting again at once would fail
                 // the same way and spin the I/O thread, so wait, longer each time, up to a second.
-                backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+                backoff =
+                    std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
                 if (auto n = accept_warning.due()) {
-                    spdlog::warn("http server: accept failed {} time(s): {}; retrying in {} ms", *n, ec.message(),
-                                 backoff.count());
+                    spdlog::warn("http server: accept failed {} time(s): {}; retrying in {} ms", *n,
+                                 ec.message(), backoff.count());
                 }
                 backoff_timer.expires_after(backoff);
                 co_await backoff_timer.async_wait(kUseTuple);
@@ -142,16 +148,19 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         const std::size_t from_peer = held == per_address.end() ? 0 : held->second;
         if (options.max_connections_per_ip != 0 && from_peer >= options.max_connections_per_ip) {
             if (auto n = limit_warning.due()) {
-                spdlog::warn("http server: refused {} connection(s) over the per-address limit ({}), the last from {}",
-                             *n, options.max_connections_per_ip, peer.address.to_string());
+                spdlog::warn(
+                    "http server: refused {} connection(s) over the per-address limit ({}), the last from {}",
+                    *n, options.max_connections_per_ip, peer.address.to_string());
             }
             socket.close(ec);
             return;
         }
         if (connections.size() >= limit) {
             if (auto n = limit_warning.due()) {
-                spdlog::warn("http server: refused {} connection(s) at the connection limit ({} for the last, from {})",
-                             *n, limit, peer.address.to_string());
+                spdlog::warn(
+                    "http server: refused {} connection(s) at the connection limit ({} for the last, from "
+                    "{})",
+                    *n, limit, peer.address.to_string());
             }
             socket.close(ec);
             return;

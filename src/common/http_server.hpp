@@ -24,10 +24,10 @@ struct TlsFiles {
 
 struct ServerOptions {
     std::string address = "127.0.0.1";
-    std::uint16_t port = 0;                            ///< 0 picks a free port (see Server::port)
-    std::optional<TlsFiles> tls;                       ///< HTTPS (TLS 1.2+) when set
-    std::size_t max_body_bytes = 64 * 1024;            ///< larger bodies get 413 before they are read
-    std::size_t max_header_bytes = 16 * 1024;          ///< larger heads get 431
+    std::uint16_t port = 0;                    ///< 0 picks a free port (see Server::port)
+    std::optional<TlsFiles> tls;               ///< HTTPS (TLS 1.2+) when set
+    std::size_t max_body_bytes = 64 * 1024;    ///< larger bodies get 413 before they are read
+    std::size_t max_header_bytes = 16 * 1024;  ///< larger heads get 431
     /// The whole head must arrive in this time; a new connection's first head (TLS handshake
     /// included) within this time of the accept.
     std::chrono::milliseconds header_timeout{10'000};

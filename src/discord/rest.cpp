@@ -380,7 +380,8 @@ Result<std::unique_ptr<RestClient>, std::string> RestClient::create(
     if (!sleeper) sleeper = make_asio_sleeper(executor, clock);
     if (!transport) {
         // API answers; attachment downloads pass their own, smaller limit (fetch).
-        transport = std::make_unique<ClientTransport>(executor, options.ca_file, options.user_agent, 16 << 20);
+        transport =
+            std::make_unique<ClientTransport>(executor, options.ca_file, options.user_agent, 16 << 20);
     }
     auto impl = std::make_shared<Impl>(std::move(executor), std::move(options), std::move(*base), clock,
                                        std::move(sleeper), std::move(transport));
@@ -575,7 +576,8 @@ asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std:
         co_return unexpected(RestError{RestErrorCode::bad_url, 0, 0, "host not allowed: " + parsed->host});
     }
     if (!parsed->tls() && !is_loopback_host(parsed->host)) {
-        co_return unexpected(RestError{RestErrorCode::bad_url, 0, 0, "attachments are fetched over https only"});
+        co_return unexpected(
+            RestError{RestErrorCode::bad_url, 0, 0, "attachments are fetched over https only"});
     }
     max_bytes = std::min(max_bytes, impl->options.max_download_bytes);
     http::Request request;
@@ -584,8 +586,8 @@ asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std:
     const auto query_at = url.find('?');
     request.target = parsed->path + (query_at == std::string::npos ? "" : url.substr(query_at));
     request.headers.set("User-Agent", impl->options.user_agent);
-    auto response =
-        co_await impl->transport->fetch(*parsed, std::move(request), impl->options.request_timeout, max_bytes);
+    auto response = co_await impl->transport->fetch(*parsed, std::move(request),
+                                                    impl->options.request_timeout, max_bytes);
     if (!response) {
         const bool too_large = response.error().code == http::ClientErrorCode::too_large;
         co_return unexpected(RestError{too_large ? RestErrorCode::too_large

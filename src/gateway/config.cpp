@@ -80,8 +80,7 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
 
     c.rate_limit_per_minute = static_cast<int>(r.integer("RATE_LIMIT_PER_MINUTE", 100, 1, 1'000'000));
     c.max_connections = static_cast<std::size_t>(r.integer("MAX_CONNECTIONS", 256, 1, 100'000));
-    c.max_connections_per_ip =
-        static_cast<std::size_t>(r.integer("MAX_CONNECTIONS_PER_IP", 64, 1, 100'000));
+    c.max_connections_per_ip = static_cast<std::size_t>(r.integer("MAX_CONNECTIONS_PER_IP", 64, 1, 100'000));
     c.replay_cache_size =
         static_cast<std::size_t>(r.integer("REPLAY_CACHE_SIZE", 200'000, 1'000, 50'000'000));
     c.health_cache = r.seconds("HEALTH_CACHE_SECONDS", std::chrono::seconds{5});

@@ -296,23 +296,23 @@ std::optional<http::Response> GatewayService::screen(const http::Request& head, 
 
 std::optional<http::Response> GatewayService::screen_request(const http::Request& head,
                                                              const http::Peer& peer) {
-    const auto what = head.method + " " + head.target.substr(0, 128);
+    const auto what = [&] { return head.method + " " + head.target.substr(0, 128); };  // refusals only
     auto client = client_address(head, peer);
     if (!client) {
         refusal_log_.note("forbidden", peer.address.to_string(),
                           "trusted proxy " + peer.address.to_string() +
-                              " sent no usable X-Forwarded-For client (" + what + ")");
+                              " sent no usable X-Forwarded-For client (" + what() + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
     const auto source = client->to_string();
     if (!allowed(*client)) {
-        refusal_log_.note("forbidden", source, source + " is not in ALLOWED_IPS (" + what + ")");
+        refusal_log_.note("forbidden", source, source + " is not in ALLOWED_IPS (" + what() + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
     // Only looked at here: the allowance is spent once the signature has been checked.
-    if (auto wait = rate_limiter_.check(source); wait.count() > 0) return rate_limited(source, what, wait);
+    if (auto wait = rate_limiter_.check(source); wait.count() > 0) return rate_limited(source, what(), wait);
     return std::nullopt;
 }
 
@@ -344,10 +344,10 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
         request.headers.find(common::signing::kSignatureHeader), clock_.unix_seconds());
     refusal_log_.flush_due();
     const auto source = client_address(request, peer).value_or(peer.address).to_string();
-    const auto what = request.method + " " + request.target.substr(0, 128);
+    const auto what = [&] { return request.method + " " + request.target.substr(0, 128); };  // refusals only
     if (verdict) {
         const auto code = common::signing::to_string(*verdict);
-        refusal_log_.note("unauthorized (" + std::string(code) + ")", source, what + " from " + source);
+        refusal_log_.note("unauthorized (" + std::string(code) + ")", source, what() + " from " + source);
         refused(code);
         std::string_view message = *verdict == common::signing::VerifyError::missing_signature
                                        ? "signature headers are missing or malformed"
@@ -365,7 +365,7 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
         case ReplayCache::Outcome::accepted:
             break;
         case ReplayCache::Outcome::replayed:
-            refusal_log_.note("unauthorized (replayed)", source, what + " from " + source);
+            refusal_log_.note("unauthorized (replayed)", source, what() + " from " + source);
             refused("replayed");
             co_return error_response(401, "replayed", "this nonce was already used");
         case ReplayCache::Outcome::full:
@@ -373,7 +373,8 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
                           replay_cache_.size());
             co_return error_response(503, "busy", "too many requests in the replay window; retry later");
     }
-    if (auto wait = rate_limiter_.acquire(source); wait.count() > 0) co_return rate_limited(source, what, wait);
+    if (auto wait = rate_limiter_.acquire(source); wait.count() > 0)
+        co_return rate_limited(source, what(), wait);
 
     const auto started = clock_.steady_now();
     http::Response response;

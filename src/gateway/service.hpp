@@ -78,7 +78,8 @@ class GatewayService final : public http::Handler {
     boost::asio::awaitable<T> timed(const char* operation, boost::asio::awaitable<T> call);
     void count(const http::Request& request, int status);
     void refused(std::string_view code);
-    http::Response rate_limited(const std::string& source, const std::string& what, std::chrono::seconds wait);
+    http::Response rate_limited(const std::string& source, const std::string& what,
+                                std::chrono::seconds wait);
     /// Allowed by ALLOWED_IPS (loopback only when it is empty).
     bool allowed(const boost::asio::ip::address& address) const;
     std::optional<http::Response> screen_request(const http::Request& head, const http::Peer& peer);

@@ -399,7 +399,8 @@ TEST_F(RestTest, DownloadChecksHostSizeTypeAndExpiry) {
         auto elsewhere = co_await rest->download("http://10.0.0.1/x.png", 10'000, any);
         EXPECT_EQ(elsewhere.error().code, RestErrorCode::bad_url);
         // An allowed CDN host is still only fetched over https (loopback, the fake here, aside).
-        auto plain = co_await rest->download("http://cdn.discordapp.com/attachments/1/receipt.png", 10'000, any);
+        auto plain =
+            co_await rest->download("http://cdn.discordapp.com/attachments/1/receipt.png", 10'000, any);
         EXPECT_EQ(plain.error().code, RestErrorCode::bad_url);
         EXPECT_EQ(plain.error().message, "attachments are fetched over https only");
     });

@@ -65,9 +65,8 @@ TEST_F(GatewayConfigTest, InvalidValuesAreEachNamed) {
     v["SSL_KEY_PATH"] = "/nonexistent/key.pem";
     auto c = load(v);
     ASSERT_FALSE(c);
-    for (const char* key :
-         {"PORT", "API_SECRET_KEY", "ALLOWED_IPS", "RATE_LIMIT_PER_MINUTE", "MAX_CONNECTIONS_PER_IP", "PANEL_URL",
-          "SSL_KEY_PATH"}) {
+    for (const char* key : {"PORT", "API_SECRET_KEY", "ALLOWED_IPS", "RATE_LIMIT_PER_MINUTE",
+                            "MAX_CONNECTIONS_PER_IP", "PANEL_URL", "SSL_KEY_PATH"}) {
         EXPECT_NE(c.error().find(std::string("- ") + key + " "), std::string::npos) << key << "\n"
                                                                                     << c.error();
     }

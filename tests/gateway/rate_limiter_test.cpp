@@ -36,8 +36,10 @@ TEST(RateLimiter, NoSixtySecondWindowEverHoldsMoreThanTheLimit) {
     ASSERT_GT(accepted.size(), 400u);  // it is throttled, not shut out
     for (std::size_t first = 0; first < accepted.size(); ++first) {
         std::size_t in_window = 0;
-        for (std::size_t j = first; j < accepted.size() && accepted[j] - accepted[first] < 60s; ++j) ++in_window;
-        ASSERT_LE(in_window, static_cast<std::size_t>(limit)) << "window starting at " << accepted[first].count();
+        for (std::size_t j = first; j < accepted.size() && accepted[j] - accepted[first] < 60s; ++j)
+            ++in_window;
+        ASSERT_LE(in_window, static_cast<std::size_t>(limit))
+            << "window starting at " << accepted[first].count();
     }
 }
 

@@ -34,7 +34,8 @@ TEST(RefusalLog, AFloodBecomesOneLineAndOneCountPerReasonAndSource) {
     common::ManualClock clock;
     {
         RefusalLog refusals(clock, 10s);
-        for (int i = 0; i < 5000; ++i) refusals.note("forbidden", "198.51.100.9", "198.51.100.9 is not allowed");
+        for (int i = 0; i < 5000; ++i)
+            refusals.note("forbidden", "198.51.100.9", "198.51.100.9 is not allowed");
         refusals.note("forbidden", "203.0.113.1", "203.0.113.1 is not allowed");
         refusals.note("unauthorized (bad_signature)", "127.0.0.1", "POST /api/clients from 127.0.0.1");
         EXPECT_EQ(log.lines().size(), 3u);

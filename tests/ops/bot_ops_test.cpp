@@ -473,8 +473,8 @@ TEST(BotBinary, MigrateUnderAPermissiveUmaskCreatesPrivateFiles) {
     const auto env = root / "bot.env";
     const auto state = root / "state";  // not there yet: migrate creates it
     std::ofstream(env) << "DATABASE_URL=sqlite:" << (state / "bot.db").string() << "\n";
-    auto [status, out] = run_command("umask 0022 && env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " +
-                                     env.string() + " migrate 2>&1");
+    auto [status, out] = run_command("umask 0022 && env -i " + std::string(NEBULA_BOT_BINARY) +
+                                     " --env-file " + env.string() + " migrate 2>&1");
     ASSERT_EQ(status, 0) << out;
     auto mode = [](const fs::path& path) { return fs::status(path).permissions() & fs::perms::all; };
     EXPECT_EQ(mode(state), fs::perms::owner_all);

@@ -1,7 +1,7 @@
 // nebula-bot: the Discord bot. `migrate` applies the schema; `run` reads the configuration,
 // wires the bot (bot/app/bot.hpp) and serves Discord until SIGINT/SIGTERM.
-#include <csignal>
 #include <sys/stat.h>
+#include <csignal>
 
 #include <cstdio>
 #include <exception>

@@ -40,7 +40,7 @@ std::string DatabaseUrl::redacted() const {
         const std::string_view pair = rest.substr(0, amp);
         const auto eq = pair.find('=');
         out += pair.substr(0, eq) == "password" && eq != std::string_view::npos ? std::string("password=***")
-                                                                              : std::string(pair);
+                                                                                : std::string(pair);
         if (amp == std::string_view::npos) break;
         out += '&';
         rest.remove_prefix(amp + 1);

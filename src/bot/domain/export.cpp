@@ -154,8 +154,9 @@ std::int64_t export_rows(db::Connection& connection, ExportKind kind, std::ostre
         // apostrophe; both backends do it in the query, so their bytes stay identical.
         if (csv && !column.numeric) {
             const std::string e(column.expression);
-            sql += "NULLIF(CASE WHEN substr(" + e + ", 1, 1) IN ('=', '+', '-', '@', '\t', '\r') THEN '''' || " +
-                   e + " ELSE " + e + " END, '')";
+            sql += "NULLIF(CASE WHEN substr(" + e +
+                   ", 1, 1) IN ('=', '+', '-', '@', '\t', '\r') THEN '''' || " + e + " ELSE " + e +
+                   " END, '')";
         } else {
             sql += column.expression;
         }

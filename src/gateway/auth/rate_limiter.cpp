@@ -42,8 +42,9 @@ std::chrono::seconds RateLimiter::wait(const Window& window, std::int64_t now) c
 }
 
 void RateLimiter::sweep(std::int64_t now) {
-    std::erase_if(windows_,
-                  [&](const auto& entry) { return now - entry.second.newest >= static_cast<std::int64_t>(kSlots); });
+    std::erase_if(windows_, [&](const auto& entry) {
+        return now - entry.second.newest >= static_cast<std::int64_t>(kSlots);
+    });
     last_sweep_ = now;
 }
 

@@ -486,8 +486,7 @@ struct PanelClient::Impl {
             for (const auto& c : *clients) {
                 if (http::iequals(get_str(c, "email"), email)) {
                     co_return std::optional<Located>(
-                        Located{parse_client(c, get_int(ib, "id"), false),
-                                get_str(ib, "protocol")});
+                        Located{parse_client(c, get_int(ib, "id"), false), get_str(ib, "protocol")});
                 }
             }
         }

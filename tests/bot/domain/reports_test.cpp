@@ -175,8 +175,14 @@ TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
 // A customer's Discord name or an admin's decline reason reaches the CSV: a spreadsheet must
 // show it, never run it. Same bytes on both backends; JSON keeps the text as it is.
 TEST_P(ReportsTest, CsvCellsASpreadsheetWouldRunAsFormulasAreNeutralised) {
-    const std::vector<std::string> names = {"=HYPERLINK(\"http://evil.example\",\"x\")", "+20 100", "-2+3",
-                                            "@SUM(A1)", "\tTAB", "\rCR", "safe=name", "'quoted"};
+    const std::vector<std::string> names = {"=HYPERLINK(\"http://evil.example\",\"x\")",
+                                            "+20 100",
+                                            "-2+3",
+                                            "@SUM(A1)",
+                                            "\tTAB",
+                                            "\rCR",
+                                            "safe=name",
+                                            "'quoted"};
     for (std::size_t i = 0; i < names.size(); ++i) {
         users_.ensure(conn(), "30000000000000000" + std::to_string(i), names[i]);
     }

@@ -47,7 +47,9 @@ class Flood {
             socket.connect({asio::ip::make_address("127.0.0.1"), port_});
             boost::system::error_code ec;
             stream->handshake(asio::ssl::stream_base::client, ec);
-            if (!ec) asio::write(*stream, asio::buffer(std::string("GET /api/health HTTP/1.1\r\nHost: x\r\n")), ec);
+            if (!ec)
+                asio::write(*stream, asio::buffer(std::string("GET /api/health HTTP/1.1\r\nHost: x\r\n")),
+                            ec);
             tls_streams_.push_back(std::move(stream));
         }
     }

@@ -119,7 +119,8 @@ class GatewayHarness {
         std::string signed_body;    ///< sign this body instead of `body` (tampering)
         std::string local_address;
         std::vector<std::pair<std::string, std::string>> headers;
-        http::Client* via = nullptr;  ///< send on this client (its kept-alive connection); a fresh one when null
+        http::Client* via =
+            nullptr;  ///< send on this client (its kept-alive connection); a fresh one when null
     };
 
     http::Response send(const Call& call) {

@@ -373,7 +373,8 @@ TEST(GatewayReplay, WallClockStepsNeitherForgetNoncesNorStopRotation) {
     EXPECT_EQ(gw.get("/api/health").status, 200);
     gw.io.call([&] { gw.stepped.step_wall(-std::chrono::hours(1)); });
     // The captured request, replayed with its original timestamp, is still refused.
-    auto replay = gw.send({.target = "/api/health", .skew = signed_at - gw.clock.unix_seconds(), .nonce = nonce});
+    auto replay =
+        gw.send({.target = "/api/health", .skew = signed_at - gw.clock.unix_seconds(), .nonce = nonce});
     EXPECT_EQ(replay.status, 401);
     EXPECT_EQ(error_code(replay), "replayed");
 }
