@@ -353,6 +353,7 @@ Server::~Server() {
         impl_->stopping = true;
         beast::error_code ignored;
         impl_->acceptor.close(ignored);
+        impl_->backoff_timer.cancel();
         for (auto& c : impl_->connections) impl_->cancel(c);
     }
 }
@@ -415,6 +416,7 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
     impl.on_drained = std::move(done);
     beast::error_code ignored;
     impl.acceptor.close(ignored);
+    impl.backoff_timer.cancel();
     for (auto& c : impl.connections) {
         if (c.idle) impl.cancel(c);
     }

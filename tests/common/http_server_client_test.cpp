@@ -8,10 +8,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <random>
 
@@ -402,6 +407,76 @@ TEST(HttpServerAdmission, FirstRequestHeadMustArriveWithinTheHeaderDeadlineFromA
     EXPECT_TRUE(closed_by_server(f.server->port(), "127.0.0.1"));
     EXPECT_TRUE(closed_by_server(f.server->port(), "127.0.0.1", "GET / HTTP/1.1\r\n"));  // a slow head
     EXPECT_EQ(f.handler.handled, 0);
+}
+
+/// Collects warning lines and lets a test wait for the n-th one containing some text.
+class WaitableLog : public spdlog::sinks::base_sink<std::mutex> {
+  public:
+    /// The first `n` lines containing `text`, once there are that many (or after 60 s, a safety net).
+    std::vector<std::string> wait_for(std::size_t n, const std::string& text) {
+        std::unique_lock lock(lines_mutex_);
+        std::vector<std::string> found;
+        changed_.wait_for(lock, 60s, [&] {
+            found.clear();
+            for (const auto& line : lines_) {
+                if (line.find(text) != std::string::npos) found.push_back(line);
+            }
+            return found.size() >= n;
+        });
+        return found;
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        {
+            std::lock_guard lock(lines_mutex_);
+            lines_.emplace_back(msg.payload.data(), msg.payload.size());
+        }
+        changed_.notify_all();
+    }
+    void flush_() override {}
+
+  private:
+    std::mutex lines_mutex_;
+    std::condition_variable changed_;
+    std::vector<std::string> lines_;
+};
+
+TEST(HttpServerAdmission, AcceptErrorsBackOffAndAreLoggedAtMostOnceASecond) {
+    auto log = std::make_shared<WaitableLog>();
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", log));
+    Fixture f(ServerOptions{});
+    asio::io_context io;
+    tcp::socket client(io);
+    client.open(tcp::v4());  // its descriptor exists before the process runs out
+    // No descriptor is left for the server to accept with: every accept fails with EMFILE.
+    rlimit limits{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limits), 0);
+    const int lowest_free = ::dup(0);
+    ASSERT_GE(lowest_free, 0);
+    ::close(lowest_free);
+    rlimit exhausted = limits;
+    exhausted.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+    client.connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+    // A second line comes only after a second; it counts the failures it stands for. A server
+    // that spun would have failed thousands of times by then, one line each.
+    const auto lines = log->wait_for(2, "accept failed");
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limits), 0);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("accept failed 1 time(s)"), std::string::npos) << lines[0];
+    const auto at = lines[1].find("accept failed ") + std::string_view("accept failed ").size();
+    const int failures = std::stoi(lines[1].substr(at));
+    EXPECT_GE(failures, 1) << lines[1];
+    EXPECT_LT(failures, 100) << lines[1];
+    // Once descriptors are free again, the waiting connection is served.
+    asio::write(client, asio::buffer(std::string("GET /again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    std::string answer;
+    boost::system::error_code ec;
+    asio::read(client, asio::dynamic_buffer(answer), ec);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+    spdlog::set_default_logger(previous);
 }
 
 struct TlsFixture : Fixture {
