@@ -471,7 +471,8 @@ TEST(HttpServerAdmission, AcceptErrorsBackOffAndAreLoggedAtMostOnceASecond) {
     EXPECT_GE(failures, 1) << lines[1];
     EXPECT_LT(failures, 100) << lines[1];
     // Once descriptors are free again, the waiting connection is served.
-    asio::write(client, asio::buffer(std::string("GET /again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    asio::write(client,
+                asio::buffer(std::string("GET /again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
     std::string answer;
     boost::system::error_code ec;
     asio::read(client, asio::dynamic_buffer(answer), ec);

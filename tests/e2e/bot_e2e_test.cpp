@@ -404,8 +404,8 @@ TEST_F(BotE2E, ForgedPlanSelectValuesAreRefusedNotMisread) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         co_await click(kCustomer, 0, "panel:buy");
         const std::string plan = std::to_string(plan_id_);
-        const std::vector<std::string> forgeries = {plan + "abc", plan + " ", "99999999999999999999", "-" + plan,
-                                                    "0x1", " "};
+        const std::vector<std::string> forgeries = {plan + "abc", plan + " ", "99999999999999999999",
+                                                    "-" + plan,   "0x1",      " "};
         for (const auto& forged : forgeries) {
             std::string value = forged;
             const json answer = co_await click(kCustomer, 0, "buy_plan", std::move(value));
