@@ -137,6 +137,9 @@ start_gateway() {
     echo "BIND_ADDRESS=127.0.0.1"
     echo "PORT=0"
     echo "RATE_LIMIT_PER_MINUTE=1000000"
+    # Every load connection comes from 127.0.0.1: room for all of them from that one address.
+    echo "MAX_CONNECTIONS=$((connections * 2 + 16))"
+    echo "MAX_CONNECTIONS_PER_IP=$((connections + 8))"
     echo "REPLAY_CACHE_SIZE=5000000"
     echo "HEALTH_CACHE_SECONDS=5"
     echo "BENCH_BASELINE_ROUTE=true"

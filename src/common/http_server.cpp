@@ -12,8 +12,11 @@
 #include <boost/beast/http.hpp>
 
 #include <openssl/ssl.h>
+#include <algorithm>
 #include <array>
 #include <list>
+#include <map>
+#include <utility>
 
 namespace nebula::http {
 
@@ -25,6 +28,9 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 Response plain_error(int status, std::string_view code, std::string_view message) {
     Response r;
@@ -47,16 +53,39 @@ bhttp::response<bhttp::string_body> to_beast(Response& r, unsigned version, bool
     return res;
 }
 
+/// A warning written at most once a second, with the number of occurrences it stands for.
+struct ThrottledWarning {
+    std::chrono::steady_clock::time_point last{};
+    std::size_t pending = 0;
+
+    /// Counts one occurrence; returns the count to report when a line is due.
+    std::optional<std::size_t> due() {
+        ++pending;
+        const auto now = std::chrono::steady_clock::now();
+        if (last != std::chrono::steady_clock::time_point{} && now - last < std::chrono::seconds(1)) {
+            return std::nullopt;
+        }
+        last = now;
+        return std::exchange(pending, 0);
+    }
+};
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
     struct Connection {
-        beast::tcp_stream* stream = nullptr;
+        beast::tcp_stream* stream = nullptr;  ///< set once the connection's coroutine runs
         bool idle = true;
+        asio::ip::address address;
     };
 
     Impl(asio::any_io_executor ex, ServerOptions opts, Handler& h)
-        : executor(ex), options(std::move(opts)), handler(h), acceptor(ex), grace_timer(ex) {}
+        : executor(ex),
+          options(std::move(opts)),
+          handler(h),
+          acceptor(ex),
+          grace_timer(ex),
+          backoff_timer(ex) {}
 
     asio::any_io_executor executor;
     ServerOptions options;
@@ -64,45 +93,109 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     tcp::acceptor acceptor;
     std::optional<asio::ssl::context> tls;
     std::list<Connection> connections;
+    std::map<asio::ip::address, std::size_t> per_address;
     bool stopping = false;
     asio::steady_timer grace_timer;
+    asio::steady_timer backoff_timer;
     std::function<void()> on_drained;
+    ThrottledWarning accept_warning;
+    ThrottledWarning limit_warning;
+
+    void cancel(Connection& c) {
+        if (c.stream != nullptr) c.stream->cancel();
+    }
 
     asio::awaitable<void> accept_loop() {
         auto self = shared_from_this();  // kept for the whole loop
+        std::chrono::milliseconds backoff{0};
         while (!stopping) {
             auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
             if (ec) {
                 if (stopping || ec == asio::error::operation_aborted) break;
-                spdlog::warn("http server: accept failed: {}", ec.message());
+                // Out of descriptors (EMFILE, ENFILE) or memory: accepting again at once would fail
+                // the same way and spin the I/O thread, so wait, longer each time, up to a second.
+                backoff =
+                    std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+                if (auto n = accept_warning.due()) {
+                    spdlog::warn("http server: accept failed {} time(s): {}; retrying in {} ms", *n,
+                                 ec.message(), backoff.count());
+                }
+                backoff_timer.expires_after(backoff);
+                co_await backoff_timer.async_wait(kUseTuple);
                 continue;
             }
-            if (connections.size() >= options.max_connections) {
-                spdlog::warn("http server: connection limit ({}) reached, refusing a connection",
-                             options.max_connections);
-                beast::error_code ignored;
-                socket.close(ignored);
-                continue;
-            }
-            asio::co_spawn(executor, run_connection(std::move(socket)), asio::detached);
+            backoff = std::chrono::milliseconds(0);
+            admit(std::move(socket));
         }
     }
 
-    asio::awaitable<void> run_connection(tcp::socket socket) {
-        auto self = shared_from_this();
-        Peer peer;
+    void admit(tcp::socket socket) {
         beast::error_code ec;
-        auto endpoint = socket.remote_endpoint(ec);
-        if (ec) co_return;
-        peer.address = endpoint.address();
-        peer.port = endpoint.port();
+        const auto endpoint = socket.remote_endpoint(ec);
+        if (ec) return;
+        const Peer peer{endpoint.address(), endpoint.port()};
+        const auto admission = handler.admit(peer);
+        if (admission == Admission::refuse) {
+            // An abortive close: nothing is owed to this peer, not even a TIME_WAIT slot.
+            socket.set_option(asio::socket_base::linger(true, 0), ec);
+            socket.close(ec);
+            return;
+        }
+        const std::size_t reserved = std::min(options.reserved_connections, options.max_connections);
+        const std::size_t limit =
+            admission == Admission::reserved ? options.max_connections : options.max_connections - reserved;
+        auto held = per_address.find(peer.address);
+        const std::size_t from_peer = held == per_address.end() ? 0 : held->second;
+        if (options.max_connections_per_ip != 0 && from_peer >= options.max_connections_per_ip) {
+            if (auto n = limit_warning.due()) {
+                spdlog::warn(
+                    "http server: refused {} connection(s) over the per-address limit ({}), the last from {}",
+                    *n, options.max_connections_per_ip, peer.address.to_string());
+            }
+            socket.close(ec);
+            return;
+        }
+        if (connections.size() >= limit) {
+            if (auto n = limit_warning.due()) {
+                spdlog::warn(
+                    "http server: refused {} connection(s) at the connection limit ({} for the last, from "
+                    "{})",
+                    *n, limit, peer.address.to_string());
+            }
+            socket.close(ec);
+            return;
+        }
+        // Counted now rather than when the coroutine first runs, so a burst of accepts cannot
+        // overshoot the caps.
+        connections.push_back({nullptr, true, peer.address});
+        ++per_address[peer.address];
+        asio::co_spawn(executor, run_connection(std::move(socket), peer, std::prev(connections.end())),
+                       asio::detached);
+    }
+
+    void unregister(std::list<Connection>::iterator it) {
+        if (auto held = per_address.find(it->address); held != per_address.end() && --held->second == 0) {
+            per_address.erase(held);
+        }
+        connections.erase(it);
+        maybe_drained();
+    }
+
+    asio::awaitable<void> run_connection(tcp::socket socket, Peer peer, std::list<Connection>::iterator it) {
+        auto self = shared_from_this();
+        struct Unregister {
+            Impl& impl;
+            std::list<Connection>::iterator it;
+            ~Unregister() { impl.unregister(it); }
+        } unregister{*this, it};
+        if (stopping) co_return;
         try {
             if (tls) {
                 asio::ssl::stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
-                co_await connection(stream, stream.next_layer(), peer);
+                co_await connection(stream, stream.next_layer(), peer, *it);
             } else {
                 beast::tcp_stream stream(std::move(socket));
-                co_await connection(stream, stream, peer);
+                co_await connection(stream, stream, peer, *it);
             }
         } catch (const std::exception& e) {
             spdlog::error("http server: connection from {} failed: {}", peer.address.to_string(), e.what());
@@ -110,23 +203,21 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     }
 
     template <typename Stream>
-    asio::awaitable<void> connection(Stream& stream, beast::tcp_stream& lowest, const Peer& peer) {
-        connections.push_back({&lowest, true});
-        struct Unregister {
-            Impl& impl;
-            std::list<Connection>::iterator it;
-            ~Unregister() {
-                impl.connections.erase(it);
-                impl.maybe_drained();
-            }
-        } unregister{*this, std::prev(connections.end())};
+    asio::awaitable<void> connection(Stream& stream, beast::tcp_stream& lowest, const Peer& peer,
+                                     Connection& state) {
+        state.stream = &lowest;
+        struct Detach {
+            Connection& state;
+            ~Detach() { state.stream = nullptr; }
+        } detach{state};
 
+        // One deadline from the accept covers the TLS handshake and the whole first request head.
+        lowest.expires_after(options.header_timeout);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-            lowest.expires_after(options.header_timeout);
             auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
             if (hec) co_return;
         }
-        co_await serve(stream, peer, *unregister.it);
+        co_await serve(stream, peer, state);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
             if (!stopping) {
                 lowest.expires_after(std::chrono::seconds(2));
@@ -162,14 +253,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     asio::awaitable<void> serve(Stream& stream, const Peer& peer, Connection& state) {
         beast::tcp_stream& lowest = *state.stream;
         beast::flat_buffer buffer;
-        for (;;) {
+        for (bool first = true;; first = false) {
             state.idle = true;
             if (stopping) co_return;
             // Between requests a connection may wait up to the idle timeout for the first byte;
             // from then on the whole head must arrive within the header timeout (slow clients
-            // that trickle bytes are cut off).
+            // that trickle bytes are cut off). The first request keeps the deadline set at accept.
             if (buffer.size() == 0) {
-                lowest.expires_after(options.idle_timeout);
+                if (!first) lowest.expires_after(options.idle_timeout);
                 auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
                 if (ec) co_return;
                 buffer.commit(n);
@@ -178,7 +269,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
             parser.body_limit(options.max_body_bytes);
-            lowest.expires_after(options.header_timeout);
+            if (!first) lowest.expires_after(options.header_timeout);
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
             bool ok = true;
             if (hec) {
@@ -262,7 +353,8 @@ Server::~Server() {
         impl_->stopping = true;
         beast::error_code ignored;
         impl_->acceptor.close(ignored);
-        for (auto& c : impl_->connections) c.stream->cancel();
+        impl_->backoff_timer.cancel();
+        for (auto& c : impl_->connections) impl_->cancel(c);
     }
 }
 
@@ -280,6 +372,11 @@ Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executo
                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                             asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
             SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+            // TLS 1.2: forward secrecy and AEAD only (no CBC, no SHA-1 MACs). TLS 1.3 suites are
+            // all of that kind and keep OpenSSL's defaults.
+            if (SSL_CTX_set_cipher_list(ctx.native_handle(), kTls12Ciphers) != 1) {
+                throw std::runtime_error("the TLS 1.2 cipher list is not supported by this OpenSSL");
+            }
             ctx.use_certificate_chain_file(impl->options.tls->cert_path);
             ctx.use_private_key_file(impl->options.tls->key_path, asio::ssl::context::pem);
             impl->tls.emplace(std::move(ctx));
@@ -319,8 +416,9 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
     impl.on_drained = std::move(done);
     beast::error_code ignored;
     impl.acceptor.close(ignored);
+    impl.backoff_timer.cancel();
     for (auto& c : impl.connections) {
-        if (c.idle) c.stream->cancel();
+        if (c.idle) impl.cancel(c);
     }
     if (impl.connections.empty()) {
         impl.maybe_drained();
@@ -332,7 +430,7 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
         if (ec || !self || self->connections.empty()) return;
         spdlog::warn("http server: closing {} connection(s) still busy after the grace period",
                      self->connections.size());
-        for (auto& c : self->connections) c.stream->cancel();
+        for (auto& c : self->connections) self->cancel(c);
     });
 }
 

@@ -24,15 +24,20 @@ struct TlsFiles {
 
 struct ServerOptions {
     std::string address = "127.0.0.1";
-    std::uint16_t port = 0;                            ///< 0 picks a free port (see Server::port)
-    std::optional<TlsFiles> tls;                       ///< HTTPS (TLS 1.2+) when set
-    std::size_t max_body_bytes = 64 * 1024;            ///< larger bodies get 413 before they are read
-    std::size_t max_header_bytes = 16 * 1024;          ///< larger heads get 431
-    std::chrono::milliseconds header_timeout{10'000};  ///< the whole head must arrive in this time
+    std::uint16_t port = 0;                    ///< 0 picks a free port (see Server::port)
+    std::optional<TlsFiles> tls;               ///< HTTPS (TLS 1.2+) when set
+    std::size_t max_body_bytes = 64 * 1024;    ///< larger bodies get 413 before they are read
+    std::size_t max_header_bytes = 16 * 1024;  ///< larger heads get 431
+    /// The whole head must arrive in this time; a new connection's first head (TLS handshake
+    /// included) within this time of the accept.
+    std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{10'000};
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds idle_timeout{60'000};  ///< keep-alive wait for the next request
     std::size_t max_connections = 1024;              ///< further connections are closed at once
+    std::size_t max_connections_per_ip = 0;          ///< per source address; 0: no per-address cap
+    /// Slots out of `max_connections` that only peers admitted as `Admission::reserved` may take.
+    std::size_t reserved_connections = 0;
 };
 
 struct Peer {
@@ -40,10 +45,19 @@ struct Peer {
     std::uint16_t port = 0;
 };
 
-/// What the server calls for each request. Both functions run on the server's executor.
+/// What Handler::admit decides for a new connection.
+enum class Admission {
+    refuse,    ///< closed at once, before any byte is read (and before the TLS handshake)
+    admit,     ///< served, within `max_connections - reserved_connections`
+    reserved,  ///< served, and may also take the reserved slots
+};
+
+/// What the server calls for each connection and request. Every function runs on the server's executor.
 class Handler {
   public:
     virtual ~Handler() = default;
+    /// Called right after accept, before the per-address and total connection caps are applied.
+    virtual Admission admit(const Peer& /*peer*/) { return Admission::admit; }
     /// Called once the head is read, before any of the body: a response returned here is sent
     /// without reading the body, and the connection is closed afterwards. `head.body` is empty.
     virtual std::optional<Response> screen(const Request& head, const Peer& peer) = 0;

@@ -8,11 +8,13 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/crypto.hpp"
 #include "common/http_client.hpp"
+#include "discord/text.hpp"
 
 namespace nebula::discord {
 
@@ -102,6 +104,17 @@ std::string encode_multipart(std::string_view boundary, std::string_view payload
 
 namespace {
 
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) return false;
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+    }
+    return address.is_loopback();
+}
+
 class ClientTransport final : public RestTransport {
   public:
     ClientTransport(asio::any_io_executor executor, std::string ca_file, std::string user_agent,
@@ -113,7 +126,15 @@ class ClientTransport final : public RestTransport {
 
     asio::awaitable<Result<http::Response, http::ClientError>> send(
         const http::Url& origin, http::Request request, std::chrono::milliseconds timeout) override {
-        const std::string key = origin.scheme + "://" + origin.authority();
+        return fetch(origin, std::move(request), timeout, max_response_bytes_);
+    }
+
+    asio::awaitable<Result<http::Response, http::ClientError>> fetch(const http::Url& origin,
+                                                                     http::Request request,
+                                                                     std::chrono::milliseconds timeout,
+                                                                     std::size_t max_bytes) override {
+        // One client per origin and size limit: the limit is enforced by the client's parser.
+        const std::string key = origin.scheme + "://" + origin.authority() + " " + std::to_string(max_bytes);
         auto it = clients_.find(key);
         if (it == clients_.end()) {
             http::ClientOptions options;
@@ -121,7 +142,7 @@ class ClientTransport final : public RestTransport {
             options.request_timeout = timeout;
             options.ca_file = ca_file_;
             options.user_agent = user_agent_;
-            options.max_response_bytes = max_response_bytes_;
+            options.max_response_bytes = max_bytes;
             auto client = http::Client::create(executor_, std::move(options));
             if (!client)
                 co_return unexpected(http::ClientError{http::ClientErrorCode::connect, client.error()});
@@ -161,10 +182,10 @@ RestError error_from_response(const http::Response& response) {
             error.discord_code = it->get<int>();
         }
         if (const auto it = body.find("message"); it != body.end() && it->is_string()) {
-            error.message = it->get<std::string>().substr(0, 500);
+            error.message = truncate_text(it->get_ref<const std::string&>(), 500, "");
         }
         if (const auto it = body.find("errors"); it != body.end())
-            error.message += " " + it->dump().substr(0, 1000);
+            error.message += " " + truncate_text(it->dump(), 1000, "");
     } else {
         error.message = std::string(http::reason(response.status));
     }
@@ -358,9 +379,9 @@ Result<std::unique_ptr<RestClient>, std::string> RestClient::create(
     if (options.token.empty()) return unexpected(std::string("the bot token is empty"));
     if (!sleeper) sleeper = make_asio_sleeper(executor, clock);
     if (!transport) {
+        // API answers; attachment downloads pass their own, smaller limit (fetch).
         transport =
-            std::make_unique<ClientTransport>(executor, options.ca_file, options.user_agent,
-                                              std::max<std::size_t>(options.max_download_bytes, 16 << 20));
+            std::make_unique<ClientTransport>(executor, options.ca_file, options.user_agent, 16 << 20);
     }
     auto impl = std::make_shared<Impl>(std::move(executor), std::move(options), std::move(*base), clock,
                                        std::move(sleeper), std::move(transport));
@@ -554,6 +575,10 @@ asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std:
     if (std::find(hosts.begin(), hosts.end(), parsed->host) == hosts.end()) {
         co_return unexpected(RestError{RestErrorCode::bad_url, 0, 0, "host not allowed: " + parsed->host});
     }
+    if (!parsed->tls() && !is_loopback_host(parsed->host)) {
+        co_return unexpected(
+            RestError{RestErrorCode::bad_url, 0, 0, "attachments are fetched over https only"});
+    }
     max_bytes = std::min(max_bytes, impl->options.max_download_bytes);
     http::Request request;
     request.method = "GET";
@@ -561,8 +586,8 @@ asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std:
     const auto query_at = url.find('?');
     request.target = parsed->path + (query_at == std::string::npos ? "" : url.substr(query_at));
     request.headers.set("User-Agent", impl->options.user_agent);
-    auto response =
-        co_await impl->transport->send(*parsed, std::move(request), impl->options.request_timeout);
+    auto response = co_await impl->transport->fetch(*parsed, std::move(request),
+                                                    impl->options.request_timeout, max_bytes);
     if (!response) {
         const bool too_large = response.error().code == http::ClientErrorCode::too_large;
         co_return unexpected(RestError{too_large ? RestErrorCode::too_large

@@ -66,6 +66,13 @@ class RestTransport {
     virtual ~RestTransport() = default;
     virtual boost::asio::awaitable<Result<http::Response, http::ClientError>> send(
         const http::Url& origin, http::Request request, std::chrono::milliseconds timeout) = 0;
+    /// As send(), but a response body over `max_bytes` is refused while it is read (from its
+    /// Content-Length, or as soon as the bytes pass the limit), never buffered whole first.
+    virtual boost::asio::awaitable<Result<http::Response, http::ClientError>> fetch(
+        const http::Url& origin, http::Request request, std::chrono::milliseconds timeout,
+        std::size_t /*max_bytes*/) {
+        return send(origin, std::move(request), timeout);
+    }
 };
 
 struct RestOptions {
@@ -79,7 +86,8 @@ struct RestOptions {
     std::chrono::milliseconds retry_cap{8'000};
     RateLimiterOptions rate_limits;
     std::string ca_file;  ///< replaces the system CA store (tests with TLS)
-    /// Hosts attachments may be downloaded from (SSRF guard).
+    /// Hosts attachments may be downloaded from (SSRF guard), over https:// only (plain http
+    /// only from a loopback address, for tests).
     std::vector<std::string> cdn_hosts{"cdn.discordapp.com", "media.discordapp.net"};
     std::size_t max_download_bytes = 25 * 1024 * 1024;
 };

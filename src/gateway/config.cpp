@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/config.hpp"
@@ -22,6 +23,19 @@ bool readable_file(const std::string& path) {
 
 std::vector<std::string> GatewayConfig::secrets() const {
     return {secret_key, previous_secret_key, panel_password, panel_api_token};
+}
+
+http::ServerOptions server_options(const GatewayConfig& config) {
+    http::ServerOptions o;
+    o.address = config.bind_address;
+    o.port = config.port;
+    if (!config.plain_http) o.tls = http::TlsFiles{config.cert_path, config.key_path};
+    o.max_connections = config.max_connections;
+    o.max_connections_per_ip = std::min(config.max_connections_per_ip, config.max_connections);
+    // Allowlisted peers always find at least their own per-address allowance free, whatever the
+    // others (connections through a trusted proxy) hold; never more than half of all slots.
+    o.reserved_connections = std::min(o.max_connections_per_ip, config.max_connections / 2);
+    return o;
 }
 
 Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env) {
@@ -66,6 +80,7 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
 
     c.rate_limit_per_minute = static_cast<int>(r.integer("RATE_LIMIT_PER_MINUTE", 100, 1, 1'000'000));
     c.max_connections = static_cast<std::size_t>(r.integer("MAX_CONNECTIONS", 256, 1, 100'000));
+    c.max_connections_per_ip = static_cast<std::size_t>(r.integer("MAX_CONNECTIONS_PER_IP", 64, 1, 100'000));
     c.replay_cache_size =
         static_cast<std::size_t>(r.integer("REPLAY_CACHE_SIZE", 200'000, 1'000, 50'000'000));
     c.health_cache = r.seconds("HEALTH_CACHE_SECONDS", std::chrono::seconds{5});

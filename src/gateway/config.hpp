@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/dotenv.hpp"
+#include "common/http_server.hpp"
 #include "common/result.hpp"
 #include "gateway/auth/ip_allowlist.hpp"
 
@@ -34,6 +35,8 @@ struct GatewayConfig {
     IpAllowlist trusted_proxies;
     int rate_limit_per_minute = 100;
     std::size_t max_connections = 256;
+    /// Connections one address may hold; allowlisted peers also have this many slots kept for them.
+    std::size_t max_connections_per_ip = 64;
     std::size_t replay_cache_size = 200'000;
     std::chrono::seconds health_cache{5};
     std::chrono::seconds shutdown_grace{10};
@@ -50,6 +53,9 @@ struct GatewayConfig {
     /// Values that must never reach a log line.
     std::vector<std::string> secrets() const;
 };
+
+/// The HTTP server's options for `config`: TLS, the connection caps and the reserve.
+http::ServerOptions server_options(const GatewayConfig& config);
 
 /// Reads and validates every key; the error names each missing or invalid key.
 Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env);

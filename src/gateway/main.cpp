@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,6 +21,10 @@ namespace asio = boost::asio;
 using namespace nebula;
 
 int main(int argc, char** argv) {
+    // Before anything can create a file: the database, its WAL, backups, receipts, exports and
+    // logs hold secrets and customers' data, readable by this user only (0600, folders 0700),
+    // whatever umask sudo or a shell passed on.
+    ::umask(0077);
     CLI::App app{"nebula-gateway: the signed HTTPS API in front of a 3x-ui panel"};
     std::string env_file = ".env";
     std::string ready_file;
@@ -82,12 +88,7 @@ int main(int argc, char** argv) {
     common::metrics::Registry registry;
     gateway::GatewayMetrics metrics(registry);
     gateway::GatewayService service(cfg, **panel, clock, &metrics);
-    http::ServerOptions server_options;
-    server_options.address = cfg.bind_address;
-    server_options.port = cfg.port;
-    server_options.max_connections = cfg.max_connections;
-    if (!cfg.plain_http) server_options.tls = http::TlsFiles{cfg.cert_path, cfg.key_path};
-    auto server = http::Server::create(io.get_executor(), server_options, service);
+    auto server = http::Server::create(io.get_executor(), gateway::server_options(cfg), service);
     if (!server) {
         spdlog::critical("cannot start: {}", server.error());
         return 1;

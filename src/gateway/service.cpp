@@ -66,6 +66,9 @@ http::Response panel_error_response(const xui::PanelError& e) {
 bool valid_email(std::string_view email) {
     if (email.empty() || email.size() > kMaxEmailLength) return false;
     if (email == "online" || email == "disable") return false;  // reserved route names
+    // Emails become panel URL path segments: ".", ".." and other names made of dots would walk
+    // the panel's paths; no email may start with one.
+    if (email.front() == '.') return false;
     for (char c : email) {
         bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@';
         if (!ok) return false;
@@ -103,10 +106,19 @@ std::optional<std::string> read_int(const json& body, const char* name, std::int
     return std::nullopt;
 }
 
+/// At most `max_bytes` of `text` (valid UTF-8), never ending inside a multi-byte sequence, so
+/// the result stays valid UTF-8 for the JSON writer.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return std::string(text);
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut));
+}
+
 std::optional<std::string> unknown_fields(const json& body, std::initializer_list<const char*> allowed) {
     std::set<std::string> names(allowed.begin(), allowed.end());
     for (const auto& [key, value] : body.items()) {
-        if (!names.contains(key)) return "unknown field \"" + key.substr(0, 64) + "\"";
+        if (!names.contains(key)) return "unknown field \"" + utf8_prefix(key, 64) + "\"";
     }
     return std::nullopt;
 }
@@ -209,31 +221,49 @@ GatewayService::GatewayService(const GatewayConfig& config, xui::PanelClient& pa
       metrics_(metrics),
       verifier_(std::vector<std::string>{config.secret_key, config.previous_secret_key}),
       rate_limiter_(clock, config.rate_limit_per_minute),
+      refusal_log_(clock),
       replay_cache_(common::signing::kReplaySeconds, config.replay_cache_size),
       started_(clock.steady_now()) {}
 
 std::optional<asio::ip::address> GatewayService::client_address(const http::Request& head,
                                                                 const http::Peer& peer) const {
-    if (config_.trusted_proxies.empty() || !config_.trusted_proxies.contains(peer.address))
-        return peer.address;
-    auto forwarded = head.headers.find("X-Forwarded-For");
-    if (!forwarded) return peer.address;
-    // The right-most address that is not one of our proxies is the client; anything to its
-    // left was written by the client and cannot be trusted.
-    std::string_view list = *forwarded;
-    while (!list.empty()) {
-        auto comma = list.rfind(',');
-        std::string_view item = comma == std::string_view::npos ? list : list.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!config_.trusted_proxies.contains(peer.address)) return peer.address;
+    // Proxies append to the last line or add a line of their own (HAProxy's option forwardfor):
+    // the lines joined in order form one list. The right-most address that is not one of our
+    // proxies is the client; anything to its left was written by the client and is not trusted.
+    std::string list;
+    for (const auto& [name, value] : head.headers.fields()) {
+        if (!http::iequals(name, "X-Forwarded-For")) continue;
+        if (!list.empty()) list += ',';
+        list += value;
+    }
+    std::string_view rest = list;
+    while (!rest.empty()) {
+        const auto comma = rest.rfind(',');
+        std::string_view item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         boost::system::error_code ec;
         auto address = asio::ip::make_address(std::string(item), ec);
         if (ec) return std::nullopt;
         if (!config_.trusted_proxies.contains(address)) return address;
         if (comma == std::string_view::npos) break;
-        list = list.substr(0, comma);
+        rest = rest.substr(0, comma);
     }
-    return peer.address;
+    return std::nullopt;
+}
+
+bool GatewayService::allowed(const asio::ip::address& address) const {
+    return config_.allowed_ips.empty() ? is_loopback(address) : config_.allowed_ips.contains(address);
+}
+
+http::Admission GatewayService::admit(const http::Peer& peer) {
+    if (config_.trusted_proxies.contains(peer.address)) return http::Admission::admit;
+    if (allowed(peer.address)) return http::Admission::reserved;
+    const auto source = peer.address.to_string();
+    refusal_log_.note("forbidden", source, "connection from " + source + " refused: not in ALLOWED_IPS");
+    refused("forbidden");
+    return http::Admission::refuse;
 }
 
 template <typename T>
@@ -266,29 +296,33 @@ std::optional<http::Response> GatewayService::screen(const http::Request& head, 
 
 std::optional<http::Response> GatewayService::screen_request(const http::Request& head,
                                                              const http::Peer& peer) {
+    const auto what = [&] { return head.method + " " + head.target.substr(0, 128); };  // refusals only
     auto client = client_address(head, peer);
     if (!client) {
-        spdlog::warn("forbidden: malformed X-Forwarded-For from proxy {}", peer.address.to_string());
+        refusal_log_.note("forbidden", peer.address.to_string(),
+                          "trusted proxy " + peer.address.to_string() +
+                              " sent no usable X-Forwarded-For client (" + what() + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
-    const bool allowed =
-        config_.allowed_ips.empty() ? is_loopback(*client) : config_.allowed_ips.contains(*client);
-    if (!allowed) {
-        spdlog::warn("forbidden: {} is not in ALLOWED_IPS ({} {})", client->to_string(), head.method,
-                     head.target.substr(0, 128));
+    const auto source = client->to_string();
+    if (!allowed(*client)) {
+        refusal_log_.note("forbidden", source, source + " is not in ALLOWED_IPS (" + what() + ")");
         refused("forbidden");
         return error_response(403, "forbidden", "this address is not allowed");
     }
-    if (auto wait = rate_limiter_.acquire(client->to_string()); wait.count() > 0) {
-        spdlog::warn("rate limited: {} ({} {})", client->to_string(), head.method,
-                     head.target.substr(0, 128));
-        refused("rate_limited");
-        auto r = error_response(429, "rate_limited", "too many requests; retry later");
-        r.headers.set("Retry-After", std::to_string(wait.count()));
-        return r;
-    }
+    // Only looked at here: the allowance is spent once the signature has been checked.
+    if (auto wait = rate_limiter_.check(source); wait.count() > 0) return rate_limited(source, what(), wait);
     return std::nullopt;
+}
+
+http::Response GatewayService::rate_limited(const std::string& source, const std::string& what,
+                                            std::chrono::seconds wait) {
+    refusal_log_.note("rate limited", source, source + " is over RATE_LIMIT_PER_MINUTE (" + what + ")");
+    refused("rate_limited");
+    auto r = error_response(429, "rate_limited", "too many requests; retry later");
+    r.headers.set("Retry-After", std::to_string(wait.count()));
+    return r;
 }
 
 asio::awaitable<http::Response> GatewayService::handle(http::Request request, http::Peer peer) {
@@ -308,10 +342,12 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
         request.method, request.target, request.body, request.headers.find(common::signing::kTimestampHeader),
         request.headers.find(common::signing::kNonceHeader),
         request.headers.find(common::signing::kSignatureHeader), clock_.unix_seconds());
+    refusal_log_.flush_due();
+    const auto source = client_address(request, peer).value_or(peer.address).to_string();
+    const auto what = [&] { return request.method + " " + request.target.substr(0, 128); };  // refusals only
     if (verdict) {
         const auto code = common::signing::to_string(*verdict);
-        spdlog::warn("unauthorized ({}): {} {} from {}", code, request.method, request.target.substr(0, 128),
-                     peer.address.to_string());
+        refusal_log_.note("unauthorized (" + std::string(code) + ")", source, what() + " from " + source);
         refused(code);
         std::string_view message = *verdict == common::signing::VerifyError::missing_signature
                                        ? "signature headers are missing or malformed"
@@ -320,13 +356,16 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
                                        : "the signature does not match";
         co_return error_response(401, code, message);
     }
+    // Generations rotate on the steady clock: a wall-clock step must neither stop rotation nor
+    // forget every nonce at once.
+    const auto steady_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.steady_now().time_since_epoch()).count();
     switch (replay_cache_.check_and_insert(*request.headers.find(common::signing::kNonceHeader),
-                                           clock_.unix_seconds())) {
+                                           steady_seconds)) {
         case ReplayCache::Outcome::accepted:
             break;
         case ReplayCache::Outcome::replayed:
-            spdlog::warn("unauthorized (replayed): {} {} from {}", request.method,
-                         request.target.substr(0, 128), peer.address.to_string());
+            refusal_log_.note("unauthorized (replayed)", source, what() + " from " + source);
             refused("replayed");
             co_return error_response(401, "replayed", "this nonce was already used");
         case ReplayCache::Outcome::full:
@@ -334,6 +373,8 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
                           replay_cache_.size());
             co_return error_response(503, "busy", "too many requests in the replay window; retry later");
     }
+    if (auto wait = rate_limiter_.acquire(source); wait.count() > 0)
+        co_return rate_limited(source, what(), wait);
 
     const auto started = clock_.steady_now();
     http::Response response;

@@ -13,6 +13,7 @@
 #include "common/metrics.hpp"
 #include "common/signing.hpp"
 #include "gateway/auth/rate_limiter.hpp"
+#include "gateway/auth/refusal_log.hpp"
 #include "gateway/auth/replay_cache.hpp"
 #include "gateway/config.hpp"
 #include "gateway/xui/panel_client.hpp"
@@ -38,6 +39,10 @@ class GatewayService final : public http::Handler {
     GatewayService(const GatewayConfig& config, xui::PanelClient& panel, const common::Clock& clock,
                    GatewayMetrics* metrics = nullptr);
 
+    /// Peers that are not trusted proxies are judged on their own address at once: an address
+    /// outside ALLOWED_IPS is closed before the TLS handshake; allowlisted ones may use the
+    /// reserved connection slots.
+    http::Admission admit(const http::Peer& peer) override;
     std::optional<http::Response> screen(const http::Request& head, const http::Peer& peer) override;
     boost::asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override;
 
@@ -49,7 +54,9 @@ class GatewayService final : public http::Handler {
         bool valid = false;
     };
 
-    /// The client's address: the peer, or the X-Forwarded-For client when the peer is a trusted proxy.
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+    /// X-Forwarded-For address (all lines joined in order) that is not a trusted proxy. None when
+    /// a trusted proxy's header is missing, malformed or names only trusted proxies.
     std::optional<boost::asio::ip::address> client_address(const http::Request& head,
                                                            const http::Peer& peer) const;
     /// handle() before the request is counted.
@@ -71,6 +78,10 @@ class GatewayService final : public http::Handler {
     boost::asio::awaitable<T> timed(const char* operation, boost::asio::awaitable<T> call);
     void count(const http::Request& request, int status);
     void refused(std::string_view code);
+    http::Response rate_limited(const std::string& source, const std::string& what,
+                                std::chrono::seconds wait);
+    /// Allowed by ALLOWED_IPS (loopback only when it is empty).
+    bool allowed(const boost::asio::ip::address& address) const;
     std::optional<http::Response> screen_request(const http::Request& head, const http::Peer& peer);
     /// {"client":…, "links":…} for a stored client.
     boost::asio::awaitable<http::Response> client_response(int status, const xui::Client& client);
@@ -81,6 +92,7 @@ class GatewayService final : public http::Handler {
     GatewayMetrics* metrics_;
     common::signing::Verifier verifier_;
     RateLimiter rate_limiter_;
+    RefusalLog refusal_log_;
     ReplayCache replay_cache_;
     Health health_;
     bool health_refreshing_ = false;

@@ -8,7 +8,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <random>
 
@@ -302,6 +310,176 @@ TEST(HttpServerClient, DestroyedBeforeTheExecutorRuns) {
     SUCCEED();
 }
 
+/// Refuses 127.0.0.2; 127.0.0.1 may use the reserved slots; everyone else is admitted.
+class AdmittingHandler : public EchoHandler {
+  public:
+    Admission admit(const Peer& peer) override {
+        ++admitted;
+        const auto a = peer.address.to_string();
+        if (a == "127.0.0.2") return Admission::refuse;
+        return a == "127.0.0.1" ? Admission::reserved : Admission::admit;
+    }
+    std::atomic<int> admitted{0};
+};
+
+struct AdmissionFixture {
+    explicit AdmissionFixture(ServerOptions options) {
+        server = io.call([&] {
+            auto s = Server::create(io.executor(), options, handler);
+            if (!s) throw std::runtime_error(s.error());
+            (*s)->start();
+            return std::move(s.value());
+        });
+    }
+    ~AdmissionFixture() {
+        io.call([&] { server.reset(); });
+    }
+    std::unique_ptr<Client> client(const std::string& local) {
+        ClientOptions o;
+        o.base = *Url::parse("http://127.0.0.1:" + std::to_string(server->port()));
+        o.local_address = local;
+        return std::move(Client::create(io.executor(), o).value());
+    }
+    bool ok(Client& c, const std::string& target) {
+        auto r = io.run(c.send(get(target)));
+        return r && r->status == 200;
+    }
+    AdmittingHandler handler;
+    testing::IoThread io;
+    std::unique_ptr<Server> server;
+};
+
+/// A raw connection from `local` that reads until the server closes it (or 30 s pass, a safety
+/// net far beyond any deadline under test). True when the server closed it.
+bool closed_by_server(std::uint16_t port, const std::string& local, const std::string& send = "") {
+    asio::io_context io;
+    tcp::socket s(io);
+    s.open(tcp::v4());
+    s.bind({asio::ip::make_address(local), 0});
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    const timeval safety{30, 0};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &safety, sizeof safety);
+    boost::system::error_code ec;
+    if (!send.empty()) asio::write(s, asio::buffer(send), ec);
+    std::array<char, 512> sink{};
+    for (;;) {
+        s.read_some(asio::buffer(sink), ec);
+        if (ec) return ec == asio::error::eof || ec == asio::error::connection_reset;
+    }
+}
+
+TEST(HttpServerAdmission, RefusedPeerIsClosedBeforeAnyByteIsRead) {
+    AdmissionFixture f(ServerOptions{});
+    EXPECT_TRUE(closed_by_server(f.server->port(), "127.0.0.2", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(f.handler.handled, 0);
+    auto c = f.client("127.0.0.1");
+    EXPECT_TRUE(f.ok(*c, "/fine"));
+    EXPECT_EQ(f.handler.admitted, 2);
+}
+
+TEST(HttpServerAdmission, PerAddressCapAndReservedSlots) {
+    ServerOptions o;
+    o.max_connections = 4;
+    o.max_connections_per_ip = 2;
+    o.reserved_connections = 2;
+    AdmissionFixture f(o);
+    // 127.0.0.3 fills its per-address allowance (keep-alive holds each connection).
+    auto a1 = f.client("127.0.0.3");
+    auto a2 = f.client("127.0.0.3");
+    ASSERT_TRUE(f.ok(*a1, "/1"));
+    ASSERT_TRUE(f.ok(*a2, "/2"));
+    EXPECT_FALSE(f.ok(*f.client("127.0.0.3"), "/3"));  // over the per-address cap
+    // Ordinary peers share max_connections - reserved = 2 slots, all taken now.
+    EXPECT_FALSE(f.ok(*f.client("127.0.0.4"), "/4"));
+    // The reserved peer still finds its slots.
+    auto r1 = f.client("127.0.0.1");
+    auto r2 = f.client("127.0.0.1");
+    EXPECT_TRUE(f.ok(*r1, "/r1"));
+    EXPECT_TRUE(f.ok(*r2, "/r2"));
+    EXPECT_EQ(f.io.call([&] { return f.server->connection_count(); }), 4u);
+}
+
+TEST(HttpServerAdmission, FirstRequestHeadMustArriveWithinTheHeaderDeadlineFromAccept) {
+    ServerOptions o;
+    o.header_timeout = 200ms;
+    o.idle_timeout = 1h;  // a silent new connection must not get this long
+    AdmissionFixture f(o);
+    EXPECT_TRUE(closed_by_server(f.server->port(), "127.0.0.1"));
+    EXPECT_TRUE(closed_by_server(f.server->port(), "127.0.0.1", "GET / HTTP/1.1\r\n"));  // a slow head
+    EXPECT_EQ(f.handler.handled, 0);
+}
+
+/// Collects warning lines and lets a test wait for the n-th one containing some text.
+class WaitableLog : public spdlog::sinks::base_sink<std::mutex> {
+  public:
+    /// The first `n` lines containing `text`, once there are that many (or after 60 s, a safety net).
+    std::vector<std::string> wait_for(std::size_t n, const std::string& text) {
+        std::unique_lock lock(lines_mutex_);
+        std::vector<std::string> found;
+        changed_.wait_for(lock, 60s, [&] {
+            found.clear();
+            for (const auto& line : lines_) {
+                if (line.find(text) != std::string::npos) found.push_back(line);
+            }
+            return found.size() >= n;
+        });
+        return found;
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        {
+            std::lock_guard lock(lines_mutex_);
+            lines_.emplace_back(msg.payload.data(), msg.payload.size());
+        }
+        changed_.notify_all();
+    }
+    void flush_() override {}
+
+  private:
+    std::mutex lines_mutex_;
+    std::condition_variable changed_;
+    std::vector<std::string> lines_;
+};
+
+TEST(HttpServerAdmission, AcceptErrorsBackOffAndAreLoggedAtMostOnceASecond) {
+    auto log = std::make_shared<WaitableLog>();
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", log));
+    Fixture f(ServerOptions{});
+    asio::io_context io;
+    tcp::socket client(io);
+    client.open(tcp::v4());  // its descriptor exists before the process runs out
+    // No descriptor is left for the server to accept with: every accept fails with EMFILE.
+    rlimit limits{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limits), 0);
+    const int lowest_free = ::dup(0);
+    ASSERT_GE(lowest_free, 0);
+    ::close(lowest_free);
+    rlimit exhausted = limits;
+    exhausted.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+    client.connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+    // A second line comes only after a second; it counts the failures it stands for. A server
+    // that spun would have failed thousands of times by then, one line each.
+    const auto lines = log->wait_for(2, "accept failed");
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limits), 0);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("accept failed 1 time(s)"), std::string::npos) << lines[0];
+    const auto at = lines[1].find("accept failed ") + std::string_view("accept failed ").size();
+    const int failures = std::stoi(lines[1].substr(at));
+    EXPECT_GE(failures, 1) << lines[1];
+    EXPECT_LT(failures, 100) << lines[1];
+    // Once descriptors are free again, the waiting connection is served.
+    asio::write(client,
+                asio::buffer(std::string("GET /again HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    std::string answer;
+    boost::system::error_code ec;
+    asio::read(client, asio::dynamic_buffer(answer), ec);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+    spdlog::set_default_logger(previous);
+}
+
 struct TlsFixture : Fixture {
     explicit TlsFixture(const testing::TlsCert& cert) : Fixture(options(cert)) { tls = true; }
     static ServerOptions options(const testing::TlsCert& cert) {
@@ -358,6 +536,27 @@ TEST(HttpServerClientTls, OldProtocolVersionsAreRefused) {
     boost::system::error_code ec;
     s.handshake(asio::ssl::stream_base::client, ec);
     EXPECT_TRUE(ec);
+}
+
+TEST(HttpServerClientTls, Tls12OffersOnlyEcdheWithAeadCiphers) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    auto handshake = [&](const char* ciphers) {
+        asio::io_context io;
+        asio::ssl::context ctx(asio::ssl::context::tls_client);
+        SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+        SSL_CTX_set_cipher_list(ctx.native_handle(), ciphers);
+        asio::ssl::stream<tcp::socket> s(io, ctx);
+        s.next_layer().connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+        boost::system::error_code ec;
+        s.handshake(asio::ssl::stream_base::client, ec);
+        return !ec;
+    };
+    EXPECT_TRUE(handshake("ECDHE-ECDSA-AES128-GCM-SHA256"));
+    EXPECT_TRUE(handshake("ECDHE-ECDSA-CHACHA20-POLY1305"));
+    EXPECT_FALSE(handshake("ECDHE-ECDSA-AES128-SHA"));     // CBC with SHA-1
+    EXPECT_FALSE(handshake("ECDHE-ECDSA-AES256-SHA384"));  // CBC
+    EXPECT_FALSE(handshake("AES128-GCM-SHA256"));          // no forward secrecy
 }
 
 }  // namespace

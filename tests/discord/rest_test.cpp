@@ -67,7 +67,7 @@ class RestTest : public ::testing::Test {
         RestOptions options;
         options.api_base = fake->api_base();
         options.token = fake->options().token;
-        options.cdn_hosts = {"127.0.0.1"};
+        options.cdn_hosts = {"127.0.0.1", "cdn.discordapp.com"};
         options.request_timeout = 2000ms;
         options.retry_base = 20ms;
         options.retry_cap = 100ms;
@@ -390,12 +390,19 @@ TEST_F(RestTest, DownloadChecksHostSizeTypeAndExpiry) {
         EXPECT_EQ(ok->data.size(), 2000u);
         auto big = co_await rest->download(base + "receipt.png", 1000, images);
         EXPECT_EQ(big.error().code, RestErrorCode::too_large);
+        // Refused by the client from the Content-Length, before the body is read.
+        EXPECT_EQ(big.error().message, "response too large");
         auto html = co_await rest->download(base + "page.html", 10'000, images);
         EXPECT_EQ(html.error().code, RestErrorCode::bad_content_type);
         auto expired = co_await rest->download(base + "old.png", 10'000, images);
         EXPECT_EQ(expired.error().code, RestErrorCode::not_found);
         auto elsewhere = co_await rest->download("http://10.0.0.1/x.png", 10'000, any);
         EXPECT_EQ(elsewhere.error().code, RestErrorCode::bad_url);
+        // An allowed CDN host is still only fetched over https (loopback, the fake here, aside).
+        auto plain =
+            co_await rest->download("http://cdn.discordapp.com/attachments/1/receipt.png", 10'000, any);
+        EXPECT_EQ(plain.error().code, RestErrorCode::bad_url);
+        EXPECT_EQ(plain.error().message, "attachments are fetched over https only");
     });
 }
 

@@ -410,6 +410,25 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
     });
 }
 
+// Select values come from the client and can be forged: only the exact id of a plan counts.
+TEST_F(BotE2E, ForgedPlanSelectValuesAreRefusedNotMisread) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await click(kCustomer, 0, "panel:buy");
+        const std::string plan = std::to_string(plan_id_);
+        const std::vector<std::string> forgeries = {plan + "abc", plan + " ", "99999999999999999999",
+                                                    "-" + plan,   "0x1",      " "};
+        for (const auto& forged : forgeries) {
+            std::string value = forged;
+            const json answer = co_await click(kCustomer, 0, "buy_plan", std::move(value));
+            EXPECT_NE(text_of(answer).find("This button is out of date"), std::string::npos)
+                << forged << ": " << answer.dump();
+        }
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty());
+        const auto placed = co_await order(1);
+        EXPECT_FALSE(placed);
+    });
+}
+
 TEST_F(BotE2E, PaymentMethodSelectionShowsInstructions) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         co_await click(kCustomer, 0, "panel:buy");

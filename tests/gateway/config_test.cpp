@@ -33,6 +33,15 @@ TEST_F(GatewayConfigTest, ValidConfigurationWithDefaults) {
     EXPECT_EQ(c->rate_limit_per_minute, 100);
     EXPECT_FALSE(c->plain_http);
     EXPECT_EQ(c->sub_url_base, "https://vpn.example.com:2096/sub/");
+    EXPECT_EQ(c->max_connections_per_ip, 64u);
+    // The server keeps a per-address share of slots for allowlisted peers, at most half.
+    const auto server = server_options(*c);
+    EXPECT_EQ(server.max_connections, 256u);
+    EXPECT_EQ(server.max_connections_per_ip, 64u);
+    EXPECT_EQ(server.reserved_connections, 64u);
+    c->max_connections = 10;
+    EXPECT_EQ(server_options(*c).max_connections_per_ip, 10u);
+    EXPECT_EQ(server_options(*c).reserved_connections, 5u);
 }
 
 TEST_F(GatewayConfigTest, EmptyEnvironmentNamesEveryRequiredKey) {
@@ -51,12 +60,13 @@ TEST_F(GatewayConfigTest, InvalidValuesAreEachNamed) {
     v["API_SECRET_KEY"] = "short";
     v["ALLOWED_IPS"] = "10.0.0.1, nonsense";
     v["RATE_LIMIT_PER_MINUTE"] = "0";
+    v["MAX_CONNECTIONS_PER_IP"] = "0";
     v["PANEL_URL"] = "127.0.0.1:2053";
     v["SSL_KEY_PATH"] = "/nonexistent/key.pem";
     auto c = load(v);
     ASSERT_FALSE(c);
-    for (const char* key :
-         {"PORT", "API_SECRET_KEY", "ALLOWED_IPS", "RATE_LIMIT_PER_MINUTE", "PANEL_URL", "SSL_KEY_PATH"}) {
+    for (const char* key : {"PORT", "API_SECRET_KEY", "ALLOWED_IPS", "RATE_LIMIT_PER_MINUTE",
+                            "MAX_CONNECTIONS_PER_IP", "PANEL_URL", "SSL_KEY_PATH"}) {
         EXPECT_NE(c.error().find(std::string("- ") + key + " "), std::string::npos) << key << "\n"
                                                                                     << c.error();
     }

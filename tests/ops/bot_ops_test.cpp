@@ -552,5 +552,29 @@ TEST(BotBinary, InviteUrlAndCheckOfAnInvalidConfiguration) {
     std::filesystem::remove(env);
 }
 
+// The documented first step, `sudo -u nebula-bot nebula-bot migrate`, runs with sudo's umask
+// 0022: the database it creates (every gateway key is in it) and its folder must still be
+// readable by the bot's user only.
+TEST(BotBinary, MigrateUnderAPermissiveUmaskCreatesPrivateFiles) {
+    namespace fs = std::filesystem;
+    const auto root = fs::temp_directory_path() / ("nebula-bot-modes-" + common::uuid_v4());
+    fs::create_directories(root);
+    const auto env = root / "bot.env";
+    const auto state = root / "state";  // not there yet: migrate creates it
+    std::ofstream(env) << "DATABASE_URL=sqlite:" << (state / "bot.db").string() << "\n";
+    auto [status, out] = run_command("umask 0022 && env -i " + std::string(NEBULA_BOT_BINARY) +
+                                     " --env-file " + env.string() + " migrate 2>&1");
+    ASSERT_EQ(status, 0) << out;
+    auto mode = [](const fs::path& path) { return fs::status(path).permissions() & fs::perms::all; };
+    EXPECT_EQ(mode(state), fs::perms::owner_all);
+    std::size_t files = 0;
+    for (const auto& entry : fs::directory_iterator(state)) {  // bot.db and any -wal / -shm
+        EXPECT_EQ(mode(entry.path()), fs::perms::owner_read | fs::perms::owner_write) << entry.path();
+        ++files;
+    }
+    EXPECT_GE(files, 1u);
+    fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace nebula::bot::app

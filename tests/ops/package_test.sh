@@ -23,6 +23,7 @@ if ! cpack --config "$build/CPackConfig.cmake" -G DEB -B "$scratch/out" "${optio
 fi
 
 declare -A config=([nebula-bot]=bot.env.example [nebula-gateway]=gateway.env.example)
+declare -A state=([nebula-bot]="/var/lib/nebula-bot /var/log/nebula-bot" [nebula-gateway]="/var/log/nebula-gateway")
 for pkg in nebula-bot nebula-gateway; do
     debs=("$scratch/out/${pkg}_"*.deb)
     [ -f "${debs[0]}" ] || { echo "FAIL $pkg: no .deb made"; ls "$scratch/out"; exit 1; }
@@ -54,5 +55,9 @@ for pkg in nebula-bot nebula-gateway; do
         sh -n "$control/$script"
     done
     grep -q "/etc/nebulalinks/${config[$pkg]}" "$control/conffiles" || { echo "FAIL $pkg: example not a conffile"; exit 1; }
+    # The state folders exist after installation (so `sudo -u $pkg $pkg migrate` works before the
+    # first start), owned by the service user, mode 0700.
+    grep -q "^ *install -d -m 0700 -o $pkg -g $pkg ${state[$pkg]}$" "$control/postinst" ||
+        { echo "FAIL $pkg: postinst does not create ${state[$pkg]} with mode 0700"; exit 1; }
     echo "OK   $pkg: $version; Depends: $depends"
 done

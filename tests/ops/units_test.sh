@@ -19,9 +19,12 @@ for unit in nebula-bot nebula-gateway; do
     file="$source_dir/deploy/$unit.service"
     grep -q "^ExecStart=/usr/bin/$unit " "$file" || { echo "FAIL $unit: ExecStart is not /usr/bin/$unit"; exit 1; }
     for required in "User=$unit" "Restart=on-failure" "NoNewPrivileges=yes" "ProtectSystem=strict" \
-        "PrivateTmp=yes" "ReadWritePaths=" "LogsDirectory=$unit"; do
+        "PrivateTmp=yes" "ReadWritePaths=" "LogsDirectory=$unit" "LogsDirectoryMode=0700" "UMask=0077"; do
         grep -q "^$required" "$file" || { echo "FAIL $unit: missing $required"; exit 1; }
     done
+    if grep -q "^StateDirectory=" "$file" && ! grep -q "^StateDirectoryMode=0700$" "$file"; then
+        echo "FAIL $unit: StateDirectory without StateDirectoryMode=0700"; exit 1
+    fi
     sed "s|/usr/bin/$unit|${binary[$unit]}|" "$file" > "$scratch/$unit.service"
     if ! out="$(systemd-analyze verify "$scratch/$unit.service" 2>&1)" || [ -n "$out" ]; then
         echo "FAIL $unit: systemd-analyze verify"

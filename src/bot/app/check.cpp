@@ -73,8 +73,9 @@ std::string gateway_fix(const domain::GatewayError& e) {
     switch (e.code) {
         case domain::GatewayErrorCode::unreachable:
             return e.message +
-                   " — is nebula-gateway running there, does its firewall let this host reach the port, "
-                   "and is the certificate pin (or CA) right?";
+                   " — is nebula-gateway running there, is this host's address in its ALLOWED_IPS (others "
+                   "are disconnected before TLS), does its firewall let this host reach the port, and is "
+                   "the certificate pin (or CA) right?";
         case domain::GatewayErrorCode::timeout:
             return "no answer within " + std::to_string(kNetworkDeadline.count()) +
                    " s — check the route to the gateway and its load";

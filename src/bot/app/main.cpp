@@ -1,6 +1,8 @@
 // nebula-bot: the Discord bot. `migrate` applies the schema; `run` reads the configuration,
 // wires the bot (bot/app/bot.hpp) and serves Discord until SIGINT/SIGTERM.
+#include <sys/stat.h>
 #include <csignal>
+
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -239,6 +241,10 @@ int run_bot(const std::string& env_file) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Before anything can create a file: the database, its WAL, backups, receipts, exports and
+    // logs hold secrets and customers' data, readable by this user only (0600, folders 0700),
+    // whatever umask sudo or a shell passed on.
+    ::umask(0077);
     CLI::App app{"nebula-bot: sells NebulaLinks VPN access through Discord"};
     app.set_version_flag("--version", std::string("nebula-bot ") + NEBULA_VERSION);
     std::string env_file = ".env";

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 namespace nebula::bot::db {
 
 std::string_view to_string(Backend backend) {
@@ -16,13 +18,34 @@ std::string_view to_string(Backend backend) {
 
 std::string DatabaseUrl::redacted() const {
     if (backend == Backend::sqlite) return "sqlite:" + sqlite_path;
-    // postgres://user:password@host → postgres://user:***@host
-    const auto scheme_end = postgres_url.find("://");
-    const auto at = postgres_url.find('@');
-    if (scheme_end == std::string::npos || at == std::string::npos || at < scheme_end) return postgres_url;
-    const auto colon = postgres_url.find(':', scheme_end + 3);
-    if (colon == std::string::npos || colon > at) return postgres_url;
-    return postgres_url.substr(0, colon + 1) + "***" + postgres_url.substr(at);
+    std::string url = postgres_url;
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return "postgres://***";
+    // postgres://user:password@host → postgres://user:***@host. The password ends at the last
+    // '@' of the authority: an unencoded '@' in it must not leave its tail showing.
+    const auto start = scheme_end + 3;
+    const auto authority_end = std::min(url.find_first_of("/?#", start), url.size());
+    const auto at = url.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+    if (at != std::string::npos && at >= start) {
+        const auto colon = url.find(':', start);
+        if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+    }
+    // …?sslmode=require&password=secret → …&password=***
+    const auto query = url.find('?');
+    if (query == std::string::npos) return url;
+    std::string out = url.substr(0, query + 1);
+    std::string_view rest = std::string_view(url).substr(query + 1);
+    while (true) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        const auto eq = pair.find('=');
+        out += pair.substr(0, eq) == "password" && eq != std::string_view::npos ? std::string("password=***")
+                                                                                : std::string(pair);
+        if (amp == std::string_view::npos) break;
+        out += '&';
+        rest.remove_prefix(amp + 1);
+    }
+    return out;
 }
 
 Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {

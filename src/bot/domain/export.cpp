@@ -149,9 +149,14 @@ std::int64_t export_rows(db::Connection& connection, ExportKind kind, std::ostre
         if (i > 0) sql += ", ";
         const auto& column = table.columns[i];
         // The CSV writer quotes empty strings (to tell them from NULL); our exports show both as
-        // an empty field, as spreadsheets do.
+        // an empty field, as spreadsheets do. Text that a spreadsheet would run as a formula
+        // (starting with = + - @, tab or CR: OWASP's CSV injection list) gets a leading
+        // apostrophe; both backends do it in the query, so their bytes stay identical.
         if (csv && !column.numeric) {
-            sql += "NULLIF(" + std::string(column.expression) + ", '')";
+            const std::string e(column.expression);
+            sql += "NULLIF(CASE WHEN substr(" + e +
+                   ", 1, 1) IN ('=', '+', '-', '@', '\t', '\r') THEN '''' || " + e + " ELSE " + e +
+                   " END, '')";
         } else {
             sql += column.expression;
         }

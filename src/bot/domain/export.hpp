@@ -23,7 +23,9 @@ std::string_view to_string(ExportKind kind);
 /// CSV goes through Connection::copy_csv (PostgreSQL formats the rows itself with COPY … TO
 /// STDOUT; SQLite while stepping), byte-identical on both backends: RFC 4180 (header row, CRLF
 /// line ends, fields with comma, quote, CR or LF quoted, quotes doubled), NULL and empty text
-/// both as an empty field, integers (ids, piasters, epoch-second timestamps) as plain digits.
+/// both as an empty field, integers (ids, piasters, epoch-second timestamps) as plain digits;
+/// a text cell that starts with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so spreadsheets
+/// show it rather than run it as a formula (CSV injection). JSON carries the text unchanged.
 /// JSON is one array of objects with numbers as numbers and NULL as null, read through a
 /// streamed statement. Secrets (gateway keys) are never exported.
 /// Returns the number of data rows. Nothing else may use the connection meanwhile.

@@ -1,6 +1,7 @@
 #include "bot/handlers/customer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <stdexcept>
 
@@ -299,32 +300,41 @@ asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<d
     co_await open_order_channel(call, std::move(opened));
 }
 
-asio::awaitable<void> pick_plan(Call& call) {
+/// The chosen select-menu value as an id: a plain positive decimal within int64, else none
+/// (a forged or stale value is never read as a prefix or wrapped around).
+std::optional<std::int64_t> selected_id(const Call& call) {
     const auto& values = call.interaction.component()->values;
-    std::int64_t plan = 0;
-    if (values.empty() || !(plan = std::atoll(values.front().c_str()))) {
+    if (values.empty()) return std::nullopt;
+    const std::string_view text = values.front();
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value <= 0) return std::nullopt;
+    return value;
+}
+
+asio::awaitable<void> pick_plan(Call& call) {
+    const auto plan = selected_id(call);
+    if (!plan) {
         co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
         co_return;
     }
-    co_await place(call, plan, std::nullopt);
+    co_await place(call, *plan, std::nullopt);
 }
 
 asio::awaitable<void> pick_renewal_plan(Call& call, std::int64_t account) {
-    const auto& values = call.interaction.component()->values;
-    std::int64_t plan = 0;
-    if (values.empty() || !(plan = std::atoll(values.front().c_str()))) {
+    const auto plan = selected_id(call);
+    if (!plan) {
         co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
         co_return;
     }
-    co_await place(call, plan, domain::AccountId{account});
+    co_await place(call, *plan, domain::AccountId{account});
 }
 
 // ---- paying ----
 
 asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
-    const auto& values = call.interaction.component()->values;
-    const std::int64_t method_value = values.empty() ? 0 : std::atoll(values.front().c_str());
+    const std::int64_t method_value = selected_id(call).value_or(0);
     const std::string id = call.user().id.str();
     struct Picked {
         domain::Outcome<domain::Order> order;
@@ -711,8 +721,7 @@ asio::awaitable<void> account_action(Call& call, std::int64_t account_value, std
 }
 
 asio::awaitable<void> pick_renewal_account(Call& call) {
-    const auto& values = call.interaction.component()->values;
-    const std::int64_t account = values.empty() ? 0 : std::atoll(values.front().c_str());
+    const std::int64_t account = selected_id(call).value_or(0);
     std::string renew = "renew";
     co_await account_action(call, account, std::move(renew));
 }

@@ -26,7 +26,8 @@ class ReplayCache {
 
     ReplayCache(std::int64_t window_seconds, std::size_t capacity);
 
-    /// Records `nonce` seen at `now` (unix seconds) unless it was seen within the window.
+    /// Records `nonce` seen at `now` (seconds of a monotonic clock: the steady clock, never the
+    /// wall clock, which may step) unless it was seen within the window.
     Outcome check_and_insert(std::string_view nonce, std::int64_t now);
     std::size_t size() const { return current_.size() + previous_.size(); }
     /// Bytes of slot storage held (both generations).

@@ -1,5 +1,9 @@
 #include "gateway/xui/panel_client.hpp"
 
+#include <charconv>
+#include <climits>
+#include <cstdint>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -48,17 +52,32 @@ std::int64_t get_i64(const json& obj, std::string_view key) {
     if (!obj.is_object()) return 0;
     auto it = obj.find(key);
     if (it == obj.end()) return 0;
+    // Whatever the panel sends, the result is a number in range: out-of-range values count as
+    // missing (0) rather than wrapping or, for a double, being undefined behaviour to convert.
+    if (it->is_number_unsigned()) {
+        const auto value = it->get<std::uint64_t>();
+        return value <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(value) : 0;
+    }
     if (it->is_number_integer()) return it->get<std::int64_t>();
-    if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+    if (it->is_number_float()) {
+        const double value = it->get<double>();
+        // 2^63 is exactly representable; every finite double below it converts.
+        if (!(value > -9223372036854775808.0 && value < 9223372036854775808.0)) return 0;
+        return static_cast<std::int64_t>(value);
+    }
     if (it->is_string()) {
         // Old panels sent some numbers (tgId) as strings.
-        try {
-            return std::stoll(it->get<std::string>());
-        } catch (const std::exception&) {
-            return 0;
-        }
+        const auto& text = it->get_ref<const std::string&>();
+        std::int64_t value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        return error == std::errc{} && end == text.data() + text.size() ? value : 0;
     }
     return 0;
+}
+
+int get_int(const json& obj, std::string_view key) {
+    const auto value = get_i64(obj, key);
+    return value >= INT_MIN && value <= INT_MAX ? static_cast<int>(value) : 0;
 }
 
 std::string get_str(const json& obj, std::string_view key) {
@@ -88,11 +107,11 @@ json nested_object(const json& obj, std::string_view key) {
 
 Inbound parse_inbound(const json& j) {
     Inbound in;
-    in.id = static_cast<int>(get_i64(j, "id"));
+    in.id = get_int(j, "id");
     in.remark = get_str(j, "remark");
     in.protocol = get_str(j, "protocol");
     in.listen = get_str(j, "listen");
-    in.port = static_cast<int>(get_i64(j, "port"));
+    in.port = get_int(j, "port");
     in.enable = get_bool(j, "enable", false);
     in.settings = nested_object(j, "settings");
     in.stream_settings = nested_object(j, "streamSettings");
@@ -116,8 +135,8 @@ Client parse_client(const json& raw, int inbound_id, bool record) {
     c.total_bytes = get_i64(raw, "totalGB");
     c.expiry_ms = get_i64(raw, "expiryTime");
     c.tg_id = get_i64(raw, "tgId");
-    c.limit_ip = static_cast<int>(get_i64(raw, "limitIp"));
-    c.reset = static_cast<int>(get_i64(raw, "reset"));
+    c.limit_ip = get_int(raw, "limitIp");
+    c.reset = get_int(raw, "reset");
     c.enable = get_bool(raw, "enable", true);
     c.raw = raw;
     return c;
@@ -467,8 +486,7 @@ struct PanelClient::Impl {
             for (const auto& c : *clients) {
                 if (http::iequals(get_str(c, "email"), email)) {
                     co_return std::optional<Located>(
-                        Located{parse_client(c, static_cast<int>(get_i64(ib, "id")), false),
-                                get_str(ib, "protocol")});
+                        Located{parse_client(c, get_int(ib, "id"), false), get_str(ib, "protocol")});
                 }
             }
         }
@@ -640,7 +658,7 @@ asio::awaitable<Result<std::vector<Client>, PanelError>> PanelClient::list_clien
         if (clients == settings.end() || !clients->is_array()) continue;
         const json stats = ib.value("clientStats", json());
         for (const auto& raw : *clients) {
-            Client c = parse_client(raw, static_cast<int>(get_i64(ib, "id")), false);
+            Client c = parse_client(raw, get_int(ib, "id"), false);
             if (stats.is_array()) {
                 for (const auto& t : stats) {
                     if (http::iequals(get_str(t, "email"), c.email)) apply_traffic(c, t);

@@ -33,6 +33,25 @@ TEST(DatabaseUrl, PostgresBothSchemes) {
     }
 }
 
+TEST(DatabaseUrl, RedactionHidesEveryFormOfThePassword) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"postgres://bot:p@ss@db.example/nebula", "postgres://bot:***@db.example/nebula"},
+        {"postgres://bot:p%40ss@db.example/nebula", "postgres://bot:***@db.example/nebula"},
+        {"postgres://bot@db.example/nebula?password=s3cret", "postgres://bot@db.example/nebula?password=***"},
+        {"postgresql://db.example/nebula?sslmode=require&password=s3cret&user=bot",
+         "postgresql://db.example/nebula?sslmode=require&password=***&user=bot"},
+        {"postgres://bot:s3cret@db.example/nebula?password=other",
+         "postgres://bot:***@db.example/nebula?password=***"},
+        {"postgres://db.example/nebula", "postgres://db.example/nebula"},
+    };
+    for (const auto& [text, expected] : cases) {
+        DatabaseUrl url;
+        url.backend = Backend::postgres;
+        url.postgres_url = text;
+        EXPECT_EQ(url.redacted(), expected) << text;
+    }
+}
+
 TEST(DatabaseUrl, RejectsOtherSchemesAndMissingDatabase) {
     EXPECT_FALSE(parse_database_url("mysql://a:b@c/d").has_value());
     EXPECT_FALSE(parse_database_url("").has_value());

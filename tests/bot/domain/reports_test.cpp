@@ -172,6 +172,35 @@ TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
               "]\n");
 }
 
+// A customer's Discord name or an admin's decline reason reaches the CSV: a spreadsheet must
+// show it, never run it. Same bytes on both backends; JSON keeps the text as it is.
+TEST_P(ReportsTest, CsvCellsASpreadsheetWouldRunAsFormulasAreNeutralised) {
+    const std::vector<std::string> names = {"=HYPERLINK(\"http://evil.example\",\"x\")",
+                                            "+20 100",
+                                            "-2+3",
+                                            "@SUM(A1)",
+                                            "\tTAB",
+                                            "\rCR",
+                                            "safe=name",
+                                            "'quoted"};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        users_.ensure(conn(), "30000000000000000" + std::to_string(i), names[i]);
+    }
+    std::ostringstream csv;
+    EXPECT_EQ(export_rows(conn(), ExportKind::users, csv, {ExportFormat::csv, false}),
+              static_cast<std::int64_t>(names.size()));
+    const auto text = csv.str();
+    for (const std::string expected :
+         {",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",", ",'+20 100,", ",'-2+3,", ",'@SUM(A1),",
+          ",'\tTAB,", ",\"'\rCR\",", ",safe=name,", ",'quoted,"}) {
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << " in\n" << text;
+    }
+    std::ostringstream json;
+    export_rows(conn(), ExportKind::users, json, {ExportFormat::json, false});
+    const auto rows = nlohmann::json::parse(json.str());
+    for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(rows[i]["username"], names[i]);
+}
+
 TEST_P(ReportsTest, JsonExportParsesWithTypes) {
     seed();
     std::ostringstream out;

@@ -128,6 +128,36 @@ class PanelSessionTest : public ::testing::Test {
 
 json v3_status() { return json{{"cpu", 1.5}, {"xray", {{"state", "running"}}}, {"panelVersion", "3.6.0"}}; }
 
+// Numbers from the panel are read with range checks: a value out of range is 0, never a
+// wrapped-around or (for a double) undefined conversion.
+TEST_F(PanelSessionTest, OutOfRangePanelNumbersReadAsZero) {
+    ScriptedPanel panel([&](const http::Request& r) {
+        if (r.target == "/csrf-token") return envelope("tok");
+        if (r.target == "/login") return envelope(nullptr);
+        if (r.target == "/panel/api/server/status") return envelope(v3_status());
+        const json clients = json::array({{{"id", "5b1f2c9e-1d2a-4c1e-9f3b-0a1b2c3d4e5f"},
+                                           {"email", "wild"},
+                                           {"totalGB", 1e300},
+                                           {"expiryTime", -1e19},
+                                           {"limitIp", 18446744073709551615ULL},
+                                           {"tgId", "12345678901234567890123"},
+                                           {"reset", 4294967296LL}}});
+        return envelope(json::array({{{"id", 9.3e18},
+                                      {"port", 4294967296LL + 443},
+                                      {"protocol", "vless"},
+                                      {"remark", "r"},
+                                      {"enable", true},
+                                      {"settings", json{{"clients", clients}}.dump()}}}));
+    });
+    auto client = connect(panel);
+    auto inbounds = run(client->list_inbounds());
+    ASSERT_TRUE(inbounds.has_value()) << inbounds.error().message;
+    ASSERT_EQ(inbounds->size(), 1u);
+    EXPECT_EQ((*inbounds)[0].id, 0);
+    EXPECT_EQ((*inbounds)[0].port, 0);
+    EXPECT_EQ((*inbounds)[0].client_count, 1);
+}
+
 TEST_F(PanelSessionTest, RotatedCsrfTokenIsFetchedAgainOnce) {
     std::string token = "t1";
     ScriptedPanel panel([&](const http::Request& r) {

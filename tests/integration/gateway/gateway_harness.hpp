@@ -18,6 +18,20 @@ namespace nebula::testing {
 inline const std::string kGatewayKey = "gateway-test-key-0123456789abcdef0123456789";
 inline const std::string kPreviousKey = "previous-key-0123456789abcdef01234567890";
 
+/// A manual clock whose wall time can also be stepped on its own (an administrator or NTP
+/// setting the time) while the steady clock stays put.
+class SteppableClock final : public common::Clock {
+  public:
+    explicit SteppableClock(const common::ManualClock& base) : base_(base) {}
+    std::chrono::system_clock::time_point now() const override { return base_.now() + step_; }
+    std::chrono::steady_clock::time_point steady_now() const override { return base_.steady_now(); }
+    void step_wall(std::chrono::seconds by) { step_ += by; }
+
+  private:
+    const common::ManualClock& base_;
+    std::chrono::system_clock::duration step_{0};
+};
+
 /// A real nebula-gateway (service + HTTPS server) on 127.0.0.1 in front of a fake 3x-ui panel,
 /// with a signing client. Everything runs on real sockets with a throw-away certificate.
 class GatewayHarness {
@@ -27,7 +41,7 @@ class GatewayHarness {
     explicit GatewayHarness(fakes::FakePanelOptions panel_options,
                             std::function<void(gateway::GatewayConfig&, http::ServerOptions&)> tweak = {},
                             bool manual_clock = false)
-        : clock(manual_clock ? static_cast<common::Clock&>(manual) : static_cast<common::Clock&>(system)) {
+        : clock(manual_clock ? static_cast<common::Clock&>(stepped) : static_cast<common::Clock&>(system)) {
         panel = fakes::FakePanel::start(panel_options);
         config.bind_address = "127.0.0.1";
         config.port = 0;
@@ -45,8 +59,10 @@ class GatewayHarness {
         config.sub_url_base = "https://vpn.example.com:2096/sub/";
         config.allowed_ips = *gateway::IpAllowlist::parse({"127.0.0.1"});
         config.health_cache = std::chrono::seconds(0);
+        // The tweak shapes the configuration, then the server options derived from it.
         http::ServerOptions server_options;
-        server_options.tls = http::TlsFiles{cert.cert_path, cert.key_path};
+        if (tweak) tweak(config, server_options);
+        server_options = gateway::server_options(config);
         if (tweak) tweak(config, server_options);
 
         io.call([&] {
@@ -59,7 +75,6 @@ class GatewayHarness {
             po.timeout = config.panel_timeout;
             panel_client = std::move(*gateway::xui::PanelClient::create(io.executor(), po, clock));
             service = std::make_unique<gateway::GatewayService>(config, *panel_client, clock);
-            server_options.address = config.bind_address;
             auto s = http::Server::create(io.executor(), server_options, *service);
             if (!s) throw std::runtime_error(s.error());
             server = std::move(s.value());
@@ -104,9 +119,18 @@ class GatewayHarness {
         std::string signed_body;    ///< sign this body instead of `body` (tampering)
         std::string local_address;
         std::vector<std::pair<std::string, std::string>> headers;
+        http::Client* via =
+            nullptr;  ///< send on this client (its kept-alive connection); a fresh one when null
     };
 
     http::Response send(const Call& call) {
+        auto result = try_send(call);
+        if (!result) throw std::runtime_error("request failed: " + result.error().message);
+        return std::move(result.value());
+    }
+
+    /// As send(), but a connection or TLS failure is returned.
+    Result<http::Response, http::ClientError> try_send(const Call& call) {
         http::Request r;
         r.method = call.method;
         r.target = call.target;
@@ -123,11 +147,9 @@ class GatewayHarness {
             r.headers.set(std::string(common::signing::kNonceHeader), h.nonce);
             r.headers.set(std::string(common::signing::kSignatureHeader), h.signature);
         }
-        for (const auto& [k, v] : call.headers) r.headers.set(k, v);
-        auto& c = client(call.local_address);
-        auto result = io.run(c.send(std::move(r)));
-        if (!result) throw std::runtime_error("request failed: " + result.error().message);
-        return std::move(result.value());
+        for (const auto& [k, v] : call.headers) r.headers.add(k, v);  // repeated names: several lines
+        auto& c = call.via != nullptr ? *call.via : client(call.local_address);
+        return io.run(c.send(std::move(r)));
     }
 
     http::Response get(const std::string& target) { return send({.method = "GET", .target = target}); }
@@ -137,6 +159,7 @@ class GatewayHarness {
 
     common::SystemClock system;
     common::ManualClock manual{std::chrono::system_clock::now()};
+    SteppableClock stepped{manual};
     common::Clock& clock;
     TlsCert cert;
     std::unique_ptr<fakes::FakePanel> panel;

@@ -250,7 +250,13 @@ TEST_P(GatewayTest, BadRequestsGetClearErrors) {
           R"({"inbound_id":1,"email":"a/b"})", R"({"inbound_id":1,"email":"ok","uuid":"nope"})",
           R"({"inbound_id":1,"email":"ok","total_bytes":-1})",
           R"({"inbound_id":1,"email":"ok","limit_ip":1.5})", R"({"inbound_id":1,"email":"ok","extra":1})",
-          R"([1,2,3])"}) {
+          R"([1,2,3])",
+          // Emails reach panel URL paths: dots alone would be "." or "..".
+          R"({"inbound_id":1,"email":"."})", R"({"inbound_id":1,"email":".."})",
+          R"({"inbound_id":1,"email":"...."})", R"({"inbound_id":1,"email":".hidden"})",
+          // An unknown field's name is quoted in the error, cut short without splitting a character.
+          R"({"inbound_id":1,"email":"ok","حقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقل":1})",
+          R"({"inbound_id":1,"email":"ok","xحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقلحقل":1})"}) {
         auto r = gw.post("/api/clients", body);
         EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
     }
@@ -259,6 +265,9 @@ TEST_P(GatewayTest, BadRequestsGetClearErrors) {
     EXPECT_EQ(error_code(unknown_inbound), "inbound_not_found");
     EXPECT_EQ(gw.send({.method = "PATCH", .target = "/api/clients/nl-x", .body = "{}"}).status, 400);
     EXPECT_EQ(gw.post("/api/clients/disable", R"({"emails":[]})").status, 400);
+    EXPECT_EQ(gw.post("/api/clients/disable", R"({"emails":[".."]})").status, 400);
+    EXPECT_EQ(gw.get("/api/clients/..").status, 400);
+    EXPECT_EQ(gw.get("/api/clients/%2E%2E").status, 400);
 }
 
 TEST_P(GatewayTest, RoutingErrors) {
@@ -315,10 +324,10 @@ TEST_P(GatewayTest, SignatureFailuresAre401WithTheirCode) {
     EXPECT_FALSE(gw.panel->client("nl-evil"));
 }
 
-TEST_P(GatewayTest, PeerNotAllowedIs403) {
-    auto r = gw.send({.target = "/api/health", .local_address = "127.0.0.2"});
-    EXPECT_EQ(r.status, 403);
-    EXPECT_EQ(error_code(r), "forbidden");
+TEST_P(GatewayTest, PeerNotAllowedIsClosedBeforeTheTlsHandshake) {
+    auto r = gw.try_send({.target = "/api/health", .local_address = "127.0.0.2"});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(gw.get("/api/health").status, 200);
 }
 
 TEST(GatewayRateLimit, HundredAndFirstRequestInAMinuteIs429) {
@@ -328,19 +337,46 @@ TEST(GatewayRateLimit, HundredAndFirstRequestInAMinuteIs429) {
             c.allowed_ips = *gateway::IpAllowlist::parse({"127.0.0.1", "127.0.0.3"});
         },
         /*manual_clock=*/true);
-    for (int i = 0; i < 100; ++i) {
-        auto r = gw.send({.target = "/api/health", .sign = i % 2 == 0});  // unsigned requests count too
-        ASSERT_NE(r.status, 429) << i;
+    auto& bot = gw.client();  // one kept-alive connection, as the bot's pool would use
+    auto get = [&] { return gw.send({.target = "/api/health", .via = &bot}); };
+    // Requests refused before the signature check spend nothing of the allowance.
+    for (int i = 0; i < 150; ++i) {
+        auto forged = gw.send({.target = "/api/health",
+                               .key = "forged-key-0123456789abcdef0123456789",
+                               .sign = i % 2 == 0,
+                               .via = &bot});
+        ASSERT_EQ(forged.status, 401) << i;
     }
-    auto limited = gw.get("/api/health");
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(get().status, 200) << i;
+    auto limited = get();
     EXPECT_EQ(limited.status, 429);
     EXPECT_EQ(error_code(limited), "rate_limited");
     ASSERT_TRUE(limited.headers.find("Retry-After"));
-    EXPECT_EQ(limited.headers.find("Retry-After"), "1");
+    const int retry_after = std::stoi(std::string(*limited.headers.find("Retry-After")));
+    EXPECT_GE(retry_after, 60);
     // Another allowed address has its own budget.
     EXPECT_EQ(gw.send({.target = "/api/health", .local_address = "127.0.0.3"}).status, 200);
+    // Not one more within the minute; after Retry-After, accepted again.
+    gw.io.call([&] { gw.manual.advance(std::chrono::seconds(retry_after - 1)); });
+    EXPECT_EQ(get().status, 429);
     gw.io.call([&] { gw.manual.advance(std::chrono::seconds(1)); });
+    EXPECT_EQ(get().status, 200);
+}
+
+TEST(GatewayReplay, WallClockStepsNeitherForgetNoncesNorStopRotation) {
+    GatewayHarness gw({}, {}, /*manual_clock=*/true);
+    const std::string nonce = common::random_hex(16);
+    const auto signed_at = gw.clock.unix_seconds();
+    ASSERT_EQ(gw.send({.target = "/api/health", .nonce = nonce}).status, 200);
+    // The wall clock jumps ahead (a bad NTP answer), a request passes, and the clock is set back.
+    gw.io.call([&] { gw.stepped.step_wall(std::chrono::hours(1)); });
     EXPECT_EQ(gw.get("/api/health").status, 200);
+    gw.io.call([&] { gw.stepped.step_wall(-std::chrono::hours(1)); });
+    // The captured request, replayed with its original timestamp, is still refused.
+    auto replay =
+        gw.send({.target = "/api/health", .skew = signed_at - gw.clock.unix_seconds(), .nonce = nonce});
+    EXPECT_EQ(replay.status, 401);
+    EXPECT_EQ(error_code(replay), "replayed");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothPanelGenerations, GatewayTest, ::testing::Values(PanelMode::v2, PanelMode::v3),
@@ -350,23 +386,29 @@ TEST(GatewayProxy, ForwardedForIsHonouredOnlyFromTrustedProxies) {
     fakes::FakePanelOptions po;
     GatewayHarness gw(po, [](gateway::GatewayConfig& c, http::ServerOptions&) {
         c.allowed_ips = *gateway::IpAllowlist::parse({"203.0.113.7"});
-        c.trusted_proxies = *gateway::IpAllowlist::parse({"127.0.0.1"});
+        c.trusted_proxies = *gateway::IpAllowlist::parse({"127.0.0.1", "10.0.0.0/8"});
     });
+    auto xff = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        return gw.send({.target = "/api/health", .headers = std::move(headers)}).status;
+    };
     // The proxy on 127.0.0.1 forwards for the allowed bot address.
-    auto via_proxy =
-        gw.send({.target = "/api/health", .headers = {{"X-Forwarded-For", "198.51.100.1, 203.0.113.7"}}});
-    EXPECT_EQ(via_proxy.status, 200) << via_proxy.body;
+    EXPECT_EQ(xff({{"X-Forwarded-For", "198.51.100.1, 203.0.113.7"}}), 200);
+    // Chained trusted proxies are skipped from the right.
+    EXPECT_EQ(xff({{"X-Forwarded-For", "203.0.113.7, 10.1.2.3"}}), 200);
     // The left-most entry is client-written and does not count.
-    auto spoofed =
-        gw.send({.target = "/api/health", .headers = {{"X-Forwarded-For", "203.0.113.7, 198.51.100.1"}}});
-    EXPECT_EQ(spoofed.status, 403);
-    // 127.0.0.2 is not a trusted proxy: its header is ignored and the peer itself is not allowed.
-    auto untrusted = gw.send({.target = "/api/health",
+    EXPECT_EQ(xff({{"X-Forwarded-For", "203.0.113.7, 198.51.100.1"}}), 403);
+    // A proxy that adds its own line (HAProxy's option forwardfor) after the client's forged one:
+    // the lines are one list, and the proxy's entry on the right is the client.
+    EXPECT_EQ(xff({{"X-Forwarded-For", "203.0.113.7"}, {"X-Forwarded-For", "198.51.100.1"}}), 403);
+    EXPECT_EQ(xff({{"X-Forwarded-For", "198.51.100.1"}, {"X-Forwarded-For", "203.0.113.7"}}), 200);
+    // A trusted proxy that names no untrusted address, or nothing at all, is refused.
+    EXPECT_EQ(xff({}), 403);
+    EXPECT_EQ(xff({{"X-Forwarded-For", "10.0.0.1, 127.0.0.1"}}), 403);
+    EXPECT_EQ(xff({{"X-Forwarded-For", "not-an-address"}}), 403);
+    // 127.0.0.2 is neither a trusted proxy nor allowed: closed at once, whatever it claims.
+    EXPECT_FALSE(gw.try_send({.target = "/api/health",
                               .local_address = "127.0.0.2",
-                              .headers = {{"X-Forwarded-For", "203.0.113.7"}}});
-    EXPECT_EQ(untrusted.status, 403);
-    auto garbage = gw.send({.target = "/api/health", .headers = {{"X-Forwarded-For", "not-an-address"}}});
-    EXPECT_EQ(garbage.status, 403);
+                              .headers = {{"X-Forwarded-For", "203.0.113.7"}}}));
 }
 
 TEST(GatewayBearer, V3PanelWithApiTokenNeverLogsIn) {
