@@ -852,7 +852,6 @@ TEST_F(BotE2E, NoCapacityOnApprovalKeepsThePaidOrderForTheReconciler) {
     });
 }
 
-
 // Issue 11, defect 2: the bot stopped after inserting the order and after Discord created its
 // channel, before storing it. The customer's Buy Access finds that channel by its topic, posts
 // the summary there and answers with a link and a Cancel button; Cancel ends the order.
@@ -877,8 +876,10 @@ TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCance
 
         const json answer = co_await click(kCustomer, 0, "panel:buy");
         EXPECT_NE(text_of(answer).find("already have an open order"), std::string::npos) << answer.dump();
-        EXPECT_NE(text_of(answer).find("<#" + std::to_string(left_behind) + ">"), std::string::npos) << answer.dump();
-        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("<#" + std::to_string(left_behind) + ">"), std::string::npos)
+            << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
         EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty()) << "no second channel";
         const auto summary = messages_in(left_behind);
         CO_ASSERT_EQ(summary.size(), 1u);
@@ -888,7 +889,9 @@ TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCance
         const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
-        co_await until([&] { return !discord_->requests_matching("PATCH /channels/" + std::to_string(left_behind)).empty(); });
+        co_await until([&] {
+            return !discord_->requests_matching("PATCH /channels/" + std::to_string(left_behind)).empty();
+        });
         const json fresh = co_await click(kCustomer, 0, "panel:buy");
         EXPECT_NE(text_of(fresh).find("buy_plan"), std::string::npos) << fresh.dump();
     });
@@ -911,14 +914,16 @@ TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
 
         const json answer = co_await click(kCustomer, 0, "panel:buy");
         EXPECT_NE(text_of(answer).find("<#" + *placed->channel_id + ">"), std::string::npos) << answer.dump();
-        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
         co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
 
         const auto repaired = co_await bot::handlers::repair_order_channels(ctx());
         EXPECT_EQ(repaired.orphans_deleted, 0) << "its closer archives and deletes it";
         EXPECT_TRUE((co_await order(id))->channel_ready_at);
-        co_await until([&] { return !discord_->requests_matching("PATCH /channels/" + *placed->channel_id).empty(); });
+        co_await until(
+            [&] { return !discord_->requests_matching("PATCH /channels/" + *placed->channel_id).empty(); });
     });
 }
 
@@ -931,9 +936,7 @@ TEST_F(BotE2E, CustomerCanCancelUnderReviewAndAfterADeclineButNotAfterApproval) 
         EXPECT_NE(text_of(messages_in(channel).back().json).find(cancel_first), std::string::npos);
         co_await click(kCustomer, 0, cancel_first);
         EXPECT_EQ((co_await order(first))->status, bot::domain::OrderStatus::cancelled);
-        co_await until([&] {
-            return any_request_contains(*discord_, "Cancelled by the customer");
-        });
+        co_await until([&] { return any_request_contains(*discord_, "Cancelled by the customer"); });
         const json late = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(first) + ":approve");
         EXPECT_NE(text_of(late).find("already handled"), std::string::npos) << late.dump();
         EXPECT_TRUE((co_await accounts()).empty());

@@ -345,7 +345,8 @@ Outcome<Order> OrderService::cancel(db::Connection& connection, OrderId id, User
         if (!is_legal_transition(before->status, OrderStatus::cancelled))
             return refuse(c, id, OrderStatus::cancelled);
         const auto now = to_timestamp(clock_.now());
-        if (c.exec("UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ?, claimed_by = NULL, "
+        if (c.exec("UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ?, claimed_by = "
+                   "NULL, "
                    "claimed_at = NULL WHERE id = ? AND status = ?",
                    now, now, id, before->status) == 0) {
             return fail(ErrorCode::conflict, "the order changed meanwhile");
@@ -374,9 +375,10 @@ std::vector<Order> OrderService::expire_unpaid(db::Connection& connection) {
     for (const auto id : candidates) {
         auto done = db::in_transaction(connection, [&](db::Connection& c) -> std::optional<Order> {
             auto before = get(c, id);
-            if (c.exec("UPDATE orders SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ? AND " +
-                           std::string(kDue),
-                       now, now, id, cutoff, cutoff) == 0) {
+            if (c.exec(
+                    "UPDATE orders SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ? AND " +
+                        std::string(kDue),
+                    now, now, id, cutoff, cutoff) == 0) {
                 return std::nullopt;  // paid, re-submitted or cancelled meanwhile
             }
             auto after = *get(c, id);
@@ -548,15 +550,18 @@ Outcome<Order> OrderService::mark_channel_ready(db::Connection& connection, Orde
     return *get(connection, id);
 }
 
-bool OrderService::claim_channel_attempt(db::Connection& connection, OrderId id, std::chrono::seconds settle) {
+bool OrderService::claim_channel_attempt(db::Connection& connection, OrderId id,
+                                         std::chrono::seconds settle) {
     const auto now = to_timestamp(clock_.now());
-    return connection.exec("UPDATE orders SET channel_attempt_at = ?, updated_at = ? WHERE id = ? AND status = "
-                           "'awaiting_payment' AND channel_ready_at IS NULL AND (channel_attempt_at IS NULL OR "
-                           "channel_attempt_at <= ?)",
-                           now, now, id, now - settle) > 0;
+    return connection.exec(
+               "UPDATE orders SET channel_attempt_at = ?, updated_at = ? WHERE id = ? AND status = "
+               "'awaiting_payment' AND channel_ready_at IS NULL AND (channel_attempt_at IS NULL OR "
+               "channel_attempt_at <= ?)",
+               now, now, id, now - settle) > 0;
 }
 
-std::vector<Order> OrderService::unfinished_channels(db::Connection& connection, std::chrono::seconds settle) {
+std::vector<Order> OrderService::unfinished_channels(db::Connection& connection,
+                                                     std::chrono::seconds settle) {
     const auto now = to_timestamp(clock_.now());
     auto rows = connection.query(
         std::string(kSelect) +
@@ -568,18 +573,20 @@ std::vector<Order> OrderService::unfinished_channels(db::Connection& connection,
 }
 
 std::vector<Order> OrderService::unreviewed(db::Connection& connection, Timestamp before) {
-    auto rows = connection.query(std::string(kSelect) +
-                                     "WHERE status = 'under_review' AND submitted_at <= ? AND review_reminded_at "
-                                     "IS NULL ORDER BY id LIMIT 1000",
-                                 before);
+    auto rows =
+        connection.query(std::string(kSelect) +
+                             "WHERE status = 'under_review' AND submitted_at <= ? AND review_reminded_at "
+                             "IS NULL ORDER BY id LIMIT 1000",
+                         before);
     return read_orders(*rows);
 }
 
 std::vector<Order> OrderService::without_review_card(db::Connection& connection, Timestamp before) {
-    auto rows = connection.query(std::string(kSelect) +
-                                     "WHERE status = 'under_review' AND submitted_at <= ? AND review_message_id "
-                                     "IS NULL ORDER BY id LIMIT 1000",
-                                 before);
+    auto rows =
+        connection.query(std::string(kSelect) +
+                             "WHERE status = 'under_review' AND submitted_at <= ? AND review_message_id "
+                             "IS NULL ORDER BY id LIMIT 1000",
+                         before);
     return read_orders(*rows);
 }
 

@@ -146,7 +146,8 @@ std::string order_channel_name(domain::OrderId id) {
     return name;
 }
 
-discord::ChannelCreate order_channel_spec(const ShopSettings& shop, const domain::Order& order, Snowflake customer) {
+discord::ChannelCreate order_channel_spec(const ShopSettings& shop, const domain::Order& order,
+                                          Snowflake customer) {
     namespace p = discord::permissions;
     discord::ChannelCreate create;
     create.name = order_channel_name(order.id);
@@ -174,13 +175,15 @@ struct ChannelOrder {
     std::vector<domain::PaymentMethod> methods;
 };
 
-MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o, Snowflake customer) {
+MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o,
+                             Snowflake customer) {
     MessagePayload summary;
     summary.content = flow::mention(o.user.discord_id);
     summary.allowed_mentions.users.push_back(customer);
     // One summary per order even when a restarted bot posts it again within Discord's nonce window.
     summary.nonce = "summary-" + std::to_string(o.order.id.value);
-    summary.embeds.push_back(order_embed(locale, o.order, *o.plan, o.user, ctx.orders.options().unpaid_timeout));
+    summary.embeds.push_back(
+        order_embed(locale, o.order, *o.plan, o.user, ctx.orders.options().unpaid_timeout));
     if (o.order.kind == domain::OrderKind::renewal && o.order.account_id) {
         summary.embeds.front().field(ui::tr(locale, Msg::label_account),
                                      "#" + std::to_string(o.order.account_id->value), true);
@@ -193,7 +196,8 @@ MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const Cha
         select.placeholder = ui::tr(locale, Msg::payment_method_placeholder);
         for (const auto& method : o.methods) {
             if (select.options.size() == discord::limits::kSelectOptions) break;
-            select.options.push_back({method_name(locale, method), std::to_string(method.id.value), {}, {}, false});
+            select.options.push_back(
+                {method_name(locale, method), std::to_string(method.id.value), {}, {}, false});
         }
         summary.components.push_back(ActionRow{select});
     }
@@ -252,9 +256,8 @@ asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::Ord
         if (!found.empty()) step.channel = found.front();
     }
     if (!step.channel) {
-        auto channel = co_await ctx.rest.create_guild_channel(ctx.shop.guild_id,
-                                                              order_channel_spec(ctx.shop, o.order, customer),
-                                                              "order " + o.order.reference);
+        auto channel = co_await ctx.rest.create_guild_channel(
+            ctx.shop.guild_id, order_channel_spec(ctx.shop, o.order, customer), "order " + o.order.reference);
         if (!channel) {
             spdlog::error("order {}: could not create its channel: {}", o.order.reference,
                           channel.error().describe());
@@ -300,8 +303,8 @@ asio::awaitable<ChannelRepairReport> repair_order_channels(BotContext& ctx) {
         bool all_gone = true;
         for (const auto channel : channels_with_topic(*listed, order.reference)) {
             const std::string key = "close:" + channel.str();
-            const bool closing =
-                co_await ctx.db.run([&](db::Connection& c) { return store::get_setting(c, key).has_value(); });
+            const bool closing = co_await ctx.db.run(
+                [&](db::Connection& c) { return store::get_setting(c, key).has_value(); });
             if (closing) continue;  // its closer deletes it
             auto deleted = co_await ctx.rest.delete_channel(channel, "order " + order.reference + " ended");
             if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {
@@ -341,10 +344,11 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
     }
     MessagePayload payload;
     payload.content =
-        open.channel_id
-            ? call.tr(Msg::error_open_order, {{"reference", open.reference}, {"channel", "<#" + *open.channel_id + ">"}})
-            : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
-    if (open.status != domain::OrderStatus::approved) payload.components.push_back(flow::cancel_row(call.locale, open.id));
+        open.channel_id ? call.tr(Msg::error_open_order,
+                                  {{"reference", open.reference}, {"channel", "<#" + *open.channel_id + ">"}})
+                        : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
+    if (open.status != domain::OrderStatus::approved)
+        payload.components.push_back(flow::cancel_row(call.locale, open.id));
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 

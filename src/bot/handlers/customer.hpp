@@ -23,7 +23,7 @@ void register_review_handlers(Router& router, BotContext& ctx);
 /// What became of an order channel step.
 struct ChannelStep {
     std::optional<discord::Snowflake> channel;  ///< the order's channel, when it has one
-    bool complete = false;                       ///< channel stored and summary posted just now
+    bool complete = false;                      ///< channel stored and summary posted just now
 };
 
 /// The order channel of an awaiting_payment order: created (topic = the order reference), stored

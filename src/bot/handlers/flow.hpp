@@ -36,7 +36,8 @@ void record_channel_close(const BotContext& ctx, db::Connection& connection, dis
                           discord::Snowflake customer, std::chrono::seconds archive_after);
 
 /// Re-draws the order's review card (if one was posted) with `status_line`.
-boost::asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId order, std::string status_line);
+boost::asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId order,
+                                                std::string status_line);
 
 /// Archives the channel (read-only for the customer) after `archive_after`, deletes it after
 /// the shop's delete delay; the schedule is stored so a restart picks it up.

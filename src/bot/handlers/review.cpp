@@ -40,8 +40,9 @@ std::string plan_duration(ui::Locale locale, const domain::Plan& plan) {
 }
 
 ActionRow cancel_row(ui::Locale locale, domain::OrderId order) {
-    return ActionRow{std::vector<Button>{Button::action(ButtonStyle::danger, ui::tr(locale, Msg::button_cancel_order),
-                                                        discord::custom_id::make("order_cancel", order.value))}};
+    return ActionRow{
+        std::vector<Button>{Button::action(ButtonStyle::danger, ui::tr(locale, Msg::button_cancel_order),
+                                           discord::custom_id::make("order_cancel", order.value))}};
 }
 
 }  // namespace flow
@@ -470,7 +471,8 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     const auto& [order, user] = *declined;
     MessagePayload payload;
     const auto locale = flow::customer_locale(ctx, user);
-    payload.content = ui::tr(locale, Msg::order_declined, {{"reference", order.reference}, {"reason", reason}});
+    payload.content =
+        ui::tr(locale, Msg::order_declined, {{"reference", order.reference}, {"reason", reason}});
     payload.components.push_back(flow::cancel_row(locale, order.id));
     co_await flow::tell_customer(ctx, order, user, std::move(payload));
 }
@@ -518,7 +520,8 @@ asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId id, st
     auto edited = co_await ctx.rest.edit_message(ctx.shop.review_channel_id, *message,
                                                  review_card(ctx, *view, status_line));
     if (!edited) {
-        spdlog::warn("order {}: review card not updated: {}", view->order.reference, edited.error().describe());
+        spdlog::warn("order {}: review card not updated: {}", view->order.reference,
+                     edited.error().describe());
     }
 }
 

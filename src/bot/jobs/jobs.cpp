@@ -281,13 +281,14 @@ asio::awaitable<int> Jobs::remind_unreviewed() {
     for (const auto& order : waiting) {
         const auto locale = ctx_.shop.default_locale;
         MessagePayload payload;
-        payload.content = ui::tr(locale, Msg::job_review_reminder,
-                                 {{"reference", order.reference},
-                                  {"duration", ui::format_duration(locale, now_of(ctx_) - *order.submitted_at)}});
-        if (auto card = handlers::flow::snowflake(order.review_message_id)) payload.reply_to = *card;
+        payload.content =
+            ui::tr(locale, Msg::job_review_reminder,
+                   {{"reference", order.reference},
+                    {"duration", ui::format_duration(locale, now_of(ctx_) - *order.submitted_at)}});
         auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
         if (!posted) {
-            spdlog::warn("order {}: review reminder not posted: {}", order.reference, posted.error().describe());
+            spdlog::warn("order {}: review reminder not posted: {}", order.reference,
+                         posted.error().describe());
             continue;
         }
         const auto id = order.id;

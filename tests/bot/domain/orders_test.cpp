@@ -179,7 +179,8 @@ TEST_P(OrdersTest, EveryIllegalTransitionIsRefused) {
                 const auto id = placed->order.id;
                 const auto long_ago = to_timestamp(clock_.now()) - std::chrono::hours(48);
                 conn().exec(
-                    "UPDATE orders SET status = ?, payment_method_id = ?, allow_reupload = ?, created_at = ?, "
+                    "UPDATE orders SET status = ?, payment_method_id = ?, allow_reupload = ?, created_at = "
+                    "?, "
                     "declined_at = ? WHERE id = ?",
                     from, method_, reupload, long_ago, long_ago, id);
                 bool ok = false;
@@ -220,8 +221,9 @@ TEST_P(OrdersTest, EveryIllegalTransitionIsRefused) {
                 }
                 const auto to = target_of(op);
                 // A declined order takes a new receipt only when the reviewer allowed it.
-                const bool expected = is_legal_transition(from, to) &&
-                                      (from != OrderStatus::declined || to != OrderStatus::under_review || reupload);
+                const bool expected =
+                    is_legal_transition(from, to) &&
+                    (from != OrderStatus::declined || to != OrderStatus::under_review || reupload);
                 EXPECT_EQ(ok, expected)
                     << to_string(from) << " via op " << static_cast<int>(op) << " reupload=" << reupload;
                 const auto now_status = orders_->get(conn(), id)->status;

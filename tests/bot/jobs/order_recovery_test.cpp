@@ -26,9 +26,10 @@ class OrderRecoveryTest : public JobsTest {
     /// What the Buy click had done when the bot stopped right after inserting the order.
     domain::Order placed(domain::UserId user, domain::PlanId plan) {
         return with_db([&](db::Connection& c) {
-            const auto method =
-                *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
-            EXPECT_TRUE(catalog_.update_payment_method(c, "setup", method, {"01012345678", std::nullopt, std::nullopt}));
+            const auto method = *c.scalar<domain::PaymentMethodId>(
+                "SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
+            EXPECT_TRUE(catalog_.update_payment_method(c, "setup", method,
+                                                       {"01012345678", std::nullopt, std::nullopt}));
             auto made = orders_->place(c, user, plan);
             EXPECT_TRUE(made.has_value());
             return made->order;
@@ -58,7 +59,9 @@ class OrderRecoveryTest : public JobsTest {
         });
     }
 
-    std::size_t channels_created() const { return fake_->requests_matching("POST /guilds/[0-9]+/channels").size(); }
+    std::size_t channels_created() const {
+        return fake_->requests_matching("POST /guilds/[0-9]+/channels").size();
+    }
 
     /// The summary's buttons: the payment method select and the Cancel button.
     static bool is_summary_of(const fakes::discord::RecordedRequest& r, const domain::Order& o) {
@@ -158,7 +161,8 @@ TEST_P(OrderRecoveryTest, StoppedBeforeTheReviewCardTheReconcilerPostsIt) {
     reconcile(restarted);
     const auto cards = posts_to(kReviewChannel);
     ASSERT_EQ(cards.size(), 1u);
-    EXPECT_NE(cards[0].json.dump().find("review:" + std::to_string(o.id.value) + ":approve"), std::string::npos);
+    EXPECT_NE(cards[0].json.dump().find("review:" + std::to_string(o.id.value) + ":approve"),
+              std::string::npos);
     ASSERT_EQ(cards[0].files.size(), 1u);
     EXPECT_EQ(cards[0].files[0].data, "png-bytes");
     EXPECT_TRUE(order(o.id).review_message_id);
@@ -176,7 +180,8 @@ TEST_P(OrderRecoveryTest, ADeclinedOrderExpiresAfterTheTimeoutAndItsChannelClose
         EXPECT_TRUE(orders_->mark_channel_ready(c, o.id));
     });
     clock_.advance(20h);
-    with_db([&](db::Connection& c) { EXPECT_TRUE(orders_->decline(c, o.id, "admin", "wrong amount", true)); });
+    with_db(
+        [&](db::Connection& c) { EXPECT_TRUE(orders_->decline(c, o.id, "admin", "wrong amount", true)); });
     clock_.advance(23h);  // 43 hours after the order, 23 after the decline: still waiting
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->expire_orders()); });
     EXPECT_EQ(order(o.id).status, OrderStatus::declined);
@@ -191,7 +196,8 @@ TEST_P(OrderRecoveryTest, ADeclinedOrderExpiresAfterTheTimeoutAndItsChannelClose
     EXPECT_EQ(order(o.id).status, OrderStatus::expired);
     const auto told = posts_to(channel.value());
     ASSERT_EQ(told.size(), 1u);
-    EXPECT_NE(told[0].json.dump().find("no new payment screenshot"), std::string::npos) << told[0].json.dump();
+    EXPECT_NE(told[0].json.dump().find("no new payment screenshot"), std::string::npos)
+        << told[0].json.dump();
     EXPECT_EQ(fake_->requests_matching("PATCH /channels/" + channel.str()).size(), 1u) << "archived first";
 }
 
@@ -230,10 +236,13 @@ TEST_P(OrderRecoveryTest, EveryNonFinalStateEndsWithoutAnAdmin) {
             id = order_under_review(user, plan).id;
         }
         if (status == OrderStatus::declined) {
-            with_db([&](db::Connection& c) { EXPECT_TRUE(orders_->decline(c, id, "admin", "unclear", reupload)); });
+            with_db([&](db::Connection& c) {
+                EXPECT_TRUE(orders_->decline(c, id, "admin", "unclear", reupload));
+            });
         }
         if (status == OrderStatus::approved) {
-            gateways_.at(server.id).fake.set_down(domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "down"});
+            gateways_.at(server.id).fake.set_down(
+                domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "down"});
             run([&]() -> asio::awaitable<void> {
                 EXPECT_FALSE((co_await provisioner_->approve_and_fulfil(id, "admin")).has_value());
             });
@@ -297,8 +306,9 @@ TEST_P(OrderRecoveryTest, EveryNonFinalStateEndsWithoutAnAdmin) {
             EXPECT_EQ(now_status, k.status);
             bool reminded = false;
             for (const auto& post : posts_to(kReviewChannel)) {
-                reminded = reminded || post.json.dump().find(domain::order_reference(made.id)) != std::string::npos &&
-                                           post.json.dump().find("waiting for review") != std::string::npos;
+                const std::string body = post.json.dump();
+                reminded = reminded || (body.find(domain::order_reference(made.id)) != std::string::npos &&
+                                        body.find("waiting for review") != std::string::npos);
             }
             EXPECT_TRUE(reminded);
             EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->cancel(c, made.id, made.user); }));
