@@ -18,6 +18,7 @@
 #include "bot/app/bot.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
+#include "bot/handlers/customer.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -1107,6 +1108,111 @@ TEST_F(BotE2ESlowGateway, MyAccountDoesNotWaitForASlowGateway) {
         EXPECT_TRUE(ctx().background.running(refresh)) << "answered while the refresh was still running";
         gateway_.panel->set_delay(0ms);
         co_await until([&] { return !ctx().background.running(refresh); });
+// Issue 11, defect 2: the bot stopped after inserting the order and after Discord created its
+// channel, before storing it. The customer's Buy Access finds that channel by its topic, posts
+// the summary there and answers with a link and a Cancel button; Cancel ends the order.
+TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCancel) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto& c = ctx();
+        // What the stopped bot had done: the order row (an hour ago), then the channel.
+        const auto id = co_await c.db.run([&](bot::db::Connection& connection) {
+            const auto user = c.users.ensure(connection, std::to_string(kCustomer), "customer");
+            auto placed = c.orders.place(connection, user.id, bot::domain::PlanId{plan_id_});
+            connection.exec("UPDATE orders SET channel_attempt_at = channel_attempt_at - 3600 WHERE id = ?",
+                            placed->order.id);
+            return placed->order.id.value;
+        });
+        const std::uint64_t left_behind = 820000000000000777ULL;
+        discord_->add_channel({{"id", std::to_string(left_behind)},
+                               {"guild_id", std::to_string(kGuild)},
+                               {"type", 0},
+                               {"name", "order-000001"},
+                               {"parent_id", std::to_string(kCategory)},
+                               {"topic", "NL-000001"}});
+
+        const json answer = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(answer).find("already have an open order"), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("<#" + std::to_string(left_behind) + ">"), std::string::npos)
+            << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty()) << "no second channel";
+        const auto summary = messages_in(left_behind);
+        CO_ASSERT_EQ(summary.size(), 1u);
+        EXPECT_NE(text_of(summary[0].json).find("pay_method:" + std::to_string(id)), std::string::npos);
+        EXPECT_EQ((co_await order(id))->channel_id, std::to_string(left_behind));
+
+        const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+        co_await until([&] {
+            return !discord_->requests_matching("PATCH /channels/" + std::to_string(left_behind)).empty();
+        });
+        const json fresh = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(fresh).find("buy_plan"), std::string::npos) << fresh.dump();
+    });
+}
+
+// The summary (with the Cancel button) did not reach Discord: Buy Access still answers with the
+// channel and a Cancel button, and the reconciler leaves the cancelled order's channel to its closer.
+TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        discord_->script("POST /channels/[0-9]+/messages",
+                         {403, {}, R"({"code": 50013, "message": "Missing Permissions"})", false});
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const auto id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        EXPECT_FALSE(placed->channel_ready_at);
+        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        EXPECT_EQ(discord_->message_count(channel), 0u);
+
+        const json answer = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(answer).find("<#" + *placed->channel_id + ">"), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
+        co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+
+        const auto repaired = co_await bot::handlers::repair_order_channels(ctx());
+        EXPECT_EQ(repaired.orphans_deleted, 0) << "its closer archives and deletes it";
+        EXPECT_TRUE((co_await order(id))->channel_ready_at);
+        co_await until(
+            [&] { return !discord_->requests_matching("PATCH /channels/" + *placed->channel_id).empty(); });
+    });
+}
+
+TEST_F(BotE2E, CustomerCanCancelUnderReviewAndAfterADeclineButNotAfterApproval) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // Under review: the thanks message carries Cancel; the admins' card says so.
+        auto [first, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'p');
+        const std::string cancel_first = "order_cancel:" + std::to_string(first);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find(cancel_first), std::string::npos);
+        co_await click(kCustomer, 0, cancel_first);
+        EXPECT_EQ((co_await order(first))->status, bot::domain::OrderStatus::cancelled);
+        co_await until([&] { return any_request_contains(*discord_, "Cancelled by the customer"); });
+        const json late = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(first) + ":approve");
+        EXPECT_NE(text_of(late).find("already handled"), std::string::npos) << late.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+
+        // Declined: the decline notice carries Cancel.
+        auto [second, channel2] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel2, 'q');
+        co_await submit_decline(kAdmin, second, "blurry screenshot");
+        const std::string cancel_second = "order_cancel:" + std::to_string(second);
+        EXPECT_NE(text_of(messages_in(channel2).back().json).find(cancel_second), std::string::npos);
+        co_await click(kCustomer, 0, cancel_second);
+        EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::cancelled);
+
+        // Approved: refused, with the reason.
+        auto [third, channel3] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel3, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(third) + ":approve");
+        const json refused = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(third));
+        EXPECT_NE(text_of(refused).find("can no longer be cancelled"), std::string::npos) << refused.dump();
+        EXPECT_EQ((co_await order(third))->status, bot::domain::OrderStatus::fulfilled);
     });
 }
 

@@ -27,6 +27,18 @@ std::optional<discord::Snowflake> snowflake(const std::optional<std::string>& te
 /// Plan summary values.
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan);
 
+/// The customer's Cancel button for an order (any state before approval).
+discord::ActionRow cancel_row(ui::Locale locale, domain::OrderId order);
+
+/// Stores the closing schedule of schedule_channel_close() on `connection`, so it can join the
+/// transaction that ends the order; a restart (or the reconciler) runs it.
+void record_channel_close(const BotContext& ctx, db::Connection& connection, discord::Snowflake channel,
+                          discord::Snowflake customer, std::chrono::seconds archive_after);
+
+/// Re-draws the order's review card (if one was posted) with `status_line`.
+boost::asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId order,
+                                                std::string status_line);
+
 /// Archives the channel (read-only for the customer) after `archive_after`, deletes it after
 /// the shop's delete delay; the schedule is stored so a restart picks it up.
 boost::asio::awaitable<void> schedule_channel_close(BotContext& ctx, discord::Snowflake channel,

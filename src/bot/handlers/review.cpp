@@ -39,6 +39,12 @@ std::string plan_duration(ui::Locale locale, const domain::Plan& plan) {
     return ui::format_count(locale, plan.spec.duration_days, ui::Unit::day);
 }
 
+ActionRow cancel_row(ui::Locale locale, domain::OrderId order) {
+    return ActionRow{
+        std::vector<Button>{Button::action(ButtonStyle::danger, ui::tr(locale, Msg::button_cancel_order),
+                                           discord::custom_id::make("order_cancel", order.value))}};
+}
+
 }  // namespace flow
 
 namespace {
@@ -464,8 +470,10 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     co_await refresh_card(call, id, std::move(text));
     const auto& [order, user] = *declined;
     MessagePayload payload;
-    payload.content = ui::tr(flow::customer_locale(ctx, user), Msg::order_declined,
-                             {{"reference", order.reference}, {"reason", reason}});
+    const auto locale = flow::customer_locale(ctx, user);
+    payload.content =
+        ui::tr(locale, Msg::order_declined, {{"reference", order.reference}, {"reason", reason}});
+    payload.components.push_back(flow::cancel_row(locale, order.id));
     co_await flow::tell_customer(ctx, order, user, std::move(payload));
 }
 
@@ -482,15 +490,39 @@ asio::awaitable<void> review_action(Call& call, std::int64_t order_value, std::s
 
 namespace flow {
 
-asio::awaitable<void> schedule_channel_close(BotContext& ctx, Snowflake channel, Snowflake customer,
-                                             std::chrono::seconds archive_after) {
+void record_channel_close(const BotContext& ctx, db::Connection& connection, Snowflake channel,
+                          Snowflake customer, std::chrono::seconds archive_after) {
     const auto now = domain::to_timestamp(ctx.clock.now());
     CloseSchedule schedule{now + archive_after, now + archive_after + ctx.shop.order_channel_delete_after,
                            customer, false};
+    store::set_setting(connection, std::string(kClosePrefix) + channel.str(), encode(schedule), now);
+}
+
+asio::awaitable<void> schedule_channel_close(BotContext& ctx, Snowflake channel, Snowflake customer,
+                                             std::chrono::seconds archive_after) {
     const std::string key = std::string(kClosePrefix) + channel.str();
-    const std::string value = encode(schedule);
-    co_await ctx.db.run([&](db::Connection& c) { store::set_setting(c, key, value, now); });
-    spawn_closer(ctx, channel, schedule);
+    auto value = co_await ctx.db.run([&](db::Connection& c) {
+        record_channel_close(ctx, c, channel, customer, archive_after);
+        return *store::get_setting(c, key);
+    });
+    if (auto schedule = decode(value)) spawn_closer(ctx, channel, *schedule);
+}
+
+asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId id, std::string status_line) {
+    auto view = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ReviewView> {
+        auto order = ctx.orders.get(c, id);
+        if (!order || !order->review_message_id) return std::nullopt;
+        return load_review(ctx, c, *order);
+    });
+    if (!view) co_return;
+    const auto message = snowflake(view->order.review_message_id);
+    if (!message) co_return;
+    auto edited = co_await ctx.rest.edit_message(ctx.shop.review_channel_id, *message,
+                                                 review_card(ctx, *view, status_line));
+    if (!edited) {
+        spdlog::warn("order {}: review card not updated: {}", view->order.reference,
+                     edited.error().describe());
+    }
 }
 
 asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order, const domain::User& user,
@@ -515,6 +547,9 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
                                                                  : "png";
     card.files.push_back({"receipt-" + submitted.order.reference + "." + extension, content_type,
                           std::move(image), pdf ? "payment receipt (PDF)" : "payment screenshot"});
+    // The reconciler posts a card that a stopped bot never stored; within Discord's nonce window
+    // a card already posted is returned instead of a second one.
+    card.nonce = "card-" + std::to_string(submitted.receipt.id.value);
     auto posted = co_await ctx.rest.create_message(ctx.shop.review_channel_id, std::move(card));
     if (!posted) {
         spdlog::error("order {}: review card not posted: {}", submitted.order.reference,

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <system_error>
 
@@ -85,7 +87,7 @@ bool stale(const Notice& n, const NoticeData& d) {
 std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, const Notice& n,
                         const NoticeData& d) {
     if (n.kind == NoticeKind::order_expired) {
-        return ui::tr(locale, Msg::order_expired,
+        return ui::tr(locale, d.order->declined_at ? Msg::order_expired_declined : Msg::order_expired,
                       {{"reference", d.order->reference},
                        {"duration", ui::format_duration(locale, ctx.orders.options().unpaid_timeout)}});
     }
@@ -342,10 +344,39 @@ asio::awaitable<JobResult> Jobs::expire_orders() {
         return orders.size();
     });
     auto notices = co_await deliver_notices();
+    const int reminded = co_await remind_unreviewed();
     std::string summary = std::to_string(expired) + " order(s) expired; " + std::to_string(notices.sent) +
-                          " notice(s) sent, " + std::to_string(notices.failed) + " not delivered";
+                          " notice(s) sent, " + std::to_string(notices.failed) + " not delivered; " +
+                          std::to_string(reminded) + " review reminder(s)";
     if (notices.failed > 0) co_return unexpected(summary);
     co_return summary;
+}
+
+asio::awaitable<int> Jobs::remind_unreviewed() {
+    // A receipt nobody reviewed within the order timeout: admins are reminded once (the customer
+    // can cancel it meanwhile). Posted, then recorded: a crash in between reminds them twice.
+    const auto timeout = ctx_.orders.options().unpaid_timeout;
+    const auto before = now_of(ctx_) - timeout;
+    auto waiting = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.orders.unreviewed(c, before); });
+    int reminded = 0;
+    for (const auto& order : waiting) {
+        const auto locale = ctx_.shop.default_locale;
+        MessagePayload payload;
+        payload.content =
+            ui::tr(locale, Msg::job_review_reminder,
+                   {{"reference", order.reference},
+                    {"duration", ui::format_duration(locale, now_of(ctx_) - *order.submitted_at)}});
+        auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
+        if (!posted) {
+            spdlog::warn("order {}: review reminder not posted: {}", order.reference,
+                         posted.error().describe());
+            continue;
+        }
+        const auto id = order.id;
+        co_await ctx_.db.run([&](db::Connection& c) { ctx_.orders.mark_review_reminded(c, id); });
+        ++reminded;
+    }
+    co_return reminded;
 }
 
 // ---- health ----
@@ -529,10 +560,50 @@ asio::awaitable<JobResult> Jobs::reconcile() {
             if (!posted) spdlog::warn("reconciler: report not posted: {}", posted.error().describe());
         }
     }
+    // Steps a crash (or Discord) interrupted before approval: order channels and review cards.
+    const auto channels = co_await handlers::repair_order_channels(ctx_);
+    const auto cards = co_await repost_review_cards(started - kReconcileSettle);
+    failed += channels.failed + cards.failed;
     std::string summary = std::to_string(fulfilled) + " order(s) provisioned and delivered, " +
                           std::to_string(failed) + " still failing";
+    if (channels.finished + channels.orphans_deleted + cards.sent > 0) {
+        summary += "; " + std::to_string(channels.finished) + " order channel(s) completed, " +
+                   std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
+                   std::to_string(cards.sent) + " review card(s) posted";
+    }
     if (failed > 0) co_return unexpected(summary);
     co_return summary;
+}
+
+asio::awaitable<NoticeReport> Jobs::repost_review_cards(Timestamp submitted_before) {
+    struct Missing {
+        domain::SubmittedReceipt submitted;
+        std::string image;
+    };
+    NoticeReport report;
+    auto missing = co_await ctx_.db.run([&](db::Connection& c) {
+        std::vector<Missing> out;
+        for (auto& order : ctx_.orders.without_review_card(c, submitted_before)) {
+            auto receipts = ctx_.orders.receipts(c, order.id);
+            if (receipts.empty()) continue;
+            // Blocking file work on a database thread, never on the Discord executor.
+            std::ifstream in(receipts.back().file_path, std::ios::binary);
+            std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            out.push_back({{std::move(order), std::move(receipts.back())}, std::move(image)});
+        }
+        return out;
+    });
+    for (auto& m : missing) {
+        const auto id = m.submitted.order.id;
+        const std::string content_type = m.submitted.receipt.content_type;
+        co_await handlers::flow::post_review_card(ctx_, m.submitted, std::move(m.image), content_type);
+        const bool stored = co_await ctx_.db.run([&](db::Connection& c) {
+            auto order = ctx_.orders.get(c, id);
+            return order && order->review_message_id;
+        });
+        stored ? ++report.sent : ++report.failed;
+    }
+    co_return report;
 }
 
 // ---- revenue ----

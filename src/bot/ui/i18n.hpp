@@ -251,10 +251,16 @@ enum class Msg : std::uint16_t {
     receipt_wrong_type,
     notice_private_pointer,
     account_usage_as_of,
+    // every order ends (open order without a channel, declined orders expiring, cancelled during
+    // review, unreviewed receipts)
+    error_open_order_no_channel,
+    order_expired_declined,
+    review_cancelled_by_customer,
+    job_review_reminder,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::account_usage_as_of) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_review_reminder) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -164,6 +164,35 @@ TEST_P(MigrationsTest, OutageNoticeKindsKeepQueuedNotices) {
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 
+// 007 records each order's channel step: orders from before it count as settled, except an unpaid
+// order that never got its channel, which the reconciler then completes.
+TEST_P(MigrationsTest, OrderRecoveryColumnsSettleExistingOrders) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec(
+        "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES ('1001', 'a', 10, 10)");
+    conn().exec(
+        "INSERT INTO plans (name, duration_days, traffic_bytes, device_limit, price_piasters, active, "
+        "sort_order, "
+        "created_at, updated_at) VALUES ('p', 30, 0, 1, 15000, 1, 0, 10, 10)");
+    const char* insert =
+        "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, channel_id, created_at, "
+        "updated_at) "
+        "VALUES (1, 1, 'new', ?, 15000, ?, 10, ?)";
+    conn().exec(insert, "cancelled", std::optional<std::string>(), 20);
+    conn().exec(insert, "fulfilled", std::optional<std::string>("555"), 30);
+    conn().exec(insert, "awaiting_payment", std::optional<std::string>(), 40);
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->back(), "007_order_recovery");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT channel_ready_at FROM orders WHERE id = 1"), 20);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT channel_ready_at FROM orders WHERE id = 2"), 30);
+    EXPECT_EQ(
+        conn().scalar<std::int64_t>("SELECT COUNT(*) FROM orders WHERE id = 3 AND channel_ready_at IS NULL "
+                                    "AND channel_attempt_at IS NULL AND review_reminded_at IS NULL"),
+        1);
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
 TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
     const MigrationFile files[] = {
         {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},

@@ -664,6 +664,13 @@ struct FakeDiscord::Impl : http::Handler {
             channels[id] = channel;
             return json_response(201, channel);
         }
+        if (n == 3 && m == "GET" && s[0] == "guilds" && s[2] == "channels") {
+            json list = json::array();
+            for (const auto& [id, channel] : channels) {
+                if (channel.value("guild_id", std::string()) == s[1]) list.push_back(channel);
+            }
+            return json_response(200, list);
+        }
         if (n == 2 && m == "GET" && s[0] == "guilds") {
             const auto it = guilds.find(num(s[1]));
             if (it == guilds.end()) return error_response(403, 50001, "Missing Access");
