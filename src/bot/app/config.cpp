@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/config.hpp"
+#include "common/crypto.hpp"
 #include "common/metrics.hpp"
 
 namespace nebula::bot::app {
@@ -99,11 +100,10 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
         r.fail("API_GATEWAY_URL", "must be an https:// URL (the gateway only speaks HTTPS)");
     }
     c.default_server.key = r.secret("API_SECRET_KEY", 32);
-    c.default_server.tls_pin_sha256 = r.optional("API_GATEWAY_PIN_SHA256");
-    if (!c.default_server.tls_pin_sha256.empty() &&
-        (c.default_server.tls_pin_sha256.size() != 64 ||
-         c.default_server.tls_pin_sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
-        r.fail("API_GATEWAY_PIN_SHA256", "must be 64 hex digits (SHA-256 of the gateway certificate)");
+    if (const auto pin = common::normalize_sha256_pin(r.optional("API_GATEWAY_PIN_SHA256"))) {
+        c.default_server.tls_pin_sha256 = *pin;
+    } else {
+        r.fail("API_GATEWAY_PIN_SHA256", "must be " + std::string(common::kPinFormatHint));
     }
     c.default_server.name = r.optional("DEFAULT_SERVER_NAME", "Default");
     c.default_server.location = r.optional("DEFAULT_SERVER_LOCATION", "Default");
