@@ -138,7 +138,8 @@ SharedSettings read_shared_settings(ConfigReader& r) {
     }
     s.metrics_bind = r.optional("METRICS_BIND", "127.0.0.1");
     if (!metrics::is_loopback_literal(s.metrics_bind)) {
-        r.fail("METRICS_BIND", "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
+        r.fail("METRICS_BIND",
+               "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
     }
     return s;
 }

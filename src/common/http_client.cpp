@@ -167,9 +167,9 @@ struct Client::Impl {
         stream->next_layer().expires_at(deadline);
         auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kUseTuple);
         if (hec && !seen->empty() && *seen != pin) {
-            co_return unexpected(ClientError{ClientErrorCode::pin_mismatch,
-                                             "certificate does not match the pin (expected " + pin + ", got " +
-                                                 *seen + ")"});
+            co_return unexpected(
+                ClientError{ClientErrorCode::pin_mismatch,
+                            "certificate does not match the pin (expected " + pin + ", got " + *seen + ")"});
         }
         if (hec) co_return unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
         conn->stream = std::move(stream);
@@ -246,7 +246,8 @@ struct Client::Impl {
                 if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
                     co_return fail(ClientErrorCode::too_large, "response too large");
                 }
-                if (ec == beast::error::timeout) co_return fail(ClientErrorCode::timeout, "request timed out");
+                if (ec == beast::error::timeout)
+                    co_return fail(ClientErrorCode::timeout, "request timed out");
                 if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
                     co_return fail(ClientErrorCode::protocol, "malformed response: " + ec.message());
                 }

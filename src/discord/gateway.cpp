@@ -98,7 +98,8 @@ std::optional<std::string> fatal_reason(int code, std::uint32_t requested_intent
                        "; switch on each of them on the Bot page of the Discord Developer Portal "
                        "(Privileged Gateway Intents)";
             }
-            return "disallowed intents: the Discord Developer Portal does not allow the intents this bot asks "
+            return "disallowed intents: the Discord Developer Portal does not allow the intents this bot "
+                   "asks "
                    "for";
         default:
             return std::nullopt;

@@ -119,8 +119,10 @@ xui::PanelOptions panel_options(const GatewayConfig& config) {
 }
 
 std::string format_check(const CheckResult& result) {
-    return std::string(!result.ok ? "FAIL " : result.warning ? "WARN " : "OK   ") + result.name + ": " +
-           result.detail;
+    return std::string(!result.ok       ? "FAIL "
+                       : result.warning ? "WARN "
+                                        : "OK   ") +
+           result.name + ": " + result.detail;
 }
 
 std::vector<CheckResult> check_gateway(const GatewayConfig& config, const common::Clock& clock) {
@@ -136,11 +138,12 @@ std::vector<CheckResult> check_gateway(const GatewayConfig& config, const common
         }
     }
     if (config.panel_allow_remote && !is_loopback_url(config.panel_url)) {
-        out.push_back({"panel address", true,
-                       "PANEL_URL is on another host, allowed by PANEL_ALLOW_REMOTE=true: the panel "
-                       "password crosses the network" +
-                           std::string(config.panel_url.starts_with("https://") ? "" : " in clear text (use https)"),
-                       true});
+        out.push_back(
+            {"panel address", true,
+             "PANEL_URL is on another host, allowed by PANEL_ALLOW_REMOTE=true: the panel "
+             "password crosses the network" +
+                 std::string(config.panel_url.starts_with("https://") ? "" : " in clear text (use https)"),
+             true});
     }
     asio::io_context io;
     std::exception_ptr failure;

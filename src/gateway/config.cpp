@@ -23,8 +23,8 @@ std::optional<std::chrono::system_clock::time_point> parse_date(const std::strin
     int y = 0;
     unsigned m = 0, d = 0;
     char dash1 = 0, dash2 = 0, extra = 0;
-    if (std::sscanf(text.c_str(), "%4d%c%2u%c%2u%c", &y, &dash1, &m, &dash2, &d, &extra) != 5 || dash1 != '-' ||
-        dash2 != '-') {
+    if (std::sscanf(text.c_str(), "%4d%c%2u%c%2u%c", &y, &dash1, &m, &dash2, &d, &extra) != 5 ||
+        dash1 != '-' || dash2 != '-') {
         return std::nullopt;
     }
     const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};

@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
         // Without API_SECRET_KEY_PREVIOUS_SINCE the rotation began when the file was last edited.
         std::error_code ec;
         const auto written = std::filesystem::last_write_time(env_file, ec);
-        if (!ec) config->previous_key_since = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+        if (!ec)
+            config->previous_key_since = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
                 std::chrono::file_clock::to_sys(written));
     }
     if (check->parsed()) {

@@ -42,8 +42,12 @@ TEST(ConfigReader, NamesEveryProblemInOneMessage) {
 }
 
 TEST(SharedSettings, LogLevelIsReadInAnyCaseAndAnUnknownOneIsRefused) {
-    for (const auto& [given, expected] : std::vector<std::pair<std::string, std::string>>{
-             {"WARN", "warn"}, {"Warning", "warn"}, {"debug", "debug"}, {" Error ", "error"}, {"TRACE", "trace"}}) {
+    for (const auto& [given, expected] :
+         std::vector<std::pair<std::string, std::string>>{{"WARN", "warn"},
+                                                          {"Warning", "warn"},
+                                                          {"debug", "debug"},
+                                                          {" Error ", "error"},
+                                                          {"TRACE", "trace"}}) {
         auto env = Environment::from_map({{"LOG_LEVEL", given}});
         ConfigReader r(env);
         EXPECT_EQ(read_shared_settings(r).log_level, expected) << given;
@@ -55,8 +59,8 @@ TEST(SharedSettings, LogLevelIsReadInAnyCaseAndAnUnknownOneIsRefused) {
         read_shared_settings(r);
         auto status = r.finish();
         ASSERT_FALSE(status) << given;
-        EXPECT_NE(status.error().find("LOG_LEVEL must be one of trace, debug, info, warn, error (got \"" + given +
-                                      "\")"),
+        EXPECT_NE(status.error().find("LOG_LEVEL must be one of trace, debug, info, warn, error (got \"" +
+                                      given + "\")"),
                   std::string::npos)
             << status.error();
     }
@@ -72,7 +76,8 @@ TEST(SharedSettings, DefaultsAndTheMetricsKeys) {
     EXPECT_FALSE(d.metrics_port);
     EXPECT_EQ(d.metrics_bind, "127.0.0.1");
 
-    auto env = Environment::from_map({{"METRICS_PORT", "9464"}, {"METRICS_BIND", "::1"}, {"LOG_DIR", "/var/log/x"}});
+    auto env =
+        Environment::from_map({{"METRICS_PORT", "9464"}, {"METRICS_BIND", "::1"}, {"LOG_DIR", "/var/log/x"}});
     ConfigReader r(env);
     const auto s = read_shared_settings(r);
     EXPECT_TRUE(r.finish());

@@ -2,14 +2,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 
 #include <atomic>
 #include <future>
@@ -433,7 +433,8 @@ TEST(HttpClientResend, AFullyWrittenPostIsNotSentAgain) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ClientErrorCode::io);
     EXPECT_TRUE(r.error().request_written);
-    EXPECT_EQ(server.requests(), (std::vector<std::string>{"GET /first ", "POST /clients {\"email\":\"a@b\"}"}))
+    EXPECT_EQ(server.requests(),
+              (std::vector<std::string>{"GET /first ", "POST /clients {\"email\":\"a@b\"}"}))
         << "the POST reached the server once";
     server.io().call([&] { client.reset(); });
 }

@@ -128,8 +128,8 @@ TEST_F(GatewayConfigTest, APanelOnAnotherHostNeedsPanelAllowRemote) {
     ASSERT_TRUE(allowed) << allowed.error();
     EXPECT_TRUE(allowed->panel_allow_remote);
 
-    for (const std::string local : {"http://127.0.0.1:2053", "http://localhost:2053", "https://[::1]:2053",
-                                    "http://127.0.0.2:2053"}) {
+    for (const std::string local :
+         {"http://127.0.0.1:2053", "http://localhost:2053", "https://[::1]:2053", "http://127.0.0.2:2053"}) {
         auto c = valid();
         c["PANEL_URL"] = local;
         EXPECT_TRUE(load(c)) << local;

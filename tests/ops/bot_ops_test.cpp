@@ -469,17 +469,18 @@ TEST(BotBinary, AnUnknownLogLevelIsRefusedOnStderrAndAKnownOneInAnyCaseLogs) {
     std::filesystem::create_directories(dir);
     const auto env = dir / "bot.env";
     const auto write_env = [&](const std::string& level) {
-        std::ofstream(env) << "DISCORD_TOKEN=" << std::string(40, 't') << "\nDISCORD_CLIENT_ID=900000000000000001\n"
-                           << "DISCORD_GUILD_ID=800000000000000001\nADMIN_ROLE_ID=860000000000000002\n"
-                           << "REVIEW_CHANNEL_ID=870000000000000001\nBILLING_CHANNEL_ID=870000000000000002\n"
-                           << "MAIN_PANEL_CHANNEL_ID=870000000000000003\nORDERS_CATEGORY_ID=870000000000000004\n"
-                           << "API_GATEWAY_URL=https://127.0.0.1:1\nAPI_SECRET_KEY=" << std::string(40, 'k') << "\n"
-                           << "DISCORD_API_BASE=http://127.0.0.1:1\n"
-                           << "DATABASE_URL=sqlite:" << (dir / "bot.db").string() << "\n"
-                           << "LOG_DIR=" << (dir / "logs").string() << "\nLOG_LEVEL=" << level << "\n";
+        std::ofstream(env)
+            << "DISCORD_TOKEN=" << std::string(40, 't') << "\nDISCORD_CLIENT_ID=900000000000000001\n"
+            << "DISCORD_GUILD_ID=800000000000000001\nADMIN_ROLE_ID=860000000000000002\n"
+            << "REVIEW_CHANNEL_ID=870000000000000001\nBILLING_CHANNEL_ID=870000000000000002\n"
+            << "MAIN_PANEL_CHANNEL_ID=870000000000000003\nORDERS_CATEGORY_ID=870000000000000004\n"
+            << "API_GATEWAY_URL=https://127.0.0.1:1\nAPI_SECRET_KEY=" << std::string(40, 'k') << "\n"
+            << "DISCORD_API_BASE=http://127.0.0.1:1\n"
+            << "DATABASE_URL=sqlite:" << (dir / "bot.db").string() << "\n"
+            << "LOG_DIR=" << (dir / "logs").string() << "\nLOG_LEVEL=" << level << "\n";
     };
-    const std::string run = "env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " + env.string() +
-                            " run 2>&1 >/dev/null";
+    const std::string run =
+        "env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " + env.string() + " run 2>&1 >/dev/null";
 
     // A database with a pending migration and LOG_LEVEL=verbose: refused at once, on stderr.
     write_env("verbose");

@@ -64,9 +64,9 @@ class GatewayProcess {
             close(fds[0]);
             close(fds[1]);
             std::string env_arg = env_file.string(), ready_arg = ready_file.string();
-            std::vector<char*> argv{const_cast<char*>(NEBULA_GATEWAY_BINARY), const_cast<char*>("--env"),
-                                    env_arg.data(), const_cast<char*>("--ready-file"), ready_arg.data(),
-                                    nullptr};
+            std::vector<char*> argv{
+                const_cast<char*>(NEBULA_GATEWAY_BINARY), const_cast<char*>("--env"), env_arg.data(),
+                const_cast<char*>("--ready-file"),        ready_arg.data(),           nullptr};
             char* envp[] = {nullptr};
             execve(NEBULA_GATEWAY_BINARY, argv.data(), envp);
             _exit(127);
@@ -150,8 +150,8 @@ class Runbook : public bot::testing::MigratedBackendTest {
         auto config = load_bot_config(*environment);
         if (!config) throw std::runtime_error(config.error());
         domain::CatalogService catalog(clock_);
-        auto synced = sync_default_server(conn(), catalog, config->default_server,
-                                          domain::to_timestamp(clock_.now()));
+        auto synced =
+            sync_default_server(conn(), catalog, config->default_server, domain::to_timestamp(clock_.now()));
         if (!synced) throw std::runtime_error(synced.error().message);
         last_sync_ = *synced;
         return std::move(*config);
@@ -202,8 +202,8 @@ TEST_P(Runbook, ThePinPrintedByTheReadmesOpensslCommandWorksAsPasted) {
     EXPECT_TRUE(called) << called.error();
 
     // docs/operations.md's form (sha256sum of the DER) names the same pin.
-    auto [der_status, der_printed] = run_command("openssl x509 -in '" + cert_.cert_path +
-                                                 "' -outform der | sha256sum | cut -d' ' -f1");
+    auto [der_status, der_printed] =
+        run_command("openssl x509 -in '" + cert_.cert_path + "' -outform der | sha256sum | cut -d' ' -f1");
     ASSERT_EQ(der_status, 0);
     EXPECT_EQ(trimmed(der_printed), cert_.sha256);
 
@@ -298,15 +298,15 @@ TEST_P(Runbook, AForgottenPreviousKeyIsReportedAtStartAndByCheck) {
     EXPECT_NE(warned.find("API_SECRET_KEY_PREVIOUS is still set"), std::string::npos) << warned;
     gateway.reset();
 
-    auto [status, out] =
-        run_command(std::string("env -i ") + NEBULA_GATEWAY_BINARY + " --env '" + gateway_env_.string() + "' check");
+    auto [status, out] = run_command(std::string("env -i ") + NEBULA_GATEWAY_BINARY + " --env '" +
+                                     gateway_env_.string() + "' check");
     EXPECT_EQ(status, 0) << out;
     EXPECT_NE(out.find("WARN secret key: API_SECRET_KEY_PREVIOUS is still set"), std::string::npos) << out;
 
     // A rotation begun today is not nagged about.
     write_gateway_env(kNewKey, kOldKey, 0);
-    std::tie(status, out) =
-        run_command(std::string("env -i ") + NEBULA_GATEWAY_BINARY + " --env '" + gateway_env_.string() + "' check");
+    std::tie(status, out) = run_command(std::string("env -i ") + NEBULA_GATEWAY_BINARY + " --env '" +
+                                        gateway_env_.string() + "' check");
     EXPECT_EQ(status, 0) << out;
     EXPECT_NE(out.find("OK   secret key: a key rotation is under way"), std::string::npos) << out;
 }

@@ -5,11 +5,11 @@
 #include "bot/app/bot_metrics.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
-#include "common/crypto.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/router.hpp"
 #include "bot/jobs/jobs.hpp"
+#include "common/crypto.hpp"
 #include "discord/gateway.hpp"
 #include "discord/rest.hpp"
 
@@ -31,9 +31,12 @@ std::string key_tag(const std::string& key) {
 }
 
 nlohmann::json env_record(const DefaultServer& def) {
-    return {{"gateway_url", def.gateway_url},   {"key_tag", key_tag(def.key)},
-            {"tls_pin_sha256", def.tls_pin_sha256}, {"name", def.name},
-            {"location", def.location},         {"inbound_id", def.inbound_id},
+    return {{"gateway_url", def.gateway_url},
+            {"key_tag", key_tag(def.key)},
+            {"tls_pin_sha256", def.tls_pin_sha256},
+            {"name", def.name},
+            {"location", def.location},
+            {"inbound_id", def.inbound_id},
             {"capacity", def.capacity}};
 }
 
@@ -245,7 +248,8 @@ asio::awaitable<Status<std::string>> Bot::serve() {
                                    domain::to_timestamp(s.clock.now()));
     });
     if (!synced) co_return unexpected("API_GATEWAY_URL: " + synced.error().message);
-    if (!synced->empty()) spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
+    if (!synced->empty())
+        spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
 
     auto me = co_await s.rest->get_current_user();
     if (!me) co_return unexpected("Discord: " + me.error().describe());

@@ -1,11 +1,11 @@
 #include "bot/gateway_client/http_gateway_client.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/http.hpp"
 #include "common/http_client.hpp"
@@ -113,8 +113,8 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
         request.headers.set("Accept", "application/json");
         if (!body.empty()) request.headers.set("Content-Type", "application/json");
         request.body = body;
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left <= std::chrono::milliseconds::zero()) break;
         response = co_await client_->send(std::move(request), left);
         if (response) break;
@@ -125,8 +125,8 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
         if (!transient || attempt >= attempts) break;
         const auto pause = options_.retry_pause * (1 << (attempt - 1));
         if (std::chrono::steady_clock::now() + pause >= deadline) break;
-        spdlog::info("gateway {}: {} {} failed ({}); trying again in {} ms", options_.base_url, method, target,
-                     response.error().message, pause.count());
+        spdlog::info("gateway {}: {} {} failed ({}); trying again in {} ms", options_.base_url, method,
+                     target, response.error().message, pause.count());
         if (on_retry_) on_retry_();
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
         auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -138,8 +138,8 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
             spdlog::error("gateway {}: {}", options_.base_url, failure.message);
             co_return unexpected(GatewayError{GatewayErrorCode::unreachable, 0, failure.message});
         }
-        const auto code =
-            failure.code == http::ClientErrorCode::timeout ? GatewayErrorCode::timeout : GatewayErrorCode::unreachable;
+        const auto code = failure.code == http::ClientErrorCode::timeout ? GatewayErrorCode::timeout
+                                                                         : GatewayErrorCode::unreachable;
         co_return unexpected(
             GatewayError{code, 0, std::string(http::to_string(failure.code)) + ": " + failure.message});
     }

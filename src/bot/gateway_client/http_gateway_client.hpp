@@ -38,8 +38,9 @@ struct HttpGatewayOptions {
 /// by pin or CA, never skipped. A call to a gateway that is briefly down (refused, reset) is
 /// tried again up to `max_attempts` times within its timeout, re-signed each time; a create is
 /// retried only with a uuid (then a repeat finds the same client). A certificate that is not
-/// the pinned one fails with "certificate does not match the pin (expected …, got …)". Error bodies {"error":{"code","message"}} become GatewayError
-/// messages. Use from one executor (the one given to create()).
+/// the pinned one fails with "certificate does not match the pin (expected …, got …)". Error bodies
+/// {"error":{"code","message"}} become GatewayError messages. Use from one executor (the one given to
+/// create()).
 class HttpGatewayClient final : public domain::GatewayClient {
   public:
     static Result<std::unique_ptr<HttpGatewayClient>, std::string> create(

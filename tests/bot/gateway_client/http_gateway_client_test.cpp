@@ -327,12 +327,17 @@ TEST_F(HttpGatewayClientTest, AGatewayBackFromARestartIsReachedByTheRetry) {
     ASSERT_TRUE(io_.run(client_->health()).has_value());
     const auto port = server_->port();
     std::promise<void> stopped;
-    boost::asio::post(io_.io(), [&] { server_->shutdown(std::chrono::milliseconds(0), [&] { stopped.set_value(); }); });
+    boost::asio::post(io_.io(),
+                      [&] { server_->shutdown(std::chrono::milliseconds(0), [&] { stopped.set_value(); }); });
     stopped.get_future().wait();
     server_.reset();
     int pauses = 0;
-    HttpGatewayOptions options{"https://127.0.0.1:" + std::to_string(port), kKey, cert_.sha256, "",
-                               std::chrono::milliseconds(5000), ""};
+    HttpGatewayOptions options{"https://127.0.0.1:" + std::to_string(port),
+                               kKey,
+                               cert_.sha256,
+                               "",
+                               std::chrono::milliseconds(5000),
+                               ""};
     auto client = std::move(HttpGatewayClient::create(io_.executor(), options, clock_).value());
     client->on_retry([&] {
         // Back up on the same port before the next attempt.
