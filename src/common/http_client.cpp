@@ -248,6 +248,9 @@ struct Client::Impl {
                 }
                 if (ec == beast::error::timeout)
                     co_return fail(ClientErrorCode::timeout, "request timed out");
+                if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+                    co_return fail(ClientErrorCode::io, "connection closed before the whole answer arrived");
+                }
                 if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
                     co_return fail(ClientErrorCode::protocol, "malformed response: " + ec.message());
                 }

@@ -311,6 +311,32 @@ TEST_P(Runbook, AForgottenPreviousKeyIsReportedAtStartAndByCheck) {
     EXPECT_NE(out.find("OK   secret key: a key rotation is under way"), std::string::npos) << out;
 }
 
+TEST_P(Runbook, APanelOnAnotherHostIsRefusedUnlessAllowed) {
+    write_gateway_env(kNewKey, "", 0);
+    std::string text;
+    {
+        std::ifstream in(gateway_env_);
+        std::stringstream all;
+        all << in.rdbuf();
+        text = all.str();
+    }
+    const auto at = text.find("PANEL_URL=");
+    text.replace(at, text.find('\n', at) - at, "PANEL_URL=http://203.0.113.9:2053");
+    std::ofstream(gateway_env_) << text;
+    const std::string gateway =
+        std::string("env -i ") + NEBULA_GATEWAY_BINARY + " --env '" + gateway_env_.string() + "'";
+
+    auto [status, out] = run_command(gateway + " check");
+    EXPECT_EQ(status, 1);
+    EXPECT_TRUE(out.starts_with("FAIL configuration: ")) << out;
+    EXPECT_NE(out.find("PANEL_URL is not on this machine"), std::string::npos) << out;
+    EXPECT_NE(out.find("PANEL_ALLOW_REMOTE=true"), std::string::npos) << out;
+
+    std::tie(status, out) = run_command(gateway + " 2>&1 >/dev/null");
+    EXPECT_EQ(status, 2);
+    EXPECT_NE(out.find("PANEL_URL is not on this machine"), std::string::npos) << out;
+}
+
 NEBULA_INSTANTIATE_FOR_BACKENDS(Runbook);
 
 }  // namespace
