@@ -11,6 +11,9 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+
+#include <boost/asio/this_coro.hpp>
 
 #include "bot/app/bot.hpp"
 #include "bot/app/check.hpp"
