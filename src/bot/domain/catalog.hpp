@@ -38,9 +38,7 @@ struct ServerInput {
     std::string location;
     std::string gateway_url;     ///< https://host:port of the server's nebula-gateway
     std::string gateway_key;     ///< the shared HMAC key (secret; never logged or audited)
-    /// SHA-256 of the gateway's certificate in any pasted form (stored as 64 lower-case hex
-    /// digits, see common::normalize_sha256_pin), or empty to use CAs.
-    std::string tls_pin_sha256;
+    std::string tls_pin_sha256;  ///< hex SHA-256 of the gateway's certificate, or empty to use CAs
     int inbound_id = 1;
     int capacity = 100;  ///< accounts this server may hold
     int weight = 1;      ///< breaks load ties: higher first
