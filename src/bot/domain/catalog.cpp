@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "bot/domain/audit.hpp"
+#include "common/crypto.hpp"
 
 namespace nebula::bot::domain {
 namespace {
@@ -76,14 +77,6 @@ std::vector<PaymentMethod> read_methods(db::Statement& rows) {
     return methods;
 }
 
-bool is_hex64(std::string_view text) {
-    if (text.size() != 64) return false;
-    for (char c : text) {
-        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-    }
-    return true;
-}
-
 // https://host[:port][/] — the gateway's origin. Plain http is refused: the key signs requests
 // but does not hide the VLESS links in responses.
 bool is_gateway_url(std::string_view url) {
@@ -102,6 +95,12 @@ bool is_gateway_url(std::string_view url) {
         if (colon == 0) return false;
     }
     return true;
+}
+
+/// The input as stored: the pin in its one normal form (validated inputs only).
+ServerInput normalized(ServerInput input) {
+    input.tls_pin_sha256 = common::normalize_sha256_pin(input.tls_pin_sha256).value_or("");
+    return input;
 }
 
 bool is_unique_violation(const db::DbError& error) {
@@ -159,8 +158,8 @@ std::optional<std::string> validate(const ServerInput& input) {
     if (input.name.empty() || input.name.size() > 64) return "server name must be 1 to 64 characters";
     if (!is_gateway_url(input.gateway_url)) return "gateway URL must look like https://host:port";
     if (input.gateway_key.size() < 32) return "gateway key must be at least 32 characters";
-    if (!input.tls_pin_sha256.empty() && !is_hex64(input.tls_pin_sha256)) {
-        return "TLS pin must be the certificate's SHA-256 as 64 hex digits (or empty to trust CAs)";
+    if (!common::normalize_sha256_pin(input.tls_pin_sha256)) {
+        return "TLS pin must be " + std::string(common::kPinFormatHint) + " (or empty to trust CAs)";
     }
     if (input.inbound_id <= 0) return "inbound id must be positive";
     if (input.capacity <= 0) return "capacity must be at least 1";
@@ -251,8 +250,9 @@ std::vector<Plan> CatalogService::plans(db::Connection& connection, bool active_
 }
 
 Outcome<Server> CatalogService::create_server(db::Connection& connection, const DiscordId& actor,
-                                              const ServerInput& input) {
-    if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
+                                              const ServerInput& pasted) {
+    if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
+    const ServerInput input = normalized(pasted);
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Server> {
             const auto now = to_timestamp(clock_.now());
@@ -280,8 +280,9 @@ Outcome<Server> CatalogService::create_server(db::Connection& connection, const 
 }
 
 Outcome<Server> CatalogService::update_server(db::Connection& connection, const DiscordId& actor, ServerId id,
-                                              const ServerInput& input) {
-    if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
+                                              const ServerInput& pasted) {
+    if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
+    const ServerInput input = normalized(pasted);
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Server> {
             auto before = server(c, id);

@@ -63,7 +63,8 @@ std::vector<CommandOption> server_fields(bool adding) {
             text("location", "Location shown to customers, e.g. Frankfurt", adding, 64),
             text("url", "Gateway URL, https://host:port", adding, 200),
             text("key", "Gateway HMAC key (at least 32 characters)", adding, 200),
-            text("pin", "Gateway certificate SHA-256 (64 hex digits); empty trusts CAs", false, 64),
+            text("pin", "Gateway certificate SHA-256, as openssl -fingerprint prints it; empty trusts CAs",
+                 false, 128),
             integer("inbound", "3x-ui inbound id (default 1)", false, 1, 1'000'000),
             integer("capacity", "Accounts this server may hold (default 100)", false, 1, 1'000'000),
             integer("weight", "Load-balancer tie-break, higher first (default 1)", false, 1, 1000)};

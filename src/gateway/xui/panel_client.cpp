@@ -710,6 +710,15 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
         json body{{"id", inbound_id}, {"settings", json{{"clients", json::array({client})}}.dump()}};
         added = co_await impl_->api("POST", "panel/api/inbounds/addClient", std::move(body), d);
     }
+    if (!added && added.error().code == PanelErrorCode::unreachable) {
+        // The connection failed after the add was sent: it may have been carried out. The add is
+        // never sent twice; the client is looked up instead, and ours (same uuid) is success.
+        auto after = co_await impl_->find(nc.email, d);
+        if (after && *after && http::iequals((*after)->uuid, client["id"].get<std::string>())) {
+            spdlog::warn("panel: the answer to adding {} was lost; the client is there", nc.email);
+            added = json();
+        }
+    }
     if (!added) co_return unexpected(added.error());
     if (*g == Generation::clients && !nc.enable) {
         ClientPatch disable;

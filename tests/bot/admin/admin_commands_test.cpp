@@ -241,6 +241,35 @@ TEST_F(AdminCommandsTest, ServerAddValidatesAndStoresTheServer) {
     }
 }
 
+TEST_F(AdminCommandsTest, ServerPinIsAcceptedAsOpensslPrintsItAndStoredInOneForm) {
+    const std::string normal = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    std::string printed = "sha256 Fingerprint=";  // `openssl x509 -noout -fingerprint -sha256`
+    for (std::size_t i = 0; i < normal.size(); i += 2) {
+        if (i > 0) printed += ':';
+        for (char c : normal.substr(i, 2)) printed += static_cast<char>(std::toupper(c));
+    }
+    EXPECT_EQ(admin({"server", "add"}, {str("name", "fra-1"), str("location", "Frankfurt"),
+                                        str("url", "https://fra.example:8443"),
+                                        str("key", std::string(40, 's')), str("pin", printed)})
+                  .content(),
+              "Server **fra-1** (Frankfurt) added.");
+    auto stored = with_db([&](db::Connection& c) { return catalog_.servers(c); });
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].spec.tls_pin_sha256, normal);
+
+    std::string spaced;  // upper case with spaces, as some tools print it
+    for (char c : normal) spaced += static_cast<char>(std::toupper(c));
+    EXPECT_EQ(admin({"server", "edit"},
+                    {str("server", "fra-1"), str("pin", spaced.substr(0, 32) + " " + spaced.substr(32))})
+                  .content(),
+              "Server **fra-1** updated.");
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.servers(c); })[0].spec.tls_pin_sha256, normal);
+
+    EXPECT_THAT(admin({"server", "edit"}, {str("server", "fra-1"), str("pin", "sha1 Fingerprint=AB:CD:EF")})
+                    .content(),
+                HasSubstr("-fingerprint -sha256"));
+}
+
 TEST_F(AdminCommandsTest, ServerEditListAndDisable) {
     const auto server = make_server("fra-1");
     EXPECT_EQ(
