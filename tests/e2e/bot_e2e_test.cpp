@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -159,8 +160,8 @@ class BotE2E : public ::testing::Test {
         std::vector<std::uint64_t> roles;
         if (role != 0) roles.push_back(role);
         json interaction = discord_->make_interaction(type, user, std::move(roles), std::move(data));
-        const std::string locale = "en-US";
-        interaction["locale"] = locale;
+        const auto chosen = locales_.find(user);
+        interaction["locale"] = chosen == locales_.end() ? std::string("en-US") : chosen->second;
         const std::size_t before = bot_->dispatcher().completed();
         discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
         co_await until(
@@ -308,6 +309,8 @@ class BotE2E : public ::testing::Test {
     std::int64_t plan_id_ = 0;
     std::int64_t method_id_ = 0;
     std::uint64_t message_ids_ = 860000000000000000ULL;
+    /// The Discord locale each user's client sends; "en-US" when not set.
+    std::map<std::uint64_t, std::string> locales_;
 };
 
 // gtest's ASSERT_* return from the function, which a coroutine cannot do.
@@ -650,7 +653,9 @@ TEST_F(BotE2E, StaleButtonsGetAPoliteAnswer) {
 
 TEST_F(BotE2E, ArabicLocaleRendering) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
-        const json switched = co_await click(kCustomer, 0, "panel:language");
+        const json offered = co_await click(kCustomer, 0, "panel:language");
+        EXPECT_NE(text_of(offered).find("language:ar"), std::string::npos) << offered.dump();
+        const json switched = co_await click(kCustomer, 0, "language:ar");
         EXPECT_NE(text_of(switched).find("\xd8"), std::string::npos) << switched.dump();  // Arabic letters
         const json plans = co_await click(kCustomer, 0, "panel:buy");
         const std::string text = plans["data"]["content"].get<std::string>();
@@ -848,6 +853,246 @@ TEST_F(BotE2E, NoCapacityOnApprovalKeepsThePaidOrderForTheReconciler) {
         EXPECT_EQ(report.fulfilled, 1);
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
         EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+// ---- the customer's language ----
+
+/// Every text of a message that a person reads: its content, embeds, buttons and selects (an
+/// interaction callback's `data` or a posted message).
+std::vector<std::string> texts_of(const json& message) {
+    const json& m = message.contains("data") && message["data"].is_object() ? message["data"] : message;
+    std::vector<std::string> out;
+    auto add = [&](const json& object, const char* key) {
+        if (object.is_object() && object.contains(key) && object[key].is_string())
+            out.push_back(object[key].get<std::string>());
+    };
+    add(m, "content");
+    if (m.contains("embeds")) {
+        for (const auto& embed : m["embeds"]) {
+            add(embed, "title");
+            add(embed, "description");
+            if (embed.contains("footer")) add(embed["footer"], "text");
+            if (embed.contains("fields")) {
+                for (const auto& field : embed["fields"]) {
+                    add(field, "name");
+                    add(field, "value");
+                }
+            }
+        }
+    }
+    if (m.contains("components")) {
+        for (const auto& row : m["components"]) {
+            if (!row.contains("components")) continue;
+            for (const auto& component : row["components"]) {
+                add(component, "label");
+                add(component, "placeholder");
+                if (component.contains("options")) {
+                    for (const auto& option : component["options"]) {
+                        add(option, "label");
+                        add(option, "description");
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+bool has_arabic(std::string_view text) {
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0xD8 && byte <= 0xDB) return true;
+    }
+    return false;
+}
+
+/// `text` without what may stay Latin in Arabic: isolated values and words (U+2066..U+2069),
+/// code, mentions, links, and the `names` given (names admins typed).
+std::string outside_names_and_code(std::string text, const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+        for (auto at = text.find(name); !name.empty() && at != std::string::npos; at = text.find(name))
+            text.erase(at, name.size());
+    }
+    std::string out;
+    int isolates = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::string_view rest(text.data() + i, text.size() - i);
+        if (rest.starts_with("```")) {
+            const auto end = text.find("```", i + 3);
+            i = end == std::string::npos ? text.size() : end + 3;
+        } else if (rest.starts_with("`")) {
+            const auto end = text.find('`', i + 1);
+            i = end == std::string::npos ? text.size() : end + 1;
+        } else if (rest.starts_with("\u2066") || rest.starts_with("\u2067") || rest.starts_with("\u2068")) {
+            ++isolates;
+            i += 3;
+        } else if (rest.starts_with("\u2069")) {
+            --isolates;
+            i += 3;
+        } else if (isolates > 0) {
+            ++i;
+        } else if (rest.starts_with("<@") || rest.starts_with("<#")) {
+            const auto end = text.find('>', i);
+            i = end == std::string::npos ? text.size() : end + 1;
+        } else if (rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("vless://")) {
+            while (i < text.size() && text[i] != ' ' && text[i] != '\n') ++i;
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
+/// The Latin words in `text` outside isolates, code, mentions, links and `names`.
+std::vector<std::string> english_words(const std::string& text, const std::vector<std::string>& names) {
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : outside_names_and_code(text, names) + " ") {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            word += c;
+        } else if (!word.empty()) {
+            words.push_back(word);
+            word.clear();
+        }
+    }
+    return words;
+}
+
+/// Fails the test unless the message reads as Arabic: some Arabic text, and no English word
+/// outside the values that keep their own script.
+void expect_arabic(const json& message, const std::vector<std::string>& names, const std::string& where) {
+    std::string all;
+    for (const auto& text : texts_of(message)) all += text + "\n";
+    EXPECT_TRUE(has_arabic(all)) << where << ": no Arabic in " << message.dump();
+    const auto words = english_words(all, names);
+    EXPECT_TRUE(words.empty()) << where << ": English word '" << (words.empty() ? "" : words.front())
+                               << "' in " << message.dump();
+}
+
+void expect_english(const json& message, const std::string& where) {
+    std::string all;
+    for (const auto& text : texts_of(message)) all += text + "\n";
+    EXPECT_FALSE(has_arabic(all)) << where << ": Arabic in " << message.dump();
+}
+
+/// Messages the customer was sent in their DMs (every DM channel the bot opened).
+std::vector<fakes::discord::RecordedRequest> direct_messages(const fakes::discord::FakeDiscord& fake) {
+    std::vector<std::string> channels;
+    for (const auto& r : fake.requests()) {
+        if (r.method != "POST" || r.path != "/users/@me/channels") continue;
+        const auto answer = json::parse(r.response_body, nullptr, false);
+        if (answer.is_object() && answer.contains("id"))
+            channels.push_back("/channels/" + answer["id"].get<std::string>() + "/messages");
+    }
+    std::vector<fakes::discord::RecordedRequest> out;
+    for (const auto& r : fake.requests()) {
+        if (r.method == "POST" && std::find(channels.begin(), channels.end(), r.path) != channels.end())
+            out.push_back(r);
+    }
+    return out;
+}
+
+TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        locales_[kCustomer] = "ar";
+        // Names an admin typed (plan, server) and the wallet number keep their script.
+        const std::vector<std::string> names{"Monthly 50 GB", "Frankfurt-1", "Germany"};
+        std::vector<std::pair<std::string, json>> seen;
+        seen.emplace_back("plans", co_await click(kCustomer, 0, "panel:buy"));
+        seen.emplace_back("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));
+        const std::int64_t id = co_await latest_order_id();
+        const auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        seen.emplace_back("payment instructions",
+                          co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_)));
+        co_await post(channel, kCustomer, 0, "", png_bytes('r'), "image/png");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+        const json approved = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        expect_english(approved, "the admin's own answer");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        seen.emplace_back("my account", co_await click(kCustomer, 0, "panel:account"));
+
+        for (const auto& [where, message] : seen) expect_arabic(message, names, where);
+        const auto in_channel = messages_in(channel);
+        EXPECT_GE(in_channel.size(), 4u);  // summary, under review, delivery, DM note
+        bool delivery = false;
+        for (const auto& m : in_channel) {
+            expect_arabic(m.json, names, "order channel");
+            delivery = delivery || text_of(m.json).find("vless://") != std::string::npos;
+        }
+        EXPECT_TRUE(delivery);
+        const auto dms = direct_messages(*discord_);
+        CO_ASSERT_EQ(dms.size(), 1u);
+        EXPECT_NE(text_of(dms.front().json).find("vless://"), std::string::npos);
+        expect_arabic(dms.front().json, names, "DM");
+        // The stored row: no choice made, the Discord locale remembered.
+        auto user = co_await ctx().db.run(
+            [&](bot::db::Connection& c) { return ctx().users.find(c, std::to_string(kCustomer)); });
+        CO_ASSERT_TRUE(user.has_value());
+        EXPECT_FALSE(user->locale_choice.has_value());
+        EXPECT_EQ(user->last_locale, "ar");
+    });
+}
+
+TEST_F(BotE2E, LanguageFollowsTheCustomerSwitchingDiscordMidway) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        expect_english(plans, "plans in English");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        expect_english(messages_in(channel).front().json, "summary in English");
+
+        locales_[kCustomer] = "ar";  // they switch Discord to Arabic
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        expect_arabic(instructions, {"Monthly 50 GB"}, "payment instructions");
+        co_await post(channel, kCustomer, 0, "", png_bytes('s'), "image/png");
+        expect_arabic(messages_in(channel).back().json, {}, "under review, written after the last click");
+
+        locales_[kCustomer] = "en-GB";  // and back
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        expect_english(account, "My Account in English");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        for (const auto& dm : direct_messages(*discord_)) expect_english(dm.json, "DM after switching back");
+    });
+}
+
+TEST_F(BotE2E, ExplicitLanguageChoiceStaysUntilTheCustomerFollowsDiscordAgain) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        locales_[kCustomer] = "ar";
+        const json offered = co_await click(kCustomer, 0, "panel:language");
+        const std::string offer = text_of(offered);
+        for (const char* id : {"language:ar", "language:en", "language:discord"})
+            EXPECT_NE(offer.find(id), std::string::npos) << offer;
+        EXPECT_NE(offer.find("Which language"), std::string::npos) << "asked in both languages: " << offer;
+        EXPECT_TRUE(has_arabic(offered["data"].value("content", "")));
+
+        const json english = co_await click(kCustomer, 0, "language:en");
+        EXPECT_EQ(english["type"], 7) << "the choice replaces the question: " << english.dump();
+        expect_english(english, "confirmation");
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        expect_english(plans, "English chosen, Discord still Arabic");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        co_await post(channel, kCustomer, 0, "", png_bytes('t'), "image/png");  // before choosing a method
+        expect_english(messages_in(channel).back().json, "a message outside an interaction");
+
+        const json following = co_await click(kCustomer, 0, "language:discord");
+        expect_arabic(following, {}, "following Discord again");
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        expect_arabic(account, {}, "My Account after following Discord");
+        co_await post(channel, kCustomer, 0, "", png_bytes('u'), "image/png");
+        expect_arabic(messages_in(channel).back().json, {}, "order channel after following Discord");
+
+        const json arabic = co_await click(kCustomer, 0, "language:ar");
+        expect_arabic(arabic, {}, "Arabic chosen");
+        locales_[kCustomer] = "en-US";
+        expect_arabic(co_await click(kCustomer, 0, "panel:account"), {}, "Arabic chosen, Discord English");
+        expect_arabic(co_await click(kCustomer, 0, "language:fr"), {}, "an unknown choice");
     });
 }
 

@@ -114,16 +114,43 @@ asio::awaitable<void> show_help(Call& call) {
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
-asio::awaitable<void> switch_language(Call& call) {
+/// The Language button: a choice of Arabic, English, or following the Discord language again.
+asio::awaitable<void> offer_languages(Call& call) {
+    MessagePayload payload;
+    // In both languages: whoever pressed it may not read the one they are answered in.
+    payload.content = ui::tr(ui::Locale::ar, Msg::language_prompt) + "\n" +
+                      ui::tr(ui::Locale::en, Msg::language_prompt);
+    payload.components.push_back(ActionRow{std::vector<Button>{
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::ar, Msg::button_language_arabic),
+                       "language:ar"),
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::en, Msg::button_language_english),
+                       "language:en"),
+        Button::action(ButtonStyle::secondary, call.tr(Msg::button_language_follow), "language:discord")}});
+    co_await reply_ephemeral_payload(call, std::move(payload));
+}
+
+asio::awaitable<void> choose_language(Call& call, std::string choice) {
     auto& ctx = call.ctx;
-    const ui::Locale next = call.locale == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    std::optional<std::string> chosen;
+    if (choice == "ar" || choice == "en") {
+        chosen = choice;
+    } else if (choice != "discord") {
+        co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
+        co_return;
+    }
     const std::string id = call.user().id.str();
     const std::string name = call.user().username;
     co_await ctx.db.run([&](db::Connection& c) {
         const auto user = ctx.users.ensure(c, id, name);
-        return ctx.users.set_locale(c, user.id, std::string(ui::locale_code(next))).has_value();
+        return ctx.users.choose_locale(c, user.id, chosen).has_value();
     });
-    co_await reply_ephemeral(call, ui::tr(next, Msg::language_set));
+    const ui::Locale now =
+        ui::choose_locale(chosen.value_or(""), call.interaction.locale, ctx.shop.default_locale);
+    MessagePayload done;
+    done.content = ui::tr(now, chosen ? Msg::language_set : Msg::language_follow_set);
+    done.flags = discord::kEphemeralFlag;
+    done.clear_components = true;
+    co_await call.responder.update_message(std::move(done));
 }
 
 asio::awaitable<void> admin_setup(Call& call) {
@@ -725,9 +752,11 @@ void register_customer_handlers(Router& router, BotContext& ctx) {
         if (action == "account") return my_account(call);
         if (action == "renew") return press_renew(call);
         if (action == "help") return show_help(call);
-        if (action == "language") return switch_language(call);
+        if (action == "language") return offer_languages(call);
         return reply_ephemeral(call, call.tr(Msg::error_stale_button));
     });
+    router.on_component<std::string>(
+        "language", [](Call& call, std::string choice) { return choose_language(call, std::move(choice)); });
     router.on_component("buy_plan", [](Call& call) { return pick_plan(call); });
     router.on_component<std::int64_t>(
         "renew_plan", [](Call& call, std::int64_t account) { return pick_renewal_plan(call, account); });

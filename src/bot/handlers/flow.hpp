@@ -16,8 +16,9 @@
 
 namespace nebula::bot::handlers::flow {
 
-/// The language to write to a customer in when they are not the one clicking (saved choice, or
-/// the shop's default).
+/// The language to write to a customer in outside an answer to their own click (order channel
+/// posts, DMs, notices): their explicit choice, else the Discord language of their latest
+/// interaction, else the shop's default.
 ui::Locale customer_locale(const BotContext& ctx, const domain::User& user);
 
 /// "<@123>" for a Discord id kept as text.

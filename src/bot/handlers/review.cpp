@@ -25,7 +25,8 @@ using ui::Msg;
 namespace flow {
 
 ui::Locale customer_locale(const BotContext& ctx, const domain::User& user) {
-    return ui::choose_locale(user.locale, "", ctx.shop.default_locale);
+    return ui::choose_locale(user.locale_choice.value_or(""), user.last_locale.value_or(""),
+                             ctx.shop.default_locale);
 }
 
 std::string mention(std::string_view discord_id) { return "<@" + std::string(discord_id) + ">"; }

@@ -282,12 +282,8 @@ const UnitWords& unit_words(Unit unit) {
 }  // namespace
 
 Locale locale_from_discord(std::string_view code) {
-    // Discord sends "ar" for Arabic; accept a region suffix too ("ar-EG") in case it ever does.
-    if (code.size() >= 2 && (code[0] == 'a' || code[0] == 'A') && (code[1] == 'r' || code[1] == 'R') &&
-        (code.size() == 2 || code[2] == '-' || code[2] == '_')) {
-        return Locale::ar;
-    }
-    return Locale::en;
+    const bool arabic = code.size() >= 2 && (code[0] == 'a' || code[0] == 'A') && (code[1] == 'r' || code[1] == 'R');
+    return arabic ? Locale::ar : Locale::en;
 }
 
 std::string_view locale_code(Locale locale) { return locale == Locale::ar ? "ar" : "en"; }

@@ -17,17 +17,17 @@ namespace nebula::bot::ui {
 /// The languages the bot speaks.
 enum class Locale { en, ar };
 
-/// The catalogue language for a Discord locale code ("ar" → Arabic; "en-US", "en-GB" and every
-/// other or unknown code → English). Case-insensitive.
+/// The catalogue language for a Discord locale code: every code starting with "ar" ("ar",
+/// "ar-EG") is Arabic; "en-US", "en-GB" and every other code are English. Case-insensitive.
 Locale locale_from_discord(std::string_view code);
 
-/// "en" or "ar" (the value stored in users.locale).
+/// "en" or "ar" (the values of users.locale_choice).
 std::string_view locale_code(Locale locale);
 
-/// The language to answer a customer in. Discord's own locale list has no Arabic, so an
-/// Arabic-speaking customer's client usually reports "en-US"; the customer's saved choice (the
-/// language button, users.locale: "en"/"ar") therefore comes first, then an Arabic Discord locale
-/// (should Discord add one), then the shop's default.
+/// The language to answer a customer in: their explicit choice (the Language button,
+/// users.locale_choice "en"/"ar"; empty while they have not chosen) wins; otherwise their Discord
+/// language decides: Arabic for an Arabic Discord locale, else the shop's default (Discord's own
+/// list has no Arabic today, so a shop for Arabic speakers sets DEFAULT_LOCALE=ar).
 Locale choose_locale(std::string_view saved_choice, std::string_view discord_locale, Locale shop_default);
 
 /// Every string a customer or an admin sees. The English and Arabic templates live in i18n.cpp;
@@ -246,10 +246,16 @@ enum class Msg : std::uint16_t {
     notice_server_outage,
     notice_server_restored,
     job_order_customer_left,
+    // the customer's language: a choice, or their Discord's
+    language_prompt,
+    button_language_arabic,
+    button_language_english,
+    button_language_follow,
+    language_follow_set,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::job_order_customer_left) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::language_follow_set) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -302,10 +302,12 @@ TEST(I18nLocale, FromDiscordCodes) {
     EXPECT_EQ(locale_from_discord("fr"), Locale::en);
     EXPECT_EQ(locale_from_discord(""), Locale::en);
     EXPECT_EQ(locale_from_discord("a"), Locale::en);
-    EXPECT_EQ(locale_from_discord("arx"), Locale::en);
+    EXPECT_EQ(locale_from_discord("ar_EG"), Locale::ar);
+    EXPECT_EQ(locale_from_discord("Ar-SA"), Locale::ar);
+    EXPECT_EQ(locale_from_discord("bg"), Locale::en);
     EXPECT_EQ(locale_code(Locale::ar), "ar");
-    // A saved choice wins; then an Arabic client; then the shop's default (Discord has no Arabic
-    // locale, so an Egyptian customer's client usually says en-US).
+    // An explicit choice wins; then an Arabic client; then the shop's default (Discord has no
+    // Arabic locale today, so an Egyptian customer's client usually says en-US).
     EXPECT_EQ(choose_locale("en", "ar", Locale::ar), Locale::en);
     EXPECT_EQ(choose_locale("ar", "en-US", Locale::en), Locale::ar);
     EXPECT_EQ(choose_locale("", "ar", Locale::en), Locale::ar);

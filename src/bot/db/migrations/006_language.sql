@@ -1,0 +1,12 @@
+-- The language of a customer: their explicit choice (the Language button) apart from the language
+-- their Discord reports. users.locale defaulted to 'en' for everyone, so it could not tell "chose
+-- English" from "never chose"; it is replaced by
+--   locale_choice  'en' / 'ar' once the customer chose, NULL while their Discord's language decides
+--   last_locale    the Discord locale code of their latest interaction (for messages sent outside
+--                  an interaction: order channel posts, DMs, job notices), NULL until seen.
+-- Existing rows: 'ar' could only come from the Language button, so it stays a choice; 'en' was
+-- the default for everyone and becomes "not chosen".
+ALTER TABLE users ADD COLUMN locale_choice TEXT CHECK (locale_choice IN ('en', 'ar'));
+ALTER TABLE users ADD COLUMN last_locale TEXT CHECK (length(last_locale) <= 16);
+UPDATE users SET locale_choice = 'ar' WHERE locale = 'ar';
+ALTER TABLE users DROP COLUMN locale;
