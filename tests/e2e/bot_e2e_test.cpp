@@ -2,6 +2,7 @@
 // real nebula-gateway over TLS in front of the fake 3x-ui panel. One test per item of the seed's
 // testing checklist, plus the unhappy paths of the purchase flow.
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -369,7 +370,7 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
         EXPECT_EQ(plans["data"]["flags"], 64);
         EXPECT_EQ(plans["data"]["components"][0]["components"][0]["custom_id"], "buy_plan");
         EXPECT_NE(text_of(plans).find("Monthly 50 GB"), std::string::npos);
-        EXPECT_NE(text_of(plans).find("150.00"), std::string::npos);
+        EXPECT_NE(text_of(plans).find("150 EGP"), std::string::npos);
 
         co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
         const auto created = discord_->requests_matching("POST /guilds/.*/channels");
@@ -410,11 +411,17 @@ TEST_F(BotE2E, PaymentMethodSelectionShowsInstructions) {
         const std::string text = text_of(chosen);
         EXPECT_NE(text.find("01012345678"), std::string::npos) << text;
         EXPECT_NE(text.find("NL-000001"), std::string::npos);
-        EXPECT_NE(text.find("150.00"), std::string::npos);
+        EXPECT_NE(text.find("150 EGP"), std::string::npos);
         EXPECT_NE(text.find("order_cancel:1"), std::string::npos);
-        // Somebody else cannot pick for this order.
+        // The wallet number alone in its own field: copying it copies nothing else.
+        bool alone = false;
+        for (const auto& field : chosen["data"]["embeds"][0]["fields"])
+            alone = alone || (field["name"] == "Wallet number" && field["value"] == "01012345678");
+        EXPECT_TRUE(alone) << text;
+        // Somebody else cannot pick for this order, and is told so about choosing, not uploading.
         const json other = co_await click(kStranger, 0, "pay_method:1", std::to_string(method_id_));
         EXPECT_EQ(text_of(other).find("01012345678"), std::string::npos);
+        EXPECT_NE(text_of(other).find("choose how to pay"), std::string::npos) << other.dump();
     });
 }
 
@@ -422,7 +429,12 @@ TEST_F(BotE2E, ScreenshotUploadTriggersReview) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         auto [id, channel] = co_await buy_and_choose_method();
         co_await post(channel, kCustomer, 0, "hello?", std::nullopt, "");
-        EXPECT_NE(text_of(messages_in(channel).back().json).find("upload a screenshot"), std::string::npos);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("confirmation SMS"), std::string::npos);
+        // Writing again (to an admin, say) does not bring the same hint back.
+        const auto before = messages_in(channel).size();
+        co_await post(channel, kCustomer, 0, "is anyone there?", std::nullopt, "");
+        co_await post(channel, kCustomer, 0, "I sent it from 0100...", std::nullopt, "");
+        EXPECT_EQ(messages_in(channel).size(), before);
         co_await post(channel, kCustomer, 0, "", std::string("not an image"), "application/zip");
         EXPECT_NE(text_of(messages_in(channel).back().json).find("isn't an image"), std::string::npos);
         EXPECT_TRUE(messages_in(kReviewChannel).empty());
@@ -588,7 +600,7 @@ TEST_F(BotE2E, CustomerCancels) {
         auto [id, channel] = co_await buy_and_choose_method();
         const json stranger = co_await click(kStranger, 0, "order_cancel:" + std::to_string(id));
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::awaiting_payment);
-        (void)stranger;
+        EXPECT_NE(text_of(stranger).find("can cancel it"), std::string::npos) << stranger.dump();
         const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
@@ -935,7 +947,8 @@ std::string outside_names_and_code(std::string text, const std::vector<std::stri
         } else if (rest.starts_with("<@") || rest.starts_with("<#")) {
             const auto end = text.find('>', i);
             i = end == std::string::npos ? text.size() : end + 1;
-        } else if (rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("vless://")) {
+        } else if (rest.starts_with("http://") || rest.starts_with("https://") ||
+                   rest.starts_with("vless://")) {
             while (i < text.size() && text[i] != ' ' && text[i] != '\n') ++i;
         } else {
             out += text[i++];
@@ -1005,8 +1018,9 @@ TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
         const auto placed = co_await order(id);
         CO_ASSERT_TRUE(placed && placed->channel_id);
         const std::uint64_t channel = std::stoull(*placed->channel_id);
-        seen.emplace_back("payment instructions",
-                          co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_)));
+        seen.emplace_back(
+            "payment instructions",
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_)));
         co_await post(channel, kCustomer, 0, "", png_bytes('r'), "image/png");
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
         const json approved = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
@@ -1093,6 +1107,157 @@ TEST_F(BotE2E, ExplicitLanguageChoiceStaysUntilTheCustomerFollowsDiscordAgain) {
         locales_[kCustomer] = "en-US";
         expect_arabic(co_await click(kCustomer, 0, "panel:account"), {}, "Arabic chosen, Discord English");
         expect_arabic(co_await click(kCustomer, 0, "language:fr"), {}, "an unknown choice");
+    });
+}
+
+/// Fails the test unless every Arabic line a person reads outside code has its direction fixed
+/// (RIGHT-TO-LEFT MARK at both ends), a leading mention is isolated on its own line, and no code
+/// block holds anything invisible.
+void expect_right_to_left(const json& message, const std::string& where) {
+    const json& m = message.contains("data") && message["data"].is_object() ? message["data"] : message;
+    std::vector<std::string> texts;
+    if (m.contains("content") && m["content"].is_string()) texts.push_back(m["content"]);
+    if (m.contains("embeds")) {
+        for (const auto& embed : m["embeds"]) {
+            for (const char* key : {"title", "description"})
+                if (embed.contains(key)) texts.push_back(embed[key]);
+            if (embed.contains("footer")) texts.push_back(embed["footer"]["text"]);
+            if (embed.contains("fields")) {
+                for (const auto& field : embed["fields"]) {
+                    texts.push_back(field["name"]);
+                    texts.push_back(field["value"]);
+                }
+            }
+        }
+    }
+    const std::string rlm = "\u200F";
+    for (const auto& text : texts) {
+        if (text.starts_with("<@") || text.starts_with("\u2068<@")) {
+            const auto first = text.substr(0, text.find('\n'));
+            EXPECT_TRUE(first.starts_with("\u2068<@") && first.ends_with(">\u2069"))
+                << where << ": a leading mention is isolated on its own line: " << text;
+        }
+        bool in_block = false;
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            const std::size_t end = std::min(text.find('\n', start), text.size());
+            const std::string line = text.substr(start, end - start);
+            std::size_t fences = 0;
+            for (auto at = line.find("```"); at != std::string::npos; at = line.find("```", at + 3)) ++fences;
+            if (in_block) {
+                EXPECT_EQ(line.find(rlm), std::string::npos) << where << ": invisible mark in code: " << line;
+                EXPECT_EQ(line.find("\u2068"), std::string::npos) << where << ": isolate in code: " << line;
+            } else if (has_arabic(line)) {
+                EXPECT_TRUE(line.starts_with(rlm)) << where << ": no mark at the start of: " << line;
+                if (fences == 0) {
+                    EXPECT_TRUE(line.ends_with(rlm)) << where << ": no mark at the end of: " << line;
+                }
+            }
+            if (fences % 2 == 1) in_block = !in_block;
+            if (end == text.size()) break;
+            start = end + 1;
+        }
+    }
+}
+
+// Every message the customer flow shows an Arabic customer, from Help to a declined payment, a
+// new screenshot, delivery, My Account and renewal: Arabic only (names typed by admins for the
+// VPN server, app names, links and references excepted), direction fixed line by line, isolated
+// values, the wallet number alone in its field, "150 جنيه", the plan's Arabic name.
+TEST_F(BotE2E, EveryArabicMessageOfTheCustomerFlowIsWrittenForArabicReaders) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto& c = ctx();
+        co_await c.db.run([&](bot::db::Connection& connection) {
+            auto plan = c.catalog.plan(connection, bot::domain::PlanId{plan_id_});
+            auto spec = plan->spec;
+            spec.name_ar = "الباقة الشهرية";
+            EXPECT_TRUE(c.catalog.update_plan(connection, "admin", plan->id, spec).has_value());
+        });
+        locales_[kCustomer] = "ar";
+        // Names an admin typed for the VPN server, and size units, keep their script.
+        const std::vector<std::string> names{"Frankfurt-1", "Germany", "GB"};
+        std::vector<std::pair<std::string, json>> seen;
+        auto saw = [&](std::string where, json message) {
+            seen.emplace_back(std::move(where), std::move(message));
+        };
+        saw("help", co_await click(kCustomer, 0, "panel:help"));
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(plans).find("الباقة الشهرية"), std::string::npos) << plans.dump();
+        EXPECT_NE(text_of(plans).find("150 جنيه"), std::string::npos) << plans.dump();
+        saw("plans", plans);
+        saw("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        bool wallet_alone = false;
+        for (const auto& field : instructions["data"]["embeds"][0]["fields"])
+            wallet_alone = wallet_alone || field["value"] == "01012345678";
+        EXPECT_TRUE(wallet_alone) << instructions.dump();
+        saw("payment instructions", instructions);
+        co_await post(channel, kCustomer, 0, "مرحبا", std::nullopt, "");
+        co_await post(channel, kCustomer, 0, "", png_bytes('v'), "image/png");
+
+        // The admin declines with a ready-made reason: the customer reads it in Arabic.
+        json data{
+            {"custom_id", "decline:" + std::to_string(id)},
+            {"components",
+             json::array(
+                 {{{"type", 18},
+                   {"component", {{"type", 3}, {"custom_id", "preset"}, {"values", {"unreadable"}}}}},
+                  {{"type", 18}, {"component", {{"type", 4}, {"custom_id", "reason"}, {"value", ""}}}}})}};
+        co_await interact(5, kAdmin, kAdminRole, std::move(data));
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::declined);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("لقطة الشاشة لا تُظهر بوضوح"),
+                  std::string::npos)
+            << messages_in(channel).back().json.dump();
+        co_await post(channel, kCustomer, 0, "", png_bytes('w'), "image/png");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        saw("my account", account);
+        const auto account_id = (co_await accounts()).front().id.value;
+        saw("show config", co_await click(kCustomer, 0, "acct:" + std::to_string(account_id) + ":config"));
+        saw("renew", co_await click(kCustomer, 0, "panel:renew"));
+        for (const auto& m : messages_in(channel)) saw("order channel", m.json);
+        for (const auto& m : direct_messages(*discord_)) saw("DM", m.json);
+        EXPECT_GE(seen.size(), 14u);
+        for (const auto& [where, message] : seen) {
+            expect_arabic(message, names, where);
+            expect_right_to_left(message, where);
+        }
+        // The 12-hour clock with ص/م in the delivery.
+        bool clock = false;
+        for (const auto& m : direct_messages(*discord_)) {
+            const std::string text = text_of(m.json);
+            for (const std::string suffix : {" \u0635", " \u0645"}) {  // " ص", " م" after hh:mm
+                for (auto at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
+                    clock = clock || (at >= 3 && text[at - 3] == ':' &&
+                                      std::isdigit(static_cast<unsigned char>(text[at - 1])));
+                }
+            }
+        }
+        EXPECT_TRUE(clock);
+    });
+}
+
+TEST_F(BotE2E, TheMainPanelSpeaksBothLanguages) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await command(kAdmin, kAdminRole, "setup");
+        const auto posted = messages_in(kPanelChannel);
+        CO_ASSERT_EQ(posted.size(), 1u);
+        const json& panel = posted.front().json;
+        const std::string description = panel["embeds"][0]["description"];
+        EXPECT_NE(description.find("Buy Access"), std::string::npos) << description;
+        EXPECT_NE(description.find("شراء اشتراك"), std::string::npos) << description;
+        for (const auto& button : panel["components"][0]["components"]) {
+            const std::string label = button["label"];
+            EXPECT_TRUE(has_arabic(label)) << label;
+            EXPECT_FALSE(english_words(label, {}).empty()) << label;
+        }
+        const std::string footer = panel["embeds"][0]["footer"]["text"];
+        EXPECT_TRUE(has_arabic(footer)) << footer;
     });
 }
 

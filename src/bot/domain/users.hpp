@@ -44,7 +44,8 @@ class UserService {
 
     /// The customer's explicit language: "en" or "ar"; nothing to follow their Discord language
     /// again. Anything else is a validation error.
-    Outcome<User> choose_locale(db::Connection& connection, UserId id, const std::optional<std::string>& locale);
+    Outcome<User> choose_locale(db::Connection& connection, UserId id,
+                                const std::optional<std::string>& locale);
 
     /// Remembers the Discord locale of the customer's latest interaction (cut to 16 characters;
     /// an empty code is ignored). Writes only when it changed; false when nothing was written

@@ -25,14 +25,16 @@ namespace {
 
 constexpr std::uint32_t kBrandColour = 0x5865F2;
 constexpr std::string_view kPanelMessageKey = "main_panel_message_id";
+constexpr std::string_view kHintPrefix = "hint:";  ///< + order id: the payment hint was given
 constexpr std::size_t kMaxAccountsShown = 5;
 
 // ---- rendering ----
 
 discord::SelectOption plan_option(ui::Locale locale, const domain::Plan& plan) {
     discord::SelectOption option;
-    option.label = ui::tr(locale, Msg::plan_option_label,
-                          {{"name", plan.spec.name}, {"price", ui::format_money(locale, plan.spec.price)}});
+    option.label = ui::tr(
+        locale, Msg::plan_option_label,
+        {{"name", flow::plan_name(locale, plan)}, {"price", ui::format_money(locale, plan.spec.price)}});
     option.value = std::to_string(plan.id.value);
     option.description = ui::tr(locale, Msg::plan_option_description,
                                 {{"duration", flow::plan_duration(locale, plan)},
@@ -65,15 +67,16 @@ Embed order_embed(ui::Locale locale, const domain::Order& order, const domain::P
     description += "\n\n";
     description +=
         ui::tr(locale, Msg::order_expiry_note, {{"duration", ui::format_duration(locale, unpaid_timeout)}});
+    const auto value = [&](const std::string& text) { return ui::mark_direction(locale, text); };
     embed.description(description)
         .color(kBrandColour)
-        .field(ui::tr(locale, Msg::label_plan), plan.spec.name, true)
-        .field(ui::tr(locale, Msg::label_amount), ui::format_money(locale, order.amount), true)
-        .field(ui::tr(locale, Msg::label_duration), flow::plan_duration(locale, plan), true)
-        .field(ui::tr(locale, Msg::label_traffic), ui::format_traffic_limit(locale, plan.spec.traffic_bytes),
-               true)
-        .field(ui::tr(locale, Msg::label_devices), ui::format_device_limit(locale, plan.spec.device_limit),
-               true)
+        .field(ui::tr(locale, Msg::label_plan), value(flow::plan_name(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_amount), value(ui::format_money(locale, order.amount)), true)
+        .field(ui::tr(locale, Msg::label_duration), value(flow::plan_duration(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_traffic),
+               value(ui::format_traffic_limit(locale, plan.spec.traffic_bytes)), true)
+        .field(ui::tr(locale, Msg::label_devices),
+               value(ui::format_device_limit(locale, plan.spec.device_limit)), true)
         .field(ui::tr(locale, Msg::label_reference), "`" + order.reference + "`", true)
         .field(ui::tr(locale, Msg::label_order_type), ui::tr(locale, ui::order_kind_msg(order.kind)), true);
     return embed;
@@ -87,15 +90,13 @@ std::string method_name(ui::Locale locale, const domain::PaymentMethod& method) 
 std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                  const domain::PaymentMethod& method) {
     const std::string amount = ui::format_money(locale, order.amount);
-    std::string text =
-        method.code == "instapay"
-            ? ui::tr(locale, Msg::payment_instapay_instructions,
-                     {{"amount", amount}, {"handle", method.account}, {"reference", order.reference}})
-            : ui::tr(locale, Msg::payment_wallet_instructions,
-                     {{"amount", amount},
-                      {"method", method_name(locale, method)},
-                      {"wallet", method.account},
-                      {"reference", order.reference}});
+    std::string text = method.code == "instapay"
+                           ? ui::tr(locale, Msg::payment_instapay_instructions,
+                                    {{"amount", amount}, {"reference", order.reference}})
+                           : ui::tr(locale, Msg::payment_wallet_instructions,
+                                    {{"amount", amount},
+                                     {"method", method_name(locale, method)},
+                                     {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
     if (!extra.empty()) text += "\n" + extra;
     return text;
@@ -110,7 +111,12 @@ std::string account_label(const std::optional<domain::Server>& server) {
 asio::awaitable<void> show_help(Call& call) {
     MessagePayload payload;
     payload.embeds.push_back(
-        Embed().title(call.tr(Msg::help_title)).description(call.tr(Msg::help_body)).color(kBrandColour));
+        Embed()
+            .title(call.tr(Msg::help_title))
+            .description(call.tr(
+                Msg::help_body,
+                {{"duration", ui::format_duration(call.locale, call.ctx.orders.options().unpaid_timeout)}}))
+            .color(kBrandColour));
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
@@ -118,8 +124,8 @@ asio::awaitable<void> show_help(Call& call) {
 asio::awaitable<void> offer_languages(Call& call) {
     MessagePayload payload;
     // In both languages: whoever pressed it may not read the one they are answered in.
-    payload.content = ui::tr(ui::Locale::ar, Msg::language_prompt) + "\n" +
-                      ui::tr(ui::Locale::en, Msg::language_prompt);
+    payload.content =
+        ui::tr(ui::Locale::ar, Msg::language_prompt) + "\n" + ui::tr(ui::Locale::en, Msg::language_prompt);
     payload.components.push_back(ActionRow{std::vector<Button>{
         Button::action(ButtonStyle::primary, ui::tr(ui::Locale::ar, Msg::button_language_arabic),
                        "language:ar"),
@@ -248,7 +254,7 @@ asio::awaitable<void> open_order_channel(Call& call, OpenedOrder opened) {
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_channel(c, order_id, channel_id); });
 
     MessagePayload summary;
-    summary.content = flow::mention(opened.user.discord_id);
+    summary.content = flow::with_mention(call.locale, opened.user.discord_id, "");
     summary.allowed_mentions.users.push_back(call.user().id);
     summary.embeds.push_back(order_embed(call.locale, opened.order, opened.plan, opened.user,
                                          ctx.orders.options().unpaid_timeout));
@@ -359,7 +365,7 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     });
     if (!picked.order) {
         const auto code = picked.order.error().code;
-        Msg msg = code == ErrorCode::forbidden            ? Msg::receipt_not_your_order
+        Msg msg = code == ErrorCode::forbidden            ? Msg::error_not_your_order_method
                   : code == ErrorCode::invalid_transition ? Msg::error_stale_button
                   : code == ErrorCode::not_found          ? Msg::error_order_not_found
                                                           : Msg::error_internal;
@@ -371,6 +377,9 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
         Embed()
             .title(call.tr(Msg::label_method) + ": " + method_name(call.locale, *picked.method))
             .description(payment_instructions(call.locale, *picked.order, *picked.method))
+            // Alone in its field: copying it copies the number / IPA and nothing else.
+            .field(call.tr(picked.method->code == "instapay" ? Msg::label_ipa : Msg::label_wallet_number),
+                   picked.method->account, false)
             .color(kBrandColour));
     payload.components.push_back(ActionRow{
         std::vector<Button>{Button::action(ButtonStyle::danger, call.tr(Msg::button_cancel_order),
@@ -395,9 +404,10 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
             auto text = call.tr(Msg::order_cancel_too_late, {{"status", status}});
             co_await reply_ephemeral(call, std::move(text));
         } else {
-            co_await reply_ephemeral(call, call.tr(code == ErrorCode::forbidden ? Msg::receipt_not_your_order
-                                                   : code == ErrorCode::not_found ? Msg::error_order_not_found
-                                                                                  : Msg::error_internal));
+            co_await reply_ephemeral(call,
+                                     call.tr(code == ErrorCode::forbidden   ? Msg::error_not_your_order_cancel
+                                             : code == ErrorCode::not_found ? Msg::error_order_not_found
+                                                                            : Msg::error_internal));
         }
         co_return;
     }
@@ -456,9 +466,16 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_return;
     }
     if (message->attachments.empty()) {
-        if (rc.order->status == domain::OrderStatus::awaiting_payment) {
-            co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
-        }
+        if (rc.order->status != domain::OrderStatus::awaiting_payment) co_return;
+        // Once per order: a customer chatting with an admin is not told the same thing each time.
+        const std::string key = std::string(kHintPrefix) + std::to_string(rc.order->id.value);
+        const auto now = domain::to_timestamp(ctx.clock.now());
+        const bool first = co_await ctx.db.run([&](db::Connection& c) {
+            if (store::get_setting(c, key)) return false;
+            store::set_setting(c, key, "1", now);
+            return true;
+        });
+        if (first) co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
         co_return;
     }
     const auto& attachment = message->attachments.front();
@@ -700,19 +717,27 @@ asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& e
 }  // namespace
 
 discord::MessagePayload main_panel(const BotContext& ctx) {
-    const auto locale = ctx.shop.default_locale;
+    // Everyone sees the same panel, so it speaks both languages, the shop's default first.
+    const auto first = ctx.shop.default_locale;
+    const auto second = first == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    const auto both = [&](Msg msg) { return ui::tr(first, msg) + " · " + ui::tr(second, msg); };
+    const auto section = [&](ui::Locale locale) {
+        return "**" + ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}) + "**\n" +
+               ui::tr(locale, Msg::panel_description);
+    };
     MessagePayload payload;
-    payload.embeds.push_back(Embed()
-                                 .title(ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}))
-                                 .description(ui::tr(locale, Msg::panel_description))
-                                 .footer(ui::tr(locale, Msg::panel_footer))
-                                 .color(kBrandColour));
+    payload.embeds.push_back(
+        Embed()
+            .title(ctx.shop.shop_name)
+            .description(section(first) + "\n\n" + section(second))
+            .footer(ui::tr(first, Msg::panel_footer) + "\n" + ui::tr(second, Msg::panel_footer))
+            .color(kBrandColour));
     payload.components.push_back(ActionRow{std::vector<Button>{
-        Button::action(ButtonStyle::success, ui::tr(locale, Msg::button_buy), "panel:buy"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_my_account), "panel:account"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_renew), "panel:renew"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_help), "panel:help"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_language), "panel:language")}});
+        Button::action(ButtonStyle::success, both(Msg::button_buy), "panel:buy"),
+        Button::action(ButtonStyle::primary, both(Msg::button_my_account), "panel:account"),
+        Button::action(ButtonStyle::primary, both(Msg::button_renew), "panel:renew"),
+        Button::action(ButtonStyle::secondary, both(Msg::button_help), "panel:help"),
+        Button::action(ButtonStyle::secondary, "🌐 " + both(Msg::button_language), "panel:language")}});
     return payload;
 }
 

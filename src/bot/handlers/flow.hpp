@@ -27,6 +27,12 @@ std::optional<discord::Snowflake> snowflake(const std::optional<std::string>& te
 
 /// Plan summary values.
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan);
+/// The plan's name in `locale`: its Arabic name for Arabic when it has one, else its name.
+std::string plan_name(ui::Locale locale, const domain::Plan& plan);
+
+/// `text` addressed to `discord_id`: the mention first; in Arabic isolated and on its own line,
+/// so the mention cannot pull the Arabic text after it into its direction.
+std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text);
 
 /// Archives the channel (read-only for the customer) after `archive_after`, deletes it after
 /// the shop's delete delay; the schedule is stored so a restart picks it up.

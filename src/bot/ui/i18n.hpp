@@ -252,10 +252,20 @@ enum class Msg : std::uint16_t {
     button_language_english,
     button_language_follow,
     language_follow_set,
+    // written for a customer in Cairo
+    label_wallet_number,
+    label_ipa,
+    error_not_your_order_method,
+    error_not_your_order_cancel,
+    decline_reason_amount,
+    decline_reason_not_received,
+    decline_reason_unreadable,
+    decline_reason_wrong_account,
+    decline_reason_reused,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::language_follow_set) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::decline_reason_reused) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.
@@ -279,6 +289,9 @@ struct Arg {
 /// own direction, and each inline code span (`...`) is wrapped in LEFT-TO-RIGHT ISOLATE ... PDI.
 /// Code blocks (```) are never touched, so what a customer copies from them is exactly the
 /// value; a backtick inside a value placed in code becomes U+02CB so it cannot end the span.
+/// Every Arabic line outside code blocks then gets a RIGHT-TO-LEFT MARK (U+200F) at both ends
+/// and after a list marker ("1. ", "• ", "- "), so a line that starts or ends with Latin text,
+/// digits or punctuation still reads right to left with its punctuation in place.
 ///
 /// A missing, unknown or repeated Arg is a bug and throws std::invalid_argument.
 /// Thread-safe: the catalogue is immutable.
@@ -299,6 +312,18 @@ Msg server_health_msg(domain::ServerHealth health);
 /// The name of a payment method by its code (vodafone_cash, orange_cash, etisalat_cash, we_pay,
 /// instapay); nothing for other codes.
 std::optional<Msg> payment_method_msg(std::string_view code);
+
+/// The ready-made reasons an admin can decline a payment with, by code ("amount",
+/// "not_received", "unreadable", "wrong_account", "reused"), in the order offered.
+const std::vector<std::string_view>& decline_presets();
+/// The message of a ready-made reason; nothing for an unknown code.
+std::optional<Msg> decline_preset_msg(std::string_view code);
+/// A decline reason in `locale`: the ready-made reason `preset` (empty: none) and the admin's own
+/// words `text` (may be empty), joined by " — ". Stored in English (decline_reason(Locale::en, …)).
+std::string decline_reason(Locale locale, std::string_view preset, std::string_view text);
+/// A reason stored by decline_reason(Locale::en, …) in `locale`: a ready-made reason at its start
+/// is translated, the admin's own words are kept as typed.
+std::string translate_decline_reason(Locale locale, std::string_view stored);
 
 // ---- value formatting (plain text; tr() adds the isolates when the value goes into Arabic) ----
 
@@ -338,5 +363,9 @@ std::string progress_bar(std::int64_t used, std::int64_t total, int width = 10);
 /// `text` wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, for composing Arabic
 /// text by hand (tr() already does this for its values).
 std::string isolate(std::string_view text);
+
+/// Arabic text composed by hand (an embed field holding a duration, a plan's Arabic name) with
+/// its lines' direction fixed as tr() fixes its own (see tr()); English is returned as is.
+std::string mark_direction(Locale locale, std::string_view text);
 
 }  // namespace nebula::bot::ui

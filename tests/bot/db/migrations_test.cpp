@@ -171,8 +171,9 @@ TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
     ASSERT_TRUE(migrate(conn(), 5).has_value());
     conn().exec("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?)",
                 "1001", "never-chose", 10, 10);
-    conn().exec("INSERT INTO users (discord_id, username, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                "1002", "chose-arabic", "ar", 10, 20);
+    conn().exec(
+        "INSERT INTO users (discord_id, username, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "1002", "chose-arabic", "ar", 10, 20);
 
     auto rest = migrate(conn());
     ASSERT_TRUE(rest.has_value()) << rest.error().message;
@@ -184,8 +185,9 @@ TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
     EXPECT_EQ(choice("1002"), "ar");
     EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM users WHERE last_locale IS NULL"), 2);
     EXPECT_THROW(conn().exec("UPDATE users SET locale_choice = 'fr' WHERE discord_id = '1001'"), DbError);
-    EXPECT_THROW(conn().exec("UPDATE users SET last_locale = ? WHERE discord_id = '1001'", std::string(17, 'x')),
-                 DbError);
+    EXPECT_THROW(
+        conn().exec("UPDATE users SET last_locale = ? WHERE discord_id = '1001'", std::string(17, 'x')),
+        DbError);
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 

@@ -113,7 +113,8 @@ TEST_P(CatalogTest, LanguageIsAChoiceApartFromTheDiscordLocale) {
     EXPECT_EQ(users_.get(conn(), user)->last_locale, "ar");
 
     EXPECT_EQ(users_.choose_locale(conn(), user, std::string("fr")).error().code, ErrorCode::validation);
-    EXPECT_EQ(users_.choose_locale(conn(), UserId{999}, std::string("en")).error().code, ErrorCode::not_found);
+    EXPECT_EQ(users_.choose_locale(conn(), UserId{999}, std::string("en")).error().code,
+              ErrorCode::not_found);
     auto chosen = users_.choose_locale(conn(), user, std::string("en"));
     ASSERT_TRUE(chosen.has_value());
     EXPECT_EQ(chosen->locale_choice, "en");

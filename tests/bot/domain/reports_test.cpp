@@ -114,8 +114,8 @@ TEST_P(ReportsTest, CsvExportIsRfc4180WithOptionalBom) {
     std::ostringstream out;
     EXPECT_EQ(export_rows(conn(), ExportKind::users, out, {ExportFormat::csv, true}), 3);
     const auto text = out.str();
-    ASSERT_TRUE(
-        text.starts_with("\xEF\xBB\xBFid,discord_id,username,locale_choice,last_locale,status,ban_reason,created_at\r\n"));
+    ASSERT_TRUE(text.starts_with(
+        "\xEF\xBB\xBFid,discord_id,username,locale_choice,last_locale,status,ban_reason,created_at\r\n"));
     EXPECT_NE(text.find(",\"أحمد, \"\"the\"\" buyer\",,,active,,"), std::string::npos) << text;
     std::ostringstream plain;
     EXPECT_EQ(export_rows(conn(), ExportKind::orders, plain, {ExportFormat::csv, false}), 3);

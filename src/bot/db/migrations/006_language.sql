@@ -10,3 +10,7 @@ ALTER TABLE users ADD COLUMN locale_choice TEXT CHECK (locale_choice IN ('en', '
 ALTER TABLE users ADD COLUMN last_locale TEXT CHECK (length(last_locale) <= 16);
 UPDATE users SET locale_choice = 'ar' WHERE locale = 'ar';
 ALTER TABLE users DROP COLUMN locale;
+
+-- Plans get an Arabic name beside the English one (as payment methods have), shown to customers
+-- who read Arabic; empty means "use the English name".
+ALTER TABLE plans ADD COLUMN name_ar TEXT NOT NULL DEFAULT '' CHECK (length(name_ar) <= 64);
