@@ -1010,7 +1010,7 @@ TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         locales_[kCustomer] = "ar";
         // Names an admin typed (plan, server) and the wallet number keep their script.
-        const std::vector<std::string> names{"Monthly 50 GB", "Frankfurt-1", "Germany"};
+        const std::vector<std::string> names{"Monthly 50 GB", "Frankfurt-1", "Germany", "GB"};
         std::vector<std::pair<std::string, json>> seen;
         seen.emplace_back("plans", co_await click(kCustomer, 0, "panel:buy"));
         seen.emplace_back("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));

@@ -98,7 +98,7 @@ std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                      {"method", method_name(locale, method)},
                                      {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
-    if (!extra.empty()) text += "\n" + extra;
+    if (!extra.empty()) text += "\n" + ui::mark_direction(locale, extra);
     return text;
 }
 

@@ -191,6 +191,20 @@ TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 
+// 006 clears the extra wallet instructions 002 seeded (they told customers to write the reference
+// in the note, which USSD transfers cannot), and keeps what an admin wrote.
+TEST_P(MigrationsTest, SeededWalletInstructionsMakeWayForTheNewSteps) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec("UPDATE payment_methods SET instructions_en = 'Ask for Mona.', instructions_ar = 'اسأل عن منى.' "
+                "WHERE code = 'we_pay'");
+    ASSERT_TRUE(migrate(conn()).has_value());
+    EXPECT_EQ(*conn().scalar<std::int64_t>("SELECT COUNT(*) FROM payment_methods WHERE instructions_en = '' AND "
+                                           "instructions_ar = ''"),
+              4);
+    EXPECT_EQ(conn().scalar<std::string>("SELECT instructions_ar FROM payment_methods WHERE code = 'we_pay'"),
+              "اسأل عن منى.");
+}
+
 TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
     const MigrationFile files[] = {
         {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},

@@ -14,3 +14,11 @@ ALTER TABLE users DROP COLUMN locale;
 -- Plans get an Arabic name beside the English one (as payment methods have), shown to customers
 -- who read Arabic; empty means "use the English name".
 ALTER TABLE plans ADD COLUMN name_ar TEXT NOT NULL DEFAULT '' CHECK (length(name_ar) <= 64);
+
+-- The payment steps now say all there is to say (the reference only if the transfer has a note
+-- field; the number or IPA in its own field below the steps). The extra instructions seeded by 002
+-- repeat the old steps ("write your order reference in the note", "the number above"): cleared
+-- where an admin has not changed them.
+UPDATE payment_methods SET instructions_en = '', instructions_ar = ''
+WHERE instructions_en LIKE 'Send the exact amount to the % above and write your order reference in the note.'
+  AND instructions_ar LIKE 'حوّل المبلغ بالضبط إلى % أعلاه واكتب رقم الطلب في الملاحظة.';
