@@ -195,12 +195,14 @@ TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
 // in the note, which USSD transfers cannot), and keeps what an admin wrote.
 TEST_P(MigrationsTest, SeededWalletInstructionsMakeWayForTheNewSteps) {
     ASSERT_TRUE(migrate(conn(), 5).has_value());
-    conn().exec("UPDATE payment_methods SET instructions_en = 'Ask for Mona.', instructions_ar = 'اسأل عن منى.' "
-                "WHERE code = 'we_pay'");
+    conn().exec(
+        "UPDATE payment_methods SET instructions_en = 'Ask for Mona.', instructions_ar = 'اسأل عن منى.' "
+        "WHERE code = 'we_pay'");
     ASSERT_TRUE(migrate(conn()).has_value());
-    EXPECT_EQ(*conn().scalar<std::int64_t>("SELECT COUNT(*) FROM payment_methods WHERE instructions_en = '' AND "
-                                           "instructions_ar = ''"),
-              4);
+    EXPECT_EQ(
+        *conn().scalar<std::int64_t>("SELECT COUNT(*) FROM payment_methods WHERE instructions_en = '' AND "
+                                     "instructions_ar = ''"),
+        4);
     EXPECT_EQ(conn().scalar<std::string>("SELECT instructions_ar FROM payment_methods WHERE code = 'we_pay'"),
               "اسأل عن منى.");
 }
