@@ -11,8 +11,8 @@ namespace {
 constexpr std::int64_t kMaxTrafficBytes = std::int64_t{1} << 50;  // 1 PiB
 
 constexpr std::string_view kPlanSelect =
-    "SELECT id, name, duration_days, traffic_bytes, device_limit, price_piasters, sort_order, active FROM "
-    "plans ";
+    "SELECT id, name, duration_days, traffic_bytes, device_limit, price_piasters, sort_order, active, "
+    "name_ar FROM plans ";
 constexpr std::string_view kServerSelect =
     "SELECT id, name, location, gateway_url, gateway_key, tls_pin_sha256, inbound_id, capacity, weight, "
     "enabled, "
@@ -33,6 +33,7 @@ std::vector<Plan> read_plans(db::Statement& rows) {
         plan.spec.price = rows.get<Piasters>(5);
         plan.spec.sort_order = rows.get<int>(6);
         plan.active = rows.get<bool>(7);
+        plan.spec.name_ar = rows.get<std::string>(8);
         plans.push_back(std::move(plan));
     }
     return plans;
@@ -112,6 +113,7 @@ bool is_unique_violation(const db::DbError& error) {
 nlohmann::json to_json(const Plan& plan) {
     return {{"id", plan.id.value},
             {"name", plan.spec.name},
+            {"name_ar", plan.spec.name_ar},
             {"duration_days", plan.spec.duration_days},
             {"traffic_bytes", plan.spec.traffic_bytes},
             {"device_limit", plan.spec.device_limit},
@@ -144,6 +146,7 @@ nlohmann::json to_json(const PaymentMethod& method) {
 
 std::optional<std::string> validate(const PlanInput& input) {
     if (input.name.empty() || input.name.size() > 64) return "plan name must be 1 to 64 characters";
+    if (input.name_ar.size() > 64) return "the Arabic plan name must be at most 64 characters";
     if (input.duration_days <= 0) return "plan duration must be at least 1 day";
     if (input.duration_days > 3650) return "plan duration must be at most 3650 days";
     if (input.traffic_bytes < 0) return "plan traffic cannot be negative (0 means unlimited)";
@@ -176,9 +179,9 @@ Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const Disc
             const auto id = c.scalar<PlanId>(
                 "INSERT INTO plans (name, duration_days, traffic_bytes, device_limit, price_piasters, "
                 "sort_order, "
-                "active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
+                "active, created_at, updated_at, name_ar) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
-                input.sort_order, now, now);
+                input.sort_order, now, now, input.name_ar);
             auto created = *plan(c, *id);
             record_audit(
                 c, {actor, "plan.created", "plan", std::to_string(id->value), std::nullopt, to_json(created)},
@@ -203,9 +206,9 @@ Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const Disc
             c.exec(
                 "UPDATE plans SET name = ?, duration_days = ?, traffic_bytes = ?, device_limit = ?, "
                 "price_piasters = ?, "
-                "sort_order = ?, updated_at = ? WHERE id = ?",
+                "sort_order = ?, name_ar = ?, updated_at = ? WHERE id = ?",
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
-                input.sort_order, now, id);
+                input.sort_order, input.name_ar, now, id);
             auto after = *plan(c, id);
             record_audit(
                 c,

@@ -236,8 +236,9 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
         co_return failure(call, error.message);
     }
     // decline
-    const std::string reason = call.string("reason").value_or("");
-    if (reason.empty()) co_return failure(call, "give a reason for the customer");
+    const std::string reason = ui::decline_reason(ui::Locale::en, call.string("preset").value_or(""),
+                                                  call.string("reason").value_or(""));
+    if (reason.empty()) co_return failure(call, "give a reason for the customer (preset, reason or both)");
     const bool allow_reupload = call.boolean("allow_reupload").value_or(true);
     auto declined = co_await ctx_.db.run(
         [&](db::Connection& c) { return orders.decline(c, found->id, call.actor, reason, allow_reupload); });

@@ -30,14 +30,16 @@ namespace {
 
 constexpr std::uint32_t kBrandColour = 0x5865F2;
 constexpr std::string_view kPanelMessageKey = "main_panel_message_id";
+constexpr std::string_view kHintPrefix = "hint:";  ///< + order id: the payment hint was given
 constexpr std::size_t kMaxAccountsShown = 5;
 
 // ---- rendering ----
 
 discord::SelectOption plan_option(ui::Locale locale, const domain::Plan& plan) {
     discord::SelectOption option;
-    option.label = ui::tr(locale, Msg::plan_option_label,
-                          {{"name", plan.spec.name}, {"price", ui::format_money(locale, plan.spec.price)}});
+    option.label = ui::tr(
+        locale, Msg::plan_option_label,
+        {{"name", flow::plan_name(locale, plan)}, {"price", ui::format_money(locale, plan.spec.price)}});
     option.value = std::to_string(plan.id.value);
     option.description = ui::tr(locale, Msg::plan_option_description,
                                 {{"duration", flow::plan_duration(locale, plan)},
@@ -70,15 +72,16 @@ Embed order_embed(ui::Locale locale, const domain::Order& order, const domain::P
     description += "\n\n";
     description +=
         ui::tr(locale, Msg::order_expiry_note, {{"duration", ui::format_duration(locale, unpaid_timeout)}});
+    const auto value = [&](const std::string& text) { return ui::mark_direction(locale, text); };
     embed.description(description)
         .color(kBrandColour)
-        .field(ui::tr(locale, Msg::label_plan), plan.spec.name, true)
-        .field(ui::tr(locale, Msg::label_amount), ui::format_money(locale, order.amount), true)
-        .field(ui::tr(locale, Msg::label_duration), flow::plan_duration(locale, plan), true)
-        .field(ui::tr(locale, Msg::label_traffic), ui::format_traffic_limit(locale, plan.spec.traffic_bytes),
-               true)
-        .field(ui::tr(locale, Msg::label_devices), ui::format_device_limit(locale, plan.spec.device_limit),
-               true)
+        .field(ui::tr(locale, Msg::label_plan), value(flow::plan_name(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_amount), value(ui::format_money(locale, order.amount)), true)
+        .field(ui::tr(locale, Msg::label_duration), value(flow::plan_duration(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_traffic),
+               value(ui::format_traffic_limit(locale, plan.spec.traffic_bytes)), true)
+        .field(ui::tr(locale, Msg::label_devices),
+               value(ui::format_device_limit(locale, plan.spec.device_limit)), true)
         .field(ui::tr(locale, Msg::label_reference), "`" + order.reference + "`", true)
         .field(ui::tr(locale, Msg::label_order_type), ui::tr(locale, ui::order_kind_msg(order.kind)), true);
     return embed;
@@ -92,17 +95,15 @@ std::string method_name(ui::Locale locale, const domain::PaymentMethod& method) 
 std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                  const domain::PaymentMethod& method) {
     const std::string amount = ui::format_money(locale, order.amount);
-    std::string text =
-        method.code == "instapay"
-            ? ui::tr(locale, Msg::payment_instapay_instructions,
-                     {{"amount", amount}, {"handle", method.account}, {"reference", order.reference}})
-            : ui::tr(locale, Msg::payment_wallet_instructions,
-                     {{"amount", amount},
-                      {"method", method_name(locale, method)},
-                      {"wallet", method.account},
-                      {"reference", order.reference}});
+    std::string text = method.code == "instapay"
+                           ? ui::tr(locale, Msg::payment_instapay_instructions,
+                                    {{"amount", amount}, {"reference", order.reference}})
+                           : ui::tr(locale, Msg::payment_wallet_instructions,
+                                    {{"amount", amount},
+                                     {"method", method_name(locale, method)},
+                                     {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
-    if (!extra.empty()) text += "\n" + extra;
+    if (!extra.empty()) text += "\n" + ui::mark_direction(locale, extra);
     return text;
 }
 
@@ -115,20 +116,52 @@ std::string account_label(const std::optional<domain::Server>& server) {
 asio::awaitable<void> show_help(Call& call) {
     MessagePayload payload;
     payload.embeds.push_back(
-        Embed().title(call.tr(Msg::help_title)).description(call.tr(Msg::help_body)).color(kBrandColour));
+        Embed()
+            .title(call.tr(Msg::help_title))
+            .description(call.tr(
+                Msg::help_body,
+                {{"duration", ui::format_duration(call.locale, call.ctx.orders.options().unpaid_timeout)}}))
+            .color(kBrandColour));
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
-asio::awaitable<void> switch_language(Call& call) {
+/// The Language button: a choice of Arabic, English, or following the Discord language again.
+asio::awaitable<void> offer_languages(Call& call) {
+    MessagePayload payload;
+    // In both languages: whoever pressed it may not read the one they are answered in.
+    payload.content =
+        ui::tr(ui::Locale::ar, Msg::language_prompt) + "\n" + ui::tr(ui::Locale::en, Msg::language_prompt);
+    payload.components.push_back(ActionRow{std::vector<Button>{
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::ar, Msg::button_language_arabic),
+                       "language:ar"),
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::en, Msg::button_language_english),
+                       "language:en"),
+        Button::action(ButtonStyle::secondary, call.tr(Msg::button_language_follow), "language:discord")}});
+    co_await reply_ephemeral_payload(call, std::move(payload));
+}
+
+asio::awaitable<void> choose_language(Call& call, std::string choice) {
     auto& ctx = call.ctx;
-    const ui::Locale next = call.locale == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    std::optional<std::string> chosen;
+    if (choice == "ar" || choice == "en") {
+        chosen = choice;
+    } else if (choice != "discord") {
+        co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
+        co_return;
+    }
     const std::string id = call.user().id.str();
     const std::string name = call.user().username;
     co_await ctx.db.run([&](db::Connection& c) {
         const auto user = ctx.users.ensure(c, id, name);
-        return ctx.users.set_locale(c, user.id, std::string(ui::locale_code(next))).has_value();
+        return ctx.users.choose_locale(c, user.id, chosen).has_value();
     });
-    co_await reply_ephemeral(call, ui::tr(next, Msg::language_set));
+    const ui::Locale now =
+        ui::choose_locale(chosen.value_or(""), call.interaction.locale, ctx.shop.default_locale);
+    MessagePayload done;
+    done.content = ui::tr(now, chosen ? Msg::language_set : Msg::language_follow_set);
+    done.flags = discord::kEphemeralFlag;
+    done.clear_components = true;
+    co_await call.responder.update_message(std::move(done));
 }
 
 asio::awaitable<void> admin_setup(Call& call) {
@@ -186,7 +219,7 @@ struct ChannelOrder {
 MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o,
                              Snowflake customer) {
     MessagePayload summary;
-    summary.content = flow::mention(o.user.discord_id);
+    summary.content = flow::with_mention(locale, o.user.discord_id, "");
     summary.allowed_mentions.users.push_back(customer);
     // One summary per order even when a restarted bot posts it again within Discord's nonce window.
     summary.nonce = "summary-" + std::to_string(o.order.id.value);
@@ -491,7 +524,7 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     });
     if (!picked.order) {
         const auto code = picked.order.error().code;
-        Msg msg = code == ErrorCode::forbidden            ? Msg::receipt_not_your_order
+        Msg msg = code == ErrorCode::forbidden            ? Msg::error_not_your_order_method
                   : code == ErrorCode::invalid_transition ? Msg::error_stale_button
                   : code == ErrorCode::not_found          ? Msg::error_order_not_found
                                                           : Msg::error_internal;
@@ -503,6 +536,9 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
         Embed()
             .title(call.tr(Msg::label_method) + ": " + method_name(call.locale, *picked.method))
             .description(payment_instructions(call.locale, *picked.order, *picked.method))
+            // Alone in its field: copying it copies the number / IPA and nothing else.
+            .field(call.tr(picked.method->code == "instapay" ? Msg::label_ipa : Msg::label_wallet_number),
+                   picked.method->account, false)
             .color(kBrandColour));
     payload.components.push_back(ActionRow{
         std::vector<Button>{Button::action(ButtonStyle::danger, call.tr(Msg::button_cancel_order),
@@ -537,9 +573,10 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
             auto text = call.tr(Msg::order_cancel_too_late, {{"status", status}});
             co_await reply_ephemeral(call, std::move(text));
         } else {
-            co_await reply_ephemeral(call, call.tr(code == ErrorCode::forbidden ? Msg::receipt_not_your_order
-                                                   : code == ErrorCode::not_found ? Msg::error_order_not_found
-                                                                                  : Msg::error_internal));
+            co_await reply_ephemeral(call,
+                                     call.tr(code == ErrorCode::forbidden   ? Msg::error_not_your_order_cancel
+                                             : code == ErrorCode::not_found ? Msg::error_order_not_found
+                                                                            : Msg::error_internal));
         }
         co_return;
     }
@@ -607,9 +644,16 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_return;
     }
     if (message->attachments.empty()) {
-        if (rc.order->status == domain::OrderStatus::awaiting_payment) {
-            co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
-        }
+        if (rc.order->status != domain::OrderStatus::awaiting_payment) co_return;
+        // Once per order: a customer chatting with an admin is not told the same thing each time.
+        const std::string key = std::string(kHintPrefix) + std::to_string(rc.order->id.value);
+        const auto now = domain::to_timestamp(ctx.clock.now());
+        const bool first = co_await ctx.db.run([&](db::Connection& c) {
+            if (store::get_setting(c, key)) return false;
+            store::set_setting(c, key, "1", now);
+            return true;
+        });
+        if (first) co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
         co_return;
     }
     const auto& attachment = message->attachments.front();
@@ -912,19 +956,27 @@ asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& e
 }  // namespace
 
 discord::MessagePayload main_panel(const BotContext& ctx) {
-    const auto locale = ctx.shop.default_locale;
+    // Everyone sees the same panel, so it speaks both languages, the shop's default first.
+    const auto first = ctx.shop.default_locale;
+    const auto second = first == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    const auto both = [&](Msg msg) { return ui::tr(first, msg) + " · " + ui::tr(second, msg); };
+    const auto section = [&](ui::Locale locale) {
+        return "**" + ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}) + "**\n" +
+               ui::tr(locale, Msg::panel_description);
+    };
     MessagePayload payload;
-    payload.embeds.push_back(Embed()
-                                 .title(ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}))
-                                 .description(ui::tr(locale, Msg::panel_description))
-                                 .footer(ui::tr(locale, Msg::panel_footer))
-                                 .color(kBrandColour));
+    payload.embeds.push_back(
+        Embed()
+            .title(ctx.shop.shop_name)
+            .description(section(first) + "\n\n" + section(second))
+            .footer(ui::tr(first, Msg::panel_footer) + "\n" + ui::tr(second, Msg::panel_footer))
+            .color(kBrandColour));
     payload.components.push_back(ActionRow{std::vector<Button>{
-        Button::action(ButtonStyle::success, ui::tr(locale, Msg::button_buy), "panel:buy"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_my_account), "panel:account"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_renew), "panel:renew"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_help), "panel:help"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_language), "panel:language")}});
+        Button::action(ButtonStyle::success, both(Msg::button_buy), "panel:buy"),
+        Button::action(ButtonStyle::primary, both(Msg::button_my_account), "panel:account"),
+        Button::action(ButtonStyle::primary, both(Msg::button_renew), "panel:renew"),
+        Button::action(ButtonStyle::secondary, both(Msg::button_help), "panel:help"),
+        Button::action(ButtonStyle::secondary, "🌐 " + both(Msg::button_language), "panel:language")}});
     return payload;
 }
 
@@ -964,9 +1016,11 @@ void register_customer_handlers(Router& router, BotContext& ctx) {
         if (action == "account") return my_account(call);
         if (action == "renew") return press_renew(call);
         if (action == "help") return show_help(call);
-        if (action == "language") return switch_language(call);
+        if (action == "language") return offer_languages(call);
         return reply_ephemeral(call, call.tr(Msg::error_stale_button));
     });
+    router.on_component<std::string>(
+        "language", [](Call& call, std::string choice) { return choose_language(call, std::move(choice)); });
     router.on_component("buy_plan", [](Call& call) { return pick_plan(call); });
     router.on_component<std::int64_t>(
         "renew_plan", [](Call& call, std::int64_t account) { return pick_renewal_plan(call, account); });

@@ -16,8 +16,9 @@
 
 namespace nebula::bot::handlers::flow {
 
-/// The language to write to a customer in when they are not the one clicking (saved choice, or
-/// the shop's default).
+/// The language to write to a customer in outside an answer to their own click (order channel
+/// posts, DMs, notices): their explicit choice, else the Discord language of their latest
+/// interaction, else the shop's default.
 ui::Locale customer_locale(const BotContext& ctx, const domain::User& user);
 
 /// "<@123>" for a Discord id kept as text.
@@ -26,6 +27,12 @@ std::optional<discord::Snowflake> snowflake(const std::optional<std::string>& te
 
 /// Plan summary values.
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan);
+/// The plan's name in `locale`: its Arabic name for Arabic when it has one, else its name.
+std::string plan_name(ui::Locale locale, const domain::Plan& plan);
+
+/// `text` addressed to `discord_id`: the mention first; in Arabic isolated and on its own line,
+/// so the mention cannot pull the Arabic text after it into its direction.
+std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text);
 
 /// The customer's Cancel button for an order (any state before approval).
 discord::ActionRow cancel_row(ui::Locale locale, domain::OrderId order);

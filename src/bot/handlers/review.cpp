@@ -25,7 +25,8 @@ using ui::Msg;
 namespace flow {
 
 ui::Locale customer_locale(const BotContext& ctx, const domain::User& user) {
-    return ui::choose_locale(user.locale, "", ctx.shop.default_locale);
+    return ui::choose_locale(user.locale_choice.value_or(""), user.last_locale.value_or(""),
+                             ctx.shop.default_locale);
 }
 
 std::string mention(std::string_view discord_id) { return "<@" + std::string(discord_id) + ">"; }
@@ -43,6 +44,15 @@ ActionRow cancel_row(ui::Locale locale, domain::OrderId order) {
     return ActionRow{
         std::vector<Button>{Button::action(ButtonStyle::danger, ui::tr(locale, Msg::button_cancel_order),
                                            discord::custom_id::make("order_cancel", order.value))}};
+}
+
+std::string plan_name(ui::Locale locale, const domain::Plan& plan) {
+    return locale == ui::Locale::ar && !plan.spec.name_ar.empty() ? plan.spec.name_ar : plan.spec.name;
+}
+
+std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text) {
+    if (locale == ui::Locale::ar) return ui::isolate(mention(discord_id)) + (text.empty() ? "" : "\n" + text);
+    return mention(discord_id) + (text.empty() ? "" : " " + text);
 }
 
 }  // namespace flow
@@ -317,8 +327,7 @@ asio::awaitable<flow::DeliveryOutcome> deliver_to_customer(BotContext& ctx, cons
     if (links) {
         if (channel) {
             auto payload = delivery_payload(ctx, locale, f, *links, d);
-            payload.content =
-                flow::mention(d.user.discord_id) + (payload.content.empty() ? "" : " " + payload.content);
+            payload.content = flow::with_mention(locale, d.user.discord_id, payload.content);
             payload.allowed_mentions.users.push_back(customer);
             auto sent = co_await ctx.rest.create_message(*channel, std::move(payload));
             in_channel = sent.has_value();
@@ -435,15 +444,24 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
 
 asio::awaitable<void> ask_decline_reason(Call& call, domain::OrderId id) {
     if (!co_await require_admin(call)) co_return;
+    // A ready-made reason (the customer reads it in their language), the admin's own words, or both.
+    discord::StringSelect preset;
+    preset.custom_id = "preset";
+    preset.required = false;
+    preset.min_values = 0;
+    for (std::string_view code : ui::decline_presets()) {
+        preset.options.push_back({call.tr(*ui::decline_preset_msg(code)), std::string(code), {}, {}, false});
+    }
     discord::TextInput input;
     input.custom_id = "reason";
     input.style = discord::TextInputStyle::paragraph;
-    input.min_length = 3;
+    input.required = false;
     input.max_length = 500;
     input.placeholder = call.tr(Msg::decline_reason_placeholder);
     discord::Modal modal;
     modal.custom_id = discord::custom_id::make("decline", id.value);
     modal.title = call.tr(Msg::decline_modal_title, {{"reference", domain::order_reference(id)}});
+    modal.fields.push_back(discord::Label{call.tr(Msg::decline_reason_label), "", preset});
     modal.fields.push_back(discord::Label{call.tr(Msg::decline_reason_label), "", input});
     co_await call.responder.show_modal(std::move(modal));
 }
@@ -453,7 +471,10 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
     const domain::OrderId id{order_value};
     const auto* field = call.interaction.modal()->field("reason");
-    const std::string reason = field ? field->value : std::string();
+    const auto* preset = call.interaction.modal()->field("preset");
+    const std::string reason =
+        ui::decline_reason(ui::Locale::en, preset && !preset->values.empty() ? preset->values.front() : "",
+                           field ? field->value : std::string());
     const std::string admin = call.user().id.str();
     auto declined = co_await ctx.db.run(
         [&](db::Connection& c) -> domain::Outcome<std::pair<domain::Order, domain::User>> {
@@ -472,7 +493,8 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     MessagePayload payload;
     const auto locale = flow::customer_locale(ctx, user);
     payload.content =
-        ui::tr(locale, Msg::order_declined, {{"reference", order.reference}, {"reason", reason}});
+        ui::tr(locale, Msg::order_declined,
+               {{"reference", order.reference}, {"reason", ui::translate_decline_reason(locale, reason)}});
     payload.components.push_back(flow::cancel_row(locale, order.id));
     co_await flow::tell_customer(ctx, order, user, std::move(payload));
 }

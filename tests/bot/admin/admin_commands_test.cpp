@@ -163,13 +163,20 @@ TEST_F(AdminCommandsTest, PlanEditChangesOnlyTheGivenFieldsAndListShowsThem) {
 
     // A name typed instead of picked works too; nothing to change is refused.
     EXPECT_THAT(admin({"plan", "edit"}, {str("plan", "monthly")}).content(), HasSubstr("at least one field"));
+    // The Arabic name shown to Arabic customers, beside the English one.
+    EXPECT_EQ(admin({"plan", "edit"}, {str("plan", "monthly"), str("name_ar", "شهري")}).content(),
+              "Plan **Monthly** updated.");
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.plan(c, plan.id); })->spec.name_ar, "شهري");
+    EXPECT_THAT(
+        admin({"plan", "edit"}, {str("plan", "monthly"), str("name_ar", std::string(65, 'x'))}).content(),
+        HasSubstr("Arabic plan name must be at most 64 characters"));
     EXPECT_THAT(admin({"plan", "edit"}, {str("plan", "Nope"), number("price", 1)}).content(),
                 HasSubstr("no plan matches \"Nope\""));
 
     auto list = admin({"plan", "list"});
     EXPECT_TRUE(list.ephemeral());
     EXPECT_THAT(list.embed_text(),
-                HasSubstr("**Monthly** — 120.00 EGP · 30 days · 50 GB · 2 devices · enabled"));
+                HasSubstr("**Monthly** — 120 EGP · 30 days · 50 GB · 2 devices · enabled"));
 }
 
 TEST_F(AdminCommandsTest, PlanDisableAndEnableToggleSaleAndAreAudited) {
@@ -193,7 +200,7 @@ TEST_F(AdminCommandsTest, PlanAutocompleteFiltersByWhatIsTyped) {
     EXPECT_EQ(answer.type, 8);
     ASSERT_EQ(answer.data["choices"].size(), 1u);
     EXPECT_EQ(answer.data["choices"][0]["value"], std::to_string(yearly.id.value));
-    EXPECT_THAT(answer.data["choices"][0]["name"].get<std::string>(), HasSubstr("Yearly — 1,500.00 EGP"));
+    EXPECT_THAT(answer.data["choices"][0]["name"].get<std::string>(), HasSubstr("Yearly — 1,500 EGP"));
     EXPECT_EQ(autocomplete({"plan", "disable"}, {focused("plan", "")}).data["choices"].size(), 2u);
 }
 
@@ -205,7 +212,8 @@ TEST_F(AdminCommandsTest, RepliesInTheAdminsLanguage) {
     EXPECT_THAT(
         admin({"plan", "create"}, {str("name", "Gold"), number("price", -1), integer("days", 30)}).content(),
         HasSubstr("تعذّر تنفيذ ذلك"));
-    EXPECT_EQ(admin({"plan", "list"}, {}, /*with_role=*/false).content(), "هذا الإجراء للمشرفين فقط.");
+    EXPECT_EQ(admin({"plan", "list"}, {}, /*with_role=*/false).content(),
+              "\u200Fهذا الإجراء للمشرفين فقط.\u200F");
 }
 
 // ---- servers ----
@@ -348,7 +356,7 @@ TEST_F(AdminCommandsTest, StatsShowsTheFiguresWithARevenueChart) {
     EXPECT_TRUE(answer.ephemeral());
     const auto text = answer.embed_text();
     EXPECT_THAT(text, HasSubstr("Statistics — Last 7 days"));
-    EXPECT_THAT(text, HasSubstr("Revenue: 300.00 EGP"));
+    EXPECT_THAT(text, HasSubstr("Revenue: 300 EGP"));
     EXPECT_THAT(text, HasSubstr("Orders: 2"));
     EXPECT_THAT(text, HasSubstr("Conversion: 100.0% (2/2)"));
     EXPECT_THAT(text, HasSubstr("Active accounts: 2"));
@@ -534,7 +542,7 @@ TEST_F(AdminCommandsTest, OrderApproveProvisionsOnceAndTellsTheReviewFlow) {
     const auto order = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
     auto info = admin({"order", "info"}, {str("order", order.reference)});
     EXPECT_THAT(info.embed_text(), HasSubstr("Under review"));
-    EXPECT_THAT(info.embed_text(), HasSubstr("150.00 EGP"));
+    EXPECT_THAT(info.embed_text(), HasSubstr("150 EGP"));
 
     EXPECT_EQ(admin({"order", "approve"}, {str("order", order.reference)}).content(),
               "Order " + order.reference + " approved.");
@@ -579,6 +587,32 @@ TEST_F(AdminCommandsTest, OrderDeclineNeedsUnderReviewAndRecordsTheReason) {
         HasSubstr("That didn't work"));
     EXPECT_THAT(admin({"order", "info"}, {str("order", "NL-999999")}).content(),
                 HasSubstr("no order matches"));
+}
+
+// A ready-made reason: stored in English, read by each customer in their language; with the admin's
+// own words beside it, or alone; neither is refused.
+TEST_F(AdminCommandsTest, OrderDeclineOffersReadyMadeBilingualReasons) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    const auto command = handlers::admin_command_definition(0);
+    EXPECT_TRUE(discord::validate(command).has_value());
+    const auto definition = discord::commands_to_json({command});
+    EXPECT_NE(definition.dump().find("\"preset\""), std::string::npos);
+    EXPECT_NE(definition.dump().find("المبلغ الذي وصلنا لا يطابق قيمة الطلب."), std::string::npos)
+        << "the choices show both languages";
+
+    const auto first = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
+    EXPECT_THAT(admin({"order", "decline"}, {str("order", first.reference)}).content(),
+                HasSubstr("give a reason for the customer"));
+    EXPECT_EQ(
+        admin({"order", "decline"},
+              {str("order", first.reference), str("preset", "amount"), str("reason", "we got 100")})
+            .content(),
+        "Order " + first.reference + " declined: The amount received does not match the order. — we got 100");
+    const auto after = with_db([&](db::Connection& c) { return orders_->get(c, first.id); });
+    EXPECT_EQ(after->decline_reason, "The amount received does not match the order. — we got 100");
+    EXPECT_EQ(ui::translate_decline_reason(ui::Locale::ar, *after->decline_reason),
+              ui::tr(ui::Locale::ar, ui::Msg::decline_reason_amount) + " — we got 100");
 }
 
 TEST_F(AdminCommandsTest, DefaultHooksTellTheCustomerInTheOrderChannel) {

@@ -193,6 +193,49 @@ TEST_P(MigrationsTest, OrderRecoveryColumnsSettleExistingOrders) {
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 
+// 006 separates a customer's language choice from the old users.locale, which was 'en' for
+// everyone who never pressed Language: 'ar' (only the button set it) stays a choice, 'en' becomes
+// "not chosen" so the customer's Discord language decides.
+TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "1001", "never-chose", 10, 10);
+    conn().exec(
+        "INSERT INTO users (discord_id, username, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "1002", "chose-arabic", "ar", 10, 20);
+
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->front(), "006_language");
+    auto choice = [&](const char* id) {
+        return conn().scalar<std::string>("SELECT locale_choice FROM users WHERE discord_id = ?", id);
+    };
+    EXPECT_EQ(choice("1001"), std::nullopt);
+    EXPECT_EQ(choice("1002"), "ar");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM users WHERE last_locale IS NULL"), 2);
+    EXPECT_THROW(conn().exec("UPDATE users SET locale_choice = 'fr' WHERE discord_id = '1001'"), DbError);
+    EXPECT_THROW(
+        conn().exec("UPDATE users SET last_locale = ? WHERE discord_id = '1001'", std::string(17, 'x')),
+        DbError);
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
+// 006 clears the extra wallet instructions 002 seeded (they told customers to write the reference
+// in the note, which USSD transfers cannot), and keeps what an admin wrote.
+TEST_P(MigrationsTest, SeededWalletInstructionsMakeWayForTheNewSteps) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec(
+        "UPDATE payment_methods SET instructions_en = 'Ask for Mona.', instructions_ar = 'اسأل عن منى.' "
+        "WHERE code = 'we_pay'");
+    ASSERT_TRUE(migrate(conn()).has_value());
+    EXPECT_EQ(
+        *conn().scalar<std::int64_t>("SELECT COUNT(*) FROM payment_methods WHERE instructions_en = '' AND "
+                                     "instructions_ar = ''"),
+        4);
+    EXPECT_EQ(conn().scalar<std::string>("SELECT instructions_ar FROM payment_methods WHERE code = 'we_pay'"),
+              "اسأل عن منى.");
+}
+
 TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
     const MigrationFile files[] = {
         {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},

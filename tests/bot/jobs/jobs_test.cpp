@@ -145,6 +145,34 @@ TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
     EXPECT_NE(content_of(dms()[1]).find("within a day"), std::string::npos) << content_of(dms()[1]);
 }
 
+// A notice is not an answer to a click: it is written in the customer's explicit choice, else the
+// Discord language of their latest click.
+TEST_P(JobsTest, NoticesFollowTheCustomersLanguage) {
+    const auto server = make_server("de-1");
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    with_db([&](db::Connection& c) {
+        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kAlice), "ar"));
+        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kBob), "ar"));
+        return users_.choose_locale(c, bob, std::string("en")).has_value();
+    });
+    make_account(alice, server, now() + 70h);
+    make_account(bob, server, now() + 70h);
+    run([&]() -> asio::awaitable<void> {
+        co_await jobs_->queue_reminders();
+        co_await jobs_->deliver_notices();
+    });
+    ASSERT_EQ(dms().size(), 2u);
+    int arabic = 0, english = 0;
+    for (const auto& dm : dms()) {
+        const std::string text = content_of(dm);
+        if (text.find("3 days") != std::string::npos) ++english;
+        if (text.find("اشتراكك") != std::string::npos) ++arabic;
+    }
+    EXPECT_EQ(arabic, 1) << "Alice's Discord is in Arabic";
+    EXPECT_EQ(english, 1) << "Bob chose English";
+}
+
 TEST_P(JobsTest, TrafficAlertsOncePerLevelThenSuspensionAtTheLimit) {
     const auto server = make_server("de-1");
     const std::int64_t limit = 100LL << 30;
@@ -467,7 +495,7 @@ TEST_P(JobsTest, RevenueSnapshotIsWrittenAndPostedOnceWithTheChart) {
     snapshot();
     const auto posted = posts_to(kBillingChannel);
     ASSERT_EQ(posted.size(), 1u) << "posted once per day";
-    EXPECT_NE(content_of(posted[0]).find("150.00"), std::string::npos) << content_of(posted[0]);
+    EXPECT_NE(content_of(posted[0]).find("150 EGP"), std::string::npos) << content_of(posted[0]);
     ASSERT_EQ(posted[0].files.size(), 1u);
     EXPECT_EQ(posted[0].files[0].filename, "revenue.png");
     EXPECT_EQ(posted[0].files[0].data.substr(1, 3), "PNG");
