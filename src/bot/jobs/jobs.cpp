@@ -132,9 +132,10 @@ constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
 asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handlers::BotContext& ctx,
                                                                          Snowflake channel,
                                                                          Snowflake customer,
+                                                                         ui::Locale locale,
                                                                          MessagePayload payload,
                                                                          std::string& error) {
-    payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
+    payload.content = handlers::flow::with_mention(locale, customer.str(), payload.content);
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
     if (posted) co_return std::nullopt;
@@ -176,6 +177,7 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
                                                              const domain::User& user, Snowflake customer,
                                                              MessagePayload payload) {
     std::string error;
+    const auto locale = handlers::flow::customer_locale(ctx, user);
     auto dm = co_await ctx.rest.create_dm(customer);
     if (dm) {
         auto sent = co_await ctx.rest.create_message(dm->id, payload);
@@ -197,13 +199,13 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     using discord::RestErrorCode;
     if (auto channel = handlers::flow::snowflake(order_channel)) {
         // Deleted, or closed to the bot: on to the private channel. Anything else: the next run.
-        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
         if (*failed != RestErrorCode::not_found && *failed != RestErrorCode::forbidden) co_return error;
     }
     if (auto channel = handlers::flow::snowflake(private_channel)) {
         // A new one only when this one was deleted.
-        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
         if (*failed != RestErrorCode::not_found) co_return error;
     }
@@ -212,14 +214,13 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     const auto now = domain::to_timestamp(ctx.clock.now());
     const std::string id = created->id.str();
     co_await ctx.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, id, now); });
-    if (co_await post_with_mention(ctx, created->id, customer, std::move(payload), error)) co_return error;
+    if (co_await post_with_mention(ctx, created->id, customer, locale, std::move(payload), error)) co_return error;
     // Where they will look: a mention and the channel's name, nothing of the notice itself.
     const Snowflake pointer_channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
     if (!pointer_channel.empty()) {
         MessagePayload pointer;
-        pointer.content = handlers::flow::mention(customer.str()) + " " +
-                          ui::tr(handlers::flow::customer_locale(ctx, user), Msg::notice_private_pointer,
-                                 {{"channel", "<#" + id + ">"}});
+        pointer.content = handlers::flow::with_mention(
+            locale, customer.str(), ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id + ">"}}));
         pointer.allowed_mentions.users = {customer};
         if (auto posted = co_await ctx.rest.create_message(pointer_channel, std::move(pointer)); !posted) {
             spdlog::warn("pointer to {}'s notices channel not posted: {}", customer.str(),
