@@ -72,6 +72,13 @@ struct Options {
     std::uint64_t seed = 1;
     int load_seconds = 600;    ///< every customer must be through by then
     int settle_seconds = 150;  ///< then the bot has this long to finish its pending work
+    /// Do not fail on orders left without a way out (no channel stored, receipt never reviewed):
+    /// order channel creation and card posting are made crash-safe separately (issue 11, point 2).
+    bool skip_way_out = false;
+    /// Take the panel's listeners down and up again. Off by default: the fake panel cannot always
+    /// bind its port again while the old listener still drains its connections ("Address already
+    /// in use"), which would leave the panel down for good.
+    bool panel_down = false;
 };
 
 std::string run_capture(const std::string& command) {
@@ -339,7 +346,7 @@ class Harness {
                 // The bot may be creating the channel right now; an order left without one for
                 // long has no way out for this customer.
                 if (!no_channel_since) no_channel_since = std::chrono::steady_clock::now();
-                if (std::chrono::steady_clock::now() - *no_channel_since > 60s) {
+                if (std::chrono::steady_clock::now() - *no_channel_since > 30s) {
                     ++stuck_;
                     co_return false;
                 }
@@ -371,6 +378,24 @@ class Harness {
         co_return false;
     }
 
+    /// Brings the panel's listeners back (retrying while the old ones are still closing).
+    asio::awaitable<void> panel_up() {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                panel_->set_down(false);
+                co_return;
+            } catch (const std::exception& e) {
+                if (attempt == 50) throw;
+                std::cerr << "nebula-chaos: panel not back yet: " << e.what() << "\n";
+            }
+            try {
+                panel_->set_down(true);
+            } catch (const std::exception&) {
+            }
+            co_await sleep(200ms);
+        }
+    }
+
     /// Random kills and faults until `load_done_`.
     asio::awaitable<void> chaos() {
         while (!load_done_) {
@@ -388,15 +413,24 @@ class Harness {
                     co_await sleep(std::chrono::milliseconds(pick(500, 2000)));
                     panel_->set_failing(false);
                     break;
-                case 2:  // slow: answers arrive after the gateway stopped waiting (the client may exist)
-                    panel_->set_delay(std::chrono::milliseconds(pick(2000, 12000)));
+                case 2: {  // slow: answers arrive after the gateway stopped waiting (the client may exist)
+                    const auto delay = std::chrono::milliseconds(pick(2000, 12000));
+                    panel_->set_delay(delay);
                     co_await sleep(std::chrono::milliseconds(pick(1000, 4000)));
                     panel_->set_delay(0ms);
+                    co_await sleep(delay);  // the held answers go out before the next fault
                     break;
-                case 3:  // unreachable
+                }
+                case 3:  // unreachable (only with --panel-down: see Options::panel_down)
+                    if (!o_.panel_down) {
+                        panel_->set_failing(true);
+                        co_await sleep(std::chrono::milliseconds(pick(200, 800)));
+                        panel_->set_failing(false);
+                        break;
+                    }
                     panel_->set_down(true);
                     co_await sleep(std::chrono::milliseconds(pick(500, 2500)));
-                    panel_->set_down(false);
+                    co_await panel_up();
                     break;
                 case 4:
                     discord_->script("POST /channels/[0-9]+/messages",
@@ -429,7 +463,15 @@ class Harness {
         start_bot();
         co_await wait_bot_ready();
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o_.load_seconds);
-        asio::co_spawn(io_, chaos(), asio::detached);
+        asio::co_spawn(io_, chaos(), [this](std::exception_ptr error) {
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                std::cerr << "nebula-chaos: the fault injector stopped: " << e.what() << "\n";
+                chaos_failed_ = true;
+            }
+        });
         int next = 0, running = 0;
         asio::steady_timer idle(io_);
         idle.expires_at(std::chrono::steady_clock::time_point::max());
@@ -453,7 +495,7 @@ class Harness {
         discord_->clear_scripts();
         panel_->set_failing(false);
         panel_->set_delay(0ms);
-        panel_->set_down(false);
+        if (o_.panel_down) co_await panel_up();
         // A last restart: start-up finishes pending deliveries and runs the reconciler.
         co_await kill_and_restart("after the load");
         const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(o_.settle_seconds);
@@ -523,7 +565,7 @@ class Harness {
                     if (m.channel == std::to_string(kReviewChannel) &&
                         m.text.find(reference) != std::string::npos)
                         reviewed = true;
-                if (!reviewed) {
+                if (!reviewed && !o_.skip_way_out) {
                     ++unreviewed;
                     problems.push_back(reference + ": the accepted receipt never reached review");
                 }
@@ -533,7 +575,7 @@ class Harness {
                     ++duplicates;
                     problems.push_back(reference + " (" + status + ") has a panel client");
                 }
-                if (status == "awaiting_payment" || status == "under_review")
+                if ((status == "awaiting_payment" || status == "under_review") && !o_.skip_way_out)
                     problems.push_back(reference + " is still " + status);
                 continue;
             }
@@ -547,7 +589,7 @@ class Harness {
                 problems.push_back(reference + ": " + std::to_string(clients.size()) + " panel client(s)");
             }
             if (status != "fulfilled" || account_uuid != uuid) {
-                ++lost;
+                if (clients.size() == 1) ++lost;  // (no client: counted above)
                 problems.push_back(reference + " is " + status + " and its account does not match the panel");
                 continue;
             }
@@ -577,12 +619,15 @@ class Harness {
                 problems.push_back("panel client " + email + " belongs to no order");
             }
         }
-        const bool ok = problems.empty() && stuck_ == 0 && approved_customers_ == o_.orders;
+        const int blocked = o_.orders - approved_customers_;  // customers who never got through
+        const bool way_out_ok = o_.skip_way_out || (stuck_ == 0 && blocked == 0);
+        const bool ok = problems.empty() && way_out_ok && !chaos_failed_;
         std::cout << "chaos seed=" << o_.seed << " customers=" << o_.orders << " orders=" << orders
                   << " approvals=" << approvals << " kills=" << kills_ << " faults=" << faults_
                   << " duplicates=" << duplicates << " lost=" << lost << " undelivered=" << undelivered
                   << " duplicate_deliveries=" << duplicate_deliveries << " unreviewed=" << unreviewed
-                  << " stuck=" << stuck_ << " result=" << (ok ? "PASS" : "FAIL") << std::endl;
+                  << " stuck=" << stuck_ << (o_.skip_way_out ? " (way-out checks skipped)" : "")
+                  << " result=" << (ok ? "PASS" : "FAIL") << std::endl;
         for (const auto& p : problems) std::cerr << "  " << p << "\n";
         if (approved_customers_ != o_.orders)
             std::cerr << "  only " << approved_customers_ << " of " << o_.orders
@@ -604,6 +649,7 @@ class Harness {
     std::size_t identified_ = 0;
     bool restarting_ = false;
     bool load_done_ = false;
+    bool chaos_failed_ = false;
     int kills_ = 0;
     int faults_ = 0;
     int stuck_ = 0;
@@ -626,6 +672,9 @@ int main(int argc, char** argv) {
     app.add_option("--concurrency", options.concurrency, "customers in the flow at the same time");
     app.add_option("--seed", options.seed, "the faults' random sequence");
     app.add_option("--load-seconds", options.load_seconds, "safety net for the whole load");
+    app.add_flag("--panel-down", options.panel_down, "also take the panel's listeners down and up");
+    app.add_flag("--skip-way-out-checks", options.skip_way_out,
+                 "report, but do not fail on, orders left without a way out (stuck, unreviewed)");
     CLI11_PARSE(app, argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     try {
