@@ -22,4 +22,5 @@ done
 nice cmake --build "$build" -j2 --target nebula-chaos >/dev/null
 work="$build/chaos-run/seed-$seed"
 exec nice "$build/tests/chaos/nebula-chaos" --bin-dir "$build" --work "$work" --orders "$orders" \
-  --seed "$seed" --concurrency "$concurrency" --load-seconds $((orders * 6 + 300))
+  --seed "$seed" --concurrency "$concurrency" --load-seconds $((orders * 6 + 300)) \
+  --kill-chance 0.01 --fault-every-ms 4000

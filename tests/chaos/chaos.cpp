@@ -79,6 +79,10 @@ struct Options {
     /// bind its port again while the old listener still drains its connections ("Address already
     /// in use"), which would leave the panel down for good.
     bool panel_down = false;
+    /// How often a customer's step is followed by a SIGKILL of the bot.
+    double kill_chance = 0.08;
+    /// Mean pause between two random faults (kills among them), in milliseconds.
+    int fault_every_ms = 1600;
 };
 
 std::string run_capture(const std::string& command) {
@@ -174,7 +178,7 @@ class Harness {
             << "\nPANEL_URL=" << panel_->url()
             << "\nPANEL_BASE_PATH=/chaos/\nPANEL_USERNAME=admin\n"
                "PANEL_PASSWORD=chaos-panel-password\nPUBLIC_HOST=vpn.example.com\n"
-               "ALLOWED_IPS=127.0.0.1\nLOG_DIR="
+               "ALLOWED_IPS=127.0.0.1\nRATE_LIMIT_PER_MINUTE=1000000\nLOG_DIR="
             << (dir / "logs-gateway").string() << "\n";
         gateway_pid_ =
             spawn({(o_.bin_dir / "src/gateway/nebula-gateway").string(), "--env",
@@ -362,7 +366,7 @@ class Harness {
                 click(kAdmin, {kAdminRole}, "review:" + std::to_string(order->id) + ":approve", "");
                 step = "Approve click";
             }
-            if (step && o_.seed != 0 && chance(0.08)) {
+            if (step && chance(o_.kill_chance)) {
                 co_await sleep(std::chrono::milliseconds(pick(0, 40)));
                 co_await kill_and_restart(std::string("right after a ") + step);
             }
@@ -399,7 +403,7 @@ class Harness {
     /// Random kills and faults until `load_done_`.
     asio::awaitable<void> chaos() {
         while (!load_done_) {
-            co_await sleep(std::chrono::milliseconds(pick(700, 2500)));
+            co_await sleep(std::chrono::milliseconds(pick(o_.fault_every_ms / 2, o_.fault_every_ms * 3 / 2)));
             if (load_done_) break;
             const int what = pick(0, 8);
             ++faults_;
@@ -672,6 +676,8 @@ int main(int argc, char** argv) {
     app.add_option("--concurrency", options.concurrency, "customers in the flow at the same time");
     app.add_option("--seed", options.seed, "the faults' random sequence");
     app.add_option("--load-seconds", options.load_seconds, "safety net for the whole load");
+    app.add_option("--kill-chance", options.kill_chance, "chance of a SIGKILL right after a customer's step");
+    app.add_option("--fault-every-ms", options.fault_every_ms, "mean pause between random faults");
     app.add_flag("--panel-down", options.panel_down, "also take the panel's listeners down and up");
     app.add_flag("--skip-way-out-checks", options.skip_way_out,
                  "report, but do not fail on, orders left without a way out (stuck, unreviewed)");
