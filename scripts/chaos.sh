@@ -23,4 +23,5 @@ nice cmake --build "$build" -j2 --target nebula-chaos >/dev/null
 work="$build/chaos-run/seed-$seed"
 exec nice "$build/tests/chaos/nebula-chaos" --bin-dir "$build" --work "$work" --orders "$orders" \
   --seed "$seed" --concurrency "$concurrency" --load-seconds $((orders * 6 + 300)) \
+  --settle-seconds $((orders * 3 + 150)) \
   --kill-chance 0.01 --fault-every-ms 4000

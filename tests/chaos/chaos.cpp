@@ -676,6 +676,8 @@ int main(int argc, char** argv) {
     app.add_option("--concurrency", options.concurrency, "customers in the flow at the same time");
     app.add_option("--seed", options.seed, "the faults' random sequence");
     app.add_option("--load-seconds", options.load_seconds, "safety net for the whole load");
+    app.add_option("--settle-seconds", options.settle_seconds,
+                   "safety net for the bot's pending work after the load (provisioning, deliveries)");
     app.add_option("--kill-chance", options.kill_chance, "chance of a SIGKILL right after a customer's step");
     app.add_option("--fault-every-ms", options.fault_every_ms, "mean pause between random faults");
     app.add_flag("--panel-down", options.panel_down, "also take the panel's listeners down and up");
