@@ -262,6 +262,7 @@ asio::awaitable<Status<std::string>> Bot::serve() {
                  s.config.shop.guild_id.str());
 
     handlers::resume_channel_closers(s.ctx);
+    handlers::resume_deliveries(s.ctx);
     if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
     discord::GatewayOptions options;

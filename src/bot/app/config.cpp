@@ -56,6 +56,7 @@ jobs::JobsConfig load_jobs_config(common::ConfigReader& r) {
     j.health_interval = minutes(r, "JOB_HEALTH_INTERVAL_MINUTES", j.health_interval);
     j.health_alert_after_failures = static_cast<int>(r.integer("HEALTH_ALERT_AFTER_FAILURES", 2, 1, 100));
     j.reconcile_interval = minutes(r, "JOB_RECONCILE_INTERVAL_MINUTES", j.reconcile_interval);
+    j.reconcile_settle = std::chrono::seconds(r.integer("JOB_RECONCILE_SETTLE_SECONDS", 120, 0, 3600));
     j.revenue_time = time_of_day(r, "REVENUE_SNAPSHOT_TIME", j.revenue_time);
     j.backup_time = time_of_day(r, "BACKUP_TIME", j.backup_time);
     j.expired_grace = std::chrono::days(r.integer("EXPIRED_DELETE_AFTER_DAYS", 7, 0, 3650));

@@ -1,4 +1,5 @@
 // /admin user …, /admin account …, /admin order …
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
 #include "bot/ui/qr.hpp"
@@ -183,9 +184,11 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
             std::optional<domain::Plan> plan;
             std::optional<domain::PaymentMethod> method;
             std::optional<domain::Server> server;
+            std::optional<domain::Delivery> delivery;
         };
         auto details = co_await ctx_.db.run([&](db::Connection& c) {
             Details d;
+            d.delivery = domain::deliveries::get(c, found->id);
             d.user = ctx_.users.get(c, found->user_id);
             d.plan = ctx_.catalog.plan(c, found->plan_id);
             if (found->payment_method_id)
@@ -217,6 +220,36 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
         if (details.server) embed.field(call.t(Msg::label_server), details.server->spec.name, true);
         if (found->account_id) {
             embed.field(call.t(Msg::label_account), "#" + std::to_string(found->account_id->value), true);
+        }
+        // Whether the customer has everything of the fulfilled order, or what is still missing.
+        auto delivery_state = [&](const std::optional<domain::Delivery>& d) -> std::string {
+            if (!d) return call.t(Msg::delivery_state_untracked);
+            if (d->complete()) {
+                return call.t(Msg::delivery_state_complete,
+                              {{"when", ui::format_date_time(call.locale, *d->completed_at, ctx_.zone)}});
+            }
+            using domain::DeliveryPart;
+            const std::pair<DeliveryPart, Msg> parts[] = {
+                {DeliveryPart::card, Msg::delivery_part_card},
+                {DeliveryPart::channel, Msg::delivery_part_channel},
+                {DeliveryPart::dm, Msg::delivery_part_dm},
+                {DeliveryPart::role, Msg::delivery_part_role},
+                {DeliveryPart::billing, Msg::delivery_part_billing},
+                {DeliveryPart::closing, Msg::delivery_part_closing}};
+            std::string missing;
+            for (const auto& [part, name] : parts) {
+                if (!d->done(part)) missing += (missing.empty() ? "" : ", ") + call.t(name);
+            }
+            std::string text =
+                call.t(Msg::delivery_state_pending,
+                       {{"parts", missing},
+                        {"attempts", d->attempts},
+                        {"when", ui::format_date_time(call.locale, d->next_attempt_at, ctx_.zone)}});
+            if (d->last_error) text += "\n`" + *d->last_error + "`";
+            return text;
+        };
+        if (found->status == domain::OrderStatus::fulfilled) {
+            embed.field(call.t(Msg::label_delivery), delivery_state(details.delivery), false);
         }
         co_return admin::embed_reply(std::move(embed));
     }

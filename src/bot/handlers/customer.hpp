@@ -61,4 +61,8 @@ boost::asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx);
 /// already running here is left alone.
 void resume_channel_closers(BotContext& ctx);
 
+/// Finishes, in the background, every delivery a previous process left pending (called at
+/// start-up; the reconciler retries the due ones on each run).
+void resume_deliveries(BotContext& ctx);
+
 }  // namespace nebula::bot::handlers

@@ -6,10 +6,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/domain/accounts.hpp"
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
-#include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {
 namespace asio = boost::asio;
@@ -248,15 +248,16 @@ MessagePayload review_card(const BotContext& ctx, const ReviewView& view, const 
     return payload;
 }
 
-asio::awaitable<void> refresh_card(Call& call, domain::OrderId id, std::string status_line) {
+/// True once Discord shows the card as it stands.
+asio::awaitable<bool> refresh_card(Call& call, domain::OrderId id, std::string status_line) {
     auto& ctx = call.ctx;
     auto view = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ReviewView> {
         auto order = ctx.orders.get(c, id);
         if (!order) return std::nullopt;
         return load_review(ctx, c, *order);
     });
-    if (!view) co_return;
-    co_await call.responder.update_message(review_card(ctx, *view, status_line));
+    if (!view) co_return false;
+    co_return (co_await call.responder.update_message(review_card(ctx, *view, status_line))).has_value();
 }
 
 // ---- telling the customer ----
@@ -266,114 +267,6 @@ asio::awaitable<bool> send_dm(BotContext& ctx, Snowflake user, MessagePayload pa
     if (!dm) co_return false;
     auto sent = co_await ctx.rest.create_message(dm->id, std::move(payload));
     co_return sent.has_value();
-}
-
-struct Delivery {
-    domain::User user;
-    std::optional<domain::Plan> plan;
-    std::optional<domain::Server> server;
-    std::optional<domain::PaymentMethod> method;
-};
-
-MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const domain::Fulfilment& f,
-                                const domain::ClientLinks& links, const Delivery& d) {
-    const auto& a = f.account;
-    MessagePayload payload;
-    std::string body = ui::tr(locale, Msg::delivery_body,
-                              {{"link", links.vless},
-                               {"subscription_url", links.subscription},
-                               {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)},
-                               {"traffic", ui::format_traffic_limit(locale, a.traffic_limit_bytes)},
-                               {"devices", ui::format_device_limit(locale, a.device_limit)}});
-    if (f.order.kind == domain::OrderKind::renewal) {
-        const std::string label =
-            (d.server ? d.server->spec.name : std::string("?")) + " #" + std::to_string(a.id.value);
-        payload.content =
-            ui::tr(locale, Msg::renewal_done,
-                   {{"account", label}, {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)}});
-    }
-    Embed main;
-    main.title(ui::tr(locale, Msg::delivery_title)).description(body).color(kApprovedColour);
-    Embed hints;
-    hints.description(ui::tr(locale, Msg::setup_hints));
-    if (auto png = ui::qr_png(links.vless)) {
-        main.footer(ui::tr(locale, Msg::delivery_qr));
-        main.image("attachment://qr.png");
-        payload.files.push_back({"qr.png", "image/png", std::move(*png), "QR code of the VLESS link"});
-    }
-    payload.embeds.push_back(std::move(main));
-    payload.embeds.push_back(std::move(hints));
-    return payload;
-}
-
-asio::awaitable<flow::DeliveryOutcome> deliver_to_customer(BotContext& ctx, const domain::Fulfilment& f,
-                                                           std::string approver) {
-    flow::DeliveryOutcome outcome;
-    auto d = co_await ctx.db.run([&](db::Connection& c) {
-        Delivery out{*ctx.users.get(c, f.order.user_id), ctx.catalog.plan(c, f.order.plan_id),
-                     ctx.catalog.server(c, f.account.server_id), std::nullopt};
-        if (f.order.payment_method_id) out.method = ctx.catalog.payment_method(c, *f.order.payment_method_id);
-        return out;
-    });
-    const auto locale = flow::customer_locale(ctx, d.user);
-    const auto customer = Snowflake::parse(d.user.discord_id).value_or(Snowflake{});
-    std::optional<domain::ClientLinks> links = f.links;
-    if (!links) {
-        auto config = co_await ctx.accounts.show_config(f.account.id);
-        if (config) links = config->links;
-    }
-    const auto channel = flow::snowflake(f.order.channel_id);
-    bool in_channel = false;
-    if (links) {
-        if (channel) {
-            auto payload = delivery_payload(ctx, locale, f, *links, d);
-            payload.content = flow::with_mention(locale, d.user.discord_id, payload.content);
-            payload.allowed_mentions.users.push_back(customer);
-            auto sent = co_await ctx.rest.create_message(*channel, std::move(payload));
-            in_channel = sent.has_value();
-        }
-        const bool dm = co_await send_dm(ctx, customer, delivery_payload(ctx, locale, f, *links, d));
-        if (in_channel) {
-            MessagePayload note;
-            note.content = ui::tr(locale, dm ? Msg::delivery_dm_sent : Msg::error_dms_closed);
-            co_await ctx.rest.create_message(*channel, std::move(note));
-        }
-    }
-    if (ctx.shop.subscriber_role_id) {
-        auto granted =
-            co_await ctx.rest.add_member_role(ctx.shop.guild_id, customer, *ctx.shop.subscriber_role_id,
-                                              "order " + f.order.reference + " delivered");
-        outcome.customer_left = !granted && granted.error().code == discord::RestErrorCode::not_found;
-    }
-    MessagePayload billing;
-    const auto shop_locale = ctx.shop.default_locale;
-    billing.content = ui::tr(shop_locale, Msg::billing_line,
-                             {{"reference", f.order.reference},
-                              {"customer", flow::mention(d.user.discord_id)},
-                              {"plan", d.plan ? d.plan->spec.name : std::string("?")},
-                              {"amount", ui::format_money(shop_locale, f.order.amount)},
-                              {"method", method_label(shop_locale, d.method)},
-                              {"admin", approver}});
-    if (auto sent = co_await ctx.rest.create_message(ctx.shop.billing_channel_id, std::move(billing));
-        !sent) {
-        spdlog::warn("billing line for {} not posted: {}", f.order.reference, sent.error().describe());
-    }
-    if (channel && in_channel) {
-        MessagePayload closing;
-        closing.content =
-            ui::tr(locale, Msg::channel_closing,
-                   {{"duration", ui::format_duration(locale, ctx.shop.order_channel_archive_after)}});
-        co_await ctx.rest.create_message(*channel, std::move(closing));
-        co_await flow::schedule_channel_close(ctx, *channel, customer, ctx.shop.order_channel_archive_after);
-    }
-    co_return outcome;
-}
-
-asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
-    std::string approver =
-        call.user().username.empty() ? flow::mention(call.user().id.str()) : call.user().username;
-    const auto outcome = co_await deliver_to_customer(call.ctx, f, std::move(approver));
-    if (outcome.customer_left) co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));
 }
 
 // ---- the review buttons ----
@@ -415,9 +308,16 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
     const auto shop_locale = ctx.shop.default_locale;
     auto result = co_await ctx.provisioner.approve_and_fulfil(id, admin);
     if (result) {
+        // The order is fulfilled and its delivery recorded: from here on a crash or a Discord
+        // outage delays what the customer receives, and the first part is the card.
         auto text = ui::tr(shop_locale, Msg::review_approved_by, {{"admin", flow::mention(admin)}});
-        co_await refresh_card(call, id, std::move(text));
-        co_await deliver_now(call, *result);
+        if (co_await refresh_card(call, id, std::move(text))) {
+            const auto now = domain::to_timestamp(ctx.clock.now());
+            co_await ctx.db.run([&](db::Connection& c) {
+                domain::deliveries::mark_done(c, id, domain::DeliveryPart::card, now);
+            });
+        }
+        co_await flow::deliver(call, *result);
         co_return;
     }
     const auto& error = result.error();
@@ -583,13 +483,13 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_review_message(c, id, message_id); });
 }
 
-asio::awaitable<DeliveryOutcome> deliver(BotContext& ctx, const domain::Fulfilment& fulfilment,
-                                         std::string approver) {
-    co_return co_await deliver_to_customer(ctx, fulfilment, std::move(approver));
+discord::MessagePayload review_card_for(BotContext& ctx, db::Connection& connection,
+                                        const domain::Order& order, const std::string& status_line) {
+    return review_card(ctx, load_review(ctx, connection, order), status_line);
 }
 
-asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment) {
-    co_await deliver_now(call, fulfilment);
+std::string payment_method_label(ui::Locale locale, const std::optional<domain::PaymentMethod>& method) {
+    return method_label(locale, method);
 }
 
 }  // namespace flow

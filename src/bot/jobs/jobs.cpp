@@ -34,8 +34,6 @@ constexpr int kMaxNoticeAttempts = 10;
 constexpr auto kNoticeHold = std::chrono::minutes(5);
 /// Unpaid orders expired this recently are announced even if the run that expired them died.
 constexpr auto kOrderNoticeWindow = std::chrono::days(7);
-/// The reconciler leaves orders approved in the last moments to the admin's own click.
-constexpr auto kReconcileSettle = std::chrono::minutes(2);
 constexpr std::string_view kHealthAlertedPrefix = "health_alerted:";
 constexpr std::string_view kHealthFailuresPrefix = "health_failures:";
 constexpr std::string_view kOutageToldPrefix = "outage_told:";
@@ -228,10 +226,6 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
         }
     }
     co_return std::nullopt;
-}
-
-std::string customer_left_report(const handlers::BotContext& ctx, const std::string& reference) {
-    return ui::tr(ctx.shop.default_locale, Msg::job_order_customer_left, {{"reference", reference}});
 }
 
 std::string backup_stamp(Timestamp t) {
@@ -529,7 +523,7 @@ asio::awaitable<JobResult> Jobs::reconcile() {
         [&](db::Connection& c) { return ctx_.orders.with_status(c, domain::OrderStatus::approved, 1000); });
     int fulfilled = 0, failed = 0;
     for (const auto& order : pending) {
-        if (order.approved_at && *order.approved_at > started - kReconcileSettle) continue;
+        if (order.approved_at && *order.approved_at > started - config_.reconcile_settle) continue;
         auto result = co_await ctx_.provisioner.fulfil(order.id);
         if (!result) {
             ++failed;
@@ -547,32 +541,25 @@ asio::awaitable<JobResult> Jobs::reconcile() {
             }
             continue;
         }
-        // Fulfilled before this run began (an admin's own click): that click delivered it.
-        if (result->order.fulfilled_at && *result->order.fulfilled_at < started) continue;
         ++fulfilled;
-        // Delivered exactly as the review button does; the billing line names the automatic retry,
-        // and a customer who has left is reported in the review channel instead of to a clicker.
-        const auto outcome = co_await handlers::flow::deliver(
-            ctx_, *result, ui::tr(ctx_.shop.default_locale, Msg::job_automatic));
-        if (outcome.customer_left) {
-            MessagePayload payload;
-            payload.content = customer_left_report(ctx_, result->order.reference);
-            auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
-            if (!posted) spdlog::warn("reconciler: report not posted: {}", posted.error().describe());
-        }
     }
     // Steps a crash (or Discord) interrupted before approval: order channels and review cards.
     const auto channels = co_await handlers::repair_order_channels(ctx_);
-    const auto cards = co_await repost_review_cards(started - kReconcileSettle);
+    const auto cards = co_await repost_review_cards(started - config_.reconcile_settle);
     failed += channels.failed + cards.failed;
-    std::string summary = std::to_string(fulfilled) + " order(s) provisioned and delivered, " +
-                          std::to_string(failed) + " still failing";
+    // Deliveries of orders fulfilled just now, and whatever earlier deliveries still miss (a
+    // crash after the commit, a Discord outage): the billing line names the automatic retry, a
+    // customer who has left is reported in the review channel.
+    const auto sweep = co_await handlers::flow::deliver_pending(ctx_, false);
+    std::string summary = std::to_string(fulfilled) + " order(s) provisioned, " + std::to_string(failed) +
+                          " still failing; " + std::to_string(sweep.completed) +
+                          " delivery(ies) completed, " + std::to_string(sweep.pending) + " still pending";
     if (channels.finished + channels.orphans_deleted + cards.sent > 0) {
         summary += "; " + std::to_string(channels.finished) + " order channel(s) completed, " +
                    std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
                    std::to_string(cards.sent) + " review card(s) posted";
     }
-    if (failed > 0) co_return unexpected(summary);
+    if (failed > 0 || sweep.pending > 0) co_return unexpected(summary);
     co_return summary;
 }
 

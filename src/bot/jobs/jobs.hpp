@@ -56,6 +56,9 @@ struct JobsConfig {
     /// kept from taking new accounts from the first failure). HEALTH_ALERT_AFTER_FAILURES
     int health_alert_after_failures = 2;
     std::chrono::seconds reconcile_interval{std::chrono::minutes(5)};  ///< JOB_RECONCILE_INTERVAL_MINUTES
+    /// The reconciler leaves orders approved this recently to the admin's own click
+    /// (JOB_RECONCILE_SETTLE_SECONDS).
+    std::chrono::seconds reconcile_settle{std::chrono::minutes(2)};
     std::chrono::minutes revenue_time{5};                      ///< REVENUE_SNAPSHOT_TIME (HH:MM shop time)
     std::chrono::minutes backup_time{std::chrono::hours(3)};   ///< BACKUP_TIME (HH:MM shop time)
     std::chrono::seconds expired_grace{std::chrono::days(7)};  ///< EXPIRED_DELETE_AFTER_DAYS

@@ -273,10 +273,23 @@ enum class Msg : std::uint16_t {
     decline_reason_unreadable,
     decline_reason_wrong_account,
     decline_reason_reused,
+    // durable delivery (issue 11)
+    delivery_customer_left_report,
+    delivery_unreachable_report,
+    label_delivery,
+    delivery_state_complete,
+    delivery_state_pending,
+    delivery_state_untracked,
+    delivery_part_card,
+    delivery_part_channel,
+    delivery_part_dm,
+    delivery_part_role,
+    delivery_part_billing,
+    delivery_part_closing,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::decline_reason_reused) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::delivery_part_closing) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -3,6 +3,7 @@
 
 #include "bot/admin/admin_fixture.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin.hpp"
 #include "discord/test_support.hpp"
 
@@ -554,6 +555,42 @@ TEST_F(AdminCommandsTest, OrderApproveProvisionsOnceAndTellsTheReviewFlow) {
                 HasSubstr("That didn't work"));
     EXPECT_EQ(gateway_.create_calls(), 1);
     EXPECT_EQ(gateway_.clients().size(), 1u);
+}
+
+// The admin sees whether the customer has everything of a fulfilled order.
+TEST_F(AdminCommandsTest, OrderInfoShowsWhetherDeliveryIsComplete) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    const auto order = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
+    EXPECT_THAT(admin({"order", "info"}, {str("order", order.reference)}).embed_text(),
+                ::testing::Not(HasSubstr("Delivery")));
+    EXPECT_EQ(admin({"order", "approve"}, {str("order", order.reference)}).content(),
+              "Order " + order.reference + " approved.");
+    // Nothing reached Discord yet (this test's review flow delivers nothing).
+    auto info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("Delivery"));
+    EXPECT_THAT(info.embed_text(), HasSubstr("pending: review card, link in the order channel, link by DM, "
+                                             "Subscriber role, billing line, channel closing"));
+    with_db([&](db::Connection& c) {
+        const auto t = domain::to_timestamp(std::chrono::system_clock::now());
+        for (auto part : {domain::DeliveryPart::card, domain::DeliveryPart::channel, domain::DeliveryPart::dm,
+                          domain::DeliveryPart::role, domain::DeliveryPart::billing}) {
+            domain::deliveries::mark_done(c, order.id, part, t, "1");
+        }
+        EXPECT_FALSE(domain::deliveries::complete_if_done(c, order.id, t));
+        return 0;
+    });
+    info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("pending: channel closing"));
+    with_db([&](db::Connection& c) {
+        const auto t = domain::to_timestamp(std::chrono::system_clock::now());
+        domain::deliveries::mark_done(c, order.id, domain::DeliveryPart::closing, t);
+        EXPECT_TRUE(domain::deliveries::complete_if_done(c, order.id, t));
+        return 0;
+    });
+    info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("complete"));
+    EXPECT_THAT(info.embed_text(), ::testing::Not(HasSubstr("pending")));
 }
 
 TEST_F(AdminCommandsTest, OrderApproveWithTheGatewayDownStaysApproved) {
