@@ -1263,6 +1263,9 @@ TEST_F(BotE2ESlowGateway, MyAccountDoesNotWaitForASlowGateway) {
         EXPECT_TRUE(ctx().background.running(refresh)) << "answered while the refresh was still running";
         gateway_.panel->set_delay(0ms);
         co_await until([&] { return !ctx().background.running(refresh); });
+    });
+}
+
 // Issue 11, defect 2: the bot stopped after inserting the order and after Discord created its
 // channel, before storing it. The customer's Buy Access finds that channel by its topic, posts
 // the summary there and answers with a link and a Cancel button; Cancel ends the order.
