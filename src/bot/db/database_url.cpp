@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include "common/http.hpp"
+
 namespace nebula::bot::db {
 
 std::string_view to_string(Backend backend) {
@@ -16,13 +18,42 @@ std::string_view to_string(Backend backend) {
 
 std::string DatabaseUrl::redacted() const {
     if (backend == Backend::sqlite) return "sqlite:" + sqlite_path;
-    // postgres://user:password@host → postgres://user:***@host
-    const auto scheme_end = postgres_url.find("://");
-    const auto at = postgres_url.find('@');
-    if (scheme_end == std::string::npos || at == std::string::npos || at < scheme_end) return postgres_url;
-    const auto colon = postgres_url.find(':', scheme_end + 3);
-    if (colon == std::string::npos || colon > at) return postgres_url;
-    return postgres_url.substr(0, colon + 1) + "***" + postgres_url.substr(at);
+    std::string out = postgres_url;
+    const auto scheme_end = out.find("://");
+    if (scheme_end == std::string::npos) return out;
+    const auto start = scheme_end + 3;
+    auto query = out.find('?', start);
+    // postgres://user:password@host → postgres://user:***@host. A password may itself hold '@'
+    // (or '/'), so the credentials end at the last '@' before the query.
+    const auto at = query == std::string::npos ? out.rfind('@') : out.rfind('@', query);
+    if (at != std::string::npos && at >= start) {
+        const auto colon = out.find(':', start);
+        if (colon != std::string::npos && colon < at) {
+            out.replace(colon + 1, at - colon - 1, "***");
+            query = out.find('?', start);
+        }
+    }
+    // ?password=… (libpq decodes the parameter names, so "pass%77ord" counts too).
+    if (query == std::string::npos) return out;
+    std::string redacted_query;
+    bool first = true;
+    std::string_view params = std::string_view(out).substr(query + 1);
+    while (true) {
+        const auto amp = params.find('&');
+        const std::string_view param = params.substr(0, amp);
+        const auto eq = param.find('=');
+        const std::string_view key = param.substr(0, eq);
+        if (!first) redacted_query += '&';
+        first = false;
+        if (eq != std::string_view::npos && http::url_decode(key).value_or(std::string(key)) == "password") {
+            redacted_query += std::string(key) + "=***";
+        } else {
+            redacted_query += param;
+        }
+        if (amp == std::string_view::npos) break;
+        params.remove_prefix(amp + 1);
+    }
+    return out.substr(0, query + 1) + redacted_query;
 }
 
 Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {

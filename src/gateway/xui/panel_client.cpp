@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -49,7 +50,13 @@ std::int64_t get_i64(const json& obj, std::string_view key) {
     auto it = obj.find(key);
     if (it == obj.end()) return 0;
     if (it->is_number_integer()) return it->get<std::int64_t>();
-    if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+    if (it->is_number_float()) {
+        // A double outside int64's range cannot be converted: such a value means "huge".
+        const double value = it->get<double>();
+        if (value >= 9223372036854775807.0) return std::numeric_limits<std::int64_t>::max();
+        if (value <= -9223372036854775807.0) return std::numeric_limits<std::int64_t>::min();
+        return static_cast<std::int64_t>(value);
+    }
     if (it->is_string()) {
         // Old panels sent some numbers (tgId) as strings.
         try {

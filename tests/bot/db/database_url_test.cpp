@@ -33,6 +33,29 @@ TEST(DatabaseUrl, PostgresBothSchemes) {
     }
 }
 
+// Found by fuzz/database_url.cpp (its corpus keeps these inputs): the password in the query and
+// a password holding '@' were written to the logs.
+TEST(DatabaseUrl, RedactionCoversQueryPasswordsAndPasswordsWithAt) {
+    struct Case {
+        const char* url;
+        const char* redacted;
+    };
+    for (const auto& c : {
+             Case{"postgresql://nebula@localhost/nebula?password=s3cret-pass",
+                  "postgresql://nebula@localhost/nebula?password=***"},
+             Case{"postgres://localhost/nebula?sslmode=require&pass%77ord=s3cret-pass&application_name=bot",
+                  "postgres://localhost/nebula?sslmode=require&pass%77ord=***&application_name=bot"},
+             Case{"postgres://bot:s3cret@pass@db.example:5432/nebula", "postgres://bot:***@db.example:5432/nebula"},
+             Case{"postgres://db.example:5432/nebula?application_name=a@b",
+                  "postgres://db.example:5432/nebula?application_name=a@b"},
+         }) {
+        auto url = parse_database_url(c.url);
+        ASSERT_TRUE(url.has_value()) << c.url;
+        EXPECT_EQ(url->redacted(), c.redacted);
+        EXPECT_EQ(url->redacted().find("s3c"), std::string::npos) << c.url;
+    }
+}
+
 TEST(DatabaseUrl, RejectsOtherSchemesAndMissingDatabase) {
     EXPECT_FALSE(parse_database_url("mysql://a:b@c/d").has_value());
     EXPECT_FALSE(parse_database_url("").has_value());
