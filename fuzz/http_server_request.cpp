@@ -70,7 +70,8 @@ struct World {
 };
 
 asio::awaitable<void> client(tcp::socket& socket, std::string_view input, std::string& answer, bool& done) {
-    auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(input.data(), input.size()), kUseTuple);
+    // A server that answers early and closes may refuse the rest: that is fine.
+    (void)co_await asio::async_write(socket, asio::buffer(input.data(), input.size()), kUseTuple);
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     std::array<char, 4096> chunk{};

@@ -8,7 +8,8 @@
 #
 # New inputs the fuzzer finds go to build/fuzz/corpus/<target>/ (not committed). Environment:
 # NEBULA_FUZZ_NICE=19 runs the fuzzers at the lowest priority; NEBULA_JOBS caps build jobs;
-# NEBULA_FUZZ_SKIP_BUILD=1 uses the binaries already built.
+# NEBULA_FUZZ_SKIP_BUILD=1 uses the binaries already built; NEBULA_FUZZ_LOGS names the folder
+# for the logs (default build/fuzz/logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +44,7 @@ for target in "${targets[@]}"; do
   seeds="fuzz/corpus/$target"
   found="$build/corpus/$target"
   artifacts="$build/artifacts/$target/"
-  log="$build/logs/$target.log"
+  log="${NEBULA_FUZZ_LOGS:-$build/logs}/$target.log"
   mkdir -p "$found" "$artifacts" "$(dirname "$log")"
   if [ ! -x "$binary" ] || [ ! -d "$seeds" ]; then
     echo "fuzz: $target: missing $binary or $seeds" >&2

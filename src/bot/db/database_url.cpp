@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+
 #include "common/http.hpp"
 
 namespace nebula::bot::db {
@@ -18,42 +20,57 @@ std::string_view to_string(Backend backend) {
 
 std::string DatabaseUrl::redacted() const {
     if (backend == Backend::sqlite) return "sqlite:" + sqlite_path;
-    std::string out = postgres_url;
-    const auto scheme_end = out.find("://");
-    if (scheme_end == std::string::npos) return out;
-    const auto start = scheme_end + 3;
-    auto query = out.find('?', start);
-    // postgres://user:password@host → postgres://user:***@host. A password may itself hold '@'
-    // (or '/'), so the credentials end at the last '@' before the query.
-    const auto at = query == std::string::npos ? out.rfind('@') : out.rfind('@', query);
-    if (at != std::string::npos && at >= start) {
-        const auto colon = out.find(':', start);
-        if (colon != std::string::npos && colon < at) {
-            out.replace(colon + 1, at - colon - 1, "***");
-            query = out.find('?', start);
+    const std::string_view url = postgres_url;
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return postgres_url;
+    // Walks the URL as libpq reads it: user[:password]@ up to the first '@' before any '/', then
+    // the host list ([IPv6] in brackets, ports, commas), then /dbname, then ?parameters.
+    const std::size_t start = scheme_end + 3;
+    std::size_t p = start;
+    while (p < url.size() && url[p] != '@' && url[p] != '/') ++p;
+    const std::size_t first_at = p < url.size() && url[p] == '@' ? p : std::string_view::npos;
+    p = first_at == std::string_view::npos ? start : first_at + 1;
+    std::size_t last_at = first_at;  // the last '@' in the host list outside brackets
+    do {
+        if (p < url.size() && url[p] == ',') ++p;
+        if (p < url.size() && url[p] == '[') {
+            while (p < url.size() && url[p] != ']') ++p;
         }
+        for (; p < url.size() && url[p] != '/' && url[p] != '?' && url[p] != ','; ++p) {
+            if (url[p] == '@') last_at = p;
+        }
+    } while (p < url.size() && url[p] == ',');
+    while (p < url.size() && url[p] != '?') ++p;
+    const std::size_t query = p;
+
+    std::string out;
+    const auto colon = first_at == std::string_view::npos ? first_at : url.substr(start, first_at - start).find(':');
+    if (colon != std::string_view::npos) {
+        // user:***@host. A password typed with an '@' of its own would leak its rest (libpq stops
+        // at the first '@'), so the hidden part ends at the last '@' before the database name.
+        out.append(url.substr(0, start + colon + 1)).append("***").append(url.substr(last_at, query - last_at));
+    } else {
+        out.append(url.substr(0, query));
     }
+    if (query >= url.size()) return out;
     // ?password=… (libpq decodes the parameter names, so "pass%77ord" counts too).
-    if (query == std::string::npos) return out;
-    std::string redacted_query;
-    bool first = true;
-    std::string_view params = std::string_view(out).substr(query + 1);
-    while (true) {
+    out += '?';
+    std::string_view params = url.substr(query + 1);
+    for (bool first = true;; first = false) {
         const auto amp = params.find('&');
         const std::string_view param = params.substr(0, amp);
         const auto eq = param.find('=');
         const std::string_view key = param.substr(0, eq);
-        if (!first) redacted_query += '&';
-        first = false;
+        if (!first) out += '&';
         if (eq != std::string_view::npos && http::url_decode(key).value_or(std::string(key)) == "password") {
-            redacted_query += std::string(key) + "=***";
+            out.append(key).append("=***");
         } else {
-            redacted_query += param;
+            out.append(param);
         }
         if (amp == std::string_view::npos) break;
         params.remove_prefix(amp + 1);
     }
-    return out.substr(0, query + 1) + redacted_query;
+    return out;
 }
 
 Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
@@ -69,6 +86,13 @@ Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
         return url;
     }
     if (text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        // libpq would read the URL only up to a NUL, while the rest would still be logged.
+        if (std::any_of(text.begin(), text.end(), [](char c) {
+                const auto u = static_cast<unsigned char>(c);
+                return u < 0x20 || u == 0x7f;
+            })) {
+            return unexpected(std::string("DATABASE_URL: the PostgreSQL URL contains a control character"));
+        }
         url.backend = Backend::postgres;
         url.postgres_url = std::string(text);
         char* error = nullptr;
