@@ -17,12 +17,13 @@ cid::Router<std::string> make_router() {
     cid::Router<std::string> router;
     router.add<std::string>("panel", [](std::string action) { return cid::make("panel", action); });
     router.add<std::int64_t>("order_cancel", [](std::int64_t id) { return cid::make("order_cancel", id); });
-    router.add<std::int64_t, std::string>("acct",
-                                          [](std::int64_t id, std::string a) { return cid::make("acct", id, a); });
-    router.add<std::int64_t, std::int64_t>("outage",
-                                           [](std::int64_t id, std::int64_t at) { return cid::make("outage", id, at); });
-    router.add<discord::Snowflake, std::uint64_t>(
-        "member", [](discord::Snowflake user, std::uint64_t bits) { return cid::make("member", user, bits); });
+    router.add<std::int64_t, std::string>(
+        "acct", [](std::int64_t id, std::string a) { return cid::make("acct", id, a); });
+    router.add<std::int64_t, std::int64_t>(
+        "outage", [](std::int64_t id, std::int64_t at) { return cid::make("outage", id, at); });
+    router.add<discord::Snowflake, std::uint64_t>("member", [](discord::Snowflake user, std::uint64_t bits) {
+        return cid::make("member", user, bits);
+    });
     router.add<>("close", [] { return cid::make("close"); });
     return router;
 }

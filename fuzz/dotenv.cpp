@@ -15,17 +15,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (parsed) {
         for (const auto& [key, value] : *parsed) {
             fuzz::check(!key.empty(), "a key is never empty");
-            fuzz::check(!std::isdigit(static_cast<unsigned char>(key.front())), "a key never starts with a digit");
-            fuzz::check(std::all_of(key.begin(), key.end(),
-                                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }),
-                        "a key is letters, digits and '_'");
+            fuzz::check(!std::isdigit(static_cast<unsigned char>(key.front())),
+                        "a key never starts with a digit");
+            fuzz::check(
+                std::all_of(key.begin(), key.end(),
+                            [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }),
+                "a key is letters, digits and '_'");
         }
         const auto env = common::Environment::from_map(std::move(*parsed));
         (void)env.find("DATABASE_URL");
     } else {
         fuzz::check(!parsed.error().empty(), "a failed parse names at least one line");
         for (const auto& error : parsed.error()) {
-            fuzz::check(error.line >= 1 && error.line <= lines, "an error's line number is a line of the input");
+            fuzz::check(error.line >= 1 && error.line <= lines,
+                        "an error's line number is a line of the input");
             fuzz::check(!error.message.empty(), "an error has a message");
         }
     }

@@ -3,6 +3,7 @@
 // connection when the first answer allowed it, else on a new one, which is closed without an
 // answer). Properties: no crash, no sanitizer report, no hang; each send() ends with a
 // response or an error; a response body is never larger than the bytes received.
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <memory>
@@ -97,7 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     w.input.assign(reinterpret_cast<const char*>(data), size);
     w.accepted = 0;
     http::ClientOptions options;
-    options.base = http::Url::parse("http://127.0.0.1:" + std::to_string(w.acceptor.local_endpoint().port())).value();
+    options.base =
+        http::Url::parse("http://127.0.0.1:" + std::to_string(w.acceptor.local_endpoint().port())).value();
     options.max_response_bytes = 64 * 1024;
     bool done = false;
     {

@@ -4,6 +4,7 @@
 // /refuse is refused when its head arrives (before the body) and /throw makes the handler throw.
 // Properties: no crash, no sanitizer report, no hang; everything the server sends back is a
 // sequence of well-formed HTTP/1.1 responses, each with a known status.
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <memory>

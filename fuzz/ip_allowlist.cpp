@@ -5,8 +5,8 @@
 // contains the address it was written as and parses again from its text; a request from a peer
 // that is not a trusted proxy passes exactly when the peer is allowed; a request passes only
 // when the peer or an address in its X-Forwarded-For headers is allowed.
-#include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
 
 #include <memory>
 #include <string>
@@ -54,12 +54,14 @@ void check_entries(const std::vector<std::string>& entries) {
     for (const auto& entry : entries) {
         auto network = gateway::IpNetwork::parse(entry);
         if (!network) continue;
-        fuzz::check(gateway::IpNetwork::parse(network->to_string()).has_value(), "a network parses from its text");
+        fuzz::check(gateway::IpNetwork::parse(network->to_string()).has_value(),
+                    "a network parses from its text");
         if (auto a = address(entry)) fuzz::check(network->contains(*a), "a network contains its own address");
     }
 }
 
-gateway::IpAllowlist list_or(const std::vector<std::string>& entries, const std::vector<std::string>& fallback) {
+gateway::IpAllowlist list_or(const std::vector<std::string>& entries,
+                             const std::vector<std::string>& fallback) {
     if (auto parsed = gateway::IpAllowlist::parse(entries)) return std::move(*parsed);
     return gateway::IpAllowlist::parse(fallback).value();
 }

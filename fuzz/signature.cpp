@@ -79,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::check(verifier.verify(method == "GET" ? "POST" : "GET", target, body, timestamp, nonce, signature,
                                 kNow) == signing::VerifyError::bad_signature,
                 "the signature covers the method");
-    fuzz::check(verifier.verify(method, target, body, timestamp, nonce, signature,
-                                kNow + 2 * signing::kWindowSeconds + 1) == signing::VerifyError::stale_timestamp,
-                "a signature expires");
+    fuzz::check(
+        verifier.verify(method, target, body, timestamp, nonce, signature,
+                        kNow + 2 * signing::kWindowSeconds + 1) == signing::VerifyError::stale_timestamp,
+        "a signature expires");
     return 0;
 }

@@ -5,11 +5,11 @@
 // get_inbound, server_status, find_client, list_clients, online_emails, update_client and
 // delete_client. Properties: no crash, no sanitizer report, no hang; each call ends with a value
 // or a PanelError with a message.
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <memory>
 #include <string>
@@ -31,14 +31,17 @@ class FakePanel final : public http::Handler {
     std::string body;
     bool detected = false;
 
-    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override { return std::nullopt; }
+    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+        return std::nullopt;
+    }
     asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
         http::Response r;
         r.headers.set("Content-Type", "application/json");
         if (!detected && request.target.ends_with("server/status")) {
             detected = true;
-            r.body = nlohmann::json{{"success", true}, {"msg", ""}, {"obj", {{"panelVersion", version}}}}.dump(
-                -1, ' ', false, nlohmann::json::error_handler_t::replace);
+            r.body =
+                nlohmann::json{{"success", true}, {"msg", ""}, {"obj", {{"panelVersion", version}}}}.dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace);
         } else {
             r.body = body;
         }
@@ -77,7 +80,8 @@ asio::awaitable<void> calls(xui::PanelClient& client, bool& done) {
     expect(co_await client.find_client("user@example.com"));
     expect(co_await client.list_clients());
     expect(co_await client.online_emails());
-    expect(co_await client.update_client("user@example.com", xui::ClientPatch{.expiry_ms = 1, .enable = false}));
+    expect(
+        co_await client.update_client("user@example.com", xui::ClientPatch{.expiry_ms = 1, .enable = false}));
     auto deleted = co_await client.delete_client("user@example.com");
     if (!deleted) fuzz::check(!deleted.error().message.empty(), "a panel error has a message");
     done = true;

@@ -44,11 +44,14 @@ std::string DatabaseUrl::redacted() const {
     const std::size_t query = p;
 
     std::string out;
-    const auto colon = first_at == std::string_view::npos ? first_at : url.substr(start, first_at - start).find(':');
+    const auto colon =
+        first_at == std::string_view::npos ? first_at : url.substr(start, first_at - start).find(':');
     if (colon != std::string_view::npos) {
         // user:***@host. A password typed with an '@' of its own would leak its rest (libpq stops
         // at the first '@'), so the hidden part ends at the last '@' before the database name.
-        out.append(url.substr(0, start + colon + 1)).append("***").append(url.substr(last_at, query - last_at));
+        out.append(url.substr(0, start + colon + 1))
+            .append("***")
+            .append(url.substr(last_at, query - last_at));
     } else {
         out.append(url.substr(0, query));
     }
