@@ -53,6 +53,11 @@ for target in "${targets[@]}"; do
   fi
   # Every committed input once: crashes found earlier stay fixed.
   mapfile -t inputs < <(find "$seeds" -type f | sort)
+  if [ ${#inputs[@]} -eq 0 ]; then
+    echo "fuzz: $target: fuzz/corpus/$target has no inputs" >&2
+    failed+=("$target")
+    continue
+  fi
   if ! "${run[@]}" "$binary" -artifact_prefix="$artifacts" "${inputs[@]}" >"$log" 2>&1; then
     echo "fuzz: $target: FAILED replaying fuzz/corpus/$target (log: $log)" >&2
     tail -n 30 "$log" >&2
