@@ -53,6 +53,8 @@ struct World {
             auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kUseTuple);
             if (ec) break;
         }
+        // This side closed first: a reset instead of TIME_WAIT keeps local ports free.
+        socket.set_option(asio::socket_base::linger(true, 0), ignored);
         --open;
     }
 
