@@ -69,7 +69,11 @@ struct World {
     }
 };
 
-asio::awaitable<void> client(tcp::socket& socket, std::string_view input, std::string& answer, bool& done) {
+asio::awaitable<void> client(tcp::socket& socket, const tcp::endpoint& server, std::string_view input,
+                             std::string& answer, bool& done) {
+    // Asynchronous: a blocking connect() fails with EINTR when libFuzzer's timer signal arrives.
+    auto [cec] = co_await socket.async_connect(server, kUseTuple);
+    fuzz::check(!cec, "the harness connects to the server");
     // A server that answers early and closes may refuse the rest: that is fine.
     (void)co_await asio::async_write(socket, asio::buffer(input.data(), input.size()), kUseTuple);
     boost::system::error_code ignored;
@@ -105,13 +109,12 @@ void check_responses(std::string_view answer) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static World world;
     tcp::socket socket(world.io);
-    socket.connect(world.endpoint);
     std::string answer;
     bool done = false;
-    asio::co_spawn(world.io, client(socket, fuzz::as_text(data, size), answer, done), asio::detached);
+    asio::co_spawn(world.io, client(socket, world.endpoint, fuzz::as_text(data, size), answer, done),
+                   asio::detached);
     while (!done || world.server->connection_count() > 0) world.io.run_one();
-    // Closed with a reset rather than left in TIME_WAIT: thousands of connections a second would
-    // otherwise run out of local ports.
+    // Closed with a reset rather than left in TIME_WAIT, to keep local ports free.
     boost::system::error_code ignored;
     socket.set_option(asio::socket_base::linger(true, 0), ignored);
     check_responses(answer);
