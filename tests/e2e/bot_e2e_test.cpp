@@ -1371,6 +1371,9 @@ TEST_F(BotE2E, CustomerCanCancelUnderReviewAndAfterADeclineButNotAfterApproval) 
         const json refused = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(third));
         EXPECT_NE(text_of(refused).find("can no longer be cancelled"), std::string::npos) << refused.dump();
         EXPECT_EQ((co_await order(third))->status, bot::domain::OrderStatus::fulfilled);
+    });
+}
+
 TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         locales_[kCustomer] = "ar";
