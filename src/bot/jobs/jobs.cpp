@@ -127,12 +127,9 @@ constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
 
 /// Posts `payload` in `channel` after a mention of the customer; nothing when it was posted, else
 /// why not (also added to `error`).
-asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handlers::BotContext& ctx,
-                                                                         Snowflake channel,
-                                                                         Snowflake customer,
-                                                                         ui::Locale locale,
-                                                                         MessagePayload payload,
-                                                                         std::string& error) {
+asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(
+    handlers::BotContext& ctx, Snowflake channel, Snowflake customer, ui::Locale locale,
+    MessagePayload payload, std::string& error) {
     payload.content = handlers::flow::with_mention(locale, customer.str(), payload.content);
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
@@ -212,13 +209,15 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     const auto now = domain::to_timestamp(ctx.clock.now());
     const std::string id = created->id.str();
     co_await ctx.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, id, now); });
-    if (co_await post_with_mention(ctx, created->id, customer, locale, std::move(payload), error)) co_return error;
+    if (co_await post_with_mention(ctx, created->id, customer, locale, std::move(payload), error))
+        co_return error;
     // Where they will look: a mention and the channel's name, nothing of the notice itself.
     const Snowflake pointer_channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
     if (!pointer_channel.empty()) {
         MessagePayload pointer;
         pointer.content = handlers::flow::with_mention(
-            locale, customer.str(), ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id + ">"}}));
+            locale, customer.str(),
+            ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id + ">"}}));
         pointer.allowed_mentions.users = {customer};
         if (auto posted = co_await ctx.rest.create_message(pointer_channel, std::move(pointer)); !posted) {
             spdlog::warn("pointer to {}'s notices channel not posted: {}", customer.str(),

@@ -59,7 +59,7 @@ std::int64_t get_i64(const json& obj, std::string_view key) {
     if (it->is_number_unsigned()) {
         const auto value = it->get<std::uint64_t>();
         return value <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(value)
-                                                               : std::numeric_limits<std::int64_t>::max();
+                                                              : std::numeric_limits<std::int64_t>::max();
     }
     if (it->is_number_integer()) return it->get<std::int64_t>();
     if (it->is_number_float()) {
