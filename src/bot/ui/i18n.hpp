@@ -104,7 +104,6 @@ enum class Msg : std::uint16_t {
     order_cancelled,
     order_cancel_too_late,
     // receipts
-    receipt_not_image,
     receipt_too_large,
     receipt_not_your_order,
     receipt_not_awaiting,
