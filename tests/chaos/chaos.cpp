@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -72,9 +73,6 @@ struct Options {
     std::uint64_t seed = 1;
     int load_seconds = 600;    ///< every customer must be through by then
     int settle_seconds = 150;  ///< then the bot has this long to finish its pending work
-    /// Do not fail on orders left without a way out (no channel stored, receipt never reviewed):
-    /// order channel creation and card posting are made crash-safe separately (issue 11, point 2).
-    bool skip_way_out = false;
     /// Take the panel's listeners down and up again. Off by default: the fake panel cannot always
     /// bind its port again while the old listener still drains its connections ("Address already
     /// in use"), which would leave the panel down for good.
@@ -299,11 +297,25 @@ class Harness {
                         rows->get<std::string>(4)};
     }
 
-    void click(std::uint64_t user, std::vector<std::uint64_t> roles, std::string custom_id,
-               std::string value) {
+    /// A button press or menu choice; returns the interaction's token.
+    std::string click(std::uint64_t user, std::vector<std::uint64_t> roles, std::string custom_id,
+                      std::string value) {
         json data{{"custom_id", custom_id}, {"component_type", value.empty() ? 2 : 3}};
         if (!value.empty()) data["values"] = json::array({value});
-        discord_->inject_interaction(3, user, std::move(roles), std::move(data));
+        return discord_->inject_interaction(3, user, std::move(roles), std::move(data)).value("token", "");
+    }
+
+    /// Waits a few seconds for the bot's answer to the interaction with `token` (its callback or
+    /// a follow-up) to offer the button `custom_id`.
+    asio::awaitable<std::optional<std::string>> offered(std::string token, std::string custom_id) {
+        const std::string quoted = "\"" + custom_id + "\"";
+        for (int i = 0; i < 60 && !restarting_; ++i) {
+            for (const auto& r : discord_->requests())
+                if (r.path.find(token) != std::string::npos && r.body.find(quoted) != std::string::npos)
+                    co_return custom_id;
+            co_await sleep(100ms);
+        }
+        co_return std::nullopt;
     }
 
     void upload(std::uint64_t customer, const OrderRow& order) {
@@ -347,15 +359,24 @@ class Harness {
                 click(id, {}, "buy_plan", std::to_string(plan_id_));
                 step = "plan choice";
             } else if (status == "awaiting_payment" && !order->channel) {
-                // The bot may be creating the channel right now; an order left without one for
-                // long has no way out for this customer.
-                if (!no_channel_since) no_channel_since = std::chrono::steady_clock::now();
-                if (std::chrono::steady_clock::now() - *no_channel_since > 30s) {
-                    ++stuck_;
-                    co_return false;
-                }
-                click(id, {}, "panel:buy", "");
+                // The bot may be creating the channel right now. A person who waited a while
+                // presses Buy Access again and cancels the open order with the button it offers;
+                // an order that offers neither its channel nor Cancel has no way out.
+                const auto now = std::chrono::steady_clock::now();
+                if (!no_channel_since) no_channel_since = now;
+                const auto token = click(id, {}, "panel:buy", "");
                 step = "buy access";
+                if (now - *no_channel_since > 10s) {
+                    if (auto cancel = co_await offered(token, "order_cancel:" + std::to_string(order->id))) {
+                        click(id, {}, *cancel, "");
+                        step = "cancel";
+                        no_channel_since.reset();
+                    } else if (now - *no_channel_since > 60s) {
+                        std::cerr << "  " << order->reference << ": Buy Access offers no way out\n";
+                        ++stuck_;
+                        co_return false;
+                    }
+                }
             } else if (status == "awaiting_payment" && !order->method) {
                 click(id, {}, "pay_method:" + std::to_string(order->id), std::to_string(method_id_));
                 step = "payment method";
@@ -363,6 +384,15 @@ class Harness {
                 upload(id, *order);
                 step = "receipt upload";
             } else if (status == "under_review") {
+                // The admin approves from the review card, so a card that was never posted (a kill
+                // after the receipt was accepted, Discord failing the post) must be posted again by
+                // the bot before this customer gets through.
+                if (!card_posted(order->id)) {
+                    if (!waiting_for_card_.contains(id)) waiting_for_card_.insert(id);
+                    co_await sleep(500ms);
+                    continue;
+                }
+                waiting_for_card_.erase(id);
                 click(kAdmin, {kAdminRole}, "review:" + std::to_string(order->id) + ":approve", "");
                 step = "Approve click";
             }
@@ -400,9 +430,34 @@ class Harness {
         }
     }
 
-    /// Random kills and faults until `load_done_`.
+    /// Whether the review channel holds a card with the order's Approve button (Discord answered
+    /// its post).
+    bool card_posted(std::int64_t order) {
+        static const std::regex approve(R"(review:([0-9]+):approve)");
+        const auto& requests = discord_->requests();
+        const std::string review_path = "/channels/" + std::to_string(kReviewChannel) + "/messages";
+        for (; cards_scanned_ < requests.size(); ++cards_scanned_) {
+            const auto& r = requests[cards_scanned_];
+            if (r.status != 200 || r.method != "POST" || r.path != review_path) continue;
+            for (std::sregex_iterator it(r.body.begin(), r.body.end(), approve), end; it != end; ++it)
+                cards_.insert(std::stoll((*it)[1].str()));
+        }
+        return cards_.contains(order);
+    }
+
+    /// Whether a fault could still meet a customer's step: not when every customer still in the
+    /// flow only waits for the bot to post their review card again (the outage is over then).
+    bool customers_active() const {
+        return approved_customers_ + stuck_ + static_cast<int>(waiting_for_card_.size()) < o_.orders;
+    }
+
+    /// Random kills and faults until `load_done_`, paused while only lost review cards are awaited.
     asio::awaitable<void> chaos() {
         while (!load_done_) {
+            if (!customers_active()) {
+                co_await sleep(500ms);
+                continue;
+            }
             co_await sleep(std::chrono::milliseconds(pick(o_.fault_every_ms / 2, o_.fault_every_ms * 3 / 2)));
             if (load_done_) break;
             const int what = pick(0, 8);
@@ -569,7 +624,7 @@ class Harness {
                     if (m.channel == std::to_string(kReviewChannel) &&
                         m.text.find(reference) != std::string::npos)
                         reviewed = true;
-                if (!reviewed && !o_.skip_way_out) {
+                if (!reviewed) {
                     ++unreviewed;
                     problems.push_back(reference + ": the accepted receipt never reached review");
                 }
@@ -579,7 +634,7 @@ class Harness {
                     ++duplicates;
                     problems.push_back(reference + " (" + status + ") has a panel client");
                 }
-                if ((status == "awaiting_payment" || status == "under_review") && !o_.skip_way_out)
+                if (status == "awaiting_payment" || status == "under_review")
                     problems.push_back(reference + " is still " + status);
                 continue;
             }
@@ -624,14 +679,13 @@ class Harness {
             }
         }
         const int blocked = o_.orders - approved_customers_;  // customers who never got through
-        const bool way_out_ok = o_.skip_way_out || (stuck_ == 0 && blocked == 0);
+        const bool way_out_ok = stuck_ == 0 && blocked == 0;
         const bool ok = problems.empty() && way_out_ok && !chaos_failed_;
         std::cout << "chaos seed=" << o_.seed << " customers=" << o_.orders << " orders=" << orders
                   << " approvals=" << approvals << " kills=" << kills_ << " faults=" << faults_
                   << " duplicates=" << duplicates << " lost=" << lost << " undelivered=" << undelivered
                   << " duplicate_deliveries=" << duplicate_deliveries << " unreviewed=" << unreviewed
-                  << " stuck=" << stuck_ << (o_.skip_way_out ? " (way-out checks skipped)" : "")
-                  << " result=" << (ok ? "PASS" : "FAIL") << std::endl;
+                  << " stuck=" << stuck_ << " result=" << (ok ? "PASS" : "FAIL") << std::endl;
         for (const auto& p : problems) std::cerr << "  " << p << "\n";
         if (approved_customers_ != o_.orders)
             std::cerr << "  only " << approved_customers_ << " of " << o_.orders
@@ -659,6 +713,9 @@ class Harness {
     int stuck_ = 0;
     int uploads_ = 0;
     int approved_customers_ = 0;
+    std::set<std::uint64_t> waiting_for_card_;  ///< customers whose order waits for its review card
+    std::set<std::int64_t> cards_;              ///< orders with a card in the review channel
+    std::size_t cards_scanned_ = 0;             ///< requests of the fake Discord looked at so far
 };
 
 }  // namespace
@@ -681,8 +738,6 @@ int main(int argc, char** argv) {
     app.add_option("--kill-chance", options.kill_chance, "chance of a SIGKILL right after a customer's step");
     app.add_option("--fault-every-ms", options.fault_every_ms, "mean pause between random faults");
     app.add_flag("--panel-down", options.panel_down, "also take the panel's listeners down and up");
-    app.add_flag("--skip-way-out-checks", options.skip_way_out,
-                 "report, but do not fail on, orders left without a way out (stuck, unreviewed)");
     CLI11_PARSE(app, argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     try {
