@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <deque>
 #include <variant>
 
 #include "common/crypto.hpp"
@@ -30,12 +32,24 @@ using TlsStream = asio::ssl::stream<beast::tcp_stream>;
 struct Connection {
     std::variant<std::unique_ptr<beast::tcp_stream>, std::unique_ptr<TlsStream>> stream;
     beast::flat_buffer buffer;
+    std::chrono::steady_clock::time_point idle_since;
 
     beast::tcp_stream& lowest() {
         if (auto* plain = std::get_if<0>(&stream)) return **plain;
         return std::get<1>(stream)->next_layer();
     }
 };
+
+struct SessionFree {
+    void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
+
+/// The SSL_CTX slot that points at the client owning the context (for the new-session callback).
+int owner_index() {
+    static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -71,10 +85,96 @@ struct Client::Impl {
     asio::any_io_executor executor;
     ClientOptions options;
     std::optional<asio::ssl::context> tls;
-    std::vector<std::unique_ptr<Connection>> idle;
-    std::string pin;  ///< options.pinned_sha256 in its normal form; empty = CA trust
+    std::vector<std::unique_ptr<Connection>> idle;  ///< newest last
+    std::string pin;     ///< options.pinned_sha256 in its normal form; empty = CA trust
+    SessionPtr session;  ///< the latest TLS session the server gave, offered by new connections
+    std::deque<std::shared_ptr<asio::steady_timer>> waiters;  ///< requests waiting for a connection
+    ClientStats stats;
 
     using Clock = std::chrono::steady_clock;
+
+    static int remember_session(SSL* ssl, SSL_SESSION* session) {
+        auto* self = static_cast<Impl*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
+        if (self == nullptr || !SSL_SESSION_is_resumable(session)) return 0;
+        // A copy: OpenSSL marks the connection's own session not resumable when that connection
+        // is closed without a TLS shutdown, as idle connections are.
+        if (SSL_SESSION* copy = SSL_SESSION_dup(session)) self->session.reset(copy);
+        return 0;  // the connection keeps its own reference
+    }
+
+    /// A connection was closed or handed back: the first waiting request may go on.
+    void wake_one() {
+        if (waiters.empty()) return;
+        auto next = std::move(waiters.front());
+        waiters.pop_front();
+        next->cancel();
+    }
+
+    void closed() {
+        --stats.open;
+        wake_one();
+    }
+
+    void give_back(std::unique_ptr<Connection> conn, bool keep) {
+        if (keep && idle.size() < options.max_idle_connections) {
+            conn->idle_since = Clock::now();
+            idle.push_back(std::move(conn));
+            wake_one();
+            return;
+        }
+        conn.reset();
+        closed();
+    }
+
+    struct Acquired {
+        std::unique_ptr<Connection> conn;
+        bool reused = false;
+    };
+
+    /// An idle connection (when `reuse`), else a new one while fewer than `max_connections` are
+    /// open, else waits in line for one of those until the deadline.
+    asio::awaitable<Result<Acquired, ClientError>> acquire(Clock::time_point deadline, bool reuse) {
+        for (;;) {
+            const auto now = Clock::now();
+            // Idle connections past their time are closed (the server may already have).
+            std::erase_if(idle, [&](const std::unique_ptr<Connection>& c) {
+                if (now - c->idle_since < options.idle_timeout) return false;
+                --stats.open;
+                return true;
+            });
+            if (reuse && !idle.empty()) {
+                auto conn = std::move(idle.back());
+                idle.pop_back();
+                co_return Acquired{std::move(conn), true};
+            }
+            if (stats.open < std::max<std::size_t>(options.max_connections, 1)) {
+                ++stats.open;
+                auto fresh = co_await connect(deadline);
+                if (!fresh) {
+                    closed();
+                    co_return unexpected(fresh.error());
+                }
+                co_return Acquired{std::move(fresh.value()), false};
+            }
+            if (!reuse && !idle.empty()) {
+                // Full, and a fresh connection is wanted: make room by closing an idle one.
+                idle.erase(idle.begin());
+                --stats.open;
+                continue;
+            }
+            ++stats.queued;
+            auto timer = std::make_shared<asio::steady_timer>(executor);
+            timer->expires_at(deadline);
+            waiters.push_back(timer);
+            auto [ec] = co_await timer->async_wait(kUseTuple);
+            if (!ec) {  // the deadline passed in line
+                std::erase(waiters, timer);
+                co_return unexpected(ClientError{
+                    ClientErrorCode::timeout,
+                    "no free connection to " + options.base.authority() + " before the deadline"});
+            }
+        }
+    }
 
     static ClientError timeout_or(ClientErrorCode code, const beast::error_code& ec, std::string_view what) {
         if (ec == beast::error::timeout || ec == asio::error::operation_aborted) {
@@ -105,6 +205,7 @@ struct Client::Impl {
             for (const auto& r : results) endpoints.push_back(r.endpoint());
         }
 
+        ++stats.connections_opened;
         auto tcp_stream = std::make_unique<beast::tcp_stream>(executor);
         const auto connect_deadline = std::min(deadline, Clock::now() + options.connect_timeout);
         beast::error_code last = asio::error::host_not_found;
@@ -164,6 +265,7 @@ struct Client::Impl {
                 return common::constant_time_equal(*seen, pin);
             });
         }
+        if (session) SSL_set_session(stream->native_handle(), session.get());
         stream->next_layer().expires_at(deadline);
         auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kUseTuple);
         if (hec && !seen->empty() && *seen != pin) {
@@ -172,8 +274,37 @@ struct Client::Impl {
                             "certificate does not match the pin (expected " + pin + ", got " + *seen + ")"});
         }
         if (hec) co_return unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
+        if (SSL_session_reused(stream->native_handle()) == 1) {
+            ++stats.tls_resumed;
+            // A resumed session skips the certificate check: the pin is checked on the
+            // certificate the session was made with.
+            if (!pin.empty()) {
+                const std::string fingerprint = peer_fingerprint(stream->native_handle());
+                if (!common::constant_time_equal(fingerprint, pin)) {
+                    session.reset();
+                    co_return unexpected(ClientError{ClientErrorCode::pin_mismatch,
+                                                     "certificate does not match the pin (expected " + pin +
+                                                         ", got " + fingerprint + ")"});
+                }
+            }
+        } else {
+            ++stats.tls_full_handshakes;
+        }
         conn->stream = std::move(stream);
         co_return conn;
+    }
+
+    static std::string peer_fingerprint(SSL* ssl) {
+        X509* cert = SSL_get_peer_certificate(ssl);
+        if (cert == nullptr) return {};
+        unsigned char* der = nullptr;
+        const int length = i2d_X509(cert, &der);
+        X509_free(cert);
+        if (length <= 0) return {};
+        std::string out = common::sha256_hex(
+            std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(length)));
+        OPENSSL_free(der);
+        return out;
     }
 
     /// Writes the request, then reads the response; `written` tells whether the whole request went out.
@@ -211,16 +342,11 @@ struct Client::Impl {
         req.prepare_payload();
 
         for (int attempt = 0; attempt < 2; ++attempt) {
-            std::unique_ptr<Connection> conn;
-            const bool reused = !idle.empty();
-            if (reused) {
-                conn = std::move(idle.back());
-                idle.pop_back();
-            } else {
-                auto fresh = co_await connect(deadline);
-                if (!fresh) co_return unexpected(fresh.error());
-                conn = std::move(fresh.value());
-            }
+            // The second attempt, after a reused connection turned out closed, takes a new one.
+            auto acquired = co_await acquire(deadline, attempt == 0);
+            if (!acquired) co_return unexpected(acquired.error());
+            std::unique_ptr<Connection> conn = std::move(acquired->conn);
+            const bool reused = acquired->reused;
             bhttp::response_parser<bhttp::string_body> parser;
             parser.header_limit(64 * 1024);
             parser.body_limit(options.max_response_bytes);
@@ -234,6 +360,7 @@ struct Client::Impl {
                                        written);
             }
             if (ec) {
+                give_back(std::move(conn), false);
                 // A kept-alive connection the server has meanwhile closed fails before any
                 // response byte. A request not fully written cannot have run; a fully written one
                 // may have (the server can read it and then fail), so only an idempotent one is
@@ -264,7 +391,7 @@ struct Client::Impl {
             out.body = std::move(res.body());
             const bool keep =
                 res.keep_alive() && lower(out.headers.find("Connection").value_or("")) != "close";
-            if (keep && idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
+            give_back(std::move(conn), keep);
             co_return out;
         }
         co_return unexpected(ClientError{ClientErrorCode::io, "connection closed by the server"});
@@ -297,6 +424,12 @@ Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executo
             } else {
                 ctx.set_default_verify_paths();
             }
+            // Sessions the server offers are kept (the newest one) and offered again by new
+            // connections, which then skip the full handshake.
+            SSL_CTX_set_session_cache_mode(ctx.native_handle(),
+                                           SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+            SSL_CTX_sess_set_new_cb(ctx.native_handle(), &Impl::remember_session);
+            SSL_CTX_set_ex_data(ctx.native_handle(), owner_index(), impl.get());
             impl->tls.emplace(std::move(ctx));
         } catch (const std::exception& e) {
             return unexpected("cannot set up TLS: " + std::string(e.what()));
@@ -312,5 +445,7 @@ asio::awaitable<Result<Response, ClientError>> Client::send(
 }
 
 const ClientOptions& Client::options() const { return impl_->options; }
+
+ClientStats Client::stats() const { return impl_->stats; }
 
 }  // namespace nebula::http

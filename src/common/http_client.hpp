@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +19,11 @@ struct ClientOptions {
     Url base;  ///< scheme, host and port to talk to (its path is not used)
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds request_timeout{15'000};  ///< whole exchange, connect included
-    std::size_t max_idle_connections = 4;               ///< kept-alive connections reused by later requests
+    /// Connections open at once (busy and idle); a request that finds all of them busy waits, in
+    /// arrival order, for one to come free (within its own deadline).
+    std::size_t max_connections = 16;
+    std::size_t max_idle_connections = 16;           ///< kept-alive connections reused by later requests
+    std::chrono::milliseconds idle_timeout{55'000};  ///< an idle connection older than this is closed
     std::size_t max_response_bytes = 16 * 1024 * 1024;
     /// HTTPS trust: by default the system CA store and host name check. `ca_file` replaces the
     /// store; `pinned_sha256` (hex SHA-256 of the leaf certificate's DER) accepts exactly that
@@ -46,7 +51,18 @@ struct ClientError {
 
 std::string_view to_string(ClientErrorCode code);
 
-/// An HTTP/1.1 client for one origin with a small keep-alive pool. Each call has a deadline.
+/// What a client has done so far (for metrics and benchmarks).
+struct ClientStats {
+    std::uint64_t connections_opened = 0;  ///< TCP connections made
+    std::uint64_t tls_full_handshakes = 0;
+    std::uint64_t tls_resumed = 0;  ///< handshakes that resumed an earlier TLS session
+    std::uint64_t queued = 0;       ///< requests that waited for a free connection
+    std::size_t open = 0;           ///< connections open now (busy and idle)
+};
+
+/// An HTTP/1.1 client for one origin with a bounded keep-alive pool: at most `max_connections`
+/// open, idle ones reused newest first and closed after `idle_timeout`, TLS sessions resumed.
+/// Each call has a deadline, which also bounds its wait for a free connection.
 /// A request that fails on a reused idle connection before any response byte is sent again once
 /// on a fresh connection (the peer had closed it) only when that is safe: the request was not
 /// fully written, or its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) and
@@ -66,6 +82,7 @@ class Client {
         Request request, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
     const ClientOptions& options() const;
+    ClientStats stats() const;
 
   private:
     struct Impl;

@@ -115,6 +115,10 @@ bool is_loopback_host(const std::string& host) {
     return address.is_loopback();
 }
 
+/// Connections to one Discord origin: ordinary REST calls, and interaction callbacks apart.
+constexpr std::size_t kRestConnections = 16;
+constexpr std::size_t kCallbackConnections = 48;
+
 class ClientTransport final : public RestTransport {
   public:
     ClientTransport(asio::any_io_executor executor, std::string ca_file, std::string user_agent,
@@ -133,8 +137,12 @@ class ClientTransport final : public RestTransport {
                                                                      http::Request request,
                                                                      std::chrono::milliseconds timeout,
                                                                      std::size_t max_bytes) override {
-        // One client per origin and size limit: the limit is enforced by the client's parser.
-        const std::string key = origin.scheme + "://" + origin.authority() + " " + std::to_string(max_bytes);
+        // One client per origin and size limit (the limit is enforced by the client's parser).
+        // Interaction callbacks have a pool of their own, so a queue of ordinary REST calls never
+        // delays an acknowledgement.
+        const bool callback = request.target.find("/interactions/") != std::string::npos;
+        const std::string key = origin.scheme + "://" + origin.authority() + " " + std::to_string(max_bytes) +
+                                (callback ? " callbacks" : "");
         auto it = clients_.find(key);
         if (it == clients_.end()) {
             http::ClientOptions options;
@@ -143,6 +151,8 @@ class ClientTransport final : public RestTransport {
             options.ca_file = ca_file_;
             options.user_agent = user_agent_;
             options.max_response_bytes = max_bytes;
+            options.max_connections = callback ? kCallbackConnections : kRestConnections;
+            options.max_idle_connections = options.max_connections;
             auto client = http::Client::create(executor_, std::move(options));
             if (!client)
                 co_return unexpected(http::ClientError{http::ClientErrorCode::connect, client.error()});
