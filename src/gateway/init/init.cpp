@@ -289,6 +289,12 @@ Result<PanelView, xui::PanelError> fetch_panel(const xui::PanelOptions& options,
                 out = unexpected(xui::PanelError{xui::PanelErrorCode::protocol, panel.error()});
                 co_return;
             }
+            // Logs in and learns the API generation, and with it the panel's version.
+            if (auto generation = co_await (*panel)->generation(); !generation) {
+                out = unexpected(generation.error());
+                panel->reset();
+                co_return;
+            }
             auto inbounds = co_await (*panel)->list_inbounds();
             if (!inbounds) {
                 out = unexpected(inbounds.error());
@@ -511,7 +517,7 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
     const auto gid = group_id(options.service_group);
     const mode_t file_mode = gid ? 0640 : 0600;
     const mode_t dir_mode = gid ? 0750 : 0700;
-    const std::string owner = gid ? "root:" + options.service_group : "root only";
+    const std::string owner = gid ? "group " + options.service_group : "its owner only";
     prepare_dir(config_dir, dir_mode, gid, false);
     const bool ours = fs::path(cert_path).parent_path() == tls_dir;
     if (fresh || ours) prepare_dir(tls_dir, dir_mode, gid, true);
