@@ -333,6 +333,33 @@ TEST_F(GatewayInit, RotateMakesANewKeyAndCertificateAndTheOldKeyKeepsWorking) {
     EXPECT_NE(output_.find("OK   secret key: a key rotation is under way"), std::string::npos) << output_;
 }
 
+TEST_F(GatewayInit, AFailedCheckStartsNothingAndAFailedStartIsReported) {
+    start_panel(fakes::PanelMode::v2);
+    auto o = flags();
+    o.inbound = 1;
+    answers_ = {{0, ""}, {5, "Job for nebula-gateway.service failed."}};
+    EXPECT_EQ(run(o), 1);
+    EXPECT_NE(output_.find("FAIL service: exit 5: Job for nebula-gateway.service failed."), std::string::npos)
+        << output_;
+    EXPECT_EQ(admin_line(), "");
+
+    // A certificate of its own that has expired: kept (it loads and matches), so check says so.
+    const auto expired = make_certificate("127.0.0.1", std::chrono::days(-1));
+    ASSERT_TRUE(expired);
+    const auto env = read_env(env_path_);
+    std::ofstream(env.at("SSL_CERT_PATH")) << expired->cert_pem;
+    std::ofstream(env.at("SSL_KEY_PATH")) << expired->key_pem;
+    EXPECT_EQ(run(o), 1);
+    EXPECT_NE(output_.find("FAIL tls: the certificate in SSL_CERT_PATH has expired"), std::string::npos)
+        << output_;
+    EXPECT_NE(output_.find("add --rotate"), std::string::npos) << output_;
+    EXPECT_TRUE(commands_.empty());
+    EXPECT_EQ(admin_line(), "");
+
+    o.rotate = true;
+    EXPECT_EQ(run(o), 0) << output_;
+}
+
 TEST_F(GatewayInit, WrongCredentialsGiveAClearErrorAndWriteNothing) {
     start_panel(fakes::PanelMode::v2);
     auto o = flags();

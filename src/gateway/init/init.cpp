@@ -373,6 +373,146 @@ Firewall detect_firewall(const CommandRunner& run) {
     return Firewall::none;
 }
 
+struct PanelTarget {
+    std::string url, base_path;
+    bool remote = false;
+};
+
+PanelTarget target_from(const std::string& text, const std::string& what) {
+    auto url = http::Url::parse(text);
+    if (!url) throw Stop{what + ": " + url.error()};
+    PanelTarget t;
+    t.url = url->scheme + "://" + bracketed(url->host) + ":" + std::to_string(url->port);
+    t.base_path = url->path;
+    t.remote = !is_loopback_url(t.url);
+    return t;
+}
+
+/// The flag, else the panel's own database, else gateway.env, else asked.
+PanelTarget locate_panel(const InitOptions& options, Console& console,
+                         const std::map<std::string, std::string>& old, const fs::path& env_path) {
+    if (!options.panel_url.empty()) return target_from(options.panel_url, "--panel-url");
+    auto settings = read_panel_settings(options.xui_db);
+    if (settings) {
+        const auto address = panel_address(*settings);
+        console.out << "Panel: " << address.url << address.base_path << " (read from " << options.xui_db
+                    << ": webPort " << settings->web_port << ", webBasePath " << settings->web_base_path
+                    << ")" << (address.note.empty() ? "" : "; " + address.note) << "\n";
+        return {address.url, address.base_path, address.remote};
+    }
+    console.out << "Cannot read the panel's settings: " << settings.error() << "\n";
+    if (const std::string url = existing(old, "PANEL_URL"); !url.empty()) {
+        auto t = target_from(url, "PANEL_URL in " + env_path.string());
+        const std::string base = existing(old, "PANEL_BASE_PATH");
+        t.base_path = base.empty() ? "/" : base;
+        return t;
+    }
+    return target_from(value_or_ask(console, "", "",
+                                    "3x-ui panel address, as in the browser (e.g. "
+                                    "http://127.0.0.1:2053/AbC12xyz/)",
+                                    "--panel-url"),
+                       "panel address");
+}
+
+struct PanelLogin {
+    std::string user, password, token;
+};
+
+/// The flags, else gateway.env, else asked (the password and token without echo).
+PanelLogin panel_login(const InitOptions& options, Console& console,
+                       const std::map<std::string, std::string>& old) {
+    PanelLogin l{options.panel_user, options.panel_password, options.panel_token};
+    if (l.token.empty() && l.user.empty() && l.password.empty()) {
+        l.token = existing(old, "PANEL_API_TOKEN");
+        if (l.token.empty()) {
+            l.user = existing(old, "PANEL_USERNAME");
+            l.password = existing(old, "PANEL_PASSWORD");
+        }
+    }
+    if (!l.token.empty() || (!l.user.empty() && !l.password.empty())) return l;
+    if (!console.interactive)
+        throw Stop{
+            "missing the panel login: --panel-user and --panel-password, or --panel-token (3x-ui 3.x)"};
+    if (l.user.empty())
+        l.user = ask(console, "Panel user name (leave empty to paste a 3x-ui 3.x API token instead)");
+    if (l.user.empty()) {
+        while (l.token.empty())
+            l.token = ask(console, "API token (Settings → Security → API Token)", "", true);
+    } else {
+        while (l.password.empty()) l.password = ask(console, "Panel password", "", true);
+    }
+    return l;
+}
+
+/// Runs the rule's commands, printing each; a failure is a warning (the gateway's own allowlist
+/// still holds).
+void add_firewall_rule(Firewall chosen, const std::string& bot_address, std::uint16_t port,
+                       const CommandRunner& run, std::ostream& out) {
+    Firewall firewall = chosen;
+    if (firewall == Firewall::detect) {
+        firewall = detect_firewall(run);
+        if (firewall == Firewall::none)
+            out << "Firewall: neither an active ufw nor nft found; allow only " << bot_address
+                << " to TCP port " << port << " by hand (docs/operations.md, Firewall).\n";
+    }
+    for (const auto& command : firewall_commands(firewall, bot_address, port)) {
+        out << "Firewall: $ " << shell_line(command) << "\n";
+        const auto result = run(command);
+        if (result.status != 0) {
+            out << "WARN firewall: the command failed (exit " << result.status << "): " << trim(result.output)
+                << "\n     the gateway still refuses every address but " << bot_address << "\n";
+            break;
+        }
+    }
+    if (firewall == Firewall::nftables)
+        out << "Firewall: nft rules last until a reboot; add the table to /etc/nftables.conf to keep them.\n";
+}
+
+/// `nebula-gateway check` on the written file, then the service; false when either failed (said).
+bool check_and_start(const InitOptions& options, const fs::path& env_path, const CommandRunner& run,
+                     const common::Clock& clock, std::ostream& out) {
+    auto env = common::Environment::load(env_path.string());
+    if (!env) {
+        out << "FAIL configuration: " << env.error() << "\n";
+        return false;
+    }
+    auto config = load_gateway_config(*env);
+    if (!config) {
+        out << "FAIL configuration: " << config.error() << "\n";
+        return false;
+    }
+    out << "OK   configuration: " << env_path.string() << " is valid\n";
+    bool ok = true;
+    for (const auto& result : check_gateway(*config, clock)) {
+        out << format_check(result) << "\n";
+        ok = ok && result.ok;
+    }
+    if (!ok) {
+        out << "Fix what FAIL says, then run init again (it keeps the key and certificate; for a "
+               "certificate that expired, add --rotate).\n";
+        return false;
+    }
+
+    // Start, or restart to read the new files.
+    if (options.no_start) {
+        out << "Not started (--no-start): sudo systemctl enable --now " << options.service << "\n";
+    } else {
+        for (const std::vector<std::string>& command :
+             {std::vector<std::string>{"systemctl", "enable", options.service},
+              std::vector<std::string>{"systemctl", "restart", options.service}}) {
+            out << "Service: $ " << shell_line(command) << "\n";
+            const auto result = run(command);
+            if (result.status != 0) {
+                out << "FAIL service: exit " << result.status << ": " << trim(result.output)
+                    << "\n     see journalctl -u " << options.service << "\n";
+                return false;
+            }
+        }
+    }
+
+    return true;
+}
+
 int run_steps(const InitOptions& options, Console& console, const CommandRunner& run,
               const common::Clock& clock) {
     auto& out = console.out;
@@ -397,68 +537,13 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
             << (options.rotate ? " (except the key and certificate: --rotate)" : "") << ".\n";
     }
 
-    // 2. Where the panel is: the flag, else the panel's own database, else gateway.env, else ask.
-    std::string panel_url, base_path = "/";
-    bool remote = false;
-    if (!options.panel_url.empty()) {
-        auto url = http::Url::parse(options.panel_url);
-        if (!url) throw Stop{"--panel-url: " + url.error()};
-        panel_url = url->scheme + "://" + bracketed(url->host) + ":" + std::to_string(url->port);
-        base_path = url->path;
-        remote = !is_loopback_url(panel_url);
-    } else if (auto settings = read_panel_settings(options.xui_db)) {
-        const auto address = panel_address(*settings);
-        panel_url = address.url;
-        base_path = address.base_path;
-        remote = address.remote;
-        out << "Panel: " << panel_url << base_path << " (read from " << options.xui_db << ": webPort "
-            << settings->web_port << ", webBasePath " << settings->web_base_path << ")"
-            << (address.note.empty() ? "" : "; " + address.note) << "\n";
-    } else {
-        out << "Cannot read the panel's settings: " << settings.error() << "\n";
-        std::string fallback = existing(old, "PANEL_URL");
-        if (!fallback.empty()) {
-            panel_url = fallback;
-            base_path = existing(old, "PANEL_BASE_PATH").empty() ? "/" : existing(old, "PANEL_BASE_PATH");
-        } else {
-            const std::string given = value_or_ask(console, "", "",
-                                                   "3x-ui panel address, as in the browser (e.g. "
-                                                   "http://127.0.0.1:2053/AbC12xyz/)",
-                                                   "--panel-url");
-            auto url = http::Url::parse(given);
-            if (!url) throw Stop{"panel address: " + url.error()};
-            panel_url = url->scheme + "://" + bracketed(url->host) + ":" + std::to_string(url->port);
-            base_path = url->path;
-        }
-        remote = !is_loopback_url(panel_url);
-    }
-
-    // 3. How to log in: the flags, else gateway.env, else ask.
-    std::string user = options.panel_user, password = options.panel_password, token = options.panel_token;
-    if (token.empty() && user.empty() && password.empty()) {
-        token = existing(old, "PANEL_API_TOKEN");
-        if (token.empty()) {
-            user = existing(old, "PANEL_USERNAME");
-            password = existing(old, "PANEL_PASSWORD");
-        }
-    }
-    if (token.empty() && (user.empty() || password.empty())) {
-        if (!console.interactive)
-            throw Stop{
-                "missing the panel login: --panel-user and --panel-password, or --panel-token (3x-ui 3.x)"};
-        if (user.empty())
-            user = ask(console, "Panel user name (leave empty to paste a 3x-ui 3.x API token instead)");
-        if (user.empty()) {
-            token =
-                value_or_ask(console, "", "", "API token (Settings → Security → API Token)", "--panel-token");
-        } else if (password.empty()) {
-            while (password.empty()) password = ask(console, "Panel password", "", true);
-        }
-    }
+    // 2. Where the panel is, and 3. how to log in.
+    const auto [panel_url, base_path, remote] = locate_panel(options, console, old, env_path);
+    const auto [user, password, token] = panel_login(options, console, old);
 
     // 4. Prove it, and choose the inbound, before anything is written.
     xui::PanelOptions panel_options;
-    panel_options.url = *http::Url::parse(panel_url);
+    panel_options.url = *http::Url::parse(panel_url);  // checked by locate_panel
     panel_options.base_path = base_path;
     panel_options.username = token.empty() ? user : "";
     panel_options.password = token.empty() ? password : "";
@@ -568,64 +653,9 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
         out << "Note: PANEL_ALLOW_REMOTE=true, since the panel is reached at " << panel_url
             << " (this machine's own address).\n";
 
-    // 8. The firewall.
-    Firewall firewall = options.firewall;
-    if (firewall == Firewall::detect) {
-        firewall = detect_firewall(run);
-        if (firewall == Firewall::none)
-            out << "Firewall: neither an active ufw nor nft found; allow only " << bot_address
-                << " to TCP port " << port << " by hand (docs/operations.md, Firewall).\n";
-    }
-    for (const auto& command : firewall_commands(firewall, bot_address, port)) {
-        out << "Firewall: $ " << shell_line(command) << "\n";
-        const auto result = run(command);
-        if (result.status != 0) {
-            out << "WARN firewall: the command failed (exit " << result.status << "): " << trim(result.output)
-                << "\n     the gateway still refuses every address but " << bot_address << "\n";
-            break;
-        }
-    }
-    if (firewall == Firewall::nftables)
-        out << "Firewall: nft rules last until a reboot; add the table to /etc/nftables.conf to keep them.\n";
-
-    // 9. The same checks as `nebula-gateway check`.
-    auto env = common::Environment::load(env_path.string());
-    if (!env) {
-        out << "FAIL configuration: " << env.error() << "\n";
-        return 1;
-    }
-    auto config = load_gateway_config(*env);
-    if (!config) {
-        out << "FAIL configuration: " << config.error() << "\n";
-        return 1;
-    }
-    out << "OK   configuration: " << env_path.string() << " is valid\n";
-    bool ok = true;
-    for (const auto& result : check_gateway(*config, clock)) {
-        out << format_check(result) << "\n";
-        ok = ok && result.ok;
-    }
-    if (!ok) {
-        out << "Fix what FAIL says, then run init again (it keeps the key and certificate).\n";
-        return 1;
-    }
-
-    // 10. Start (or restart, to read the new files).
-    if (options.no_start) {
-        out << "Not started (--no-start): sudo systemctl enable --now " << options.service << "\n";
-    } else {
-        for (const std::vector<std::string>& command :
-             {std::vector<std::string>{"systemctl", "enable", options.service},
-              std::vector<std::string>{"systemctl", "restart", options.service}}) {
-            out << "Service: $ " << shell_line(command) << "\n";
-            const auto result = run(command);
-            if (result.status != 0) {
-                out << "FAIL service: exit " << result.status << ": " << trim(result.output)
-                    << "\n     see journalctl -u " << options.service << "\n";
-                return 1;
-            }
-        }
-    }
+    // 8. The firewall; 9. the same checks as `nebula-gateway check`; 10. the service.
+    add_firewall_rule(options.firewall, bot_address, port, run, out);
+    if (!check_and_start(options, env_path, run, clock, out)) return 1;
 
     // 11. The line for Discord.
     const std::string url = "https://" + bracketed(public_host) + ":" + std::to_string(port);
