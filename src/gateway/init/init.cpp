@@ -62,7 +62,7 @@ std::string bracketed(const std::string& host) {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-std::string trim(std::string text) {
+std::string trim(const std::string& text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string::npos) return "";
     const auto last = text.find_last_not_of(" \t\r\n");
@@ -613,7 +613,10 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
         fix_file(key_path, file_mode, gid);
         fix_file(cert_path, file_mode, gid);
     }
-    const std::string pin = *certificate_pin(*read_text(cert_path));
+    const auto cert_pem = read_text(cert_path);
+    auto pin_result = cert_pem ? certificate_pin(*cert_pem) : unexpected(std::string("cannot read it"));
+    if (!pin_result) throw std::runtime_error(cert_path + ": " + pin_result.error());
+    const std::string pin = *pin_result;
 
     std::vector<std::pair<std::string, std::optional<std::string>>> set;
     if (options.port || !old.contains("PORT")) set.emplace_back("PORT", std::to_string(port));
@@ -637,9 +640,9 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
     write_file(env_path, merge_env(old_text, set), file_mode, gid);
 
     out << "Key: "
-        << (keep_key          ? "kept"
-            : old_key.empty() ? "new"
-                              : "new (the previous one still works, see below)")
+        << (keep_key                                 ? "kept"
+            : options.rotate && old_key.size() >= 32 ? "new (the previous one still works, see below)"
+                                                     : "new")
         << "\n";
     out << "Certificate: "
         << (keep_cert ? "kept, " + cert_path : "new, for " + public_host + ", " + cert_path) << "\n";
@@ -660,7 +663,7 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
     // 11. The line for Discord.
     const std::string url = "https://" + bracketed(public_host) + ":" + std::to_string(port);
     out << "\n";
-    if (options.rotate && !old_key.empty()) {
+    if (options.rotate && old_key.size() >= 32) {
         out << "New key and certificate. If the bot already has this server, paste this in Discord now "
                "(its calls fail until then: the certificate changed):\n\n"
             << "/admin server edit server:" << name << " key:" << key << " pin:" << pin << "\n\n"
