@@ -464,6 +464,18 @@ TEST_F(GatewayInit, BadAnswersAreRefusedBeforeAnythingIsWritten) {
     EXPECT_FALSE(fs::exists(config_dir_));
 }
 
+TEST_F(GatewayInit, AConfigurationFolderItCannotCreateIsAClearError) {
+    start_panel(fakes::PanelMode::v2);
+    std::ofstream(dir_.path / "not-a-folder") << "a file\n";
+    auto o = flags();
+    o.inbound = 1;
+    o.config_dir = (dir_.path / "not-a-folder" / "nebulalinks").string();
+    EXPECT_EQ(run(o), 1);
+    EXPECT_NE(output_.find("nebula-gateway init: cannot create " + o.config_dir), std::string::npos)
+        << output_;
+    EXPECT_TRUE(commands_.empty());
+}
+
 TEST_F(GatewayInit, TheFirewallRuleGoesToUfwWhenItIsActiveElseNftables) {
     start_panel(fakes::PanelMode::v2);
     auto o = flags();

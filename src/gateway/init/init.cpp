@@ -169,7 +169,12 @@ std::optional<gid_t> group_id(const std::string& name) {
     return entry.gr_gid;
 }
 
-std::string errno_text() { return std::strerror(errno); }
+/// The error of the last system call; with a hint when it was a permission refused.
+std::string errno_text() {
+    const int error = errno;
+    return std::string(std::strerror(error)) +
+           (error == EACCES || error == EPERM ? " (run it as root: sudo nebula-gateway init)" : "");
+}
 
 /// Sets the folder's mode and group; creates it (and its parents) first when missing.
 void prepare_dir(const fs::path& dir, mode_t mode, std::optional<gid_t> gid, bool fix_existing) {
@@ -177,7 +182,10 @@ void prepare_dir(const fs::path& dir, mode_t mode, std::optional<gid_t> gid, boo
     const bool existed = fs::is_directory(dir, ec);
     if (!existed) {
         fs::create_directories(dir, ec);
-        if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+        if (ec)
+            throw std::runtime_error(
+                "cannot create " + dir.string() + ": " + ec.message() +
+                (ec == std::errc::permission_denied ? " (run it as root: sudo nebula-gateway init)" : ""));
     }
     if (existed && !fix_existing) return;
     if (::chmod(dir.c_str(), mode) != 0)
