@@ -62,12 +62,10 @@ int main(int argc, char** argv) {
     init->add_option("--config-dir", init_options.config_dir, "where gateway.env and tls/ go")
         ->capture_default_str();
     init->add_option("--xui-db", init_options.xui_db, "3x-ui's database")->capture_default_str();
-    init->add_option("--firewall", init_options.firewall,
+    std::string firewall;
+    init->add_option("--firewall", firewall,
                      "nftables, ufw or none (default: ufw when active, else nftables when installed)")
-        ->transform(CLI::CheckedTransformer(
-            std::map<std::string, gateway::init::Firewall>{{"nftables", gateway::init::Firewall::nftables},
-                                                           {"ufw", gateway::init::Firewall::ufw},
-                                                           {"none", gateway::init::Firewall::none}}));
+        ->check(CLI::IsMember({"nftables", "ufw", "none"}));
     init->add_flag("--no-start", init_options.no_start, "do not enable and (re)start the service");
     init->add_flag("--rotate", init_options.rotate,
                    "make a new key and certificate (the old key keeps working)");
@@ -78,6 +76,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (init->parsed()) {
+        if (firewall == "nftables") init_options.firewall = gateway::init::Firewall::nftables;
+        if (firewall == "ufw") init_options.firewall = gateway::init::Firewall::ufw;
+        if (firewall == "none") init_options.firewall = gateway::init::Firewall::none;
         spdlog::set_level(spdlog::level::off);  // the steps say what happens; no log lines between
         const bool terminal = ::isatty(STDIN_FILENO) == 1;
         gateway::init::Console console{std::cin, std::cout, terminal && !init_options.yes,
