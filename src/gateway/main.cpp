@@ -5,6 +5,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "common/metrics.hpp"
 #include "gateway/check.hpp"
 #include "gateway/config.hpp"
+#include "gateway/init/init.hpp"
 #include "gateway/service.hpp"
 
 namespace asio = boost::asio;
@@ -37,10 +39,52 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand(
         "check",
         "validate the configuration, load the certificate and log in to the panel; exit 1 on a failure");
+    gateway::init::InitOptions init_options;
+    auto* init = app.add_subcommand(
+        "init",
+        "set up this VPN server: read 3x-ui's settings, log in to the panel, write gateway.env and the "
+        "certificate, add the firewall rule, check, start the service and print the /admin server add line");
+    init->add_option("--panel-url", init_options.panel_url,
+                     "the panel's address with its web base path (default: from --xui-db)");
+    init->add_option("--panel-user", init_options.panel_user, "the panel's user name");
+    init->add_option("--panel-password", init_options.panel_password, "the panel's password");
+    init->add_option("--panel-token", init_options.panel_token,
+                     "a 3x-ui 3.x API token instead of user and password");
+    init->add_option("--public-host", init_options.public_host,
+                     "this server's public host name or IP address");
+    init->add_option("--bot-address", init_options.bot_address,
+                     "the bot's public IP address (the only one allowed in)");
+    init->add_option("--inbound", init_options.inbound, "the VLESS inbound id new clients go into");
+    init->add_option("--name", init_options.name, "the server's name in Discord (default: this host's name)");
+    init->add_option("--location", init_options.location, "the location customers see (default: the name)");
+    init->add_option("--port", init_options.port,
+                     "the gateway's port (default: PORT in gateway.env, else 8443)");
+    init->add_option("--config-dir", init_options.config_dir, "where gateway.env and tls/ go")
+        ->capture_default_str();
+    init->add_option("--xui-db", init_options.xui_db, "3x-ui's database")->capture_default_str();
+    std::string firewall;
+    init->add_option("--firewall", firewall,
+                     "nftables, ufw or none (default: ufw when active, else nftables when installed)")
+        ->check(CLI::IsMember({"nftables", "ufw", "none"}));
+    init->add_flag("--no-start", init_options.no_start, "do not enable and (re)start the service");
+    init->add_flag("--rotate", init_options.rotate,
+                   "make a new key and certificate (the old key keeps working)");
+    init->add_flag("--yes", init_options.yes, "never ask: a missing value is an error naming its flag");
     CLI11_PARSE(app, argc, argv);
     if (show_version) {
         std::cout << "nebula-gateway " << NEBULA_VERSION << "\n";
         return 0;
+    }
+    if (init->parsed()) {
+        if (firewall == "nftables") init_options.firewall = gateway::init::Firewall::nftables;
+        if (firewall == "ufw") init_options.firewall = gateway::init::Firewall::ufw;
+        if (firewall == "none") init_options.firewall = gateway::init::Firewall::none;
+        spdlog::set_level(spdlog::level::off);  // the steps say what happens; no log lines between
+        const bool terminal = ::isatty(STDIN_FILENO) == 1;
+        gateway::init::Console console{std::cin, std::cout, terminal && !init_options.yes,
+                                       terminal ? STDIN_FILENO : -1};
+        common::SystemClock clock;
+        return gateway::init::run_init(init_options, console, gateway::init::run_command, clock);
     }
 
     auto env = common::Environment::load(env_file);

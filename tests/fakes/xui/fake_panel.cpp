@@ -258,6 +258,11 @@ void FakePanel::set_onlines(std::vector<std::string> emails) {
     impl_->api->set_onlines(std::move(emails));
 }
 
+bool FakePanel::delete_inbound(int id) {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->api->store().delete_inbound(id);
+}
+
 std::optional<nlohmann::json> FakePanel::client(const std::string& email) const {
     std::lock_guard lock(impl_->mutex);
     return impl_->api->store().client_view(email);

@@ -80,6 +80,8 @@ class FakePanel {
     void add_traffic(const std::string& email, std::int64_t up, std::int64_t down);
     /// Runs the periodic traffic job alone (quota and expiry enforcement).
     void tick();
+    /// Deletes an inbound as the panel's UI does (its clients go with it). False when unknown.
+    bool delete_inbound(int id);
     /// Who the `onlines` route reports; empty makes the panel answer null like the real one.
     void set_onlines(std::vector<std::string> emails);
 

@@ -245,6 +245,18 @@ void PanelStore::erase_traffic(const std::string& email) {
     std::erase_if(traffics_, [&](const Traffic& t) { return t.email == email; });
 }
 
+bool PanelStore::delete_inbound(int id) {
+    const Inbound* inbound = find_inbound(id);
+    if (inbound == nullptr) return false;
+    if (mode_ == PanelMode::v2) {
+        for (const auto& client : inbound->settings.value("clients", Json::array()))
+            erase_traffic(client.value("email", ""));
+    }
+    for (auto& record : records_) std::erase(record.inbound_ids, id);
+    std::erase_if(inbounds_, [&](const Inbound& i) { return i.id == id; });
+    return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering
 

@@ -138,6 +138,9 @@ class PanelStore {
     /// Links and totals for a subscription id; nullopt when no enabled inbound holds that subId.
     std::optional<Subscription> subscription(const std::string& sub_id, const std::string& host) const;
     std::optional<nlohmann::json> client_view(const std::string& email) const;
+    /// Deletes the inbound as `inbounds/del/:id` does: its clients' traffic rows go with it (v2);
+    /// v3 client records are detached from it. False when there is no such inbound.
+    bool delete_inbound(int id);
 
   private:
     Inbound* find_inbound(int id);

@@ -255,6 +255,20 @@ TEST_P(FakePanelTest, SeededInboundsHaveTheRealShape) {
     EXPECT_NE(missing.json().at("msg").get<std::string>().find("record not found"), std::string::npos);
 }
 
+TEST_P(FakePanelTest, DeletingAnInboundTakesItOffTheList) {
+    login();
+    EXPECT_TRUE(panel->delete_inbound(2));
+    EXPECT_FALSE(panel->delete_inbound(2));
+    json list = browser->get("panel/api/inbounds/list").json().at("obj");
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].at("remark"), "reality-tcp");
+    EXPECT_FALSE(browser->get("panel/api/inbounds/get/2").json().at("success").get<bool>());
+    if (!v3()) {
+        EXPECT_FALSE(panel->client("seed-ws").has_value());  // its clients lived in its settings
+    }
+    EXPECT_TRUE(panel->client("seed-reality").has_value());
+}
+
 // ---------------------------------------------------------------------------------------------
 // G1 (v2 mode)
 
