@@ -54,7 +54,7 @@ class GatewayHarness {
         config.panel_username = panel_options.username;
         config.panel_password = panel_options.password;
         config.panel_api_token = panel_options.api_token;
-        config.panel_timeout = std::chrono::milliseconds(2000);
+        config.panel_timeout = std::chrono::milliseconds(10'000);  // the default: a loaded machine is slow
         config.public_host = "vpn.example.com";
         config.sub_url_base = "https://vpn.example.com:2096/sub/";
         config.allowed_ips = *gateway::IpAllowlist::parse({"127.0.0.1"});
