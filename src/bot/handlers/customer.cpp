@@ -11,8 +11,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/domain/accounts.hpp"
-#include "bot/handlers/flow.hpp"
-#include "bot/handlers/store.hpp"
+#include "bot/domain/order_channels.hpp"
+#include "bot/domain/receipts.hpp"
+#include "bot/domain/settings.hpp"
+#include "bot/notify/channel_closer.hpp"
+#include "bot/notify/customer.hpp"
+#include "bot/notify/order_channel.hpp"
+#include "bot/notify/review_card.hpp"
 #include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {
@@ -29,8 +34,6 @@ using ui::Msg;
 namespace {
 
 constexpr std::uint32_t kBrandColour = 0x5865F2;
-constexpr std::string_view kPanelMessageKey = "main_panel_message_id";
-constexpr std::string_view kHintPrefix = "hint:";  ///< + order id: the payment hint was given
 constexpr std::size_t kMaxAccountsShown = 5;
 
 // ---- rendering ----
@@ -39,10 +42,10 @@ discord::SelectOption plan_option(ui::Locale locale, const domain::Plan& plan) {
     discord::SelectOption option;
     option.label = ui::tr(
         locale, Msg::plan_option_label,
-        {{"name", flow::plan_name(locale, plan)}, {"price", ui::format_money(locale, plan.spec.price)}});
+        {{"name", notify::plan_name(locale, plan)}, {"price", ui::format_money(locale, plan.spec.price)}});
     option.value = std::to_string(plan.id.value);
     option.description = ui::tr(locale, Msg::plan_option_description,
-                                {{"duration", flow::plan_duration(locale, plan)},
+                                {{"duration", notify::plan_duration(locale, plan)},
                                  {"traffic", ui::format_traffic_limit(locale, plan.spec.traffic_bytes)},
                                  {"devices", ui::format_device_limit(locale, plan.spec.device_limit)}});
     return option;
@@ -63,35 +66,6 @@ MessagePayload plan_select(const Call& call, const std::vector<domain::Plan>& pl
     return payload;
 }
 
-Embed order_embed(ui::Locale locale, const domain::Order& order, const domain::Plan& plan,
-                  const domain::User& user, std::chrono::seconds unpaid_timeout) {
-    Embed embed;
-    embed.title(ui::tr(locale, Msg::order_title, {{"reference", order.reference}}));
-    std::string description =
-        ui::tr(locale, Msg::order_welcome, {{"customer", flow::mention(user.discord_id)}});
-    description += "\n\n";
-    description +=
-        ui::tr(locale, Msg::order_expiry_note, {{"duration", ui::format_duration(locale, unpaid_timeout)}});
-    const auto value = [&](const std::string& text) { return ui::mark_direction(locale, text); };
-    embed.description(description)
-        .color(kBrandColour)
-        .field(ui::tr(locale, Msg::label_plan), value(flow::plan_name(locale, plan)), true)
-        .field(ui::tr(locale, Msg::label_amount), value(ui::format_money(locale, order.amount)), true)
-        .field(ui::tr(locale, Msg::label_duration), value(flow::plan_duration(locale, plan)), true)
-        .field(ui::tr(locale, Msg::label_traffic),
-               value(ui::format_traffic_limit(locale, plan.spec.traffic_bytes)), true)
-        .field(ui::tr(locale, Msg::label_devices),
-               value(ui::format_device_limit(locale, plan.spec.device_limit)), true)
-        .field(ui::tr(locale, Msg::label_reference), "`" + order.reference + "`", true)
-        .field(ui::tr(locale, Msg::label_order_type), ui::tr(locale, ui::order_kind_msg(order.kind)), true);
-    return embed;
-}
-
-std::string method_name(ui::Locale locale, const domain::PaymentMethod& method) {
-    if (auto msg = ui::payment_method_msg(method.code)) return ui::tr(locale, *msg);
-    return locale == ui::Locale::ar && !method.name_ar.empty() ? method.name_ar : method.name_en;
-}
-
 std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                  const domain::PaymentMethod& method) {
     const std::string amount = ui::format_money(locale, order.amount);
@@ -100,7 +74,7 @@ std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                     {{"amount", amount}, {"reference", order.reference}})
                            : ui::tr(locale, Msg::payment_wallet_instructions,
                                     {{"amount", amount},
-                                     {"method", method_name(locale, method)},
+                                     {"method", notify::payment_method_name(locale, method)},
                                      {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
     if (!extra.empty()) text += "\n" + ui::mark_direction(locale, extra);
@@ -176,198 +150,6 @@ asio::awaitable<void> admin_setup(Call& call) {
     co_await reply_ephemeral(call, std::move(text));
 }
 
-// ---- the order channel ----
-
-/// A channel step younger than this is left to whoever is doing it.
-constexpr std::chrono::seconds kChannelSettle = std::chrono::minutes(2);
-
-std::string order_channel_name(domain::OrderId id) {
-    char name[32];
-    std::snprintf(name, sizeof name, "order-%06lld", static_cast<long long>(id.value));
-    return name;
-}
-
-discord::ChannelCreate order_channel_spec(const ShopSettings& shop, const domain::Order& order,
-                                          Snowflake customer) {
-    namespace p = discord::permissions;
-    discord::ChannelCreate create;
-    create.name = order_channel_name(order.id);
-    create.parent_id = shop.orders_category_id;
-    // The reference in the topic finds a channel that was created but never stored.
-    create.topic = order.reference;
-    const std::uint64_t member_bits =
-        p::kViewChannel | p::kSendMessages | p::kAttachFiles | p::kReadMessageHistory | p::kEmbedLinks;
-    create.permission_overwrites = {
-        {shop.guild_id, discord::OverwriteType::role, 0, p::kViewChannel},
-        {customer, discord::OverwriteType::member, member_bits, 0},
-        {shop.admin_role_id, discord::OverwriteType::role, member_bits, 0},
-    };
-    if (!shop.bot_user_id.empty()) {
-        create.permission_overwrites.push_back(
-            {shop.bot_user_id, discord::OverwriteType::member, member_bits | p::kManageChannels, 0});
-    }
-    return create;
-}
-
-struct ChannelOrder {
-    domain::Order order;
-    domain::User user;
-    std::optional<domain::Plan> plan;
-    std::vector<domain::PaymentMethod> methods;
-};
-
-MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o,
-                             Snowflake customer) {
-    MessagePayload summary;
-    summary.content = flow::with_mention(locale, o.user.discord_id, "");
-    summary.allowed_mentions.users.push_back(customer);
-    // One summary per order even when a restarted bot posts it again within Discord's nonce window.
-    summary.nonce = "summary-" + std::to_string(o.order.id.value);
-    summary.embeds.push_back(
-        order_embed(locale, o.order, *o.plan, o.user, ctx.orders.options().unpaid_timeout));
-    if (o.order.kind == domain::OrderKind::renewal && o.order.account_id) {
-        summary.embeds.front().field(ui::tr(locale, Msg::label_account),
-                                     "#" + std::to_string(o.order.account_id->value), true);
-    }
-    if (o.methods.empty()) {
-        summary.embeds.push_back(Embed().description(ui::tr(locale, Msg::payment_methods_none)));
-    } else {
-        discord::StringSelect select;
-        select.custom_id = discord::custom_id::make("pay_method", o.order.id.value);
-        select.placeholder = ui::tr(locale, Msg::payment_method_placeholder);
-        for (const auto& method : o.methods) {
-            if (select.options.size() == discord::limits::kSelectOptions) break;
-            select.options.push_back(
-                {method_name(locale, method), std::to_string(method.id.value), {}, {}, false});
-        }
-        summary.components.push_back(ActionRow{select});
-    }
-    summary.components.push_back(flow::cancel_row(locale, o.order.id));
-    return summary;
-}
-
-/// The shop's channels whose topic is `reference` (order channels carry their reference there).
-std::vector<Snowflake> channels_with_topic(const nlohmann::json& channels, std::string_view reference) {
-    std::vector<Snowflake> out;
-    if (!channels.is_array()) return out;
-    for (const auto& channel : channels) {
-        if (!channel.is_object() || !channel.contains("topic") || !channel["topic"].is_string()) continue;
-        if (channel["topic"].get<std::string>() != reference) continue;
-        if (auto id = Snowflake::parse(channel.value("id", std::string()))) out.push_back(*id);
-    }
-    return out;
-}
-
-asio::awaitable<discord::RestResult<nlohmann::json>> list_shop_channels(BotContext& ctx) {
-    co_return co_await ctx.rest.request("GET", "/guilds/" + ctx.shop.guild_id.str() + "/channels");
-}
-
-}  // namespace
-
-asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::OrderId id,
-                                                    std::optional<ui::Locale> locale,
-                                                    std::optional<std::chrono::seconds> lease) {
-    ChannelStep step;
-    auto loaded = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ChannelOrder> {
-        // Another attempt younger than the lease is left alone (the first one holds it from the
-        // order's creation).
-        if (lease && !ctx.orders.claim_channel_attempt(c, id, *lease)) return std::nullopt;
-        auto order = ctx.orders.get(c, id);
-        if (!order || order->status != domain::OrderStatus::awaiting_payment) return std::nullopt;
-        ChannelOrder o{*order, *ctx.users.get(c, order->user_id), ctx.catalog.plan(c, order->plan_id), {}};
-        o.methods = ctx.catalog.available_payment_methods(c);
-        return o;
-    });
-    if (!loaded || !loaded->plan) {
-        if (loaded) step.channel = flow::snowflake(loaded->order.channel_id);
-        co_return step;
-    }
-    auto& o = *loaded;
-    const auto customer = Snowflake::parse(o.user.discord_id).value_or(Snowflake{});
-    const auto write_in = locale.value_or(flow::customer_locale(ctx, o.user));
-    step.channel = flow::snowflake(o.order.channel_id);
-    if (!step.channel && lease) {
-        // A bot that stopped between creating the channel and storing it left it behind.
-        auto listed = co_await list_shop_channels(ctx);
-        if (!listed) {
-            spdlog::warn("order {}: channels not listed: {}", o.order.reference, listed.error().describe());
-            co_return step;
-        }
-        const auto found = channels_with_topic(*listed, o.order.reference);
-        if (!found.empty()) step.channel = found.front();
-    }
-    if (!step.channel) {
-        auto channel = co_await ctx.rest.create_guild_channel(
-            ctx.shop.guild_id, order_channel_spec(ctx.shop, o.order, customer), "order " + o.order.reference);
-        if (!channel) {
-            spdlog::error("order {}: could not create its channel: {}", o.order.reference,
-                          channel.error().describe());
-            co_return step;
-        }
-        step.channel = channel->id;
-    }
-    if (!o.order.channel_id) {
-        const std::string channel_id = step.channel->str();
-        co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_channel(c, id, channel_id); });
-    }
-    auto posted = co_await ctx.rest.create_message(*step.channel, order_summary(ctx, write_in, o, customer));
-    if (!posted) {
-        spdlog::error("order {}: summary not posted: {}", o.order.reference, posted.error().describe());
-        co_return step;
-    }
-    co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.mark_channel_ready(c, id); });
-    step.complete = true;
-    co_return step;
-}
-
-asio::awaitable<ChannelRepairReport> repair_order_channels(BotContext& ctx) {
-    ChannelRepairReport report;
-    auto pending = co_await ctx.db.run(
-        [&](db::Connection& c) { return ctx.orders.unfinished_channels(c, kChannelSettle); });
-    std::optional<nlohmann::json> listed;
-    for (const auto& order : pending) {
-        if (order.status == domain::OrderStatus::awaiting_payment) {
-            const auto step = co_await complete_order_channel(ctx, order.id, std::nullopt, kChannelSettle);
-            step.complete ? ++report.finished : ++report.failed;
-            continue;
-        }
-        // The order ended before its channel was complete: a channel left behind is deleted.
-        if (!listed) {
-            auto channels = co_await list_shop_channels(ctx);
-            if (!channels) {
-                spdlog::warn("reconciler: channels not listed: {}", channels.error().describe());
-                ++report.failed;
-                break;
-            }
-            listed = std::move(*channels);
-        }
-        bool all_gone = true;
-        for (const auto channel : channels_with_topic(*listed, order.reference)) {
-            const std::string key = "close:" + channel.str();
-            const bool closing = co_await ctx.db.run(
-                [&](db::Connection& c) { return store::get_setting(c, key).has_value(); });
-            if (closing) continue;  // its closer deletes it
-            auto deleted = co_await ctx.rest.delete_channel(channel, "order " + order.reference + " ended");
-            if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {
-                spdlog::warn("order {}: channel {} not deleted: {}", order.reference, channel.str(),
-                             deleted.error().describe());
-                all_gone = false;
-                continue;
-            }
-            ++report.orphans_deleted;
-        }
-        if (!all_gone) {
-            ++report.failed;
-            continue;
-        }
-        const auto id = order.id;
-        co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.mark_channel_ready(c, id); });
-    }
-    co_return report;
-}
-
-namespace {
-
 // ---- buying ----
 
 struct BuyState {
@@ -380,7 +162,8 @@ struct BuyState {
 /// approval, its Cancel button. A channel a stopped bot never finished is finished first.
 asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
     if (open.status == domain::OrderStatus::awaiting_payment && !open.channel_ready_at) {
-        const auto step = co_await complete_order_channel(call.ctx, open.id, call.locale, kChannelSettle);
+        const auto step =
+            co_await notify::complete_order_channel(call.ctx, open.id, call.locale, notify::kChannelSettle);
         if (step.channel) open.channel_id = step.channel->str();
     }
     MessagePayload payload;
@@ -389,7 +172,7 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
                                   {{"reference", open.reference}, {"channel", "<#" + *open.channel_id + ">"}})
                         : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
     if (open.status != domain::OrderStatus::approved)
-        payload.components.push_back(flow::cancel_row(call.locale, open.id));
+        payload.components.push_back(notify::cancel_row(call.locale, open.id));
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
@@ -427,7 +210,8 @@ struct OpenedOrder {
 /// Discord refuses the channel the order is given up, so the customer can try again.
 asio::awaitable<void> open_order_channel(Call& call, OpenedOrder opened) {
     auto& ctx = call.ctx;
-    const auto step = co_await complete_order_channel(ctx, opened.order.id, call.locale, std::nullopt);
+    const auto step =
+        co_await notify::complete_order_channel(ctx, opened.order.id, call.locale, std::nullopt);
     if (!step.channel) {
         const auto order_id = opened.order.id;
         const auto user_id = opened.user.id;
@@ -534,7 +318,8 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     MessagePayload payload;
     payload.embeds.push_back(
         Embed()
-            .title(call.tr(Msg::label_method) + ": " + method_name(call.locale, *picked.method))
+            .title(call.tr(Msg::label_method) + ": " +
+                   notify::payment_method_name(call.locale, *picked.method))
             .description(payment_instructions(call.locale, *picked.order, *picked.method))
             // Alone in its field: copying it copies the number / IPA and nothing else.
             .field(call.tr(picked.method->code == "instapay" ? Msg::label_ipa : Msg::label_wallet_number),
@@ -558,8 +343,8 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
         db::Transaction transaction(c);
         auto order = ctx.orders.cancel(c, domain::OrderId{order_value}, user->id);
         if (!order) return order;
-        if (auto channel = flow::snowflake(order->channel_id)) {
-            flow::record_channel_close(ctx, c, *channel, customer, std::chrono::seconds(0));
+        if (auto channel = notify::snowflake(order->channel_id)) {
+            notify::record_channel_close(ctx, c, *channel, customer, std::chrono::seconds(0));
         }
         transaction.commit();
         return order;
@@ -583,27 +368,19 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     MessagePayload payload;
     payload.content = call.tr(Msg::order_cancelled, {{"reference", cancelled->reference}});
     co_await call.responder.reply(std::move(payload));
-    if (auto channel = flow::snowflake(cancelled->channel_id)) {
+    if (auto channel = notify::snowflake(cancelled->channel_id)) {
         const std::chrono::seconds now_please(0);
-        co_await flow::schedule_channel_close(ctx, *channel, customer, now_please);
+        co_await notify::schedule_channel_close(ctx, *channel, customer, now_please);
     }
     // A receipt was sent: the admins' card says the customer cancelled, without its buttons.
     if (cancelled->review_message_id) {
         auto line = ui::tr(ctx.shop.default_locale, Msg::review_cancelled_by_customer,
-                           {{"customer", flow::mention(id)}});
-        co_await flow::update_review_card(ctx, cancelled->id, std::move(line));
+                           {{"customer", notify::mention(id)}});
+        co_await notify::update_review_card(ctx, cancelled->id, std::move(line));
     }
 }
 
 // ---- payment screenshots ----
-
-/// What a receipt may be: a screenshot, or the PDF that bank and wallet apps export.
-const std::vector<std::string> kReceiptTypes{"image/png", "image/jpeg", "image/webp", "application/pdf"};
-
-bool is_receipt_type(std::string_view content_type) {
-    return std::any_of(kReceiptTypes.begin(), kReceiptTypes.end(),
-                       [&](const std::string& type) { return content_type.starts_with(type); });
-}
 
 asio::awaitable<void> say(BotContext& ctx, Snowflake channel, std::string text, Snowflake reply_to) {
     MessagePayload payload;
@@ -627,14 +404,14 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
     const std::string author_id = message->author.id.str();
     auto rc = co_await ctx.db.run([&](db::Connection& c) {
         ReceiptContext out;
-        const auto order_id = store::order_for_channel(c, channel_id);
+        const auto order_id = domain::order_channels::order_for_channel(c, channel_id);
         if (!order_id) return out;
         out.order = ctx.orders.get(c, *order_id);
         out.customer = ctx.users.get(c, out.order->user_id);
         return out;
     });
     if (!rc.order) co_return;
-    const auto locale = flow::customer_locale(ctx, *rc.customer);
+    const auto locale = notify::customer_locale(ctx, *rc.customer);
     const bool from_customer = rc.customer->discord_id == author_id;
     const bool from_admin = message->member && message->member->has_role(ctx.shop.admin_role_id);
     if (!from_customer) {
@@ -646,26 +423,23 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
     if (message->attachments.empty()) {
         if (rc.order->status != domain::OrderStatus::awaiting_payment) co_return;
         // Once per order: a customer chatting with an admin is not told the same thing each time.
-        const std::string key = std::string(kHintPrefix) + std::to_string(rc.order->id.value);
+        const auto hinted = rc.order->id;
         const auto now = domain::to_timestamp(ctx.clock.now());
-        const bool first = co_await ctx.db.run([&](db::Connection& c) {
-            if (store::get_setting(c, key)) return false;
-            store::set_setting(c, key, "1", now);
-            return true;
-        });
+        const bool first = co_await ctx.db.run(
+            [&](db::Connection& c) { return domain::order_channels::mark_payment_hint(c, hinted, now); });
         if (first) co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
         co_return;
     }
     const auto& attachment = message->attachments.front();
-    if (!is_receipt_type(attachment.content_type)) {
+    if (!domain::is_receipt_type(attachment.content_type)) {
         co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_wrong_type), message->id);
         co_return;
     }
-    if (attachment.size > ctx.shop.max_receipt_bytes) {
-        auto text =
-            ui::tr(locale, Msg::receipt_too_large,
-                   {{"size", ui::format_bytes(static_cast<std::int64_t>(attachment.size))},
-                    {"limit", ui::format_bytes(static_cast<std::int64_t>(ctx.shop.max_receipt_bytes))}});
+    const auto max_bytes = ctx.orders.options().receipts.max_bytes;
+    if (attachment.size > max_bytes) {
+        auto text = ui::tr(locale, Msg::receipt_too_large,
+                           {{"size", ui::format_bytes(static_cast<std::int64_t>(attachment.size))},
+                            {"limit", ui::format_bytes(static_cast<std::int64_t>(max_bytes))}});
         co_await say(ctx, message->channel_id, std::move(text), message->id);
         co_return;
     }
@@ -681,7 +455,7 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_await say(ctx, message->channel_id, std::move(text), message->id);
         co_return;
     }
-    auto download = co_await ctx.rest.download(attachment.url, ctx.shop.max_receipt_bytes, kReceiptTypes);
+    auto download = co_await ctx.rest.download(attachment.url, max_bytes, domain::receipt_types());
     if (!download) {
         const auto code = download.error().code;
         spdlog::warn("order {}: receipt download failed: {}", rc.order->reference,
@@ -693,7 +467,7 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
             msg == Msg::receipt_too_large
                 ? ui::tr(locale, msg,
                          {{"size", ui::format_bytes(static_cast<std::int64_t>(attachment.size))},
-                          {"limit", ui::format_bytes(static_cast<std::int64_t>(ctx.shop.max_receipt_bytes))}})
+                          {"limit", ui::format_bytes(static_cast<std::int64_t>(max_bytes))}})
                 : ui::tr(locale, msg);
         co_await say(ctx, message->channel_id, text, message->id);
         co_return;
@@ -719,11 +493,11 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_await say(ctx, message->channel_id, std::move(text), message->id);
         co_return;
     }
-    co_await flow::post_review_card(ctx, *submitted, std::move(download->data), upload.content_type);
+    co_await notify::post_review_card(ctx, *submitted, std::move(download->data), upload.content_type);
     MessagePayload thanks;
     thanks.content = ui::tr(locale, Msg::receipt_under_review, {{"reference", rc.order->reference}});
     thanks.reply_to = message->id;
-    thanks.components.push_back(flow::cancel_row(locale, order_id));
+    thanks.components.push_back(notify::cancel_row(locale, order_id));
     if (auto sent = co_await ctx.rest.create_message(message->channel_id, std::move(thanks)); !sent) {
         spdlog::warn("order {}: receipt not acknowledged: {}", rc.order->reference, sent.error().describe());
     }
@@ -940,8 +714,8 @@ asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& e
     if (channel == nullptr) co_return;
     const std::string channel_id = channel->id.str();
     co_await ctx.db.run([&](db::Connection& c) {
-        store::delete_setting(c, "close:" + channel_id);
-        const auto order_id = store::order_for_channel(c, channel_id);
+        domain::order_channels::forget(c, channel_id);
+        const auto order_id = domain::order_channels::order_for_channel(c, channel_id);
         if (!order_id) return;
         auto order = ctx.orders.get(c, *order_id);
         // Nobody can pay for an order whose channel is gone; anything further along carries on
@@ -982,8 +756,8 @@ discord::MessagePayload main_panel(const BotContext& ctx) {
 
 asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx) {
     const auto channel = ctx.shop.main_panel_channel_id;
-    auto stored =
-        co_await ctx.db.run([](db::Connection& c) { return store::get_setting(c, kPanelMessageKey); });
+    auto stored = co_await ctx.db.run(
+        [](db::Connection& c) { return domain::settings::get(c, domain::settings::kMainPanelMessage); });
     if (stored) {
         if (auto message = Snowflake::parse(*stored)) {
             auto edited = co_await ctx.rest.edit_message(channel, *message, main_panel(ctx));
@@ -997,7 +771,8 @@ asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx) {
     if (!posted) throw std::runtime_error("main panel not posted: " + posted.error().describe());
     const std::string id = posted->id.str();
     const auto now = domain::to_timestamp(ctx.clock.now());
-    co_await ctx.db.run([&](db::Connection& c) { store::set_setting(c, kPanelMessageKey, id, now); });
+    co_await ctx.db.run(
+        [&](db::Connection& c) { domain::settings::set(c, domain::settings::kMainPanelMessage, id, now); });
     co_return false;
 }
 

@@ -90,7 +90,7 @@ TEST_P(OrdersTest, ReceiptValidation) {
     EXPECT_EQ(
         orders_
             ->submit_receipt(conn(), placed->order.id, user,
-                             {std::string(orders_->options().max_receipt_bytes + 1, 'x'), "image/png", {}})
+                             {std::string(orders_->options().receipts.max_bytes + 1, 'x'), "image/png", {}})
             .error()
             .code,
         ErrorCode::validation);
