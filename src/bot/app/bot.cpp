@@ -14,7 +14,7 @@
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "common/crypto.hpp"
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 #include "discord/rest.hpp"
 
 namespace nebula::bot::app {
@@ -151,7 +151,7 @@ struct Bot::Impl {
     handlers::Dispatcher dispatcher;
     jobs::Jobs job_runner;
     jobs::Scheduler scheduler;
-    std::unique_ptr<discord::GatewayClient> gateway;
+    std::unique_ptr<discord::GatewaySession> gateway;
     bool started = false;
     bool stopping = false;
     std::unique_ptr<BotMetrics> metrics;
@@ -263,11 +263,11 @@ asio::awaitable<Status<std::string>> Bot::serve() {
     notify::resume_deliveries(s.ctx);
     if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
-    discord::GatewayOptions options;
+    discord::GatewaySessionOptions options;
     options.token = s.config.discord_token;
     options.url_override = s.config.discord_gateway_url;
     options.ca_file = s.config.discord_ca_file;
-    auto gateway = discord::GatewayClient::create(
+    auto gateway = discord::GatewaySession::create(
         s.executor, options, *s.rest, s.clock,
         [this](const discord::Event& event) {
             impl_->metrics->count_event(event);

@@ -4,7 +4,7 @@
 
 #include "bot/domain/analytics.hpp"
 #include "bot/domain/types.hpp"
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 #include "discord/rest.hpp"
 
 namespace nebula::bot::app {
@@ -84,7 +84,7 @@ void BotMetrics::count_event(const discord::Event& event) {
 }
 
 void BotMetrics::watch_rest(const discord::RestClient& rest) { rest_ = &rest; }
-void BotMetrics::watch_gateway(const discord::GatewayClient* gateway) { gateway_ = gateway; }
+void BotMetrics::watch_gateway(const discord::GatewaySession* gateway) { gateway_ = gateway; }
 void BotMetrics::watch_jobs(std::function<std::vector<JobCounts>()> jobs) { jobs_ = std::move(jobs); }
 
 void BotMetrics::collect() {

@@ -131,6 +131,7 @@ class Jobs {
 
   private:
     boost::asio::awaitable<NoticeReport> repost_review_cards(domain::Timestamp submitted_before);
+    domain::Timestamp clock_now() const { return domain::to_timestamp(ctx_.clock.now()); }
 
     core::BotContext& ctx_;
     JobsConfig config_;
