@@ -1,5 +1,7 @@
 # The direction of every #include between the parts of src/ (docs/architecture.md, "Layers"):
-# fails, naming each file and line, when a part includes one it may not depend on.
+# fails, naming each file, when a part includes one it may not depend on. Also fails on SQL (a
+# string starting SELECT / INSERT INTO / UPDATE ... SET / DELETE FROM) anywhere in the bot but
+# bot/domain and bot/db.
 #
 #   cmake -DSOURCE_DIR=<src> -P include_direction.cmake
 #
@@ -49,6 +51,13 @@ foreach(source ${sources})
     continue()
   endif()
   set(allowed ${part} ${may_include_${part}})
+  if(part MATCHES "^bot/" AND NOT part STREQUAL "bot/domain" AND NOT part STREQUAL "bot/db")
+    file(STRINGS ${SOURCE_DIR}/${source} sql
+         REGEX "\"(SELECT [^\"]* FROM|INSERT INTO |UPDATE [a-z_]+ SET|DELETE FROM )")
+    if(sql)
+      string(APPEND problems "\n  ${source}: SQL outside bot/domain and bot/db")
+    endif()
+  endif()
   file(STRINGS ${SOURCE_DIR}/${source} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
   foreach(line ${lines})
     string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" included "${line}")

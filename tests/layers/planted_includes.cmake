@@ -1,12 +1,13 @@
-# Proves include_direction.cmake fails on each kind of upward include: a copy of src/ gets one
-# planted include at a time, the checker must fail and name the file.
+# Proves include_direction.cmake fails on each kind of upward include, and on SQL outside the
+# domain and db: a copy of src/ gets one planted line at a time, the checker must fail and name
+# the file.
 #
 #   cmake -DSOURCE_DIR=<src> -DCHECKER=<include_direction.cmake> -DWORK=<scratch dir> -P planted_includes.cmake
 cmake_minimum_required(VERSION 3.25)
 file(REMOVE_RECURSE ${WORK})
 file(COPY ${SOURCE_DIR}/ DESTINATION ${WORK}/src)
 
-# file to plant in | include planted
+# file to plant in | include planted (or, starting with "SQL ", a statement as a string)
 set(plants
     "bot/domain/orders.hpp|bot/handlers/context.hpp"
     "bot/domain/orders.cpp|discord/rest.hpp"
@@ -18,7 +19,10 @@ set(plants
     "discord/rest.cpp|bot/domain/types.hpp"
     "gateway/service.cpp|bot/db/connection.hpp"
     "bot/handlers/review.cpp|bot/app/bot.hpp"
-    "common/http.cpp|discord/model.hpp")
+    "common/http.cpp|discord/model.hpp"
+    "bot/handlers/review.cpp|SQL SELECT status FROM orders WHERE id = ?"
+    "bot/jobs/health.cpp|SQL UPDATE servers SET health = ?"
+    "bot/notify/customer.cpp|SQL DELETE FROM settings WHERE key = ?")
 
 # The copy as it is passes.
 execute_process(COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${WORK}/src -P ${CHECKER} RESULT_VARIABLE clean
@@ -33,7 +37,12 @@ foreach(plant ${plants})
   list(GET pair 1 include)
   set(path ${WORK}/src/${file})
   file(READ ${path} original)
-  file(WRITE ${path} "${original}\n#include \"${include}\"\n")
+  if(include MATCHES "^SQL ")
+    string(SUBSTRING "${include}" 4 -1 statement)
+    file(WRITE ${path} "${original}\nconstexpr const char* kPlanted = \"${statement}\";\n")
+  else()
+    file(WRITE ${path} "${original}\n#include \"${include}\"\n")
+  endif()
   execute_process(COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${WORK}/src -P ${CHECKER} RESULT_VARIABLE result
                   OUTPUT_VARIABLE out ERROR_VARIABLE out)
   file(WRITE ${path} "${original}")
