@@ -224,7 +224,7 @@ struct RestClient::Impl {
     RestOptions options;
     http::Url base;
     const common::Clock& clock;
-    std::unique_ptr<Sleeper> sleeper;
+    std::unique_ptr<common::Sleeper> sleeper;
     std::unique_ptr<RestTransport> transport;
     RateLimiter limiter;
     std::unordered_map<std::string, QueueLock> queues;
@@ -234,7 +234,7 @@ struct RestClient::Impl {
     std::size_t retries = 0;
 
     Impl(asio::any_io_executor ex, RestOptions opts, http::Url url, const common::Clock& c,
-         std::unique_ptr<Sleeper> s, std::unique_ptr<RestTransport> t)
+         std::unique_ptr<common::Sleeper> s, std::unique_ptr<RestTransport> t)
         : executor(std::move(ex)),
           options(std::move(opts)),
           base(std::move(url)),
@@ -383,11 +383,11 @@ struct RestClient::Impl {
 
 Result<std::unique_ptr<RestClient>, std::string> RestClient::create(
     asio::any_io_executor executor, RestOptions options, const common::Clock& clock,
-    std::unique_ptr<Sleeper> sleeper, std::unique_ptr<RestTransport> transport) {
+    std::unique_ptr<common::Sleeper> sleeper, std::unique_ptr<RestTransport> transport) {
     auto base = http::Url::parse(options.api_base);
     if (!base) return unexpected("DISCORD_API_BASE: " + base.error());
     if (options.token.empty()) return unexpected(std::string("the bot token is empty"));
-    if (!sleeper) sleeper = make_asio_sleeper(executor, clock);
+    if (!sleeper) sleeper = common::make_asio_sleeper(executor, clock);
     if (!transport) {
         // API answers; attachment downloads pass their own, smaller limit (fetch).
         transport =

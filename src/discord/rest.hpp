@@ -17,10 +17,10 @@
 #include "common/http.hpp"
 #include "common/http_client.hpp"
 #include "common/result.hpp"
+#include "common/sleeper.hpp"
 #include "discord/builders.hpp"
 #include "discord/model.hpp"
 #include "discord/rate_limit.hpp"
-#include "discord/sleeper.hpp"
 
 namespace nebula::discord {
 
@@ -166,7 +166,8 @@ class RestClient {
     /// nebula::http::Client per origin.
     static Result<std::unique_ptr<RestClient>, std::string> create(
         boost::asio::any_io_executor executor, RestOptions options, const common::Clock& clock,
-        std::unique_ptr<Sleeper> sleeper = nullptr, std::unique_ptr<RestTransport> transport = nullptr);
+        std::unique_ptr<common::Sleeper> sleeper = nullptr,
+        std::unique_ptr<RestTransport> transport = nullptr);
     ~RestClient();
     RestClient(const RestClient&) = delete;
     RestClient& operator=(const RestClient&) = delete;

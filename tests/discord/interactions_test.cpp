@@ -8,7 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
 
@@ -78,11 +78,11 @@ json buy_command() { return json{{"id", "1"}, {"name", "buy"}, {"type", 1}}; }
 json button(std::string id) { return json{{"custom_id", std::move(id)}, {"component_type", 2}}; }
 
 TEST_F(InteractionsTest, SlowHandlerOverTheGatewayIsAutoDeferredInsideTheThreeSecondWindow) {
-    GatewayOptions options;
+    GatewaySessionOptions options;
     options.token = fake->options().token;
     asio::steady_timer release(io, Clock::time_point::max());  // the slow work finishes when cancelled
     std::shared_ptr<InteractionResponder> responder;
-    auto gateway = GatewayClient::create(
+    auto gateway = GatewaySession::create(
         io.get_executor(), options, *rest, clock,
         [&](const Event& event) {
             const Interaction* i = event.interaction();
@@ -101,11 +101,12 @@ TEST_F(InteractionsTest, SlowHandlerOverTheGatewayIsAutoDeferredInsideTheThreeSe
         io.get_executor());
     ASSERT_TRUE(gateway);
     bool finished = false;
-    asio::co_spawn(io, (*gateway)->run(), [&](std::exception_ptr, Status<GatewayError>) { finished = true; });
+    asio::co_spawn(io, (*gateway)->run(),
+                   [&](std::exception_ptr, Status<GatewaySessionError>) { finished = true; });
     Clock::time_point injected;
     run([&]() -> asio::awaitable<void> {
         const std::function<bool()> connected = [&] {
-            return (*gateway)->stats().state == GatewayState::connected;
+            return (*gateway)->stats().state == GatewaySessionState::connected;
         };
         EXPECT_TRUE(co_await fake->gateway().wait_until(connected, 3s) || connected());
         injected = Clock::now();

@@ -65,7 +65,7 @@ class VirtualTimeTest : public ::testing::Test {
         options.token = "t";
         if (tweak) tweak(options);
         auto created = RestClient::create(io.get_executor(), options, clock,
-                                          make_manual_sleeper(io.get_executor(), clock),
+                                          common::make_manual_sleeper(io.get_executor(), clock),
                                           std::make_unique<ScriptedTransport>(clock, responses, sent));
         ASSERT_TRUE(created) << created.error();
         rest = std::move(*created);

@@ -21,6 +21,7 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
 #include "bot/handlers/customer.hpp"
+#include "bot/notify/order_channel.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -127,7 +128,7 @@ class BotE2E : public ::testing::Test {
         std::filesystem::remove_all(dir_, ec);
     }
 
-    bot::handlers::BotContext& ctx() { return bot_->context(); }
+    bot::core::BotContext& ctx() { return bot_->context(); }
 
     asio::awaitable<void> seed_catalog() {
         auto& c = ctx();
@@ -1188,7 +1189,7 @@ TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
 
 // ---- My Account reads today's usage ----
 
-asio::awaitable<void> age_usage(bot::handlers::BotContext& c, std::chrono::minutes by) {
+asio::awaitable<void> age_usage(bot::core::BotContext& c, std::chrono::minutes by) {
     co_await c.db.run([&](bot::db::Connection& connection) {
         const auto old = bot::domain::to_timestamp(c.clock.now()) - by;
         connection.exec("UPDATE vpn_accounts SET traffic_synced_at = ?", old);
@@ -1333,7 +1334,7 @@ TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
         co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
 
-        const auto repaired = co_await bot::handlers::repair_order_channels(ctx());
+        const auto repaired = co_await bot::notify::repair_order_channels(ctx());
         EXPECT_EQ(repaired.orphans_deleted, 0) << "its closer archives and deletes it";
         EXPECT_TRUE((co_await order(id))->channel_ready_at);
         co_await until(

@@ -251,11 +251,12 @@ int main(int argc, char** argv) {
     domain::AccountOperations operations(**database, gateways, catalog, clock);
     domain::Analytics analytics(std::chrono::seconds(0));
     common::TaskGroup background(io.get_executor());
-    handlers::ShopSettings shop;
+    core::ShopSettings shop;
+    auto sleeper = common::make_asio_sleeper(io.get_executor(), clock);
     shop.data_dir = directory;
-    handlers::BotContext ctx{shop,      zone,      clock,  io.get_executor(), **rest,     **database,
-                             users,     catalog,   orders, provisioner,       operations, gateways,
-                             analytics, background};
+    core::BotContext ctx{shop,      zone,       clock,   io.get_executor(), **rest,     **database,
+                         users,     catalog,    orders,  provisioner,       operations, gateways,
+                         analytics, background, *sleeper};
     jobs::JobsConfig config;
     // Only the bulk disable is measured: no account is past the grace period of deletion.
     config.expired_grace = std::chrono::days(60);

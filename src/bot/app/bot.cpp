@@ -6,16 +6,16 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
+#include "bot/handlers/admin.hpp"
 #include "bot/handlers/customer.hpp"
+#include "bot/handlers/outage.hpp"
 #include "bot/handlers/router.hpp"
 #include "bot/jobs/jobs.hpp"
+#include "bot/notify/channel_closer.hpp"
+#include "bot/notify/delivery.hpp"
 #include "common/crypto.hpp"
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 #include "discord/rest.hpp"
-
-#if NEBULA_BOT_ADMIN_HANDLERS
-#include "bot/handlers/admin.hpp"
-#endif
 
 namespace nebula::bot::app {
 namespace asio = boost::asio;
@@ -119,17 +119,17 @@ struct Bot::Impl {
           catalog(clock),
           orders(clock, domain::OrderOptions{.unpaid_timeout = config.unpaid_timeout,
                                              .data_directory = config.shop.data_dir,
-                                             .max_receipt_bytes = config.shop.max_receipt_bytes}),
+                                             .receipts = config.receipts}),
           provisioner(*db, *gateways, orders, catalog, clock),
           accounts(*db, *gateways, catalog, clock),
           analytics([this](domain::Timestamp t) { return zone.offset_at(t); }),
           background(executor),
-          ctx{config.shop, zone,   clock,       executor, *rest,     *db,       users,
-              catalog,     orders, provisioner, accounts, *gateways, analytics, background},
+          sleeper(common::make_asio_sleeper(executor, clock)),
+          ctx{config.shop, zone,        clock,    executor,  *rest,     *db,        users,   catalog,
+              orders,      provisioner, accounts, *gateways, analytics, background, *sleeper},
           dispatcher(ctx, router),
           job_runner(ctx, config.jobs, config.database),
-          scheduler(*db, clock, zone, jobs::SchedulerOptions{config.jobs.lease, "nebula-bot"}),
-          sleeper(discord::make_asio_sleeper(executor, clock)) {}
+          scheduler(*db, clock, zone, jobs::SchedulerOptions{config.jobs.lease, "nebula-bot"}) {}
 
     asio::any_io_executor executor;
     BotConfig config;
@@ -145,13 +145,13 @@ struct Bot::Impl {
     domain::AccountOperations accounts;
     domain::Analytics analytics;
     common::TaskGroup background;
-    handlers::BotContext ctx;
+    std::unique_ptr<common::Sleeper> sleeper;
+    core::BotContext ctx;
     handlers::Router router;
     handlers::Dispatcher dispatcher;
     jobs::Jobs job_runner;
     jobs::Scheduler scheduler;
-    std::unique_ptr<discord::Sleeper> sleeper;
-    std::unique_ptr<discord::GatewayClient> gateway;
+    std::unique_ptr<discord::GatewaySession> gateway;
     bool started = false;
     bool stopping = false;
     std::unique_ptr<BotMetrics> metrics;
@@ -169,7 +169,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
     rest_options.token = config.discord_token;
     rest_options.cdn_hosts = config.discord_cdn_hosts;
     rest_options.ca_file = config.discord_ca_file;
-    rest_options.max_download_bytes = config.shop.max_receipt_bytes;
+    rest_options.max_download_bytes = config.receipts.max_bytes;
     auto rest = discord::RestClient::create(executor, rest_options, clock);
     if (!rest) return unexpected("Discord REST: " + rest.error());
     if (!gateways) gateways = std::make_unique<gateway_client::HttpGatewayDirectory>(executor, clock);
@@ -178,7 +178,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
     handlers::register_customer_handlers(impl->router, impl->ctx);
     handlers::register_review_handlers(impl->router, impl->ctx);
     jobs::register_jobs(impl->scheduler, impl->job_runner);
-    jobs::register_job_handlers(impl->router, impl->job_runner);
+    handlers::register_outage_handlers(impl->router, impl->ctx, impl->config.jobs.notice_channel);
     impl->metrics = std::make_unique<BotMetrics>(*impl->db);
     impl->metrics->watch_rest(*impl->rest);
     impl->metrics->watch_jobs([&scheduler = impl->scheduler] {
@@ -189,9 +189,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
         }
         return counts;
     });
-#if NEBULA_BOT_ADMIN_HANDLERS
     handlers::register_admin_handlers(impl->router, impl->ctx);
-#endif
     return std::unique_ptr<Bot>(new Bot(std::move(impl)));
 }
 
@@ -199,7 +197,7 @@ Bot::Bot(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Bot::~Bot() = default;
 
 handlers::Dispatcher& Bot::dispatcher() { return impl_->dispatcher; }
-handlers::BotContext& Bot::context() { return impl_->ctx; }
+core::BotContext& Bot::context() { return impl_->ctx; }
 bool Bot::started() const { return impl_->started; }
 BotMetrics& Bot::metrics() { return *impl_->metrics; }
 jobs::Scheduler& Bot::scheduler() { return impl_->scheduler; }
@@ -261,15 +259,15 @@ asio::awaitable<Status<std::string>> Bot::serve() {
     spdlog::info("{} slash command(s) registered in guild {}", s.router.commands().size(),
                  s.config.shop.guild_id.str());
 
-    handlers::resume_channel_closers(s.ctx);
-    handlers::resume_deliveries(s.ctx);
+    notify::resume_channel_closers(s.ctx);
+    notify::resume_deliveries(s.ctx);
     if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
-    discord::GatewayOptions options;
+    discord::GatewaySessionOptions options;
     options.token = s.config.discord_token;
     options.url_override = s.config.discord_gateway_url;
     options.ca_file = s.config.discord_ca_file;
-    auto gateway = discord::GatewayClient::create(
+    auto gateway = discord::GatewaySession::create(
         s.executor, options, *s.rest, s.clock,
         [this](const discord::Event& event) {
             impl_->metrics->count_event(event);

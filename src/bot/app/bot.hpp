@@ -65,7 +65,7 @@ class Bot {
     boost::asio::awaitable<Result<jobs::JobResult, std::string>> run_job(std::string name);
 
     handlers::Dispatcher& dispatcher();
-    handlers::BotContext& context();
+    core::BotContext& context();
     /// The bot's Prometheus metrics; main() serves them when METRICS_PORT is set.
     BotMetrics& metrics();
     /// True once the commands are registered and the gateway session is being started.

@@ -2,8 +2,9 @@
 
 #include <map>
 
+#include "bot/domain/analytics.hpp"
 #include "bot/domain/types.hpp"
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 #include "discord/rest.hpp"
 
 namespace nebula::bot::app {
@@ -83,7 +84,7 @@ void BotMetrics::count_event(const discord::Event& event) {
 }
 
 void BotMetrics::watch_rest(const discord::RestClient& rest) { rest_ = &rest; }
-void BotMetrics::watch_gateway(const discord::GatewayClient* gateway) { gateway_ = gateway; }
+void BotMetrics::watch_gateway(const discord::GatewaySession* gateway) { gateway_ = gateway; }
 void BotMetrics::watch_jobs(std::function<std::vector<JobCounts>()> jobs) { jobs_ = std::move(jobs); }
 
 void BotMetrics::collect() {
@@ -107,12 +108,7 @@ void BotMetrics::collect() {
 }
 
 asio::awaitable<void> BotMetrics::refresh() {
-    auto counts = co_await db_.run([](db::Connection& c) {
-        std::map<std::string, std::int64_t> out;
-        auto statement = c.prepare("SELECT status, COUNT(*) FROM orders GROUP BY status");
-        while (statement->step()) out[statement->get<std::string>(0)] = statement->get<std::int64_t>(1);
-        return out;
-    });
+    auto counts = co_await db_.run([](db::Connection& c) { return domain::Analytics::orders_by_status(c); });
     for (auto status : kOrderStatuses) {
         const std::string name(domain::to_string(status));
         const auto it = counts.find(name);

@@ -17,7 +17,7 @@
 
 namespace nebula::discord {
 class RestClient;
-class GatewayClient;
+class GatewaySession;
 }  // namespace nebula::discord
 
 namespace nebula::bot::app {
@@ -61,7 +61,7 @@ class BotMetrics {
     void watch_rest(const discord::RestClient& rest);
     /// Mirrors the gateway's connection count (reconnects = connections after the first) and
     /// resumes; nullptr stops watching.
-    void watch_gateway(const discord::GatewayClient* gateway);
+    void watch_gateway(const discord::GatewaySession* gateway);
     /// Mirrors the background jobs' counts; the function is called while rendering.
     void watch_jobs(std::function<std::vector<JobCounts>()> jobs);
 
@@ -86,7 +86,7 @@ class BotMetrics {
     common::metrics::Handler handler_;
     std::unique_ptr<http::Server> server_;
     const discord::RestClient* rest_ = nullptr;
-    const discord::GatewayClient* gateway_ = nullptr;
+    const discord::GatewaySession* gateway_ = nullptr;
     std::function<std::vector<JobCounts>()> jobs_;
 };
 

@@ -147,7 +147,7 @@ asio::awaitable<CheckResult> check_channel(discord::RestClient& rest, const disc
 
 /// The admin role exists; the Subscriber role (when configured) exists below the bot's highest.
 CheckResult check_roles(const discord::Guild& guild, const std::vector<discord::Snowflake>& roles,
-                        const handlers::ShopSettings& shop) {
+                        const core::ShopSettings& shop) {
     std::vector<std::string> problems;
     const auto* admin = guild.role(shop.admin_role_id);
     if (admin == nullptr) {
@@ -185,7 +185,7 @@ std::string admin_command_steps(const std::string& role) {
 /// (default_member_permissions), so staff without it need the command's permission overwrite for
 /// their role, set once by the server owner in Integrations; the bot reads it with its token.
 asio::awaitable<CheckResult> check_admin_command(discord::RestClient& rest, const discord::Guild& guild,
-                                                 const handlers::ShopSettings& shop) {
+                                                 const core::ShopSettings& shop) {
     const std::string name = "discord /admin";
     const std::string commands_path =
         "/applications/" + shop.application_id.str() + "/guilds/" + shop.guild_id.str() + "/commands";

@@ -129,7 +129,7 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
     } else {
         r.fail("DEFAULT_LOCALE", "must be en or ar");
     }
-    c.shop.max_receipt_bytes =
+    c.receipts.max_bytes =
         static_cast<std::size_t>(r.integer("MAX_RECEIPT_BYTES", 8 * 1024 * 1024, 1024, 8 * 1024 * 1024));
     c.shop.order_channel_archive_after = r.seconds("ORDER_CHANNEL_ARCHIVE_AFTER", std::chrono::minutes(10));
     c.shop.order_channel_delete_after = r.seconds("ORDER_CHANNEL_DELETE_AFTER", std::chrono::hours(24));

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "bot/core/context.hpp"
 #include "bot/db/database_url.hpp"
-#include "bot/handlers/context.hpp"
+#include "bot/domain/receipts.hpp"
 #include "bot/jobs/jobs.hpp"
 #include "common/dotenv.hpp"
 #include "common/result.hpp"
@@ -44,7 +45,8 @@ struct BotConfig {
     std::optional<std::uint16_t> metrics_port;
     std::string metrics_bind = "127.0.0.1";  ///< METRICS_BIND: a loopback address only
     DefaultServer default_server;
-    handlers::ShopSettings shop;
+    core::ShopSettings shop;
+    domain::ReceiptPolicy receipts;                               ///< MAX_RECEIPT_BYTES
     std::chrono::seconds unpaid_timeout{std::chrono::hours(24)};  ///< ORDER_TIMEOUT_HOURS
     bot::jobs::JobsConfig jobs;  ///< JOBS_ENABLED, JOB_*_INTERVAL_MINUTES, thresholds (bot/jobs/jobs.hpp)
 

@@ -126,15 +126,46 @@ void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestam
         "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ?",
         from, to);
     db::in_transaction(connection, [&](db::Connection& c) {
+        const auto posted = c.scalar<std::string>(
+            "SELECT posted_message_id FROM revenue_snapshots WHERE day = ?", day_of(from));
         c.exec("DELETE FROM revenue_snapshots WHERE day = ?", day_of(from));
         c.exec(
             "INSERT INTO revenue_snapshots (day, revenue_piasters, orders_fulfilled, revenue_by_method, "
-            "revenue_by_plan, "
-            "orders_by_status, new_users, active_accounts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "revenue_by_plan, orders_by_status, new_users, active_accounts, created_at, posted_message_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             day_of(from), totals.revenue, fulfilled, to_object(revenue_by_method(c, from, to)),
             to_object(revenue_by_plan(c, from, to)), by_status.dump(), totals.new_users,
-            totals.active_accounts, now);
+            totals.active_accounts, now, posted);
     });
+}
+
+std::optional<DaySnapshot> Analytics::snapshot(db::Connection& connection, const std::string& day) const {
+    auto row = connection.query(
+        "SELECT revenue_piasters, orders_fulfilled, active_accounts, posted_message_id FROM "
+        "revenue_snapshots "
+        "WHERE day = ?",
+        day);
+    if (!row->step()) return std::nullopt;
+    return DaySnapshot{Piasters{row->get<std::int64_t>(0)}, row->get<std::int64_t>(1),
+                       row->get<std::int64_t>(2), row->get<std::optional<std::string>>(3)};
+}
+
+void Analytics::mark_posted(db::Connection& connection, const std::string& day,
+                            const std::string& message_id) const {
+    connection.exec("UPDATE revenue_snapshots SET posted_message_id = ? WHERE day = ?", message_id, day);
+}
+
+std::optional<Timestamp> Analytics::first_order_at(db::Connection& connection) const {
+    const auto first = connection.scalar<std::int64_t>("SELECT MIN(created_at) FROM orders");
+    if (!first) return std::nullopt;
+    return Timestamp{std::chrono::seconds{*first}};
+}
+
+std::map<std::string, std::int64_t> Analytics::orders_by_status(db::Connection& connection) {
+    std::map<std::string, std::int64_t> out;
+    auto rows = connection.query("SELECT status, COUNT(*) FROM orders GROUP BY status");
+    while (rows->step()) out[rows->get<std::string>(0)] = rows->get<std::int64_t>(1);
+    return out;
 }
 
 }  // namespace nebula::bot::domain

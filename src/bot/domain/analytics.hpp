@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,14 @@ struct Summary {
     std::int64_t active_accounts = 0;  ///< active and unexpired at `now`
 };
 
+/// A day's stored revenue snapshot, as the revenue job posts it.
+struct DaySnapshot {
+    Piasters revenue;
+    std::int64_t orders_fulfilled = 0;
+    std::int64_t active_accounts = 0;
+    std::optional<std::string> posted_message_id;  ///< set once it was posted in the billing channel
+};
+
 /// Revenue and growth figures. Revenue counts fulfilled orders at their fulfilment time; ranges
 /// are [from, to). Days are calendar days in the shop's time zone, given as the zone's UTC offset
 /// at each instant (so a day across a daylight-saving change is 23 or 25 hours long, as it is on
@@ -45,8 +55,17 @@ class Analytics {
     std::vector<RevenueRow> revenue_by_plan(db::Connection& connection, Timestamp from, Timestamp to) const;
     Summary summary(db::Connection& connection, Timestamp from, Timestamp to, Timestamp now) const;
 
-    /// Writes (or rewrites) the revenue_snapshots row of the day containing `day`.
+    /// Writes (or rewrites) the revenue_snapshots row of the day containing `day` (whether it
+    /// was posted is kept).
     void snapshot_day(db::Connection& connection, Timestamp day, Timestamp now) const;
+    /// The stored snapshot of `day` (YYYY-MM-DD), if one was written.
+    std::optional<DaySnapshot> snapshot(db::Connection& connection, const std::string& day) const;
+    /// Records that the snapshot of `day` was posted as Discord message `message_id`.
+    void mark_posted(db::Connection& connection, const std::string& day, const std::string& message_id) const;
+    /// When the first order was placed (nothing when there is none).
+    std::optional<Timestamp> first_order_at(db::Connection& connection) const;
+    /// How many orders are in each status now (status name -> count; absent = none).
+    static std::map<std::string, std::int64_t> orders_by_status(db::Connection& connection);
 
     /// The calendar day of `t` at the configured offset, as YYYY-MM-DD.
     std::string day_of(Timestamp t) const;

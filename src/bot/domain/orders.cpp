@@ -96,14 +96,6 @@ nlohmann::json opt(const std::optional<T>& value) {
     }
 }
 
-std::string_view extension_for(std::string_view content_type) {
-    if (content_type == "image/png") return ".png";
-    if (content_type == "image/jpeg") return ".jpg";
-    if (content_type == "image/webp") return ".webp";
-    if (content_type == "application/pdf") return ".pdf";
-    return {};
-}
-
 std::string describe(const Order& order) {
     return "order " + order.reference + " is " + std::string(to_string(order.status));
 }
@@ -118,15 +110,6 @@ bool held_by_other(const Order& order, const DiscordId& admin, Timestamp lapse_b
 }
 
 }  // namespace
-
-bool receipt_bytes_match(std::string_view bytes, std::string_view content_type) {
-    if (content_type == "image/png") return bytes.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8));
-    if (content_type == "image/jpeg") return bytes.starts_with("\xFF\xD8\xFF");
-    if (content_type == "image/webp")
-        return bytes.size() >= 12 && bytes.starts_with("RIFF") && bytes.substr(8, 4) == "WEBP";
-    if (content_type == "application/pdf") return bytes.starts_with("%PDF-");
-    return false;
-}
 
 nlohmann::json to_json(const Order& o) {
     return {{"id", o.id.value},
@@ -259,16 +242,15 @@ Outcome<Order> OrderService::set_review_message(db::Connection& connection, Orde
 
 Outcome<SubmittedReceipt> OrderService::submit_receipt(db::Connection& connection, OrderId id, UserId user,
                                                        const ReceiptUpload& upload) {
-    const auto extension = extension_for(upload.content_type);
-    if (extension.empty())
+    if (!is_receipt_type(upload.content_type))
         return fail(ErrorCode::validation, "send the receipt as a PNG, JPEG, WebP image or a PDF");
     if (upload.bytes.empty()) return fail(ErrorCode::validation, "the receipt file is empty");
     // A PDF is kept and shown to admins as it is: it must be one.
     if (upload.content_type == "application/pdf" && !receipt_bytes_match(upload.bytes, upload.content_type))
         return fail(ErrorCode::validation, "the receipt file is not a PDF");
-    if (upload.bytes.size() > options_.max_receipt_bytes) {
+    if (upload.bytes.size() > options_.receipts.max_bytes) {
         return fail(ErrorCode::validation, "the receipt file is larger than " +
-                                               std::to_string(options_.max_receipt_bytes / (1024 * 1024)) +
+                                               std::to_string(options_.receipts.max_bytes / (1024 * 1024)) +
                                                " MB");
     }
     {
@@ -284,7 +266,7 @@ Outcome<SubmittedReceipt> OrderService::submit_receipt(db::Connection& connectio
 
     const std::string sha256 = common::sha256_hex(upload.bytes);
     const auto directory = options_.data_directory / "receipts" / std::to_string(id.value);
-    const auto path = directory / (sha256 + std::string(extension));
+    const auto path = directory / (sha256 + "." + std::string(receipt_extension(upload.content_type)));
     std::error_code error;
     std::filesystem::create_directories(directory, error);
     if (error) throw std::runtime_error("cannot create " + directory.string() + ": " + error.message());

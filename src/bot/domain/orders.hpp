@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/db/connection.hpp"
+#include "bot/domain/receipts.hpp"
 #include "bot/domain/types.hpp"
 #include "common/clock.hpp"
 
@@ -65,7 +66,7 @@ struct OrderOptions {
     std::chrono::seconds claim_timeout{std::chrono::minutes(15)};
     /// Receipts live under <data_directory>/receipts/<order id>/.
     std::filesystem::path data_directory = "data";
-    std::size_t max_receipt_bytes = 10 * 1024 * 1024;
+    ReceiptPolicy receipts;  ///< what submit_receipt() accepts
 };
 
 /// The outcome of Buy: a new order, or the customer's open one (shown instead of a second).
@@ -80,10 +81,6 @@ struct ReceiptUpload {
     std::string content_type;  ///< image/png, image/jpeg, image/webp or application/pdf
     std::optional<std::string> attachment_id;
 };
-
-/// True when `bytes` start as a file of `content_type` does: the PNG signature, JPEG's SOI
-/// marker, a RIFF/WEBP header, or `%PDF-`. False for any other type.
-bool receipt_bytes_match(std::string_view bytes, std::string_view content_type);
 
 struct Receipt {
     ReceiptId id;

@@ -1,8 +1,8 @@
 // /admin plan …, /admin server …, /admin payment …
+#include "bot/domain/admin_queries.hpp"
 #include "bot/domain/load_balancer.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
-#include "bot/handlers/admin_store.hpp"
 
 namespace nebula::bot::handlers {
 namespace {
@@ -217,8 +217,9 @@ asio::awaitable<discord::MessagePayload> AdminCommands::server(const Invocation&
     }
     if (action == "remove") {
         const auto now = domain::to_timestamp(ctx_.clock.now());
-        auto removed = co_await ctx_.db.run(
-            [&](db::Connection& c) { return admin::remove_server(c, catalog, call.actor, found->id, now); });
+        auto removed = co_await ctx_.db.run([&](db::Connection& c) {
+            return domain::admin::remove_server(c, catalog, call.actor, found->id, now);
+        });
         if (!removed && removed.error().code == domain::ErrorCode::conflict) {
             co_return text_reply(call.t(Msg::admin_server_remove_busy,
                                         {{"name", found->spec.name}, {"count", removed.error().message}}));

@@ -1,9 +1,10 @@
 #include "bot/handlers/admin_commands.hpp"
 
+#include "bot/domain/admin_queries.hpp"
 #include "bot/handlers/admin.hpp"
 #include "bot/handlers/admin_internal.hpp"
-#include "bot/handlers/admin_store.hpp"
-#include "bot/handlers/flow.hpp"
+#include "bot/handlers/customer.hpp"
+#include "bot/notify/customer.hpp"
 #include "discord/text.hpp"
 
 namespace nebula::bot::handlers {
@@ -33,7 +34,7 @@ asio::awaitable<void> run_autocomplete(std::shared_ptr<AdminCommands> commands, 
 asio::awaitable<void> notify_customer(BotContext& ctx, domain::Order order, ui::Msg msg) {
     auto user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.get(c, order.user_id); });
     if (!user) co_return;
-    const auto locale = flow::customer_locale(ctx, *user);
+    const auto locale = notify::customer_locale(ctx, *user);
     discord::MessagePayload payload;
     payload.content =
         msg == ui::Msg::order_declined
@@ -42,8 +43,8 @@ asio::awaitable<void> notify_customer(BotContext& ctx, domain::Order order, ui::
                       {"reason", ui::translate_decline_reason(locale, order.decline_reason.value_or(""))}})
             : ui::tr(locale, msg);
     // A declined order can still be cancelled by the customer (or it expires).
-    if (msg == ui::Msg::order_declined) payload.components.push_back(flow::cancel_row(locale, order.id));
-    co_await flow::tell_customer(ctx, order, *user, std::move(payload));
+    if (msg == ui::Msg::order_declined) payload.components.push_back(notify::cancel_row(locale, order.id));
+    co_await notify::tell_customer(ctx, order, *user, std::move(payload));
 }
 
 }  // namespace
@@ -102,7 +103,7 @@ asio::awaitable<std::vector<OptionChoice>> AdminCommands::autocomplete(
                                        server.id.value));
             }
         } else if (option == "account") {
-            for (const auto& hit : admin::search_accounts(c, typed, kMaxChoices)) {
+            for (const auto& hit : domain::admin::search_accounts(c, typed, kMaxChoices)) {
                 found.push_back(choice("#" + std::to_string(hit.id.value) + " " + hit.client_email + " — " +
                                            hit.username + " — " + hit.server_name + " — " +
                                            std::string(domain::to_string(hit.status)) + ", expires " +
@@ -110,7 +111,7 @@ asio::awaitable<std::vector<OptionChoice>> AdminCommands::autocomplete(
                                        hit.id.value));
             }
         } else if (option == "order") {
-            for (const auto& hit : admin::search_orders(c, typed, kMaxChoices)) {
+            for (const auto& hit : domain::admin::search_orders(c, typed, kMaxChoices)) {
                 found.push_back(choice(
                     hit.reference + " — " + hit.username + " — " + std::string(domain::to_string(hit.status)),
                     hit.id.value));
@@ -134,7 +135,7 @@ void register_admin_handlers(Router& router, BotContext& ctx, AdminHooks hooks) 
 AdminHooks default_admin_hooks(BotContext& ctx) {
     AdminHooks hooks;
     hooks.order_fulfilled = [](Call& call, domain::Fulfilment fulfilment) -> boost::asio::awaitable<void> {
-        co_await flow::deliver(call, fulfilment);
+        co_await deliver_approved(call, fulfilment);
     };
     hooks.order_declined = [&ctx](domain::Order order) {
         return notify_customer(ctx, std::move(order), ui::Msg::order_declined);

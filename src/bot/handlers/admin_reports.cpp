@@ -5,10 +5,10 @@
 #include <ostream>
 #include <streambuf>
 
+#include "bot/domain/admin_queries.hpp"
 #include "bot/domain/export.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
-#include "bot/handlers/admin_store.hpp"
 #include "bot/ui/chart.hpp"
 
 namespace nebula::bot::handlers {
@@ -121,9 +121,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
             f.from = to - kDay * *period->days;
         } else {
             // All time starts on the day of the first order.
-            const auto first = c.scalar<std::int64_t>("SELECT MIN(created_at) FROM orders");
-            f.from =
-                first ? analytics.start_of_day(domain::Timestamp{std::chrono::seconds{*first}}) : to - kDay;
+            const auto first = analytics.first_order_at(c);
+            f.from = first ? analytics.start_of_day(*first) : to - kDay;
         }
         f.days = analytics.revenue_by_day(c, f.from, to);
         f.summary = analytics.summary(c, f.from, to, now);
@@ -219,7 +218,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::audit(const Invocation& 
     auto records = co_await ctx_.db.run([&](db::Connection& c) {
         if (!member) return domain::recent_audit(c, limit);
         const auto user = ctx_.users.find(c, member->str());
-        return admin::audit_involving(c, member->str(), user ? std::optional(user->id) : std::nullopt, limit);
+        return domain::admin::audit_involving(c, member->str(), user ? std::optional(user->id) : std::nullopt,
+                                              limit);
     });
     if (records.empty()) co_return text_reply(call.t(Msg::admin_audit_empty));
     std::string lines;

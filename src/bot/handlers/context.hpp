@@ -1,24 +1,11 @@
 #pragma once
 
-#include <chrono>
-#include <filesystem>
-#include <memory>
-#include <optional>
 #include <string>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "bot/db/executor.hpp"
-#include "bot/domain/analytics.hpp"
-#include "bot/domain/catalog.hpp"
-#include "bot/domain/orders.hpp"
-#include "bot/domain/provisioning.hpp"
-#include "bot/domain/users.hpp"
+#include "bot/core/context.hpp"
 #include "bot/ui/i18n.hpp"
-#include "bot/ui/time_zone.hpp"
-#include "common/clock.hpp"
-#include "common/task_group.hpp"
 #include "discord/interactions.hpp"
 #include "discord/model.hpp"
 #include "discord/rest.hpp"
@@ -26,7 +13,7 @@
 
 // How the handlers fit together
 // -----------------------------
-// The app (src/bot/app) builds one BotContext and one Router, then calls each module's
+// The app (src/bot/app) builds one BotContext (bot/core/context.hpp) and one Router, then calls each module's
 // `register_*_handlers(Router&, BotContext&)`. The admin commands plug in through
 // `register_admin_handlers` (declared in bot/handlers/admin.hpp, defined in admin*.cpp).
 // A handler receives a Call: the interaction, its responder (auto-defer inside Discord's 3 s
@@ -36,52 +23,8 @@
 
 namespace nebula::bot::handlers {
 
-/// The shop's Discord layout and the order-flow knobs: what handlers need from the configuration
-/// (secrets such as the bot token are not here). Plain value, read once at start-up.
-struct ShopSettings {
-    std::string shop_name = "NebulaLinks";  ///< SHOP_NAME, shown on the main panel
-    discord::Snowflake application_id;      ///< DISCORD_CLIENT_ID
-    discord::Snowflake bot_user_id;         ///< the bot's own user (GET /users/@me at start-up)
-    discord::Snowflake guild_id;            ///< DISCORD_GUILD_ID
-    discord::Snowflake admin_role_id;       ///< ADMIN_ROLE_ID, checked on every admin click
-    discord::Snowflake review_channel_id;
-    discord::Snowflake billing_channel_id;
-    discord::Snowflake main_panel_channel_id;
-    discord::Snowflake orders_category_id;                 ///< ORDERS_CATEGORY_ID
-    std::optional<discord::Snowflake> subscriber_role_id;  ///< SUBSCRIBER_ROLE_ID, optional
-    ui::Locale default_locale = ui::Locale::en;            ///< DEFAULT_LOCALE
-    std::filesystem::path data_dir = "data";               ///< DATA_DIR (receipts, exports)
-    std::size_t max_receipt_bytes = 8 * 1024 * 1024;       ///< receipts above this are refused
-    /// A finished order's channel turns read-only this long after the last step, and is deleted
-    /// `order_channel_delete_after` after that.
-    std::chrono::seconds order_channel_archive_after{std::chrono::minutes(10)};
-    std::chrono::seconds order_channel_delete_after{std::chrono::hours(24)};
-    /// How long My Account waits for a usage figure older than 5 minutes to be read again from
-    /// its gateway before it shows the stored one with its "as of" time.
-    std::chrono::milliseconds usage_refresh_wait{std::chrono::seconds(3)};
-};
-
-/// Everything a handler may use, by reference; the app owns the objects and keeps them alive
-/// for as long as handlers run. Use from the Discord executor only (`executor`); the domain
-/// services are stateless and are called inside `db.run(...)` with the connection it leases.
-struct BotContext {
-    const ShopSettings& shop;
-    const ui::TimeZone& zone;  ///< TIMEZONE, for dates shown to people
-    const common::Clock& clock;
-    boost::asio::any_io_executor executor;  ///< the Discord thread's executor
-    discord::RestClient& rest;
-    db::DbExecutor& db;
-    domain::UserService& users;
-    domain::CatalogService& catalog;
-    domain::OrderService& orders;
-    domain::Provisioner& provisioner;
-    domain::AccountOperations& accounts;
-    domain::GatewayDirectory& gateways;
-    domain::Analytics& analytics;
-    /// Timers and other work that outlives one interaction (order channel closers). The app
-    /// cancels and joins it before it destroys anything above.
-    common::TaskGroup& background;
-};
+using core::BotContext;
+using core::ShopSettings;
 
 /// True when the interaction's member holds the admin role (ADMIN_ROLE_ID). Checked on every
 /// admin click and command, never trusted from command permissions alone. DMs are never admin.

@@ -1,10 +1,8 @@
 #pragma once
 
-#include <chrono>
-#include <optional>
-
 #include <boost/asio/awaitable.hpp>
 
+#include "bot/domain/provisioning.hpp"
 #include "bot/handlers/context.hpp"
 #include "bot/handlers/router.hpp"
 
@@ -16,36 +14,13 @@ namespace nebula::bot::handlers {
 /// order channel.
 void register_customer_handlers(Router& router, BotContext& ctx);
 
-/// The review card's buttons (Claim, Approve, Decline and its reason modal), delivery of the
-/// account to the customer, the billing line and the Subscriber role.
+/// The review card's buttons (Claim, Approve, Decline and its reason modal); an approval hands
+/// over to notify::deliver_order().
 void register_review_handlers(Router& router, BotContext& ctx);
 
-/// What became of an order channel step.
-struct ChannelStep {
-    std::optional<discord::Snowflake> channel;  ///< the order's channel, when it has one
-    bool complete = false;                      ///< channel stored and summary posted just now
-};
-
-/// The order channel of an awaiting_payment order: created (topic = the order reference), stored
-/// on the order, then its summary posted (payment method select, Cancel), and the order marked
-/// channel-ready. Each part already done is skipped. With `lease`, the attempt first takes the
-/// order's channel lease (an attempt younger than it is left alone) and a channel a stopped bot
-/// created but never stored is found by its topic instead of making a second one. `locale`:
-/// the clicking customer's; otherwise the customer's saved one.
-boost::asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::OrderId order,
-                                                           std::optional<ui::Locale> locale,
-                                                           std::optional<std::chrono::seconds> lease);
-
-struct ChannelRepairReport {
-    int finished = 0;         ///< unpaid orders whose channel step was completed
-    int orphans_deleted = 0;  ///< channels of ended orders that nobody had stored, deleted
-    int failed = 0;           ///< left for the next run (Discord refused)
-};
-
-/// The reconciler's pass over orders whose channel step did not complete (a crash or a Discord
-/// failure between creating the channel, storing it and posting its summary): unpaid ones get
-/// their channel completed; ended ones get any channel left behind deleted.
-boost::asio::awaitable<ChannelRepairReport> repair_order_channels(BotContext& ctx);
+/// notify::deliver_order() after `call`'s admin approved `fulfilment`: names them on the billing
+/// line and tells them, privately, when the customer has left the server.
+boost::asio::awaitable<void> deliver_approved(Call& call, const domain::Fulfilment& fulfilment);
 
 /// The main panel message, in the shop's default language.
 discord::MessagePayload main_panel(const BotContext& ctx);
@@ -54,15 +29,5 @@ discord::MessagePayload main_panel(const BotContext& ctx);
 /// in settings), so it is never duplicated. Returns true when an existing message was refreshed.
 /// Throws std::runtime_error when Discord refuses both.
 boost::asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx);
-
-/// Restarts the archive/delete timers of finished order channels (their schedule is stored in
-/// settings, so a restart does not forget them). Called at start-up and by the reconciler, which
-/// picks up schedules another process (`nebula-bot jobs run`) stored; a channel whose timer is
-/// already running here is left alone.
-void resume_channel_closers(BotContext& ctx);
-
-/// Finishes, in the background, every delivery a previous process left pending (called at
-/// start-up; the reconciler retries the due ones on each run).
-void resume_deliveries(BotContext& ctx);
 
 }  // namespace nebula::bot::handlers

@@ -8,9 +8,10 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "bot/core/context.hpp"
 #include "bot/db/database_url.hpp"
-#include "bot/handlers/context.hpp"
 #include "bot/jobs/scheduler.hpp"
+#include "bot/notify/notices.hpp"
 #include "discord/snowflake.hpp"
 
 // The background jobs of nebula-bot (`nebula-bot jobs list` shows their schedules):
@@ -36,10 +37,6 @@
 // job_notices) before anything is said to a customer, and what it still owes (unsent notices,
 // an approved order) is found again by the next run. Killing the bot mid-run and running the job
 // again ends in the same state.
-
-namespace nebula::bot::handlers {
-class Router;
-}
 
 namespace nebula::bot::jobs {
 
@@ -92,17 +89,14 @@ struct TrafficReport {
     std::chrono::milliseconds db_time{0};
 };
 
-struct NoticeReport {
-    int sent = 0;
-    int failed = 0;
-};
+using notify::NoticeReport;
 
 /// The eight jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
 /// on a Scheduler under their names. Coroutines run on ctx.executor; database work on ctx.db.
 /// Not thread-safe (one executor), and the Scheduler keeps any job from overlapping itself.
 class Jobs {
   public:
-    Jobs(handlers::BotContext& ctx, JobsConfig config, db::DatabaseUrl database)
+    Jobs(core::BotContext& ctx, JobsConfig config, db::DatabaseUrl database)
         : ctx_(ctx), config_(std::move(config)), database_(std::move(database)) {}
 
     /// The state changes of the expiry and traffic jobs; their notices are queued, not sent
@@ -113,10 +107,8 @@ class Jobs {
     boost::asio::awaitable<TrafficReport> monitor_traffic();
     boost::asio::awaitable<JobResult> expire_orders();
     boost::asio::awaitable<JobResult> check_health();
-    /// Queues an outage notice for every customer with an active account on `server`, once per
-    /// customer and incident (`incident`: when the down alert was posted, from its button), and
-    /// remembers it so check_health() tells the same customers when the server is back; audited
-    /// as `actor`'s. How many customers, or nothing when the server is not down (any more).
+    /// domain::server_health::queue_outage_notices() now (`incident`: when the down alert was
+    /// posted, as its "Tell its customers" button carries it).
     boost::asio::awaitable<std::optional<int>> queue_outage_notices(domain::ServerId server,
                                                                     std::int64_t incident, std::string actor);
     /// Approved orders provisioned and delivered; order channels whose creation, storing or
@@ -132,19 +124,16 @@ class Jobs {
     /// that pg_dump is the way and succeeds without doing anything.
     boost::asio::awaitable<JobResult> backup();
 
-    /// Delivers queued customer notices with a Renew button: by DM, else where only the customer
-    /// and the admins can read (their newest order channel while it exists, else a private
-    /// channel made for them in the orders category). A notice is claimed for a few minutes
-    /// before sending, so two processes never send the same one at once; it is marked sent
-    /// afterwards (a crash in between sends it again).
+    /// notify::deliver_notices() with NOTICE_CHANNEL_ID: sends the queued customer notices.
     boost::asio::awaitable<NoticeReport> deliver_notices();
 
     const JobsConfig& config() const { return config_; }
 
   private:
     boost::asio::awaitable<NoticeReport> repost_review_cards(domain::Timestamp submitted_before);
+    domain::Timestamp clock_now() const { return domain::to_timestamp(ctx_.clock.now()); }
 
-    handlers::BotContext& ctx_;
+    core::BotContext& ctx_;
     JobsConfig config_;
     db::DatabaseUrl database_;
 };
@@ -155,12 +144,5 @@ inline constexpr std::string_view kJobNames[] = {"expiry", "reminders",  "traffi
 
 /// Registers the eight jobs on `scheduler` with the intervals of `jobs.config()`.
 void register_jobs(Scheduler& scheduler, Jobs& jobs);
-
-/// The admins' "Tell its customers" button on a server-down alert (`outage:<server>:<incident>`).
-void register_job_handlers(handlers::Router& router, Jobs& jobs);
-
-/// Copies the SQLite database at `source` into `target` with the online backup API (readers and
-/// writers of `source` carry on meanwhile). Errors as text.
-Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target);
 
 }  // namespace nebula::bot::jobs

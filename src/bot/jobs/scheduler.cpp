@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "bot/db/job_runs.hpp"
 #include "common/crypto.hpp"
 
 namespace nebula::bot::jobs {
@@ -79,12 +80,12 @@ std::vector<std::string> Scheduler::names() const {
     return out;
 }
 
-asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleeper& sleeper) {
+asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, common::Sleeper& sleeper) {
     std::vector<std::string> names = this->names();
     auto last = co_await db_.run([&names](db::Connection& c) {
         std::vector<std::optional<Timestamp>> out;
         for (const auto& name : names) {
-            out.push_back(c.scalar<Timestamp>("SELECT last_started_at FROM job_runs WHERE name = ?", name));
+            out.push_back(db::job_runs::last_started(c, name));
         }
         return out;
     });
@@ -104,7 +105,7 @@ asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleepe
     for (auto& job : jobs_) tasks.spawn("job " + job->stats.name, loop(*job, sleeper));
 }
 
-asio::awaitable<void> Scheduler::loop(Job& job, discord::Sleeper& sleeper) {
+asio::awaitable<void> Scheduler::loop(Job& job, common::Sleeper& sleeper) {
     for (;;) {
         const auto now = clock_.now();
         if (job.stats.next_due > now) {
@@ -146,11 +147,7 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
     bool leased = false;
     try {
         leased = co_await db_.run([&](db::Connection& c) {
-            c.exec("INSERT INTO job_runs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", name);
-            return c.exec(
-                       "UPDATE job_runs SET holder = ?, locked_until = ?, last_started_at = ? "
-                       "WHERE name = ? AND (locked_until IS NULL OR locked_until <= ?)",
-                       holder, lease_until, started, name, started) == 1;
+            return db::job_runs::take_lease(c, name, holder, lease_until, started);
         });
     } catch (const std::exception& e) {
         stats.running = false;
@@ -205,14 +202,9 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
     const bool ok = result.has_value();
     const std::string message = stats.last_message;
     try {
-        co_await db_.run([&](db::Connection& c) {
-            c.exec(
-                "UPDATE job_runs SET holder = NULL, locked_until = NULL, last_finished_at = ?, last_ok = ?, "
-                "last_error = ?, last_duration_ms = ?, runs = runs + 1, failures = failures + ? "
-                "WHERE name = ? AND holder = ?",
-                finished, ok, ok ? std::optional<std::string>() : std::optional<std::string>(message),
-                static_cast<std::int64_t>(duration.count()), ok ? 0 : 1, name, holder);
-        });
+        const auto error = ok ? std::optional<std::string>() : std::optional<std::string>(message);
+        co_await db_.run(
+            [&](db::Connection& c) { db::job_runs::finish(c, name, holder, finished, ok, error, duration); });
     } catch (const std::exception& e) {
         spdlog::error("job {}: could not record the run: {}", name, e.what());
     }

@@ -16,8 +16,8 @@
 #include "bot/ui/time_zone.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "common/sleeper.hpp"
 #include "common/task_group.hpp"
-#include "discord/sleeper.hpp"
 
 namespace nebula::bot::jobs {
 
@@ -83,7 +83,7 @@ struct SchedulerOptions {
 /// throws is logged and counted; the job simply runs again when next due. Each run's outcome
 /// and duration are kept (stats()) and written to job_runs.
 ///
-/// Time comes from the injected Clock and waiting from a discord::Sleeper, so tests drive it
+/// Time comes from the injected Clock and waiting from a common::Sleeper, so tests drive it
 /// with a ManualClock and never sleep. Use from one executor; not thread-safe.
 class Scheduler {
   public:
@@ -100,7 +100,7 @@ class Scheduler {
     /// run an hourly one early; a job that never ran runs one interval after start, or at once
     /// when its schedule says at_start) and spawns one loop per job into `tasks`; cancelling the group
     /// stops them at their next wait (a run in progress finishes its current step first).
-    boost::asio::awaitable<void> start(common::TaskGroup& tasks, discord::Sleeper& sleeper);
+    boost::asio::awaitable<void> start(common::TaskGroup& tasks, common::Sleeper& sleeper);
 
     /// Runs `name` now, whatever its schedule. The job's own result, or why it did not run.
     boost::asio::awaitable<Result<JobResult, RunRefusal>> run_now(std::string_view name);
@@ -115,7 +115,7 @@ class Scheduler {
   private:
     struct Job;
     Job* find(std::string_view name);
-    boost::asio::awaitable<void> loop(Job& job, discord::Sleeper& sleeper);
+    boost::asio::awaitable<void> loop(Job& job, common::Sleeper& sleeper);
     boost::asio::awaitable<Result<JobResult, RunRefusal>> execute(Job& job);
 
     db::DbExecutor& db_;

@@ -74,9 +74,9 @@ void AdminTest::SetUp() {
     shop_.guild_id = discord::Snowflake(kGuild);
     shop_.admin_role_id = discord::Snowflake(kAdminRole);
     shop_.data_dir = database_->directory() / "data";
-    ctx_ = std::make_unique<handlers::BotContext>(
-        handlers::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_,
-                             *orders_, *provisioner_, *accounts_, directory_, analytics_, background_});
+    ctx_ = std::make_unique<core::BotContext>(
+        core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_, *orders_,
+                         *provisioner_, *accounts_, directory_, analytics_, background_, *sleeper_});
 
     hooks_.order_fulfilled = [this](handlers::Call&, domain::Fulfilment f) -> asio::awaitable<void> {
         hook_calls_.push_back("fulfilled " + f.order.reference);

@@ -23,6 +23,7 @@
 #include "bot/support/test_database.hpp"
 #include "bot/ui/time_zone.hpp"
 #include "common/clock.hpp"
+#include "common/sleeper.hpp"
 #include "discord/rest.hpp"
 #include "fakes/discord/fake_discord.hpp"
 
@@ -104,8 +105,9 @@ class AdminTest : public ::testing::Test {
     std::unique_ptr<domain::AccountOperations> accounts_;
     domain::Analytics analytics_{std::chrono::seconds(0)};
     common::TaskGroup background_{io_.get_executor()};
-    handlers::ShopSettings shop_;
-    std::unique_ptr<handlers::BotContext> ctx_;
+    std::unique_ptr<common::Sleeper> sleeper_ = common::make_asio_sleeper(io_.get_executor(), clock_);
+    core::ShopSettings shop_;
+    std::unique_ptr<core::BotContext> ctx_;
     handlers::Router router_;
     handlers::AdminHooks hooks_;
     /// The language the dispatcher picked for the admin.

@@ -31,7 +31,7 @@ TEST(BotConfig, ReadsEveryKeyWithDefaults) {
     EXPECT_EQ(config->discord_api_base, "https://discord.com/api/v10");
     EXPECT_EQ(config->discord_cdn_hosts,
               (std::vector<std::string>{"cdn.discordapp.com", "media.discordapp.net"}));
-    EXPECT_EQ(config->shop.max_receipt_bytes, 8u * 1024 * 1024);
+    EXPECT_EQ(config->receipts.max_bytes, 8u * 1024 * 1024);
     EXPECT_EQ(config->default_server.gateway_url, "https://vpn1.example.com:8443");
     EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
 }

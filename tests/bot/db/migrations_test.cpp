@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "bot/support/test_database.hpp"
 
@@ -218,6 +221,101 @@ TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
     EXPECT_THROW(
         conn().exec("UPDATE users SET last_locale = ? WHERE discord_id = '1001'", std::string(17, 'x')),
         DbError);
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
+// 009 moves business state out of `settings` text keys into typed columns and order_channels,
+// converting what a running shop has stored, and keeps the shop-wide settings.
+TEST_P(MigrationsTest, TypedStateTakesOverTheSettingsKeys) {
+    ASSERT_TRUE(migrate(conn(), 8).has_value());
+    conn().exec(
+        "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES ('1001', 'a', 10, 10)");
+    conn().exec(
+        "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES ('1002', 'b', 10, 10)");
+    conn().exec(
+        "INSERT INTO plans (name, duration_days, traffic_bytes, device_limit, price_piasters, active, "
+        "sort_order, created_at, updated_at) VALUES ('p', 30, 0, 1, 15000, 1, 0, 10, 10)");
+    conn().exec(
+        "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, channel_id, created_at, "
+        "updated_at) "
+        "VALUES (1, 1, 'new', 'awaiting_payment', 15000, '700', 10, 10)");
+    conn().exec(
+        "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, created_at, updated_at) "
+        "VALUES (2, 1, 'new', 'awaiting_payment', 15000, 10, 10)");
+    for (const char* name : {"de-1", "nl-1"}) {
+        conn().exec(
+            "INSERT INTO servers (name, gateway_url, gateway_key, inbound_id, capacity, created_at, "
+            "updated_at) "
+            "VALUES (?, 'https://gw', 'k', 1, 100, 10, 10)",
+            std::string(name));
+    }
+    conn().exec(
+        "INSERT INTO revenue_snapshots (day, revenue_piasters, orders_fulfilled, created_at) "
+        "VALUES ('2027-01-01', 100, 1, 10)");
+    conn().exec(
+        "INSERT INTO revenue_snapshots (day, revenue_piasters, orders_fulfilled, created_at) "
+        "VALUES ('2027-01-02', 200, 2, 10)");
+    const std::vector<std::pair<std::string, std::string>> stored{
+        {"health_failures:1", "3"},
+        {"health_alerted:1", "down"},
+        {"outage_told:1", "1800000000"},
+        {"revenue_posted:2027-01-01", "9001"},
+        {"notice_channel:2", "8002"},
+        {"hint:1", "1"},
+        {"close:700", "1800000600 1800087000 1001 1"},
+        {"close:701", "1800000900 1800087300 1002 0"},
+        {"main_panel_message_id", "5005"},
+    };
+    for (const auto& [key, value] : stored) {
+        conn().exec("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, 42)", key, value);
+    }
+
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->front(), "009_typed_state");
+
+    auto server = [&](const char* column, int id) {
+        return conn().scalar<std::string>(
+            "SELECT CAST(" + std::string(column) + " AS TEXT) FROM servers WHERE id = ?", id);
+    };
+    EXPECT_EQ(server("health_failures", 1), "3");
+    EXPECT_EQ(server("health_alerted", 1), "down");
+    EXPECT_EQ(server("outage_incident", 1), "1800000000");
+    EXPECT_EQ(server("health_failures", 2), "0") << "a server with nothing stored starts clean";
+    EXPECT_EQ(server("health_alerted", 2), "up");
+    EXPECT_EQ(server("outage_incident", 2), std::nullopt);
+    EXPECT_EQ(conn().scalar<std::string>(
+                  "SELECT posted_message_id FROM revenue_snapshots WHERE day = '2027-01-01'"),
+              "9001");
+    EXPECT_EQ(conn().scalar<std::string>(
+                  "SELECT posted_message_id FROM revenue_snapshots WHERE day = '2027-01-02'"),
+              std::nullopt);
+    EXPECT_EQ(conn().scalar<std::string>("SELECT notice_channel_id FROM users WHERE id = 2"), "8002");
+    EXPECT_EQ(conn().scalar<std::string>("SELECT notice_channel_id FROM users WHERE id = 1"), std::nullopt);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT payment_hint_at FROM orders WHERE id = 1"), 42);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT payment_hint_at FROM orders WHERE id = 2"), std::nullopt);
+
+    auto rows = conn().query(
+        "SELECT channel_id, customer_id, archive_at, delete_at, archived FROM order_channels ORDER BY "
+        "channel_id");
+    ASSERT_TRUE(rows->step());
+    EXPECT_EQ(rows->get<std::string>(0), "700");
+    EXPECT_EQ(rows->get<std::string>(1), "1001");
+    EXPECT_EQ(rows->get<std::int64_t>(2), 1800000600);
+    EXPECT_EQ(rows->get<std::int64_t>(3), 1800087000);
+    EXPECT_EQ(rows->get<std::int64_t>(4), 1);
+    ASSERT_TRUE(rows->step());
+    EXPECT_EQ(rows->get<std::string>(0), "701");
+    EXPECT_EQ(rows->get<std::string>(1), "1002");
+    EXPECT_EQ(rows->get<std::int64_t>(2), 1800000900);
+    EXPECT_EQ(rows->get<std::int64_t>(3), 1800087300);
+    EXPECT_EQ(rows->get<std::int64_t>(4), 0);
+    EXPECT_FALSE(rows->step());
+    rows.reset();
+
+    EXPECT_EQ(count("settings"), 1) << "only the shop-wide setting is left";
+    EXPECT_EQ(conn().scalar<std::string>("SELECT value FROM settings WHERE key = 'main_panel_message_id'"),
+              "5005");
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 

@@ -90,7 +90,7 @@ TEST_P(OrdersTest, ReceiptValidation) {
     EXPECT_EQ(
         orders_
             ->submit_receipt(conn(), placed->order.id, user,
-                             {std::string(orders_->options().max_receipt_bytes + 1, 'x'), "image/png", {}})
+                             {std::string(orders_->options().receipts.max_bytes + 1, 'x'), "image/png", {}})
             .error()
             .code,
         ErrorCode::validation);
@@ -126,6 +126,21 @@ TEST(ReceiptBytes, MatchTheirType) {
     EXPECT_FALSE(receipt_bytes_match("RIFF1234WAVE", "image/webp"));
     EXPECT_FALSE(receipt_bytes_match("", "image/jpeg"));
     EXPECT_FALSE(receipt_bytes_match("%PDF-1.4", "text/plain"));
+}
+
+// The one receipt policy the handlers and submit_receipt() read: four types (parameters aside),
+// each with its file extension, and nothing else; 8 MiB unless MAX_RECEIPT_BYTES says less.
+TEST(ReceiptPolicy, NamesTheAcceptedTypesOnce) {
+    namespace d = nebula::bot::domain;
+    EXPECT_EQ(d::receipt_types(),
+              (std::vector<std::string>{"image/png", "image/jpeg", "image/webp", "application/pdf"}));
+    EXPECT_EQ(d::receipt_extension("image/jpeg"), "jpg");
+    EXPECT_EQ(d::receipt_extension("application/pdf"), "pdf");
+    EXPECT_TRUE(d::is_receipt_type("image/png; name=receipt.png"));
+    EXPECT_FALSE(d::is_receipt_type("image/gif"));
+    EXPECT_FALSE(d::is_receipt_type("text/plain"));
+    EXPECT_EQ(d::receipt_extension("image/gif"), "");
+    EXPECT_EQ(d::ReceiptPolicy{}.max_bytes, 8u * 1024 * 1024);
 }
 
 TEST_P(OrdersTest, UnpaidOrdersExpireAfter24Hours) {

@@ -45,9 +45,9 @@ void JobsTest::SetUp() {
     shop_.data_dir = database_->directory() / "data";
     shop_.order_channel_archive_after = std::chrono::seconds(0);
     shop_.order_channel_delete_after = std::chrono::seconds(0);
-    ctx_ = std::make_unique<handlers::BotContext>(
-        handlers::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_,
-                             *orders_, *provisioner_, *accounts_, gateways_, analytics_, background_});
+    ctx_ = std::make_unique<core::BotContext>(
+        core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_, *orders_,
+                         *provisioner_, *accounts_, gateways_, analytics_, background_, *sleeper_});
     jobs_ = make_jobs();
 }
 

@@ -20,6 +20,7 @@
 #include "bot/support/fake_gateway.hpp"
 #include "bot/support/test_database.hpp"
 #include "common/clock.hpp"
+#include "common/sleeper.hpp"
 #include "common/task_group.hpp"
 #include "discord/rest.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -141,8 +142,9 @@ class JobsTest : public ::testing::TestWithParam<db::Backend> {
     std::unique_ptr<domain::AccountOperations> accounts_;
     domain::Analytics analytics_{std::chrono::seconds(0)};
     common::TaskGroup background_{io_.get_executor()};
-    handlers::ShopSettings shop_;
-    std::unique_ptr<handlers::BotContext> ctx_;
+    std::unique_ptr<common::Sleeper> sleeper_ = common::make_asio_sleeper(io_.get_executor(), clock_);
+    core::ShopSettings shop_;
+    std::unique_ptr<core::BotContext> ctx_;
     jobs::JobsConfig config_;
     std::unique_ptr<jobs::Jobs> jobs_;
     int next_order_ = 0;

@@ -7,11 +7,12 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/domain/deliveries.hpp"
+#include "bot/domain/notices.hpp"
+#include "bot/domain/order_channels.hpp"
 #include "bot/handlers/customer.hpp"
-#include "bot/handlers/flow.hpp"
-#include "bot/handlers/store.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
-#include "bot/jobs/notices.hpp"
+#include "bot/notify/channel_closer.hpp"
+#include "bot/notify/delivery.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -111,8 +112,9 @@ TEST_P(JobsTest, ExpiryRemovesTheRoleAndPutsTheNoticeInAPrivateChannelWhenDmsAre
     // Deleted by hand: the next notice makes a new one.
     ASSERT_TRUE(fake_->delete_channel(notices));
     with_db([&](db::Connection& c) {
-        jobs::queue_notice(
-            c, {"test:again", jobs::NoticeKind::account_expired, a.user_id, a.id, std::nullopt, 0, 0}, now());
+        domain::queue_notice(
+            c, {"test:again", domain::NoticeKind::account_expired, a.user_id, a.id, std::nullopt, 0, 0},
+            now());
         return 0;
     });
     run([&]() -> asio::awaitable<void> { EXPECT_EQ((co_await jobs_->deliver_notices()).sent, 1); });
@@ -407,11 +409,12 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
     const auto channel = std::make_shared<discord::Snowflake>(make_channel("order-7"));
     {
         common::TaskGroup cli_background(io_.get_executor());
-        handlers::BotContext cli{shop_,      zone_,     clock_,     io_.get_executor(), *rest_,
-                                 *db_,       users_,    catalog_,   *orders_,           *provisioner_,
-                                 *accounts_, gateways_, analytics_, cli_background};
+        auto cli_sleeper = common::make_asio_sleeper(io_.get_executor(), clock_);
+        core::BotContext cli{shop_,      zone_,     clock_,     io_.get_executor(), *rest_,
+                             *db_,       users_,    catalog_,   *orders_,           *provisioner_,
+                             *accounts_, gateways_, analytics_, cli_background,     *cli_sleeper};
         run([&]() -> asio::awaitable<void> {
-            co_await handlers::flow::schedule_channel_close(cli, *channel, discord::Snowflake(kAlice), 1h);
+            co_await notify::schedule_channel_close(cli, *channel, discord::Snowflake(kAlice), 1h);
             cli_background.cancel();  // the CLI process exits with the timer still waiting
             co_await cli_background.join();
         });
@@ -423,11 +426,11 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
         EXPECT_TRUE(co_await jobs_->reconcile());  // the timer is running: not started twice
         EXPECT_TRUE(co_await fake_->wait_for_requests("DELETE /channels/" + channel->str(), 1, 5000ms));
         // The closer forgets the schedule once Discord has answered the delete.
-        const std::string key = "close:" + channel->str();
+        const std::string key = channel->str();
         asio::steady_timer pause(io_);
         for (int i = 0; i < 1000; ++i) {
             const bool stored = co_await db_->run(
-                [&](db::Connection& c) { return handlers::store::get_setting(c, key).has_value(); });
+                [&](db::Connection& c) { return domain::order_channels::close_of(c, key).has_value(); });
             if (!stored) break;
             pause.expires_after(5ms);
             co_await pause.async_wait(asio::use_awaitable);
@@ -437,7 +440,7 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
         << "archived first, once";
     EXPECT_EQ(fake_->requests_matching("DELETE /channels/" + channel->str()).size(), 1u);
     EXPECT_FALSE(with_db([&](db::Connection& c) {
-        return handlers::store::get_setting(c, "close:" + channel->str()).has_value();
+        return domain::order_channels::close_of(c, channel->str()).has_value();
     })) << "the schedule is done";
 }
 
@@ -568,7 +571,7 @@ TEST_P(JobsTest, KilledAfterTheFulfilledCommitTheReconcilerDeliversExactlyOnce) 
     clock_.advance(10min);
     jobs_ = make_jobs();
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
-    handlers::resume_deliveries(*ctx_);
+    notify::resume_deliveries(*ctx_);
     run([&]() -> asio::awaitable<void> { co_await background_.join(); });
     EXPECT_EQ(dms().size(), 1u);
     EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
@@ -583,14 +586,14 @@ TEST_P(JobsTest, KilledAfterTheFulfilledCommitStartUpDeliversExactlyOnce) {
     });
     EXPECT_TRUE(dms().empty());
     // Start-up of the next process finishes every pending delivery at once.
-    handlers::resume_deliveries(*ctx_);
+    notify::resume_deliveries(*ctx_);
     run([&]() -> asio::awaitable<void> { co_await background_.join(); });
     ASSERT_EQ(dms().size(), 1u);
     EXPECT_NE(dms()[0].json.dump().find(gateways_.at(server.id).fake.clients().begin()->second.uuid),
               std::string::npos);
     EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
     // A start-up racing a reconciler run: the second finds nothing to do.
-    handlers::resume_deliveries(*ctx_);
+    notify::resume_deliveries(*ctx_);
     run([&]() -> asio::awaitable<void> {
         EXPECT_TRUE(co_await jobs_->reconcile());
         co_await background_.join();
@@ -611,7 +614,7 @@ TEST_P(JobsTest, DiscordDownForTheChannelAndTheDmIsRetriedLaterAndDeliveredOnce)
         auto done = co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077");
         EXPECT_TRUE(done.has_value());
         if (!done) co_return;
-        auto outcome = co_await handlers::flow::deliver(*ctx_, *done, "Karim");
+        auto outcome = co_await notify::deliver(*ctx_, *done, "Karim");
         EXPECT_FALSE(outcome.complete);
     });
     EXPECT_TRUE(distinct_messages(*fake_, "POST /channels/[0-9]+/messages").empty());
@@ -664,8 +667,7 @@ TEST_P(JobsTest, ARetryAfterALostAnswerReusesTheNonceAndTheCustomerSeesOneMessag
     // The first delivery's DM reached Discord but its stamp was never written.
     run([&]() -> asio::awaitable<void> {
         EXPECT_TRUE(
-            (co_await handlers::flow::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false))
-                .complete);
+            (co_await notify::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false)).complete);
     });
     with_db([&](db::Connection& c) {
         return c.exec(
@@ -675,8 +677,7 @@ TEST_P(JobsTest, ARetryAfterALostAnswerReusesTheNonceAndTheCustomerSeesOneMessag
     });
     run([&]() -> asio::awaitable<void> {
         EXPECT_TRUE(
-            (co_await handlers::flow::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false))
-                .complete);
+            (co_await notify::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false)).complete);
     });
     ASSERT_EQ(dms().size(), 2u) << "sent twice";
     EXPECT_EQ(dms()[0].json["nonce"], dms()[1].json["nonce"]);

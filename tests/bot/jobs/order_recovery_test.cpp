@@ -3,8 +3,6 @@
 // leaves nothing the reconciler does not finish. The crash is reproduced by doing exactly the
 // steps the bot had done when it stopped, then running the reconciler of a fresh Jobs.
 #include "bot/handlers/customer.hpp"
-#include "bot/handlers/flow.hpp"
-#include "bot/handlers/store.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "discord/test_support.hpp"
 

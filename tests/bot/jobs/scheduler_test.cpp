@@ -121,7 +121,7 @@ TEST_P(SchedulerTest, LoopsRunOnTheManualClockAndStopWhenCancelled) {
         if (++runs == 4) tasks.cancel();
         co_return std::string("tick");
     });
-    auto sleeper = discord::make_manual_sleeper(io_.get_executor(), clock_);
+    auto sleeper = common::make_manual_sleeper(io_.get_executor(), clock_);
     const auto start = clock_.now();
     run([&]() -> asio::awaitable<void> {
         co_await scheduler.start(tasks, *sleeper);

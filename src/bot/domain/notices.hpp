@@ -8,7 +8,7 @@
 #include "bot/db/connection.hpp"
 #include "bot/domain/types.hpp"
 
-namespace nebula::bot::jobs {
+namespace nebula::bot::domain {
 
 enum class NoticeKind {
     account_expired,
@@ -23,7 +23,8 @@ enum class NoticeKind {
 std::string_view to_string(NoticeKind kind);
 NoticeKind parse_notice_kind(std::string_view text);
 
-/// A message the jobs owe a customer (a row of job_notices). `key` makes it unique: the same
+/// A message the bot owes a customer (a row of job_notices), queued by the jobs and the outage
+/// button, sent by bot/notify. `key` makes it unique: the same
 /// decision queued twice (a re-run after a crash) is one notice.
 struct Notice {
     std::string key;
@@ -58,5 +59,21 @@ bool claim_notice(db::Connection& connection, std::string_view key, domain::Time
 /// Marks a claimed notice sent, or releases it with the error to be retried.
 void finish_notice(db::Connection& connection, std::string_view key, domain::Timestamp now,
                    std::optional<std::string> error);
+/// Stops retrying a notice: marked sent, with "gave up: <error>" kept as its last error.
+void give_up_notice(db::Connection& connection, std::string_view key, domain::Timestamp now,
+                    const std::string& error);
 
-}  // namespace nebula::bot::jobs
+/// Queues the order_expired notice of every order expired since `since` whose notice is not
+/// queued yet (also those a crashed run expired without queueing). Returns how many were new.
+std::int64_t queue_order_expired_notices(db::Connection& connection, domain::Timestamp now,
+                                         domain::Timestamp since);
+
+/// The newest Discord channel of any of the customer's orders, if one was stored.
+std::optional<std::string> latest_order_channel(db::Connection& connection, domain::UserId user);
+/// The private channel made for the customer's notices when their DMs were closed, if any.
+std::optional<std::string> notice_channel_of(db::Connection& connection, domain::UserId user);
+void set_notice_channel(db::Connection& connection, domain::UserId user, const std::string& channel);
+/// True when the customer has an active account other than `except`.
+bool has_other_active_account(db::Connection& connection, domain::UserId user, domain::AccountId except);
+
+}  // namespace nebula::bot::domain

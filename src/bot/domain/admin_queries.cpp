@@ -1,8 +1,8 @@
-#include "bot/handlers/admin_store.hpp"
+#include "bot/domain/admin_queries.hpp"
 
 #include <cctype>
 
-namespace nebula::bot::handlers::admin {
+namespace nebula::bot::domain::admin {
 namespace {
 
 // LIKE pattern that matches `text` anywhere, with the wildcard characters in it escaped.
@@ -117,4 +117,4 @@ domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain
     });
 }
 
-}  // namespace nebula::bot::handlers::admin
+}  // namespace nebula::bot::domain::admin

@@ -8,10 +8,10 @@
 
 #include "common/clock.hpp"
 
-namespace nebula::discord {
+namespace nebula::common {
 
-/// Waits until a point of a Clock's steady time. The seam that lets rate-limit tests run on a
-/// ManualClock without sleeping for real.
+/// Waits until a point of a Clock's steady time. The seam that lets rate-limit, scheduler and channel-closing
+/// tests run on a ManualClock without sleeping for real.
 class Sleeper {
   public:
     virtual ~Sleeper() = default;
@@ -20,11 +20,10 @@ class Sleeper {
 };
 
 /// Sleeps on an Asio timer for (when - clock.steady_now()).
-std::unique_ptr<Sleeper> make_asio_sleeper(boost::asio::any_io_executor executor, const common::Clock& clock);
+std::unique_ptr<Sleeper> make_asio_sleeper(boost::asio::any_io_executor executor, const Clock& clock);
 
 /// Virtual time for tests: moves the ManualClock forward to `when` and returns at once (after
 /// yielding to the executor, so other work interleaves as it would). Use from one thread.
-std::unique_ptr<Sleeper> make_manual_sleeper(boost::asio::any_io_executor executor,
-                                             common::ManualClock& clock);
+std::unique_ptr<Sleeper> make_manual_sleeper(boost::asio::any_io_executor executor, ManualClock& clock);
 
-}  // namespace nebula::discord
+}  // namespace nebula::common

@@ -1,7 +1,7 @@
 // Delivery of an approved order to its customer, from the order_deliveries outbox: every part
 // (review card, link in the order channel, link by DM, Subscriber role, billing line, channel
 // closing) is stamped once Discord confirmed it, and whatever is missing is retried with backoff
-// by this process (a timer), by start-up and by the reconciler.
+// by this process (a wait on ctx.sleeper), by start-up and by the reconciler.
 //
 // Guarantees, per part:
 // - channel, DM, billing line, closing notices (message creates): at most once per order within
@@ -15,17 +15,18 @@
 #include <utility>
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "bot/domain/accounts.hpp"
 #include "bot/domain/deliveries.hpp"
-#include "bot/handlers/customer.hpp"
-#include "bot/handlers/flow.hpp"
+#include "bot/notify/channel_closer.hpp"
+#include "bot/notify/customer.hpp"
+#include "bot/notify/delivery.hpp"
+#include "bot/notify/review_card.hpp"
 #include "bot/ui/qr.hpp"
 
-namespace nebula::bot::handlers::flow {
+namespace nebula::bot::notify {
 namespace asio = boost::asio;
+using core::BotContext;
 using discord::Embed;
 using discord::MessagePayload;
 using discord::RestErrorCode;
@@ -349,11 +350,7 @@ class Deliverer {
 
 asio::awaitable<void> retry_later(BotContext& ctx, domain::OrderId id, domain::Timestamp when) {
     const auto now = ctx.clock.now();
-    if (when > now) {
-        asio::steady_timer timer(ctx.executor);
-        timer.expires_after(when - now);
-        co_await timer.async_wait(asio::use_awaitable);
-    }
+    if (when > now) co_await ctx.sleeper.sleep_until(ctx.clock.steady_now() + (when - now));
     co_await deliver_order(ctx, id, std::nullopt, std::nullopt, false);
 }
 
@@ -421,23 +418,10 @@ asio::awaitable<DeliveryOutcome> deliver(BotContext& ctx, const domain::Fulfilme
     co_return co_await deliver_order(ctx, fulfilment.order.id, std::move(approver), fulfilment.links, false);
 }
 
-asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment) {
-    std::string approver =
-        call.user().username.empty() ? mention(call.user().id.str()) : call.user().username;
-    const auto outcome =
-        co_await deliver_order(call.ctx, fulfilment.order.id, std::move(approver), fulfilment.links, true);
-    if (outcome.customer_left) co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));
-}
-
-}  // namespace nebula::bot::handlers::flow
-
-namespace nebula::bot::handlers {
-namespace asio = boost::asio;
-
 namespace {
 
 asio::awaitable<void> finish_pending(BotContext& ctx) {
-    auto sweep = co_await flow::deliver_pending(ctx, true);
+    auto sweep = co_await deliver_pending(ctx, true);
     if (sweep.completed + sweep.pending > 0) {
         spdlog::info("pending deliveries: {} completed, {} still pending", sweep.completed, sweep.pending);
     }
@@ -449,4 +433,4 @@ void resume_deliveries(BotContext& ctx) {
     ctx.background.spawn("finishing pending deliveries", finish_pending(ctx));
 }
 
-}  // namespace nebula::bot::handlers
+}  // namespace nebula::bot::notify

@@ -30,7 +30,7 @@ inline constexpr std::uint32_t kMessageContent = 1u << 15;  ///< privileged
 inline constexpr std::uint32_t kProduct = kGuilds | kGuildMembers | kGuildMessages | kMessageContent;
 }  // namespace intents
 
-struct GatewayOptions {
+struct GatewaySessionOptions {
     std::string token;
     std::uint32_t intents = intents::kProduct;
     /// Use this URL (ws:// or wss://) instead of the one from GET /gateway/bot. The session
@@ -58,18 +58,27 @@ struct GatewayOptions {
     int max_protocol_error_reconnects = 3;
 };
 
-enum class GatewayState { idle, connecting, identifying, resuming, connected, waiting, stopped, fatal };
-std::string_view to_string(GatewayState state);
+enum class GatewaySessionState {
+    idle,
+    connecting,
+    identifying,
+    resuming,
+    connected,
+    waiting,
+    stopped,
+    fatal
+};
+std::string_view to_string(GatewaySessionState state);
 
 /// Why run() ended.
-struct GatewayError {
+struct GatewaySessionError {
     int close_code = 0;   ///< 4004, 4010-4014, or 0 for other reasons
     std::string message;  ///< actionable, e.g. "enable the privileged intents in the Developer Portal"
 };
 
 /// Counters and state for tests and metrics.
-struct GatewayStats {
-    GatewayState state = GatewayState::idle;
+struct GatewaySessionStats {
+    GatewaySessionState state = GatewaySessionState::idle;
     std::size_t connections = 0;
     std::size_t identifies = 0;
     std::size_t resumes = 0;
@@ -90,21 +99,21 @@ struct GatewayStats {
 ///
 /// Thread safety: all members run on the client's own strand; call stop() and send() from any
 /// coroutine on the executor passed to create().
-class GatewayClient {
+class GatewaySession {
   public:
     using Handler = std::function<void(const Event&)>;
 
     /// `rest` supplies GET /gateway/bot and must outlive the client.
-    static Result<std::unique_ptr<GatewayClient>, std::string> create(
-        boost::asio::any_io_executor executor, GatewayOptions options, RestClient& rest,
+    static Result<std::unique_ptr<GatewaySession>, std::string> create(
+        boost::asio::any_io_executor executor, GatewaySessionOptions options, RestClient& rest,
         const common::Clock& clock, Handler handler, boost::asio::any_io_executor handler_executor);
-    ~GatewayClient();
-    GatewayClient(const GatewayClient&) = delete;
-    GatewayClient& operator=(const GatewayClient&) = delete;
+    ~GatewaySession();
+    GatewaySession(const GatewaySession&) = delete;
+    GatewaySession& operator=(const GatewaySession&) = delete;
 
     /// Connects and stays connected until stop() (returns success) or a fatal close code or an
     /// unusable token (returns the reason; do not restart automatically).
-    boost::asio::awaitable<Status<GatewayError>> run();
+    boost::asio::awaitable<Status<GatewaySessionError>> run();
 
     /// Ends the session: closes with 1000 (the session is gone) or, with `keep_session`, with a
     /// 4xxx code so a new process may resume it.
@@ -114,11 +123,11 @@ class GatewayClient {
     /// than 4096 bytes or no connection is open.
     Status<std::string> send(const nlohmann::json& payload);
 
-    GatewayStats stats() const;
+    GatewaySessionStats stats() const;
 
   private:
     struct Impl;
-    explicit GatewayClient(std::shared_ptr<Impl> impl);
+    explicit GatewaySession(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;
 };
 

@@ -1,4 +1,4 @@
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 
 #include <deque>
 #include <random>
@@ -33,23 +33,23 @@ using std::chrono::milliseconds;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::string_view to_string(GatewayState state) {
+std::string_view to_string(GatewaySessionState state) {
     switch (state) {
-        case GatewayState::idle:
+        case GatewaySessionState::idle:
             return "idle";
-        case GatewayState::connecting:
+        case GatewaySessionState::connecting:
             return "connecting";
-        case GatewayState::identifying:
+        case GatewaySessionState::identifying:
             return "identifying";
-        case GatewayState::resuming:
+        case GatewaySessionState::resuming:
             return "resuming";
-        case GatewayState::connected:
+        case GatewaySessionState::connected:
             return "connected";
-        case GatewayState::waiting:
+        case GatewaySessionState::waiting:
             return "waiting";
-        case GatewayState::stopped:
+        case GatewaySessionState::stopped:
             return "stopped";
-        case GatewayState::fatal:
+        case GatewaySessionState::fatal:
             return "fatal";
     }
     return "unknown";
@@ -170,7 +170,7 @@ using TlsSocket = BeastSocket<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace
 
-struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
+struct GatewaySession::Impl : std::enable_shared_from_this<Impl> {
     enum class EndKind { transport, closed, reconnect, invalid_session, zombie, hello_timeout, stopped };
     struct End {
         EndKind kind = EndKind::transport;
@@ -200,7 +200,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
     };
 
     asio::any_io_executor executor;
-    GatewayOptions options;
+    GatewaySessionOptions options;
     RestClient& rest;
     const common::Clock& clock;
     Handler handler;
@@ -208,7 +208,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
     asio::ssl::context tls{asio::ssl::context::tls_client};
     std::mt19937_64 random{std::random_device{}()};
 
-    GatewayStats stats;
+    GatewaySessionStats stats;
     std::string gateway_url;
     std::string resume_url;
     int session_remaining = 0;
@@ -222,8 +222,8 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
     std::shared_ptr<Connection> current;
     asio::steady_timer idle;
 
-    Impl(asio::any_io_executor ex, GatewayOptions opts, RestClient& r, const common::Clock& c, Handler h,
-         asio::any_io_executor hex)
+    Impl(asio::any_io_executor ex, GatewaySessionOptions opts, RestClient& r, const common::Clock& c,
+         Handler h, asio::any_io_executor hex)
         : executor(ex),
           options(std::move(opts)),
           rest(r),
@@ -252,7 +252,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
         const long long ceiling = std::min<long long>(
             options.backoff_cap.count(), options.backoff_base.count() << std::min(backoff_attempt, 20));
         ++backoff_attempt;
-        stats.state = GatewayState::waiting;
+        stats.state = GatewaySessionState::waiting;
         co_return co_await sleep(uniform(milliseconds(0), milliseconds(ceiling)));
     }
 
@@ -263,7 +263,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
     }
 
     // GET /gateway/bot: the URL (unless overridden) and the session start budget.
-    asio::awaitable<std::optional<GatewayError>> discover() {
+    asio::awaitable<std::optional<GatewaySessionError>> discover() {
         while (!stopped) {
             auto info = co_await rest.get_gateway_bot();
             if (info) {
@@ -273,7 +273,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                 co_return std::nullopt;
             }
             if (info.error().code == RestErrorCode::unauthorized) {
-                co_return GatewayError{0, "the bot token was rejected by GET /gateway/bot"};
+                co_return GatewaySessionError{0, "the bot token was rejected by GET /gateway/bot"};
             }
             spdlog::warn("discord gateway: GET /gateway/bot failed ({}); retrying", info.error().describe());
             if (!co_await backoff()) break;
@@ -282,11 +282,11 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
     }
 
     // Never identify without budget, and never faster than the spacing.
-    asio::awaitable<std::optional<GatewayError>> identify_budget() {
+    asio::awaitable<std::optional<GatewaySessionError>> identify_budget() {
         while (!stopped && session_remaining <= 0) {
             spdlog::warn("discord gateway: no session starts left; waiting {} ms for the budget to reset",
                          session_reset.count());
-            stats.state = GatewayState::waiting;
+            stats.state = GatewaySessionState::waiting;
             if (!co_await sleep(std::max(session_reset, milliseconds(1)))) co_return std::nullopt;
             if (auto fatal = co_await discover()) co_return fatal;
         }
@@ -406,7 +406,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                     conn->got_hello = true;
                     conn->hello.cancel();
                     if (resume) {
-                        stats.state = GatewayState::resuming;
+                        stats.state = GatewaySessionState::resuming;
                         ++stats.resumes;
                         enqueue(*conn,
                                 json{{"op", 6},
@@ -417,7 +417,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                                     .dump(),
                                 true);
                     } else {
-                        stats.state = GatewayState::identifying;
+                        stats.state = GatewaySessionState::identifying;
                         ++stats.identifies;
                         --session_remaining;
                         enqueue(*conn,
@@ -471,14 +471,14 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
         if (const auto* ready = std::get_if<Ready>(&event.typed)) {
             stats.session_id = ready->session_id;
             resume_url = ready->resume_gateway_url;
-            stats.state = GatewayState::connected;
+            stats.state = GatewaySessionState::connected;
             backoff_attempt = 0;
             failed_resume_connects = 0;
             protocol_errors = 0;
             spdlog::info("discord gateway: ready as {} ({} guilds)", ready->user.username,
                          ready->guilds.size());
         } else if (event.name == "RESUMED") {
-            stats.state = GatewayState::connected;
+            stats.state = GatewaySessionState::connected;
             backoff_attempt = 0;
             failed_resume_connects = 0;
             spdlog::info("discord gateway: resumed at seq {}", stats.seq.value_or(0));
@@ -579,28 +579,28 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
         co_return end;
     }
 
-    static asio::awaitable<Status<GatewayError>> run_owned(std::shared_ptr<Impl> self) {
+    static asio::awaitable<Status<GatewaySessionError>> run_owned(std::shared_ptr<Impl> self) {
         co_return co_await self->run();
     }
 
-    asio::awaitable<Status<GatewayError>> run() {
-        stats.state = GatewayState::connecting;
+    asio::awaitable<Status<GatewaySessionError>> run() {
+        stats.state = GatewaySessionState::connecting;
         if (!options.url_override.empty()) gateway_url = options.url_override;
         if (auto fatal = co_await discover()) {
-            stats.state = GatewayState::fatal;
+            stats.state = GatewaySessionState::fatal;
             co_return unexpected(*fatal);
         }
         while (!stopped) {
             const bool resume = !stats.session_id.empty() && stats.seq.has_value();
             if (!resume) {
                 if (auto fatal = co_await identify_budget()) {
-                    stats.state = GatewayState::fatal;
+                    stats.state = GatewaySessionState::fatal;
                     co_return unexpected(*fatal);
                 }
                 if (stopped) break;
             }
             const std::string url = resume && !resume_url.empty() ? resume_url : gateway_url;
-            stats.state = GatewayState::connecting;
+            stats.state = GatewaySessionState::connecting;
             ++stats.connections;
             auto connected = co_await connect(url);
             if (auto* error = std::get_if<std::string>(&connected)) {
@@ -625,15 +625,16 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                 case EndKind::closed: {
                     if (auto reason = fatal_reason(end.code, options.intents)) {
                         spdlog::critical("discord gateway: fatal close {}: {}", end.code, *reason);
-                        stats.state = GatewayState::fatal;
-                        co_return unexpected(GatewayError{end.code, *reason});
+                        stats.state = GatewaySessionState::fatal;
+                        co_return unexpected(GatewaySessionError{end.code, *reason});
                     }
                     if (end.code == 4001 || end.code == 4002 || end.code == 4005) {
                         spdlog::error("discord gateway: close {} means a bug in this client", end.code);
                         if (++protocol_errors > options.max_protocol_error_reconnects) {
-                            stats.state = GatewayState::fatal;
-                            co_return unexpected(GatewayError{end.code, "repeated protocol errors (close " +
-                                                                            std::to_string(end.code) + ")"});
+                            stats.state = GatewaySessionState::fatal;
+                            co_return unexpected(GatewaySessionError{
+                                end.code,
+                                "repeated protocol errors (close " + std::to_string(end.code) + ")"});
                         }
                     }
                     if (end.code == 4003 || end.code == 4007 || end.code == 4009) clear_session();
@@ -659,14 +660,14 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
                     break;
             }
         }
-        stats.state = GatewayState::stopped;
-        co_return Status<GatewayError>{};
+        stats.state = GatewaySessionState::stopped;
+        co_return Status<GatewaySessionError>{};
     }
 };
 
-Result<std::unique_ptr<GatewayClient>, std::string> GatewayClient::create(
-    asio::any_io_executor executor, GatewayOptions options, RestClient& rest, const common::Clock& clock,
-    Handler handler, asio::any_io_executor handler_executor) {
+Result<std::unique_ptr<GatewaySession>, std::string> GatewaySession::create(
+    asio::any_io_executor executor, GatewaySessionOptions options, RestClient& rest,
+    const common::Clock& clock, Handler handler, asio::any_io_executor handler_executor) {
     if (options.token.empty()) return unexpected(std::string("the bot token is empty"));
     if (!options.url_override.empty() && options.url_override.rfind("ws://", 0) != 0 &&
         options.url_override.rfind("wss://", 0) != 0) {
@@ -683,19 +684,19 @@ Result<std::unique_ptr<GatewayClient>, std::string> GatewayClient::create(
         impl->tls.set_default_verify_paths(ec);
         if (ec) return unexpected("system CA store: " + ec.message());
     }
-    return std::unique_ptr<GatewayClient>(new GatewayClient(std::move(impl)));
+    return std::unique_ptr<GatewaySession>(new GatewaySession(std::move(impl)));
 }
 
-GatewayClient::GatewayClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-GatewayClient::~GatewayClient() = default;
+GatewaySession::GatewaySession(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GatewaySession::~GatewaySession() = default;
 
-asio::awaitable<Status<GatewayError>> GatewayClient::run() {
+asio::awaitable<Status<GatewaySessionError>> GatewaySession::run() {
     // Not a coroutine: the shared_ptr is copied into the coroutine frame now, so the session
     // survives even when this object is destroyed before the coroutine first runs.
     return Impl::run_owned(impl_);
 }
 
-void GatewayClient::stop(bool keep_session) {
+void GatewaySession::stop(bool keep_session) {
     impl_->stopped = true;
     impl_->stop_code = keep_session ? 4000 : 1000;
     impl_->idle.cancel();
@@ -705,7 +706,7 @@ void GatewayClient::stop(bool keep_session) {
     }
 }
 
-Status<std::string> GatewayClient::send(const json& payload) {
+Status<std::string> GatewaySession::send(const json& payload) {
     std::string text = payload.dump();
     if (text.size() > impl_->options.max_payload_bytes) {
         return unexpected("payload of " + std::to_string(text.size()) + " bytes exceeds the gateway's 4096");
@@ -715,6 +716,6 @@ Status<std::string> GatewayClient::send(const json& payload) {
     return {};
 }
 
-GatewayStats GatewayClient::stats() const { return impl_->stats; }
+GatewaySessionStats GatewaySession::stats() const { return impl_->stats; }
 
 }  // namespace nebula::discord

@@ -1,10 +1,10 @@
-#include "bot/jobs/notices.hpp"
+#include "bot/domain/notices.hpp"
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 
-namespace nebula::bot::jobs {
+namespace nebula::bot::domain {
 namespace {
 
 constexpr std::array<std::pair<NoticeKind, std::string_view>, 7> kKinds{{
@@ -109,4 +109,42 @@ void finish_notice(db::Connection& connection, std::string_view key, domain::Tim
     }
 }
 
-}  // namespace nebula::bot::jobs
+void give_up_notice(db::Connection& connection, std::string_view key, domain::Timestamp now,
+                    const std::string& error) {
+    connection.exec(
+        "UPDATE job_notices SET claimed_until = NULL, last_error = ?, sent_at = ? WHERE notice_key = ?",
+        "gave up: " + error, now, key);
+}
+
+std::int64_t queue_order_expired_notices(db::Connection& connection, domain::Timestamp now,
+                                         domain::Timestamp since) {
+    return connection.exec(
+        "INSERT INTO job_notices (notice_key, kind, user_id, order_id, level, created_at) "
+        "SELECT 'order_expired:' || id, 'order_expired', user_id, id, 0, ? FROM orders "
+        "WHERE status = 'expired' AND expired_at >= ? ON CONFLICT (notice_key) DO NOTHING",
+        now, since);
+}
+
+std::optional<std::string> latest_order_channel(db::Connection& connection, domain::UserId user) {
+    return connection.scalar<std::string>(
+        "SELECT channel_id FROM orders WHERE user_id = ? AND channel_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+        user);
+}
+
+std::optional<std::string> notice_channel_of(db::Connection& connection, domain::UserId user) {
+    return connection.scalar<std::string>("SELECT notice_channel_id FROM users WHERE id = ?", user);
+}
+
+void set_notice_channel(db::Connection& connection, domain::UserId user, const std::string& channel) {
+    connection.exec("UPDATE users SET notice_channel_id = ? WHERE id = ?", channel, user);
+}
+
+bool has_other_active_account(db::Connection& connection, domain::UserId user, domain::AccountId except) {
+    return connection
+               .scalar<std::int64_t>(
+                   "SELECT COUNT(*) FROM vpn_accounts WHERE user_id = ? AND status = 'active' AND id <> ?",
+                   user, except)
+               .value_or(0) > 0;
+}
+
+}  // namespace nebula::bot::domain

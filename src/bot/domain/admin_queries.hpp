@@ -11,9 +11,9 @@
 #include "bot/domain/catalog.hpp"
 #include "bot/domain/types.hpp"
 
-namespace nebula::bot::handlers::admin {
+namespace nebula::bot::domain::admin {
 
-/// Database reads the admin commands need beyond the domain services (searches for autocomplete,
+/// Database reads the admin commands need beyond the other domain services (searches for autocomplete,
 /// filtered audit) and the one write the catalogue does not offer (removing a server). Each runs
 /// on the connection given; callers use the DbExecutor.
 
@@ -60,4 +60,4 @@ domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain
                                               const domain::DiscordId& actor, domain::ServerId id,
                                               domain::Timestamp now);
 
-}  // namespace nebula::bot::handlers::admin
+}  // namespace nebula::bot::domain::admin

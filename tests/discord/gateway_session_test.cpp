@@ -1,4 +1,4 @@
-#include "discord/gateway.hpp"
+#include "discord/gateway_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,9 +30,9 @@ class GatewayTest : public ::testing::Test {
     common::SystemClock clock;
     std::unique_ptr<FakeDiscord> fake;
     std::unique_ptr<RestClient> rest;
-    std::unique_ptr<GatewayClient> client;
+    std::unique_ptr<GatewaySession> client;
     std::vector<Event> events;
-    std::optional<Status<GatewayError>> result;
+    std::optional<Status<GatewaySessionError>> result;
     bool finished = false;
 
     void SetUp() override { make_fake(200ms); }
@@ -52,8 +52,8 @@ class GatewayTest : public ::testing::Test {
         rest = std::move(*r);
     }
 
-    void start(std::function<void(GatewayOptions&)> tweak = {}) {
-        GatewayOptions options;
+    void start(std::function<void(GatewaySessionOptions&)> tweak = {}) {
+        GatewaySessionOptions options;
         options.token = fake->options().token;
         options.identify_spacing = 300ms;
         options.invalid_session_min = 50ms;
@@ -63,12 +63,12 @@ class GatewayTest : public ::testing::Test {
         options.hello_timeout = 2s;
         options.close_timeout = 500ms;
         if (tweak) tweak(options);
-        auto created = GatewayClient::create(
+        auto created = GatewaySession::create(
             io.get_executor(), options, *rest, clock, [this](const Event& e) { events.push_back(e); },
             io.get_executor());
         ASSERT_TRUE(created) << created.error();
         client = std::move(*created);
-        asio::co_spawn(io, client->run(), [this](std::exception_ptr e, Status<GatewayError> status) {
+        asio::co_spawn(io, client->run(), [this](std::exception_ptr e, Status<GatewaySessionError> status) {
             if (e) std::rethrow_exception(e);
             result = status;
             finished = true;
@@ -148,7 +148,7 @@ TEST_F(GatewayTest, IdentifiesWithIntentsAndHeartbeatsOnSchedule) {
     const auto& first = events.at(0);
     ASSERT_TRUE(std::holds_alternative<Ready>(first.typed));
     EXPECT_EQ(std::get<Ready>(first.typed).session_id, gateway().session_id());
-    EXPECT_EQ(client->stats().state, GatewayState::connected);
+    EXPECT_EQ(client->stats().state, GatewaySessionState::connected);
 }
 
 TEST_F(GatewayTest, TransportDropResumesOnTheResumeUrlAndReplaysMissedEventsOnce) {
@@ -325,14 +325,14 @@ TEST_P(FatalClose, StopsWithAnActionableErrorAndNeverReconnects) {
     }
     EXPECT_EQ(gateway().frames_with_op(2).size(), 1u);
     EXPECT_EQ(gateway().connections().size(), 1u);
-    EXPECT_EQ(client->stats().state, GatewayState::fatal);
+    EXPECT_EQ(client->stats().state, GatewaySessionState::fatal);
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, FatalClose, ::testing::Values(4004, 4010, 4011, 4012, 4013, 4014));
 
 TEST_F(GatewayTest, DisallowedIntentsNameExactlyThePrivilegedIntentsAskedFor) {
     gateway().on_identify(IdentifyReply::close, 4014);
-    start([](GatewayOptions& o) { o.intents = intents::kGuilds | intents::kMessageContent; });
+    start([](GatewaySessionOptions& o) { o.intents = intents::kGuilds | intents::kMessageContent; });
     testing::drain_until(io, finished, 5000ms);
     ASSERT_TRUE(finished);
     ASSERT_TRUE(result.has_value());
@@ -369,7 +369,7 @@ TEST_F(GatewayTest, RepeatedSessionFailuresSpaceIdentifies) {
 }
 
 TEST_F(GatewayTest, OutboundFloodStaysUnderTheLimitAndHeartbeatsContinue) {
-    start([](GatewayOptions& o) {
+    start([](GatewaySessionOptions& o) {
         o.send_limit = 20;
         o.send_window = 1000ms;
         o.heartbeat_reserve = 5;

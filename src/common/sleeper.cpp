@@ -1,15 +1,15 @@
-#include "discord/sleeper.hpp"
+#include "common/sleeper.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace nebula::discord {
+namespace nebula::common {
 namespace {
 
 class AsioSleeper final : public Sleeper {
   public:
-    AsioSleeper(boost::asio::any_io_executor executor, const common::Clock& clock)
+    AsioSleeper(boost::asio::any_io_executor executor, const Clock& clock)
         : executor_(std::move(executor)), clock_(clock) {}
 
     boost::asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point when) override {
@@ -21,12 +21,12 @@ class AsioSleeper final : public Sleeper {
 
   private:
     boost::asio::any_io_executor executor_;
-    const common::Clock& clock_;
+    const Clock& clock_;
 };
 
 class ManualSleeper final : public Sleeper {
   public:
-    ManualSleeper(boost::asio::any_io_executor executor, common::ManualClock& clock)
+    ManualSleeper(boost::asio::any_io_executor executor, ManualClock& clock)
         : executor_(std::move(executor)), clock_(clock) {}
 
     boost::asio::awaitable<void> sleep_until(std::chrono::steady_clock::time_point when) override {
@@ -37,19 +37,17 @@ class ManualSleeper final : public Sleeper {
 
   private:
     boost::asio::any_io_executor executor_;
-    common::ManualClock& clock_;
+    ManualClock& clock_;
 };
 
 }  // namespace
 
-std::unique_ptr<Sleeper> make_asio_sleeper(boost::asio::any_io_executor executor,
-                                           const common::Clock& clock) {
+std::unique_ptr<Sleeper> make_asio_sleeper(boost::asio::any_io_executor executor, const Clock& clock) {
     return std::make_unique<AsioSleeper>(std::move(executor), clock);
 }
 
-std::unique_ptr<Sleeper> make_manual_sleeper(boost::asio::any_io_executor executor,
-                                             common::ManualClock& clock) {
+std::unique_ptr<Sleeper> make_manual_sleeper(boost::asio::any_io_executor executor, ManualClock& clock) {
     return std::make_unique<ManualSleeper>(std::move(executor), clock);
 }
 
-}  // namespace nebula::discord
+}  // namespace nebula::common
