@@ -501,6 +501,63 @@ TEST(HttpServerClientTls, CaFileAndHostNameVerify) {
     ASSERT_TRUE(f.send(*c, get("/again")));  // keep-alive over TLS
 }
 
+TEST(HttpServerClientTls, BodiesLargerThanOneRecordBothWaysOnOneConnection) {
+    testing::TlsCert cert;
+    ServerOptions o = TlsFixture::options(cert);
+    o.max_body_bytes = 512 * 1024;
+    Fixture f(o);
+    f.tls = true;
+    ClientOptions co;
+    co.pinned_sha256 = cert.sha256;
+    auto c = f.client(co);
+    Request post;
+    post.method = "POST";
+    post.target = "/echo";
+    for (std::size_t i = 0; i < 300 * 1024; ++i) post.body.push_back(static_cast<char>('a' + i % 26));
+    auto echoed = f.send(*c, post);  // about 19 records in, as many out
+    ASSERT_TRUE(echoed) << echoed.error().message;
+    EXPECT_EQ(echoed->body, "POST /echo " + post.body);
+    auto big = f.send(*c, get("/big"));
+    ASSERT_TRUE(big) << big.error().message;
+    EXPECT_EQ(big->body, std::string(2 * 1024 * 1024, 'x'));
+    auto small = f.send(*c, get("/small"));
+    ASSERT_TRUE(small) << small.error().message;
+    EXPECT_EQ(small->body, "GET /small ");
+    EXPECT_EQ(f.io.call([&] { return f.server->connection_count(); }), 1u);  // all on one connection
+}
+
+TEST(HttpServerClientTls, Tls12KeepAliveAndCloseNotify) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    asio::io_context io;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    asio::ssl::stream<tcp::socket> s(io, ctx);
+    s.next_layer().connect({asio::ip::make_address("127.0.0.1"), f.server->port()});
+    s.handshake(asio::ssl::stream_base::client);
+    EXPECT_EQ(SSL_version(s.native_handle()), TLS1_2_VERSION);
+    auto exchange = [&](const std::string& target) {
+        const std::string head = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        asio::write(s, asio::buffer(head));
+        std::string in;
+        // Read until the whole answer (head and its Content-Length body) is in.
+        for (;;) {
+            std::array<char, 1024> chunk{};
+            in.append(chunk.data(), s.read_some(asio::buffer(chunk)));
+            const auto end = in.find("\r\n\r\n");
+            const auto length = in.find("Content-Length: ");
+            if (end == std::string::npos || length == std::string::npos) continue;
+            const auto body = std::stoul(in.substr(length + 16));
+            if (in.size() >= end + 4 + body) return in.substr(end + 4);
+        }
+    };
+    EXPECT_EQ(exchange("/one"), "GET /one ");
+    EXPECT_EQ(exchange("/two"), "GET /two ");
+    boost::system::error_code ec;
+    s.shutdown(ec);  // close_notify both ways: the server answers ours with its own
+    EXPECT_FALSE(ec) << ec.message();
+}
+
 TEST(HttpServerClientTls, PinnedFingerprintAcceptsOnlyThatCertificate) {
     testing::TlsCert cert;
     TlsFixture f(cert);
