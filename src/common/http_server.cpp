@@ -217,20 +217,29 @@ class TlsStream {
                 return self.complete(ec, ec ? 0 : bytes);
             }
             if (step == Step::done) return self.complete(result, bytes);
-            // Every buffer of the sequence (an HTTP head and its body) up to one record's worth,
-            // encrypted into one output that goes out in one write.
-            for (auto it = asio::buffer_sequence_begin(buffers);
-                 it != asio::buffer_sequence_end(buffers) && bytes < kMaxWrite; ++it) {
-                const asio::const_buffer piece = *it;
-                const std::size_t take = std::min(piece.size(), kMaxWrite - bytes);
-                if (take == 0) continue;
+            // The buffers of the sequence (an HTTP head and its body), up to one record's worth,
+            // go into one record: gathered first when there are several.
+            const asio::const_buffer first = beast::buffers_front(buffers);
+            asio::const_buffer plain = first;
+            if (first.size() < kMaxWrite && beast::buffer_bytes(buffers) > first.size()) {
+                s.gathered_.resize(std::min(beast::buffer_bytes(buffers), kMaxWrite));
+                plain =
+                    asio::buffer(s.gathered_.data(), asio::buffer_copy(asio::buffer(s.gathered_), buffers));
+            }
+            if (plain.size() > 0) {
                 ERR_clear_error();
-                const int r = SSL_write(s.ssl_, piece.data(), static_cast<int>(take));
+                const int r =
+                    SSL_write(s.ssl_, plain.data(), static_cast<int>(std::min(plain.size(), kMaxWrite)));
                 if (r <= 0) {
                     result = s.failure(SSL_get_error(s.ssl_, r));
-                    break;
+                } else {
+                    bytes = static_cast<std::size_t>(r);
                 }
-                bytes += static_cast<std::size_t>(r);
+            }
+            if (s.gathered_.capacity() > kKeptOutput) {
+                std::string().swap(s.gathered_);
+            } else {
+                s.gathered_.clear();
             }
             if (result && bytes == 0) {
                 s.out_.clear();
@@ -305,7 +314,8 @@ class TlsStream {
     beast::tcp_stream next_;
     SSL* ssl_;
     bool failed_ = false;
-    std::string out_;  ///< ciphertext OpenSSL produced, not yet sent
+    std::string out_;       ///< ciphertext OpenSSL produced, not yet sent
+    std::string gathered_;  ///< plaintext of several buffers, gathered for one record
     std::size_t in_begin_ = 0;
     std::size_t in_end_ = 0;
     std::array<char, 4096> in_;  ///< ciphertext received, not yet read by OpenSSL
