@@ -15,6 +15,7 @@ fi
 packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl
   clang-format clang-tidy
+  clang libclang-rt-14-dev libfuzzer-14-dev
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds with sanitizers and warnings as
-# errors, checks formatting and runs every test through ctest.
+# errors, checks formatting, runs every test through ctest, then replays each fuzz corpus and
+# fuzzes each target briefly (scripts/fuzz.sh; NEBULA_FUZZ_SECONDS per target, default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,6 @@ pg_env="$(bash scripts/start-postgres.sh)"
 eval "$pg_env"
 trap 'bash scripts/stop-postgres.sh "$NEBULA_TEST_POSTGRES_DIR"' EXIT
 ctest --preset "$preset" -j "$jobs"
+
+echo "== fuzz targets (clang, ASan+UBSan)"
+bash scripts/fuzz.sh "${NEBULA_FUZZ_SECONDS:-5}"

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/http.hpp"
+#include "common/metrics.hpp"
 
 namespace nebula::common {
 namespace {
@@ -109,6 +110,38 @@ std::string ConfigReader::url(std::string_view key, std::optional<std::string> f
 
 void ConfigReader::fail(std::string_view key, std::string message) {
     errors_.push_back(std::string(key) + " " + message);
+}
+
+std::optional<std::string> normalize_log_level(std::string_view text) {
+    std::string lower;
+    for (char c : trim(text)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "warning") return "warn";
+    if (lower == "err") return "error";
+    for (const char* known : {"trace", "debug", "info", "warn", "error"}) {
+        if (lower == known) return lower;
+    }
+    return std::nullopt;
+}
+
+SharedSettings read_shared_settings(ConfigReader& r) {
+    SharedSettings s;
+    const std::string level = r.optional("LOG_LEVEL", "info");
+    if (auto known = normalize_log_level(level)) {
+        s.log_level = *known;
+    } else {
+        r.fail("LOG_LEVEL", "must be one of trace, debug, info, warn, error (got \"" + level + "\")");
+    }
+    s.log_dir = r.optional("LOG_DIR", "logs");
+    if (trim(s.log_dir).empty()) r.fail("LOG_DIR", "must name a folder (it is empty)");
+    if (const auto port = r.integer("METRICS_PORT", 0, 0, 65535); port != 0) {
+        s.metrics_port = static_cast<std::uint16_t>(port);
+    }
+    s.metrics_bind = r.optional("METRICS_BIND", "127.0.0.1");
+    if (!metrics::is_loopback_literal(s.metrics_bind)) {
+        r.fail("METRICS_BIND",
+               "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
+    }
+    return s;
 }
 
 Status<std::string> ConfigReader::finish() const {

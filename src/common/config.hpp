@@ -44,4 +44,21 @@ class ConfigReader {
     std::vector<std::string> errors_;
 };
 
+/// The keys both services read, read the same way by both.
+struct SharedSettings {
+    std::string log_level = "info";  ///< LOG_LEVEL, normalised: trace, debug, info, warn or error
+    std::string log_dir = "logs";    ///< LOG_DIR
+    /// METRICS_PORT: the Prometheus endpoint's port; none = off (0 in the file). 0 here means
+    /// any free port (tests).
+    std::optional<std::uint16_t> metrics_port;
+    std::string metrics_bind = "127.0.0.1";  ///< METRICS_BIND: a loopback address only
+};
+
+/// Reads LOG_LEVEL, LOG_DIR, METRICS_PORT and METRICS_BIND; problems go to `r` like any other key.
+SharedSettings read_shared_settings(ConfigReader& r);
+
+/// A log level name in any case ("WARN", "Warning", "info") in the form spdlog knows, or nullopt
+/// for a name that is no level ("verbose"): spdlog would silently turn such a logger off.
+std::optional<std::string> normalize_log_level(std::string_view text);
+
 }  // namespace nebula::common

@@ -1,5 +1,7 @@
 #include "common/crypto.hpp"
 
+#include <cctype>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -68,6 +70,27 @@ std::string to_hex(std::string_view bytes) {
         out += kDigits[c >> 4];
         out += kDigits[c & 0x0f];
     }
+    return out;
+}
+
+std::optional<std::string> normalize_sha256_pin(std::string_view text) {
+    // "sha256 Fingerprint=AB:…" and "SHA2-256(stdin)= ab…": the value follows the last '='.
+    if (const auto eq = text.rfind('='); eq != std::string_view::npos) text.remove_prefix(eq + 1);
+    std::string out;
+    out.reserve(64);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == ':' || c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        // sha256sum's "  -" (read from stdin) or "  *-" after the digits.
+        if ((c == '-' || c == '*') && out.size() == 64) {
+            if (text.find_first_not_of("-* \t\r\n", i) != std::string_view::npos) return std::nullopt;
+            break;
+        }
+        if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (out.empty()) return std::string();
+    if (out.size() != 64) return std::nullopt;
     return out;
 }
 

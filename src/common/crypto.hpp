@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,18 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string to_hex(std::string_view bytes);
 /// True when `text` is non-empty, even-length lowercase or uppercase hex.
 bool is_hex(std::string_view text);
+
+/// A certificate's SHA-256 fingerprint (a TLS pin) in its one stored and compared form: 64
+/// lower-case hex digits. Accepts every way a person pastes it: the output of
+/// `openssl x509 -noout -fingerprint -sha256` ("sha256 Fingerprint=AB:CD:…"), of
+/// `openssl dgst -sha256` ("SHA2-256(stdin)= ab…") or of `sha256sum` ("ab…  -"), and bare hex with
+/// or without colons or spaces, in any case. Empty (or blank) text gives "" (no pin); anything
+/// else that is not 32 bytes in hex gives nullopt.
+std::optional<std::string> normalize_sha256_pin(std::string_view text);
+/// What normalize_sha256_pin accepts, for error messages.
+inline constexpr std::string_view kPinFormatHint =
+    "the certificate's SHA-256 fingerprint: 64 hex digits, with or without colons, as "
+    "`openssl x509 -in cert.pem -noout -fingerprint -sha256` prints it";
 
 /// Standard base64 (RFC 4648, with padding).
 std::string base64_encode(std::string_view bytes);

@@ -82,8 +82,12 @@ Result<Url, std::string> Url::parse(std::string_view text) {
         if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     }
     if (url.host.empty()) return unexpected(std::string("has no host"));
+    // A ':' belongs only in a bracketed IPv6 address ("http://a:b:80" is not host "a:b").
+    const bool bracketed = !authority.empty() && authority.front() == '[';
     for (char c : url.host) {
-        if (std::isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\') {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isspace(u) || u < 0x20 || u == 0x7f || c == '/' || c == '\\' || c == '[' || c == ']' ||
+            (c == ':' && !bracketed)) {
             return unexpected(std::string("has an invalid host"));
         }
     }

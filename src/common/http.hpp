@@ -38,6 +38,8 @@ struct Response {
     Headers headers;
     std::string body;
     bool close = false;  ///< close the connection after sending
+    /// Close the connection without sending anything (test fakes: an answer lost on the way).
+    bool abandon = false;
 };
 
 /// An absolute http(s) URL split into parts. `path` keeps a trailing slash if given ("/" when empty).

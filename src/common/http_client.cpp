@@ -61,6 +61,8 @@ std::string_view to_string(ClientErrorCode code) {
             return "protocol";
         case ClientErrorCode::too_large:
             return "too_large";
+        case ClientErrorCode::pin_mismatch:
+            return "pin_mismatch";
     }
     return "io";
 }
@@ -70,6 +72,7 @@ struct Client::Impl {
     ClientOptions options;
     std::optional<asio::ssl::context> tls;
     std::vector<std::unique_ptr<Connection>> idle;
+    std::string pin;  ///< options.pinned_sha256 in its normal form; empty = CA trust
 
     using Clock = std::chrono::steady_clock;
 
@@ -141,28 +144,57 @@ struct Client::Impl {
             // SNI and host name verification apply to names, not to IP literals.
             SSL_set_tlsext_host_name(stream->native_handle(), options.base.host.c_str());
         }
-        if (options.pinned_sha256.empty()) {
+        // The leaf certificate's fingerprint as the pin check saw it (empty: not seen).
+        auto seen = std::make_shared<std::string>();
+        if (pin.empty()) {
             stream->set_verify_callback(asio::ssl::host_name_verification(options.base.host));
+        } else {
+            // Pinning replaces CA trust: only the leaf certificate with this SHA-256 is accepted.
+            stream->set_verify_callback([pin = pin, seen](bool, asio::ssl::verify_context& vc) {
+                X509_STORE_CTX* store = vc.native_handle();
+                if (X509_STORE_CTX_get_error_depth(store) > 0) return true;
+                X509* cert = X509_STORE_CTX_get_current_cert(store);
+                if (cert == nullptr) return false;
+                unsigned char* der = nullptr;
+                int length = i2d_X509(cert, &der);
+                if (length <= 0) return false;
+                *seen = common::sha256_hex(
+                    std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(length)));
+                OPENSSL_free(der);
+                return common::constant_time_equal(*seen, pin);
+            });
         }
         stream->next_layer().expires_at(deadline);
         auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+        if (hec && !seen->empty() && *seen != pin) {
+            co_return unexpected(
+                ClientError{ClientErrorCode::pin_mismatch,
+                            "certificate does not match the pin (expected " + pin + ", got " + *seen + ")"});
+        }
         if (hec) co_return unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
         conn->stream = std::move(stream);
         co_return conn;
     }
 
+    /// Writes the request, then reads the response; `written` tells whether the whole request went out.
     template <typename Stream>
     static asio::awaitable<beast::error_code> exchange(Stream& stream, beast::tcp_stream& lowest,
                                                        beast::flat_buffer& buffer,
                                                        bhttp::request<bhttp::string_body>& req,
                                                        bhttp::response_parser<bhttp::string_body>& parser,
-                                                       Clock::time_point deadline) {
+                                                       Clock::time_point deadline, bool& written) {
         lowest.expires_at(deadline);
         auto [wec, wn] = co_await bhttp::async_write(stream, req, kUseTuple);
         if (wec) co_return wec;
+        written = true;
         lowest.expires_at(deadline);
         auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
         co_return rec;
+    }
+
+    static bool idempotent(std::string_view method) {
+        return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+               method == "OPTIONS";
     }
 
     asio::awaitable<Result<Response, ClientError>> send(Request request, std::chrono::milliseconds timeout) {
@@ -193,27 +225,36 @@ struct Client::Impl {
             parser.header_limit(64 * 1024);
             parser.body_limit(options.max_response_bytes);
             beast::error_code ec;
+            bool written = false;
             if (auto* plain = std::get_if<0>(&conn->stream)) {
-                ec = co_await exchange(**plain, **plain, conn->buffer, req, parser, deadline);
+                ec = co_await exchange(**plain, **plain, conn->buffer, req, parser, deadline, written);
             } else {
                 auto& secure = *std::get<1>(conn->stream);
-                ec = co_await exchange(secure, secure.next_layer(), conn->buffer, req, parser, deadline);
+                ec = co_await exchange(secure, secure.next_layer(), conn->buffer, req, parser, deadline,
+                                       written);
             }
             if (ec) {
                 // A kept-alive connection the server has meanwhile closed fails before any
-                // response byte: that request never ran, so it is safe to send it again once.
-                if (reused && !parser.got_some() && ec != beast::error::timeout) continue;
+                // response byte. A request not fully written cannot have run; a fully written one
+                // may have (the server can read it and then fail), so only an idempotent one is
+                // sent again.
+                const bool safe = !written || (options.resend_idempotent && idempotent(request.method));
+                if (reused && !parser.got_some() && ec != beast::error::timeout && safe) continue;
+                auto fail = [&](ClientErrorCode code, std::string message) {
+                    return unexpected(ClientError{code, std::move(message), written});
+                };
                 if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
-                    co_return unexpected(ClientError{ClientErrorCode::too_large, "response too large"});
+                    co_return fail(ClientErrorCode::too_large, "response too large");
                 }
-                if (ec == beast::error::timeout) {
-                    co_return unexpected(ClientError{ClientErrorCode::timeout, "request timed out"});
+                if (ec == beast::error::timeout)
+                    co_return fail(ClientErrorCode::timeout, "request timed out");
+                if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) {
+                    co_return fail(ClientErrorCode::io, "connection closed before the whole answer arrived");
                 }
                 if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-                    co_return unexpected(
-                        ClientError{ClientErrorCode::protocol, "malformed response: " + ec.message()});
+                    co_return fail(ClientErrorCode::protocol, "malformed response: " + ec.message());
                 }
-                co_return unexpected(ClientError{ClientErrorCode::io, "request failed: " + ec.message()});
+                co_return fail(ClientErrorCode::io, "request failed: " + ec.message());
             }
             auto& res = parser.get();
             Response out;
@@ -243,28 +284,14 @@ Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executo
             asio::ssl::context ctx(asio::ssl::context::tls_client);
             SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
             ctx.set_verify_mode(asio::ssl::verify_peer);
-            if (!impl->options.pinned_sha256.empty()) {
-                std::string pin = impl->options.pinned_sha256;
-                std::erase(pin, ':');
-                for (auto& c : pin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                if (pin.size() != 64 || !common::is_hex(pin)) {
-                    return unexpected(
-                        std::string("the pinned certificate fingerprint must be 64 hex digits"));
-                }
-                // Pinning replaces CA trust: only the leaf certificate with this SHA-256 is accepted.
-                ctx.set_verify_callback([pin](bool, asio::ssl::verify_context& vc) {
-                    X509_STORE_CTX* store = vc.native_handle();
-                    if (X509_STORE_CTX_get_error_depth(store) > 0) return true;
-                    X509* cert = X509_STORE_CTX_get_current_cert(store);
-                    if (cert == nullptr) return false;
-                    unsigned char* der = nullptr;
-                    int length = i2d_X509(cert, &der);
-                    if (length <= 0) return false;
-                    std::string fingerprint = common::sha256_hex(
-                        std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(length)));
-                    OPENSSL_free(der);
-                    return common::constant_time_equal(fingerprint, pin);
-                });
+            const auto pin = common::normalize_sha256_pin(impl->options.pinned_sha256);
+            if (!pin) {
+                return unexpected("the pinned certificate fingerprint must be " +
+                                  std::string(common::kPinFormatHint));
+            }
+            impl->pin = *pin;
+            if (!impl->pin.empty()) {
+                // Checked per connection (see connect()), so a mismatch can name both fingerprints.
             } else if (!impl->options.ca_file.empty()) {
                 ctx.load_verify_file(impl->options.ca_file);
             } else {

@@ -23,24 +23,35 @@ struct ClientOptions {
     /// HTTPS trust: by default the system CA store and host name check. `ca_file` replaces the
     /// store; `pinned_sha256` (hex SHA-256 of the leaf certificate's DER) accepts exactly that
     /// certificate instead of any CA check. Never "accept anything".
+    /// `pinned_sha256` is read with common::normalize_sha256_pin (any pasted form works).
     std::string ca_file;
     std::string pinned_sha256;
     std::string local_address;  ///< bind the client socket (tests use 127.0.0.x)
+    /// Resend a fully written idempotent request after a reused connection failed. Off for callers
+    /// whose requests carry one-time values (signed nonces): they retry with fresh ones themselves.
+    bool resend_idempotent = true;
     std::string user_agent = "NebulaLinks/" NEBULA_VERSION;
 };
 
-enum class ClientErrorCode { resolve, connect, tls, timeout, io, protocol, too_large };
+/// pin_mismatch: the server's certificate is not the pinned one; the message is "certificate does
+/// not match the pin (expected …, got …)".
+enum class ClientErrorCode { resolve, connect, tls, timeout, io, protocol, too_large, pin_mismatch };
 
 struct ClientError {
     ClientErrorCode code;
     std::string message;
+    /// The whole request reached the peer before the failure: it may have acted on it.
+    bool request_written = false;
 };
 
 std::string_view to_string(ClientErrorCode code);
 
 /// An HTTP/1.1 client for one origin with a small keep-alive pool. Each call has a deadline.
-/// A request that fails on a reused idle connection before any response byte is retried once on
-/// a fresh connection (the peer had closed it). Use from one executor; not thread-safe.
+/// A request that fails on a reused idle connection before any response byte is sent again once
+/// on a fresh connection (the peer had closed it) only when that is safe: the request was not
+/// fully written, or its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) and
+/// `resend_idempotent` is on. A POST or PATCH that was fully written is never sent twice: the
+/// caller gets the error with `request_written` set. Use from one executor; not thread-safe.
 class Client {
   public:
     static Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,

@@ -595,6 +595,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                               peer.address.to_string(), e.what());
                 response = plain_error(500, "internal", "internal error");
             }
+            if (response.abandon) co_return;
             const bool again = keep_alive && !response.close && !stopping;
             co_await send(stream, lowest, std::move(response), version, again, ok);
             if (!ok || !again) co_return;

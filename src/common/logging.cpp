@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <stdexcept>
 
 namespace nebula::common {
 namespace {
@@ -50,6 +51,12 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
 }
 
 std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options, std::vector<std::string> secrets) {
+    // spdlog turns an unknown name into "off": a typo would silence every message.
+    const auto level = spdlog::level::from_str(options.level);
+    if (level == spdlog::level::off && options.level != "off") {
+        throw std::invalid_argument("unknown log level \"" + options.level +
+                                    "\" (use trace, debug, info, warn or error)");
+    }
     std::vector<spdlog::sink_ptr> sinks;
     if (options.console) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     if (options.files) {
@@ -64,7 +71,7 @@ std::shared_ptr<spdlog::logger> setup_logging(const LogOptions& options, std::ve
     }
     auto sink = std::make_shared<RedactingSink>(std::move(sinks), std::move(secrets));
     auto logger = std::make_shared<spdlog::logger>("nebula", sink);
-    logger->set_level(spdlog::level::from_str(options.level));
+    logger->set_level(level);
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
     logger->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(logger);

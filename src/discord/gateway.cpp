@@ -57,8 +57,30 @@ std::string_view to_string(GatewayState state) {
 
 namespace {
 
+/// The privileged intents among `requested`, by the names the Developer Portal's Bot page gives
+/// their switches; Discord's 4014 does not say which one is missing, so each requested one is named.
+std::string privileged_intent_names(std::uint32_t requested) {
+    struct Named {
+        std::uint32_t bit;
+        const char* name;
+    };
+    static constexpr Named kPrivileged[] = {{intents::kGuildPresences, "Presence Intent"},
+                                            {intents::kGuildMembers, "Server Members Intent"},
+                                            {intents::kMessageContent, "Message Content Intent"}};
+    std::vector<std::string> names;
+    for (const auto& p : kPrivileged) {
+        if ((requested & p.bit) != 0) names.emplace_back(p.name);
+    }
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+        out += names[i];
+    }
+    return out;
+}
+
 /// The fatal close codes: reconnecting cannot help and burns identifies.
-std::optional<std::string> fatal_reason(int code) {
+std::optional<std::string> fatal_reason(int code, std::uint32_t requested_intents) {
     switch (code) {
         case 4004:
             return "authentication failed: the bot token is invalid; set a new DISCORD_TOKEN";
@@ -71,9 +93,14 @@ std::optional<std::string> fatal_reason(int code) {
         case 4013:
             return "invalid intents in Identify";
         case 4014:
-            return "disallowed intents: enable the privileged Server Members and Message Content intents on "
-                   "the "
-                   "Bot page of the Discord Developer Portal";
+            if (const auto names = privileged_intent_names(requested_intents); !names.empty()) {
+                return "disallowed intents: this bot asks for the privileged " + names +
+                       "; switch on each of them on the Bot page of the Discord Developer Portal "
+                       "(Privileged Gateway Intents)";
+            }
+            return "disallowed intents: the Discord Developer Portal does not allow the intents this bot "
+                   "asks "
+                   "for";
         default:
             return std::nullopt;
     }
@@ -596,7 +623,7 @@ struct GatewayClient::Impl : std::enable_shared_from_this<Impl> {
 
             switch (end.kind) {
                 case EndKind::closed: {
-                    if (auto reason = fatal_reason(end.code)) {
+                    if (auto reason = fatal_reason(end.code, options.intents)) {
                         spdlog::critical("discord gateway: fatal close {}: {}", end.code, *reason);
                         stats.state = GatewayState::fatal;
                         co_return unexpected(GatewayError{end.code, *reason});

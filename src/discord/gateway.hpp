@@ -22,7 +22,8 @@ class RestClient;
 /// Gateway intents (bit flags for Identify).
 namespace intents {
 inline constexpr std::uint32_t kGuilds = 1u << 0;
-inline constexpr std::uint32_t kGuildMembers = 1u << 1;  ///< privileged
+inline constexpr std::uint32_t kGuildMembers = 1u << 1;    ///< privileged
+inline constexpr std::uint32_t kGuildPresences = 1u << 8;  ///< privileged
 inline constexpr std::uint32_t kGuildMessages = 1u << 9;
 inline constexpr std::uint32_t kDirectMessages = 1u << 12;
 inline constexpr std::uint32_t kMessageContent = 1u << 15;  ///< privileged

@@ -119,12 +119,32 @@ xui::PanelOptions panel_options(const GatewayConfig& config) {
 }
 
 std::string format_check(const CheckResult& result) {
-    return std::string(result.ok ? "OK   " : "FAIL ") + result.name + ": " + result.detail;
+    return std::string(!result.ok       ? "FAIL "
+                       : result.warning ? "WARN "
+                                        : "OK   ") +
+           result.name + ": " + result.detail;
 }
 
 std::vector<CheckResult> check_gateway(const GatewayConfig& config, const common::Clock& clock) {
     std::vector<CheckResult> out;
     out.push_back(check_tls(config));
+    if (!config.previous_secret_key.empty()) {
+        if (auto notice = previous_key_notice(config, clock.now())) {
+            out.push_back({"secret key", true, *notice, true});
+        } else {
+            out.push_back({"secret key", true,
+                           "a key rotation is under way: API_SECRET_KEY and API_SECRET_KEY_PREVIOUS both "
+                           "verify; remove the previous key once the bot uses the new one"});
+        }
+    }
+    if (config.panel_allow_remote && !is_loopback_url(config.panel_url)) {
+        out.push_back(
+            {"panel address", true,
+             "PANEL_URL is on another host, allowed by PANEL_ALLOW_REMOTE=true: the panel "
+             "password crosses the network" +
+                 std::string(config.panel_url.starts_with("https://") ? "" : " in clear text (use https)"),
+             true});
+    }
     asio::io_context io;
     std::exception_ptr failure;
     asio::co_spawn(io, check_panel(io.get_executor(), config, clock, out),

@@ -18,15 +18,18 @@ struct CheckResult {
     std::string name;
     bool ok = false;
     std::string detail;
+    bool warning = false;  ///< passes, but something needs attention ("WARN")
 };
 
-/// "OK   name: detail" or "FAIL name: detail".
+/// "OK   name: detail", "WARN name: detail" or "FAIL name: detail".
 std::string format_check(const CheckResult& result);
 
 /// Checks that the certificate and key load and belong together (and the certificate has not
 /// expired), then logs in to the panel and lists its inbounds through the PanelClient.
 /// Blocking: runs its own event loop; the panel calls have PANEL_TIMEOUT_MS as deadline.
 /// Never throws for a failing dependency; each failure is a result naming the fix.
+/// With API_SECRET_KEY_PREVIOUS set, a "secret key" line (WARN after kPreviousKeyGrace); with
+/// PANEL_ALLOW_REMOTE and a remote PANEL_URL, a WARN "panel address" line.
 std::vector<CheckResult> check_gateway(const GatewayConfig& config, const common::Clock& clock);
 
 }  // namespace nebula::gateway

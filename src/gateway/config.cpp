@@ -3,11 +3,11 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/config.hpp"
 #include "common/http.hpp"
-#include "common/metrics.hpp"
 
 namespace nebula::gateway {
 namespace {
@@ -19,7 +19,40 @@ bool readable_file(const std::string& path) {
     return std::filesystem::is_regular_file(path, ec);
 }
 
+/// "YYYY-MM-DD" as midnight UTC of that day.
+std::optional<std::chrono::system_clock::time_point> parse_date(const std::string& text) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    char dash1 = 0, dash2 = 0, extra = 0;
+    if (std::sscanf(text.c_str(), "%4d%c%2u%c%2u%c", &y, &dash1, &m, &dash2, &d, &extra) != 5 ||
+        dash1 != '-' || dash2 != '-') {
+        return std::nullopt;
+    }
+    const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+    if (!day.ok()) return std::nullopt;
+    return std::chrono::sys_days{day};
+}
+
 }  // namespace
+
+bool is_loopback_url(const std::string& url) {
+    auto parsed = http::Url::parse(url);
+    if (!parsed) return false;
+    if (http::iequals(parsed->host, "localhost")) return true;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(parsed->host, ec);
+    return !ec && is_loopback(address);
+}
+
+std::optional<std::string> previous_key_notice(const GatewayConfig& config,
+                                               std::chrono::system_clock::time_point now) {
+    if (config.previous_secret_key.empty() || !config.previous_key_since) return std::nullopt;
+    const auto days = std::chrono::floor<std::chrono::days>(now - *config.previous_key_since);
+    if (days < kPreviousKeyGrace) return std::nullopt;
+    return "API_SECRET_KEY_PREVIOUS is still set " + std::to_string(days.count()) +
+           " days into the key rotation: once the bot uses the new key (/admin server test), remove "
+           "it and restart, or the old key keeps working (docs/operations.md, Key rotation)";
+}
 
 std::vector<std::string> GatewayConfig::secrets() const {
     return {secret_key, previous_secret_key, panel_password, panel_api_token};
@@ -49,8 +82,23 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
 
     c.secret_key = r.secret("API_SECRET_KEY", kMinSecretLength);
     c.previous_secret_key = r.secret("API_SECRET_KEY_PREVIOUS", kMinSecretLength, false);
+    if (const std::string since = r.optional("API_SECRET_KEY_PREVIOUS_SINCE"); !since.empty()) {
+        if (auto day = parse_date(since)) {
+            c.previous_key_since = *day;
+        } else {
+            r.fail("API_SECRET_KEY_PREVIOUS_SINCE", "must be a date YYYY-MM-DD (got \"" + since + "\")");
+        }
+    }
 
     c.panel_url = r.url("PANEL_URL");
+    c.panel_allow_remote = r.boolean("PANEL_ALLOW_REMOTE", false);
+    if (!c.panel_url.empty() && !c.panel_allow_remote && http::Url::parse(c.panel_url) &&
+        !is_loopback_url(c.panel_url)) {
+        r.fail("PANEL_URL",
+               "is not on this machine (got \"" + c.panel_url +
+                   "\"): the panel belongs on 127.0.0.1 next to the gateway; set PANEL_ALLOW_REMOTE=true "
+                   "only if it must be reached over the network (then use https)");
+    }
     c.panel_base_path = r.optional("PANEL_BASE_PATH", "/");
     c.panel_api_token = r.secret("PANEL_API_TOKEN", 1, false);
     c.panel_username = r.optional("PANEL_USERNAME");
@@ -86,20 +134,11 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
     c.health_cache = r.seconds("HEALTH_CACHE_SECONDS", std::chrono::seconds{5});
     c.shutdown_grace = r.seconds("SHUTDOWN_GRACE_SECONDS", std::chrono::seconds{10});
     c.bench_baseline_route = r.boolean("BENCH_BASELINE_ROUTE", false);
-    if (const auto metrics_port = r.integer("METRICS_PORT", 0, 0, 65535); metrics_port != 0) {
-        c.metrics_port = static_cast<std::uint16_t>(metrics_port);
-    }
-    c.metrics_bind = r.optional("METRICS_BIND", "127.0.0.1");
-    if (!common::metrics::is_loopback_literal(c.metrics_bind)) {
-        r.fail("METRICS_BIND",
-               "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
-    }
-    c.log_dir = r.optional("LOG_DIR", "logs");
-    c.log_level = r.optional("LOG_LEVEL", "info");
-    if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
-        c.log_level != "error") {
-        r.fail("LOG_LEVEL", "must be one of trace, debug, info, warn, error");
-    }
+    const auto shared = common::read_shared_settings(r);
+    c.metrics_port = shared.metrics_port;
+    c.metrics_bind = shared.metrics_bind;
+    c.log_dir = shared.log_dir;
+    c.log_level = shared.log_level;
 
     auto allowed = IpAllowlist::parse(r.list("ALLOWED_IPS"));
     if (allowed) {

@@ -22,8 +22,12 @@ struct GatewayConfig {
 
     std::string secret_key;
     std::string previous_secret_key;
+    /// When the rotation began (API_SECRET_KEY_PREVIOUS_SINCE, a date YYYY-MM-DD); unset = the
+    /// modification time of the configuration file (see previous_key_notice).
+    std::optional<std::chrono::system_clock::time_point> previous_key_since;
 
     std::string panel_url;
+    bool panel_allow_remote = false;  ///< PANEL_ALLOW_REMOTE: a PANEL_URL on another host is allowed
     std::string panel_base_path = "/";
     std::string panel_username, panel_password, panel_api_token, panel_ca_file;
     std::chrono::milliseconds panel_timeout{10'000};
@@ -59,5 +63,18 @@ http::ServerOptions server_options(const GatewayConfig& config);
 
 /// Reads and validates every key; the error names each missing or invalid key.
 Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env);
+
+/// A key rotation left half done is a second key that never dies: after this long with
+/// API_SECRET_KEY_PREVIOUS set, start-up and `check` say so.
+inline constexpr std::chrono::days kPreviousKeyGrace{7};
+
+/// The warning to give while API_SECRET_KEY_PREVIOUS is still set `kPreviousKeyGrace` or more
+/// after `config.previous_key_since`; nullopt when there is none to give (no previous key, or
+/// the rotation is recent, or its start is unknown).
+std::optional<std::string> previous_key_notice(const GatewayConfig& config,
+                                               std::chrono::system_clock::time_point now);
+
+/// True for a URL whose host is this machine: a loopback IP literal or "localhost".
+bool is_loopback_url(const std::string& url);
 
 }  // namespace nebula::gateway

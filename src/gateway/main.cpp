@@ -6,7 +6,9 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -47,6 +49,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     auto config = gateway::load_gateway_config(*env);
+    if (config && !config->previous_secret_key.empty() && !config->previous_key_since) {
+        // Without API_SECRET_KEY_PREVIOUS_SINCE the rotation began when the file was last edited.
+        std::error_code ec;
+        const auto written = std::filesystem::last_write_time(env_file, ec);
+        if (!ec)
+            config->previous_key_since = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+                std::chrono::file_clock::to_sys(written));
+    }
     if (check->parsed()) {
         if (!config) {
             std::cout << "FAIL configuration: " << config.error() << "\n";
@@ -118,6 +128,10 @@ int main(int argc, char** argv) {
         NEBULA_VERSION, cfg.plain_http ? "http" : "https", cfg.bind_address, port, cfg.panel_url,
         cfg.allowed_ips.size(), cfg.rate_limit_per_minute);
     if (cfg.plain_http) spdlog::warn("PLAIN_HTTP is on: serving without TLS on loopback only");
+    if (auto notice = gateway::previous_key_notice(cfg, clock.now())) spdlog::warn("{}", *notice);
+    if (cfg.panel_allow_remote && !gateway::is_loopback_url(cfg.panel_url)) {
+        spdlog::warn("PANEL_URL {} is on another host (PANEL_ALLOW_REMOTE=true)", cfg.panel_url);
+    }
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {

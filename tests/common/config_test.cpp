@@ -41,5 +41,58 @@ TEST(ConfigReader, NamesEveryProblemInOneMessage) {
     EXPECT_EQ(m.find("short-secret-value"), std::string::npos);
 }
 
+TEST(SharedSettings, LogLevelIsReadInAnyCaseAndAnUnknownOneIsRefused) {
+    for (const auto& [given, expected] :
+         std::vector<std::pair<std::string, std::string>>{{"WARN", "warn"},
+                                                          {"Warning", "warn"},
+                                                          {"debug", "debug"},
+                                                          {" Error ", "error"},
+                                                          {"TRACE", "trace"}}) {
+        auto env = Environment::from_map({{"LOG_LEVEL", given}});
+        ConfigReader r(env);
+        EXPECT_EQ(read_shared_settings(r).log_level, expected) << given;
+        EXPECT_TRUE(r.finish()) << given;
+    }
+    for (const std::string given : {"verbose", "off", "all", "2"}) {
+        auto env = Environment::from_map({{"LOG_LEVEL", given}});
+        ConfigReader r(env);
+        read_shared_settings(r);
+        auto status = r.finish();
+        ASSERT_FALSE(status) << given;
+        EXPECT_NE(status.error().find("LOG_LEVEL must be one of trace, debug, info, warn, error (got \"" +
+                                      given + "\")"),
+                  std::string::npos)
+            << status.error();
+    }
+}
+
+TEST(SharedSettings, DefaultsAndTheMetricsKeys) {
+    auto empty = Environment::from_map({});
+    ConfigReader defaults(empty);
+    const auto d = read_shared_settings(defaults);
+    EXPECT_TRUE(defaults.finish());
+    EXPECT_EQ(d.log_level, "info");
+    EXPECT_EQ(d.log_dir, "logs");
+    EXPECT_FALSE(d.metrics_port);
+    EXPECT_EQ(d.metrics_bind, "127.0.0.1");
+
+    auto env =
+        Environment::from_map({{"METRICS_PORT", "9464"}, {"METRICS_BIND", "::1"}, {"LOG_DIR", "/var/log/x"}});
+    ConfigReader r(env);
+    const auto s = read_shared_settings(r);
+    EXPECT_TRUE(r.finish());
+    EXPECT_EQ(s.metrics_port, 9464);
+    EXPECT_EQ(s.metrics_bind, "::1");
+    EXPECT_EQ(s.log_dir, "/var/log/x");
+
+    auto bad = Environment::from_map({{"METRICS_PORT", "70000"}, {"METRICS_BIND", "0.0.0.0"}});
+    ConfigReader b(bad);
+    read_shared_settings(b);
+    auto status = b.finish();
+    ASSERT_FALSE(status);
+    EXPECT_NE(status.error().find("METRICS_PORT"), std::string::npos);
+    EXPECT_NE(status.error().find("METRICS_BIND must be a loopback address"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nebula::common

@@ -64,5 +64,31 @@ TEST(Crypto, UuidAndHexChecks) {
     EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
 }
 
+TEST(Crypto, EveryPastedFormOfAPinHasOneNormalForm) {
+    const std::string normal = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    std::string colons;  // "3A:7B:…" as openssl prints it
+    for (std::size_t i = 0; i < normal.size(); i += 2) {
+        if (i > 0) colons += ':';
+        colons += static_cast<char>(std::toupper(static_cast<unsigned char>(normal[i])));
+        colons += static_cast<char>(std::toupper(static_cast<unsigned char>(normal[i + 1])));
+    }
+    for (const std::string& pasted :
+         {normal, colons, "sha256 Fingerprint=" + colons, "SHA256 Fingerprint=" + colons + "\n",
+          "  " + colons + "  ", "SHA2-256(stdin)= " + normal, normal + "  -", normal + " *-",
+          std::string("3A 7B D3 E2 36 0A 3D 29 EE A4 36 FC FB 7E 44 C7 35 D1 17 C4 2D 1C 18 35 42 0B 6B 99 "
+                      "42 DD 4F 1B")}) {
+        const auto pin = normalize_sha256_pin(pasted);
+        ASSERT_TRUE(pin) << pasted;
+        EXPECT_EQ(*pin, normal) << pasted;
+    }
+    EXPECT_EQ(normalize_sha256_pin(""), std::string());
+    EXPECT_EQ(normalize_sha256_pin("  \n"), std::string());
+    EXPECT_FALSE(normalize_sha256_pin(normal.substr(2)));          // too short
+    EXPECT_FALSE(normalize_sha256_pin(normal + "00"));             // too long
+    EXPECT_FALSE(normalize_sha256_pin("sha1 Fingerprint=AB:CD"));  // not SHA-256
+    EXPECT_FALSE(normalize_sha256_pin(normal.substr(1) + "g"));
+    EXPECT_FALSE(normalize_sha256_pin(normal + "-x"));
+}
+
 }  // namespace
 }  // namespace nebula::common

@@ -1,12 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 
 #include <malloc.h>
 #include <spdlog/sinks/base_sink.h>
@@ -674,7 +677,131 @@ TEST(HttpServerClientTls, PinnedFingerprintAcceptsOnlyThatCertificate) {
     bad.pinned_sha256 = std::string(64, 'a');
     auto r = f.send(*f.client(bad), get("/"));
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, ClientErrorCode::tls);
+    EXPECT_EQ(r.error().code, ClientErrorCode::pin_mismatch);
+    EXPECT_EQ(r.error().message, "certificate does not match the pin (expected " + std::string(64, 'a') +
+                                     ", got " + cert.sha256 + ")");
+}
+
+TEST(HttpServerClientTls, PinInOpensslsUpperCaseColonFormIsAccepted) {
+    testing::TlsCert cert;
+    TlsFixture f(cert);
+    std::string pasted = "sha256 Fingerprint=";
+    for (std::size_t i = 0; i < cert.sha256.size(); i += 2) {
+        if (i > 0) pasted += ':';
+        pasted += static_cast<char>(std::toupper(static_cast<unsigned char>(cert.sha256[i])));
+        pasted += static_cast<char>(std::toupper(static_cast<unsigned char>(cert.sha256[i + 1])));
+    }
+    ClientOptions o;
+    o.pinned_sha256 = pasted;
+    auto r = f.send(*f.client(o), get("/"));
+    ASSERT_TRUE(r) << r.error().message;
+}
+
+/// A plain HTTP server that answers the first request on the first connection, then reads the
+/// second request on it whole and closes without answering (as if it failed after acting on
+/// it). Requests on later connections are answered. Counts every request it read.
+class LosesTheSecondAnswer {
+  public:
+    LosesTheSecondAnswer() : acceptor_(io_.io(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+        io_.call([this] { asio::co_spawn(io_.io(), accept(), asio::detached); });
+    }
+    ~LosesTheSecondAnswer() {
+        io_.call([this] {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+        });
+    }
+    std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+    testing::IoThread& io() { return io_; }
+    std::vector<std::string> requests() {
+        return io_.call([this] { return requests_; });
+    }
+
+  private:
+    asio::awaitable<void> accept() {
+        for (int connection = 0;; ++connection) {
+            auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            asio::co_spawn(io_.io(), serve(std::move(socket), connection), asio::detached);
+        }
+    }
+    asio::awaitable<void> serve(tcp::socket socket, int connection) {
+        namespace bhttp = boost::beast::http;
+        boost::beast::flat_buffer buffer;
+        for (int n = 0;; ++n) {
+            bhttp::request<bhttp::string_body> request;
+            auto [ec, read] =
+                co_await bhttp::async_read(socket, buffer, request, asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            requests_.push_back(std::string(request.method_string()) + " " + std::string(request.target()) +
+                                " " + request.body());
+            if (connection == 0 && n == 1) co_return;  // read whole, never answered
+            bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
+            response.body() = "answer on connection " + std::to_string(connection);
+            response.keep_alive(true);
+            response.prepare_payload();
+            auto [wec, written] =
+                co_await bhttp::async_write(socket, response, asio::as_tuple(asio::use_awaitable));
+            if (wec) co_return;
+        }
+    }
+
+    testing::IoThread io_;
+    tcp::acceptor acceptor_;
+    std::vector<std::string> requests_;
+};
+
+Result<Response, ClientError> send_to(LosesTheSecondAnswer& server, Client& client, Request request) {
+    return server.io().run(client.send(std::move(request)));
+}
+
+std::unique_ptr<Client> client_of(LosesTheSecondAnswer& server) {
+    ClientOptions o;
+    o.base = *Url::parse("http://127.0.0.1:" + std::to_string(server.port()));
+    return std::move(Client::create(server.io().executor(), o).value());
+}
+
+TEST(HttpClientResend, AFullyWrittenPostIsNotSentAgain) {
+    LosesTheSecondAnswer server;
+    auto client = client_of(server);
+    ASSERT_TRUE(send_to(server, *client, get("/first")));
+    Request post;
+    post.method = "POST";
+    post.target = "/clients";
+    post.body = "{\"email\":\"a@b\"}";
+    auto r = send_to(server, *client, post);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ClientErrorCode::io);
+    EXPECT_TRUE(r.error().request_written);
+    EXPECT_EQ(server.requests(),
+              (std::vector<std::string>{"GET /first ", "POST /clients {\"email\":\"a@b\"}"}))
+        << "the POST reached the server once";
+    server.io().call([&] { client.reset(); });
+}
+
+TEST(HttpClientResend, AFullyWrittenGetIsSentAgainOnAFreshConnection) {
+    LosesTheSecondAnswer server;
+    auto client = client_of(server);
+    ASSERT_TRUE(send_to(server, *client, get("/first")));
+    auto r = send_to(server, *client, get("/second"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, "answer on connection 1");
+    EXPECT_EQ(server.requests(), (std::vector<std::string>{"GET /first ", "GET /second ", "GET /second "}));
+    server.io().call([&] { client.reset(); });
+}
+
+TEST(HttpClientResend, AClientForOneTimeRequestsLeavesTheRetryToItsCaller) {
+    LosesTheSecondAnswer server;
+    ClientOptions o;
+    o.base = *Url::parse("http://127.0.0.1:" + std::to_string(server.port()));
+    o.resend_idempotent = false;
+    auto client = std::move(Client::create(server.io().executor(), o).value());
+    ASSERT_TRUE(send_to(server, *client, get("/first")));
+    auto r = send_to(server, *client, get("/second"));
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().request_written);
+    EXPECT_EQ(server.requests().size(), 2u);
+    server.io().call([&] { client.reset(); });
 }
 
 TEST(HttpServerClientTls, UntrustedCertificateIsRefusedByDefault) {

@@ -316,6 +316,11 @@ TEST_P(FatalClose, StopsWithAnActionableErrorAndNeverReconnects) {
     EXPECT_EQ(result->error().close_code, GetParam());
     EXPECT_FALSE(result->error().message.empty());
     if (GetParam() == 4014) {
+        // The product asks for Server Members and Message Content: both named, nothing else.
+        EXPECT_NE(result->error().message.find("Server Members Intent and Message Content Intent"),
+                  std::string::npos)
+            << result->error().message;
+        EXPECT_EQ(result->error().message.find("Presence"), std::string::npos);
         EXPECT_NE(result->error().message.find("Developer Portal"), std::string::npos);
     }
     EXPECT_EQ(gateway().frames_with_op(2).size(), 1u);
@@ -324,6 +329,18 @@ TEST_P(FatalClose, StopsWithAnActionableErrorAndNeverReconnects) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, FatalClose, ::testing::Values(4004, 4010, 4011, 4012, 4013, 4014));
+
+TEST_F(GatewayTest, DisallowedIntentsNameExactlyThePrivilegedIntentsAskedFor) {
+    gateway().on_identify(IdentifyReply::close, 4014);
+    start([](GatewayOptions& o) { o.intents = intents::kGuilds | intents::kMessageContent; });
+    testing::drain_until(io, finished, 5000ms);
+    ASSERT_TRUE(finished);
+    ASSERT_TRUE(result.has_value());
+    ASSERT_FALSE(*result);
+    const auto& message = result->error().message;
+    EXPECT_NE(message.find("privileged Message Content Intent;"), std::string::npos) << message;
+    EXPECT_EQ(message.find("Server Members"), std::string::npos) << message;
+}
 
 TEST_F(GatewayTest, ExhaustedIdentifyBudgetWaitsForResetAndNeverBurnsIdentifies) {
     fake->set_session_start_limit(1000, 0, 600ms);

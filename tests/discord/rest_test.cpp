@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 using fakes::discord::BucketRule;
 using fakes::discord::CdnFile;
 using fakes::discord::FakeDiscord;
+using fakes::discord::FakeDiscordOptions;
 using fakes::discord::Scripted;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -251,6 +252,39 @@ TEST_F(RestTest, ARepeatedNonceReturnsTheFirstMessage) {
         EXPECT_EQ(first->id, second->id);
     });
     EXPECT_EQ(fake->message_count(5), 1u);
+}
+
+// As Discord: a nonce is checked against the same author's messages of the past few minutes, in
+// any channel; after that window the same nonce makes a new message. One DM channel per user.
+TEST_F(RestTest, ANonceIsRememberedForAFewMinutesAcrossChannelsAndDmChannelsAreReused) {
+    rest.reset();
+    bool stopped = false;
+    fake->stop([&] { stopped = true; });
+    testing::drain_until(io, stopped);
+    common::ManualClock fake_clock;
+    FakeDiscordOptions options;
+    options.nonce_window = 5min;
+    auto created = FakeDiscord::create(io.get_executor(), options, &fake_clock);
+    ASSERT_TRUE(created) << created.error();
+    fake = std::move(*created);
+    make_client();
+    run([&]() -> asio::awaitable<void> {
+        MessagePayload payload = text("your link");
+        payload.nonce = "nl7c-1800000000";
+        auto first = co_await rest->create_message(Snowflake(5), payload);
+        auto elsewhere = co_await rest->create_message(Snowflake(6), payload);
+        EXPECT_TRUE(first && elsewhere);
+        if (!first || !elsewhere) co_return;
+        EXPECT_EQ(first->id, elsewhere->id) << "the same author's nonce, in another channel";
+        fake_clock.advance(6min);
+        auto later = co_await rest->create_message(Snowflake(5), payload);
+        EXPECT_TRUE(later && later->id != first->id) << "past the window the nonce is forgotten";
+        auto dm = co_await rest->create_dm(Snowflake(2));
+        auto again = co_await rest->create_dm(Snowflake(2));
+        EXPECT_TRUE(dm && again && dm->id == again->id);
+    });
+    EXPECT_EQ(fake->message_count(5), 2u);
+    EXPECT_EQ(fake->message_count(6), 0u);
 }
 
 TEST_F(RestTest, NonIdempotentPostIsNotRetriedOnServerError) {

@@ -2,8 +2,10 @@
 // real nebula-gateway over TLS in front of the fake 3x-ui panel. One test per item of the seed's
 // testing checklist, plus the unhappy paths of the purchase flow.
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "bot/app/bot.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
+#include "bot/handlers/customer.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -160,8 +163,8 @@ class BotE2E : public ::testing::Test {
         std::vector<std::uint64_t> roles;
         if (role != 0) roles.push_back(role);
         json interaction = discord_->make_interaction(type, user, std::move(roles), std::move(data));
-        const std::string locale = "en-US";
-        interaction["locale"] = locale;
+        const auto chosen = locales_.find(user);
+        interaction["locale"] = chosen == locales_.end() ? std::string("en-US") : chosen->second;
         const std::size_t before = bot_->dispatcher().completed();
         discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
         co_await until(
@@ -311,6 +314,8 @@ class BotE2E : public ::testing::Test {
     std::uint64_t message_ids_ = 860000000000000000ULL;
     /// My Account's wait for a usage refresh: only a safety net here (the refresh ends it).
     std::chrono::milliseconds usage_refresh_wait_ = 60s;
+    /// The Discord locale each user's client sends; "en-US" when not set.
+    std::map<std::uint64_t, std::string> locales_;
 };
 
 // gtest's ASSERT_* return from the function, which a coroutine cannot do.
@@ -377,7 +382,7 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
         EXPECT_EQ(plans["data"]["flags"], 64);
         EXPECT_EQ(plans["data"]["components"][0]["components"][0]["custom_id"], "buy_plan");
         EXPECT_NE(text_of(plans).find("Monthly 50 GB"), std::string::npos);
-        EXPECT_NE(text_of(plans).find("150.00"), std::string::npos);
+        EXPECT_NE(text_of(plans).find("150 EGP"), std::string::npos);
 
         co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
         const auto created = discord_->requests_matching("POST /guilds/.*/channels");
@@ -437,11 +442,17 @@ TEST_F(BotE2E, PaymentMethodSelectionShowsInstructions) {
         const std::string text = text_of(chosen);
         EXPECT_NE(text.find("01012345678"), std::string::npos) << text;
         EXPECT_NE(text.find("NL-000001"), std::string::npos);
-        EXPECT_NE(text.find("150.00"), std::string::npos);
+        EXPECT_NE(text.find("150 EGP"), std::string::npos);
         EXPECT_NE(text.find("order_cancel:1"), std::string::npos);
-        // Somebody else cannot pick for this order.
+        // The wallet number alone in its own field: copying it copies nothing else.
+        bool alone = false;
+        for (const auto& field : chosen["data"]["embeds"][0]["fields"])
+            alone = alone || (field["name"] == "Wallet number" && field["value"] == "01012345678");
+        EXPECT_TRUE(alone) << text;
+        // Somebody else cannot pick for this order, and is told so about choosing, not uploading.
         const json other = co_await click(kStranger, 0, "pay_method:1", std::to_string(method_id_));
         EXPECT_EQ(text_of(other).find("01012345678"), std::string::npos);
+        EXPECT_NE(text_of(other).find("choose how to pay"), std::string::npos) << other.dump();
     });
 }
 
@@ -449,7 +460,12 @@ TEST_F(BotE2E, ScreenshotUploadTriggersReview) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         auto [id, channel] = co_await buy_and_choose_method();
         co_await post(channel, kCustomer, 0, "hello?", std::nullopt, "");
-        EXPECT_NE(text_of(messages_in(channel).back().json).find("upload a screenshot"), std::string::npos);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("confirmation SMS"), std::string::npos);
+        // Writing again (to an admin, say) does not bring the same hint back.
+        const auto before = messages_in(channel).size();
+        co_await post(channel, kCustomer, 0, "is anyone there?", std::nullopt, "");
+        co_await post(channel, kCustomer, 0, "I sent it from 0100...", std::nullopt, "");
+        EXPECT_EQ(messages_in(channel).size(), before);
         co_await post(channel, kCustomer, 0, "", std::string("not an image"), "application/zip");
         EXPECT_NE(text_of(messages_in(channel).back().json).find("can't use that file as a receipt"),
                   std::string::npos);
@@ -616,7 +632,7 @@ TEST_F(BotE2E, CustomerCancels) {
         auto [id, channel] = co_await buy_and_choose_method();
         const json stranger = co_await click(kStranger, 0, "order_cancel:" + std::to_string(id));
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::awaiting_payment);
-        (void)stranger;
+        EXPECT_NE(text_of(stranger).find("can cancel it"), std::string::npos) << stranger.dump();
         const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
@@ -681,7 +697,9 @@ TEST_F(BotE2E, StaleButtonsGetAPoliteAnswer) {
 
 TEST_F(BotE2E, ArabicLocaleRendering) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
-        const json switched = co_await click(kCustomer, 0, "panel:language");
+        const json offered = co_await click(kCustomer, 0, "panel:language");
+        EXPECT_NE(text_of(offered).find("language:ar"), std::string::npos) << offered.dump();
+        const json switched = co_await click(kCustomer, 0, "language:ar");
         EXPECT_NE(text_of(switched).find("\xd8"), std::string::npos) << switched.dump();  // Arabic letters
         const json plans = co_await click(kCustomer, 0, "panel:buy");
         const std::string text = plans["data"]["content"].get<std::string>();
@@ -944,6 +962,144 @@ std::vector<fakes::discord::RecordedRequest> posted_in(const fakes::discord::Fak
     return out;
 }
 
+// ---- the customer's language ----
+
+/// Every text of a message that a person reads: its content, embeds, buttons and selects (an
+/// interaction callback's `data` or a posted message).
+std::vector<std::string> texts_of(const json& message) {
+    const json& m = message.contains("data") && message["data"].is_object() ? message["data"] : message;
+    std::vector<std::string> out;
+    auto add = [&](const json& object, const char* key) {
+        if (object.is_object() && object.contains(key) && object[key].is_string())
+            out.push_back(object[key].get<std::string>());
+    };
+    add(m, "content");
+    if (m.contains("embeds")) {
+        for (const auto& embed : m["embeds"]) {
+            add(embed, "title");
+            add(embed, "description");
+            if (embed.contains("footer")) add(embed["footer"], "text");
+            if (embed.contains("fields")) {
+                for (const auto& field : embed["fields"]) {
+                    add(field, "name");
+                    add(field, "value");
+                }
+            }
+        }
+    }
+    if (m.contains("components")) {
+        for (const auto& row : m["components"]) {
+            if (!row.contains("components")) continue;
+            for (const auto& component : row["components"]) {
+                add(component, "label");
+                add(component, "placeholder");
+                if (component.contains("options")) {
+                    for (const auto& option : component["options"]) {
+                        add(option, "label");
+                        add(option, "description");
+                    }
+                }
+            }
+        }
+    }
+    return out;
+}
+
+bool has_arabic(std::string_view text) {
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0xD8 && byte <= 0xDB) return true;
+    }
+    return false;
+}
+
+/// `text` without what may stay Latin in Arabic: isolated values and words (U+2066..U+2069),
+/// code, mentions, links, and the `names` given (names admins typed).
+std::string outside_names_and_code(std::string text, const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+        for (auto at = text.find(name); !name.empty() && at != std::string::npos; at = text.find(name))
+            text.erase(at, name.size());
+    }
+    std::string out;
+    int isolates = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::string_view rest(text.data() + i, text.size() - i);
+        if (rest.starts_with("```")) {
+            const auto end = text.find("```", i + 3);
+            i = end == std::string::npos ? text.size() : end + 3;
+        } else if (rest.starts_with("`")) {
+            const auto end = text.find('`', i + 1);
+            i = end == std::string::npos ? text.size() : end + 1;
+        } else if (rest.starts_with("\u2066") || rest.starts_with("\u2067") || rest.starts_with("\u2068")) {
+            ++isolates;
+            i += 3;
+        } else if (rest.starts_with("\u2069")) {
+            --isolates;
+            i += 3;
+        } else if (isolates > 0) {
+            ++i;
+        } else if (rest.starts_with("<@") || rest.starts_with("<#")) {
+            const auto end = text.find('>', i);
+            i = end == std::string::npos ? text.size() : end + 1;
+        } else if (rest.starts_with("http://") || rest.starts_with("https://") ||
+                   rest.starts_with("vless://")) {
+            while (i < text.size() && text[i] != ' ' && text[i] != '\n') ++i;
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
+/// The Latin words in `text` outside isolates, code, mentions, links and `names`.
+std::vector<std::string> english_words(const std::string& text, const std::vector<std::string>& names) {
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : outside_names_and_code(text, names) + " ") {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            word += c;
+        } else if (!word.empty()) {
+            words.push_back(word);
+            word.clear();
+        }
+    }
+    return words;
+}
+
+/// Fails the test unless the message reads as Arabic: some Arabic text, and no English word
+/// outside the values that keep their own script.
+void expect_arabic(const json& message, const std::vector<std::string>& names, const std::string& where) {
+    std::string all;
+    for (const auto& text : texts_of(message)) all += text + "\n";
+    EXPECT_TRUE(has_arabic(all)) << where << ": no Arabic in " << message.dump();
+    const auto words = english_words(all, names);
+    EXPECT_TRUE(words.empty()) << where << ": English word '" << (words.empty() ? "" : words.front())
+                               << "' in " << message.dump();
+}
+
+void expect_english(const json& message, const std::string& where) {
+    std::string all;
+    for (const auto& text : texts_of(message)) all += text + "\n";
+    EXPECT_FALSE(has_arabic(all)) << where << ": Arabic in " << message.dump();
+}
+
+/// Messages the customer was sent in their DMs (every DM channel the bot opened).
+std::vector<fakes::discord::RecordedRequest> direct_messages(const fakes::discord::FakeDiscord& fake) {
+    std::vector<std::string> channels;
+    for (const auto& r : fake.requests()) {
+        if (r.method != "POST" || r.path != "/users/@me/channels") continue;
+        const auto answer = json::parse(r.response_body, nullptr, false);
+        if (answer.is_object() && answer.contains("id"))
+            channels.push_back("/channels/" + answer["id"].get<std::string>() + "/messages");
+    }
+    std::vector<fakes::discord::RecordedRequest> out;
+    for (const auto& r : fake.requests()) {
+        if (r.method == "POST" && std::find(channels.begin(), channels.end(), r.path) != channels.end())
+            out.push_back(r);
+    }
+    return out;
+}
+
 TEST_F(BotE2E, ClosedDmsPutTrafficAlertsWhereOnlyTheCustomerAndAdminsCanRead) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
         auto [id, channel] = co_await buy_and_choose_method();
@@ -1107,6 +1263,369 @@ TEST_F(BotE2ESlowGateway, MyAccountDoesNotWaitForASlowGateway) {
         EXPECT_TRUE(ctx().background.running(refresh)) << "answered while the refresh was still running";
         gateway_.panel->set_delay(0ms);
         co_await until([&] { return !ctx().background.running(refresh); });
+    });
+}
+
+// Issue 11, defect 2: the bot stopped after inserting the order and after Discord created its
+// channel, before storing it. The customer's Buy Access finds that channel by its topic, posts
+// the summary there and answers with a link and a Cancel button; Cancel ends the order.
+TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCancel) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto& c = ctx();
+        // What the stopped bot had done: the order row (an hour ago), then the channel.
+        const auto id = co_await c.db.run([&](bot::db::Connection& connection) {
+            const auto user = c.users.ensure(connection, std::to_string(kCustomer), "customer");
+            auto placed = c.orders.place(connection, user.id, bot::domain::PlanId{plan_id_});
+            connection.exec("UPDATE orders SET channel_attempt_at = channel_attempt_at - 3600 WHERE id = ?",
+                            placed->order.id);
+            return placed->order.id.value;
+        });
+        const std::uint64_t left_behind = 820000000000000777ULL;
+        discord_->add_channel({{"id", std::to_string(left_behind)},
+                               {"guild_id", std::to_string(kGuild)},
+                               {"type", 0},
+                               {"name", "order-000001"},
+                               {"parent_id", std::to_string(kCategory)},
+                               {"topic", "NL-000001"}});
+
+        const json answer = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(answer).find("already have an open order"), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("<#" + std::to_string(left_behind) + ">"), std::string::npos)
+            << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty()) << "no second channel";
+        const auto summary = messages_in(left_behind);
+        CO_ASSERT_EQ(summary.size(), 1u);
+        EXPECT_NE(text_of(summary[0].json).find("pay_method:" + std::to_string(id)), std::string::npos);
+        EXPECT_EQ((co_await order(id))->channel_id, std::to_string(left_behind));
+
+        const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+        co_await until([&] {
+            return !discord_->requests_matching("PATCH /channels/" + std::to_string(left_behind)).empty();
+        });
+        const json fresh = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(fresh).find("buy_plan"), std::string::npos) << fresh.dump();
+    });
+}
+
+// The summary (with the Cancel button) did not reach Discord: Buy Access still answers with the
+// channel and a Cancel button, and the reconciler leaves the cancelled order's channel to its closer.
+TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        discord_->script("POST /channels/[0-9]+/messages",
+                         {403, {}, R"({"code": 50013, "message": "Missing Permissions"})", false});
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const auto id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        EXPECT_FALSE(placed->channel_ready_at);
+        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        EXPECT_EQ(discord_->message_count(channel), 0u);
+
+        const json answer = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(answer).find("<#" + *placed->channel_id + ">"), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
+            << answer.dump();
+        co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::cancelled);
+
+        const auto repaired = co_await bot::handlers::repair_order_channels(ctx());
+        EXPECT_EQ(repaired.orphans_deleted, 0) << "its closer archives and deletes it";
+        EXPECT_TRUE((co_await order(id))->channel_ready_at);
+        co_await until(
+            [&] { return !discord_->requests_matching("PATCH /channels/" + *placed->channel_id).empty(); });
+    });
+}
+
+TEST_F(BotE2E, CustomerCanCancelUnderReviewAndAfterADeclineButNotAfterApproval) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // Under review: the thanks message carries Cancel; the admins' card says so.
+        auto [first, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'p');
+        const std::string cancel_first = "order_cancel:" + std::to_string(first);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find(cancel_first), std::string::npos);
+        co_await click(kCustomer, 0, cancel_first);
+        EXPECT_EQ((co_await order(first))->status, bot::domain::OrderStatus::cancelled);
+        co_await until([&] { return any_request_contains(*discord_, "Cancelled by the customer"); });
+        const json late = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(first) + ":approve");
+        EXPECT_NE(text_of(late).find("already handled"), std::string::npos) << late.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+
+        // Declined: the decline notice carries Cancel.
+        auto [second, channel2] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel2, 'q');
+        co_await submit_decline(kAdmin, second, "blurry screenshot");
+        const std::string cancel_second = "order_cancel:" + std::to_string(second);
+        EXPECT_NE(text_of(messages_in(channel2).back().json).find(cancel_second), std::string::npos);
+        co_await click(kCustomer, 0, cancel_second);
+        EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::cancelled);
+
+        // Approved: refused, with the reason.
+        auto [third, channel3] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel3, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(third) + ":approve");
+        const json refused = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(third));
+        EXPECT_NE(text_of(refused).find("can no longer be cancelled"), std::string::npos) << refused.dump();
+        EXPECT_EQ((co_await order(third))->status, bot::domain::OrderStatus::fulfilled);
+    });
+}
+
+TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        locales_[kCustomer] = "ar";
+        // Names an admin typed (plan, server) and the wallet number keep their script.
+        const std::vector<std::string> names{"Monthly 50 GB", "Frankfurt-1", "Germany", "GB"};
+        std::vector<std::pair<std::string, json>> seen;
+        seen.emplace_back("plans", co_await click(kCustomer, 0, "panel:buy"));
+        seen.emplace_back("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));
+        const std::int64_t id = co_await latest_order_id();
+        const auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        seen.emplace_back(
+            "payment instructions",
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_)));
+        co_await post(channel, kCustomer, 0, "", png_bytes('r'), "image/png");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::under_review);
+        const json approved = co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        expect_english(approved, "the admin's own answer");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        seen.emplace_back("my account", co_await click(kCustomer, 0, "panel:account"));
+
+        for (const auto& [where, message] : seen) expect_arabic(message, names, where);
+        const auto in_channel = messages_in(channel);
+        EXPECT_GE(in_channel.size(), 4u);  // summary, under review, delivery, DM note
+        bool delivery = false;
+        for (const auto& m : in_channel) {
+            expect_arabic(m.json, names, "order channel");
+            delivery = delivery || text_of(m.json).find("vless://") != std::string::npos;
+        }
+        EXPECT_TRUE(delivery);
+        const auto dms = direct_messages(*discord_);
+        CO_ASSERT_EQ(dms.size(), 1u);
+        EXPECT_NE(text_of(dms.front().json).find("vless://"), std::string::npos);
+        expect_arabic(dms.front().json, names, "DM");
+        // The stored row: no choice made, the Discord locale remembered.
+        auto user = co_await ctx().db.run(
+            [&](bot::db::Connection& c) { return ctx().users.find(c, std::to_string(kCustomer)); });
+        CO_ASSERT_TRUE(user.has_value());
+        EXPECT_FALSE(user->locale_choice.has_value());
+        EXPECT_EQ(user->last_locale, "ar");
+    });
+}
+
+TEST_F(BotE2E, LanguageFollowsTheCustomerSwitchingDiscordMidway) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        expect_english(plans, "plans in English");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        expect_english(messages_in(channel).front().json, "summary in English");
+
+        locales_[kCustomer] = "ar";  // they switch Discord to Arabic
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        expect_arabic(instructions, {"Monthly 50 GB"}, "payment instructions");
+        co_await post(channel, kCustomer, 0, "", png_bytes('s'), "image/png");
+        expect_arabic(messages_in(channel).back().json, {}, "under review, written after the last click");
+
+        locales_[kCustomer] = "en-GB";  // and back
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        expect_english(account, "My Account in English");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        for (const auto& dm : direct_messages(*discord_)) expect_english(dm.json, "DM after switching back");
+    });
+}
+
+TEST_F(BotE2E, ExplicitLanguageChoiceStaysUntilTheCustomerFollowsDiscordAgain) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        locales_[kCustomer] = "ar";
+        const json offered = co_await click(kCustomer, 0, "panel:language");
+        const std::string offer = text_of(offered);
+        for (const char* id : {"language:ar", "language:en", "language:discord"})
+            EXPECT_NE(offer.find(id), std::string::npos) << offer;
+        EXPECT_NE(offer.find("Which language"), std::string::npos) << "asked in both languages: " << offer;
+        EXPECT_TRUE(has_arabic(offered["data"].value("content", "")));
+
+        const json english = co_await click(kCustomer, 0, "language:en");
+        EXPECT_EQ(english["type"], 7) << "the choice replaces the question: " << english.dump();
+        expect_english(english, "confirmation");
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        expect_english(plans, "English chosen, Discord still Arabic");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        co_await post(channel, kCustomer, 0, "", png_bytes('t'), "image/png");  // before choosing a method
+        expect_english(messages_in(channel).back().json, "a message outside an interaction");
+
+        const json following = co_await click(kCustomer, 0, "language:discord");
+        expect_arabic(following, {}, "following Discord again");
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        expect_arabic(account, {}, "My Account after following Discord");
+        co_await post(channel, kCustomer, 0, "", png_bytes('u'), "image/png");
+        expect_arabic(messages_in(channel).back().json, {}, "order channel after following Discord");
+
+        const json arabic = co_await click(kCustomer, 0, "language:ar");
+        expect_arabic(arabic, {}, "Arabic chosen");
+        locales_[kCustomer] = "en-US";
+        expect_arabic(co_await click(kCustomer, 0, "panel:account"), {}, "Arabic chosen, Discord English");
+        expect_arabic(co_await click(kCustomer, 0, "language:fr"), {}, "an unknown choice");
+    });
+}
+
+/// Fails the test unless every Arabic line a person reads outside code has its direction fixed
+/// (RIGHT-TO-LEFT MARK at both ends), a leading mention is isolated on its own line, and no code
+/// block holds anything invisible.
+void expect_right_to_left(const json& message, const std::string& where) {
+    const json& m = message.contains("data") && message["data"].is_object() ? message["data"] : message;
+    std::vector<std::string> texts;
+    if (m.contains("content") && m["content"].is_string()) texts.push_back(m["content"]);
+    if (m.contains("embeds")) {
+        for (const auto& embed : m["embeds"]) {
+            for (const char* key : {"title", "description"})
+                if (embed.contains(key)) texts.push_back(embed[key]);
+            if (embed.contains("footer")) texts.push_back(embed["footer"]["text"]);
+            if (embed.contains("fields")) {
+                for (const auto& field : embed["fields"]) {
+                    texts.push_back(field["name"]);
+                    texts.push_back(field["value"]);
+                }
+            }
+        }
+    }
+    const std::string rlm = "\u200F";
+    for (const auto& text : texts) {
+        if (text.starts_with("<@") || text.starts_with("\u2068<@")) {
+            const auto first = text.substr(0, text.find('\n'));
+            EXPECT_TRUE(first.starts_with("\u2068<@") && first.ends_with(">\u2069"))
+                << where << ": a leading mention is isolated on its own line: " << text;
+        }
+        bool in_block = false;
+        std::size_t start = 0;
+        while (start <= text.size()) {
+            const std::size_t end = std::min(text.find('\n', start), text.size());
+            const std::string line = text.substr(start, end - start);
+            std::size_t fences = 0;
+            for (auto at = line.find("```"); at != std::string::npos; at = line.find("```", at + 3)) ++fences;
+            if (in_block) {
+                EXPECT_EQ(line.find(rlm), std::string::npos) << where << ": invisible mark in code: " << line;
+                EXPECT_EQ(line.find("\u2068"), std::string::npos) << where << ": isolate in code: " << line;
+            } else if (has_arabic(line)) {
+                EXPECT_TRUE(line.starts_with(rlm)) << where << ": no mark at the start of: " << line;
+                if (fences == 0) {
+                    EXPECT_TRUE(line.ends_with(rlm)) << where << ": no mark at the end of: " << line;
+                }
+            }
+            if (fences % 2 == 1) in_block = !in_block;
+            if (end == text.size()) break;
+            start = end + 1;
+        }
+    }
+}
+
+// Every message the customer flow shows an Arabic customer, from Help to a declined payment, a
+// new screenshot, delivery, My Account and renewal: Arabic only (names typed by admins for the
+// VPN server, app names, links and references excepted), direction fixed line by line, isolated
+// values, the wallet number alone in its field, "150 جنيه", the plan's Arabic name.
+TEST_F(BotE2E, EveryArabicMessageOfTheCustomerFlowIsWrittenForArabicReaders) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto& c = ctx();
+        co_await c.db.run([&](bot::db::Connection& connection) {
+            auto plan = c.catalog.plan(connection, bot::domain::PlanId{plan_id_});
+            auto spec = plan->spec;
+            spec.name_ar = "الباقة الشهرية";
+            EXPECT_TRUE(c.catalog.update_plan(connection, "admin", plan->id, spec).has_value());
+        });
+        locales_[kCustomer] = "ar";
+        // Names an admin typed for the VPN server, and size units, keep their script.
+        const std::vector<std::string> names{"Frankfurt-1", "Germany", "GB"};
+        std::vector<std::pair<std::string, json>> seen;
+        auto saw = [&](std::string where, json message) {
+            seen.emplace_back(std::move(where), std::move(message));
+        };
+        saw("help", co_await click(kCustomer, 0, "panel:help"));
+        const json plans = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(plans).find("الباقة الشهرية"), std::string::npos) << plans.dump();
+        EXPECT_NE(text_of(plans).find("150 جنيه"), std::string::npos) << plans.dump();
+        saw("plans", plans);
+        saw("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        bool wallet_alone = false;
+        for (const auto& field : instructions["data"]["embeds"][0]["fields"])
+            wallet_alone = wallet_alone || field["value"] == "01012345678";
+        EXPECT_TRUE(wallet_alone) << instructions.dump();
+        saw("payment instructions", instructions);
+        co_await post(channel, kCustomer, 0, "مرحبا", std::nullopt, "");
+        co_await post(channel, kCustomer, 0, "", png_bytes('v'), "image/png");
+
+        // The admin declines with a ready-made reason: the customer reads it in Arabic.
+        json data{
+            {"custom_id", "decline:" + std::to_string(id)},
+            {"components",
+             json::array(
+                 {{{"type", 18},
+                   {"component", {{"type", 3}, {"custom_id", "preset"}, {"values", {"unreadable"}}}}},
+                  {{"type", 18}, {"component", {{"type", 4}, {"custom_id", "reason"}, {"value", ""}}}}})}};
+        co_await interact(5, kAdmin, kAdminRole, std::move(data));
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::declined);
+        EXPECT_NE(text_of(messages_in(channel).back().json).find("لقطة الشاشة لا تُظهر بوضوح"),
+                  std::string::npos)
+            << messages_in(channel).back().json.dump();
+        co_await post(channel, kCustomer, 0, "", png_bytes('w'), "image/png");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        saw("my account", account);
+        const auto account_id = (co_await accounts()).front().id.value;
+        saw("show config", co_await click(kCustomer, 0, "acct:" + std::to_string(account_id) + ":config"));
+        saw("renew", co_await click(kCustomer, 0, "panel:renew"));
+        for (const auto& m : messages_in(channel)) saw("order channel", m.json);
+        for (const auto& m : direct_messages(*discord_)) saw("DM", m.json);
+        EXPECT_GE(seen.size(), 14u);
+        for (const auto& [where, message] : seen) {
+            expect_arabic(message, names, where);
+            expect_right_to_left(message, where);
+        }
+        // The 12-hour clock with ص/م in the delivery.
+        bool clock = false;
+        for (const auto& m : direct_messages(*discord_)) {
+            const std::string text = text_of(m.json);
+            for (const std::string suffix : {" \u0635", " \u0645"}) {  // " ص", " م" after hh:mm
+                for (auto at = text.find(suffix); at != std::string::npos; at = text.find(suffix, at + 1)) {
+                    clock = clock || (at >= 3 && text[at - 3] == ':' &&
+                                      std::isdigit(static_cast<unsigned char>(text[at - 1])));
+                }
+            }
+        }
+        EXPECT_TRUE(clock);
+    });
+}
+
+TEST_F(BotE2E, TheMainPanelSpeaksBothLanguages) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await command(kAdmin, kAdminRole, "setup");
+        const auto posted = messages_in(kPanelChannel);
+        CO_ASSERT_EQ(posted.size(), 1u);
+        const json& panel = posted.front().json;
+        const std::string description = panel["embeds"][0]["description"];
+        EXPECT_NE(description.find("Buy Access"), std::string::npos) << description;
+        EXPECT_NE(description.find("شراء اشتراك"), std::string::npos) << description;
+        for (const auto& button : panel["components"][0]["components"]) {
+            const std::string label = button["label"];
+            EXPECT_TRUE(has_arabic(label)) << label;
+            EXPECT_FALSE(english_words(label, {}).empty()) << label;
+        }
+        const std::string footer = panel["embeds"][0]["footer"]["text"];
+        EXPECT_TRUE(has_arabic(footer)) << footer;
     });
 }
 

@@ -125,6 +125,60 @@ TEST_F(GatewayConfigTest, PublicHostMustBeBare) {
     EXPECT_EQ(c->sub_url_base, "https://[2001:db8::5]:2096/sub/");
 }
 
+TEST_F(GatewayConfigTest, APanelOnAnotherHostNeedsPanelAllowRemote) {
+    auto v = valid();
+    v["PANEL_URL"] = "http://203.0.113.9:2053";
+    auto refused = load(v);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("PANEL_URL is not on this machine"), std::string::npos) << refused.error();
+    EXPECT_NE(refused.error().find("PANEL_ALLOW_REMOTE=true"), std::string::npos) << refused.error();
+
+    v["PANEL_ALLOW_REMOTE"] = "true";
+    auto allowed = load(v);
+    ASSERT_TRUE(allowed) << allowed.error();
+    EXPECT_TRUE(allowed->panel_allow_remote);
+
+    for (const std::string local :
+         {"http://127.0.0.1:2053", "http://localhost:2053", "https://[::1]:2053", "http://127.0.0.2:2053"}) {
+        auto c = valid();
+        c["PANEL_URL"] = local;
+        EXPECT_TRUE(load(c)) << local;
+    }
+}
+
+TEST_F(GatewayConfigTest, LogLevelIsCaseInsensitiveAndUnknownOnesAreRefused) {
+    auto v = valid();
+    v["LOG_LEVEL"] = "WARN";
+    auto c = load(v);
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->log_level, "warn");
+    v["LOG_LEVEL"] = "verbose";
+    auto refused = load(v);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("LOG_LEVEL must be one of"), std::string::npos);
+}
+
+TEST_F(GatewayConfigTest, APreviousKeyLeftTooLongIsNoticed) {
+    auto v = valid();
+    v["API_SECRET_KEY_PREVIOUS"] = std::string(40, 'p');
+    v["API_SECRET_KEY_PREVIOUS_SINCE"] = "2026-03-01";
+    auto c = load(v);
+    ASSERT_TRUE(c) << c.error();
+    ASSERT_TRUE(c->previous_key_since);
+    const auto since = *c->previous_key_since;
+    EXPECT_FALSE(previous_key_notice(*c, since + std::chrono::days(6)));
+    const auto notice = previous_key_notice(*c, since + std::chrono::days(9));
+    ASSERT_TRUE(notice);
+    EXPECT_NE(notice->find("API_SECRET_KEY_PREVIOUS is still set 9 days"), std::string::npos) << *notice;
+    c->previous_secret_key.clear();
+    EXPECT_FALSE(previous_key_notice(*c, since + std::chrono::days(90)));
+
+    v["API_SECRET_KEY_PREVIOUS_SINCE"] = "last tuesday";
+    auto bad = load(v);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("API_SECRET_KEY_PREVIOUS_SINCE must be a date YYYY-MM-DD"), std::string::npos);
+}
+
 TEST_F(GatewayConfigTest, RotationKeyMustDiffer) {
     auto v = valid();
     v["API_SECRET_KEY_PREVIOUS"] = v["API_SECRET_KEY"];

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <tuple>
 
 #include "bot/app/bot_metrics.hpp"
@@ -574,6 +575,43 @@ TEST(BotBinary, MigrateUnderAPermissiveUmaskCreatesPrivateFiles) {
     }
     EXPECT_GE(files, 1u);
     fs::remove_all(root);
+}
+
+TEST(BotBinary, AnUnknownLogLevelIsRefusedOnStderrAndAKnownOneInAnyCaseLogs) {
+    const auto dir = std::filesystem::temp_directory_path() / ("nebula-bot-log-" + common::uuid_v4());
+    std::filesystem::create_directories(dir);
+    const auto env = dir / "bot.env";
+    const auto write_env = [&](const std::string& level) {
+        std::ofstream(env)
+            << "DISCORD_TOKEN=" << std::string(40, 't') << "\nDISCORD_CLIENT_ID=900000000000000001\n"
+            << "DISCORD_GUILD_ID=800000000000000001\nADMIN_ROLE_ID=860000000000000002\n"
+            << "REVIEW_CHANNEL_ID=870000000000000001\nBILLING_CHANNEL_ID=870000000000000002\n"
+            << "MAIN_PANEL_CHANNEL_ID=870000000000000003\nORDERS_CATEGORY_ID=870000000000000004\n"
+            << "API_GATEWAY_URL=https://127.0.0.1:1\nAPI_SECRET_KEY=" << std::string(40, 'k') << "\n"
+            << "DISCORD_API_BASE=http://127.0.0.1:1\n"
+            << "DATABASE_URL=sqlite:" << (dir / "bot.db").string() << "\n"
+            << "LOG_DIR=" << (dir / "logs").string() << "\nLOG_LEVEL=" << level << "\n";
+    };
+    const std::string run =
+        "env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " + env.string() + " run 2>&1 >/dev/null";
+
+    // A database with a pending migration and LOG_LEVEL=verbose: refused at once, on stderr.
+    write_env("verbose");
+    auto [status, err] = run_command(run);
+    EXPECT_EQ(status, 2);
+    EXPECT_NE(err.find("LOG_LEVEL must be one of trace, debug, info, warn, error (got \"verbose\")"),
+              std::string::npos)
+        << err;
+
+    // WARN is warn: the pending migration is reported on stderr and in error.log.
+    write_env("WARN");
+    std::tie(status, err) = run_command(run);
+    EXPECT_EQ(status, 1);
+    EXPECT_NE(err.find("nebula-bot migrate"), std::string::npos) << err;
+    std::stringstream error_log;
+    error_log << std::ifstream(dir / "logs" / "error.log").rdbuf();
+    EXPECT_NE(error_log.str().find("nebula-bot migrate"), std::string::npos) << error_log.str();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

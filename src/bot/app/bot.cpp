@@ -9,6 +9,7 @@
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/router.hpp"
 #include "bot/jobs/jobs.hpp"
+#include "common/crypto.hpp"
 #include "discord/gateway.hpp"
 #include "discord/rest.hpp"
 
@@ -18,6 +19,90 @@
 
 namespace nebula::bot::app {
 namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view kEnvApplied = "server.env_applied";
+
+/// A short tag of the key, so a record can say whether the key in bot.env changed without
+/// holding anything that helps to guess it (8 hex digits of a SHA-256).
+std::string key_tag(const std::string& key) {
+    return common::sha256_hex("nebula default server key\n" + key).substr(0, 8);
+}
+
+nlohmann::json env_record(const DefaultServer& def) {
+    return {{"gateway_url", def.gateway_url},
+            {"key_tag", key_tag(def.key)},
+            {"tls_pin_sha256", def.tls_pin_sha256},
+            {"name", def.name},
+            {"location", def.location},
+            {"inbound_id", def.inbound_id},
+            {"capacity", def.capacity}};
+}
+
+}  // namespace
+
+domain::Outcome<std::string> sync_default_server(db::Connection& c, domain::CatalogService& catalog,
+                                                 const DefaultServer& def, domain::Timestamp now) {
+    std::optional<domain::Server> found;
+    for (auto& server : catalog.servers(c)) {
+        if (server.spec.gateway_url == def.gateway_url) found = std::move(server);
+    }
+    const auto record = env_record(def);
+    if (!found) {
+        return db::in_transaction(c, [&](db::Connection& tx) -> domain::Outcome<std::string> {
+            domain::ServerInput input{def.name,           def.location,   def.gateway_url, def.key,
+                                      def.tls_pin_sha256, def.inbound_id, def.capacity,    1};
+            auto server = catalog.create_server(tx, std::string(domain::kSystemActor), input);
+            if (!server) return domain::fail(server.error().code, server.error().message);
+            domain::record_audit(tx,
+                                 {std::string(domain::kSystemActor), std::string(kEnvApplied), "server",
+                                  std::to_string(server->id.value), std::nullopt, record},
+                                 now);
+            return std::string("added");
+        });
+    }
+    // What bot.env said when it was last applied. A value changed there since then wins; one that
+    // did not change leaves an /admin server edit alone. Before any record, the key and the pin
+    // follow bot.env (the documented way to rotate the default server's key).
+    std::optional<nlohmann::json> last;
+    for (const auto& entry : domain::audit_for(c, "server", std::to_string(found->id.value))) {
+        if (entry.entry.action == kEnvApplied && entry.entry.after) last = entry.entry.after;
+    }
+    if (last && *last == record) return std::string();
+    const auto changed = [&](const char* field) {
+        return last ? last->value(field, nlohmann::json()) != record[field]
+                    : std::string_view(field) == "key_tag" || std::string_view(field) == "tls_pin_sha256";
+    };
+    auto input = found->spec;
+    std::vector<std::string> applied;
+    const auto apply = [&](const char* field, auto& target, const auto& value) {
+        if (changed(field) && target != value) {
+            target = value;
+            applied.emplace_back(std::string_view(field) == "key_tag" ? "API_SECRET_KEY" : field);
+        }
+    };
+    apply("key_tag", input.gateway_key, def.key);
+    apply("tls_pin_sha256", input.tls_pin_sha256, def.tls_pin_sha256);
+    apply("name", input.name, def.name);
+    apply("location", input.location, def.location);
+    apply("inbound_id", input.inbound_id, def.inbound_id);
+    apply("capacity", input.capacity, def.capacity);
+    return db::in_transaction(c, [&](db::Connection& tx) -> domain::Outcome<std::string> {
+        if (!applied.empty()) {
+            // Audited by update_server: before and after without the key, "gateway_key_changed".
+            auto updated = catalog.update_server(tx, std::string(domain::kSystemActor), found->id, input);
+            if (!updated) return domain::fail(updated.error().code, updated.error().message);
+        }
+        domain::record_audit(tx,
+                             {std::string(domain::kSystemActor), std::string(kEnvApplied), "server",
+                              std::to_string(found->id.value), last, record},
+                             now);
+        std::string what;
+        for (const auto& field : applied) what += (what.empty() ? "" : ", ") + field;
+        return what.empty() ? std::string() : "applied from bot.env: " + what;
+    });
+}
 
 struct Bot::Impl {
     Impl(asio::any_io_executor ex, BotConfig c, const common::Clock& cl, ui::TimeZone z,
@@ -156,20 +241,15 @@ asio::awaitable<Status<std::string>> Bot::serve() {
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return unexpected(schema.error().message);
 
-    // The default server (API_GATEWAY_URL / API_SECRET_KEY) exists once, added on first start.
-    const auto& def = s.config.default_server;
-    auto added = co_await s.db->run([&](db::Connection& c) -> domain::Outcome<bool> {
-        for (const auto& server : s.catalog.servers(c)) {
-            if (server.spec.gateway_url == def.gateway_url) return false;
-        }
-        domain::ServerInput input{def.name,           def.location,   def.gateway_url, def.key,
-                                  def.tls_pin_sha256, def.inbound_id, def.capacity,    1};
-        auto server = s.catalog.create_server(c, std::string(domain::kSystemActor), input);
-        if (!server) return domain::fail(server.error().code, server.error().message);
-        return true;
+    // The default server (API_GATEWAY_URL / API_SECRET_KEY) exists once, added on first start;
+    // later edits of its bot.env values are applied at start (sync_default_server).
+    auto synced = co_await s.db->run([&](db::Connection& c) {
+        return sync_default_server(c, s.catalog, s.config.default_server,
+                                   domain::to_timestamp(s.clock.now()));
     });
-    if (!added) co_return unexpected("API_GATEWAY_URL: " + added.error().message);
-    if (*added) spdlog::info("default server added ({})", def.gateway_url);
+    if (!synced) co_return unexpected("API_GATEWAY_URL: " + synced.error().message);
+    if (!synced->empty())
+        spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
 
     auto me = co_await s.rest->get_current_user();
     if (!me) co_return unexpected("Discord: " + me.error().describe());
@@ -182,6 +262,7 @@ asio::awaitable<Status<std::string>> Bot::serve() {
                  s.config.shop.guild_id.str());
 
     handlers::resume_channel_closers(s.ctx);
+    handlers::resume_deliveries(s.ctx);
     if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
     discord::GatewayOptions options;

@@ -8,6 +8,7 @@
 
 #include "bot/app/config.hpp"
 #include "bot/db/executor.hpp"
+#include "bot/domain/catalog.hpp"
 #include "bot/domain/gateway_client.hpp"
 #include "bot/handlers/dispatcher.hpp"
 #include "bot/jobs/scheduler.hpp"
@@ -17,6 +18,15 @@
 namespace nebula::bot::app {
 
 class BotMetrics;
+
+/// Makes the servers table follow the default server's bot.env values (API_GATEWAY_URL,
+/// API_SECRET_KEY, API_GATEWAY_PIN_SHA256, DEFAULT_SERVER_*): adds it when no server has that
+/// gateway URL; otherwise applies each value that changed in bot.env since the last start (on
+/// the first start with this record: the key and the pin when they differ), audited like an
+/// admin's edit (never the key itself) plus a "server.env_applied" record of what bot.env said.
+/// Returns what it did ("added", "applied from bot.env: API_SECRET_KEY", or empty).
+domain::Outcome<std::string> sync_default_server(db::Connection& connection, domain::CatalogService& catalog,
+                                                 const DefaultServer& server, domain::Timestamp now);
 
 /// The whole bot wired together: Discord REST + gateway, the domain services on the database,
 /// the handlers and their router. main() runs one; end-to-end tests run one in-process.

@@ -72,6 +72,11 @@ void check_database(const BotConfig& config, const common::Clock& clock, std::ve
 std::string gateway_fix(const domain::GatewayError& e) {
     switch (e.code) {
         case domain::GatewayErrorCode::unreachable:
+            if (e.message.starts_with("certificate does not match the pin")) {
+                return e.message +
+                       " — set the server's pin (API_GATEWAY_PIN_SHA256 or /admin server edit pin:) to what "
+                       "`openssl x509 -in cert.pem -noout -fingerprint -sha256` prints on the gateway";
+            }
             return e.message +
                    " — is nebula-gateway running there, is this host's address in its ALLOWED_IPS (others "
                    "are disconnected before TLS), does its firewall let this host reach the port, and is "

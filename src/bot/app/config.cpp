@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "common/config.hpp"
-#include "common/metrics.hpp"
+#include "common/crypto.hpp"
 
 namespace nebula::bot::app {
 namespace {
@@ -56,6 +56,7 @@ jobs::JobsConfig load_jobs_config(common::ConfigReader& r) {
     j.health_interval = minutes(r, "JOB_HEALTH_INTERVAL_MINUTES", j.health_interval);
     j.health_alert_after_failures = static_cast<int>(r.integer("HEALTH_ALERT_AFTER_FAILURES", 2, 1, 100));
     j.reconcile_interval = minutes(r, "JOB_RECONCILE_INTERVAL_MINUTES", j.reconcile_interval);
+    j.reconcile_settle = std::chrono::seconds(r.integer("JOB_RECONCILE_SETTLE_SECONDS", 120, 0, 3600));
     j.revenue_time = time_of_day(r, "REVENUE_SNAPSHOT_TIME", j.revenue_time);
     j.backup_time = time_of_day(r, "BACKUP_TIME", j.backup_time);
     j.expired_grace = std::chrono::days(r.integer("EXPIRED_DELETE_AFTER_DAYS", 7, 0, 3650));
@@ -99,11 +100,10 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
         r.fail("API_GATEWAY_URL", "must be an https:// URL (the gateway only speaks HTTPS)");
     }
     c.default_server.key = r.secret("API_SECRET_KEY", 32);
-    c.default_server.tls_pin_sha256 = r.optional("API_GATEWAY_PIN_SHA256");
-    if (!c.default_server.tls_pin_sha256.empty() &&
-        (c.default_server.tls_pin_sha256.size() != 64 ||
-         c.default_server.tls_pin_sha256.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
-        r.fail("API_GATEWAY_PIN_SHA256", "must be 64 hex digits (SHA-256 of the gateway certificate)");
+    if (const auto pin = common::normalize_sha256_pin(r.optional("API_GATEWAY_PIN_SHA256"))) {
+        c.default_server.tls_pin_sha256 = *pin;
+    } else {
+        r.fail("API_GATEWAY_PIN_SHA256", "must be " + std::string(common::kPinFormatHint));
     }
     c.default_server.name = r.optional("DEFAULT_SERVER_NAME", "Default");
     c.default_server.location = r.optional("DEFAULT_SERVER_LOCATION", "Default");
@@ -149,17 +149,11 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
     if (c.discord_cdn_hosts.empty()) c.discord_cdn_hosts = {"cdn.discordapp.com", "media.discordapp.net"};
     c.discord_ca_file = r.optional("DISCORD_CA_FILE");
 
-    if (const auto metrics_port = r.integer("METRICS_PORT", 0, 0, 65535); metrics_port != 0) {
-        c.metrics_port = static_cast<std::uint16_t>(metrics_port);
-    }
-    c.metrics_bind = r.optional("METRICS_BIND", "127.0.0.1");
-    if (!common::metrics::is_loopback_literal(c.metrics_bind)) {
-        r.fail("METRICS_BIND",
-               "must be a loopback address (127.0.0.1 or ::1): metrics have no authentication");
-    }
-
-    c.log_level = r.optional("LOG_LEVEL", "info");
-    c.log_dir = r.optional("LOG_DIR", "logs");
+    const auto shared = common::read_shared_settings(r);
+    c.metrics_port = shared.metrics_port;
+    c.metrics_bind = shared.metrics_bind;
+    c.log_level = shared.log_level;
+    c.log_dir = shared.log_dir;
 
     if (auto status = r.finish(); !status) return unexpected(status.error());
     return c;

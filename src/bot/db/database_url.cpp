@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/http.hpp"
+
 namespace nebula::bot::db {
 
 std::string_view to_string(Backend backend) {
@@ -18,32 +20,58 @@ std::string_view to_string(Backend backend) {
 
 std::string DatabaseUrl::redacted() const {
     if (backend == Backend::sqlite) return "sqlite:" + sqlite_path;
-    std::string url = postgres_url;
+    const std::string_view url = postgres_url;
     const auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) return "postgres://***";
-    // postgres://user:password@host → postgres://user:***@host. The password ends at the last
-    // '@' of the authority: an unencoded '@' in it must not leave its tail showing.
-    const auto start = scheme_end + 3;
-    const auto authority_end = std::min(url.find_first_of("/?#", start), url.size());
-    const auto at = url.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
-    if (at != std::string::npos && at >= start) {
-        const auto colon = url.find(':', start);
-        if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "***");
+    if (scheme_end == std::string_view::npos) return postgres_url;
+    // Walks the URL as libpq reads it: user[:password]@ up to the first '@' before any '/', then
+    // the host list ([IPv6] in brackets, ports, commas), then /dbname, then ?parameters.
+    const std::size_t start = scheme_end + 3;
+    std::size_t p = start;
+    while (p < url.size() && url[p] != '@' && url[p] != '/') ++p;
+    const std::size_t first_at = p < url.size() && url[p] == '@' ? p : std::string_view::npos;
+    p = first_at == std::string_view::npos ? start : first_at + 1;
+    std::size_t last_at = first_at;  // the last '@' in the host list outside brackets
+    do {
+        if (p < url.size() && url[p] == ',') ++p;
+        if (p < url.size() && url[p] == '[') {
+            while (p < url.size() && url[p] != ']') ++p;
+        }
+        for (; p < url.size() && url[p] != '/' && url[p] != '?' && url[p] != ','; ++p) {
+            if (url[p] == '@') last_at = p;
+        }
+    } while (p < url.size() && url[p] == ',');
+    while (p < url.size() && url[p] != '?') ++p;
+    const std::size_t query = p;
+
+    std::string out;
+    const auto colon =
+        first_at == std::string_view::npos ? first_at : url.substr(start, first_at - start).find(':');
+    if (colon != std::string_view::npos) {
+        // user:***@host. A password typed with an '@' of its own would leak its rest (libpq stops
+        // at the first '@'), so the hidden part ends at the last '@' before the database name.
+        out.append(url.substr(0, start + colon + 1))
+            .append("***")
+            .append(url.substr(last_at, query - last_at));
+    } else {
+        out.append(url.substr(0, query));
     }
-    // …?sslmode=require&password=secret → …&password=***
-    const auto query = url.find('?');
-    if (query == std::string::npos) return url;
-    std::string out = url.substr(0, query + 1);
-    std::string_view rest = std::string_view(url).substr(query + 1);
-    while (true) {
-        const auto amp = rest.find('&');
-        const std::string_view pair = rest.substr(0, amp);
-        const auto eq = pair.find('=');
-        out += pair.substr(0, eq) == "password" && eq != std::string_view::npos ? std::string("password=***")
-                                                                                : std::string(pair);
+    if (query >= url.size()) return out;
+    // ?password=… (libpq decodes the parameter names, so "pass%77ord" counts too).
+    out += '?';
+    std::string_view params = url.substr(query + 1);
+    for (bool first = true;; first = false) {
+        const auto amp = params.find('&');
+        const std::string_view param = params.substr(0, amp);
+        const auto eq = param.find('=');
+        const std::string_view key = param.substr(0, eq);
+        if (!first) out += '&';
+        if (eq != std::string_view::npos && http::url_decode(key).value_or(std::string(key)) == "password") {
+            out.append(key).append("=***");
+        } else {
+            out.append(param);
+        }
         if (amp == std::string_view::npos) break;
-        out += '&';
-        rest.remove_prefix(amp + 1);
+        params.remove_prefix(amp + 1);
     }
     return out;
 }
@@ -61,6 +89,13 @@ Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
         return url;
     }
     if (text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        // libpq would read the URL only up to a NUL, while the rest would still be logged.
+        if (std::any_of(text.begin(), text.end(), [](char c) {
+                const auto u = static_cast<unsigned char>(c);
+                return u < 0x20 || u == 0x7f;
+            })) {
+            return unexpected(std::string("DATABASE_URL: the PostgreSQL URL contains a control character"));
+        }
         url.backend = Backend::postgres;
         url.postgres_url = std::string(text);
         char* error = nullptr;

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "bot/domain/audit.hpp"
+#include "common/crypto.hpp"
 
 namespace nebula::bot::domain {
 namespace {
@@ -10,8 +11,8 @@ namespace {
 constexpr std::int64_t kMaxTrafficBytes = std::int64_t{1} << 50;  // 1 PiB
 
 constexpr std::string_view kPlanSelect =
-    "SELECT id, name, duration_days, traffic_bytes, device_limit, price_piasters, sort_order, active FROM "
-    "plans ";
+    "SELECT id, name, duration_days, traffic_bytes, device_limit, price_piasters, sort_order, active, "
+    "name_ar FROM plans ";
 constexpr std::string_view kServerSelect =
     "SELECT id, name, location, gateway_url, gateway_key, tls_pin_sha256, inbound_id, capacity, weight, "
     "enabled, "
@@ -32,6 +33,7 @@ std::vector<Plan> read_plans(db::Statement& rows) {
         plan.spec.price = rows.get<Piasters>(5);
         plan.spec.sort_order = rows.get<int>(6);
         plan.active = rows.get<bool>(7);
+        plan.spec.name_ar = rows.get<std::string>(8);
         plans.push_back(std::move(plan));
     }
     return plans;
@@ -76,14 +78,6 @@ std::vector<PaymentMethod> read_methods(db::Statement& rows) {
     return methods;
 }
 
-bool is_hex64(std::string_view text) {
-    if (text.size() != 64) return false;
-    for (char c : text) {
-        if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-    }
-    return true;
-}
-
 // https://host[:port][/] — the gateway's origin. Plain http is refused: the key signs requests
 // but does not hide the VLESS links in responses.
 bool is_gateway_url(std::string_view url) {
@@ -104,6 +98,12 @@ bool is_gateway_url(std::string_view url) {
     return true;
 }
 
+/// The input as stored: the pin in its one normal form (validated inputs only).
+ServerInput normalized(ServerInput input) {
+    input.tls_pin_sha256 = common::normalize_sha256_pin(input.tls_pin_sha256).value_or("");
+    return input;
+}
+
 bool is_unique_violation(const db::DbError& error) {
     return error.code() == db::DbErrorCode::unique_violation;
 }
@@ -113,6 +113,7 @@ bool is_unique_violation(const db::DbError& error) {
 nlohmann::json to_json(const Plan& plan) {
     return {{"id", plan.id.value},
             {"name", plan.spec.name},
+            {"name_ar", plan.spec.name_ar},
             {"duration_days", plan.spec.duration_days},
             {"traffic_bytes", plan.spec.traffic_bytes},
             {"device_limit", plan.spec.device_limit},
@@ -145,6 +146,7 @@ nlohmann::json to_json(const PaymentMethod& method) {
 
 std::optional<std::string> validate(const PlanInput& input) {
     if (input.name.empty() || input.name.size() > 64) return "plan name must be 1 to 64 characters";
+    if (input.name_ar.size() > 64) return "the Arabic plan name must be at most 64 characters";
     if (input.duration_days <= 0) return "plan duration must be at least 1 day";
     if (input.duration_days > 3650) return "plan duration must be at most 3650 days";
     if (input.traffic_bytes < 0) return "plan traffic cannot be negative (0 means unlimited)";
@@ -159,8 +161,8 @@ std::optional<std::string> validate(const ServerInput& input) {
     if (input.name.empty() || input.name.size() > 64) return "server name must be 1 to 64 characters";
     if (!is_gateway_url(input.gateway_url)) return "gateway URL must look like https://host:port";
     if (input.gateway_key.size() < 32) return "gateway key must be at least 32 characters";
-    if (!input.tls_pin_sha256.empty() && !is_hex64(input.tls_pin_sha256)) {
-        return "TLS pin must be the certificate's SHA-256 as 64 hex digits (or empty to trust CAs)";
+    if (!common::normalize_sha256_pin(input.tls_pin_sha256)) {
+        return "TLS pin must be " + std::string(common::kPinFormatHint) + " (or empty to trust CAs)";
     }
     if (input.inbound_id <= 0) return "inbound id must be positive";
     if (input.capacity <= 0) return "capacity must be at least 1";
@@ -177,9 +179,9 @@ Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const Disc
             const auto id = c.scalar<PlanId>(
                 "INSERT INTO plans (name, duration_days, traffic_bytes, device_limit, price_piasters, "
                 "sort_order, "
-                "active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
+                "active, created_at, updated_at, name_ar) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
-                input.sort_order, now, now);
+                input.sort_order, now, now, input.name_ar);
             auto created = *plan(c, *id);
             record_audit(
                 c, {actor, "plan.created", "plan", std::to_string(id->value), std::nullopt, to_json(created)},
@@ -204,9 +206,9 @@ Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const Disc
             c.exec(
                 "UPDATE plans SET name = ?, duration_days = ?, traffic_bytes = ?, device_limit = ?, "
                 "price_piasters = ?, "
-                "sort_order = ?, updated_at = ? WHERE id = ?",
+                "sort_order = ?, name_ar = ?, updated_at = ? WHERE id = ?",
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
-                input.sort_order, now, id);
+                input.sort_order, input.name_ar, now, id);
             auto after = *plan(c, id);
             record_audit(
                 c,
@@ -251,8 +253,9 @@ std::vector<Plan> CatalogService::plans(db::Connection& connection, bool active_
 }
 
 Outcome<Server> CatalogService::create_server(db::Connection& connection, const DiscordId& actor,
-                                              const ServerInput& input) {
-    if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
+                                              const ServerInput& pasted) {
+    if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
+    const ServerInput input = normalized(pasted);
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Server> {
             const auto now = to_timestamp(clock_.now());
@@ -280,8 +283,9 @@ Outcome<Server> CatalogService::create_server(db::Connection& connection, const 
 }
 
 Outcome<Server> CatalogService::update_server(db::Connection& connection, const DiscordId& actor, ServerId id,
-                                              const ServerInput& input) {
-    if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
+                                              const ServerInput& pasted) {
+    if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
+    const ServerInput input = normalized(pasted);
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Server> {
             auto before = server(c, id);

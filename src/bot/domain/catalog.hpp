@@ -21,6 +21,7 @@ struct PlanInput {
     int device_limit = 1;            ///< simultaneous IPs; 0 = unlimited
     Piasters price;
     int sort_order = 0;
+    std::string name_ar;  ///< shown to Arabic customers; empty: the English name
 };
 
 struct Plan {

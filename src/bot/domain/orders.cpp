@@ -14,7 +14,8 @@ constexpr std::string_view kSelect =
     "channel_id, review_message_id, claimed_by, claimed_at, reviewer_id, decline_reason, allow_reupload, "
     "server_id, client_email, client_uuid, sub_id, target_expires_at, target_traffic_bytes, "
     "provision_attempts, "
-    "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at "
+    "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
+    "channel_ready_at, channel_attempt_at, review_reminded_at "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -57,6 +58,9 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.declined_at = rows.get<std::optional<Timestamp>>(i++);
         o.cancelled_at = rows.get<std::optional<Timestamp>>(i++);
         o.expired_at = rows.get<std::optional<Timestamp>>(i++);
+        o.channel_ready_at = rows.get<std::optional<Timestamp>>(i++);
+        o.channel_attempt_at = rows.get<std::optional<Timestamp>>(i++);
+        o.review_reminded_at = rows.get<std::optional<Timestamp>>(i++);
         orders.push_back(std::move(o));
     }
     return orders;
@@ -180,9 +184,9 @@ Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserI
             const auto now = to_timestamp(clock_.now());
             const auto id = *c.scalar<OrderId>(
                 "INSERT INTO orders (user_id, plan_id, kind, account_id, status, amount_piasters, "
-                "created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, 'awaiting_payment', ?, ?, ?) RETURNING id",
-                user, plan, kind, account, *price, now, now);
+                "created_at, updated_at, channel_attempt_at) VALUES (?, ?, ?, ?, 'awaiting_payment', ?, ?, "
+                "?, ?) RETURNING id",
+                user, plan, kind, account, *price, now, now, now);
             c.exec("UPDATE orders SET reference = ? WHERE id = ?", order_reference(id), id);
             auto created = *get(c, id);
             record_audit(c,
@@ -317,8 +321,8 @@ Outcome<SubmittedReceipt> OrderService::submit_receipt(db::Connection& connectio
                 upload.content_type, upload.attachment_id, reused, now);
             const auto changed = c.exec(
                 "UPDATE orders SET status = 'under_review', submitted_at = ?, updated_at = ?, claimed_by = "
-                "NULL, "
-                "claimed_at = NULL, allow_reupload = 0 WHERE id = ? AND status = ?",
+                "NULL, claimed_at = NULL, allow_reupload = 0, review_message_id = NULL, review_reminded_at = "
+                "NULL WHERE id = ? AND status = ?",
                 now, now, id, from);
             if (changed == 0) return fail(ErrorCode::conflict, "the order changed meanwhile; try again");
             auto after = *get(c, id);
@@ -353,10 +357,10 @@ Outcome<Order> OrderService::cancel(db::Connection& connection, OrderId id, User
         if (!is_legal_transition(before->status, OrderStatus::cancelled))
             return refuse(c, id, OrderStatus::cancelled);
         const auto now = to_timestamp(clock_.now());
-        if (c.exec("UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ? "
-                   "AND status = "
-                   "'awaiting_payment'",
-                   now, now, id) == 0) {
+        if (c.exec("UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ?, claimed_by = "
+                   "NULL, "
+                   "claimed_at = NULL WHERE id = ? AND status = ?",
+                   now, now, id, before->status) == 0) {
             return fail(ErrorCode::conflict, "the order changed meanwhile");
         }
         auto after = *get(c, id);
@@ -371,21 +375,23 @@ Outcome<Order> OrderService::cancel(db::Connection& connection, OrderId id, User
 std::vector<Order> OrderService::expire_unpaid(db::Connection& connection) {
     const auto now = to_timestamp(clock_.now());
     const auto cutoff = now - options_.unpaid_timeout;
+    // Unpaid since the order was made, or declined and no new receipt since the decline.
+    constexpr std::string_view kDue =
+        "((status = 'awaiting_payment' AND created_at <= ?) OR (status = 'declined' AND declined_at <= ?))";
     std::vector<OrderId> candidates;
     {
-        auto rows = connection.query(
-            "SELECT id FROM orders WHERE status = 'awaiting_payment' AND created_at <= ?", cutoff);
+        auto rows = connection.query("SELECT id FROM orders WHERE " + std::string(kDue), cutoff, cutoff);
         while (rows->step()) candidates.push_back(rows->get<OrderId>(0));
     }
     std::vector<Order> expired;
     for (const auto id : candidates) {
         auto done = db::in_transaction(connection, [&](db::Connection& c) -> std::optional<Order> {
             auto before = get(c, id);
-            if (c.exec("UPDATE orders SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ? "
-                       "AND status = "
-                       "'awaiting_payment' AND created_at <= ?",
-                       now, now, id, cutoff) == 0) {
-                return std::nullopt;  // paid or cancelled meanwhile
+            if (c.exec(
+                    "UPDATE orders SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ? AND " +
+                        std::string(kDue),
+                    now, now, id, cutoff, cutoff) == 0) {
+                return std::nullopt;  // paid, re-submitted or cancelled meanwhile
             }
             auto after = *get(c, id);
             record_audit(c,
@@ -544,6 +550,61 @@ void OrderService::record_provision_failure(db::Connection& connection, OrderId 
                       std::nullopt, nlohmann::json{{"error", error}}},
                      now);
     });
+}
+
+Outcome<Order> OrderService::mark_channel_ready(db::Connection& connection, OrderId id) {
+    const auto now = to_timestamp(clock_.now());
+    if (connection.exec("UPDATE orders SET channel_ready_at = COALESCE(channel_ready_at, ?), updated_at = ? "
+                        "WHERE id = ?",
+                        now, now, id) == 0) {
+        return fail(ErrorCode::not_found, "no such order");
+    }
+    return *get(connection, id);
+}
+
+bool OrderService::claim_channel_attempt(db::Connection& connection, OrderId id,
+                                         std::chrono::seconds settle) {
+    const auto now = to_timestamp(clock_.now());
+    return connection.exec(
+               "UPDATE orders SET channel_attempt_at = ?, updated_at = ? WHERE id = ? AND status = "
+               "'awaiting_payment' AND channel_ready_at IS NULL AND (channel_attempt_at IS NULL OR "
+               "channel_attempt_at <= ?)",
+               now, now, id, now - settle) > 0;
+}
+
+std::vector<Order> OrderService::unfinished_channels(db::Connection& connection,
+                                                     std::chrono::seconds settle) {
+    const auto now = to_timestamp(clock_.now());
+    auto rows = connection.query(
+        std::string(kSelect) +
+            "WHERE channel_ready_at IS NULL AND (status IN ('cancelled', 'expired') OR (status = "
+            "'awaiting_payment' AND (channel_attempt_at IS NULL OR channel_attempt_at <= ?))) ORDER BY id "
+            "LIMIT 1000",
+        now - settle);
+    return read_orders(*rows);
+}
+
+std::vector<Order> OrderService::unreviewed(db::Connection& connection, Timestamp before) {
+    auto rows =
+        connection.query(std::string(kSelect) +
+                             "WHERE status = 'under_review' AND submitted_at <= ? AND review_reminded_at "
+                             "IS NULL ORDER BY id LIMIT 1000",
+                         before);
+    return read_orders(*rows);
+}
+
+std::vector<Order> OrderService::without_review_card(db::Connection& connection, Timestamp before) {
+    auto rows =
+        connection.query(std::string(kSelect) +
+                             "WHERE status = 'under_review' AND submitted_at <= ? AND review_message_id "
+                             "IS NULL ORDER BY id LIMIT 1000",
+                         before);
+    return read_orders(*rows);
+}
+
+void OrderService::mark_review_reminded(db::Connection& connection, OrderId id) {
+    const auto now = to_timestamp(clock_.now());
+    connection.exec("UPDATE orders SET review_reminded_at = ?, updated_at = ? WHERE id = ?", now, now, id);
 }
 
 std::optional<Order> OrderService::get(db::Connection& connection, OrderId id) {

@@ -47,6 +47,14 @@ struct Order {
     std::optional<Timestamp> declined_at;
     std::optional<Timestamp> cancelled_at;
     std::optional<Timestamp> expired_at;
+    /// The channel step is settled: the order channel exists, is stored here and carries the
+    /// summary with the Cancel button; or the order ended first and no orphan channel is left.
+    std::optional<Timestamp> channel_ready_at;
+    /// When the bot last set about creating (or repairing) the channel: a lease against doing it
+    /// twice at once.
+    std::optional<Timestamp> channel_attempt_at;
+    /// When admins were reminded of this order waiting for review.
+    std::optional<Timestamp> review_reminded_at;
 };
 
 nlohmann::json to_json(const Order& order);
@@ -137,10 +145,27 @@ class OrderService {
     Outcome<SubmittedReceipt> submit_receipt(db::Connection& connection, OrderId id, UserId user,
                                              const ReceiptUpload& upload);
 
-    /// The customer gives up (awaiting_payment only, own order).
+    /// The customer gives up: own order, any state before approval (awaiting_payment,
+    /// under_review, declined).
     Outcome<Order> cancel(db::Connection& connection, OrderId id, UserId user);
-    /// Expires every awaiting_payment order older than the unpaid timeout; returns them.
+    /// Expires every awaiting_payment order older than the unpaid timeout, and every declined
+    /// order that got no new receipt within the same time after its decline; returns them.
     std::vector<Order> expire_unpaid(db::Connection& connection);
+
+    /// The channel step of the order is settled (see Order::channel_ready_at).
+    Outcome<Order> mark_channel_ready(db::Connection& connection, OrderId id);
+    /// Takes the channel lease of an awaiting_payment order whose channel is not ready and whose
+    /// last attempt is older than `settle` (a live attempt is left alone). False when there is
+    /// nothing to do or someone else holds it.
+    bool claim_channel_attempt(db::Connection& connection, OrderId id, std::chrono::seconds settle);
+    /// Orders whose channel step is not settled: awaiting_payment ones with no attempt for
+    /// `settle`, and orders that ended before it was (their channel may be an orphan).
+    std::vector<Order> unfinished_channels(db::Connection& connection, std::chrono::seconds settle);
+    /// Under-review orders submitted before `before` whose admins were not reminded yet.
+    std::vector<Order> unreviewed(db::Connection& connection, Timestamp before);
+    /// Under-review orders submitted before `before` whose review card was never stored.
+    std::vector<Order> without_review_card(db::Connection& connection, Timestamp before);
+    void mark_review_reminded(db::Connection& connection, OrderId id);
 
     /// Review lock: an admin claims an under_review order; another admin's claim younger than
     /// the claim timeout refuses (claimed). Claiming again by the same admin refreshes it.

@@ -1,6 +1,7 @@
 #include "bot/domain/provisioning.hpp"
 
 #include "bot/domain/audit.hpp"
+#include "bot/domain/deliveries.hpp"
 #include "bot/domain/load_balancer.hpp"
 #include "common/crypto.hpp"
 
@@ -115,7 +116,8 @@ Outcome<Order> Provisioner::place(db::Connection& connection, OrderId id) {
     return placed;
 }
 
-boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id) {
+boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
+                                                                std::optional<DiscordId> approver) {
     auto loaded = co_await db_.run([&, id](db::Connection& c) -> Outcome<Loaded> {
         auto order = orders_.get(c, id);
         if (!order) return fail(ErrorCode::not_found, "no such order");
@@ -213,6 +215,9 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id) {
                 }
                 auto done = orders_.mark_fulfilled(t, id, account_id);
                 if (!done) return unexpected(done.error());
+                // What the customer must now receive, in the same transaction: a crash from here on
+                // delays the delivery, never loses it.
+                deliveries::record(t, id, approver, now);
                 auto account = *accounts::get(t, account_id);
                 record_audit(t,
                              {std::string(kSystemActor),
@@ -234,9 +239,9 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id) {
 }
 
 boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::approve_and_fulfil(OrderId id, DiscordId admin) {
-    auto approved = co_await approve(id, std::move(admin));
+    auto approved = co_await approve(id, admin);
     if (!approved) co_return unexpected(approved.error());
-    co_return co_await fulfil(id);
+    co_return co_await fulfil(id, std::move(admin));
 }
 
 boost::asio::awaitable<ReconcileReport> Provisioner::reconcile() {

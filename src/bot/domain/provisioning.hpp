@@ -66,8 +66,11 @@ class Provisioner {
     /// Provisions an approved order (or returns the result of an already fulfilled one). A
     /// gateway failure is recorded on the order and returned as ErrorCode::gateway; an order that
     /// still finds no server with room, as ErrorCode::no_capacity. Either way the order stays
-    /// approved for the next attempt (is_pending()).
-    boost::asio::awaitable<Outcome<Fulfilment>> fulfil(OrderId id);
+    /// approved for the next attempt (is_pending()). Marking the order fulfilled also records its
+    /// pending delivery (deliveries::record), naming `approver` when an admin's approval finished
+    /// it and nobody when the automatic retry did.
+    boost::asio::awaitable<Outcome<Fulfilment>> fulfil(OrderId id,
+                                                       std::optional<DiscordId> approver = std::nullopt);
     /// approve() then fulfil(): what the Approve button does.
     boost::asio::awaitable<Outcome<Fulfilment>> approve_and_fulfil(OrderId id, DiscordId admin);
     /// Retries every approved order (the reconciler job).

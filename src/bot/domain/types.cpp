@@ -102,11 +102,11 @@ bool is_legal_transition(OrderStatus from, OrderStatus to) {
         case S::awaiting_payment:
             return to == S::under_review || to == S::cancelled || to == S::expired;
         case S::under_review:
-            return to == S::approved || to == S::declined;
+            return to == S::approved || to == S::declined || to == S::cancelled;
         case S::approved:
             return to == S::fulfilled;
         case S::declined:
-            return to == S::under_review;
+            return to == S::under_review || to == S::cancelled || to == S::expired;
         case S::fulfilled:
         case S::expired:
         case S::cancelled:

@@ -73,7 +73,8 @@ inline constexpr OrderStatus kAllOrderStatuses[] = {
 
 /// The order lifecycle (DESIGN.md): true when an order may move from `from` to `to`.
 /// declined → under_review is legal only for an order whose reviewer allowed a new upload;
-/// callers check that flag.
+/// callers check that flag. Every state before approval can be cancelled by the customer, and
+/// awaiting_payment / declined expire after the order timeout (docs/schema.md has the table).
 bool is_legal_transition(OrderStatus from, OrderStatus to);
 
 /// Awaiting payment, under review or approved: the customer's one open order.

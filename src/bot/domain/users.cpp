@@ -6,7 +6,7 @@ namespace nebula::bot::domain {
 namespace {
 
 constexpr std::string_view kSelect =
-    "SELECT id, discord_id, username, locale, status, ban_reason, created_at FROM users ";
+    "SELECT id, discord_id, username, locale_choice, last_locale, status, ban_reason, created_at FROM users ";
 
 std::optional<User> read_one(db::Statement& row) {
     if (!row.step()) return std::nullopt;
@@ -14,10 +14,11 @@ std::optional<User> read_one(db::Statement& row) {
     user.id = row.get<UserId>(0);
     user.discord_id = row.get<std::string>(1);
     user.username = row.get<std::string>(2);
-    user.locale = row.get<std::string>(3);
-    user.status = parse_user_status(row.get<std::string>(4));
-    user.ban_reason = row.get<std::optional<std::string>>(5);
-    user.created_at = row.get<Timestamp>(6);
+    user.locale_choice = row.get<std::optional<std::string>>(3);
+    user.last_locale = row.get<std::optional<std::string>>(4);
+    user.status = parse_user_status(row.get<std::string>(5));
+    user.ban_reason = row.get<std::optional<std::string>>(6);
+    user.created_at = row.get<Timestamp>(7);
     return user;
 }
 
@@ -27,7 +28,8 @@ nlohmann::json to_json(const User& user) {
     return {{"id", user.id.value},
             {"discord_id", user.discord_id},
             {"username", user.username},
-            {"locale", user.locale},
+            {"locale_choice", user.locale_choice ? nlohmann::json(*user.locale_choice) : nullptr},
+            {"last_locale", user.last_locale ? nlohmann::json(*user.last_locale) : nullptr},
             {"status", to_string(user.status)},
             {"ban_reason", user.ban_reason ? nlohmann::json(*user.ban_reason) : nullptr}};
 }
@@ -60,13 +62,26 @@ std::optional<User> UserService::get(db::Connection& connection, UserId id) {
     return read_one(*row);
 }
 
-Outcome<User> UserService::set_locale(db::Connection& connection, UserId id, const std::string& locale) {
-    if (locale != "en" && locale != "ar") return fail(ErrorCode::validation, "language must be en or ar");
-    if (connection.exec("UPDATE users SET locale = ?, updated_at = ? WHERE id = ?", locale,
+Outcome<User> UserService::choose_locale(db::Connection& connection, UserId id,
+                                         const std::optional<std::string>& locale) {
+    if (locale && *locale != "en" && *locale != "ar")
+        return fail(ErrorCode::validation, "language must be en or ar");
+    if (connection.exec("UPDATE users SET locale_choice = ?, updated_at = ? WHERE id = ?", locale,
                         to_timestamp(clock_.now()), id) == 0) {
         return fail(ErrorCode::not_found, "no such user");
     }
     return *get(connection, id);
+}
+
+bool UserService::note_discord_locale(db::Connection& connection, const DiscordId& discord_id,
+                                      std::string_view code) {
+    if (code.empty()) return false;
+    const std::string value(code.substr(0, 16));
+    // Most clicks change nothing: the WHERE keeps them from writing (and taking the write lock).
+    return connection.exec(
+               "UPDATE users SET last_locale = ?, updated_at = ? WHERE discord_id = ? AND "
+               "(last_locale IS NULL OR last_locale <> ?)",
+               value, to_timestamp(clock_.now()), discord_id, value) == 1;
 }
 
 Outcome<User> UserService::ban(db::Connection& connection, const DiscordId& actor, UserId id,

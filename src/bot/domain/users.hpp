@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +16,12 @@ struct User {
     UserId id;
     DiscordId discord_id;
     std::string username;
-    std::string locale;  ///< "en" or "ar"
+    /// "en" or "ar" once the customer chose a language with the Language button; nothing while
+    /// the language of their Discord decides (the default).
+    std::optional<std::string> locale_choice;
+    /// The Discord locale code of their latest interaction ("ar", "en-US"...), for messages that
+    /// are not an answer to one; nothing until the bot has seen one.
+    std::optional<std::string> last_locale;
     UserStatus status = UserStatus::active;
     std::optional<std::string> ban_reason;
     Timestamp created_at;
@@ -36,8 +42,15 @@ class UserService {
     std::optional<User> find(db::Connection& connection, const DiscordId& discord_id);
     std::optional<User> get(db::Connection& connection, UserId id);
 
-    /// "en" or "ar"; anything else is a validation error.
-    Outcome<User> set_locale(db::Connection& connection, UserId id, const std::string& locale);
+    /// The customer's explicit language: "en" or "ar"; nothing to follow their Discord language
+    /// again. Anything else is a validation error.
+    Outcome<User> choose_locale(db::Connection& connection, UserId id,
+                                const std::optional<std::string>& locale);
+
+    /// Remembers the Discord locale of the customer's latest interaction (cut to 16 characters;
+    /// an empty code is ignored). Writes only when it changed; false when nothing was written
+    /// (unchanged, or no such user yet).
+    bool note_discord_locale(db::Connection& connection, const DiscordId& discord_id, std::string_view code);
 
     /// Banned users cannot order. Audited with the acting admin.
     Outcome<User> ban(db::Connection& connection, const DiscordId& actor, UserId id,

@@ -1,5 +1,10 @@
 #include "bot/gateway_client/http_gateway_client.hpp"
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/http.hpp"
@@ -73,6 +78,8 @@ Result<std::unique_ptr<HttpGatewayClient>, std::string> HttpGatewayClient::creat
     client_options.pinned_sha256 = options.pinned_sha256;
     client_options.ca_file = options.ca_file;
     client_options.local_address = options.local_address;
+    // Every request carries a one-time nonce: call() retries with a fresh signature instead.
+    client_options.resend_idempotent = false;
     auto client = http::Client::create(std::move(executor), std::move(client_options));
     if (!client) return unexpected(client.error());
     return std::unique_ptr<HttpGatewayClient>(
@@ -86,25 +93,55 @@ HttpGatewayClient::HttpGatewayClient(std::unique_ptr<http::Client> client, HttpG
 HttpGatewayClient::~HttpGatewayClient() = default;
 
 boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGatewayClient::call(
-    std::string method, std::string target, std::string body) {
-    http::Request request;
-    request.method = method;
-    request.target = target;
-    const auto signature = common::signing::sign(options_.key, method, target, clock_.unix_seconds(), body);
-    request.headers.set(common::signing::kTimestampHeader, signature.timestamp);
-    request.headers.set(common::signing::kNonceHeader, signature.nonce);
-    request.headers.set(common::signing::kSignatureHeader, signature.signature);
-    request.headers.set("Accept", "application/json");
-    if (!body.empty()) request.headers.set("Content-Type", "application/json");
-    request.body = std::move(body);
-
-    auto response = co_await client_->send(std::move(request));
+    std::string method, std::string target, std::string body, bool idempotent) {
+    // The whole call, retries included, stays within the one time budget (options_.timeout).
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    const int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
+    Result<http::Response, http::ClientError> response =
+        unexpected(http::ClientError{http::ClientErrorCode::io, "not sent"});
+    for (int attempt = 1;; ++attempt) {
+        // Signed afresh for every attempt: a nonce is good for one request only, and the gateway
+        // may have seen the one of an attempt whose answer was lost.
+        http::Request request;
+        request.method = method;
+        request.target = target;
+        const auto signature =
+            common::signing::sign(options_.key, method, target, clock_.unix_seconds(), body);
+        request.headers.set(common::signing::kTimestampHeader, signature.timestamp);
+        request.headers.set(common::signing::kNonceHeader, signature.nonce);
+        request.headers.set(common::signing::kSignatureHeader, signature.signature);
+        request.headers.set("Accept", "application/json");
+        if (!body.empty()) request.headers.set("Content-Type", "application/json");
+        request.body = body;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left <= std::chrono::milliseconds::zero()) break;
+        response = co_await client_->send(std::move(request), left);
+        if (response) break;
+        // Only a gateway that is not there (refused, reset, closed) is worth another attempt: a
+        // timeout has used the budget, a TLS or pin failure will not heal by itself.
+        const auto code = response.error().code;
+        const bool transient = code == http::ClientErrorCode::connect || code == http::ClientErrorCode::io;
+        if (!transient || attempt >= attempts) break;
+        const auto pause = options_.retry_pause * (1 << (attempt - 1));
+        if (std::chrono::steady_clock::now() + pause >= deadline) break;
+        spdlog::info("gateway {}: {} {} failed ({}); trying again in {} ms", options_.base_url, method,
+                     target, response.error().message, pause.count());
+        if (on_retry_) on_retry_();
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
+        auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        (void)ec;
+    }
     if (!response) {
-        const auto code = response.error().code == http::ClientErrorCode::timeout
-                              ? GatewayErrorCode::timeout
-                              : GatewayErrorCode::unreachable;
-        co_return unexpected(GatewayError{
-            code, 0, std::string(http::to_string(response.error().code)) + ": " + response.error().message});
+        const auto& failure = response.error();
+        if (failure.code == http::ClientErrorCode::pin_mismatch) {
+            spdlog::error("gateway {}: {}", options_.base_url, failure.message);
+            co_return unexpected(GatewayError{GatewayErrorCode::unreachable, 0, failure.message});
+        }
+        const auto code = failure.code == http::ClientErrorCode::timeout ? GatewayErrorCode::timeout
+                                                                         : GatewayErrorCode::unreachable;
+        co_return unexpected(
+            GatewayError{code, 0, std::string(http::to_string(failure.code)) + ": " + failure.message});
     }
     Reply reply;
     reply.status = response->status;
@@ -141,7 +178,8 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> HttpGatew
                  {"enable", client.enable}};
     if (!client.sub_id.empty()) body["sub_id"] = client.sub_id;
     if (!client.comment.empty()) body["comment"] = client.comment;
-    auto reply = co_await call("POST", "/api/clients", body.dump());
+    // The same email with the same uuid is the same client: a repeat after a lost answer is safe.
+    auto reply = co_await call("POST", "/api/clients", body.dump(), !client.uuid.empty());
     if (!reply) co_return unexpected(reply.error());
     co_return parse<domain::ClientWithLinks>(reply->body, parse_client_with_links);
 }
@@ -168,7 +206,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> HttpGat
 
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> HttpGatewayClient::reset_traffic(
     std::string email) {
-    auto reply = co_await call("POST", client_path(email) + "/reset-traffic", "");
+    auto reply = co_await call("POST", client_path(email) + "/reset-traffic", "", true);
     if (!reply) co_return unexpected(reply.error());
     co_return parse<domain::GatewayClientInfo>(reply->body,
                                                [](const json& b) { return parse_client(b.at("client")); });
@@ -200,7 +238,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> HttpGatewa
     // Built outside the co_await expression: g++ 12 miscompiles braced temporaries there.
     json body = json::object();
     body["emails"] = std::move(emails);
-    auto reply = co_await call("POST", "/api/clients/disable", body.dump());
+    auto reply = co_await call("POST", "/api/clients/disable", body.dump(), true);
     if (!reply) co_return unexpected(reply.error());
     co_return parse<domain::DisableOutcome>(reply->body, [](const json& b) {
         return domain::DisableOutcome{b.at("disabled").get<std::vector<std::string>>(),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,12 +26,21 @@ struct HttpGatewayOptions {
     std::string ca_file;        ///< CA bundle replacing the system store (when not pinning)
     std::chrono::milliseconds timeout{10'000};
     std::string local_address;  ///< bind the client socket (tests)
+    /// Attempts of an idempotent call when the gateway is not there (connection refused, reset
+    /// or closed before the answer), each signed with a fresh nonce and timestamp, all within
+    /// `timeout`; the pause doubles after each attempt.
+    int max_attempts = 3;
+    std::chrono::milliseconds retry_pause{250};
 };
 
 /// GatewayClient over HTTPS to one nebula-gateway: every request carries the v1 signature
 /// headers (X-Nebula-Timestamp, X-Nebula-Nonce, X-Nebula-Signature); the certificate is checked
-/// by pin or CA, never skipped. Error bodies {"error":{"code","message"}} become GatewayError
-/// messages. Use from one executor (the one given to create()).
+/// by pin or CA, never skipped. A call to a gateway that is briefly down (refused, reset) is
+/// tried again up to `max_attempts` times within its timeout, re-signed each time; a create is
+/// retried only with a uuid (then a repeat finds the same client). A certificate that is not
+/// the pinned one fails with "certificate does not match the pin (expected …, got …)". Error bodies
+/// {"error":{"code","message"}} become GatewayError messages. Use from one executor (the one given to
+/// create()).
 class HttpGatewayClient final : public domain::GatewayClient {
   public:
     static Result<std::unique_ptr<HttpGatewayClient>, std::string> create(
@@ -51,16 +61,22 @@ class HttpGatewayClient final : public domain::GatewayClient {
         std::vector<std::string> emails) override;
     boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> health() override;
 
+    /// Called on the executor before each pause between attempts (tests bring a gateway back here).
+    void on_retry(std::function<void()> hook) { on_retry_ = std::move(hook); }
+
   private:
     struct Reply;
     HttpGatewayClient(std::unique_ptr<http::Client> client, HttpGatewayOptions options,
                       const common::Clock& clock);
+    /// One signed call; `idempotent` ones are tried again (re-signed) while the gateway is briefly
+    /// unreachable.
     boost::asio::awaitable<domain::GatewayResult<Reply>> call(std::string method, std::string target,
-                                                              std::string body);
+                                                              std::string body, bool idempotent = true);
 
     std::unique_ptr<http::Client> client_;
     HttpGatewayOptions options_;
     const common::Clock& clock_;
+    std::function<void()> on_retry_;
 };
 
 /// One HttpGatewayClient per server, rebuilt when the server's URL, key or pin changes.

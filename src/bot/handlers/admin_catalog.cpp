@@ -20,6 +20,7 @@ std::string state_text(const AdminCommands::Invocation& call, bool on) {
 std::optional<std::string> read_plan_options(const AdminCommands::Invocation& call,
                                              domain::PlanInput& input) {
     if (auto name = call.string("name")) input.name = *name;
+    if (auto name_ar = call.string("name_ar")) input.name_ar = *name_ar;
     if (auto price = call.number("price")) {
         auto piasters = admin::price_from_egp(*price);
         if (!piasters) return piasters.error();

@@ -38,8 +38,11 @@ asio::awaitable<void> notify_customer(BotContext& ctx, domain::Order order, ui::
     payload.content =
         msg == ui::Msg::order_declined
             ? ui::tr(locale, msg,
-                     {{"reference", order.reference}, {"reason", order.decline_reason.value_or("")}})
+                     {{"reference", order.reference},
+                      {"reason", ui::translate_decline_reason(locale, order.decline_reason.value_or(""))}})
             : ui::tr(locale, msg);
+    // A declined order can still be cancelled by the customer (or it expires).
+    if (msg == ui::Msg::order_declined) payload.components.push_back(flow::cancel_row(locale, order.id));
     co_await flow::tell_customer(ctx, order, *user, std::move(payload));
 }
 

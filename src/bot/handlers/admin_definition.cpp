@@ -1,6 +1,8 @@
 // The /admin command tree. Option names here are read back by the handlers in admin_*.cpp.
 #include "bot/handlers/admin_commands.hpp"
 
+#include <algorithm>
+
 namespace nebula::bot::handlers {
 namespace {
 
@@ -55,7 +57,8 @@ std::vector<CommandOption> plan_fields(bool creating) {
             integer("days", "Duration in days", creating, 1, 3650),
             number("traffic_gb", "Traffic quota in GB (0 = unlimited)", false, 0, 1'048'576),
             integer("devices", "Simultaneous devices (0 = unlimited)", false, 0, 100),
-            integer("sort", "Position in the plan list (lower first)", false, -1000, 1000)};
+            integer("sort", "Position in the plan list (lower first)", false, -1000, 1000),
+            text("name_ar", "Arabic name shown to Arabic customers (default: the name)", false, 64)};
 }
 
 std::vector<CommandOption> server_fields(bool adding) {
@@ -63,10 +66,28 @@ std::vector<CommandOption> server_fields(bool adding) {
             text("location", "Location shown to customers, e.g. Frankfurt", adding, 64),
             text("url", "Gateway URL, https://host:port", adding, 200),
             text("key", "Gateway HMAC key (at least 32 characters)", adding, 200),
-            text("pin", "Gateway certificate SHA-256 (64 hex digits); empty trusts CAs", false, 64),
+            text("pin", "Gateway certificate SHA-256, as openssl -fingerprint prints it; empty trusts CAs",
+                 false, 128),
             integer("inbound", "3x-ui inbound id (default 1)", false, 1, 1'000'000),
             integer("capacity", "Accounts this server may hold (default 100)", false, 1, 1'000'000),
             integer("weight", "Load-balancer tie-break, higher first (default 1)", false, 1, 1000)};
+}
+
+// The ready-made reasons: the customer reads the one chosen in their own language.
+CommandOption decline_preset() {
+    CommandOption o = optional(OptionType::string, "preset", "A ready-made reason (English / Arabic)");
+    for (std::string_view code : ui::decline_presets()) {
+        const auto msg = *ui::decline_preset_msg(code);
+        std::string name = std::string(ui::msg_template(ui::Locale::en, msg)) + " / " +
+                           std::string(ui::msg_template(ui::Locale::ar, msg));
+        // Discord allows 100 characters; the English alone when both do not fit.
+        const auto characters = std::count_if(name.begin(), name.end(), [](char c) {
+            return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
+        });
+        if (characters > 100) name = std::string(ui::msg_template(ui::Locale::en, msg));
+        o.choices.push_back({std::move(name), std::string(code)});
+    }
+    return o;
 }
 
 CommandOption format_option() {
@@ -158,7 +179,9 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                  {G::subcommand("info", "Order details", {order()}),
                   G::subcommand("approve", "Approve an order under review", {order()}),
                   G::subcommand("decline", "Decline an order under review",
-                                {order(), text("reason", "Reason shown to the customer", true, 500),
+                                {order(), decline_preset(),
+                                 text("reason", "Reason shown to the customer (or beside a ready-made one)",
+                                      false, 500),
                                  optional(OptionType::boolean, "allow_reupload",
                                           "Let the customer upload another receipt (default yes)")})}),
     };

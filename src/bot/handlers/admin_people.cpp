@@ -1,4 +1,5 @@
 // /admin user …, /admin account …, /admin order …
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
 #include "bot/ui/qr.hpp"
@@ -183,9 +184,11 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
             std::optional<domain::Plan> plan;
             std::optional<domain::PaymentMethod> method;
             std::optional<domain::Server> server;
+            std::optional<domain::Delivery> delivery;
         };
         auto details = co_await ctx_.db.run([&](db::Connection& c) {
             Details d;
+            d.delivery = domain::deliveries::get(c, found->id);
             d.user = ctx_.users.get(c, found->user_id);
             d.plan = ctx_.catalog.plan(c, found->plan_id);
             if (found->payment_method_id)
@@ -218,6 +221,36 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
         if (found->account_id) {
             embed.field(call.t(Msg::label_account), "#" + std::to_string(found->account_id->value), true);
         }
+        // Whether the customer has everything of the fulfilled order, or what is still missing.
+        auto delivery_state = [&](const std::optional<domain::Delivery>& d) -> std::string {
+            if (!d) return call.t(Msg::delivery_state_untracked);
+            if (d->complete()) {
+                return call.t(Msg::delivery_state_complete,
+                              {{"when", ui::format_date_time(call.locale, *d->completed_at, ctx_.zone)}});
+            }
+            using domain::DeliveryPart;
+            const std::pair<DeliveryPart, Msg> parts[] = {
+                {DeliveryPart::card, Msg::delivery_part_card},
+                {DeliveryPart::channel, Msg::delivery_part_channel},
+                {DeliveryPart::dm, Msg::delivery_part_dm},
+                {DeliveryPart::role, Msg::delivery_part_role},
+                {DeliveryPart::billing, Msg::delivery_part_billing},
+                {DeliveryPart::closing, Msg::delivery_part_closing}};
+            std::string missing;
+            for (const auto& [part, name] : parts) {
+                if (!d->done(part)) missing += (missing.empty() ? "" : ", ") + call.t(name);
+            }
+            std::string text =
+                call.t(Msg::delivery_state_pending,
+                       {{"parts", missing},
+                        {"attempts", d->attempts},
+                        {"when", ui::format_date_time(call.locale, d->next_attempt_at, ctx_.zone)}});
+            if (d->last_error) text += "\n`" + *d->last_error + "`";
+            return text;
+        };
+        if (found->status == domain::OrderStatus::fulfilled) {
+            embed.field(call.t(Msg::label_delivery), delivery_state(details.delivery), false);
+        }
         co_return admin::embed_reply(std::move(embed));
     }
     if (action == "approve") {
@@ -236,8 +269,9 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
         co_return failure(call, error.message);
     }
     // decline
-    const std::string reason = call.string("reason").value_or("");
-    if (reason.empty()) co_return failure(call, "give a reason for the customer");
+    const std::string reason = ui::decline_reason(ui::Locale::en, call.string("preset").value_or(""),
+                                                  call.string("reason").value_or(""));
+    if (reason.empty()) co_return failure(call, "give a reason for the customer (preset, reason or both)");
     const bool allow_reupload = call.boolean("allow_reupload").value_or(true);
     auto declined = co_await ctx_.db.run(
         [&](db::Connection& c) { return orders.decline(c, found->id, call.actor, reason, allow_reupload); });

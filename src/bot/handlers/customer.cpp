@@ -30,14 +30,16 @@ namespace {
 
 constexpr std::uint32_t kBrandColour = 0x5865F2;
 constexpr std::string_view kPanelMessageKey = "main_panel_message_id";
+constexpr std::string_view kHintPrefix = "hint:";  ///< + order id: the payment hint was given
 constexpr std::size_t kMaxAccountsShown = 5;
 
 // ---- rendering ----
 
 discord::SelectOption plan_option(ui::Locale locale, const domain::Plan& plan) {
     discord::SelectOption option;
-    option.label = ui::tr(locale, Msg::plan_option_label,
-                          {{"name", plan.spec.name}, {"price", ui::format_money(locale, plan.spec.price)}});
+    option.label = ui::tr(
+        locale, Msg::plan_option_label,
+        {{"name", flow::plan_name(locale, plan)}, {"price", ui::format_money(locale, plan.spec.price)}});
     option.value = std::to_string(plan.id.value);
     option.description = ui::tr(locale, Msg::plan_option_description,
                                 {{"duration", flow::plan_duration(locale, plan)},
@@ -70,15 +72,16 @@ Embed order_embed(ui::Locale locale, const domain::Order& order, const domain::P
     description += "\n\n";
     description +=
         ui::tr(locale, Msg::order_expiry_note, {{"duration", ui::format_duration(locale, unpaid_timeout)}});
+    const auto value = [&](const std::string& text) { return ui::mark_direction(locale, text); };
     embed.description(description)
         .color(kBrandColour)
-        .field(ui::tr(locale, Msg::label_plan), plan.spec.name, true)
-        .field(ui::tr(locale, Msg::label_amount), ui::format_money(locale, order.amount), true)
-        .field(ui::tr(locale, Msg::label_duration), flow::plan_duration(locale, plan), true)
-        .field(ui::tr(locale, Msg::label_traffic), ui::format_traffic_limit(locale, plan.spec.traffic_bytes),
-               true)
-        .field(ui::tr(locale, Msg::label_devices), ui::format_device_limit(locale, plan.spec.device_limit),
-               true)
+        .field(ui::tr(locale, Msg::label_plan), value(flow::plan_name(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_amount), value(ui::format_money(locale, order.amount)), true)
+        .field(ui::tr(locale, Msg::label_duration), value(flow::plan_duration(locale, plan)), true)
+        .field(ui::tr(locale, Msg::label_traffic),
+               value(ui::format_traffic_limit(locale, plan.spec.traffic_bytes)), true)
+        .field(ui::tr(locale, Msg::label_devices),
+               value(ui::format_device_limit(locale, plan.spec.device_limit)), true)
         .field(ui::tr(locale, Msg::label_reference), "`" + order.reference + "`", true)
         .field(ui::tr(locale, Msg::label_order_type), ui::tr(locale, ui::order_kind_msg(order.kind)), true);
     return embed;
@@ -92,17 +95,15 @@ std::string method_name(ui::Locale locale, const domain::PaymentMethod& method) 
 std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                  const domain::PaymentMethod& method) {
     const std::string amount = ui::format_money(locale, order.amount);
-    std::string text =
-        method.code == "instapay"
-            ? ui::tr(locale, Msg::payment_instapay_instructions,
-                     {{"amount", amount}, {"handle", method.account}, {"reference", order.reference}})
-            : ui::tr(locale, Msg::payment_wallet_instructions,
-                     {{"amount", amount},
-                      {"method", method_name(locale, method)},
-                      {"wallet", method.account},
-                      {"reference", order.reference}});
+    std::string text = method.code == "instapay"
+                           ? ui::tr(locale, Msg::payment_instapay_instructions,
+                                    {{"amount", amount}, {"reference", order.reference}})
+                           : ui::tr(locale, Msg::payment_wallet_instructions,
+                                    {{"amount", amount},
+                                     {"method", method_name(locale, method)},
+                                     {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
-    if (!extra.empty()) text += "\n" + extra;
+    if (!extra.empty()) text += "\n" + ui::mark_direction(locale, extra);
     return text;
 }
 
@@ -115,20 +116,52 @@ std::string account_label(const std::optional<domain::Server>& server) {
 asio::awaitable<void> show_help(Call& call) {
     MessagePayload payload;
     payload.embeds.push_back(
-        Embed().title(call.tr(Msg::help_title)).description(call.tr(Msg::help_body)).color(kBrandColour));
+        Embed()
+            .title(call.tr(Msg::help_title))
+            .description(call.tr(
+                Msg::help_body,
+                {{"duration", ui::format_duration(call.locale, call.ctx.orders.options().unpaid_timeout)}}))
+            .color(kBrandColour));
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
-asio::awaitable<void> switch_language(Call& call) {
+/// The Language button: a choice of Arabic, English, or following the Discord language again.
+asio::awaitable<void> offer_languages(Call& call) {
+    MessagePayload payload;
+    // In both languages: whoever pressed it may not read the one they are answered in.
+    payload.content =
+        ui::tr(ui::Locale::ar, Msg::language_prompt) + "\n" + ui::tr(ui::Locale::en, Msg::language_prompt);
+    payload.components.push_back(ActionRow{std::vector<Button>{
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::ar, Msg::button_language_arabic),
+                       "language:ar"),
+        Button::action(ButtonStyle::primary, ui::tr(ui::Locale::en, Msg::button_language_english),
+                       "language:en"),
+        Button::action(ButtonStyle::secondary, call.tr(Msg::button_language_follow), "language:discord")}});
+    co_await reply_ephemeral_payload(call, std::move(payload));
+}
+
+asio::awaitable<void> choose_language(Call& call, std::string choice) {
     auto& ctx = call.ctx;
-    const ui::Locale next = call.locale == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    std::optional<std::string> chosen;
+    if (choice == "ar" || choice == "en") {
+        chosen = choice;
+    } else if (choice != "discord") {
+        co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
+        co_return;
+    }
     const std::string id = call.user().id.str();
     const std::string name = call.user().username;
     co_await ctx.db.run([&](db::Connection& c) {
         const auto user = ctx.users.ensure(c, id, name);
-        return ctx.users.set_locale(c, user.id, std::string(ui::locale_code(next))).has_value();
+        return ctx.users.choose_locale(c, user.id, chosen).has_value();
     });
-    co_await reply_ephemeral(call, ui::tr(next, Msg::language_set));
+    const ui::Locale now =
+        ui::choose_locale(chosen.value_or(""), call.interaction.locale, ctx.shop.default_locale);
+    MessagePayload done;
+    done.content = ui::tr(now, chosen ? Msg::language_set : Msg::language_follow_set);
+    done.flags = discord::kEphemeralFlag;
+    done.clear_components = true;
+    co_await call.responder.update_message(std::move(done));
 }
 
 asio::awaitable<void> admin_setup(Call& call) {
@@ -143,6 +176,198 @@ asio::awaitable<void> admin_setup(Call& call) {
     co_await reply_ephemeral(call, std::move(text));
 }
 
+// ---- the order channel ----
+
+/// A channel step younger than this is left to whoever is doing it.
+constexpr std::chrono::seconds kChannelSettle = std::chrono::minutes(2);
+
+std::string order_channel_name(domain::OrderId id) {
+    char name[32];
+    std::snprintf(name, sizeof name, "order-%06lld", static_cast<long long>(id.value));
+    return name;
+}
+
+discord::ChannelCreate order_channel_spec(const ShopSettings& shop, const domain::Order& order,
+                                          Snowflake customer) {
+    namespace p = discord::permissions;
+    discord::ChannelCreate create;
+    create.name = order_channel_name(order.id);
+    create.parent_id = shop.orders_category_id;
+    // The reference in the topic finds a channel that was created but never stored.
+    create.topic = order.reference;
+    const std::uint64_t member_bits =
+        p::kViewChannel | p::kSendMessages | p::kAttachFiles | p::kReadMessageHistory | p::kEmbedLinks;
+    create.permission_overwrites = {
+        {shop.guild_id, discord::OverwriteType::role, 0, p::kViewChannel},
+        {customer, discord::OverwriteType::member, member_bits, 0},
+        {shop.admin_role_id, discord::OverwriteType::role, member_bits, 0},
+    };
+    if (!shop.bot_user_id.empty()) {
+        create.permission_overwrites.push_back(
+            {shop.bot_user_id, discord::OverwriteType::member, member_bits | p::kManageChannels, 0});
+    }
+    return create;
+}
+
+struct ChannelOrder {
+    domain::Order order;
+    domain::User user;
+    std::optional<domain::Plan> plan;
+    std::vector<domain::PaymentMethod> methods;
+};
+
+MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o,
+                             Snowflake customer) {
+    MessagePayload summary;
+    summary.content = flow::with_mention(locale, o.user.discord_id, "");
+    summary.allowed_mentions.users.push_back(customer);
+    // One summary per order even when a restarted bot posts it again within Discord's nonce window.
+    summary.nonce = "summary-" + std::to_string(o.order.id.value);
+    summary.embeds.push_back(
+        order_embed(locale, o.order, *o.plan, o.user, ctx.orders.options().unpaid_timeout));
+    if (o.order.kind == domain::OrderKind::renewal && o.order.account_id) {
+        summary.embeds.front().field(ui::tr(locale, Msg::label_account),
+                                     "#" + std::to_string(o.order.account_id->value), true);
+    }
+    if (o.methods.empty()) {
+        summary.embeds.push_back(Embed().description(ui::tr(locale, Msg::payment_methods_none)));
+    } else {
+        discord::StringSelect select;
+        select.custom_id = discord::custom_id::make("pay_method", o.order.id.value);
+        select.placeholder = ui::tr(locale, Msg::payment_method_placeholder);
+        for (const auto& method : o.methods) {
+            if (select.options.size() == discord::limits::kSelectOptions) break;
+            select.options.push_back(
+                {method_name(locale, method), std::to_string(method.id.value), {}, {}, false});
+        }
+        summary.components.push_back(ActionRow{select});
+    }
+    summary.components.push_back(flow::cancel_row(locale, o.order.id));
+    return summary;
+}
+
+/// The shop's channels whose topic is `reference` (order channels carry their reference there).
+std::vector<Snowflake> channels_with_topic(const nlohmann::json& channels, std::string_view reference) {
+    std::vector<Snowflake> out;
+    if (!channels.is_array()) return out;
+    for (const auto& channel : channels) {
+        if (!channel.is_object() || !channel.contains("topic") || !channel["topic"].is_string()) continue;
+        if (channel["topic"].get<std::string>() != reference) continue;
+        if (auto id = Snowflake::parse(channel.value("id", std::string()))) out.push_back(*id);
+    }
+    return out;
+}
+
+asio::awaitable<discord::RestResult<nlohmann::json>> list_shop_channels(BotContext& ctx) {
+    co_return co_await ctx.rest.request("GET", "/guilds/" + ctx.shop.guild_id.str() + "/channels");
+}
+
+}  // namespace
+
+asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::OrderId id,
+                                                    std::optional<ui::Locale> locale,
+                                                    std::optional<std::chrono::seconds> lease) {
+    ChannelStep step;
+    auto loaded = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ChannelOrder> {
+        // Another attempt younger than the lease is left alone (the first one holds it from the
+        // order's creation).
+        if (lease && !ctx.orders.claim_channel_attempt(c, id, *lease)) return std::nullopt;
+        auto order = ctx.orders.get(c, id);
+        if (!order || order->status != domain::OrderStatus::awaiting_payment) return std::nullopt;
+        ChannelOrder o{*order, *ctx.users.get(c, order->user_id), ctx.catalog.plan(c, order->plan_id), {}};
+        o.methods = ctx.catalog.available_payment_methods(c);
+        return o;
+    });
+    if (!loaded || !loaded->plan) {
+        if (loaded) step.channel = flow::snowflake(loaded->order.channel_id);
+        co_return step;
+    }
+    auto& o = *loaded;
+    const auto customer = Snowflake::parse(o.user.discord_id).value_or(Snowflake{});
+    const auto write_in = locale.value_or(flow::customer_locale(ctx, o.user));
+    step.channel = flow::snowflake(o.order.channel_id);
+    if (!step.channel && lease) {
+        // A bot that stopped between creating the channel and storing it left it behind.
+        auto listed = co_await list_shop_channels(ctx);
+        if (!listed) {
+            spdlog::warn("order {}: channels not listed: {}", o.order.reference, listed.error().describe());
+            co_return step;
+        }
+        const auto found = channels_with_topic(*listed, o.order.reference);
+        if (!found.empty()) step.channel = found.front();
+    }
+    if (!step.channel) {
+        auto channel = co_await ctx.rest.create_guild_channel(
+            ctx.shop.guild_id, order_channel_spec(ctx.shop, o.order, customer), "order " + o.order.reference);
+        if (!channel) {
+            spdlog::error("order {}: could not create its channel: {}", o.order.reference,
+                          channel.error().describe());
+            co_return step;
+        }
+        step.channel = channel->id;
+    }
+    if (!o.order.channel_id) {
+        const std::string channel_id = step.channel->str();
+        co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_channel(c, id, channel_id); });
+    }
+    auto posted = co_await ctx.rest.create_message(*step.channel, order_summary(ctx, write_in, o, customer));
+    if (!posted) {
+        spdlog::error("order {}: summary not posted: {}", o.order.reference, posted.error().describe());
+        co_return step;
+    }
+    co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.mark_channel_ready(c, id); });
+    step.complete = true;
+    co_return step;
+}
+
+asio::awaitable<ChannelRepairReport> repair_order_channels(BotContext& ctx) {
+    ChannelRepairReport report;
+    auto pending = co_await ctx.db.run(
+        [&](db::Connection& c) { return ctx.orders.unfinished_channels(c, kChannelSettle); });
+    std::optional<nlohmann::json> listed;
+    for (const auto& order : pending) {
+        if (order.status == domain::OrderStatus::awaiting_payment) {
+            const auto step = co_await complete_order_channel(ctx, order.id, std::nullopt, kChannelSettle);
+            step.complete ? ++report.finished : ++report.failed;
+            continue;
+        }
+        // The order ended before its channel was complete: a channel left behind is deleted.
+        if (!listed) {
+            auto channels = co_await list_shop_channels(ctx);
+            if (!channels) {
+                spdlog::warn("reconciler: channels not listed: {}", channels.error().describe());
+                ++report.failed;
+                break;
+            }
+            listed = std::move(*channels);
+        }
+        bool all_gone = true;
+        for (const auto channel : channels_with_topic(*listed, order.reference)) {
+            const std::string key = "close:" + channel.str();
+            const bool closing = co_await ctx.db.run(
+                [&](db::Connection& c) { return store::get_setting(c, key).has_value(); });
+            if (closing) continue;  // its closer deletes it
+            auto deleted = co_await ctx.rest.delete_channel(channel, "order " + order.reference + " ended");
+            if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {
+                spdlog::warn("order {}: channel {} not deleted: {}", order.reference, channel.str(),
+                             deleted.error().describe());
+                all_gone = false;
+                continue;
+            }
+            ++report.orphans_deleted;
+        }
+        if (!all_gone) {
+            ++report.failed;
+            continue;
+        }
+        const auto id = order.id;
+        co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.mark_channel_ready(c, id); });
+    }
+    co_return report;
+}
+
+namespace {
+
 // ---- buying ----
 
 struct BuyState {
@@ -151,10 +376,21 @@ struct BuyState {
     std::vector<domain::Plan> plans;
 };
 
-asio::awaitable<void> refuse_open_order(Call& call, const domain::Order& open) {
-    const std::string channel = open.channel_id ? "<#" + *open.channel_id + ">" : open.reference;
-    auto text = call.tr(Msg::error_open_order, {{"reference", open.reference}, {"channel", channel}});
-    co_await reply_ephemeral(call, std::move(text));
+/// The customer's open order instead of a second one: a link to its channel and, before
+/// approval, its Cancel button. A channel a stopped bot never finished is finished first.
+asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
+    if (open.status == domain::OrderStatus::awaiting_payment && !open.channel_ready_at) {
+        const auto step = co_await complete_order_channel(call.ctx, open.id, call.locale, kChannelSettle);
+        if (step.channel) open.channel_id = step.channel->str();
+    }
+    MessagePayload payload;
+    payload.content =
+        open.channel_id ? call.tr(Msg::error_open_order,
+                                  {{"reference", open.reference}, {"channel", "<#" + *open.channel_id + ">"}})
+                        : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
+    if (open.status != domain::OrderStatus::approved)
+        payload.components.push_back(flow::cancel_row(call.locale, open.id));
+    co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
 asio::awaitable<void> press_buy(Call& call) {
@@ -185,79 +421,22 @@ asio::awaitable<void> press_buy(Call& call) {
 struct OpenedOrder {
     domain::User user;
     domain::Order order;
-    domain::Plan plan;
-    std::vector<domain::PaymentMethod> methods;
-    bool existing = false;
 };
 
-/// Creates the private order channel and posts the summary and the payment method select.
+/// The channel is created, then stored, then its summary posted: the reply says where it is. When
+/// Discord refuses the channel the order is given up, so the customer can try again.
 asio::awaitable<void> open_order_channel(Call& call, OpenedOrder opened) {
     auto& ctx = call.ctx;
-    const auto& shop = ctx.shop;
-    namespace p = discord::permissions;
-    discord::ChannelCreate create;
-    char name[32];
-    std::snprintf(name, sizeof name, "order-%06lld", static_cast<long long>(opened.order.id.value));
-    create.name = name;
-    create.parent_id = shop.orders_category_id;
-    create.topic = opened.order.reference;
-    const std::uint64_t member_bits =
-        p::kViewChannel | p::kSendMessages | p::kAttachFiles | p::kReadMessageHistory | p::kEmbedLinks;
-    create.permission_overwrites = {
-        {shop.guild_id, discord::OverwriteType::role, 0, p::kViewChannel},
-        {call.user().id, discord::OverwriteType::member, member_bits, 0},
-        {shop.admin_role_id, discord::OverwriteType::role, member_bits, 0},
-    };
-    if (!shop.bot_user_id.empty()) {
-        create.permission_overwrites.push_back(
-            {shop.bot_user_id, discord::OverwriteType::member, member_bits | p::kManageChannels, 0});
-    }
-    auto channel = co_await ctx.rest.create_guild_channel(shop.guild_id, std::move(create),
-                                                          "order " + opened.order.reference);
-    if (!channel) {
-        spdlog::error("order {}: could not create its channel: {}", opened.order.reference,
-                      channel.error().describe());
-        // Without a channel the customer cannot pay: give the order up so they can try again.
+    const auto step = co_await complete_order_channel(ctx, opened.order.id, call.locale, std::nullopt);
+    if (!step.channel) {
         const auto order_id = opened.order.id;
         const auto user_id = opened.user.id;
         co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.cancel(c, order_id, user_id); });
         co_await reply_ephemeral(call, call.tr(Msg::error_internal));
         co_return;
     }
-    const std::string channel_id = channel->id.str();
-    const auto order_id = opened.order.id;
-    co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_channel(c, order_id, channel_id); });
-
-    MessagePayload summary;
-    summary.content = flow::mention(opened.user.discord_id);
-    summary.allowed_mentions.users.push_back(call.user().id);
-    summary.embeds.push_back(order_embed(call.locale, opened.order, opened.plan, opened.user,
-                                         ctx.orders.options().unpaid_timeout));
-    if (opened.order.kind == domain::OrderKind::renewal && opened.order.account_id) {
-        summary.embeds.front().field(ui::tr(call.locale, Msg::label_account),
-                                     "#" + std::to_string(opened.order.account_id->value), true);
-    }
-    if (opened.methods.empty()) {
-        summary.embeds.push_back(Embed().description(call.tr(Msg::payment_methods_none)));
-    } else {
-        discord::StringSelect select;
-        select.custom_id = discord::custom_id::make("pay_method", opened.order.id.value);
-        select.placeholder = call.tr(Msg::payment_method_placeholder);
-        for (const auto& method : opened.methods) {
-            if (select.options.size() == discord::limits::kSelectOptions) break;
-            select.options.push_back(
-                {method_name(call.locale, method), std::to_string(method.id.value), {}, {}, false});
-        }
-        summary.components.push_back(ActionRow{select});
-    }
-    summary.components.push_back(ActionRow{std::vector<Button>{
-        Button::action(ButtonStyle::danger, call.tr(Msg::button_cancel_order),
-                       discord::custom_id::make("order_cancel", opened.order.id.value))}});
-    if (auto posted = co_await ctx.rest.create_message(channel->id, std::move(summary)); !posted) {
-        spdlog::error("order {}: summary not posted: {}", opened.order.reference, posted.error().describe());
-    }
     MessagePayload done;
-    done.content = call.tr(Msg::order_channel_opened, {{"channel", "<#" + channel_id + ">"}});
+    done.content = call.tr(Msg::order_channel_opened, {{"channel", "<#" + step.channel->str() + ">"}});
     done.flags = discord::kEphemeralFlag;
     done.clear_components = true;
     co_await call.responder.update_message(std::move(done));
@@ -271,16 +450,12 @@ asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<d
     struct Placed {
         domain::User user;
         domain::Outcome<domain::PlacedOrder> placed;
-        std::optional<domain::Plan> plan;
-        std::vector<domain::PaymentMethod> methods;
     };
     auto result = co_await ctx.db.run([&](db::Connection& c) {
         auto user = ctx.users.ensure(c, id, name);
         auto placed = account ? ctx.orders.place_renewal(c, user.id, plan_id, *account)
                               : ctx.orders.place(c, user.id, plan_id);
-        Placed out{user, std::move(placed), ctx.catalog.plan(c, plan_id), {}};
-        if (out.placed) out.methods = ctx.catalog.available_payment_methods(c);
-        return out;
+        return Placed{user, std::move(placed)};
     });
     if (!result.placed) {
         const auto& error = result.placed.error();
@@ -296,7 +471,7 @@ asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<d
         co_await refuse_open_order(call, result.placed->order);
         co_return;
     }
-    OpenedOrder opened{result.user, result.placed->order, *result.plan, std::move(result.methods), false};
+    OpenedOrder opened{result.user, result.placed->order};
     co_await open_order_channel(call, std::move(opened));
 }
 
@@ -349,7 +524,7 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     });
     if (!picked.order) {
         const auto code = picked.order.error().code;
-        Msg msg = code == ErrorCode::forbidden            ? Msg::receipt_not_your_order
+        Msg msg = code == ErrorCode::forbidden            ? Msg::error_not_your_order_method
                   : code == ErrorCode::invalid_transition ? Msg::error_stale_button
                   : code == ErrorCode::not_found          ? Msg::error_order_not_found
                                                           : Msg::error_internal;
@@ -361,6 +536,9 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
         Embed()
             .title(call.tr(Msg::label_method) + ": " + method_name(call.locale, *picked.method))
             .description(payment_instructions(call.locale, *picked.order, *picked.method))
+            // Alone in its field: copying it copies the number / IPA and nothing else.
+            .field(call.tr(picked.method->code == "instapay" ? Msg::label_ipa : Msg::label_wallet_number),
+                   picked.method->account, false)
             .color(kBrandColour));
     payload.components.push_back(ActionRow{
         std::vector<Button>{Button::action(ButtonStyle::danger, call.tr(Msg::button_cancel_order),
@@ -371,10 +549,20 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
 asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
     const std::string id = call.user().id.str();
+    const auto customer = call.user().id;
     auto cancelled = co_await ctx.db.run([&](db::Connection& c) -> domain::Outcome<domain::Order> {
         auto user = ctx.users.find(c, id);
         if (!user) return domain::fail(ErrorCode::forbidden, "unknown user");
-        return ctx.orders.cancel(c, domain::OrderId{order_value}, user->id);
+        // The channel's closing is recorded with the cancellation: a crash right after still
+        // closes it (the reconciler resumes stored schedules).
+        db::Transaction transaction(c);
+        auto order = ctx.orders.cancel(c, domain::OrderId{order_value}, user->id);
+        if (!order) return order;
+        if (auto channel = flow::snowflake(order->channel_id)) {
+            flow::record_channel_close(ctx, c, *channel, customer, std::chrono::seconds(0));
+        }
+        transaction.commit();
+        return order;
     });
     if (!cancelled) {
         const auto code = cancelled.error().code;
@@ -385,9 +573,10 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
             auto text = call.tr(Msg::order_cancel_too_late, {{"status", status}});
             co_await reply_ephemeral(call, std::move(text));
         } else {
-            co_await reply_ephemeral(call, call.tr(code == ErrorCode::forbidden ? Msg::receipt_not_your_order
-                                                   : code == ErrorCode::not_found ? Msg::error_order_not_found
-                                                                                  : Msg::error_internal));
+            co_await reply_ephemeral(call,
+                                     call.tr(code == ErrorCode::forbidden   ? Msg::error_not_your_order_cancel
+                                             : code == ErrorCode::not_found ? Msg::error_order_not_found
+                                                                            : Msg::error_internal));
         }
         co_return;
     }
@@ -396,7 +585,13 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     co_await call.responder.reply(std::move(payload));
     if (auto channel = flow::snowflake(cancelled->channel_id)) {
         const std::chrono::seconds now_please(0);
-        co_await flow::schedule_channel_close(ctx, *channel, call.user().id, now_please);
+        co_await flow::schedule_channel_close(ctx, *channel, customer, now_please);
+    }
+    // A receipt was sent: the admins' card says the customer cancelled, without its buttons.
+    if (cancelled->review_message_id) {
+        auto line = ui::tr(ctx.shop.default_locale, Msg::review_cancelled_by_customer,
+                           {{"customer", flow::mention(id)}});
+        co_await flow::update_review_card(ctx, cancelled->id, std::move(line));
     }
 }
 
@@ -449,9 +644,16 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_return;
     }
     if (message->attachments.empty()) {
-        if (rc.order->status == domain::OrderStatus::awaiting_payment) {
-            co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
-        }
+        if (rc.order->status != domain::OrderStatus::awaiting_payment) co_return;
+        // Once per order: a customer chatting with an admin is not told the same thing each time.
+        const std::string key = std::string(kHintPrefix) + std::to_string(rc.order->id.value);
+        const auto now = domain::to_timestamp(ctx.clock.now());
+        const bool first = co_await ctx.db.run([&](db::Connection& c) {
+            if (store::get_setting(c, key)) return false;
+            store::set_setting(c, key, "1", now);
+            return true;
+        });
+        if (first) co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_hint), message->id);
         co_return;
     }
     const auto& attachment = message->attachments.front();
@@ -518,8 +720,13 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_return;
     }
     co_await flow::post_review_card(ctx, *submitted, std::move(download->data), upload.content_type);
-    auto text = ui::tr(locale, Msg::receipt_under_review, {{"reference", rc.order->reference}});
-    co_await say(ctx, message->channel_id, std::move(text), message->id);
+    MessagePayload thanks;
+    thanks.content = ui::tr(locale, Msg::receipt_under_review, {{"reference", rc.order->reference}});
+    thanks.reply_to = message->id;
+    thanks.components.push_back(flow::cancel_row(locale, order_id));
+    if (auto sent = co_await ctx.rest.create_message(message->channel_id, std::move(thanks)); !sent) {
+        spdlog::warn("order {}: receipt not acknowledged: {}", rc.order->reference, sent.error().describe());
+    }
 }
 
 // ---- My Account and renewal ----
@@ -749,19 +956,27 @@ asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& e
 }  // namespace
 
 discord::MessagePayload main_panel(const BotContext& ctx) {
-    const auto locale = ctx.shop.default_locale;
+    // Everyone sees the same panel, so it speaks both languages, the shop's default first.
+    const auto first = ctx.shop.default_locale;
+    const auto second = first == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
+    const auto both = [&](Msg msg) { return ui::tr(first, msg) + " · " + ui::tr(second, msg); };
+    const auto section = [&](ui::Locale locale) {
+        return "**" + ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}) + "**\n" +
+               ui::tr(locale, Msg::panel_description);
+    };
     MessagePayload payload;
-    payload.embeds.push_back(Embed()
-                                 .title(ui::tr(locale, Msg::panel_title, {{"shop", ctx.shop.shop_name}}))
-                                 .description(ui::tr(locale, Msg::panel_description))
-                                 .footer(ui::tr(locale, Msg::panel_footer))
-                                 .color(kBrandColour));
+    payload.embeds.push_back(
+        Embed()
+            .title(ctx.shop.shop_name)
+            .description(section(first) + "\n\n" + section(second))
+            .footer(ui::tr(first, Msg::panel_footer) + "\n" + ui::tr(second, Msg::panel_footer))
+            .color(kBrandColour));
     payload.components.push_back(ActionRow{std::vector<Button>{
-        Button::action(ButtonStyle::success, ui::tr(locale, Msg::button_buy), "panel:buy"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_my_account), "panel:account"),
-        Button::action(ButtonStyle::primary, ui::tr(locale, Msg::button_renew), "panel:renew"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_help), "panel:help"),
-        Button::action(ButtonStyle::secondary, ui::tr(locale, Msg::button_language), "panel:language")}});
+        Button::action(ButtonStyle::success, both(Msg::button_buy), "panel:buy"),
+        Button::action(ButtonStyle::primary, both(Msg::button_my_account), "panel:account"),
+        Button::action(ButtonStyle::primary, both(Msg::button_renew), "panel:renew"),
+        Button::action(ButtonStyle::secondary, both(Msg::button_help), "panel:help"),
+        Button::action(ButtonStyle::secondary, "🌐 " + both(Msg::button_language), "panel:language")}});
     return payload;
 }
 
@@ -801,9 +1016,11 @@ void register_customer_handlers(Router& router, BotContext& ctx) {
         if (action == "account") return my_account(call);
         if (action == "renew") return press_renew(call);
         if (action == "help") return show_help(call);
-        if (action == "language") return switch_language(call);
+        if (action == "language") return offer_languages(call);
         return reply_ephemeral(call, call.tr(Msg::error_stale_button));
     });
+    router.on_component<std::string>(
+        "language", [](Call& call, std::string choice) { return choose_language(call, std::move(choice)); });
     router.on_component("buy_plan", [](Call& call) { return pick_plan(call); });
     router.on_component<std::int64_t>(
         "renew_plan", [](Call& call, std::int64_t account) { return pick_renewal_plan(call, account); });

@@ -57,16 +57,26 @@ asio::awaitable<void> Dispatcher::handle_event(discord::Event event) {
 asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
     auto responder = discord::make_responder(ctx_.executor, ctx_.rest, ctx_.clock, interaction);
     const auto& received = responder->interaction();
-    std::string saved_locale;
+    const std::string discord_id = received.user.id.str();
+    std::string saved_choice;
+    bool known = false;
     try {
-        const std::string discord_id = received.user.id.str();
         auto user = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.users.find(c, discord_id); });
-        if (user) saved_locale = user->locale;
+        if (user) {
+            known = true;
+            saved_choice = user->locale_choice.value_or("");
+            // Remember the language of this interaction for what the bot writes them later.
+            if (!received.locale.empty() && user->last_locale != received.locale) {
+                co_await ctx_.db.run([&](db::Connection& c) {
+                    return ctx_.users.note_discord_locale(c, discord_id, received.locale);
+                });
+            }
+        }
     } catch (const std::exception& e) {
         spdlog::warn("locale lookup failed: {}", e.what());
     }
     Call call{ctx_, received, *responder,
-              ui::choose_locale(saved_locale, received.locale, ctx_.shop.default_locale),
+              ui::choose_locale(saved_choice, received.locale, ctx_.shop.default_locale),
               is_admin(ctx_.shop, received)};
     bool failed = false;
     try {
@@ -78,6 +88,18 @@ asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
     }
     if (failed && received.type != discord::InteractionType::autocomplete) {
         co_await reply_ephemeral(call, call.tr(ui::Msg::error_internal));
+    }
+    if (!known && !received.locale.empty()) {
+        // A first interaction may have created the customer (Buy Access does): note its language.
+        try {
+            co_await ctx_.db.run([&](db::Connection& c) {
+                // A read first: admins and passers-by have no row, and need no write.
+                return ctx_.users.find(c, discord_id) &&
+                       ctx_.users.note_discord_locale(c, discord_id, received.locale);
+            });
+        } catch (const std::exception& e) {
+            spdlog::warn("locale not saved: {}", e.what());
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/domain/accounts.hpp"
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
-#include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {
 namespace asio = boost::asio;
@@ -25,7 +25,8 @@ using ui::Msg;
 namespace flow {
 
 ui::Locale customer_locale(const BotContext& ctx, const domain::User& user) {
-    return ui::choose_locale(user.locale, "", ctx.shop.default_locale);
+    return ui::choose_locale(user.locale_choice.value_or(""), user.last_locale.value_or(""),
+                             ctx.shop.default_locale);
 }
 
 std::string mention(std::string_view discord_id) { return "<@" + std::string(discord_id) + ">"; }
@@ -37,6 +38,21 @@ std::optional<Snowflake> snowflake(const std::optional<std::string>& text) {
 
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan) {
     return ui::format_count(locale, plan.spec.duration_days, ui::Unit::day);
+}
+
+ActionRow cancel_row(ui::Locale locale, domain::OrderId order) {
+    return ActionRow{
+        std::vector<Button>{Button::action(ButtonStyle::danger, ui::tr(locale, Msg::button_cancel_order),
+                                           discord::custom_id::make("order_cancel", order.value))}};
+}
+
+std::string plan_name(ui::Locale locale, const domain::Plan& plan) {
+    return locale == ui::Locale::ar && !plan.spec.name_ar.empty() ? plan.spec.name_ar : plan.spec.name;
+}
+
+std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text) {
+    if (locale == ui::Locale::ar) return ui::isolate(mention(discord_id)) + (text.empty() ? "" : "\n" + text);
+    return mention(discord_id) + (text.empty() ? "" : " " + text);
 }
 
 }  // namespace flow
@@ -232,15 +248,16 @@ MessagePayload review_card(const BotContext& ctx, const ReviewView& view, const 
     return payload;
 }
 
-asio::awaitable<void> refresh_card(Call& call, domain::OrderId id, std::string status_line) {
+/// True once Discord shows the card as it stands.
+asio::awaitable<bool> refresh_card(Call& call, domain::OrderId id, std::string status_line) {
     auto& ctx = call.ctx;
     auto view = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ReviewView> {
         auto order = ctx.orders.get(c, id);
         if (!order) return std::nullopt;
         return load_review(ctx, c, *order);
     });
-    if (!view) co_return;
-    co_await call.responder.update_message(review_card(ctx, *view, status_line));
+    if (!view) co_return false;
+    co_return (co_await call.responder.update_message(review_card(ctx, *view, status_line))).has_value();
 }
 
 // ---- telling the customer ----
@@ -250,115 +267,6 @@ asio::awaitable<bool> send_dm(BotContext& ctx, Snowflake user, MessagePayload pa
     if (!dm) co_return false;
     auto sent = co_await ctx.rest.create_message(dm->id, std::move(payload));
     co_return sent.has_value();
-}
-
-struct Delivery {
-    domain::User user;
-    std::optional<domain::Plan> plan;
-    std::optional<domain::Server> server;
-    std::optional<domain::PaymentMethod> method;
-};
-
-MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const domain::Fulfilment& f,
-                                const domain::ClientLinks& links, const Delivery& d) {
-    const auto& a = f.account;
-    MessagePayload payload;
-    std::string body = ui::tr(locale, Msg::delivery_body,
-                              {{"link", links.vless},
-                               {"subscription_url", links.subscription},
-                               {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)},
-                               {"traffic", ui::format_traffic_limit(locale, a.traffic_limit_bytes)},
-                               {"devices", ui::format_device_limit(locale, a.device_limit)}});
-    if (f.order.kind == domain::OrderKind::renewal) {
-        const std::string label =
-            (d.server ? d.server->spec.name : std::string("?")) + " #" + std::to_string(a.id.value);
-        payload.content =
-            ui::tr(locale, Msg::renewal_done,
-                   {{"account", label}, {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)}});
-    }
-    Embed main;
-    main.title(ui::tr(locale, Msg::delivery_title)).description(body).color(kApprovedColour);
-    Embed hints;
-    hints.description(ui::tr(locale, Msg::setup_hints));
-    if (auto png = ui::qr_png(links.vless)) {
-        main.footer(ui::tr(locale, Msg::delivery_qr));
-        main.image("attachment://qr.png");
-        payload.files.push_back({"qr.png", "image/png", std::move(*png), "QR code of the VLESS link"});
-    }
-    payload.embeds.push_back(std::move(main));
-    payload.embeds.push_back(std::move(hints));
-    return payload;
-}
-
-asio::awaitable<flow::DeliveryOutcome> deliver_to_customer(BotContext& ctx, const domain::Fulfilment& f,
-                                                           std::string approver) {
-    flow::DeliveryOutcome outcome;
-    auto d = co_await ctx.db.run([&](db::Connection& c) {
-        Delivery out{*ctx.users.get(c, f.order.user_id), ctx.catalog.plan(c, f.order.plan_id),
-                     ctx.catalog.server(c, f.account.server_id), std::nullopt};
-        if (f.order.payment_method_id) out.method = ctx.catalog.payment_method(c, *f.order.payment_method_id);
-        return out;
-    });
-    const auto locale = flow::customer_locale(ctx, d.user);
-    const auto customer = Snowflake::parse(d.user.discord_id).value_or(Snowflake{});
-    std::optional<domain::ClientLinks> links = f.links;
-    if (!links) {
-        auto config = co_await ctx.accounts.show_config(f.account.id);
-        if (config) links = config->links;
-    }
-    const auto channel = flow::snowflake(f.order.channel_id);
-    bool in_channel = false;
-    if (links) {
-        if (channel) {
-            auto payload = delivery_payload(ctx, locale, f, *links, d);
-            payload.content =
-                flow::mention(d.user.discord_id) + (payload.content.empty() ? "" : " " + payload.content);
-            payload.allowed_mentions.users.push_back(customer);
-            auto sent = co_await ctx.rest.create_message(*channel, std::move(payload));
-            in_channel = sent.has_value();
-        }
-        const bool dm = co_await send_dm(ctx, customer, delivery_payload(ctx, locale, f, *links, d));
-        if (in_channel) {
-            MessagePayload note;
-            note.content = ui::tr(locale, dm ? Msg::delivery_dm_sent : Msg::error_dms_closed);
-            co_await ctx.rest.create_message(*channel, std::move(note));
-        }
-    }
-    if (ctx.shop.subscriber_role_id) {
-        auto granted =
-            co_await ctx.rest.add_member_role(ctx.shop.guild_id, customer, *ctx.shop.subscriber_role_id,
-                                              "order " + f.order.reference + " delivered");
-        outcome.customer_left = !granted && granted.error().code == discord::RestErrorCode::not_found;
-    }
-    MessagePayload billing;
-    const auto shop_locale = ctx.shop.default_locale;
-    billing.content = ui::tr(shop_locale, Msg::billing_line,
-                             {{"reference", f.order.reference},
-                              {"customer", flow::mention(d.user.discord_id)},
-                              {"plan", d.plan ? d.plan->spec.name : std::string("?")},
-                              {"amount", ui::format_money(shop_locale, f.order.amount)},
-                              {"method", method_label(shop_locale, d.method)},
-                              {"admin", approver}});
-    if (auto sent = co_await ctx.rest.create_message(ctx.shop.billing_channel_id, std::move(billing));
-        !sent) {
-        spdlog::warn("billing line for {} not posted: {}", f.order.reference, sent.error().describe());
-    }
-    if (channel && in_channel) {
-        MessagePayload closing;
-        closing.content =
-            ui::tr(locale, Msg::channel_closing,
-                   {{"duration", ui::format_duration(locale, ctx.shop.order_channel_archive_after)}});
-        co_await ctx.rest.create_message(*channel, std::move(closing));
-        co_await flow::schedule_channel_close(ctx, *channel, customer, ctx.shop.order_channel_archive_after);
-    }
-    co_return outcome;
-}
-
-asio::awaitable<void> deliver_now(Call& call, const domain::Fulfilment& f) {
-    std::string approver =
-        call.user().username.empty() ? flow::mention(call.user().id.str()) : call.user().username;
-    const auto outcome = co_await deliver_to_customer(call.ctx, f, std::move(approver));
-    if (outcome.customer_left) co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));
 }
 
 // ---- the review buttons ----
@@ -400,9 +308,16 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
     const auto shop_locale = ctx.shop.default_locale;
     auto result = co_await ctx.provisioner.approve_and_fulfil(id, admin);
     if (result) {
+        // The order is fulfilled and its delivery recorded: from here on a crash or a Discord
+        // outage delays what the customer receives, and the first part is the card.
         auto text = ui::tr(shop_locale, Msg::review_approved_by, {{"admin", flow::mention(admin)}});
-        co_await refresh_card(call, id, std::move(text));
-        co_await deliver_now(call, *result);
+        if (co_await refresh_card(call, id, std::move(text))) {
+            const auto now = domain::to_timestamp(ctx.clock.now());
+            co_await ctx.db.run([&](db::Connection& c) {
+                domain::deliveries::mark_done(c, id, domain::DeliveryPart::card, now);
+            });
+        }
+        co_await flow::deliver(call, *result);
         co_return;
     }
     const auto& error = result.error();
@@ -429,15 +344,24 @@ asio::awaitable<void> approve(Call& call, domain::OrderId id) {
 
 asio::awaitable<void> ask_decline_reason(Call& call, domain::OrderId id) {
     if (!co_await require_admin(call)) co_return;
+    // A ready-made reason (the customer reads it in their language), the admin's own words, or both.
+    discord::StringSelect preset;
+    preset.custom_id = "preset";
+    preset.required = false;
+    preset.min_values = 0;
+    for (std::string_view code : ui::decline_presets()) {
+        preset.options.push_back({call.tr(*ui::decline_preset_msg(code)), std::string(code), {}, {}, false});
+    }
     discord::TextInput input;
     input.custom_id = "reason";
     input.style = discord::TextInputStyle::paragraph;
-    input.min_length = 3;
+    input.required = false;
     input.max_length = 500;
     input.placeholder = call.tr(Msg::decline_reason_placeholder);
     discord::Modal modal;
     modal.custom_id = discord::custom_id::make("decline", id.value);
     modal.title = call.tr(Msg::decline_modal_title, {{"reference", domain::order_reference(id)}});
+    modal.fields.push_back(discord::Label{call.tr(Msg::decline_reason_label), "", preset});
     modal.fields.push_back(discord::Label{call.tr(Msg::decline_reason_label), "", input});
     co_await call.responder.show_modal(std::move(modal));
 }
@@ -447,7 +371,10 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
     const domain::OrderId id{order_value};
     const auto* field = call.interaction.modal()->field("reason");
-    const std::string reason = field ? field->value : std::string();
+    const auto* preset = call.interaction.modal()->field("preset");
+    const std::string reason =
+        ui::decline_reason(ui::Locale::en, preset && !preset->values.empty() ? preset->values.front() : "",
+                           field ? field->value : std::string());
     const std::string admin = call.user().id.str();
     auto declined = co_await ctx.db.run(
         [&](db::Connection& c) -> domain::Outcome<std::pair<domain::Order, domain::User>> {
@@ -464,8 +391,11 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     co_await refresh_card(call, id, std::move(text));
     const auto& [order, user] = *declined;
     MessagePayload payload;
-    payload.content = ui::tr(flow::customer_locale(ctx, user), Msg::order_declined,
-                             {{"reference", order.reference}, {"reason", reason}});
+    const auto locale = flow::customer_locale(ctx, user);
+    payload.content =
+        ui::tr(locale, Msg::order_declined,
+               {{"reference", order.reference}, {"reason", ui::translate_decline_reason(locale, reason)}});
+    payload.components.push_back(flow::cancel_row(locale, order.id));
     co_await flow::tell_customer(ctx, order, user, std::move(payload));
 }
 
@@ -482,15 +412,39 @@ asio::awaitable<void> review_action(Call& call, std::int64_t order_value, std::s
 
 namespace flow {
 
-asio::awaitable<void> schedule_channel_close(BotContext& ctx, Snowflake channel, Snowflake customer,
-                                             std::chrono::seconds archive_after) {
+void record_channel_close(const BotContext& ctx, db::Connection& connection, Snowflake channel,
+                          Snowflake customer, std::chrono::seconds archive_after) {
     const auto now = domain::to_timestamp(ctx.clock.now());
     CloseSchedule schedule{now + archive_after, now + archive_after + ctx.shop.order_channel_delete_after,
                            customer, false};
+    store::set_setting(connection, std::string(kClosePrefix) + channel.str(), encode(schedule), now);
+}
+
+asio::awaitable<void> schedule_channel_close(BotContext& ctx, Snowflake channel, Snowflake customer,
+                                             std::chrono::seconds archive_after) {
     const std::string key = std::string(kClosePrefix) + channel.str();
-    const std::string value = encode(schedule);
-    co_await ctx.db.run([&](db::Connection& c) { store::set_setting(c, key, value, now); });
-    spawn_closer(ctx, channel, schedule);
+    auto value = co_await ctx.db.run([&](db::Connection& c) {
+        record_channel_close(ctx, c, channel, customer, archive_after);
+        return *store::get_setting(c, key);
+    });
+    if (auto schedule = decode(value)) spawn_closer(ctx, channel, *schedule);
+}
+
+asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId id, std::string status_line) {
+    auto view = co_await ctx.db.run([&](db::Connection& c) -> std::optional<ReviewView> {
+        auto order = ctx.orders.get(c, id);
+        if (!order || !order->review_message_id) return std::nullopt;
+        return load_review(ctx, c, *order);
+    });
+    if (!view) co_return;
+    const auto message = snowflake(view->order.review_message_id);
+    if (!message) co_return;
+    auto edited = co_await ctx.rest.edit_message(ctx.shop.review_channel_id, *message,
+                                                 review_card(ctx, *view, status_line));
+    if (!edited) {
+        spdlog::warn("order {}: review card not updated: {}", view->order.reference,
+                     edited.error().describe());
+    }
 }
 
 asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order, const domain::User& user,
@@ -515,6 +469,9 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
                                                                  : "png";
     card.files.push_back({"receipt-" + submitted.order.reference + "." + extension, content_type,
                           std::move(image), pdf ? "payment receipt (PDF)" : "payment screenshot"});
+    // The reconciler posts a card that a stopped bot never stored; within Discord's nonce window
+    // a card already posted is returned instead of a second one.
+    card.nonce = "card-" + std::to_string(submitted.receipt.id.value);
     auto posted = co_await ctx.rest.create_message(ctx.shop.review_channel_id, std::move(card));
     if (!posted) {
         spdlog::error("order {}: review card not posted: {}", submitted.order.reference,
@@ -526,13 +483,13 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_review_message(c, id, message_id); });
 }
 
-asio::awaitable<DeliveryOutcome> deliver(BotContext& ctx, const domain::Fulfilment& fulfilment,
-                                         std::string approver) {
-    co_return co_await deliver_to_customer(ctx, fulfilment, std::move(approver));
+discord::MessagePayload review_card_for(BotContext& ctx, db::Connection& connection,
+                                        const domain::Order& order, const std::string& status_line) {
+    return review_card(ctx, load_review(ctx, connection, order), status_line);
 }
 
-asio::awaitable<void> deliver(Call& call, const domain::Fulfilment& fulfilment) {
-    co_await deliver_now(call, fulfilment);
+std::string payment_method_label(ui::Locale locale, const std::optional<domain::PaymentMethod>& method) {
+    return method_label(locale, method);
 }
 
 }  // namespace flow

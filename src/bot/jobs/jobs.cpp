@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <system_error>
 
@@ -32,8 +34,6 @@ constexpr int kMaxNoticeAttempts = 10;
 constexpr auto kNoticeHold = std::chrono::minutes(5);
 /// Unpaid orders expired this recently are announced even if the run that expired them died.
 constexpr auto kOrderNoticeWindow = std::chrono::days(7);
-/// The reconciler leaves orders approved in the last moments to the admin's own click.
-constexpr auto kReconcileSettle = std::chrono::minutes(2);
 constexpr std::string_view kHealthAlertedPrefix = "health_alerted:";
 constexpr std::string_view kHealthFailuresPrefix = "health_failures:";
 constexpr std::string_view kOutageToldPrefix = "outage_told:";
@@ -85,7 +85,7 @@ bool stale(const Notice& n, const NoticeData& d) {
 std::string notice_text(const handlers::BotContext& ctx, ui::Locale locale, const Notice& n,
                         const NoticeData& d) {
     if (n.kind == NoticeKind::order_expired) {
-        return ui::tr(locale, Msg::order_expired,
+        return ui::tr(locale, d.order->declined_at ? Msg::order_expired_declined : Msg::order_expired,
                       {{"reference", d.order->reference},
                        {"duration", ui::format_duration(locale, ctx.orders.options().unpaid_timeout)}});
     }
@@ -127,12 +127,10 @@ constexpr std::string_view kNoticeChannelPrefix = "notice_channel:";
 
 /// Posts `payload` in `channel` after a mention of the customer; nothing when it was posted, else
 /// why not (also added to `error`).
-asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(handlers::BotContext& ctx,
-                                                                         Snowflake channel,
-                                                                         Snowflake customer,
-                                                                         MessagePayload payload,
-                                                                         std::string& error) {
-    payload.content = handlers::flow::mention(customer.str()) + " " + payload.content;
+asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(
+    handlers::BotContext& ctx, Snowflake channel, Snowflake customer, ui::Locale locale,
+    MessagePayload payload, std::string& error) {
+    payload.content = handlers::flow::with_mention(locale, customer.str(), payload.content);
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
     if (posted) co_return std::nullopt;
@@ -174,6 +172,7 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
                                                              const domain::User& user, Snowflake customer,
                                                              MessagePayload payload) {
     std::string error;
+    const auto locale = handlers::flow::customer_locale(ctx, user);
     auto dm = co_await ctx.rest.create_dm(customer);
     if (dm) {
         auto sent = co_await ctx.rest.create_message(dm->id, payload);
@@ -195,13 +194,13 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     using discord::RestErrorCode;
     if (auto channel = handlers::flow::snowflake(order_channel)) {
         // Deleted, or closed to the bot: on to the private channel. Anything else: the next run.
-        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
         if (*failed != RestErrorCode::not_found && *failed != RestErrorCode::forbidden) co_return error;
     }
     if (auto channel = handlers::flow::snowflake(private_channel)) {
         // A new one only when this one was deleted.
-        const auto failed = co_await post_with_mention(ctx, *channel, customer, payload, error);
+        const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
         if (*failed != RestErrorCode::not_found) co_return error;
     }
@@ -210,14 +209,15 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
     const auto now = domain::to_timestamp(ctx.clock.now());
     const std::string id = created->id.str();
     co_await ctx.db.run([&](db::Connection& c) { handlers::store::set_setting(c, key, id, now); });
-    if (co_await post_with_mention(ctx, created->id, customer, std::move(payload), error)) co_return error;
+    if (co_await post_with_mention(ctx, created->id, customer, locale, std::move(payload), error))
+        co_return error;
     // Where they will look: a mention and the channel's name, nothing of the notice itself.
     const Snowflake pointer_channel = notice_channel.value_or(ctx.shop.main_panel_channel_id);
     if (!pointer_channel.empty()) {
         MessagePayload pointer;
-        pointer.content = handlers::flow::mention(customer.str()) + " " +
-                          ui::tr(handlers::flow::customer_locale(ctx, user), Msg::notice_private_pointer,
-                                 {{"channel", "<#" + id + ">"}});
+        pointer.content = handlers::flow::with_mention(
+            locale, customer.str(),
+            ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id + ">"}}));
         pointer.allowed_mentions.users = {customer};
         if (auto posted = co_await ctx.rest.create_message(pointer_channel, std::move(pointer)); !posted) {
             spdlog::warn("pointer to {}'s notices channel not posted: {}", customer.str(),
@@ -225,10 +225,6 @@ asio::awaitable<std::optional<std::string>> send_to_customer(handlers::BotContex
         }
     }
     co_return std::nullopt;
-}
-
-std::string customer_left_report(const handlers::BotContext& ctx, const std::string& reference) {
-    return ui::tr(ctx.shop.default_locale, Msg::job_order_customer_left, {{"reference", reference}});
 }
 
 std::string backup_stamp(Timestamp t) {
@@ -342,10 +338,39 @@ asio::awaitable<JobResult> Jobs::expire_orders() {
         return orders.size();
     });
     auto notices = co_await deliver_notices();
+    const int reminded = co_await remind_unreviewed();
     std::string summary = std::to_string(expired) + " order(s) expired; " + std::to_string(notices.sent) +
-                          " notice(s) sent, " + std::to_string(notices.failed) + " not delivered";
+                          " notice(s) sent, " + std::to_string(notices.failed) + " not delivered; " +
+                          std::to_string(reminded) + " review reminder(s)";
     if (notices.failed > 0) co_return unexpected(summary);
     co_return summary;
+}
+
+asio::awaitable<int> Jobs::remind_unreviewed() {
+    // A receipt nobody reviewed within the order timeout: admins are reminded once (the customer
+    // can cancel it meanwhile). Posted, then recorded: a crash in between reminds them twice.
+    const auto timeout = ctx_.orders.options().unpaid_timeout;
+    const auto before = now_of(ctx_) - timeout;
+    auto waiting = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.orders.unreviewed(c, before); });
+    int reminded = 0;
+    for (const auto& order : waiting) {
+        const auto locale = ctx_.shop.default_locale;
+        MessagePayload payload;
+        payload.content =
+            ui::tr(locale, Msg::job_review_reminder,
+                   {{"reference", order.reference},
+                    {"duration", ui::format_duration(locale, now_of(ctx_) - *order.submitted_at)}});
+        auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
+        if (!posted) {
+            spdlog::warn("order {}: review reminder not posted: {}", order.reference,
+                         posted.error().describe());
+            continue;
+        }
+        const auto id = order.id;
+        co_await ctx_.db.run([&](db::Connection& c) { ctx_.orders.mark_review_reminded(c, id); });
+        ++reminded;
+    }
+    co_return reminded;
 }
 
 // ---- health ----
@@ -497,7 +522,7 @@ asio::awaitable<JobResult> Jobs::reconcile() {
         [&](db::Connection& c) { return ctx_.orders.with_status(c, domain::OrderStatus::approved, 1000); });
     int fulfilled = 0, failed = 0;
     for (const auto& order : pending) {
-        if (order.approved_at && *order.approved_at > started - kReconcileSettle) continue;
+        if (order.approved_at && *order.approved_at > started - config_.reconcile_settle) continue;
         auto result = co_await ctx_.provisioner.fulfil(order.id);
         if (!result) {
             ++failed;
@@ -515,24 +540,57 @@ asio::awaitable<JobResult> Jobs::reconcile() {
             }
             continue;
         }
-        // Fulfilled before this run began (an admin's own click): that click delivered it.
-        if (result->order.fulfilled_at && *result->order.fulfilled_at < started) continue;
         ++fulfilled;
-        // Delivered exactly as the review button does; the billing line names the automatic retry,
-        // and a customer who has left is reported in the review channel instead of to a clicker.
-        const auto outcome = co_await handlers::flow::deliver(
-            ctx_, *result, ui::tr(ctx_.shop.default_locale, Msg::job_automatic));
-        if (outcome.customer_left) {
-            MessagePayload payload;
-            payload.content = customer_left_report(ctx_, result->order.reference);
-            auto posted = co_await ctx_.rest.create_message(ctx_.shop.review_channel_id, std::move(payload));
-            if (!posted) spdlog::warn("reconciler: report not posted: {}", posted.error().describe());
-        }
     }
-    std::string summary = std::to_string(fulfilled) + " order(s) provisioned and delivered, " +
-                          std::to_string(failed) + " still failing";
-    if (failed > 0) co_return unexpected(summary);
+    // Steps a crash (or Discord) interrupted before approval: order channels and review cards.
+    const auto channels = co_await handlers::repair_order_channels(ctx_);
+    const auto cards = co_await repost_review_cards(started - config_.reconcile_settle);
+    failed += channels.failed + cards.failed;
+    // Deliveries of orders fulfilled just now, and whatever earlier deliveries still miss (a
+    // crash after the commit, a Discord outage): the billing line names the automatic retry, a
+    // customer who has left is reported in the review channel.
+    const auto sweep = co_await handlers::flow::deliver_pending(ctx_, false);
+    std::string summary = std::to_string(fulfilled) + " order(s) provisioned, " + std::to_string(failed) +
+                          " still failing; " + std::to_string(sweep.completed) +
+                          " delivery(ies) completed, " + std::to_string(sweep.pending) + " still pending";
+    if (channels.finished + channels.orphans_deleted + cards.sent > 0) {
+        summary += "; " + std::to_string(channels.finished) + " order channel(s) completed, " +
+                   std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
+                   std::to_string(cards.sent) + " review card(s) posted";
+    }
+    if (failed > 0 || sweep.pending > 0) co_return unexpected(summary);
     co_return summary;
+}
+
+asio::awaitable<NoticeReport> Jobs::repost_review_cards(Timestamp submitted_before) {
+    struct Missing {
+        domain::SubmittedReceipt submitted;
+        std::string image;
+    };
+    NoticeReport report;
+    auto missing = co_await ctx_.db.run([&](db::Connection& c) {
+        std::vector<Missing> out;
+        for (auto& order : ctx_.orders.without_review_card(c, submitted_before)) {
+            auto receipts = ctx_.orders.receipts(c, order.id);
+            if (receipts.empty()) continue;
+            // Blocking file work on a database thread, never on the Discord executor.
+            std::ifstream in(receipts.back().file_path, std::ios::binary);
+            std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            out.push_back({{std::move(order), std::move(receipts.back())}, std::move(image)});
+        }
+        return out;
+    });
+    for (auto& m : missing) {
+        const auto id = m.submitted.order.id;
+        const std::string content_type = m.submitted.receipt.content_type;
+        co_await handlers::flow::post_review_card(ctx_, m.submitted, std::move(m.image), content_type);
+        const bool stored = co_await ctx_.db.run([&](db::Connection& c) {
+            auto order = ctx_.orders.get(c, id);
+            return order && order->review_message_id;
+        });
+        stored ? ++report.sent : ++report.failed;
+    }
+    co_return report;
 }
 
 // ---- revenue ----

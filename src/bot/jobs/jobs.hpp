@@ -21,11 +21,14 @@
 //   reminders        N days before expiry (EXPIRY_REMINDER_DAYS), once per account and term
 //   traffic          one GET /api/traffic per server: usage stored, alerts once per level and
 //                    term, suspension at 100 %
-//   order-timeout    unpaid orders past ORDER_TIMEOUT_HOURS expired, customer told, channel closed
+//   order-timeout    unpaid orders past ORDER_TIMEOUT_HOURS (declined ones: that long after the
+//                    decline) expired, customer told, channel closed; admins reminded once of a
+//                    receipt waiting for review that long
 //   health           /api/health of every server; admins told on each change only (down after
 //                    HEALTH_ALERT_AFTER_FAILURES failures in a row), with a button that tells the
 //                    server's customers of the outage; they are told again when it is back
-//   reconciler       approved orders without an account finished exactly once and delivered
+//   reconciler       approved orders without an account finished exactly once and delivered;
+//                    order channels and review cards a crash left unfinished completed
 //   revenue          yesterday's revenue snapshot posted with a 30-day chart
 //   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
 //
@@ -53,6 +56,9 @@ struct JobsConfig {
     /// kept from taking new accounts from the first failure). HEALTH_ALERT_AFTER_FAILURES
     int health_alert_after_failures = 2;
     std::chrono::seconds reconcile_interval{std::chrono::minutes(5)};  ///< JOB_RECONCILE_INTERVAL_MINUTES
+    /// The reconciler leaves orders approved this recently to the admin's own click
+    /// (JOB_RECONCILE_SETTLE_SECONDS).
+    std::chrono::seconds reconcile_settle{std::chrono::minutes(2)};
     std::chrono::minutes revenue_time{5};                      ///< REVENUE_SNAPSHOT_TIME (HH:MM shop time)
     std::chrono::minutes backup_time{std::chrono::hours(3)};   ///< BACKUP_TIME (HH:MM shop time)
     std::chrono::seconds expired_grace{std::chrono::days(7)};  ///< EXPIRED_DELETE_AFTER_DAYS
@@ -113,7 +119,13 @@ class Jobs {
     /// as `actor`'s. How many customers, or nothing when the server is not down (any more).
     boost::asio::awaitable<std::optional<int>> queue_outage_notices(domain::ServerId server,
                                                                     std::int64_t incident, std::string actor);
+    /// Approved orders provisioned and delivered; order channels whose creation, storing or
+    /// summary was interrupted completed (or, for ended orders, deleted); review cards that were
+    /// never stored posted again.
     boost::asio::awaitable<JobResult> reconcile();
+    /// Reminds admins once of each receipt under review for longer than ORDER_TIMEOUT_HOURS
+    /// (part of the order-timeout job); returns how many.
+    boost::asio::awaitable<int> remind_unreviewed();
     boost::asio::awaitable<JobResult> snapshot_revenue();
     /// SQLite: a consistent copy into DATA_DIR/backups/bot-YYYYMMDD-HHMMSS.db (online backup
     /// API, so the bot keeps writing), then only the newest BACKUP_KEEP kept. PostgreSQL: logs
@@ -130,6 +142,8 @@ class Jobs {
     const JobsConfig& config() const { return config_; }
 
   private:
+    boost::asio::awaitable<NoticeReport> repost_review_cards(domain::Timestamp submitted_before);
+
     handlers::BotContext& ctx_;
     JobsConfig config_;
     db::DatabaseUrl database_;

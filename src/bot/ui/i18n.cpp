@@ -279,15 +279,57 @@ const UnitWords& unit_words(Unit unit) {
     throw std::invalid_argument("unknown unit");
 }
 
+constexpr std::string_view kRlm = "\u200F";  // RIGHT-TO-LEFT MARK
+
+// The length of a list marker ("1. ", "12. ", "• ", "- ") at the start of `line`, else 0.
+std::size_t list_marker(std::string_view line) {
+    if (line.starts_with("• ")) return std::string_view("• ").size();
+    if (line.starts_with("- ")) return 2;
+    std::size_t digits = 0;
+    while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9') ++digits;
+    if (digits > 0 && line.substr(digits).starts_with(". ")) return digits + 2;
+    return 0;
+}
+
+// Fixes the direction of every Arabic line outside code: a RIGHT-TO-LEFT MARK at both ends (a
+// line that starts or ends with Latin text, digits or punctuation would otherwise be laid out
+// left to right, or end with its punctuation on the wrong side) and after a list marker. Code
+// blocks are left exactly as they are, so what a customer copies is only the value.
+std::string mark_right_to_left(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 32);
+    bool in_block = false;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::string_view line = text.substr(start, end - start);
+        const bool fence = line.find("```") != std::string_view::npos;
+        if (in_block || line.empty() || line.starts_with("```")) {
+            out += line;
+        } else {
+            const std::size_t marker = list_marker(line);
+            out += kRlm;
+            out += line.substr(0, marker);
+            if (marker > 0) out += kRlm;
+            out += line.substr(marker);
+            if (!fence) out += kRlm;
+        }
+        // An odd number of fences on the line opens or closes a block.
+        for (std::size_t at = line.find("```"); at != std::string_view::npos; at = line.find("```", at + 3))
+            in_block = !in_block;
+        if (end == text.size()) break;
+        out += '\n';
+        start = end + 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 Locale locale_from_discord(std::string_view code) {
-    // Discord sends "ar" for Arabic; accept a region suffix too ("ar-EG") in case it ever does.
-    if (code.size() >= 2 && (code[0] == 'a' || code[0] == 'A') && (code[1] == 'r' || code[1] == 'R') &&
-        (code.size() == 2 || code[2] == '-' || code[2] == '_')) {
-        return Locale::ar;
-    }
-    return Locale::en;
+    const bool arabic =
+        code.size() >= 2 && (code[0] == 'a' || code[0] == 'A') && (code[1] == 'r' || code[1] == 'R');
+    return arabic ? Locale::ar : Locale::en;
 }
 
 std::string_view locale_code(Locale locale) { return locale == Locale::ar ? "ar" : "en"; }
@@ -359,7 +401,7 @@ std::string tr(Locale locale, Msg msg, std::initializer_list<Arg> args) {
             out += c;
         }
     }
-    return out;
+    return arabic ? mark_right_to_left(out) : out;
 }
 
 std::string_view msg_id(Msg msg) { return entry(msg).id; }
@@ -435,15 +477,55 @@ std::optional<Msg> payment_method_msg(std::string_view code) {
     return std::nullopt;
 }
 
+std::string mark_direction(Locale locale, std::string_view text) {
+    return locale == Locale::ar ? mark_right_to_left(text) : std::string(text);
+}
+
+const std::vector<std::string_view>& decline_presets() {
+    static const std::vector<std::string_view> codes{"amount", "not_received", "unreadable", "wrong_account",
+                                                     "reused"};
+    return codes;
+}
+
+std::optional<Msg> decline_preset_msg(std::string_view code) {
+    if (code == "amount") return Msg::decline_reason_amount;
+    if (code == "not_received") return Msg::decline_reason_not_received;
+    if (code == "unreadable") return Msg::decline_reason_unreadable;
+    if (code == "wrong_account") return Msg::decline_reason_wrong_account;
+    if (code == "reused") return Msg::decline_reason_reused;
+    return std::nullopt;
+}
+
+std::string decline_reason(Locale locale, std::string_view preset, std::string_view text) {
+    std::string out;
+    if (auto msg = decline_preset_msg(preset)) out = tr(locale, *msg);
+    if (!text.empty()) out += (out.empty() ? "" : " — ") + std::string(text);
+    return out;
+}
+
+std::string translate_decline_reason(Locale locale, std::string_view stored) {
+    for (std::string_view code : decline_presets()) {
+        const std::string english = tr(Locale::en, *decline_preset_msg(code));
+        if (!stored.starts_with(english)) continue;
+        std::string_view rest = stored.substr(english.size());
+        if (!rest.empty() && !rest.starts_with(" — ")) continue;
+        if (rest.starts_with(" — ")) rest.remove_prefix(std::string_view(" — ").size());
+        return decline_reason(locale, code, rest);
+    }
+    return std::string(stored);
+}
+
 std::string format_money(Locale locale, domain::Piasters amount) {
     const std::int64_t piasters = amount.value;
     const std::int64_t pounds = piasters / 100;
     const auto cents = static_cast<unsigned>(piasters < 0 ? -(piasters % 100) : piasters % 100);
     std::string text = group_thousands(pounds);
     if (piasters < 0 && pounds == 0) text = "-0";
-    text += '.';
-    text += two_digits(cents);
-    text += locale == Locale::ar ? " ج.م" : " EGP";
+    if (cents != 0) {
+        text += '.';
+        text += two_digits(cents);
+    }
+    text += locale == Locale::ar ? " جنيه" : " EGP";
     return text;
 }
 
@@ -474,7 +556,8 @@ std::string format_bytes(std::int64_t bytes) {
 }
 
 std::string format_traffic_limit(Locale locale, std::int64_t bytes) {
-    return bytes == 0 ? tr(locale, Msg::unlimited) : format_bytes(bytes);
+    // A value, not a line: the plain word, without tr()'s direction marks.
+    return bytes == 0 ? std::string(msg_template(locale, Msg::unlimited)) : format_bytes(bytes);
 }
 
 std::string format_count(Locale locale, std::int64_t n, Unit unit) {
@@ -501,7 +584,8 @@ std::string format_count(Locale locale, std::int64_t n, Unit unit) {
 
 std::string format_device_limit(Locale locale, int limit) {
     if (limit < 0) throw std::invalid_argument("format_device_limit: negative limit");
-    return limit == 0 ? tr(locale, Msg::unlimited_devices) : format_count(locale, limit, Unit::device);
+    return limit == 0 ? std::string(msg_template(locale, Msg::unlimited_devices))
+                      : format_count(locale, limit, Unit::device);
 }
 
 std::string format_duration(Locale locale, std::chrono::seconds duration) {
@@ -525,8 +609,13 @@ std::string format_date_time(Locale locale, std::chrono::sys_seconds t, const Ti
     const auto local = zone.to_local(t);
     const auto since_midnight = local - std::chrono::floor<std::chrono::days>(local);
     const auto minutes = static_cast<unsigned>(since_midnight.count() / 60);
-    return format_date(locale, t, zone) + (locale == Locale::ar ? "، " : ", ") + two_digits(minutes / 60) +
-           ":" + two_digits(minutes % 60);
+    if (locale == Locale::ar) {
+        // The 12-hour clock Egypt reads, with ص (morning) / م (afternoon and evening).
+        const unsigned hour = minutes / 60;
+        return format_date(locale, t, zone) + "، " + std::to_string(hour % 12 == 0 ? 12 : hour % 12) + ":" +
+               two_digits(minutes % 60) + (hour < 12 ? " ص" : " م");
+    }
+    return format_date(locale, t, zone) + ", " + two_digits(minutes / 60) + ":" + two_digits(minutes % 60);
 }
 
 int days_left(std::chrono::sys_seconds now, std::chrono::sys_seconds expiry) {

@@ -17,17 +17,17 @@ namespace nebula::bot::ui {
 /// The languages the bot speaks.
 enum class Locale { en, ar };
 
-/// The catalogue language for a Discord locale code ("ar" → Arabic; "en-US", "en-GB" and every
-/// other or unknown code → English). Case-insensitive.
+/// The catalogue language for a Discord locale code: every code starting with "ar" ("ar",
+/// "ar-EG") is Arabic; "en-US", "en-GB" and every other code are English. Case-insensitive.
 Locale locale_from_discord(std::string_view code);
 
-/// "en" or "ar" (the value stored in users.locale).
+/// "en" or "ar" (the values of users.locale_choice).
 std::string_view locale_code(Locale locale);
 
-/// The language to answer a customer in. Discord's own locale list has no Arabic, so an
-/// Arabic-speaking customer's client usually reports "en-US"; the customer's saved choice (the
-/// language button, users.locale: "en"/"ar") therefore comes first, then an Arabic Discord locale
-/// (should Discord add one), then the shop's default.
+/// The language to answer a customer in: their explicit choice (the Language button,
+/// users.locale_choice "en"/"ar"; empty while they have not chosen) wins; otherwise their Discord
+/// language decides: Arabic for an Arabic Discord locale, else the shop's default (Discord's own
+/// list has no Arabic today, so a shop for Arabic speakers sets DEFAULT_LOCALE=ar).
 Locale choose_locale(std::string_view saved_choice, std::string_view discord_locale, Locale shop_default);
 
 /// Every string a customer or an admin sees. The English and Arabic templates live in i18n.cpp;
@@ -104,7 +104,6 @@ enum class Msg : std::uint16_t {
     order_cancelled,
     order_cancel_too_late,
     // receipts
-    receipt_not_image,
     receipt_too_large,
     receipt_not_your_order,
     receipt_not_awaiting,
@@ -251,10 +250,45 @@ enum class Msg : std::uint16_t {
     receipt_wrong_type,
     notice_private_pointer,
     account_usage_as_of,
+    // every order ends (open order without a channel, declined orders expiring, cancelled during
+    // review, unreviewed receipts)
+    error_open_order_no_channel,
+    order_expired_declined,
+    review_cancelled_by_customer,
+    job_review_reminder,
+    // the customer's language: a choice, or their Discord's
+    language_prompt,
+    button_language_arabic,
+    button_language_english,
+    button_language_follow,
+    language_follow_set,
+    // written for a customer in Cairo
+    label_wallet_number,
+    label_ipa,
+    error_not_your_order_method,
+    error_not_your_order_cancel,
+    decline_reason_amount,
+    decline_reason_not_received,
+    decline_reason_unreadable,
+    decline_reason_wrong_account,
+    decline_reason_reused,
+    // durable delivery (issue 11)
+    delivery_customer_left_report,
+    delivery_unreachable_report,
+    label_delivery,
+    delivery_state_complete,
+    delivery_state_pending,
+    delivery_state_untracked,
+    delivery_part_card,
+    delivery_part_channel,
+    delivery_part_dm,
+    delivery_part_role,
+    delivery_part_billing,
+    delivery_part_closing,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::account_usage_as_of) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::delivery_part_closing) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.
@@ -278,6 +312,9 @@ struct Arg {
 /// own direction, and each inline code span (`...`) is wrapped in LEFT-TO-RIGHT ISOLATE ... PDI.
 /// Code blocks (```) are never touched, so what a customer copies from them is exactly the
 /// value; a backtick inside a value placed in code becomes U+02CB so it cannot end the span.
+/// Every Arabic line outside code blocks then gets a RIGHT-TO-LEFT MARK (U+200F) at both ends
+/// and after a list marker ("1. ", "• ", "- "), so a line that starts or ends with Latin text,
+/// digits or punctuation still reads right to left with its punctuation in place.
 ///
 /// A missing, unknown or repeated Arg is a bug and throws std::invalid_argument.
 /// Thread-safe: the catalogue is immutable.
@@ -298,6 +335,18 @@ Msg server_health_msg(domain::ServerHealth health);
 /// The name of a payment method by its code (vodafone_cash, orange_cash, etisalat_cash, we_pay,
 /// instapay); nothing for other codes.
 std::optional<Msg> payment_method_msg(std::string_view code);
+
+/// The ready-made reasons an admin can decline a payment with, by code ("amount",
+/// "not_received", "unreadable", "wrong_account", "reused"), in the order offered.
+const std::vector<std::string_view>& decline_presets();
+/// The message of a ready-made reason; nothing for an unknown code.
+std::optional<Msg> decline_preset_msg(std::string_view code);
+/// A decline reason in `locale`: the ready-made reason `preset` (empty: none) and the admin's own
+/// words `text` (may be empty), joined by " — ". Stored in English (decline_reason(Locale::en, …)).
+std::string decline_reason(Locale locale, std::string_view preset, std::string_view text);
+/// A reason stored by decline_reason(Locale::en, …) in `locale`: a ready-made reason at its start
+/// is translated, the admin's own words are kept as typed.
+std::string translate_decline_reason(Locale locale, std::string_view stored);
 
 // ---- value formatting (plain text; tr() adds the isolates when the value goes into Arabic) ----
 
@@ -337,5 +386,9 @@ std::string progress_bar(std::int64_t used, std::int64_t total, int width = 10);
 /// `text` wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, for composing Arabic
 /// text by hand (tr() already does this for its values).
 std::string isolate(std::string_view text);
+
+/// Arabic text composed by hand (an embed field holding a duration, a plan's Arabic name) with
+/// its lines' direction fixed as tr() fixes its own (see tr()); English is returned as is.
+std::string mark_direction(Locale locale, std::string_view text);
 
 }  // namespace nebula::bot::ui

@@ -67,13 +67,14 @@ std::string summarise(std::string_view text) {
         if (space) out.push_back(' ');
         space = false;
         out.push_back(c);
-        if (out.size() >= kMax) {
-            // Cut on a UTF-8 character boundary.
-            while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-            if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0x80)) out.pop_back();
-            out += "...";
-            break;
-        }
+        if (out.size() > kMax) break;
+    }
+    if (out.size() > kMax) {
+        // Cut on a UTF-8 character boundary, leaving room for the "...".
+        out.resize(kMax - 3);
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+        if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0x80)) out.pop_back();
+        out += "...";
     }
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -52,17 +53,20 @@ std::int64_t get_i64(const json& obj, std::string_view key) {
     if (!obj.is_object()) return 0;
     auto it = obj.find(key);
     if (it == obj.end()) return 0;
-    // Whatever the panel sends, the result is a number in range: out-of-range values count as
-    // missing (0) rather than wrapping or, for a double, being undefined behaviour to convert.
+    // Whatever the panel sends, the result is a number in range: a value beyond int64 means
+    // "huge" and reads as the largest one rather than wrapping or, for a double, being undefined
+    // behaviour to convert.
     if (it->is_number_unsigned()) {
         const auto value = it->get<std::uint64_t>();
-        return value <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(value) : 0;
+        return value <= static_cast<std::uint64_t>(INT64_MAX) ? static_cast<std::int64_t>(value)
+                                                              : std::numeric_limits<std::int64_t>::max();
     }
     if (it->is_number_integer()) return it->get<std::int64_t>();
     if (it->is_number_float()) {
+        // A double outside int64's range cannot be converted: such a value means "huge".
         const double value = it->get<double>();
-        // 2^63 is exactly representable; every finite double below it converts.
-        if (!(value > -9223372036854775808.0 && value < 9223372036854775808.0)) return 0;
+        if (value >= 9223372036854775807.0) return std::numeric_limits<std::int64_t>::max();
+        if (value <= -9223372036854775807.0) return std::numeric_limits<std::int64_t>::min();
         return static_cast<std::int64_t>(value);
     }
     if (it->is_string()) {
@@ -709,6 +713,15 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
     } else {
         json body{{"id", inbound_id}, {"settings", json{{"clients", json::array({client})}}.dump()}};
         added = co_await impl_->api("POST", "panel/api/inbounds/addClient", std::move(body), d);
+    }
+    if (!added && added.error().code == PanelErrorCode::unreachable) {
+        // The connection failed after the add was sent: it may have been carried out. The add is
+        // never sent twice; the client is looked up instead, and ours (same uuid) is success.
+        auto after = co_await impl_->find(nc.email, d);
+        if (after && *after && http::iequals((*after)->uuid, client["id"].get<std::string>())) {
+            spdlog::warn("panel: the answer to adding {} was lost; the client is there", nc.email);
+            added = json();
+        }
     }
     if (!added) co_return unexpected(added.error());
     if (*g == Generation::clients && !nc.enable) {

@@ -3,6 +3,7 @@
 
 #include "bot/admin/admin_fixture.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin.hpp"
 #include "discord/test_support.hpp"
 
@@ -163,13 +164,20 @@ TEST_F(AdminCommandsTest, PlanEditChangesOnlyTheGivenFieldsAndListShowsThem) {
 
     // A name typed instead of picked works too; nothing to change is refused.
     EXPECT_THAT(admin({"plan", "edit"}, {str("plan", "monthly")}).content(), HasSubstr("at least one field"));
+    // The Arabic name shown to Arabic customers, beside the English one.
+    EXPECT_EQ(admin({"plan", "edit"}, {str("plan", "monthly"), str("name_ar", "شهري")}).content(),
+              "Plan **Monthly** updated.");
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.plan(c, plan.id); })->spec.name_ar, "شهري");
+    EXPECT_THAT(
+        admin({"plan", "edit"}, {str("plan", "monthly"), str("name_ar", std::string(65, 'x'))}).content(),
+        HasSubstr("Arabic plan name must be at most 64 characters"));
     EXPECT_THAT(admin({"plan", "edit"}, {str("plan", "Nope"), number("price", 1)}).content(),
                 HasSubstr("no plan matches \"Nope\""));
 
     auto list = admin({"plan", "list"});
     EXPECT_TRUE(list.ephemeral());
     EXPECT_THAT(list.embed_text(),
-                HasSubstr("**Monthly** — 120.00 EGP · 30 days · 50 GB · 2 devices · enabled"));
+                HasSubstr("**Monthly** — 120 EGP · 30 days · 50 GB · 2 devices · enabled"));
 }
 
 TEST_F(AdminCommandsTest, PlanDisableAndEnableToggleSaleAndAreAudited) {
@@ -193,7 +201,7 @@ TEST_F(AdminCommandsTest, PlanAutocompleteFiltersByWhatIsTyped) {
     EXPECT_EQ(answer.type, 8);
     ASSERT_EQ(answer.data["choices"].size(), 1u);
     EXPECT_EQ(answer.data["choices"][0]["value"], std::to_string(yearly.id.value));
-    EXPECT_THAT(answer.data["choices"][0]["name"].get<std::string>(), HasSubstr("Yearly — 1,500.00 EGP"));
+    EXPECT_THAT(answer.data["choices"][0]["name"].get<std::string>(), HasSubstr("Yearly — 1,500 EGP"));
     EXPECT_EQ(autocomplete({"plan", "disable"}, {focused("plan", "")}).data["choices"].size(), 2u);
 }
 
@@ -205,7 +213,8 @@ TEST_F(AdminCommandsTest, RepliesInTheAdminsLanguage) {
     EXPECT_THAT(
         admin({"plan", "create"}, {str("name", "Gold"), number("price", -1), integer("days", 30)}).content(),
         HasSubstr("تعذّر تنفيذ ذلك"));
-    EXPECT_EQ(admin({"plan", "list"}, {}, /*with_role=*/false).content(), "هذا الإجراء للمشرفين فقط.");
+    EXPECT_EQ(admin({"plan", "list"}, {}, /*with_role=*/false).content(),
+              "\u200Fهذا الإجراء للمشرفين فقط.\u200F");
 }
 
 // ---- servers ----
@@ -239,6 +248,35 @@ TEST_F(AdminCommandsTest, ServerAddValidatesAndStoresTheServer) {
             EXPECT_THAT(record.entry.after->dump(), Not(HasSubstr(key)));
         }
     }
+}
+
+TEST_F(AdminCommandsTest, ServerPinIsAcceptedAsOpensslPrintsItAndStoredInOneForm) {
+    const std::string normal = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    std::string printed = "sha256 Fingerprint=";  // `openssl x509 -noout -fingerprint -sha256`
+    for (std::size_t i = 0; i < normal.size(); i += 2) {
+        if (i > 0) printed += ':';
+        for (char c : normal.substr(i, 2)) printed += static_cast<char>(std::toupper(c));
+    }
+    EXPECT_EQ(admin({"server", "add"}, {str("name", "fra-1"), str("location", "Frankfurt"),
+                                        str("url", "https://fra.example:8443"),
+                                        str("key", std::string(40, 's')), str("pin", printed)})
+                  .content(),
+              "Server **fra-1** (Frankfurt) added.");
+    auto stored = with_db([&](db::Connection& c) { return catalog_.servers(c); });
+    ASSERT_EQ(stored.size(), 1u);
+    EXPECT_EQ(stored[0].spec.tls_pin_sha256, normal);
+
+    std::string spaced;  // upper case with spaces, as some tools print it
+    for (char c : normal) spaced += static_cast<char>(std::toupper(c));
+    EXPECT_EQ(admin({"server", "edit"},
+                    {str("server", "fra-1"), str("pin", spaced.substr(0, 32) + " " + spaced.substr(32))})
+                  .content(),
+              "Server **fra-1** updated.");
+    EXPECT_EQ(with_db([&](db::Connection& c) { return catalog_.servers(c); })[0].spec.tls_pin_sha256, normal);
+
+    EXPECT_THAT(admin({"server", "edit"}, {str("server", "fra-1"), str("pin", "sha1 Fingerprint=AB:CD:EF")})
+                    .content(),
+                HasSubstr("-fingerprint -sha256"));
 }
 
 TEST_F(AdminCommandsTest, ServerEditListAndDisable) {
@@ -319,7 +357,7 @@ TEST_F(AdminCommandsTest, StatsShowsTheFiguresWithARevenueChart) {
     EXPECT_TRUE(answer.ephemeral());
     const auto text = answer.embed_text();
     EXPECT_THAT(text, HasSubstr("Statistics — Last 7 days"));
-    EXPECT_THAT(text, HasSubstr("Revenue: 300.00 EGP"));
+    EXPECT_THAT(text, HasSubstr("Revenue: 300 EGP"));
     EXPECT_THAT(text, HasSubstr("Orders: 2"));
     EXPECT_THAT(text, HasSubstr("Conversion: 100.0% (2/2)"));
     EXPECT_THAT(text, HasSubstr("Active accounts: 2"));
@@ -505,7 +543,7 @@ TEST_F(AdminCommandsTest, OrderApproveProvisionsOnceAndTellsTheReviewFlow) {
     const auto order = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
     auto info = admin({"order", "info"}, {str("order", order.reference)});
     EXPECT_THAT(info.embed_text(), HasSubstr("Under review"));
-    EXPECT_THAT(info.embed_text(), HasSubstr("150.00 EGP"));
+    EXPECT_THAT(info.embed_text(), HasSubstr("150 EGP"));
 
     EXPECT_EQ(admin({"order", "approve"}, {str("order", order.reference)}).content(),
               "Order " + order.reference + " approved.");
@@ -517,6 +555,42 @@ TEST_F(AdminCommandsTest, OrderApproveProvisionsOnceAndTellsTheReviewFlow) {
                 HasSubstr("That didn't work"));
     EXPECT_EQ(gateway_.create_calls(), 1);
     EXPECT_EQ(gateway_.clients().size(), 1u);
+}
+
+// The admin sees whether the customer has everything of a fulfilled order.
+TEST_F(AdminCommandsTest, OrderInfoShowsWhetherDeliveryIsComplete) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    const auto order = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
+    EXPECT_THAT(admin({"order", "info"}, {str("order", order.reference)}).embed_text(),
+                ::testing::Not(HasSubstr("Delivery")));
+    EXPECT_EQ(admin({"order", "approve"}, {str("order", order.reference)}).content(),
+              "Order " + order.reference + " approved.");
+    // Nothing reached Discord yet (this test's review flow delivers nothing).
+    auto info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("Delivery"));
+    EXPECT_THAT(info.embed_text(), HasSubstr("pending: review card, link in the order channel, link by DM, "
+                                             "Subscriber role, billing line, channel closing"));
+    with_db([&](db::Connection& c) {
+        const auto t = domain::to_timestamp(std::chrono::system_clock::now());
+        for (auto part : {domain::DeliveryPart::card, domain::DeliveryPart::channel, domain::DeliveryPart::dm,
+                          domain::DeliveryPart::role, domain::DeliveryPart::billing}) {
+            domain::deliveries::mark_done(c, order.id, part, t, "1");
+        }
+        EXPECT_FALSE(domain::deliveries::complete_if_done(c, order.id, t));
+        return 0;
+    });
+    info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("pending: channel closing"));
+    with_db([&](db::Connection& c) {
+        const auto t = domain::to_timestamp(std::chrono::system_clock::now());
+        domain::deliveries::mark_done(c, order.id, domain::DeliveryPart::closing, t);
+        EXPECT_TRUE(domain::deliveries::complete_if_done(c, order.id, t));
+        return 0;
+    });
+    info = admin({"order", "info"}, {str("order", order.reference)});
+    EXPECT_THAT(info.embed_text(), HasSubstr("complete"));
+    EXPECT_THAT(info.embed_text(), ::testing::Not(HasSubstr("pending")));
 }
 
 TEST_F(AdminCommandsTest, OrderApproveWithTheGatewayDownStaysApproved) {
@@ -550,6 +624,32 @@ TEST_F(AdminCommandsTest, OrderDeclineNeedsUnderReviewAndRecordsTheReason) {
         HasSubstr("That didn't work"));
     EXPECT_THAT(admin({"order", "info"}, {str("order", "NL-999999")}).content(),
                 HasSubstr("no order matches"));
+}
+
+// A ready-made reason: stored in English, read by each customer in their language; with the admin's
+// own words beside it, or alone; neither is refused.
+TEST_F(AdminCommandsTest, OrderDeclineOffersReadyMadeBilingualReasons) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    const auto command = handlers::admin_command_definition(0);
+    EXPECT_TRUE(discord::validate(command).has_value());
+    const auto definition = discord::commands_to_json({command});
+    EXPECT_NE(definition.dump().find("\"preset\""), std::string::npos);
+    EXPECT_NE(definition.dump().find("المبلغ الذي وصلنا لا يطابق قيمة الطلب."), std::string::npos)
+        << "the choices show both languages";
+
+    const auto first = order_under_review(make_user(kCustomer), plan.id, "receipt-1");
+    EXPECT_THAT(admin({"order", "decline"}, {str("order", first.reference)}).content(),
+                HasSubstr("give a reason for the customer"));
+    EXPECT_EQ(
+        admin({"order", "decline"},
+              {str("order", first.reference), str("preset", "amount"), str("reason", "we got 100")})
+            .content(),
+        "Order " + first.reference + " declined: The amount received does not match the order. — we got 100");
+    const auto after = with_db([&](db::Connection& c) { return orders_->get(c, first.id); });
+    EXPECT_EQ(after->decline_reason, "The amount received does not match the order. — we got 100");
+    EXPECT_EQ(ui::translate_decline_reason(ui::Locale::ar, *after->decline_reason),
+              ui::tr(ui::Locale::ar, ui::Msg::decline_reason_amount) + " — we got 100");
 }
 
 TEST_F(AdminCommandsTest, DefaultHooksTellTheCustomerInTheOrderChannel) {

@@ -36,6 +36,43 @@ TEST(BotConfig, ReadsEveryKeyWithDefaults) {
     EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
 }
 
+TEST(BotConfig, TheGatewayPinIsReadInEveryPastedForm) {
+    const std::string normal = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    std::string colons;
+    for (std::size_t i = 0; i < normal.size(); i += 2) {
+        if (i > 0) colons += ':';
+        for (char c : normal.substr(i, 2)) colons += static_cast<char>(std::toupper(c));
+    }
+    for (const std::string& pasted : {"sha256 Fingerprint=" + colons, colons, normal}) {
+        auto values = valid();
+        values["API_GATEWAY_PIN_SHA256"] = pasted;
+        auto config = load_bot_config(common::Environment::from_map(values));
+        ASSERT_TRUE(config) << config.error();
+        EXPECT_EQ(config->default_server.tls_pin_sha256, normal) << pasted;
+    }
+    auto values = valid();
+    values["API_GATEWAY_PIN_SHA256"] = normal.substr(0, 40);
+    auto refused = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("API_GATEWAY_PIN_SHA256 must be the certificate's SHA-256 fingerprint"),
+              std::string::npos)
+        << refused.error();
+}
+
+TEST(BotConfig, LogLevelFollowsTheSharedRules) {
+    auto values = valid();
+    values["LOG_LEVEL"] = "Debug";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->log_level, "debug");
+    values["LOG_LEVEL"] = "verbose";
+    auto refused = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(
+        refused.error().find("LOG_LEVEL must be one of trace, debug, info, warn, error (got \"verbose\")"),
+        std::string::npos);
+}
+
 TEST(BotConfig, OverridesForTheFakeDiscord) {
     auto values = valid();
     values["DISCORD_API_BASE"] = "http://127.0.0.1:4000/api/v10";

@@ -164,6 +164,79 @@ TEST_P(MigrationsTest, OutageNoticeKindsKeepQueuedNotices) {
     EXPECT_TRUE(check_schema(conn()).has_value());
 }
 
+// 007 records each order's channel step: orders from before it count as settled, except an unpaid
+// order that never got its channel, which the reconciler then completes.
+TEST_P(MigrationsTest, OrderRecoveryColumnsSettleExistingOrders) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec(
+        "INSERT INTO users (discord_id, username, created_at, updated_at) VALUES ('1001', 'a', 10, 10)");
+    conn().exec(
+        "INSERT INTO plans (name, duration_days, traffic_bytes, device_limit, price_piasters, active, "
+        "sort_order, "
+        "created_at, updated_at) VALUES ('p', 30, 0, 1, 15000, 1, 0, 10, 10)");
+    const char* insert =
+        "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, channel_id, created_at, "
+        "updated_at) "
+        "VALUES (1, 1, 'new', ?, 15000, ?, 10, ?)";
+    conn().exec(insert, "cancelled", std::optional<std::string>(), 20);
+    conn().exec(insert, "fulfilled", std::optional<std::string>("555"), 30);
+    conn().exec(insert, "awaiting_payment", std::optional<std::string>(), 40);
+    auto rest = migrate(conn(), 7);
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->back(), "007_order_recovery");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT channel_ready_at FROM orders WHERE id = 1"), 20);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT channel_ready_at FROM orders WHERE id = 2"), 30);
+    EXPECT_EQ(
+        conn().scalar<std::int64_t>("SELECT COUNT(*) FROM orders WHERE id = 3 AND channel_ready_at IS NULL "
+                                    "AND channel_attempt_at IS NULL AND review_reminded_at IS NULL"),
+        1);
+    ASSERT_TRUE(migrate(conn()).has_value());
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
+// 006 separates a customer's language choice from the old users.locale, which was 'en' for
+// everyone who never pressed Language: 'ar' (only the button set it) stays a choice, 'en' becomes
+// "not chosen" so the customer's Discord language decides.
+TEST_P(MigrationsTest, LanguageChoiceKeepsArabicAndForgetsTheEnglishDefault) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec("INSERT INTO users (discord_id, username, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "1001", "never-chose", 10, 10);
+    conn().exec(
+        "INSERT INTO users (discord_id, username, locale, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "1002", "chose-arabic", "ar", 10, 20);
+
+    auto rest = migrate(conn());
+    ASSERT_TRUE(rest.has_value()) << rest.error().message;
+    EXPECT_EQ(rest->front(), "006_language");
+    auto choice = [&](const char* id) {
+        return conn().scalar<std::string>("SELECT locale_choice FROM users WHERE discord_id = ?", id);
+    };
+    EXPECT_EQ(choice("1001"), std::nullopt);
+    EXPECT_EQ(choice("1002"), "ar");
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM users WHERE last_locale IS NULL"), 2);
+    EXPECT_THROW(conn().exec("UPDATE users SET locale_choice = 'fr' WHERE discord_id = '1001'"), DbError);
+    EXPECT_THROW(
+        conn().exec("UPDATE users SET last_locale = ? WHERE discord_id = '1001'", std::string(17, 'x')),
+        DbError);
+    EXPECT_TRUE(check_schema(conn()).has_value());
+}
+
+// 006 clears the extra wallet instructions 002 seeded (they told customers to write the reference
+// in the note, which USSD transfers cannot), and keeps what an admin wrote.
+TEST_P(MigrationsTest, SeededWalletInstructionsMakeWayForTheNewSteps) {
+    ASSERT_TRUE(migrate(conn(), 5).has_value());
+    conn().exec(
+        "UPDATE payment_methods SET instructions_en = 'Ask for Mona.', instructions_ar = 'اسأل عن منى.' "
+        "WHERE code = 'we_pay'");
+    ASSERT_TRUE(migrate(conn()).has_value());
+    EXPECT_EQ(
+        *conn().scalar<std::int64_t>("SELECT COUNT(*) FROM payment_methods WHERE instructions_en = '' AND "
+                                     "instructions_ar = ''"),
+        4);
+    EXPECT_EQ(conn().scalar<std::string>("SELECT instructions_ar FROM payment_methods WHERE code = 'we_pay'"),
+              "اسأل عن منى.");
+}
+
 TEST_P(MigrationsTest, FailedMigrationRollsBackAndIsNotRecorded) {
     const MigrationFile files[] = {
         {"001_ok.sql", "CREATE TABLE a (v BIGINT);"},

@@ -95,8 +95,40 @@ TEST_P(CatalogTest, BanAndUnbanAreAudited) {
     EXPECT_EQ(unbanned->status, UserStatus::active);
     EXPECT_EQ(audit_for(conn(), "user", std::to_string(user.value)).size(), 2u);
     EXPECT_EQ(users_.ban(conn(), "a", UserId{999}, "x").error().code, ErrorCode::not_found);
-    EXPECT_EQ(users_.set_locale(conn(), user, "fr").error().code, ErrorCode::validation);
-    EXPECT_EQ(users_.set_locale(conn(), user, "ar")->locale, "ar");
+}
+
+// A customer's language: not chosen at first (their Discord language decides), the Discord locale
+// of their latest interaction remembered for messages sent later, an explicit choice that stays
+// until they go back to following Discord.
+TEST_P(CatalogTest, LanguageIsAChoiceApartFromTheDiscordLocale) {
+    const auto user = make_user("556");
+    auto fresh = users_.get(conn(), user);
+    EXPECT_FALSE(fresh->locale_choice.has_value());
+    EXPECT_FALSE(fresh->last_locale.has_value());
+
+    EXPECT_TRUE(users_.note_discord_locale(conn(), "556", "ar"));
+    EXPECT_FALSE(users_.note_discord_locale(conn(), "556", "ar")) << "unchanged: nothing written";
+    EXPECT_FALSE(users_.note_discord_locale(conn(), "556", "")) << "no locale: kept";
+    EXPECT_FALSE(users_.note_discord_locale(conn(), "999", "ar")) << "nobody to note it for";
+    EXPECT_EQ(users_.get(conn(), user)->last_locale, "ar");
+
+    EXPECT_EQ(users_.choose_locale(conn(), user, std::string("fr")).error().code, ErrorCode::validation);
+    EXPECT_EQ(users_.choose_locale(conn(), UserId{999}, std::string("en")).error().code,
+              ErrorCode::not_found);
+    auto chosen = users_.choose_locale(conn(), user, std::string("en"));
+    ASSERT_TRUE(chosen.has_value());
+    EXPECT_EQ(chosen->locale_choice, "en");
+    EXPECT_TRUE(users_.note_discord_locale(conn(), "556", "en-GB"));
+    EXPECT_EQ(users_.get(conn(), user)->locale_choice, "en") << "Discord changing leaves the choice";
+    EXPECT_EQ(users_.get(conn(), user)->last_locale, "en-GB");
+
+    auto following = users_.choose_locale(conn(), user, std::nullopt);
+    ASSERT_TRUE(following.has_value());
+    EXPECT_FALSE(following->locale_choice.has_value());
+    EXPECT_EQ(following->last_locale, "en-GB");
+
+    EXPECT_TRUE(users_.note_discord_locale(conn(), "556", std::string(40, 'x')));
+    EXPECT_EQ(users_.get(conn(), user)->last_locale, std::string(16, 'x')) << "cut to 16 characters";
 }
 
 TEST_P(CatalogTest, EnsureUserIsIdempotentAndFollowsRenames) {

@@ -14,10 +14,16 @@ using S = OrderStatus;
 
 TEST(OrderLifecycle, ExactlyTheDesignedTransitionsAreLegal) {
     const std::set<std::pair<S, S>> legal = {
-        {S::awaiting_payment, S::under_review}, {S::awaiting_payment, S::cancelled},
-        {S::awaiting_payment, S::expired},      {S::under_review, S::approved},
-        {S::under_review, S::declined},         {S::approved, S::fulfilled},
+        {S::awaiting_payment, S::under_review},
+        {S::awaiting_payment, S::cancelled},
+        {S::awaiting_payment, S::expired},
+        {S::under_review, S::approved},
+        {S::under_review, S::declined},
+        {S::under_review, S::cancelled},
+        {S::approved, S::fulfilled},
         {S::declined, S::under_review},
+        {S::declined, S::cancelled},
+        {S::declined, S::expired},
     };
     for (auto from : kAllOrderStatuses) {
         for (auto to : kAllOrderStatuses) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <future>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +36,19 @@ class WireGateway final : public http::Handler {
                                                r.headers.find(common::signing::kNonceHeader),
                                                r.headers.find(common::signing::kSignatureHeader), now)) {
             co_return error(401, "bad_signature", std::string(common::signing::to_string(*bad)));
+        }
+        // Like the real gateway: a nonce is good once.
+        const std::string nonce(r.headers.find(common::signing::kNonceHeader).value_or(""));
+        if (std::find(nonces.begin(), nonces.end(), nonce) != nonces.end()) {
+            co_return error(401, "replayed", "nonce already used");
+        }
+        nonces.push_back(nonce);
+        if (lose_answers > 0) {
+            // Acts on the request, then the answer is lost on the way (the connection closes).
+            --lose_answers;
+            http::Response lost;
+            lost.abandon = true;
+            if (r.target == "/api/health") co_return lost;
         }
         if (fail_next_with != 0) {
             const int status = std::exchange(fail_next_with, 0);
@@ -136,6 +151,8 @@ class WireGateway final : public http::Handler {
     std::map<std::string, json> clients;
     std::atomic<int> requests = 0;
     int fail_next_with = 0;
+    int lose_answers = 0;             ///< this many /api/health answers are lost after the work is done
+    std::vector<std::string> nonces;  ///< of every request that passed the signature check
     std::string last_email;
 };
 
@@ -270,7 +287,72 @@ TEST_F(HttpGatewayClientTest, WrongKeyIsRejectedAndWrongPinNeverConnects) {
     auto result = io_.run(wrong_pin->health());
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, domain::GatewayErrorCode::unreachable);
+    EXPECT_EQ(result.error().message, "certificate does not match the pin (expected " + std::string(64, '0') +
+                                          ", got " + cert_.sha256 + ")");
     EXPECT_EQ(handler_.requests, before);
+}
+
+TEST_F(HttpGatewayClientTest, APinPastedFromOpensslWorks) {
+    // What `openssl x509 -in cert.pem -noout -fingerprint -sha256` prints: upper case, colons.
+    std::string pasted = "sha256 Fingerprint=";
+    for (std::size_t i = 0; i < cert_.sha256.size(); i += 2) {
+        if (i > 0) pasted += ':';
+        for (char c : cert_.sha256.substr(i, 2)) pasted += static_cast<char>(std::toupper(c));
+    }
+    auto client = make_client(pasted);
+    auto health = io_.run(client->health());
+    ASSERT_TRUE(health.has_value()) << health.error().message;
+}
+
+TEST_F(HttpGatewayClientTest, ALostAnswerIsRetriedWithAFreshNonce) {
+    ASSERT_TRUE(io_.run(client_->health()).has_value());  // a kept-alive connection to reuse
+    handler_.lose_answers = 1;
+    auto health = io_.run(client_->health());
+    ASSERT_TRUE(health.has_value()) << health.error().message;
+    ASSERT_EQ(handler_.nonces.size(), 3u) << "the first call, the lost one and its repeat";
+    EXPECT_NE(handler_.nonces[1], handler_.nonces[2]);
+}
+
+TEST_F(HttpGatewayClientTest, RetriesAreBounded) {
+    handler_.lose_answers = 100;
+    auto health = io_.run(client_->health());
+    ASSERT_FALSE(health.has_value());
+    EXPECT_EQ(health.error().code, domain::GatewayErrorCode::unreachable);
+    EXPECT_EQ(handler_.nonces.size(), 3u) << "max_attempts";
+}
+
+TEST_F(HttpGatewayClientTest, AGatewayBackFromARestartIsReachedByTheRetry) {
+    // The gateway restarts between two calls: the kept-alive connection is dead and the first
+    // new connection is refused while it comes back.
+    ASSERT_TRUE(io_.run(client_->health()).has_value());
+    const auto port = server_->port();
+    std::promise<void> stopped;
+    boost::asio::post(io_.io(),
+                      [&] { server_->shutdown(std::chrono::milliseconds(0), [&] { stopped.set_value(); }); });
+    stopped.get_future().wait();
+    server_.reset();
+    int pauses = 0;
+    HttpGatewayOptions options{"https://127.0.0.1:" + std::to_string(port),
+                               kKey,
+                               cert_.sha256,
+                               "",
+                               std::chrono::milliseconds(5000),
+                               ""};
+    auto client = std::move(HttpGatewayClient::create(io_.executor(), options, clock_).value());
+    client->on_retry([&] {
+        // Back up on the same port before the next attempt.
+        if (++pauses != 1) return;
+        http::ServerOptions server_options;
+        server_options.address = "127.0.0.1";
+        server_options.port = port;
+        server_options.tls = http::TlsFiles{cert_.cert_path, cert_.key_path};
+        server_ = std::move(http::Server::create(io_.executor(), server_options, handler_).value());
+        server_->start();
+    });
+    auto health = io_.run(client->health());
+    ASSERT_TRUE(health.has_value()) << health.error().message;
+    EXPECT_EQ(pauses, 1);
+    io_.call([&] { client.reset(); });
 }
 
 TEST(HttpGatewayClient, RefusesPlainHttp) {

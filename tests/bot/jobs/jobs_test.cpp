@@ -1,9 +1,13 @@
 #include <sqlite3.h>
+#include <algorithm>
+#include <set>
 
 #include <map>
 
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/deliveries.hpp"
+#include "bot/handlers/customer.hpp"
 #include "bot/handlers/flow.hpp"
 #include "bot/handlers/store.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
@@ -143,6 +147,34 @@ TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
     remind(restarted);
     ASSERT_EQ(dms().size(), 2u);
     EXPECT_NE(content_of(dms()[1]).find("within a day"), std::string::npos) << content_of(dms()[1]);
+}
+
+// A notice is not an answer to a click: it is written in the customer's explicit choice, else the
+// Discord language of their latest click.
+TEST_P(JobsTest, NoticesFollowTheCustomersLanguage) {
+    const auto server = make_server("de-1");
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    with_db([&](db::Connection& c) {
+        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kAlice), "ar"));
+        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kBob), "ar"));
+        return users_.choose_locale(c, bob, std::string("en")).has_value();
+    });
+    make_account(alice, server, now() + 70h);
+    make_account(bob, server, now() + 70h);
+    run([&]() -> asio::awaitable<void> {
+        co_await jobs_->queue_reminders();
+        co_await jobs_->deliver_notices();
+    });
+    ASSERT_EQ(dms().size(), 2u);
+    int arabic = 0, english = 0;
+    for (const auto& dm : dms()) {
+        const std::string text = content_of(dm);
+        if (text.find("3 days") != std::string::npos) ++english;
+        if (text.find("اشتراكك") != std::string::npos) ++arabic;
+    }
+    EXPECT_EQ(arabic, 1) << "Alice's Discord is in Arabic";
+    EXPECT_EQ(english, 1) << "Bob chose English";
 }
 
 TEST_P(JobsTest, TrafficAlertsOncePerLevelThenSuspensionAtTheLimit) {
@@ -467,7 +499,7 @@ TEST_P(JobsTest, RevenueSnapshotIsWrittenAndPostedOnceWithTheChart) {
     snapshot();
     const auto posted = posts_to(kBillingChannel);
     ASSERT_EQ(posted.size(), 1u) << "posted once per day";
-    EXPECT_NE(content_of(posted[0]).find("150.00"), std::string::npos) << content_of(posted[0]);
+    EXPECT_NE(content_of(posted[0]).find("150 EGP"), std::string::npos) << content_of(posted[0]);
     ASSERT_EQ(posted[0].files.size(), 1u);
     EXPECT_EQ(posted[0].files[0].filename, "revenue.png");
     EXPECT_EQ(posted[0].files[0].data.substr(1, 3), "PNG");
@@ -475,6 +507,192 @@ TEST_P(JobsTest, RevenueSnapshotIsWrittenAndPostedOnceWithTheChart) {
                   return *c.scalar<std::int64_t>("SELECT revenue_piasters FROM revenue_snapshots");
               }),
               15000);
+}
+
+// ---- durable delivery (the order_deliveries outbox) ----
+
+/// Distinct messages Discord holds that were created by requests matching `pattern` (a repeat
+/// that Discord answered from its nonce record is the same message).
+std::set<std::string> distinct_messages(const fakes::discord::FakeDiscord& fake, const std::string& pattern) {
+    std::set<std::string> ids;
+    for (const auto& r : fake.requests_matching(pattern)) {
+        if (r.status == 200) ids.insert(nlohmann::json::parse(r.response_body).value("id", ""));
+    }
+    return ids;
+}
+
+TEST_P(JobsTest, KilledAfterTheFulfilledCommitTheReconcilerDeliversExactlyOnce) {
+    const auto server = make_server("de-1");
+    const auto user = make_user(kAlice);
+    const auto order = order_under_review(user, make_plan());
+    const auto channel = make_channel("order-1");
+    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel.str()); }));
+    // The Approve click: the order is fulfilled and its delivery recorded in one transaction,
+    // then the process is killed before anything reached Discord.
+    run([&]() -> asio::awaitable<void> {
+        auto done = co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077");
+        EXPECT_TRUE(done.has_value());
+    });
+    EXPECT_EQ(gateways_.at(server.id).fake.clients().size(), 1u);
+    EXPECT_TRUE(dms().empty());
+    EXPECT_TRUE(posts_to(kBillingChannel).empty());
+    auto pending = with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); });
+    ASSERT_TRUE(pending.has_value()) << "the delivery is recorded with the fulfilment";
+    EXPECT_FALSE(pending->complete());
+    EXPECT_EQ(pending->approver, "700000000000000077");
+
+    // A new process: its first reconciler run.
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->reconcile();
+        EXPECT_TRUE(result) << result.error();
+    });
+    const auto dm = dms();
+    ASSERT_EQ(dm.size(), 1u);
+    EXPECT_NE(dm[0].json.dump().find("vless://"), std::string::npos);
+    EXPECT_NE(dm[0].json.dump().find(gateways_.at(server.id).fake.clients().begin()->second.uuid),
+              std::string::npos)
+        << "the link carries the panel client's UUID";
+    EXPECT_EQ(fake_->message_count(channel.value()), 3u) << "link, DM note, closing notice";
+    const auto billing = posts_to(kBillingChannel);
+    ASSERT_EQ(billing.size(), 1u);
+    EXPECT_NE(content_of(billing[0]).find("<@700000000000000077>"), std::string::npos)
+        << "the billing line names the admin who approved";
+    const auto* roles = fake_->member_roles(kGuild, kAlice);
+    ASSERT_NE(roles, nullptr);
+    EXPECT_EQ(std::count(roles->begin(), roles->end(), kSubscriberRole), 1);
+    auto after = with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); });
+    EXPECT_TRUE(after->complete());
+
+    // Later runs and another restart send nothing more.
+    clock_.advance(10min);
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
+    handlers::resume_deliveries(*ctx_);
+    run([&]() -> asio::awaitable<void> { co_await background_.join(); });
+    EXPECT_EQ(dms().size(), 1u);
+    EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
+    EXPECT_EQ(fake_->message_count(channel.value()), 3u);
+}
+
+TEST_P(JobsTest, KilledAfterTheFulfilledCommitStartUpDeliversExactlyOnce) {
+    const auto server = make_server("de-1");
+    const auto order = order_under_review(make_user(kAlice), make_plan());
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE((co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077")).has_value());
+    });
+    EXPECT_TRUE(dms().empty());
+    // Start-up of the next process finishes every pending delivery at once.
+    handlers::resume_deliveries(*ctx_);
+    run([&]() -> asio::awaitable<void> { co_await background_.join(); });
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(dms()[0].json.dump().find(gateways_.at(server.id).fake.clients().begin()->second.uuid),
+              std::string::npos);
+    EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
+    // A start-up racing a reconciler run: the second finds nothing to do.
+    handlers::resume_deliveries(*ctx_);
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await jobs_->reconcile());
+        co_await background_.join();
+    });
+    EXPECT_EQ(dms().size(), 1u);
+    EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
+}
+
+TEST_P(JobsTest, DiscordDownForTheChannelAndTheDmIsRetriedLaterAndDeliveredOnce) {
+    const auto server = make_server("de-1");
+    const auto order = order_under_review(make_user(kAlice), make_plan());
+    const auto channel = make_channel("order-1");
+    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel.str()); }));
+    // Discord answers every message create with 503 (the REST client's own retries included).
+    fake_->script("POST /channels/[0-9]+/messages",
+                  fakes::discord::Scripted{503, {}, R"({"message":"down"})"}, 1000);
+    run([&]() -> asio::awaitable<void> {
+        auto done = co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077");
+        EXPECT_TRUE(done.has_value());
+        if (!done) co_return;
+        auto outcome = co_await handlers::flow::deliver(*ctx_, *done, "Karim");
+        EXPECT_FALSE(outcome.complete);
+    });
+    EXPECT_TRUE(distinct_messages(*fake_, "POST /channels/[0-9]+/messages").empty());
+    auto pending = with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); });
+    ASSERT_TRUE(pending.has_value());
+    EXPECT_FALSE(pending->complete());
+    EXPECT_FALSE(pending->done(domain::DeliveryPart::channel));
+    EXPECT_FALSE(pending->done(domain::DeliveryPart::dm));
+    EXPECT_TRUE(pending->done(domain::DeliveryPart::role)) << "the role went through";
+    EXPECT_EQ(pending->attempts, 1);
+    ASSERT_TRUE(pending->last_error.has_value());
+    EXPECT_GT(pending->next_attempt_at, now());
+
+    // The reconciler runs while Discord is still down: another attempt, later again.
+    clock_.advance(11min);
+    run([&]() -> asio::awaitable<void> { EXPECT_FALSE(co_await jobs_->reconcile()); });
+    pending = with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); });
+    EXPECT_EQ(pending->attempts, 2);
+    EXPECT_TRUE(distinct_messages(*fake_, "POST /channels/[0-9]+/messages").empty());
+
+    // Discord is back: the next due run delivers everything, once.
+    fake_->clear_scripts();
+    clock_.advance(11min);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->reconcile();
+        EXPECT_TRUE(result) << result.error();
+    });
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(dms()[0].json.dump().find("vless://"), std::string::npos);
+    EXPECT_EQ(fake_->message_count(channel.value()), 3u);
+    const auto billing = posts_to(kBillingChannel);
+    ASSERT_EQ(billing.size(), 1u);
+    EXPECT_NE(content_of(billing[0]).find("<@700000000000000077>"), std::string::npos)
+        << "the retry names the admin who approved: " << content_of(billing[0]);
+    EXPECT_TRUE(with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); })->complete());
+    clock_.advance(11min);
+    run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
+    EXPECT_EQ(dms().size(), 1u);
+    EXPECT_EQ(posts_to(kBillingChannel).size(), 1u);
+}
+
+// The answer to a delivered message is lost (a timeout, a crash before the stamp): the retry
+// carries the same nonce, so Discord returns the message it made and the customer sees one.
+TEST_P(JobsTest, ARetryAfterALostAnswerReusesTheNonceAndTheCustomerSeesOneMessage) {
+    make_server("de-1");
+    const auto order = order_under_review(make_user(kAlice), make_plan());
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE((co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077")).has_value());
+    });
+    // The first delivery's DM reached Discord but its stamp was never written.
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(
+            (co_await handlers::flow::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false))
+                .complete);
+    });
+    with_db([&](db::Connection& c) {
+        return c.exec(
+            "UPDATE order_deliveries SET dm_at = NULL, dm_message_id = NULL, completed_at = NULL WHERE "
+            "order_id = ?",
+            order.id);
+    });
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(
+            (co_await handlers::flow::deliver_order(*ctx_, order.id, std::nullopt, std::nullopt, false))
+                .complete);
+    });
+    ASSERT_EQ(dms().size(), 2u) << "sent twice";
+    EXPECT_EQ(dms()[0].json["nonce"], dms()[1].json["nonce"]);
+    EXPECT_TRUE(dms()[0].json.value("enforce_nonce", false));
+    EXPECT_EQ(distinct_messages(*fake_, "POST /channels/[0-9]+/messages").size(), 2u)
+        << "one DM and one billing line exist";
+}
+
+TEST(DeliveryBackoff, DoublesFromTheBaseUpToTheCapWithJitterInTheUpperHalf) {
+    using domain::deliveries::backoff;
+    EXPECT_EQ(backoff(1, 1.0), 15s);
+    EXPECT_EQ(backoff(1, 0.0), 8s);
+    EXPECT_EQ(backoff(3, 1.0), 60s);
+    EXPECT_EQ(backoff(12, 1.0), 600s) << "capped";
+    EXPECT_EQ(backoff(1000, 0.0), 300s) << "capped, jittered";
+    EXPECT_GE(backoff(2, 0.5), 22s);
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(JobsTest);

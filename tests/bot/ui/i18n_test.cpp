@@ -213,41 +213,52 @@ TEST(I18nTr, FillsNamedPlaceholders) {
     EXPECT_EQ(tr(Locale::en, Msg::admin_server_remove_busy, {{"name", "eg-1"}, {"count", 12}}),
               "Server **eg-1** still holds accounts (12); disable it instead, or move them first.");
     EXPECT_EQ(tr(Locale::en, Msg::button_buy), "Buy Access");
-    EXPECT_EQ(tr(Locale::ar, Msg::button_buy), "شراء اشتراك");
+    EXPECT_EQ(tr(Locale::ar, Msg::button_buy), "\u200Fشراء اشتراك\u200F");
 }
 
 TEST(I18nTr, ArabicWrapsValuesInFirstStrongIsolates) {
     const std::string text =
         tr(Locale::ar, Msg::error_open_order, {{"reference", "NL-000123"}, {"channel", "<#1234567890>"}});
     EXPECT_EQ(text,
-              "لديك طلب مفتوح بالفعل (\u2068NL-000123\u2069) في \u2068<#1234567890>\u2069. "
-              "يُرجى إكماله أو إلغاؤه أولًا.");
+              "\u200Fلديك طلب مفتوح بالفعل (\u2068NL-000123\u2069) في \u2068<#1234567890>\u2069. "
+              "يُرجى إكماله أو إلغاؤه أولًا.\u200F");
     // English is left alone.
     EXPECT_EQ(tr(Locale::en, Msg::error_open_order, {{"reference", "NL-000123"}, {"channel", "<#1>"}}),
               "You already have an open order (NL-000123) in <#1>. Please finish or cancel it first.");
 }
 
-TEST(I18nTr, PaymentInstructionsKeepCopyableTokensLeftToRight) {
+// The wallet steps as Egyptian wallets work: the number is not in the text (it has its own embed
+// field), the reference is optional (USSD transfers have no note field), the screenshot is of the
+// confirmation SMS or screen showing the amount and the sending number, and the fee is the
+// customer's.
+TEST(I18nTr, PaymentInstructionsMatchTheWallets) {
     const std::string ar = tr(Locale::ar, Msg::payment_wallet_instructions,
                               {{"amount", format_money(Locale::ar, Piasters{15000})},
                                {"method", tr(Locale::ar, Msg::method_vodafone_cash)},
-                               {"wallet", "01012345678"},
                                {"reference", "NL-000123"}});
-    EXPECT_NE(ar.find("\u2066`01012345678`\u2069"), std::string::npos) << ar;
     EXPECT_NE(ar.find("\u2066`NL-000123`\u2069"), std::string::npos) << ar;
-    EXPECT_NE(ar.find("\u2068150.00 ج.م\u2069"), std::string::npos) << ar;
-    EXPECT_NE(ar.find("هنا"), std::string::npos);
+    EXPECT_NE(ar.find("\u2068150 جنيه\u2069"), std::string::npos) << ar;
+    EXPECT_NE(ar.find("إذا كانت في التحويل خانة للملاحظات"), std::string::npos) << ar;
+    EXPECT_NE(ar.find("رسالة التأكيد"), std::string::npos) << ar;
+    EXPECT_NE(ar.find("الرقم الذي حوّلت منه"), std::string::npos) << ar;
+    EXPECT_NE(ar.find("رسوم التحويل على حسابك"), std::string::npos) << ar;
     EXPECT_EQ(rtl_problem(ar), "");
 
-    const std::string en = tr(Locale::en, Msg::payment_instapay_instructions,
-                              {{"amount", format_money(Locale::en, Piasters{15000})},
-                               {"handle", "nebula@instapay"},
-                               {"reference", "NL-000123"}});
-    EXPECT_EQ(en,
-              "**Pay 150.00 EGP with InstaPay**\n"
-              "1. Send exactly **150.00 EGP** to the InstaPay address `nebula@instapay`.\n"
-              "2. Write `NL-000123` in the transfer note.\n"
-              "3. Upload a screenshot of the transfer **here** in this channel.");
+    const std::string en =
+        tr(Locale::en, Msg::payment_instapay_instructions,
+           {{"amount", format_money(Locale::en, Piasters{15000})}, {"reference", "NL-000123"}});
+    EXPECT_EQ(
+        en,
+        "**Pay 150 EGP with InstaPay**\n"
+        "1. In InstaPay, send exactly **150 EGP** to the IPA below. Any transfer fee is on you: the full "
+        "amount must arrive.\n"
+        "2. If there is a note field, write `NL-000123` in it; if not, skip this step.\n"
+        "3. Upload **here** a screenshot of the confirmation screen, showing the amount and the account you "
+        "sent from.");
+    const std::string instapay = tr(Locale::ar, Msg::payment_instapay_instructions,
+                                    {{"amount", "150 جنيه"}, {"reference", "NL-000123"}});
+    EXPECT_NE(instapay.find("عنوان الدفع اللحظي"), std::string::npos) << instapay;
+    EXPECT_EQ(instapay.find("عنوان إنستاباي"), std::string::npos) << instapay;
 }
 
 TEST(I18nTr, CodeBlocksHoldTheExactValue) {
@@ -302,25 +313,28 @@ TEST(I18nLocale, FromDiscordCodes) {
     EXPECT_EQ(locale_from_discord("fr"), Locale::en);
     EXPECT_EQ(locale_from_discord(""), Locale::en);
     EXPECT_EQ(locale_from_discord("a"), Locale::en);
-    EXPECT_EQ(locale_from_discord("arx"), Locale::en);
+    EXPECT_EQ(locale_from_discord("ar_EG"), Locale::ar);
+    EXPECT_EQ(locale_from_discord("Ar-SA"), Locale::ar);
+    EXPECT_EQ(locale_from_discord("bg"), Locale::en);
     EXPECT_EQ(locale_code(Locale::ar), "ar");
-    // A saved choice wins; then an Arabic client; then the shop's default (Discord has no Arabic
-    // locale, so an Egyptian customer's client usually says en-US).
+    // An explicit choice wins; then an Arabic client; then the shop's default (Discord has no
+    // Arabic locale today, so an Egyptian customer's client usually says en-US).
     EXPECT_EQ(choose_locale("en", "ar", Locale::ar), Locale::en);
     EXPECT_EQ(choose_locale("ar", "en-US", Locale::en), Locale::ar);
     EXPECT_EQ(choose_locale("", "ar", Locale::en), Locale::ar);
     EXPECT_EQ(choose_locale("", "en-US", Locale::ar), Locale::ar);
     EXPECT_EQ(choose_locale("", "en-US", Locale::en), Locale::en);
     EXPECT_EQ(choose_locale("fr", "de", Locale::en), Locale::en);
-    EXPECT_EQ(tr(Locale::en, Msg::button_language), "العربية");
-    EXPECT_EQ(tr(Locale::ar, Msg::button_language), "\u2066English\u2069");
+    EXPECT_EQ(tr(Locale::en, Msg::button_language), "Language");
+    EXPECT_EQ(tr(Locale::ar, Msg::button_language), "\u200Fاللغة\u200F");
     EXPECT_EQ(locale_code(Locale::en), "en");
 }
 
 TEST(I18nNames, StatusesKindsMethodsAndHealth) {
     std::set<Msg> seen;
     for (auto status : domain::kAllOrderStatuses) EXPECT_TRUE(seen.insert(order_status_msg(status)).second);
-    EXPECT_EQ(tr(Locale::ar, order_status_msg(domain::OrderStatus::under_review)), "قيد المراجعة");
+    EXPECT_EQ(tr(Locale::ar, order_status_msg(domain::OrderStatus::under_review)),
+              "\u200Fقيد المراجعة\u200F");
     EXPECT_EQ(tr(Locale::en, account_status_msg(domain::AccountStatus::disabled)), "Suspended");
     EXPECT_EQ(tr(Locale::en, order_kind_msg(domain::OrderKind::renewal)), "Renewal");
     EXPECT_EQ(tr(Locale::en, server_health_msg(domain::ServerHealth::down)), "down");
@@ -330,18 +344,20 @@ TEST(I18nNames, StatusesKindsMethodsAndHealth) {
     EXPECT_EQ(payment_method_msg("we_pay"), Msg::method_we_pay);
     EXPECT_EQ(payment_method_msg("instapay"), Msg::method_instapay);
     EXPECT_EQ(payment_method_msg("paypal"), std::nullopt);
-    EXPECT_EQ(tr(Locale::ar, Msg::method_etisalat_cash), "اتصالات كاش (\u2066e&\u2069)");
+    EXPECT_EQ(tr(Locale::ar, Msg::method_etisalat_cash), "\u200Fاتصالات كاش (\u2066e&\u2069)\u200F");
 }
 
 TEST(I18nFormat, Money) {
-    EXPECT_EQ(format_money(Locale::en, Piasters{15000}), "150.00 EGP");
-    EXPECT_EQ(format_money(Locale::ar, Piasters{15000}), "150.00 ج.م");
+    // Whole pounds without ".00".
+    EXPECT_EQ(format_money(Locale::en, Piasters{15000}), "150 EGP");
+    EXPECT_EQ(format_money(Locale::ar, Piasters{15000}), "150 جنيه");
+    EXPECT_EQ(format_money(Locale::ar, Piasters{9950}), "99.50 جنيه");
     EXPECT_EQ(format_money(Locale::en, Piasters{123456789}), "1,234,567.89 EGP");
     EXPECT_EQ(format_money(Locale::en, Piasters{5}), "0.05 EGP");
-    EXPECT_EQ(format_money(Locale::en, Piasters{0}), "0.00 EGP");
+    EXPECT_EQ(format_money(Locale::en, Piasters{0}), "0 EGP");
+    EXPECT_EQ(format_money(Locale::en, Piasters{100000}), "1,000 EGP");
     EXPECT_EQ(format_money(Locale::en, Piasters{-250}), "-2.50 EGP");
     EXPECT_EQ(format_money(Locale::en, Piasters{-5}), "-0.05 EGP");
-    EXPECT_EQ(format_money(Locale::en, Piasters{100000}), "1,000.00 EGP");
 }
 
 TEST(I18nFormat, Bytes) {
@@ -397,7 +413,11 @@ TEST(I18nFormat, DatesInTheShopTimeZone) {
     EXPECT_EQ(format_date(Locale::en, winter, *cairo), "6 Mar 2025");
     EXPECT_EQ(format_date(Locale::ar, winter, *cairo), "6 مارس 2025");
     EXPECT_EQ(format_date_time(Locale::en, winter, *cairo), "6 Mar 2025, 00:30");
-    EXPECT_EQ(format_date_time(Locale::ar, winter, *cairo), "6 مارس 2025، 00:30");
+    // Arabic reads the 12-hour clock with ص (morning) and م (afternoon, evening).
+    EXPECT_EQ(format_date_time(Locale::ar, winter, *cairo), "6 مارس 2025، 12:30 ص");
+    EXPECT_EQ(format_date_time(Locale::ar, winter - 1h, *cairo), "5 مارس 2025، 11:30 م");
+    EXPECT_EQ(format_date_time(Locale::ar, winter - 12h, *cairo), "5 مارس 2025، 12:30 م");
+    EXPECT_EQ(format_date_time(Locale::ar, winter + 9h, *cairo), "6 مارس 2025، 9:30 ص");
     EXPECT_EQ(format_date_time(Locale::en, winter, TimeZone::utc()), "5 Mar 2025, 22:30");
     // Summer time (UTC+3): 21:30 UTC on 31 July is 00:30 on 1 August.
     const sys_seconds summer = sys_seconds{sys_days{std::chrono::year{2025} / 7 / 31}} + 21h + 30min;
@@ -427,6 +447,84 @@ TEST(I18nFormat, ProgressBar) {
     EXPECT_THROW(progress_bar(1, 0), std::invalid_argument);
     EXPECT_THROW(progress_bar(-1, 10), std::invalid_argument);
     EXPECT_THROW(progress_bar(1, 10, 0), std::invalid_argument);
+}
+
+// Every Arabic line outside code has its direction fixed: a RIGHT-TO-LEFT MARK at both ends and
+// after a list marker ("1. ", "• "); nothing invisible inside code blocks, where people copy.
+std::string direction_problem(const std::string& text) {
+    const std::string rlm = "\u200F";
+    bool in_block = false;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::string line = text.substr(start, end - start);
+        std::size_t fences = 0;
+        for (auto at = line.find("```"); at != std::string::npos; at = line.find("```", at + 3)) ++fences;
+        if (in_block || line.starts_with("```")) {
+            if (line.find(rlm) != std::string::npos) return "a mark inside a code block: " + line;
+        } else if (!line.empty()) {
+            if (!line.starts_with(rlm)) return "no mark at the start of: " + line;
+            if (fences == 0 && !line.ends_with(rlm)) return "no mark at the end of: " + line;
+            std::string_view rest(line);
+            rest.remove_prefix(rlm.size());
+            std::size_t digits = 0;
+            while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+            std::size_t marker = 0;
+            if (digits > 0 && rest.substr(digits).starts_with(". ")) marker = digits + 2;
+            if (rest.starts_with("• ")) marker = std::string_view("• ").size();
+            if (marker > 0 && !rest.substr(marker).starts_with(rlm))
+                return "no mark after the list marker: " + line;
+        }
+        if (fences % 2 == 1) in_block = !in_block;
+        if (end == text.size()) break;
+        start = end + 1;
+    }
+    return {};
+}
+
+TEST(I18nDirection, EveryArabicLineIsMarkedOutsideCode) {
+    for (Msg msg : all_keys()) {
+        SCOPED_TRACE(std::string(msg_id(msg)));
+        const std::string ar = render_with(Locale::ar, msg, "vless://abc@host:443#NL-000123");
+        EXPECT_EQ(direction_problem(ar), "") << ar;
+        EXPECT_EQ(render_with(Locale::en, msg, "x").find("\u200F"), std::string::npos)
+            << "English is left alone";
+    }
+    // The code blocks of the delivery hold exactly the link, nothing invisible around it.
+    const std::string link = "vless://id@host:443?security=reality#NL-000001";
+    const std::string delivery = tr(Locale::ar, Msg::delivery_body,
+                                    {{"link", link},
+                                     {"subscription_url", "https://h/sub/x"},
+                                     {"expiry", "1"},
+                                     {"traffic", "2"},
+                                     {"devices", "3"}});
+    EXPECT_NE(delivery.find("```\n" + link + "\n```"), std::string::npos) << delivery;
+    // A list keeps its marker first, then the mark.
+    const std::string help = tr(Locale::ar, Msg::help_body, {{"duration", "يوم واحد"}});
+    EXPECT_TRUE(help.starts_with("\u200F1. \u200F")) << help;
+}
+
+TEST(I18nDecline, ReadyMadeReasonsReachTheCustomerInTheirLanguage) {
+    EXPECT_EQ(decline_presets().size(), 5u);
+    for (std::string_view code : decline_presets()) {
+        SCOPED_TRACE(std::string(code));
+        const auto msg = decline_preset_msg(code);
+        ASSERT_TRUE(msg.has_value());
+        const std::string stored = decline_reason(Locale::en, code, "");
+        EXPECT_EQ(stored, tr(Locale::en, *msg));
+        EXPECT_EQ(translate_decline_reason(Locale::ar, stored), tr(Locale::ar, *msg));
+        EXPECT_EQ(translate_decline_reason(Locale::en, stored), stored);
+    }
+    EXPECT_EQ(decline_preset_msg("nonsense"), std::nullopt);
+    const std::string both = decline_reason(Locale::en, "amount", "we got 100");
+    EXPECT_EQ(both, "The amount received does not match the order. — we got 100");
+    EXPECT_EQ(translate_decline_reason(Locale::ar, both),
+              tr(Locale::ar, Msg::decline_reason_amount) + " — we got 100");
+    // The admin's own words alone are kept as typed.
+    EXPECT_EQ(decline_reason(Locale::en, "", "blurry"), "blurry");
+    EXPECT_EQ(translate_decline_reason(Locale::ar, "blurry"), "blurry");
+    EXPECT_EQ(translate_decline_reason(Locale::ar, "The amount received does not match the order.!"),
+              "The amount received does not match the order.!");
 }
 
 TEST(I18nFormat, IsolateHelper) { EXPECT_EQ(isolate("NL-000123"), "\u2068NL-000123\u2069"); }

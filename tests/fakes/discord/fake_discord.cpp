@@ -173,7 +173,14 @@ struct FakeDiscord::Impl : http::Handler {
     int session_total = 1000, session_remaining = 1000;
     std::chrono::milliseconds session_reset{0};
     std::uint64_t next_id = 700000000000000000ULL;
-    std::map<std::uint64_t, std::map<std::string, json>> messages_by_nonce;  // channel -> nonce -> message
+    /// Messages created with enforce_nonce, by nonce: Discord checks the nonce against the same
+    /// author's messages of the past few minutes (options.nonce_window), in any channel.
+    struct NoncedMessage {
+        json message;
+        std::chrono::steady_clock::time_point created;
+    };
+    std::map<std::string, NoncedMessage> messages_by_nonce;
+    std::map<std::string, std::uint64_t> dm_channels;  // recipient -> the one DM channel with them
     std::map<std::uint64_t, std::size_t> message_counts;
     std::map<std::uint64_t, json> channels;
     std::map<std::uint64_t, json> guilds;
@@ -593,7 +600,12 @@ struct FakeDiscord::Impl : http::Handler {
                 200, json{{"id", id_str(options.bot_user_id)}, {"username", "nebula"}, {"bot", true}});
         }
         if (m == "POST" && n == 3 && s[0] == "users" && s[2] == "channels") {
+            // Discord keeps one DM channel per recipient: opening it again returns the same one.
+            const std::string recipient = body.is_object() ? body.value("recipient_id", "") : "";
+            if (auto known = dm_channels.find(recipient); known != dm_channels.end())
+                return json_response(200, channels[known->second]);
             const std::uint64_t id = ++next_id;
+            dm_channels[recipient] = id;
             json channel{{"id", id_str(id)},
                          {"type", 1},
                          {"recipients", json::array({{{"id", body.value("recipient_id", "")}}})}};
@@ -614,9 +626,12 @@ struct FakeDiscord::Impl : http::Handler {
                         return error_response(403, 50007, "Cannot send messages to this user");
                 }
                 const std::string nonce = body.contains("nonce") ? body["nonce"].dump() : "";
-                if (!nonce.empty() && body.value("enforce_nonce", false)) {
-                    const auto& seen = messages_by_nonce[channel];
-                    if (auto it = seen.find(nonce); it != seen.end()) return json_response(200, it->second);
+                const bool enforce = !nonce.empty() && body.value("enforce_nonce", false);
+                if (enforce) {
+                    if (auto it = messages_by_nonce.find(nonce);
+                        it != messages_by_nonce.end() && now() - it->second.created < options.nonce_window) {
+                        return json_response(200, it->second.message);
+                    }
                 }
                 if (body.value("content", "").empty() && !body.contains("embeds") && record.files.empty() &&
                     !body.contains("components")) {
@@ -624,7 +639,7 @@ struct FakeDiscord::Impl : http::Handler {
                 }
                 json message = message_json(channel, body);
                 if (auto bad = check_files(record, message)) return *bad;
-                if (!nonce.empty()) messages_by_nonce[channel][nonce] = message;
+                if (enforce) messages_by_nonce[nonce] = NoncedMessage{message, now()};
                 ++message_counts[channel];
                 return json_response(200, message);
             }
@@ -663,6 +678,13 @@ struct FakeDiscord::Impl : http::Handler {
             channel["type"] = body.value("type", 0);
             channels[id] = channel;
             return json_response(201, channel);
+        }
+        if (n == 3 && m == "GET" && s[0] == "guilds" && s[2] == "channels") {
+            json list = json::array();
+            for (const auto& [id, channel] : channels) {
+                if (channel.value("guild_id", std::string()) == s[1]) list.push_back(channel);
+            }
+            return json_response(200, list);
         }
         if (n == 2 && m == "GET" && s[0] == "guilds") {
             const auto it = guilds.find(num(s[1]));
@@ -836,6 +858,8 @@ const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; 
 void FakeDiscord::script(std::string pattern, Scripted response, int times) {
     impl_->scripts.push_back(Impl::Script{std::regex(pattern), std::move(response), times});
 }
+
+void FakeDiscord::clear_scripts() { impl_->scripts.clear(); }
 
 void FakeDiscord::add_bucket(BucketRule rule) {
     Impl::Bucket bucket;

@@ -79,6 +79,10 @@ struct FakeDiscordOptions {
     std::string api_prefix = "/api/v10";
     std::chrono::milliseconds interaction_window{3000};   ///< initial response deadline
     std::chrono::milliseconds heartbeat_interval{45000};  ///< sent in Hello
+    /// How long a message create with enforce_nonce is remembered: a repeat of its nonce by the
+    /// bot within this time returns the first message instead of creating one ("checked for
+    /// uniqueness in the past few minutes"; Discord does not say how many).
+    std::chrono::milliseconds nonce_window{std::chrono::minutes(5)};
     /// Global limit the fake enforces on non-interaction routes (0 = none).
     int global_per_second = 50;
     /// Directory where every JSON request body is appended (JSON lines) for the contract test.
@@ -109,6 +113,8 @@ class FakeDiscord {
     // --- scripting ---
     /// The next `times` requests whose "METHOD /path" matches `pattern` get `response`.
     void script(std::string pattern, Scripted response, int times = 1);
+    /// Forgets every scripted answer not used yet (the outage is over).
+    void clear_scripts();
     void add_bucket(BucketRule rule);
     /// `/gateway/bot`'s session_start_limit.
     void set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after);

@@ -57,6 +57,11 @@ struct FakePanel::Impl {
                 std::lock_guard lock(impl_.mutex);
                 response = subscription_ ? impl_.api->handle_sub(request)
                                          : impl_.api->handle_panel(request, peer.address.to_string());
+                const auto path = request.target.substr(0, request.target.find('?'));
+                if (!subscription_ && !impl_.lose_answer_to.empty() && path.ends_with(impl_.lose_answer_to)) {
+                    impl_.lose_answer_to.clear();
+                    response.abandon = true;  // done, but the answer never leaves
+                }
             }
             co_return response;
         }
@@ -140,6 +145,7 @@ struct FakePanel::Impl {
     mutable std::mutex mutex;
     std::int64_t offset_ms = 0;
     std::chrono::milliseconds delay{0};
+    std::string lose_answer_to;  ///< path suffix whose next answer is lost
     std::vector<std::string> log;
     bool down = false;
     std::unique_ptr<xui::PanelApi> api;
@@ -203,6 +209,11 @@ void FakePanel::bump_login_epoch() {
 void FakePanel::set_delay(std::chrono::milliseconds delay) {
     std::lock_guard lock(impl_->mutex);
     impl_->delay = delay;
+}
+
+void FakePanel::lose_next_answer_to(std::string path_suffix) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->lose_answer_to = std::move(path_suffix);
 }
 
 void FakePanel::set_failing(bool on) {

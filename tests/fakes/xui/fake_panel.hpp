@@ -63,6 +63,9 @@ class FakePanel {
     void bump_login_epoch();
     /// Every answer from either listener is delayed by `delay` (a slow panel). Zero turns it off.
     void set_delay(std::chrono::milliseconds delay);
+    /// The next request whose path ends with `path_suffix` is carried out, then its connection
+    /// closes without an answer (a reply lost on the way: the caller cannot know it worked).
+    void lose_next_answer_to(std::string path_suffix);
     /// Every authenticated panel/api call answers HTTP 200 success:false "Something went wrong (...)".
     void set_failing(bool on);
     /// true: both listeners stop and open connections are dropped (unreachable). false: they listen

@@ -67,13 +67,29 @@ TEST(Summarise, OneLineBoundedAndUtf8Safe) {
     std::string long_text(150, 'x');
     long_text += std::string(100, '\xd0');  // not valid UTF-8 pairs, still cut on a lead byte
     auto s = summarise(long_text);
-    EXPECT_LE(s.size(), 203u);
+    EXPECT_LE(s.size(), 200u);
     EXPECT_EQ(s.substr(s.size() - 3), "...");
     std::string arabic;
     for (int i = 0; i < 150; ++i) arabic += "\xd8\xb9";  // U+0639, two bytes each
     auto a = summarise(arabic);
     EXPECT_EQ((a.size() - 3) % 2, 0u);
     EXPECT_EQ(a.substr(a.size() - 3), "...");
+    EXPECT_LE(a.size(), 200u);
+}
+
+// Found by fuzz/xui_envelope.cpp (corpus input crash-4924f9…): a cut summary was 203 bytes,
+// over the documented 200, and a text of exactly 200 bytes was cut although it fitted.
+TEST(Summarise, AtMost200BytesAndCutOnlyWhenLonger) {
+    const std::string fits(200, 'x');
+    EXPECT_EQ(summarise(fits), fits);
+    const auto cut = summarise(fits + "y");
+    EXPECT_EQ(cut, std::string(197, 'x') + "...");
+    std::string wide;
+    for (int i = 0; i < 100; ++i) wide += "\xd8\xb9";
+    EXPECT_EQ(summarise(wide), wide);  // 200 bytes: kept whole
+    const auto wide_cut = summarise(wide + "z");
+    EXPECT_EQ(wide_cut.size(), 196u + 3u);  // 98 whole characters, never half of one
+    EXPECT_EQ(wide_cut, wide.substr(0, 196) + "...");
 }
 
 }  // namespace

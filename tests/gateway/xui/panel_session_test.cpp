@@ -2,6 +2,7 @@
 // controls cannot produce (a token rotated under a live session, pre-2.8.4 redirects, a cookie
 // re-issued on every answer, a panel that keeps refusing).
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -303,6 +304,34 @@ TEST_F(PanelSessionTest, ServerErrorIsRejectedAndBadBodyIsProtocol) {
         EXPECT_EQ(req.headers.find("Authorization"), "Bearer api-token-1");
         EXPECT_FALSE(req.headers.find("Cookie").has_value());
     }
+}
+
+// Found by fuzz/xui_panel.cpp (corpus input client_get_big_numbers): a number the panel writes
+// as a double beyond int64's range was converted with undefined behaviour. It reads as the
+// largest (or smallest) value instead, so a huge expiry or quota stays huge, never 0 (unlimited).
+TEST_F(PanelSessionTest, NumbersBeyondInt64ReadAsTheLargestValue) {
+    ScriptedPanel panel([&](const http::Request& r) {
+        if (r.target == "/panel/api/server/status") return envelope(v3_status());
+        return envelope(json::array({json{{"client",
+                                           {{"uuid", "u-1"},
+                                            {"email", "big@example.com"},
+                                            {"expiryTime", 1.5e20},
+                                            {"totalGB", -1e300},
+                                            {"tgId", 12.0},
+                                            {"enable", true}}},
+                                          {"inboundIds", {1}},
+                                          {"traffic", {{"up", 1e19}, {"down", 2.5}}}}}));
+    });
+    auto client = connect(panel, "token");
+    auto r = run(client->list_clients());
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->size(), 1u);
+    const auto& c = r->front();
+    EXPECT_EQ(c.expiry_ms, std::numeric_limits<std::int64_t>::max());
+    EXPECT_EQ(c.total_bytes, std::numeric_limits<std::int64_t>::min());
+    EXPECT_EQ(c.tg_id, 12);
+    EXPECT_EQ(c.up, std::numeric_limits<std::int64_t>::max());
+    EXPECT_EQ(c.down, 2);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -119,6 +120,27 @@ TEST_P(GatewayTest, CreateIsIdempotentForTheSameUuidAndConflictsOtherwise) {
     // Emails are unique ignoring case, as on the panel.
     auto upper = gw.post("/api/clients", create_body("NL-000124", 1, "11111111-2222-4333-8444-555555555555"));
     EXPECT_EQ(upper.status, 409);
+}
+
+TEST_P(GatewayTest, ACreateWhoseAnswerIsLostIsNeitherRepeatedNorFailed) {
+    // The panel creates the client, then its answer is lost (connection closed). The add is
+    // not sent again blindly; the gateway finds the client by email and answers with it.
+    const std::string add =
+        GetParam() == PanelMode::v3 ? "panel/api/clients/add" : "panel/api/inbounds/addClient";
+    ASSERT_EQ(gw.get("/api/inbounds").status, 200);  // a logged-in, kept-alive panel connection
+    gw.panel->lose_next_answer_to(add);
+    auto r = gw.post("/api/clients", create_body("nl-lost"));
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
+    EXPECT_EQ(body_of(r)["client"]["uuid"], kUuid);
+    const auto log = gw.panel->request_log();
+    EXPECT_EQ(
+        std::count_if(log.begin(), log.end(), [&](const std::string& line) { return line.ends_with(add); }),
+        1)
+        << "the add reached the panel once";
+    ASSERT_TRUE(gw.panel->client("nl-lost"));
+    // The bot's own retry (same email, same uuid) finds it too.
+    auto again = gw.post("/api/clients", create_body("nl-lost"));
+    EXPECT_EQ(again.status, 200) << again.body;
 }
 
 TEST_P(GatewayTest, MissingUuidIsGenerated) {
