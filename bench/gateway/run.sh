@@ -23,13 +23,15 @@
 #   --nice N           run the gateway, panel and load generator at this nice level (negative: root)
 #   --rate R           also measure signed requests open loop at R req/s in total (scenario "paced";
 #                      target: p99 <= 2 ms)
+#   --memory-dir DIR   keep the gateway's /proc/PID/smaps_rollup, smaps and status at the end of
+#                      every measurement in DIR (MODE-SCENARIO-RUN.*), to see where the memory went
 #
 # Exit status: 0 when every target is met by the median run, 1 when one is missed, 2 on setup errors.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 runs=3 duration=10 warmup=2 connections=64 modes="plain tls" server_cpu=0 loadgen_cpu=1
-build_dir="$root/build/bench-release" out_file="" engine=raw rate=0 gateway_override="" nice_level=0
+build_dir="$root/build/bench-release" out_file="" engine=raw rate=0 gateway_override="" nice_level=0 memory_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --engine) engine="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --nice) nice_level="$2"; shift 2 ;;
+    --memory-dir) memory_dir="$2"; mkdir -p "$memory_dir"; shift 2 ;;
     --gateway-bin) gateway_override="$(realpath "$2")"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -195,6 +198,9 @@ measure() {
   local cpu_used=$(( $(cpu_ticks "$gateway_pid") - cpu_before ))
   local hwm; hwm=$(status_kb "$gateway_pid" VmHWM)
   local rss_max; rss_max=$(sort -n "$work/rss.samples" | tail -1)
+  if [ -n "$memory_dir" ]; then
+    for f in smaps_rollup smaps status; do cp "/proc/$gateway_pid/$f" "$memory_dir/$mode-$scenario-$run.$f"; done
+  fi
   stop "$sampler_pid"; sampler_pid=""
   stop "$gateway_pid"; gateway_pid=""
   if [ ! -s "$work/loadgen.json" ]; then

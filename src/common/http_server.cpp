@@ -23,6 +23,7 @@
 #include <list>
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace nebula::http {
 
@@ -497,7 +498,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
         if (!stopping) {
             lowest.expires_after(std::chrono::milliseconds(500));
-            std::array<char, 4096> sink{};
+            // On the heap, only while draining: an array here would sit in the coroutine frame,
+            // and so in every open connection, for the connection's whole life.
+            std::vector<char> sink(4096);
             for (std::size_t drained = 0; drained < 256 * 1024;) {
                 auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), kUseTuple);
                 if (ec) break;
