@@ -40,8 +40,12 @@ std::size_t home_of(std::uint64_t stored, std::size_t slots) {
 
 }  // namespace
 
-unsigned char* ReplayCache::FingerprintSet::Segment::slot(std::size_t i) const {
-    return blocks[i / kBlockSlots].get() + (i % kBlockSlots) * kSlotBytes;
+unsigned char* ReplayCache::FingerprintSet::Segment::slot(std::size_t i) {
+    return blocks[i / kBlockSlots].data() + (i % kBlockSlots) * kSlotBytes;
+}
+
+const unsigned char* ReplayCache::FingerprintSet::Segment::slot(std::size_t i) const {
+    return blocks[i / kBlockSlots].data() + (i % kBlockSlots) * kSlotBytes;
 }
 
 bool ReplayCache::FingerprintSet::contains(std::uint64_t fingerprint) const {
@@ -77,7 +81,7 @@ void ReplayCache::FingerprintSet::grow(Segment& segment) {
     grown.slots = slots;
     for (std::size_t left = slots; left > 0;) {
         const std::size_t n = std::min(left, kBlockSlots);
-        grown.blocks.push_back(std::make_unique<unsigned char[]>(n * kSlotBytes));  // zeroed
+        grown.blocks.emplace_back(n * kSlotBytes);  // zeroed
         left -= n;
     }
     for (std::size_t i = 0; i < segment.slots; ++i) {

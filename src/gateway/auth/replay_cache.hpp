@@ -3,7 +3,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -60,10 +59,11 @@ class ReplayCache {
 
       private:
         struct Segment {
-            std::vector<std::unique_ptr<unsigned char[]>> blocks;  // all zero marks an empty slot
+            std::vector<std::vector<unsigned char>> blocks;  // all zero marks an empty slot
             std::size_t slots = 0;
             std::size_t count = 0;
-            unsigned char* slot(std::size_t i) const;
+            unsigned char* slot(std::size_t i);
+            const unsigned char* slot(std::size_t i) const;
         };
         static void put(Segment& segment, std::uint64_t stored);
         static void grow(Segment& segment);
