@@ -9,6 +9,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <stdexcept>
 
 namespace nebula::common {
@@ -122,6 +123,51 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
         throw std::runtime_error("HMAC-SHA256 failed");
     }
     return to_hex({reinterpret_cast<const char*>(digest), length});
+}
+
+namespace {
+
+EVP_MAC* siphash_mac() {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "SIPHASH", nullptr);
+    if (mac == nullptr) throw std::runtime_error("SipHash is not available from OpenSSL");
+    return mac;
+}
+
+}  // namespace
+
+struct SipHash64::Impl {
+    EVP_MAC_CTX* ctx = nullptr;
+    ~Impl() { EVP_MAC_CTX_free(ctx); }
+};
+
+SipHash64::SipHash64(std::string_view key) : impl_(std::make_unique<Impl>()) {
+    if (key.size() != 16) throw std::invalid_argument("a SipHash key is 16 bytes");
+    impl_->ctx = EVP_MAC_CTX_new(siphash_mac());
+    std::size_t size = 8;
+    const std::array<OSSL_PARAM, 2> params{OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                                           OSSL_PARAM_construct_end()};
+    if (impl_->ctx == nullptr || EVP_MAC_init(impl_->ctx, reinterpret_cast<const unsigned char*>(key.data()),
+                                              key.size(), params.data()) != 1) {
+        throw std::runtime_error("cannot set up SipHash");
+    }
+}
+
+SipHash64::~SipHash64() = default;
+SipHash64::SipHash64(SipHash64&&) noexcept = default;
+SipHash64& SipHash64::operator=(SipHash64&&) noexcept = default;
+
+std::uint64_t SipHash64::operator()(std::string_view data) {
+    std::array<unsigned char, 8> out{};
+    std::size_t length = 0;
+    // Re-initialising without a key reuses the prepared key.
+    if (EVP_MAC_init(impl_->ctx, nullptr, 0, nullptr) != 1 ||
+        EVP_MAC_update(impl_->ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(impl_->ctx, out.data(), &length, out.size()) != 1 || length != out.size()) {
+        throw std::runtime_error("SipHash failed");
+    }
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) value |= static_cast<std::uint64_t>(out[i]) << (8 * i);
+    return value;
 }
 
 std::string random_bytes(std::size_t count) {

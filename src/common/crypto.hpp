@@ -33,6 +33,25 @@ class HmacSha256 {
     std::unique_ptr<Impl> impl_;
 };
 
+/// SipHash-2-4 (OpenSSL's SIPHASH MAC, 64-bit output) with its 16-byte key prepared once: a
+/// fast keyed hash for tables whose keys come from outside, so nobody without the key can choose
+/// keys that collide. Not thread-safe: use one per thread. Throws if OpenSSL fails or the key is
+/// not 16 bytes.
+class SipHash64 {
+  public:
+    explicit SipHash64(std::string_view key);
+    ~SipHash64();
+    SipHash64(SipHash64&&) noexcept;
+    SipHash64& operator=(SipHash64&&) noexcept;
+
+    /// The 64-bit SipHash-2-4 of `data`, its 8 output bytes read little-endian.
+    std::uint64_t operator()(std::string_view data);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 /// `count` bytes from the operating system's CSPRNG (OpenSSL RAND_bytes). Throws on failure.
 std::string random_bytes(std::size_t count);
 /// Lowercase hex of `count` random bytes.

@@ -3,20 +3,27 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <list>
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace nebula::http {
 
@@ -52,6 +59,268 @@ bhttp::response<bhttp::string_body> to_beast(Response& r, unsigned version, bool
     if (r.status != 204 && !(r.status >= 100 && r.status < 200)) res.prepare_payload();
     return res;
 }
+
+/// TLS on top of a beast::tcp_stream, with OpenSSL reading and writing through a small BIO of
+/// our own. asio::ssl::stream keeps four 17 KiB buffers per connection for the connection's whole
+/// life (its own input and output buffers and both halves of a BIO pair): about 70 KiB, touched
+/// page by page as records pass, for every open connection. Here a connection holds the SSL object,
+/// a 4 KiB input buffer and the ciphertext of the response being sent; OpenSSL's record buffers
+/// are released between records (SSL_MODE_RELEASE_BUFFERS on the context). Deadlines and
+/// cancellation stay those of the tcp_stream underneath. One operation at a time: the server reads
+/// a request, then writes its response.
+class TlsStream {
+  public:
+    using executor_type = beast::tcp_stream::executor_type;
+
+    TlsStream(tcp::socket socket, SSL_CTX* ctx) : next_(std::move(socket)), ssl_(SSL_new(ctx)) {
+        BIO* bio = ssl_ == nullptr ? nullptr : BIO_new(method());
+        if (bio == nullptr) {
+            SSL_free(ssl_);
+            throw std::runtime_error("out of memory for a TLS connection");
+        }
+        BIO_set_data(bio, this);
+        BIO_set_init(bio, 1);
+        SSL_set_bio(ssl_, bio, bio);  // one reference, owned by the SSL object
+        SSL_set_accept_state(ssl_);
+    }
+    ~TlsStream() { SSL_free(ssl_); }
+    TlsStream(const TlsStream&) = delete;
+    TlsStream& operator=(const TlsStream&) = delete;
+
+    executor_type get_executor() { return next_.get_executor(); }
+    beast::tcp_stream& next_layer() { return next_; }
+
+    asio::awaitable<beast::error_code> handshake() {
+        for (;;) {
+            ERR_clear_error();
+            const int r = SSL_do_handshake(ssl_);
+            const int code = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, r);
+            // Whatever OpenSSL produced goes out first: the next flight, or the alert of a refusal.
+            if (!out_.empty()) {
+                auto [ec, n] = co_await asio::async_write(next_, asio::buffer(out_), kUseTuple);
+                sent();
+                if (ec) co_return ec;
+            }
+            if (code == SSL_ERROR_NONE) co_return beast::error_code{};
+            if (code != SSL_ERROR_WANT_READ) co_return failure(code);
+            auto [ec, n] = co_await next_.async_read_some(asio::buffer(in_), kUseTuple);
+            if (ec) co_return ec;
+            received(n);
+        }
+    }
+
+    /// Sends close_notify; the peer's own close_notify is not awaited (the connection closes next).
+    asio::awaitable<void> shutdown() {
+        if (failed_ || SSL_is_init_finished(ssl_) == 0) co_return;
+        ERR_clear_error();
+        SSL_shutdown(ssl_);
+        if (!out_.empty()) {
+            co_await asio::async_write(next_, asio::buffer(out_), kUseTuple);
+            sent();
+        }
+    }
+
+    template <typename MutableBuffers, typename Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_compose<Token, void(beast::error_code, std::size_t)>(
+            ReadOp<MutableBuffers>{*this, buffers}, token, next_);
+    }
+
+    template <typename ConstBuffers, typename Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return asio::async_compose<Token, void(beast::error_code, std::size_t)>(
+            WriteOp<ConstBuffers>{*this, buffers}, token, next_);
+    }
+
+  private:
+    /// Largest plaintext taken by one read or write: one full TLS record.
+    static constexpr std::size_t kMaxWrite = 16 * 1024;
+    /// Output capacity kept between responses; a larger one (a big response) is given back.
+    static constexpr std::size_t kKeptOutput = 8 * 1024;
+
+    enum class Step { start, flushed, received, done };
+
+    template <typename MutableBuffers>
+    struct ReadOp {
+        TlsStream& s;
+        MutableBuffers buffers;
+        Step step = Step::start;
+        bool io = false;
+        beast::error_code result{};
+        std::size_t bytes = 0;
+
+        template <typename Self>
+        void operator()(Self& self, beast::error_code ec = {}, std::size_t n = 0) {
+            switch (step) {
+                case Step::done:
+                    if (io) s.sent();
+                    return self.complete(result, bytes);
+                case Step::flushed:
+                    s.sent();
+                    if (ec) return self.complete(ec, 0);
+                    break;
+                case Step::received:
+                    if (ec) return self.complete(ec, 0);
+                    s.received(n);
+                    break;
+                case Step::start:
+                    break;
+            }
+            const asio::mutable_buffer target = beast::buffers_front(buffers);
+            if (target.size() == 0) return finish(self, {}, 0);
+            ERR_clear_error();
+            const int r = SSL_read(s.ssl_, target.data(),
+                                   static_cast<int>(std::min<std::size_t>(target.size(), kMaxWrite)));
+            const int code = r > 0 ? SSL_ERROR_NONE : SSL_get_error(s.ssl_, r);
+            if (!s.out_.empty()) {  // an alert, or the answer to a key update: sent first
+                if (code == SSL_ERROR_WANT_READ) {
+                    step = Step::flushed;
+                } else {
+                    step = Step::done;
+                    result = code == SSL_ERROR_NONE ? beast::error_code{} : s.failure(code);
+                    bytes = code == SSL_ERROR_NONE ? static_cast<std::size_t>(r) : 0;
+                }
+                io = true;
+                return asio::async_write(s.next_, asio::buffer(s.out_), std::move(self));
+            }
+            if (code == SSL_ERROR_NONE) return finish(self, {}, static_cast<std::size_t>(r));
+            if (code == SSL_ERROR_WANT_READ) {
+                step = Step::received;
+                io = true;
+                return s.next_.async_read_some(asio::buffer(s.in_), std::move(self));
+            }
+            return finish(self, s.failure(code), 0);
+        }
+
+        template <typename Self>
+        void finish(Self& self, beast::error_code ec, std::size_t n) {
+            if (io) return self.complete(ec, n);
+            // Nothing was waited for: complete as if posted, never inside the initiating call.
+            step = Step::done;
+            result = ec;
+            bytes = n;
+            asio::post(s.next_.get_executor(), std::move(self));
+        }
+    };
+
+    template <typename ConstBuffers>
+    struct WriteOp {
+        TlsStream& s;
+        ConstBuffers buffers;
+        Step step = Step::start;
+        beast::error_code result{};
+        std::size_t bytes = 0;
+
+        template <typename Self>
+        void operator()(Self& self, beast::error_code ec = {}, std::size_t = 0) {
+            if (step == Step::flushed) {
+                s.sent();
+                return self.complete(ec, ec ? 0 : bytes);
+            }
+            if (step == Step::done) return self.complete(result, bytes);
+            // The buffers of the sequence (an HTTP head and its body), up to one record's worth,
+            // go into one record: gathered first when there are several.
+            const asio::const_buffer first = beast::buffers_front(buffers);
+            asio::const_buffer plain = first;
+            if (first.size() < kMaxWrite && beast::buffer_bytes(buffers) > first.size()) {
+                s.gathered_.resize(std::min(beast::buffer_bytes(buffers), kMaxWrite));
+                plain =
+                    asio::buffer(s.gathered_.data(), asio::buffer_copy(asio::buffer(s.gathered_), buffers));
+            }
+            if (plain.size() > 0) {
+                ERR_clear_error();
+                const int r =
+                    SSL_write(s.ssl_, plain.data(), static_cast<int>(std::min(plain.size(), kMaxWrite)));
+                if (r <= 0) {
+                    result = s.failure(SSL_get_error(s.ssl_, r));
+                } else {
+                    bytes = static_cast<std::size_t>(r);
+                }
+            }
+            if (s.gathered_.capacity() > kKeptOutput) {
+                std::string().swap(s.gathered_);
+            } else {
+                s.gathered_.clear();
+            }
+            if (result && bytes == 0) {
+                s.out_.clear();
+                step = Step::done;
+                return asio::post(s.next_.get_executor(), std::move(self));
+            }
+            if (s.out_.empty()) {  // nothing to send: an empty buffer sequence
+                step = Step::done;
+                return asio::post(s.next_.get_executor(), std::move(self));
+            }
+            step = Step::flushed;
+            asio::async_write(s.next_, asio::buffer(s.out_), std::move(self));
+        }
+    };
+
+    void received(std::size_t n) {
+        in_begin_ = 0;
+        in_end_ = n;
+    }
+
+    void sent() {
+        if (out_.capacity() > kKeptOutput) {
+            std::string().swap(out_);
+        } else {
+            out_.clear();
+        }
+    }
+
+    beast::error_code failure(int code) {
+        if (code == SSL_ERROR_ZERO_RETURN) return asio::error::eof;  // the peer's close_notify
+        failed_ = true;
+        if (const auto e = ERR_get_error(); e != 0) {
+            return {static_cast<int>(e), asio::error::get_ssl_category()};
+        }
+        return asio::ssl::error::stream_truncated;
+    }
+
+    static int bio_write(BIO* bio, const char* data, int size) {
+        BIO_clear_retry_flags(bio);
+        auto& self = *static_cast<TlsStream*>(BIO_get_data(bio));
+        self.out_.append(data, static_cast<std::size_t>(size));
+        return size;
+    }
+
+    static int bio_read(BIO* bio, char* data, int size) {
+        BIO_clear_retry_flags(bio);
+        auto& self = *static_cast<TlsStream*>(BIO_get_data(bio));
+        const std::size_t n = std::min(static_cast<std::size_t>(size), self.in_end_ - self.in_begin_);
+        if (n == 0) {
+            BIO_set_retry_read(bio);
+            return -1;
+        }
+        std::memcpy(data, self.in_.data() + self.in_begin_, n);
+        self.in_begin_ += n;
+        return static_cast<int>(n);
+    }
+
+    static long bio_ctrl(BIO*, int command, long, void*) { return command == BIO_CTRL_FLUSH ? 1 : 0; }
+
+    static BIO_METHOD* method() {
+        static BIO_METHOD* const kMethod = [] {
+            BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "nebula tls stream");
+            if (m == nullptr) throw std::runtime_error("out of memory for the TLS BIO method");
+            BIO_meth_set_write(m, &bio_write);
+            BIO_meth_set_read(m, &bio_read);
+            BIO_meth_set_ctrl(m, &bio_ctrl);
+            return m;
+        }();
+        return kMethod;
+    }
+
+    beast::tcp_stream next_;
+    SSL* ssl_;
+    bool failed_ = false;
+    std::string out_;       ///< ciphertext OpenSSL produced, not yet sent
+    std::string gathered_;  ///< plaintext of several buffers, gathered for one record
+    std::size_t in_begin_ = 0;
+    std::size_t in_end_ = 0;
+    std::array<char, 4096> in_;  ///< ciphertext received, not yet read by OpenSSL
+};
 
 /// A warning written at most once a second, with the number of occurrences it stands for.
 struct ThrottledWarning {
@@ -191,7 +460,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         if (stopping) co_return;
         try {
             if (tls) {
-                asio::ssl::stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+                TlsStream stream(std::move(socket), tls->native_handle());
                 co_await connection(stream, stream.next_layer(), peer, *it);
             } else {
                 beast::tcp_stream stream(std::move(socket));
@@ -214,14 +483,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         // One deadline from the accept covers the TLS handshake and the whole first request head.
         lowest.expires_after(options.header_timeout);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-            auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
-            if (hec) co_return;
+            if (auto hec = co_await stream.handshake()) co_return;
         }
         co_await serve(stream, peer, state);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
             if (!stopping) {
                 lowest.expires_after(std::chrono::seconds(2));
-                co_await stream.async_shutdown(kUseTuple);
+                co_await stream.shutdown();
             }
         }
         // Lingering close: stop sending, then discard what the peer still sends for a moment, so
@@ -230,7 +498,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
         if (!stopping) {
             lowest.expires_after(std::chrono::milliseconds(500));
-            std::array<char, 4096> sink{};
+            // On the heap, only while draining: an array here would sit in the coroutine frame,
+            // and so in every open connection, for the connection's whole life.
+            std::vector<char> sink(4096);
             for (std::size_t drained = 0; drained < 256 * 1024;) {
                 auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), kUseTuple);
                 if (ec) break;
@@ -373,6 +643,9 @@ Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executo
                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                             asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
             SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+            // OpenSSL's 17 KiB read and write record buffers only while a record passes, not for
+            // every open connection.
+            SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
             // TLS 1.2: forward secrecy and AEAD only (no CBC, no SHA-1 MACs). TLS 1.3 suites are
             // all of that kind and keep OpenSSL's defaults.
             if (SSL_CTX_set_cipher_list(ctx.native_handle(), kTls12Ciphers) != 1) {

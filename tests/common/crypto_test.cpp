@@ -31,6 +31,21 @@ TEST(Crypto, KeyedHmacMatchesOneShotAcrossManyMessages) {
     EXPECT_EQ(moved.hex("a"), hmac_sha256_hex("Jefe", "a"));
 }
 
+// The reference vectors of the SipHash paper (key 00..0f, message 00..len-1).
+TEST(Crypto, SipHash64ReferenceVectors) {
+    std::string key;
+    for (char c = 0; c < 16; ++c) key.push_back(c);
+    SipHash64 hash(key);
+    std::string message;
+    EXPECT_EQ(hash(message), 0x726fdb47dd0e0e31ULL);
+    for (char c = 0; c < 15; ++c) message.push_back(c);
+    EXPECT_EQ(hash(message), 0xa129ca6149be45e5ULL);
+    EXPECT_EQ(hash(message), 0xa129ca6149be45e5ULL) << "the prepared key is kept between calls";
+    SipHash64 other(std::string(16, 'k'));
+    EXPECT_NE(other(message), hash(message));
+    EXPECT_THROW(SipHash64("short"), std::invalid_argument);
+}
+
 TEST(Crypto, RandomValuesAreFreshAndWellFormed) {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) {

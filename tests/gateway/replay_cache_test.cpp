@@ -1,6 +1,8 @@
 #include "gateway/auth/replay_cache.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -45,7 +47,7 @@ TEST(ReplayCache, FullCacheRefusesRatherThanForgetting) {
     EXPECT_EQ(cache.check_and_insert("d", 100 + 1300), Outcome::accepted);
 }
 
-TEST(ReplayCache, ManyNoncesAcrossGrowthAndRotation) {
+TEST(ReplayCache, ManyNoncesAcrossGrowthAndSpans) {
     ReplayCache cache(600, 1'000'000);
     for (int i = 0; i < 50'000; ++i) {
         ASSERT_EQ(cache.check_and_insert("nonce-" + std::to_string(i), 1000), Outcome::accepted) << i;
@@ -54,30 +56,86 @@ TEST(ReplayCache, ManyNoncesAcrossGrowthAndRotation) {
     for (int i = 0; i < 50'000; i += 997) {
         EXPECT_EQ(cache.check_and_insert("nonce-" + std::to_string(i), 1500), Outcome::replayed) << i;
     }
-    // After a rotation the old generation is still consulted.
-    EXPECT_EQ(cache.check_and_insert("fresh", 1700), Outcome::accepted);
-    EXPECT_EQ(cache.check_and_insert("nonce-123", 1700), Outcome::replayed);
+    // Nonces of later spans land in other buckets; the older bucket is still consulted.
+    EXPECT_EQ(cache.check_and_insert("fresh", 1599), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("nonce-123", 1600), Outcome::replayed);
+    EXPECT_EQ(cache.size(), 50'001u);
+    // At 1650 the first bucket's nonces are all more than 600 s old; the later one is kept.
     EXPECT_EQ(cache.check_and_insert("fresh", 1750), Outcome::replayed);
+    EXPECT_EQ(cache.size(), 1u);
 }
 
-// 6 bytes a slot at most three quarters full once grown: at most 16 bytes a nonce, and no
-// insert ever grows more than one of the 64 segments (no moment with two whole tables).
-TEST(ReplayCache, StorageStaysSmallAndGrowsOneSegmentAtATime) {
-    ReplayCache cache(600, 10'000'000);
+// A window of 600 s is cut into spans of 150 s: [900, 1050) is one. Its nonces are all more than
+// 600 s old at 1650, and only then is the bucket released, for lookups and for the capacity alike.
+TEST(ReplayCache, ABucketIsReleasedOnceItsNewestNonceLeftTheWindow) {
+    ReplayCache cache(600, 2);
+    EXPECT_EQ(cache.check_and_insert("early", 900), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("late", 1049), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("third", 1050), Outcome::full);
+    EXPECT_EQ(cache.check_and_insert("third", 1649), Outcome::full);
+    EXPECT_EQ(cache.check_and_insert("late", 1649), Outcome::replayed) << "600 s after it was accepted";
+    EXPECT_EQ(cache.check_and_insert("early", 1649), Outcome::replayed) << "its bucket still holds late";
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(cache.check_and_insert("third", 1650), Outcome::accepted);
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache.check_and_insert("late", 1650), Outcome::accepted);
+}
+
+// At one nonce a second for 40 minutes the cache holds the last window and at most one span
+// more: between 601 and 750 nonces once the first window has passed, every second.
+TEST(ReplayCache, HoldsTheWindowAndAtMostOneSpanMore) {
+    ReplayCache cache(600, 1'000'000);
+    std::size_t fewest = SIZE_MAX;
+    std::size_t most = 0;
+    for (std::int64_t t = 10'000; t < 12'400; ++t) {
+        ASSERT_EQ(cache.check_and_insert("n" + std::to_string(t), t), Outcome::accepted) << t;
+        if (t >= 10'600) {
+            fewest = std::min(fewest, cache.size());
+            most = std::max(most, cache.size());
+        }
+        // Every nonce of the last 600 s is still known.
+        if (t % 97 == 0 && t >= 10'600) {
+            ASSERT_EQ(cache.check_and_insert("n" + std::to_string(t - 600), t), Outcome::replayed) << t;
+        }
+    }
+    EXPECT_EQ(fewest, 601u);
+    EXPECT_EQ(most, 750u);
+}
+
+TEST(ReplayCache, AClockGoingBackCountsAsTheLatestTime) {
+    ReplayCache cache(600, 1000);
+    EXPECT_EQ(cache.check_and_insert("a", 5000), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("a", 100), Outcome::replayed);
+    EXPECT_EQ(cache.check_and_insert("b", 100), Outcome::accepted);
+    EXPECT_EQ(cache.check_and_insert("b", 5600), Outcome::replayed);
+    EXPECT_EQ(cache.check_and_insert("a", 5750), Outcome::accepted);
+}
+
+// The configured capacity bounds what is held: the nonce after the last one that fits is refused,
+// and the slots of a full cache take 5 bytes a nonce at 9/10 full, 8 at most (tables grow by a
+// block of 816 slots or an eighth), never two copies: no insert grows more than one segment.
+TEST(ReplayCache, StorageIsBoundedByTheCapacityAndGrowsOneSegmentAtATime) {
+    constexpr std::size_t kCapacity = 300'000;
+    ReplayCache cache(600, kCapacity);
     std::size_t largest_step = 0;
     std::size_t before = cache.storage_bytes();
-    for (int i = 0; i < 300'000; ++i) {
+    for (std::size_t i = 0; i < kCapacity; ++i) {
         ASSERT_EQ(cache.check_and_insert("n" + std::to_string(i), 1000), Outcome::accepted) << i;
         const auto now = cache.storage_bytes();
         largest_step = std::max(largest_step, now - before);
         before = now;
     }
-    EXPECT_LE(cache.storage_bytes(), 300'000u * 16);
-    EXPECT_GE(cache.storage_bytes(), 300'000u * 6);
-    EXPECT_LE(largest_step, cache.storage_bytes() / 16) << "one segment at a time";
-    for (int i = 0; i < 300'000; i += 1009) {
+    EXPECT_EQ(cache.check_and_insert("one more", 1000), Outcome::full);
+    EXPECT_EQ(cache.size(), kCapacity);
+    EXPECT_LE(cache.storage_bytes(), kCapacity * 8);
+    EXPECT_GE(cache.storage_bytes(), kCapacity * 5 * 10 / 9);
+    EXPECT_LE(largest_step, cache.storage_bytes() / 32) << "one segment at a time";
+    for (std::size_t i = 0; i < kCapacity; i += 1009) {
         EXPECT_EQ(cache.check_and_insert("n" + std::to_string(i), 1001), Outcome::replayed) << i;
     }
+    // Once the window has passed, the storage is given back.
+    EXPECT_EQ(cache.check_and_insert("later", 1000 + 750), Outcome::accepted);
+    EXPECT_LT(cache.storage_bytes(), 1024u);
 }
 
 }  // namespace

@@ -406,6 +406,30 @@ TEST(GatewayReplay, WallClockStepsNeitherForgetNoncesNorStopRotation) {
     EXPECT_EQ(error_code(replay), "replayed");
 }
 
+// The signature accepts a timestamp up to 300 s either side of the gateway's clock, so one
+// captured request can be presented for 600 s: signed 300 s ahead (a fast client clock), then
+// replayed until it is 300 s behind. The nonce is refused for all of that time.
+TEST(GatewayReplay, ACapturedRequestIsRefusedForAsLongAsItsTimestampIsAccepted) {
+    GatewayHarness gw({}, {}, /*manual_clock=*/true);
+    const std::string nonce = common::random_hex(16);
+    const auto signed_for = gw.clock.unix_seconds() + 300;
+    ASSERT_EQ(gw.send({.target = "/api/health", .skew = 300, .nonce = nonce}).status, 200);
+    for (int step : {150, 150, 150, 150}) {
+        gw.io.call([&] { gw.manual.advance(std::chrono::seconds(step)); });
+        // Other clients' requests go on being accepted meanwhile.
+        ASSERT_EQ(gw.get("/api/health").status, 200);
+        auto replay =
+            gw.send({.target = "/api/health", .skew = signed_for - gw.clock.unix_seconds(), .nonce = nonce});
+        EXPECT_EQ(replay.status, 401);
+        EXPECT_EQ(error_code(replay), "replayed") << "at " << gw.clock.unix_seconds() - signed_for;
+    }
+    // One second later the timestamp itself is refused.
+    gw.io.call([&] { gw.manual.advance(std::chrono::seconds(1)); });
+    auto late =
+        gw.send({.target = "/api/health", .skew = signed_for - gw.clock.unix_seconds(), .nonce = nonce});
+    EXPECT_EQ(error_code(late), "stale_timestamp");
+}
+
 INSTANTIATE_TEST_SUITE_P(BothPanelGenerations, GatewayTest, ::testing::Values(PanelMode::v2, PanelMode::v3),
                          [](const auto& info) { return info.param == PanelMode::v2 ? "v2" : "v3"; });
 
