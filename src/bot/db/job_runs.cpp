@@ -15,6 +15,19 @@ bool take_lease(Connection& connection, const std::string& name, const std::stri
                holder, until, started, name, started) == 1;
 }
 
+std::optional<std::string> lease_holder(Connection& connection, const std::string& name, Time now) {
+    return connection.scalar<std::string>(
+        "SELECT holder FROM job_runs WHERE name = ? AND holder IS NOT NULL AND locked_until > ?", name, now);
+}
+
+bool take_over(Connection& connection, const std::string& name, const std::string& from,
+               const std::string& holder, Time until, Time started) {
+    return connection.exec(
+               "UPDATE job_runs SET holder = ?, locked_until = ?, last_started_at = ? "
+               "WHERE name = ? AND holder = ?",
+               holder, until, started, name, from) == 1;
+}
+
 void finish(Connection& connection, const std::string& name, const std::string& holder, Time finished,
             bool ok, const std::optional<std::string>& error, std::chrono::milliseconds duration) {
     connection.exec(

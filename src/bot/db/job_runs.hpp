@@ -22,6 +22,11 @@ std::optional<Time> last_started(Connection& connection, const std::string& name
 /// start. True when taken.
 bool take_lease(Connection& connection, const std::string& name, const std::string& holder, Time until,
                 Time started);
+/// The holder of the job's lease when one is held beyond `now`.
+std::optional<std::string> lease_holder(Connection& connection, const std::string& name, Time now);
+/// Takes the job's lease from `from` (a holder known to have stopped) for `holder`. True when taken.
+bool take_over(Connection& connection, const std::string& name, const std::string& from,
+               const std::string& holder, Time until, Time started);
 /// Releases `holder`'s lease and records the run's outcome.
 void finish(Connection& connection, const std::string& name, const std::string& holder, Time finished,
             bool ok, const std::optional<std::string>& error, std::chrono::milliseconds duration);

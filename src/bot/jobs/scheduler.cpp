@@ -1,5 +1,11 @@
 #include "bot/jobs/scheduler.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <fstream>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -43,10 +49,51 @@ struct Scheduler::Job {
     JobFn fn;
 };
 
+namespace {
+
+std::string first_line(const char* path) {
+    std::ifstream file(path);
+    std::string line;
+    std::getline(file, line);
+    return line;
+}
+
+/// The boot and the PID namespace of this process.
+const std::string& machine_identity() {
+    static const std::string identity = [] {
+        const std::string boot = first_line("/proc/sys/kernel/random/boot_id");
+        char ns[128] = {};
+        const auto n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+        if (boot.empty() || n <= 0) return std::string();
+        return boot + "/" + std::string(ns, static_cast<std::size_t>(n));
+    }();
+    return identity;
+}
+
+}  // namespace
+
+std::string lease_holder_suffix(long pid) {
+    if (machine_identity().empty()) return {};
+    return "@" + machine_identity() + "#" + std::to_string(pid);
+}
+
+bool lease_holder_stopped(std::string_view holder) {
+    const auto at = holder.find('@');
+    const auto hash = holder.rfind('#');
+    if (at == std::string_view::npos || hash == std::string_view::npos || hash < at) return false;
+    if (machine_identity().empty() || holder.substr(at + 1, hash - at - 1) != machine_identity())
+        return false;
+    long pid = 0;
+    const auto digits = holder.substr(hash + 1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec != std::errc() || end == digits.data() || pid <= 0 || pid == ::getpid()) return false;
+    return ::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH;
+}
+
 Scheduler::Scheduler(db::DbExecutor& db, const common::Clock& clock, const ui::TimeZone& zone,
                      SchedulerOptions options)
     : db_(db), clock_(clock), zone_(zone), options_(std::move(options)) {
-    options_.holder += ":" + common::uuid_v4();
+    options_.holder += lease_holder_suffix(::getpid()) + ":" + common::uuid_v4();
 }
 
 Scheduler::~Scheduler() = default;
@@ -145,9 +192,17 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
     const std::string holder = options_.holder;
     const Timestamp lease_until = started + options_.lease;
     bool leased = false;
+    std::optional<std::string> taken_from;
     try {
         leased = co_await db_.run([&](db::Connection& c) {
-            return db::job_runs::take_lease(c, name, holder, lease_until, started);
+            if (db::job_runs::take_lease(c, name, holder, lease_until, started)) return true;
+            // A process of this machine that stopped mid-run (a crash, a kill) leaves its lease:
+            // the job need not wait for it to lapse.
+            auto current = db::job_runs::lease_holder(c, name, started);
+            if (!current || !lease_holder_stopped(*current)) return false;
+            if (!db::job_runs::take_over(c, name, *current, holder, lease_until, started)) return false;
+            taken_from = std::move(current);
+            return true;
         });
     } catch (const std::exception& e) {
         stats.running = false;
@@ -165,6 +220,7 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
         co_return unexpected(RunRefusal::already_running);
     }
 
+    if (taken_from) spdlog::warn("job {}: took over the lease of a stopped process ({})", name, *taken_from);
     stats.last_started = started;
     const auto steady_start = clock_.steady_now();
     JobResult result = unexpected(std::string("not run"));

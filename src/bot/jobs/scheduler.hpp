@@ -71,11 +71,18 @@ std::string_view to_string(RunRefusal refusal);
 
 struct SchedulerOptions {
     /// How long a run holds its lease in job_runs. A process that dies mid-run blocks the job
-    /// (everywhere) until the lease lapses, so keep it above the longest expected run.
+    /// on other machines until the lease lapses, so keep it above the longest expected run; on
+    /// the same machine the next process takes over a stopped process's lease at once.
     std::chrono::seconds lease{std::chrono::minutes(30)};
-    /// Names this process in job_runs.holder.
+    /// Names this process in job_runs.holder (followed by lease_holder_suffix() and a random id).
     std::string holder = "nebula-bot";
 };
+
+/// `@<machine>#<pid>` for a process on this machine: the machine is the boot and the PID
+/// namespace, so a process id there names one process. Empty when /proc does not tell.
+std::string lease_holder_suffix(long pid);
+/// Whether the lease holder `holder` is a process of this machine that no longer runs.
+bool lease_holder_stopped(std::string_view holder);
 
 /// Runs the background jobs. Each job runs at most once at a time: in this process (a flag)
 /// and across processes (a lease row in job_runs, taken with a guarded UPDATE), so

@@ -9,6 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <unistd.h>
+
+#include <fstream>
+
+#include "bot/db/job_runs.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/support/test_database.hpp"
 #include "discord/test_support.hpp"
@@ -111,6 +116,49 @@ TEST_P(SchedulerTest, AJobNeverRunsTwiceAtOnce) {
         EXPECT_TRUE(after.has_value()) << "the lease is released when the run ends";
     });
     EXPECT_EQ(runs, 2);
+}
+
+TEST_P(SchedulerTest, ALeaseLeftByAStoppedProcessOfThisMachineIsTakenOverAtOnce) {
+    // What a SIGKILL mid-run leaves: the job's lease held for another half hour by a process
+    // that is gone. A process id at pid_max never exists.
+    long pid_max = 0;
+    std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+    ASSERT_GT(pid_max, 0);
+    const auto stopped = "nebula-bot" + jobs::lease_holder_suffix(pid_max) + ":killed";
+    const auto alive = "nebula-bot" + jobs::lease_holder_suffix(::getppid()) + ":running";
+    const auto elsewhere = "nebula-bot@another-machine/pid:[1]#" + std::to_string(pid_max) + ":running";
+    ASSERT_TRUE(jobs::lease_holder_stopped(stopped));
+    EXPECT_FALSE(jobs::lease_holder_stopped(alive));
+    EXPECT_FALSE(jobs::lease_holder_stopped(elsewhere));
+    EXPECT_FALSE(
+        jobs::lease_holder_stopped("nebula-bot:0f1e2d3c"));  // written before holders named their machine
+
+    Scheduler scheduler(*executor_, clock_, zone_);
+    int runs = 0;
+    scheduler.add("reconciler", Schedule::every(1min), [&]() -> asio::awaitable<JobResult> {
+        ++runs;
+        co_return std::string("done");
+    });
+    auto hold = [&](const std::string& holder) {
+        auto& c = conn();
+        c.exec("UPDATE job_runs SET holder = NULL, locked_until = NULL WHERE name = 'reconciler'");
+        const auto now = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
+        ASSERT_TRUE(db::job_runs::take_lease(c, "reconciler", holder, now + 30min, now));
+    };
+    run([&]() -> asio::awaitable<void> {
+        hold(alive);
+        EXPECT_FALSE(co_await scheduler.run_now("reconciler")) << "a running process keeps its lease";
+        hold(elsewhere);
+        EXPECT_FALSE(co_await scheduler.run_now("reconciler"))
+            << "another machine's process is not ours to judge";
+        hold(stopped);
+        EXPECT_TRUE(co_await scheduler.run_now("reconciler")) << "a stopped process's lease is taken over";
+    });
+    EXPECT_EQ(runs, 1);
+    auto& c = conn();
+    EXPECT_FALSE(db::job_runs::lease_holder(c, "reconciler",
+                                            std::chrono::time_point_cast<std::chrono::seconds>(clock_.now())))
+        << "and released when the run ends";
 }
 
 TEST_P(SchedulerTest, LoopsRunOnTheManualClockAndStopWhenCancelled) {
