@@ -73,7 +73,7 @@ struct Options {
     int load_seconds = 600;    ///< every customer must be through by then
     int settle_seconds = 150;  ///< then the bot has this long to finish its pending work
     /// Do not fail on orders left without a way out (no channel stored, receipt never reviewed):
-    /// order channel creation and card posting are made crash-safe separately (issue 11, point 2).
+    /// order channel creation and card posting are not crash-safe yet.
     bool skip_way_out = false;
     /// Take the panel's listeners down and up again. Off by default: the fake panel cannot always
     /// bind its port again while the old listener still drains its connections ("Address already
