@@ -83,6 +83,7 @@ asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, discord::Sleepe
     std::vector<std::string> names = this->names();
     auto last = co_await db_.run([&names](db::Connection& c) {
         std::vector<std::optional<Timestamp>> out;
+        out.reserve(names.size());
         for (const auto& name : names) {
             out.push_back(c.scalar<Timestamp>("SELECT last_started_at FROM job_runs WHERE name = ?", name));
         }

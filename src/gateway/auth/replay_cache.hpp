@@ -65,7 +65,7 @@ class ReplayCache {
 
     std::int64_t window_;
     std::size_t capacity_;
-    std::uint64_t seed_;
+    std::uint64_t seed_ = 0;
     std::int64_t current_started_ = 0;
     FingerprintSet current_;
     FingerprintSet previous_;
