@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds with sanitizers and warnings as
-# errors, checks formatting, runs every test through ctest, then replays each fuzz corpus and
-# fuzzes each target briefly (scripts/fuzz.sh; NEBULA_FUZZ_SECONDS per target, default 5).
+# errors, checks formatting, runs clang-tidy on src/ (scripts/tidy.sh), runs every test through
+# ctest, then replays each fuzz corpus and fuzzes each target briefly (scripts/fuzz.sh;
+# NEBULA_FUZZ_SECONDS per target, default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ echo "== configure and build ($preset)"
 df -h . | tail -n 1 | awk '{print "disk: " $4 " free on " $6}'
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
+
+echo "== clang-tidy (src/)"
+bash scripts/tidy.sh
 
 echo "== tests"
 # A throw-away PostgreSQL server for the database tests; if it cannot start, the suite fails.

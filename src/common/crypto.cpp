@@ -40,7 +40,7 @@ HmacSha256::HmacSha256(std::string_view key) : impl_(std::make_unique<Impl>()) {
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                            OSSL_PARAM_construct_end()};
     // An empty key is valid HMAC; OpenSSL wants a non-null pointer for it.
-    static const unsigned char kEmpty = 0;
+    static constexpr unsigned char kEmpty = 0;
     const auto* bytes = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
     if (impl_->ctx == nullptr || EVP_MAC_init(impl_->ctx, bytes, key.size(), params) != 1) {
         throw std::runtime_error("cannot set up HMAC-SHA256");

@@ -107,7 +107,7 @@ RateLimitInfo RateLimitInfo::from(const http::Response& response) {
 }
 
 RateLimiter::RateLimiter(const common::Clock& clock, RateLimiterOptions options)
-    : clock_(clock), options_(std::move(options)) {}
+    : clock_(clock), options_(options) {}
 
 std::string RateLimiter::queue_id(const RouteKey& key) const {
     const auto it = route_to_bucket_.find(key.route);

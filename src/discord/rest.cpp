@@ -271,8 +271,8 @@ struct RestClient::Impl {
         const auto base_ms = options.retry_base.count() << std::min(attempt, 16);
         const auto capped = std::min<long long>(base_ms, options.retry_cap.count());
         std::uniform_real_distribution<double> jitter(0.5, 1.0);
-        return clock.steady_now() +
-               std::chrono::milliseconds(static_cast<long long>(capped * jitter(random)));
+        return clock.steady_now() + std::chrono::milliseconds(
+                                        static_cast<long long>(static_cast<double>(capped) * jitter(random)));
     }
 
     asio::awaitable<RestResult<json>> run(std::string method, std::string path, std::optional<json> body,

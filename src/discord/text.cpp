@@ -103,7 +103,7 @@ std::size_t text_length(std::string_view text) {
 }
 
 std::string truncate_text(std::string_view raw, std::size_t max_units, std::string_view ellipsis) {
-    const std::string text = sanitize_utf8(raw);
+    std::string text = sanitize_utf8(raw);
     if (text_length(text) <= max_units) return text;
     const std::string tail = sanitize_utf8(ellipsis);
     const std::size_t tail_units = text_length(tail);

@@ -9,15 +9,17 @@
 #include "discord/rest.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
+#include "support/eventually.hpp"
 
 namespace nebula::discord {
 namespace {
 
 namespace asio = boost::asio;
+using nebula::testing::eventually;
 using namespace std::chrono_literals;
 using fakes::discord::FakeDiscord;
+using fakes::discord::FakeDiscordGateway;
 using fakes::discord::FakeDiscordOptions;
-using fakes::discord::FakeGateway;
 using fakes::discord::GatewayFrame;
 using fakes::discord::IdentifyReply;
 using fakes::discord::Scripted;
@@ -88,24 +90,11 @@ class GatewayTest : public ::testing::Test {
     }
 
     void run(std::function<asio::awaitable<void>()> body) { testing::run(io, std::move(body)); }
-    FakeGateway& gateway() { return fake->gateway(); }
+    FakeDiscordGateway& gateway() { return fake->gateway(); }
 
     std::size_t count(std::string_view name) const {
         return static_cast<std::size_t>(
             std::count_if(events.begin(), events.end(), [&](const Event& e) { return e.name == name; }));
-    }
-
-    /// Waits for a condition on state the fake does not signal (handler events, client stats).
-    asio::awaitable<bool> eventually(std::function<bool()> condition,
-                                     std::chrono::milliseconds limit = 5000ms) {
-        const auto deadline = Clock::now() + limit;
-        asio::steady_timer timer(io);
-        while (!condition()) {
-            if (Clock::now() > deadline) co_return false;
-            timer.expires_after(5ms);
-            co_await timer.async_wait(asio::use_awaitable);
-        }
-        co_return true;
     }
 
     asio::awaitable<bool> ready() {

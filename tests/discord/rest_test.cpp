@@ -10,6 +10,7 @@
 
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
+#include "support/eventually.hpp"
 
 namespace nebula::discord {
 namespace {
@@ -38,17 +39,7 @@ asio::awaitable<void> all(std::vector<std::function<asio::awaitable<void>()>> ta
     if (*remaining > 0) co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-/// Polls a condition on the event loop (every 5 ms) until it holds or `limit` passes.
-asio::awaitable<bool> eventually(std::function<bool()> condition, std::chrono::milliseconds limit = 5000ms) {
-    const auto deadline = Clock::now() + limit;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (!condition()) {
-        if (Clock::now() > deadline) co_return false;
-        timer.expires_after(5ms);
-        co_await timer.async_wait(asio::use_awaitable);
-    }
-    co_return true;
-}
+using nebula::testing::eventually;
 
 class RestTest : public ::testing::Test {
   protected:

@@ -1,6 +1,6 @@
 // End to end: the real nebula-bot (in-process) against the fake Discord over real sockets, with a
-// real nebula-gateway over TLS in front of the fake 3x-ui panel. One test per item of the seed's
-// testing checklist, plus the unhappy paths of the purchase flow.
+// real nebula-gateway over TLS in front of the fake 3x-ui panel. One test per thing a customer or
+// an admin does in the shop, plus the unhappy paths of the purchase flow.
 #include <array>
 #include <cctype>
 #include <chrono>
@@ -22,10 +22,12 @@
 #include "bot/domain/accounts.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/notify/order_channel.hpp"
+#include "bot/support/bot_harness.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
 #include "integration/gateway/gateway_harness.hpp"
+#include "support/eventually.hpp"
 
 namespace nebula::e2e {
 namespace {
@@ -33,16 +35,18 @@ namespace {
 namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using nebula::testing::until;
 
-constexpr std::uint64_t kGuild = 800000000000000001ULL;
-constexpr std::uint64_t kAdminRole = 810000000000000001ULL;
-constexpr std::uint64_t kSubscriberRole = 810000000000000002ULL;
-constexpr std::uint64_t kReviewChannel = 820000000000000001ULL;
-constexpr std::uint64_t kBillingChannel = 820000000000000002ULL;
-constexpr std::uint64_t kPanelChannel = 820000000000000003ULL;
-constexpr std::uint64_t kCategory = 820000000000000004ULL;
-constexpr std::uint64_t kCustomer = 830000000000000001ULL;
-constexpr std::uint64_t kAdmin = 830000000000000002ULL;
+namespace shop = bot::testing::shop;
+constexpr std::uint64_t kGuild = shop::kGuild;
+constexpr std::uint64_t kAdminRole = shop::kAdminRole;
+constexpr std::uint64_t kSubscriberRole = shop::kSubscriberRole;
+constexpr std::uint64_t kReviewChannel = shop::kReviewChannel;
+constexpr std::uint64_t kBillingChannel = shop::kBillingChannel;
+constexpr std::uint64_t kPanelChannel = shop::kPanelChannel;
+constexpr std::uint64_t kCategory = shop::kOrdersCategory;
+constexpr std::uint64_t kCustomer = shop::kCustomer;
+constexpr std::uint64_t kAdmin = shop::kAdmin;
 constexpr std::uint64_t kOtherAdmin = 830000000000000003ULL;
 constexpr std::uint64_t kStranger = 830000000000000004ULL;
 
@@ -62,19 +66,13 @@ class BotE2E : public ::testing::Test {
             ASSERT_TRUE(connection) << connection.error();
             ASSERT_TRUE(bot::db::migrate(**connection));
         }
-        auto fake = fakes::discord::FakeDiscord::create(io_.get_executor());
+        auto fake = bot::testing::start_fake_discord(io_);
         ASSERT_TRUE(fake) << fake.error();
         discord_ = std::move(*fake);
         discord_->add_member(kGuild, kCustomer, {});
         discord_->add_member(kGuild, kAdmin, {kAdminRole});
 
-        bot::app::BotConfig config;
-        config.discord_token = discord_->options().token;
-        config.discord_api_base = discord_->api_base();
-        config.discord_gateway_url = discord_->gateway().url();
-        config.discord_cdn_hosts = {"127.0.0.1"};
-        config.database = url;
-        config.db_threads = 2;
+        auto config = bot::testing::bot_config(*discord_, url, dir_ / "data");
         config.default_server = {"https://127.0.0.1:" + std::to_string(gateway_.port),
                                  testing::kGatewayKey,
                                  gateway_.cert.sha256,
@@ -82,44 +80,21 @@ class BotE2E : public ::testing::Test {
                                  "Germany",
                                  1,
                                  100};
-        config.shop.application_id = discord::Snowflake(discord_->options().application_id);
-        config.shop.guild_id = discord::Snowflake(kGuild);
-        config.shop.admin_role_id = discord::Snowflake(kAdminRole);
-        config.shop.review_channel_id = discord::Snowflake(kReviewChannel);
-        config.shop.billing_channel_id = discord::Snowflake(kBillingChannel);
-        config.shop.main_panel_channel_id = discord::Snowflake(kPanelChannel);
-        config.shop.orders_category_id = discord::Snowflake(kCategory);
-        config.shop.subscriber_role_id = discord::Snowflake(kSubscriberRole);
-        config.shop.data_dir = dir_ / "data";
         config.shop.order_channel_archive_after = 0s;
         config.shop.order_channel_delete_after = 3600s;
         config.shop.usage_refresh_wait = usage_refresh_wait_;
-        auto created = bot::app::Bot::create(io_.get_executor(), std::move(config), clock_, nullptr);
+        auto created = bot_.create(std::move(config), clock_);
         ASSERT_TRUE(created) << created.error();
-        bot_ = std::move(*created);
 
-        asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
-            run_error_ = error ? "exception" : (status ? "" : status.error());
-            run_done_ = true;
-        });
+        bot_.start();
         discord::testing::run(io_, [this]() -> asio::awaitable<void> {
-            co_await until([this] { return !discord_->gateway().session_id().empty() || run_done_; });
-            EXPECT_FALSE(run_done_) << run_error_;
+            EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
             co_await seed_catalog();
         });
     }
 
     void TearDown() override {
-        if (bot_) {
-            bot_->stop();
-            // run() returns only once nothing uses the bot any more; never destroy it before.
-            discord::testing::drain_until(io_, run_done_, 60000ms);
-            if (!run_done_) {
-                ADD_FAILURE() << "the bot did not stop within 60 s";
-                (void)bot_.release();
-            }
-        }
-        bot_.reset();
+        bot_.shut_down();
         if (discord_) discord_->stop();
         io_.restart();
         io_.run_for(200ms);
@@ -144,18 +119,6 @@ class BotE2E : public ::testing::Test {
                     c.catalog.update_payment_method(connection, "admin", method.id, update)->id.value;
             }
         });
-    }
-
-    /// Waits (on the io_context, re-checking every few milliseconds) until `predicate` holds.
-    asio::awaitable<void> until(std::function<bool()> predicate, std::chrono::milliseconds limit = 15000ms) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        asio::steady_timer timer(io_);
-        while (!predicate()) {
-            if (std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("condition not reached");
-            timer.expires_after(5ms);
-            co_await timer.async_wait(asio::use_awaitable);
-        }
     }
 
     /// Delivers an INTERACTION_CREATE and waits until the bot has finished handling it; returns
@@ -306,10 +269,8 @@ class BotE2E : public ::testing::Test {
     testing::GatewayHarness gateway_{fakes::FakePanelOptions{}};
     asio::io_context io_;
     std::unique_ptr<fakes::discord::FakeDiscord> discord_;
-    std::unique_ptr<bot::app::Bot> bot_;
+    bot::testing::RunningBot bot_{io_};
     std::filesystem::path dir_;
-    bool run_done_ = false;
-    std::string run_error_;
     std::int64_t plan_id_ = 0;
     std::int64_t method_id_ = 0;
     std::uint64_t message_ids_ = 860000000000000000ULL;
@@ -1267,7 +1228,7 @@ TEST_F(BotE2ESlowGateway, MyAccountDoesNotWaitForASlowGateway) {
     });
 }
 
-// Issue 11, defect 2: the bot stopped after inserting the order and after Discord created its
+// The bot stopped after inserting the order and after Discord created its
 // channel, before storing it. The customer's Buy Access finds that channel by its topic, posts
 // the summary there and answers with a link and a Cancel button; Cancel ends the order.
 TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCancel) {

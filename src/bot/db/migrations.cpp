@@ -80,6 +80,7 @@ std::vector<Migration> migrations_for(Backend backend, std::span<const Migration
         }
     }
     std::vector<Migration> ordered;
+    ordered.reserve(by_version.size());
     for (auto& [version, migration] : by_version) ordered.push_back(std::move(migration));
     return ordered;
 }
@@ -145,8 +146,8 @@ Status<MigrationError> check_schema(Connection& connection, std::span<const Migr
         }
     }
     for (const auto& [version, row] : applied) {
-        const bool is_known =
-            std::any_of(known.begin(), known.end(), [&](const Migration& m) { return m.version == version; });
+        const bool is_known = std::any_of(known.begin(), known.end(),
+                                          [v = version](const Migration& m) { return m.version == v; });
         if (!is_known) {
             return unexpected(
                 MigrationError{MigrationErrorCode::unknown_version,

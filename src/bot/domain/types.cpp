@@ -79,21 +79,21 @@ OrderStatus parse_order_status(std::string_view text) {
     return parse_enum(text, kAllOrderStatuses, "order status");
 }
 OrderKind parse_order_kind(std::string_view text) {
-    constexpr OrderKind all[] = {OrderKind::new_access, OrderKind::renewal};
-    return parse_enum(text, all, "order kind");
+    constexpr OrderKind kAll[] = {OrderKind::new_access, OrderKind::renewal};
+    return parse_enum(text, kAll, "order kind");
 }
 UserStatus parse_user_status(std::string_view text) {
-    constexpr UserStatus all[] = {UserStatus::active, UserStatus::banned};
-    return parse_enum(text, all, "user status");
+    constexpr UserStatus kAll[] = {UserStatus::active, UserStatus::banned};
+    return parse_enum(text, kAll, "user status");
 }
 AccountStatus parse_account_status(std::string_view text) {
-    constexpr AccountStatus all[] = {AccountStatus::active, AccountStatus::disabled, AccountStatus::expired,
-                                     AccountStatus::deleted};
-    return parse_enum(text, all, "account status");
+    constexpr AccountStatus kAll[] = {AccountStatus::active, AccountStatus::disabled, AccountStatus::expired,
+                                      AccountStatus::deleted};
+    return parse_enum(text, kAll, "account status");
 }
 ServerHealth parse_server_health(std::string_view text) {
-    constexpr ServerHealth all[] = {ServerHealth::unknown, ServerHealth::up, ServerHealth::down};
-    return parse_enum(text, all, "server health");
+    constexpr ServerHealth kAll[] = {ServerHealth::unknown, ServerHealth::up, ServerHealth::down};
+    return parse_enum(text, kAll, "server health");
 }
 
 bool is_legal_transition(OrderStatus from, OrderStatus to) {

@@ -71,7 +71,7 @@ inline constexpr OrderStatus kAllOrderStatuses[] = {
     OrderStatus::awaiting_payment, OrderStatus::under_review, OrderStatus::approved, OrderStatus::fulfilled,
     OrderStatus::declined,         OrderStatus::expired,      OrderStatus::cancelled};
 
-/// The order lifecycle (DESIGN.md): true when an order may move from `from` to `to`.
+/// The order lifecycle: true when an order may move from `from` to `to`.
 /// declined → under_review is legal only for an order whose reviewer allowed a new upload;
 /// callers check that flag. Every state before approval can be cancelled by the customer, and
 /// awaiting_payment / declined expire after the order timeout (docs/schema.md has the table).

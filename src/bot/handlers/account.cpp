@@ -65,7 +65,7 @@ bool usage_stale(const domain::Account& account, domain::Timestamp now) {
 asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<AccountView>& views,
                                           domain::Timestamp now) {
     struct Waiting {
-        explicit Waiting(asio::any_io_executor executor) : timer(std::move(executor)) {}
+        explicit Waiting(const asio::any_io_executor& executor) : timer(executor) {}
         asio::steady_timer timer;
         int pending = 0;
     };

@@ -80,10 +80,10 @@ class AdminCommands {
     AdminHooks hooks_;
 };
 
-/// The hooks register_admin_handlers(Router&, BotContext&) uses: a declined order and an approved
-/// order still being provisioned are announced to the customer in the order channel (or by DM), as
-/// the review buttons do. order_fulfilled is empty: the link and QR delivery belongs to the review
-/// flow, which can pass its own hook.
+/// The hooks register_admin_handlers(Router&, BotContext&) uses, the same steps as the review
+/// buttons: a fulfilled order's link, QR code and subscription URL are delivered to the customer
+/// (flow::deliver); a declined order and an approved order still being provisioned are announced
+/// to the customer in the order channel (or by DM).
 AdminHooks default_admin_hooks(BotContext& ctx);
 
 /// register_admin_handlers() with hooks into the review flow.

@@ -7,7 +7,6 @@ namespace nebula::bot::handlers {
 namespace {
 
 using discord::CommandOption;
-using discord::OptionChoice;
 using discord::OptionType;
 
 CommandOption required(OptionType type, std::string name, std::string description) {

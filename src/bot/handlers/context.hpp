@@ -35,7 +35,8 @@ struct Call {
     BotContext& ctx;
     const discord::Interaction& interaction;
     discord::InteractionResponder& responder;
-    ui::Locale locale;   ///< the customer's saved choice, else their Discord locale, else the shop's
+    /// The customer's saved choice, else their Discord locale, else the shop's.
+    ui::Locale locale = ui::Locale::en;
     bool admin = false;  ///< is_admin() of this interaction
 
     /// tr() in this call's locale.

@@ -131,6 +131,7 @@ asio::awaitable<void> Scheduler::start(common::TaskGroup& tasks, common::Sleeper
     std::vector<std::string> names = this->names();
     auto last = co_await db_.run([&names](db::Connection& c) {
         std::vector<std::optional<Timestamp>> out;
+        out.reserve(names.size());
         for (const auto& name : names) {
             out.push_back(db::job_runs::last_started(c, name));
         }

@@ -30,9 +30,10 @@ std::string_view locale_code(Locale locale);
 /// list has no Arabic today, so a shop for Arabic speakers sets DEFAULT_LOCALE=ar).
 Locale choose_locale(std::string_view saved_choice, std::string_view discord_locale, Locale shop_default);
 
-/// Every string a customer or an admin sees. The English and Arabic templates live in i18n.cpp;
-/// the build fails unless each key has both, with the same `{placeholders}`, and unless every
-/// Latin word in an Arabic template is wrapped in a Unicode isolate (see tr()).
+/// Every string a customer or an admin sees. The English and Arabic templates live in
+/// i18n_catalogue.inc (included by i18n.cpp); the build fails unless each key has both, with the
+/// same `{placeholders}`, and unless every Latin word in an Arabic template is wrapped in a
+/// Unicode isolate (see tr()).
 enum class Msg : std::uint16_t {
     // main panel
     panel_title,
@@ -272,7 +273,7 @@ enum class Msg : std::uint16_t {
     decline_reason_unreadable,
     decline_reason_wrong_account,
     decline_reason_reused,
-    // durable delivery (issue 11)
+    // durable delivery
     delivery_customer_left_report,
     delivery_unreachable_report,
     label_delivery,

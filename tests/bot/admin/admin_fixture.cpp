@@ -44,39 +44,8 @@ std::string Answer::embed_text() const {
 }
 
 void AdminTest::SetUp() {
-    auto created = fakes::discord::FakeDiscord::create(io_.get_executor());
-    ASSERT_TRUE(created) << created.error();
-    fake_ = std::move(*created);
-    discord::RestOptions rest_options;
-    rest_options.api_base = fake_->api_base();
-    rest_options.token = fake_->options().token;
-    auto rest = discord::RestClient::create(io_.get_executor(), rest_options, system_clock_);
-    ASSERT_TRUE(rest) << rest.error();
-    rest_ = std::move(*rest);
-
-    database_ = TestDatabase::create(db::Backend::sqlite);
-    {
-        auto connection = database_->connect();
-        auto applied = db::migrate(*connection);
-        ASSERT_TRUE(applied.has_value()) << applied.error().message;
-    }
-    auto executor = db::DbExecutor::open(database_->url(), 2);
-    ASSERT_TRUE(executor) << executor.error();
-    db_ = std::move(*executor);
-
-    domain::OrderOptions order_options;
-    order_options.data_directory = database_->directory() / "data";
-    orders_ = std::make_unique<domain::OrderService>(clock_, order_options);
-    provisioner_ = std::make_unique<domain::Provisioner>(*db_, directory_, *orders_, catalog_, clock_);
-    accounts_ = std::make_unique<domain::AccountOperations>(*db_, directory_, catalog_, clock_);
-
-    shop_.application_id = discord::Snowflake(fake_->options().application_id);
-    shop_.guild_id = discord::Snowflake(kGuild);
-    shop_.admin_role_id = discord::Snowflake(kAdminRole);
-    shop_.data_dir = database_->directory() / "data";
-    ctx_ = std::make_unique<core::BotContext>(
-        core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_, *orders_,
-                         *provisioner_, *accounts_, directory_, analytics_, background_, *sleeper_});
+    build(db::Backend::sqlite, directory_);
+    if (HasFatalFailure()) return;
 
     hooks_.order_fulfilled = [this](handlers::Call&, domain::Fulfilment f) -> asio::awaitable<void> {
         hook_calls_.push_back("fulfilled " + f.order.reference);
@@ -93,21 +62,7 @@ void AdminTest::SetUp() {
     handlers::register_admin_handlers(router_, *ctx_, hooks_);
 }
 
-void AdminTest::TearDown() {
-    background_.cancel();
-    nebula::discord::testing::run(io_, [this]() -> asio::awaitable<void> { co_await background_.join(); });
-    rest_.reset();
-    if (fake_) {
-        bool stopped = false;
-        fake_->stop([&] { stopped = true; });
-        nebula::discord::testing::drain_until(io_, stopped);
-    }
-    ctx_.reset();
-    accounts_.reset();
-    provisioner_.reset();
-    db_.reset();
-    database_.reset();
-}
+void AdminTest::TearDown() { tear_down(); }
 
 namespace {
 

@@ -9,23 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bot/db/executor.hpp"
-#include "bot/db/migrations.hpp"
-#include "bot/domain/analytics.hpp"
-#include "bot/domain/catalog.hpp"
-#include "bot/domain/orders.hpp"
-#include "bot/domain/provisioning.hpp"
-#include "bot/domain/users.hpp"
 #include "bot/handlers/admin_commands.hpp"
-#include "bot/handlers/context.hpp"
-#include "bot/handlers/router.hpp"
-#include "bot/support/fake_gateway.hpp"
-#include "bot/support/test_database.hpp"
-#include "bot/ui/time_zone.hpp"
-#include "common/clock.hpp"
-#include "common/sleeper.hpp"
-#include "discord/rest.hpp"
-#include "fakes/discord/fake_discord.hpp"
+#include "bot/support/bot_harness.hpp"
+#include "bot/support/fake_nebula_gateway.hpp"
 
 namespace nebula::bot::testing {
 
@@ -49,14 +35,14 @@ struct Answer {
     std::string embed_text() const;
 };
 
-/// The admin commands wired as the app wires them (Router + BotContext) over a migrated SQLite
-/// database, the in-process fake gateway and a fake Discord on 127.0.0.1 that receives the
-/// answers. Interactions are built by the fake (as Discord would send them) and handed to the
-/// registered handler with a real InteractionResponder.
-class AdminTest : public ::testing::Test {
+/// The admin commands registered on the bot's graph (the test harness: Router + BotContext) over
+/// a migrated SQLite database, the in-process fake nebula-gateway and a fake Discord on 127.0.0.1
+/// that receives the answers. Interactions are built by the fake (as Discord would send them) and
+/// handed to the registered handler with a real InteractionResponder.
+class AdminTest : public ::testing::Test, protected BotGraph {
   protected:
-    static constexpr std::uint64_t kGuild = 800000000000000001ULL;
-    static constexpr std::uint64_t kAdminRole = 700000000000000001ULL;
+    static constexpr std::uint64_t kGuild = shop::kGuild;
+    static constexpr std::uint64_t kAdminRole = shop::kAdminRole;
     static constexpr std::uint64_t kAdmin = 500000000000000001ULL;
     static constexpr std::uint64_t kCustomer = 500000000000000002ULL;
 
@@ -88,27 +74,8 @@ class AdminTest : public ::testing::Test {
         return fn(*connection);
     }
 
-    boost::asio::io_context io_;
-    common::SystemClock system_clock_;
-    common::ManualClock clock_;
-    std::unique_ptr<fakes::discord::FakeDiscord> fake_;
-    std::unique_ptr<discord::RestClient> rest_;
-    std::unique_ptr<TestDatabase> database_;
-    std::unique_ptr<db::DbExecutor> db_;
-    FakeGateway gateway_;
+    FakeNebulaGateway gateway_;
     FakeDirectory directory_{gateway_};
-    ui::TimeZone zone_ = ui::TimeZone::utc();
-    domain::UserService users_{clock_};
-    domain::CatalogService catalog_{clock_};
-    std::unique_ptr<domain::OrderService> orders_;
-    std::unique_ptr<domain::Provisioner> provisioner_;
-    std::unique_ptr<domain::AccountOperations> accounts_;
-    domain::Analytics analytics_{std::chrono::seconds(0)};
-    common::TaskGroup background_{io_.get_executor()};
-    std::unique_ptr<common::Sleeper> sleeper_ = common::make_asio_sleeper(io_.get_executor(), clock_);
-    core::ShopSettings shop_;
-    std::unique_ptr<core::BotContext> ctx_;
-    handlers::Router router_;
     handlers::AdminHooks hooks_;
     /// The language the dispatcher picked for the admin.
     ui::Locale locale_ = ui::Locale::en;

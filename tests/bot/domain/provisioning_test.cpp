@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bot/domain/audit.hpp"
-#include "bot/support/fake_gateway.hpp"
+#include "bot/support/fake_nebula_gateway.hpp"
 #include "domain_fixture.hpp"
 
 namespace nebula::bot::domain {
@@ -39,7 +39,7 @@ class ProvisioningTest : public testing::DomainTest {
 
     std::int64_t count(const std::string& sql) { return *conn().scalar<std::int64_t>(sql); }
 
-    testing::FakeGateway gateway_;
+    testing::FakeNebulaGateway gateway_;
     testing::FakeDirectory directory_{gateway_};
     ServerId server_;
     std::unique_ptr<db::DbExecutor> executor_;

@@ -1,6 +1,5 @@
 #include "bot/jobs/jobs_fixture.hpp"
 
-#include "bot/db/migrations.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -8,64 +7,20 @@ namespace nebula::bot::testing {
 namespace asio = boost::asio;
 
 void JobsTest::SetUp() {
-    auto created = fakes::discord::FakeDiscord::create(io_.get_executor());
-    ASSERT_TRUE(created) << created.error();
-    fake_ = std::move(*created);
-    discord::RestOptions rest_options;
-    rest_options.api_base = fake_->api_base();
-    rest_options.token = fake_->options().token;
-    auto rest = discord::RestClient::create(io_.get_executor(), rest_options, system_clock_);
-    ASSERT_TRUE(rest) << rest.error();
-    rest_ = std::move(*rest);
-
-    database_ = TestDatabase::create(GetParam());
-    {
-        auto connection = database_->connect();
-        auto applied = db::migrate(*connection);
-        ASSERT_TRUE(applied.has_value()) << applied.error().message;
-    }
-    auto executor = db::DbExecutor::open(database_->url(), 2);
-    ASSERT_TRUE(executor) << executor.error();
-    db_ = std::move(*executor);
-
-    domain::OrderOptions order_options;
-    order_options.data_directory = database_->directory() / "data";
-    orders_ = std::make_unique<domain::OrderService>(clock_, order_options);
-    provisioner_ = std::make_unique<domain::Provisioner>(*db_, gateways_, *orders_, catalog_, clock_);
-    accounts_ = std::make_unique<domain::AccountOperations>(*db_, gateways_, catalog_, clock_);
-
-    shop_.application_id = discord::Snowflake(fake_->options().application_id);
-    shop_.bot_user_id = discord::Snowflake(fake_->options().bot_user_id);
-    shop_.guild_id = discord::Snowflake(kGuild);
-    shop_.admin_role_id = discord::Snowflake(kAdminRole);
-    shop_.subscriber_role_id = discord::Snowflake(kSubscriberRole);
-    shop_.review_channel_id = discord::Snowflake(kReviewChannel);
-    shop_.billing_channel_id = discord::Snowflake(kBillingChannel);
-    shop_.main_panel_channel_id = discord::Snowflake(kPanelChannel);
-    shop_.data_dir = database_->directory() / "data";
+    build(GetParam(), gateways_);
+    if (HasFatalFailure()) return;
+    // A finished order's channel is archived and deleted at once.
     shop_.order_channel_archive_after = std::chrono::seconds(0);
     shop_.order_channel_delete_after = std::chrono::seconds(0);
-    ctx_ = std::make_unique<core::BotContext>(
-        core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_, *orders_,
-                         *provisioner_, *accounts_, gateways_, analytics_, background_, *sleeper_});
     jobs_ = make_jobs();
 }
 
 void JobsTest::TearDown() {
+    // The jobs go first, once nothing they started is still running.
     background_.cancel();
     nebula::discord::testing::run(io_, [this]() -> asio::awaitable<void> { co_await background_.join(); });
     jobs_.reset();
-    rest_.reset();
-    if (fake_) {
-        bool stopped = false;
-        fake_->stop([&] { stopped = true; });
-        nebula::discord::testing::drain_until(io_, stopped);
-    }
-    ctx_.reset();
-    accounts_.reset();
-    provisioner_.reset();
-    db_.reset();
-    database_.reset();
+    tear_down();
 }
 
 void JobsTest::run(std::function<asio::awaitable<void>()> body) { nebula::discord::testing::run(io_, body); }

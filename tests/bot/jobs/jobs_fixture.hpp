@@ -8,26 +8,14 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "bot/db/executor.hpp"
-#include "bot/domain/analytics.hpp"
-#include "bot/domain/catalog.hpp"
-#include "bot/domain/orders.hpp"
-#include "bot/domain/provisioning.hpp"
-#include "bot/domain/users.hpp"
-#include "bot/handlers/context.hpp"
 #include "bot/jobs/jobs.hpp"
 #include "bot/jobs/scheduler.hpp"
-#include "bot/support/fake_gateway.hpp"
-#include "bot/support/test_database.hpp"
-#include "common/clock.hpp"
-#include "common/sleeper.hpp"
-#include "common/task_group.hpp"
-#include "discord/rest.hpp"
-#include "fakes/discord/fake_discord.hpp"
+#include "bot/support/bot_harness.hpp"
+#include "bot/support/fake_nebula_gateway.hpp"
 
 namespace nebula::bot::testing {
 
-/// A FakeGateway per server that counts the calls the jobs make.
+/// A FakeNebulaGateway per server that counts the calls the jobs make.
 class CountingGateway final : public domain::GatewayClient {
   public:
     boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> create_client(
@@ -65,7 +53,7 @@ class CountingGateway final : public domain::GatewayClient {
         return fake.health();
     }
 
-    FakeGateway fake;
+    FakeNebulaGateway fake;
     int disable_calls = 0;
     int traffic_calls = 0;
     int deletes = 0;
@@ -85,16 +73,17 @@ class PerServerDirectory final : public domain::GatewayDirectory {
     std::map<std::int64_t, std::unique_ptr<CountingGateway>> gateways_;
 };
 
-/// The jobs over a migrated database (SQLite or PostgreSQL, per test parameter), a fake gateway
-/// per server, a fake Discord on 127.0.0.1 and a ManualClock that only the test moves.
-class JobsTest : public ::testing::TestWithParam<db::Backend> {
+/// The jobs on the bot's graph (the test harness) over a migrated database (SQLite or PostgreSQL,
+/// per test parameter), a fake nebula-gateway per server, a fake Discord on 127.0.0.1 and a
+/// ManualClock that only the test moves.
+class JobsTest : public ::testing::TestWithParam<db::Backend>, protected BotGraph {
   protected:
-    static constexpr std::uint64_t kGuild = 800000000000000001ULL;
-    static constexpr std::uint64_t kAdminRole = 700000000000000001ULL;
-    static constexpr std::uint64_t kSubscriberRole = 700000000000000009ULL;
-    static constexpr std::uint64_t kReviewChannel = 810000000000000001ULL;
-    static constexpr std::uint64_t kBillingChannel = 810000000000000002ULL;
-    static constexpr std::uint64_t kPanelChannel = 810000000000000003ULL;
+    static constexpr std::uint64_t kGuild = shop::kGuild;
+    static constexpr std::uint64_t kAdminRole = shop::kAdminRole;
+    static constexpr std::uint64_t kSubscriberRole = shop::kSubscriberRole;
+    static constexpr std::uint64_t kReviewChannel = shop::kReviewChannel;
+    static constexpr std::uint64_t kBillingChannel = shop::kBillingChannel;
+    static constexpr std::uint64_t kPanelChannel = shop::kPanelChannel;
 
     void SetUp() override;
     void TearDown() override;
@@ -126,25 +115,7 @@ class JobsTest : public ::testing::TestWithParam<db::Backend> {
         return fn(*connection);
     }
 
-    boost::asio::io_context io_;
-    common::SystemClock system_clock_;
-    common::ManualClock clock_;
-    std::unique_ptr<fakes::discord::FakeDiscord> fake_;
-    std::unique_ptr<discord::RestClient> rest_;
-    std::unique_ptr<TestDatabase> database_;
-    std::unique_ptr<db::DbExecutor> db_;
     PerServerDirectory gateways_;
-    ui::TimeZone zone_ = ui::TimeZone::utc();
-    domain::UserService users_{clock_};
-    domain::CatalogService catalog_{clock_};
-    std::unique_ptr<domain::OrderService> orders_;
-    std::unique_ptr<domain::Provisioner> provisioner_;
-    std::unique_ptr<domain::AccountOperations> accounts_;
-    domain::Analytics analytics_{std::chrono::seconds(0)};
-    common::TaskGroup background_{io_.get_executor()};
-    std::unique_ptr<common::Sleeper> sleeper_ = common::make_asio_sleeper(io_.get_executor(), clock_);
-    core::ShopSettings shop_;
-    std::unique_ptr<core::BotContext> ctx_;
     jobs::JobsConfig config_;
     std::unique_ptr<jobs::Jobs> jobs_;
     int next_order_ = 0;

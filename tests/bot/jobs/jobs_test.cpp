@@ -14,6 +14,7 @@
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "discord/test_support.hpp"
+#include "support/eventually.hpp"
 
 namespace nebula::bot::testing {
 namespace {
@@ -427,14 +428,10 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
         EXPECT_TRUE(co_await fake_->wait_for_requests("DELETE /channels/" + channel->str(), 1, 5000ms));
         // The closer forgets the schedule once Discord has answered the delete.
         const std::string key = channel->str();
-        asio::steady_timer pause(io_);
-        for (int i = 0; i < 1000; ++i) {
-            const bool stored = co_await db_->run(
+        co_await nebula::testing::eventually([&] {
+            return !with_db(
                 [&](db::Connection& c) { return domain::order_channels::close_of(c, key).has_value(); });
-            if (!stored) break;
-            pause.expires_after(5ms);
-            co_await pause.async_wait(asio::use_awaitable);
-        }
+        });
     });
     EXPECT_EQ(fake_->requests_matching("PATCH /channels/" + channel->str()).size(), 1u)
         << "archived first, once";

@@ -26,6 +26,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bot/support/shop_layout.hpp"
 #include "bot/ui/font.hpp"
 #include "bot/ui/png_writer.hpp"
 #include "common/http.hpp"
@@ -38,15 +39,8 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t kGuild = 800000000000000001ULL;
-constexpr std::uint64_t kAdminRole = 810000000000000001ULL;
-constexpr std::uint64_t kSubscriberRole = 810000000000000002ULL;
-constexpr std::uint64_t kReviewChannel = 820000000000000001ULL;
-constexpr std::uint64_t kBillingChannel = 820000000000000002ULL;
-constexpr std::uint64_t kPanelChannel = 820000000000000003ULL;
-constexpr std::uint64_t kOrdersCategory = 820000000000000004ULL;
-constexpr std::uint64_t kCustomer = 830000000000000001ULL;
-constexpr std::uint64_t kAdmin = 830000000000000002ULL;
+// The demo's guild is the tests' shop layout, so the demo and the tests configure one bot.
+using namespace bot::testing::shop;
 constexpr auto kStepTimeout = 20s;
 
 std::string str(std::uint64_t id) { return std::to_string(id); }

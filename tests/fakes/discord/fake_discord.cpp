@@ -794,7 +794,7 @@ struct FakeDiscord::Impl : http::Handler {
     }
 
     std::string gateway_url;
-    std::unique_ptr<FakeGateway> gateway;
+    std::unique_ptr<FakeDiscordGateway> gateway;
 };
 
 Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_io_executor executor,
@@ -823,7 +823,7 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     gateway_options.bot_user_id = impl->options.bot_user_id;
     gateway_options.heartbeat_interval = impl->options.heartbeat_interval;
     gateway_options.port = impl->options.gateway_port;
-    auto gateway = FakeGateway::create(executor, gateway_options);
+    auto gateway = FakeDiscordGateway::create(executor, gateway_options);
     if (!gateway) return unexpected(gateway.error());
     impl->gateway = std::move(*gateway);
     impl->gateway_url = impl->gateway->url();
@@ -945,7 +945,7 @@ json FakeDiscord::inject_interaction(int type, std::uint64_t user, std::vector<s
     return interaction;
 }
 
-FakeGateway& FakeDiscord::gateway() { return *impl_->gateway; }
+FakeDiscordGateway& FakeDiscord::gateway() { return *impl_->gateway; }
 
 const std::vector<RecordedRequest>& FakeDiscord::requests() const { return impl_->recorded; }
 

@@ -17,7 +17,7 @@
 #include "common/clock.hpp"
 #include "common/http.hpp"
 #include "common/result.hpp"
-#include "fakes/discord/fake_gateway.hpp"
+#include "fakes/discord/fake_discord_gateway.hpp"
 
 namespace nebula::fakes::discord {
 
@@ -94,7 +94,7 @@ struct FakeDiscordOptions {
 
 /// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,
 /// interaction callbacks with the 3 s window and 40060, webhooks, commands and their permission
-/// overwrites), a CDN, and a v10 gateway websocket (see fake_gateway.hpp). Scriptable from tests.
+/// overwrites), a CDN, and a v10 gateway websocket (see fake_discord_gateway.hpp). Scriptable from tests.
 /// Runs on one executor and is not thread-safe: call it from that executor's thread.
 class FakeDiscord {
   public:
@@ -107,7 +107,7 @@ class FakeDiscord {
     std::string cdn_base() const;  ///< http://127.0.0.1:port/cdn
     std::uint16_t http_port() const;
     /// The websocket gateway; GET /gateway/bot points at it.
-    FakeGateway& gateway();
+    FakeDiscordGateway& gateway();
     const FakeDiscordOptions& options() const;
 
     // --- scripting ---

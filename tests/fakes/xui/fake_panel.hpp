@@ -11,7 +11,7 @@
 
 namespace nebula::fakes {
 
-/// Which panel generation the fake imitates (see research/3x-ui-api.md §0).
+/// Which panel generation the fake imitates.
 enum class PanelMode {
     v2,  ///< "G1 legacy": 3x-ui 2.9.x, client routes under panel/api/inbounds, no CSRF, no tokens
     v3,  ///< "G2 clients": 3x-ui 3.6.x, panel/api/clients/*, CSRF, Bearer tokens, login lockout

@@ -349,7 +349,7 @@ OJson PanelStore::inbounds_json() const {
 Result<OJson, Failure> PanelStore::inbound_by_id(int id) const {
     const Inbound* ib = find_inbound(id);
     if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
-    // G1 loads the row without preloading clientStats (issue #3783); v3 includes them.
+    // G1 loads the row without preloading clientStats (3x-ui issue #3783); v3 includes them.
     return inbound_json(*ib, mode_ == PanelMode::v3);
 }
 
@@ -561,7 +561,8 @@ Result<OJson, Failure> PanelStore::g1_reset_client_traffic(int inbound_id, const
     if (!traffic) return unexpected(traffic.error());
     Traffic* t = find_traffic(email);
     if (!t->enable && find_inbound(inbound_id) == nullptr) return unexpected(Failure(kRecordNotFound));
-    // The settings flag stays as it is: a client auto-disabled in settings stays disabled (issue #4396).
+    // The settings flag stays as it is: a client auto-disabled in settings stays disabled (3x-ui issue
+    // #4396).
     t->up = 0;
     t->down = 0;
     t->enable = true;

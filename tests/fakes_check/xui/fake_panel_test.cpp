@@ -248,7 +248,7 @@ TEST_P(FakePanelTest, SeededInboundsHaveTheRealShape) {
     EXPECT_EQ(ws.at("tlsSettings").at("alpn"), json::array({"h2", "http/1.1"}));
 
     json one = browser->get("panel/api/inbounds/get/1").json().at("obj");
-    // G1 loads the row without client stats (issue #3783).
+    // G1 loads the row without client stats (3x-ui issue #3783).
     EXPECT_EQ(one.at("clientStats").is_null(), !v3());
     Reply missing = browser->get("panel/api/inbounds/get/99");
     EXPECT_FALSE(missing.json().at("success").get<bool>());
@@ -402,7 +402,7 @@ TEST_F(LegacyPanelTest, QuotaDisablesAndResetReenablesOnlyTheTrafficRow) {
     c = panel->client("tg_4");
     EXPECT_EQ(c->at("traffic").at("enable"), true);
     EXPECT_EQ(c->at("traffic").at("up"), 0);
-    EXPECT_EQ(c->at("enable"), false);  // 2.9.4 leaves the settings flag off (issue #4396)
+    EXPECT_EQ(c->at("enable"), false);  // 2.9.4 leaves the settings flag off (3x-ui issue #4396)
 
     Reply unknown = browser->get("panel/api/inbounds/getClientTraffics/nobody");
     EXPECT_FALSE(unknown.json().at("success").get<bool>());

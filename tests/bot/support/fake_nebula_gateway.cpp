@@ -1,4 +1,4 @@
-#include "bot/support/fake_gateway.hpp"
+#include "bot/support/fake_nebula_gateway.hpp"
 
 namespace nebula::bot::testing {
 
@@ -18,7 +18,7 @@ GatewayError not_found(const std::string& email) {
 
 }  // namespace
 
-boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeGateway::create_client(
+boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebulaGateway::create_client(
     domain::NewClient client) {
     std::lock_guard lock(mutex_);
     ++create_calls_;
@@ -50,7 +50,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeGatew
     co_return domain::ClientWithLinks{info, links_for(info)};
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeGateway::get_client(
+boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebulaGateway::get_client(
     std::string email) {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
@@ -59,7 +59,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeGatew
     co_return domain::ClientWithLinks{it->second, links_for(it->second)};
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeGateway::update_client(
+boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::update_client(
     std::string email, domain::ClientChange change) {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
@@ -72,7 +72,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeGat
     co_return it->second;
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeGateway::reset_traffic(
+boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::reset_traffic(
     std::string email) {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
@@ -83,14 +83,15 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeGat
     co_return it->second;
 }
 
-boost::asio::awaitable<Status<GatewayError>> FakeGateway::delete_client(std::string email) {
+boost::asio::awaitable<Status<GatewayError>> FakeNebulaGateway::delete_client(std::string email) {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
     clients_.erase(email);
     co_return Status<GatewayError>{};
 }
 
-boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>> FakeGateway::traffic() {
+boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>>
+FakeNebulaGateway::traffic() {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
     std::vector<domain::TrafficEntry> entries;
@@ -99,7 +100,7 @@ boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>>
     co_return entries;
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> FakeGateway::disable_clients(
+boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> FakeNebulaGateway::disable_clients(
     std::vector<std::string> emails) {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
@@ -116,39 +117,39 @@ boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> FakeGatewa
     co_return outcome;
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> FakeGateway::health() {
+boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> FakeNebulaGateway::health() {
     std::lock_guard lock(mutex_);
     if (down_) co_return unexpected(*down_);
     co_return domain::GatewayHealth{"ok", "ok", "fake", 1};
 }
 
-void FakeGateway::script_create(std::vector<CreateFault> faults) {
+void FakeNebulaGateway::script_create(std::vector<CreateFault> faults) {
     std::lock_guard lock(mutex_);
     create_faults_.assign(faults.begin(), faults.end());
 }
 
-void FakeGateway::set_down(std::optional<GatewayError> error) {
+void FakeNebulaGateway::set_down(std::optional<GatewayError> error) {
     std::lock_guard lock(mutex_);
     down_ = std::move(error);
 }
 
-void FakeGateway::add_foreign_client(const std::string& email, const std::string& uuid) {
+void FakeNebulaGateway::add_foreign_client(const std::string& email, const std::string& uuid) {
     std::lock_guard lock(mutex_);
     clients_[email] = domain::GatewayClientInfo{email, uuid, 1, "foreign", 0, 0, 0, 0, 0, true, "not ours"};
 }
 
-void FakeGateway::set_usage(const std::string& email, std::int64_t up, std::int64_t down) {
+void FakeNebulaGateway::set_usage(const std::string& email, std::int64_t up, std::int64_t down) {
     std::lock_guard lock(mutex_);
     clients_.at(email).up = up;
     clients_.at(email).down = down;
 }
 
-std::map<std::string, domain::GatewayClientInfo> FakeGateway::clients() const {
+std::map<std::string, domain::GatewayClientInfo> FakeNebulaGateway::clients() const {
     std::lock_guard lock(mutex_);
     return clients_;
 }
 
-int FakeGateway::create_calls() const {
+int FakeNebulaGateway::create_calls() const {
     std::lock_guard lock(mutex_);
     return create_calls_;
 }

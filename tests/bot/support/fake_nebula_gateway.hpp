@@ -24,10 +24,11 @@ enum class CreateFault {
     conflict,              ///< 409 although the email is free (a racing create)
 };
 
-/// An in-process gateway with the semantics of nebula-gateway's /api/clients: same email and
-/// uuid again → success; same email, other uuid → conflict; unknown email → not_found.
+/// nebula-gateway as the bot sees it (domain::GatewayClient), in-process, with the semantics of
+/// its /api/clients: same email and uuid again → success; same email, other uuid → conflict;
+/// unknown email → not_found.
 /// Thread-safe; scripted faults are consumed in order.
-class FakeGateway final : public domain::GatewayClient {
+class FakeNebulaGateway final : public domain::GatewayClient {
   public:
     boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> create_client(
         domain::NewClient client) override;
@@ -64,11 +65,11 @@ class FakeGateway final : public domain::GatewayClient {
 /// Every server maps to the same fake.
 class FakeDirectory final : public domain::GatewayDirectory {
   public:
-    explicit FakeDirectory(FakeGateway& gateway) : gateway_(gateway) {}
+    explicit FakeDirectory(FakeNebulaGateway& gateway) : gateway_(gateway) {}
     domain::GatewayClient& gateway_for(const domain::Server&) override { return gateway_; }
 
   private:
-    FakeGateway& gateway_;
+    FakeNebulaGateway& gateway_;
 };
 
 /// Runs one awaitable to completion on a private io_context and returns its value.

@@ -5,93 +5,51 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/app/bot.hpp"
 #include "bot/app/bot_metrics.hpp"
 #include "bot/db/migrations.hpp"
+#include "bot/support/bot_harness.hpp"
 #include "bot/support/test_database.hpp"
 #include "common/http_client.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
+#include "support/eventually.hpp"
 
 namespace nebula::bot::app {
 namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using nebula::testing::until;
 
-constexpr std::uint64_t kGuild = 800000000000000001ULL;
-constexpr std::uint64_t kCustomer = 830000000000000001ULL;
+constexpr std::uint64_t kCustomer = testing::shop::kCustomer;
 
 class BotMetricsWiring : public ::testing::Test {
   protected:
     void SetUp() override {
         database_ = testing::TestDatabase::create(db::Backend::sqlite);
         ASSERT_TRUE(db::migrate(*database_->connect()));
-        auto fake = fakes::discord::FakeDiscord::create(io_.get_executor());
+        auto fake = testing::start_fake_discord(io_);
         ASSERT_TRUE(fake) << fake.error();
         discord_ = std::move(*fake);
-        discord_->add_member(kGuild, kCustomer, {});
+        discord_->add_member(testing::shop::kGuild, kCustomer, {});
 
-        BotConfig config;
-        config.discord_token = discord_->options().token;
-        config.discord_api_base = discord_->api_base();
-        config.discord_gateway_url = discord_->gateway().url();
-        config.database = database_->url();
+        auto config = testing::bot_config(*discord_, database_->url(), database_->directory() / "data");
         config.db_threads = 1;
-        // Never called in this test: the default server only has to be valid.
-        config.default_server = {
-            "https://127.0.0.1:9", std::string(40, 'k'), "", "Default", "Default", 1, 100};
-        config.shop.application_id = discord::Snowflake(discord_->options().application_id);
-        config.shop.guild_id = discord::Snowflake(kGuild);
-        config.shop.admin_role_id = discord::Snowflake(810000000000000001ULL);
-        config.shop.review_channel_id = discord::Snowflake(820000000000000001ULL);
-        config.shop.billing_channel_id = discord::Snowflake(820000000000000002ULL);
-        config.shop.main_panel_channel_id = discord::Snowflake(820000000000000003ULL);
-        config.shop.orders_category_id = discord::Snowflake(820000000000000004ULL);
-        config.shop.data_dir = database_->directory() / "data";
-        auto created = Bot::create(io_.get_executor(), std::move(config), clock_, nullptr);
+        auto created = bot_.create(std::move(config), clock_);
         ASSERT_TRUE(created) << created.error();
-        bot_ = std::move(*created);
         auto served = bot_->metrics().serve(io_.get_executor(), "127.0.0.1", 0);
         ASSERT_TRUE(served) << served.error();
     }
 
     void TearDown() override {
-        if (bot_ && started_) {
-            bot_->stop();
-            discord::testing::drain_until(io_, run_done_, 60000ms);
-            if (!run_done_) {
-                ADD_FAILURE() << "the bot did not stop within 60 s";
-                (void)bot_.release();
-            }
-        }
-        bot_.reset();
+        bot_.shut_down();
         if (discord_) discord_->stop();
         io_.restart();
         io_.run_for(200ms);
         discord_.reset();
-    }
-
-    void start() {
-        started_ = true;
-        asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
-            run_error_ = error ? "exception" : (status ? "" : status.error());
-            run_done_ = true;
-        });
-    }
-
-    asio::awaitable<void> until(std::function<bool()> predicate, std::chrono::milliseconds limit = 15000ms) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        asio::steady_timer timer(io_);
-        while (!predicate()) {
-            if (std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("condition not reached");
-            timer.expires_after(5ms);
-            co_await timer.async_wait(asio::use_awaitable);
-        }
     }
 
     asio::awaitable<std::string> scrape() {
@@ -110,10 +68,7 @@ class BotMetricsWiring : public ::testing::Test {
     asio::io_context io_;
     std::unique_ptr<testing::TestDatabase> database_;
     std::unique_ptr<fakes::discord::FakeDiscord> discord_;
-    std::unique_ptr<Bot> bot_;
-    bool started_ = false;
-    bool run_done_ = false;
-    std::string run_error_;
+    testing::RunningBot bot_{io_};
 };
 
 TEST_F(BotMetricsWiring, RateLimitsInteractionsAndReconnectsAreScraped) {
@@ -122,10 +77,9 @@ TEST_F(BotMetricsWiring, RateLimitsInteractionsAndReconnectsAreScraped) {
                                            {{"X-RateLimit-Scope", "user"}},
                                            R"({"message": "You are being rate limited.", "retry_after": 0.05,
                                                   "global": false})"});
-    start();
+    bot_.start();
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {
-        co_await until([this] { return !discord_->gateway().session_id().empty() || run_done_; });
-        EXPECT_FALSE(run_done_) << run_error_;
+        EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
 
         const auto before = bot_->dispatcher().completed();
         discord_->inject_interaction(3, kCustomer, {},

@@ -117,8 +117,10 @@ class BotMetricsTest : public ::testing::Test {
     }
 
     std::unique_ptr<testing::TestDatabase> database_;
-    std::unique_ptr<db::DbExecutor> db_;
+    // Before db_: the database threads hand their last results to this io_context, so they must
+    // be joined (db_ destroyed) while it still exists.
     nebula::testing::IoThread io_;
+    std::unique_ptr<db::DbExecutor> db_;
     std::unique_ptr<BotMetrics> metrics_;
 };
 

@@ -41,17 +41,17 @@ struct FakeGatewayOptions {
     std::uint16_t port = 0;  ///< 0 picks a free port
 };
 
-/// The v10 gateway websocket on 127.0.0.1 (plain ws://). New sessions connect to url();
+/// Discord's v10 gateway websocket on 127.0.0.1 (plain ws://). New sessions connect to url();
 /// READY's resume_gateway_url points at url() + "/resume". It tracks one session (id and
 /// sequence), keeps every dispatch for replay on Resume, answers heartbeats (unless told not
 /// to), and records every frame received. Tests script it: dispatch events, send op 7 / op 9 /
 /// op 1, close with any code, drop the TCP connection, withhold ACKs. One executor; not
 /// thread-safe.
-class FakeGateway {
+class FakeDiscordGateway {
   public:
-    static Result<std::unique_ptr<FakeGateway>, std::string> create(boost::asio::any_io_executor executor,
-                                                                    FakeGatewayOptions options = {});
-    ~FakeGateway();
+    static Result<std::unique_ptr<FakeDiscordGateway>, std::string> create(
+        boost::asio::any_io_executor executor, FakeGatewayOptions options = {});
+    ~FakeDiscordGateway();
 
     std::string url() const;  ///< ws://127.0.0.1:port
     std::uint16_t port() const;
@@ -88,7 +88,7 @@ class FakeGateway {
 
   private:
     struct Impl;
-    explicit FakeGateway(std::shared_ptr<Impl> impl);
+    explicit FakeDiscordGateway(std::shared_ptr<Impl> impl);
     std::shared_ptr<Impl> impl_;
 };
 

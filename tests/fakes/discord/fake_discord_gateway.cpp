@@ -1,4 +1,4 @@
-#include "fakes/discord/fake_gateway.hpp"
+#include "fakes/discord/fake_discord_gateway.hpp"
 
 #include <deque>
 #include <variant>
@@ -27,7 +27,7 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 }
 
-struct FakeGateway::Impl : std::enable_shared_from_this<Impl> {
+struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
     struct Conn {
         int index = 0;
         websocket::stream<beast::tcp_stream> ws;
@@ -246,8 +246,8 @@ struct FakeGateway::Impl : std::enable_shared_from_this<Impl> {
     }
 };
 
-Result<std::unique_ptr<FakeGateway>, std::string> FakeGateway::create(asio::any_io_executor executor,
-                                                                      FakeGatewayOptions options) {
+Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGateway::create(
+    asio::any_io_executor executor, FakeGatewayOptions options) {
     auto impl = std::make_shared<Impl>(executor, std::move(options));
     beast::error_code ec;
     const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), impl->options.port);
@@ -257,29 +257,33 @@ Result<std::unique_ptr<FakeGateway>, std::string> FakeGateway::create(asio::any_
     if (ec) return unexpected("fake gateway listen: " + ec.message());
     asio::co_spawn(
         executor, [impl] { return impl->accept_loop(); }, asio::detached);
-    return std::unique_ptr<FakeGateway>(new FakeGateway(std::move(impl)));
+    return std::unique_ptr<FakeDiscordGateway>(new FakeDiscordGateway(std::move(impl)));
 }
 
-FakeGateway::FakeGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-FakeGateway::~FakeGateway() { stop(); }
+FakeDiscordGateway::FakeDiscordGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FakeDiscordGateway::~FakeDiscordGateway() { stop(); }
 
-std::string FakeGateway::url() const { return "ws://127.0.0.1:" + std::to_string(port()); }
-std::uint16_t FakeGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::string FakeDiscordGateway::url() const { return "ws://127.0.0.1:" + std::to_string(port()); }
+std::uint16_t FakeDiscordGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
 
-void FakeGateway::dispatch(std::string name, json data) {
+void FakeDiscordGateway::dispatch(std::string name, json data) {
     const auto stored = impl_->record_event(std::move(name), std::move(data));
     if (impl_->current && impl_->current->live) impl_->send_dispatch(impl_->current, stored);
 }
 
-void FakeGateway::send_reconnect() { impl_->send(impl_->current, json{{"op", 7}, {"d", nullptr}}.dump()); }
-void FakeGateway::send_invalid_session(bool resumable) {
+void FakeDiscordGateway::send_reconnect() {
+    impl_->send(impl_->current, json{{"op", 7}, {"d", nullptr}}.dump());
+}
+void FakeDiscordGateway::send_invalid_session(bool resumable) {
     if (!resumable) impl_->session_valid = false;
     impl_->send(impl_->current, json{{"op", 9}, {"d", resumable}}.dump());
 }
-void FakeGateway::request_heartbeat() { impl_->send(impl_->current, json{{"op", 1}, {"d", nullptr}}.dump()); }
-void FakeGateway::close(std::uint16_t code) { impl_->send(impl_->current, code); }
+void FakeDiscordGateway::request_heartbeat() {
+    impl_->send(impl_->current, json{{"op", 1}, {"d", nullptr}}.dump());
+}
+void FakeDiscordGateway::close(std::uint16_t code) { impl_->send(impl_->current, code); }
 
-void FakeGateway::drop() {
+void FakeDiscordGateway::drop() {
     if (!impl_->current) return;
     auto& socket = beast::get_lowest_layer(impl_->current->ws).socket();
     beast::error_code ignored;
@@ -287,30 +291,32 @@ void FakeGateway::drop() {
     socket.close(ignored);
 }
 
-void FakeGateway::set_acks(bool enabled) { impl_->acks = enabled; }
-void FakeGateway::set_heartbeat_interval(std::chrono::milliseconds interval) {
+void FakeDiscordGateway::set_acks(bool enabled) { impl_->acks = enabled; }
+void FakeDiscordGateway::set_heartbeat_interval(std::chrono::milliseconds interval) {
     impl_->options.heartbeat_interval = interval;
 }
-void FakeGateway::on_identify(IdentifyReply reply, std::uint16_t close_code, int times) {
+void FakeDiscordGateway::on_identify(IdentifyReply reply, std::uint16_t close_code, int times) {
     impl_->identify_scripts.push_back(Impl::IdentifyScript{reply, close_code, times});
 }
-void FakeGateway::expire_session() { impl_->session_valid = false; }
-void FakeGateway::refuse_connections(int times) { impl_->refuse = times; }
+void FakeDiscordGateway::expire_session() { impl_->session_valid = false; }
+void FakeDiscordGateway::refuse_connections(int times) { impl_->refuse = times; }
 
-const std::vector<GatewayFrame>& FakeGateway::frames() const { return impl_->frames; }
-std::vector<GatewayFrame> FakeGateway::frames_with_op(int op) const {
+const std::vector<GatewayFrame>& FakeDiscordGateway::frames() const { return impl_->frames; }
+std::vector<GatewayFrame> FakeDiscordGateway::frames_with_op(int op) const {
     std::vector<GatewayFrame> out;
     for (const auto& f : impl_->frames) {
         if (f.op == op) out.push_back(f);
     }
     return out;
 }
-const std::vector<GatewayConnectionInfo>& FakeGateway::connections() const { return impl_->connections; }
-std::string FakeGateway::session_id() const { return impl_->session_id; }
-std::int64_t FakeGateway::seq() const { return impl_->seq; }
+const std::vector<GatewayConnectionInfo>& FakeDiscordGateway::connections() const {
+    return impl_->connections;
+}
+std::string FakeDiscordGateway::session_id() const { return impl_->session_id; }
+std::int64_t FakeDiscordGateway::seq() const { return impl_->seq; }
 
-asio::awaitable<bool> FakeGateway::wait_until(std::function<bool()> predicate,
-                                              std::chrono::milliseconds timeout) {
+asio::awaitable<bool> FakeDiscordGateway::wait_until(std::function<bool()> predicate,
+                                                     std::chrono::milliseconds timeout) {
     auto impl = impl_;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!predicate()) {
@@ -322,7 +328,7 @@ asio::awaitable<bool> FakeGateway::wait_until(std::function<bool()> predicate,
     co_return true;
 }
 
-void FakeGateway::stop() {
+void FakeDiscordGateway::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
     beast::error_code ignored;
