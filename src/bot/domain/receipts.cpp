@@ -26,6 +26,7 @@ std::string_view base_type(std::string_view content_type) {
 const std::vector<std::string>& receipt_types() {
     static const std::vector<std::string> types = [] {
         std::vector<std::string> out;
+        out.reserve(std::size(kTypes));
         for (const auto& [type, extension] : kTypes) out.emplace_back(type);
         return out;
     }();

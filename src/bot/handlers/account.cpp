@@ -19,8 +19,6 @@ using discord::Button;
 using discord::ButtonStyle;
 using discord::Embed;
 using discord::MessagePayload;
-using discord::Snowflake;
-using domain::ErrorCode;
 using ui::Msg;
 
 constexpr std::size_t kMaxAccountsShown = 5;

@@ -19,7 +19,6 @@ using discord::Button;
 using discord::ButtonStyle;
 using discord::Embed;
 using discord::MessagePayload;
-using discord::Snowflake;
 using domain::ErrorCode;
 using ui::Msg;
 

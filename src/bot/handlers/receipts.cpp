@@ -10,13 +10,8 @@
 
 namespace nebula::bot::handlers::customer {
 namespace asio = boost::asio;
-using discord::ActionRow;
-using discord::Button;
-using discord::ButtonStyle;
-using discord::Embed;
 using discord::MessagePayload;
 using discord::Snowflake;
-using domain::ErrorCode;
 using ui::Msg;
 
 // ---- payment screenshots ----

@@ -10,9 +10,7 @@
 
 namespace nebula::bot::jobs {
 namespace asio = boost::asio;
-using discord::MessagePayload;
 using domain::Timestamp;
-using ui::Msg;
 
 namespace {
 

@@ -19,8 +19,7 @@ Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_dis
     return std::move(*created);
 }
 
-core::ShopSettings shop_settings(const fakes::discord::FakeDiscord& discord,
-                                     std::filesystem::path data_dir) {
+core::ShopSettings shop_settings(const fakes::discord::FakeDiscord& discord, std::filesystem::path data_dir) {
     core::ShopSettings shop;
     shop.application_id = discord::Snowflake(discord.options().application_id);
     shop.guild_id = discord::Snowflake(shop::kGuild);
@@ -76,10 +75,9 @@ void BotGraph::build(db::Backend backend, domain::GatewayDirectory& gateways) {
     orders_ = std::make_unique<domain::OrderService>(clock_, order_options);
     provisioner_ = std::make_unique<domain::Provisioner>(*db_, gateways, *orders_, catalog_, clock_);
     accounts_ = std::make_unique<domain::AccountOperations>(*db_, gateways, catalog_, clock_);
-    ctx_ = std::make_unique<core::BotContext>(core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_,
-                                                               *db_, users_, catalog_, *orders_, *provisioner_,
-                                                               *accounts_, gateways, analytics_, background_,
-                                                               *sleeper_});
+    ctx_ = std::make_unique<core::BotContext>(
+        core::BotContext{shop_, zone_, clock_, io_.get_executor(), *rest_, *db_, users_, catalog_, *orders_,
+                         *provisioner_, *accounts_, gateways, analytics_, background_, *sleeper_});
 }
 
 void BotGraph::tear_down() {

@@ -8,21 +8,21 @@
 
 #include "bot/app/bot.hpp"
 #include "bot/app/config.hpp"
+#include "bot/core/context.hpp"
 #include "bot/db/executor.hpp"
 #include "bot/domain/analytics.hpp"
 #include "bot/domain/catalog.hpp"
 #include "bot/domain/orders.hpp"
 #include "bot/domain/provisioning.hpp"
 #include "bot/domain/users.hpp"
-#include "bot/core/context.hpp"
 #include "bot/handlers/context.hpp"
 #include "bot/handlers/router.hpp"
 #include "bot/support/shop_layout.hpp"
 #include "bot/support/test_database.hpp"
-#include "common/sleeper.hpp"
 #include "bot/ui/time_zone.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "common/sleeper.hpp"
 #include "common/task_group.hpp"
 #include "discord/rest.hpp"
 #include "fakes/discord/fake_discord.hpp"
@@ -39,8 +39,7 @@ Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_dis
     boost::asio::io_context& io);
 
 /// The shop's settings for the shop layout (shop_layout.hpp) on `discord`, files under `data_dir`.
-core::ShopSettings shop_settings(const fakes::discord::FakeDiscord& discord,
-                                     std::filesystem::path data_dir);
+core::ShopSettings shop_settings(const fakes::discord::FakeDiscord& discord, std::filesystem::path data_dir);
 
 /// nebula-bot's whole configuration (what bot.env says) for the in-process bot on `discord`, with
 /// `database` and the shop layout. The default server is `https://127.0.0.1:9`, never called,
