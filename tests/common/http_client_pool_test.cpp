@@ -129,6 +129,27 @@ int burst(Pool& pool, int n, std::string target) {
     return pool.io.run(all());
 }
 
+/// Sends a GET of `target` without waiting; the future tells whether its answer echoed the target.
+std::future<bool> send_in_background(Pool& pool, std::string target) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto future = done->get_future();
+    pool.io.call([&pool, done, target] {
+        Request r;
+        r.method = "GET";
+        r.target = target;
+        asio::co_spawn(
+            pool.io.io(),
+            [&pool, r, done]() mutable -> asio::awaitable<void> {
+                const std::string wanted = r.target;
+                auto answer = co_await pool.client->send(std::move(r));
+                done->set_value(answer && answer->body == wanted);
+            },
+            asio::detached);
+        return 0;
+    });
+    return future;
+}
+
 TEST(HttpClientPool, ABurstSharesAtMostMaxConnections) {
     Pool pool;
     ClientOptions options;
@@ -151,21 +172,7 @@ TEST(HttpClientPool, ARequestWaitsInLineAndGivesUpAtItsDeadline) {
     options.max_connections = 1;
     pool.make_client(options);
     // One request holds the only connection until the server answers it.
-    std::promise<bool> first;
-    auto first_done = first.get_future();
-    pool.io.call([&] {
-        Request r;
-        r.method = "GET";
-        r.target = "/hold";
-        asio::co_spawn(
-            pool.io.io(),
-            [&pool, r, &first]() mutable -> asio::awaitable<void> {
-                auto answer = co_await pool.client->send(std::move(r));
-                first.set_value(answer.has_value());
-            },
-            asio::detached);
-        return 0;
-    });
+    auto first_done = send_in_background(pool, "/hold");
     while (pool.handler.holding.load() == 0) std::this_thread::sleep_for(5ms);
 
     auto waited = pool.get("/second", 300ms);
@@ -175,21 +182,7 @@ TEST(HttpClientPool, ARequestWaitsInLineAndGivesUpAtItsDeadline) {
     EXPECT_FALSE(waited.error().request_written);
 
     // Once the held answer goes out, the connection serves the next request in line.
-    std::promise<bool> third;
-    auto third_done = third.get_future();
-    pool.io.call([&] {
-        Request r;
-        r.method = "GET";
-        r.target = "/third";
-        asio::co_spawn(
-            pool.io.io(),
-            [&pool, r, &third]() mutable -> asio::awaitable<void> {
-                auto answer = co_await pool.client->send(std::move(r));
-                third.set_value(answer && answer->body == "/third");
-            },
-            asio::detached);
-        return 0;
-    });
+    auto third_done = send_in_background(pool, "/third");
     pool.io.call([&] {
         pool.handler.release();
         return 0;
