@@ -168,7 +168,9 @@ struct Client::Impl {
             waiters.push_back(timer);
             auto [ec] = co_await timer->async_wait(kUseTuple);
             if (!ec) {  // the deadline passed in line
-                std::erase(waiters, timer);
+                // Woken just as the deadline passed: the connection that came free goes to the
+                // next request in line instead.
+                if (std::erase(waiters, timer) == 0) wake_one();
                 co_return unexpected(ClientError{
                     ClientErrorCode::timeout,
                     "no free connection to " + options.base.authority() + " before the deadline"});
