@@ -105,6 +105,8 @@ Status<std::string> RunningBot::create(app::BotConfig config, const common::Cloc
 
 void RunningBot::start() {
     started_ = true;
+    done_ = false;  // a bot created again after shut_down() runs anew
+    error_.clear();
     asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
         error_ = error ? "exception" : (status ? "" : status.error());
         done_ = true;
