@@ -71,6 +71,42 @@ std::uint64_t field(const json& overwrite, const char* key) {
                                       : overwrite[key].get<std::uint64_t>();
 }
 
+/// The data of "/admin <sub>" without options.
+json subcommand(const std::string& sub) {
+    return json{{"id", "840000000000000001"},
+                {"name", "admin"},
+                {"type", 1},
+                {"options", json::array({{{"name", sub}, {"type", 1}, {"options", json::array()}}})}};
+}
+
+/// The roles and channels /admin setup offers, as its offer names them.
+std::vector<std::string> offered_items() {
+    return {"@Shop Admin", "@Subscriber", "#order-review", "#billing", "#shop", "Orders"};
+}
+
+const std::string kWalletLine = "/admin payment set method:vodafone_cash account:01012345678";
+const std::string kPlanLine = "/admin plan create name:Monthly price:150 days:30";
+
+/// The customer posts a screenshot of the transfer in their order channel: the fake CDN serves
+/// it and the MESSAGE_CREATE to dispatch is returned.
+json receipt_posted(fakes::discord::FakeDiscord& discord, std::uint64_t channel) {
+    const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, 'r');
+    const std::string path = "/attachments/1/receipt.png";
+    discord.serve_file(path, {"image/png", png, std::nullopt, 0ms});
+    return json{{"id", "860000000000000001"},
+                {"channel_id", std::to_string(channel)},
+                {"guild_id", std::to_string(kShopGuild)},
+                {"author", {{"id", std::to_string(kMember)}, {"username", "customer"}}},
+                {"member", {{"roles", json::array()}}},
+                {"content", ""},
+                {"attachments", json::array({{{"id", "860000000000000002"},
+                                              {"filename", "receipt.png"},
+                                              {"content_type", "image/png"},
+                                              {"size", png.size()},
+                                              {"url", discord.cdn_base() + path},
+                                              {"proxy_url", discord.cdn_base() + path}}})}};
+}
+
 // gtest's ASSERT_* return from the function, which a coroutine cannot do.
 #define CO_ASSERT_TRUE(condition)                      \
     if (!(condition)) {                                \
@@ -151,18 +187,15 @@ class SetupE2E : public ::testing::Test {
         co_return bodies;
     }
 
-    asio::awaitable<json> admin_command(std::uint64_t user, std::vector<std::uint64_t> roles, std::string sub,
-                                        json options = json::array()) {
-        json data{{"id", "840000000000000001"},
-                  {"name", "admin"},
-                  {"type", 1},
-                  {"options", json::array({{{"name", sub}, {"type", 1}, {"options", options}}})}};
+    asio::awaitable<json> admin_command(std::uint64_t user, std::vector<std::uint64_t> roles,
+                                        std::string sub) {
+        json data = subcommand(sub);
         co_return co_await interact(2, user, std::move(roles), std::move(data));
     }
 
     asio::awaitable<json> click(std::uint64_t user, std::vector<std::uint64_t> roles, std::string custom_id) {
-        co_return co_await interact(3, user, std::move(roles),
-                                    json{{"custom_id", std::move(custom_id)}, {"component_type", 2}});
+        json data{{"custom_id", std::move(custom_id)}, {"component_type", 2}};
+        co_return co_await interact(3, user, std::move(roles), std::move(data));
     }
 
     /// The id of the role or channel the bot created with this name.
@@ -290,8 +323,7 @@ TEST_F(SetupE2E, OwnerCreatesTheShopLayoutWithOneClickAndItSurvivesARestart) {
         // The owner is offered what is missing, with a button.
         const json offer = co_await admin_command(kOwner, {}, "setup");
         const std::string text = offer.dump();
-        for (const char* item :
-             {"@Shop Admin", "@Subscriber", "#order-review", "#billing", "#shop", "Orders"})
+        for (const auto& item : offered_items())
             EXPECT_NE(text.find(item), std::string::npos) << item << " missing from " << text;
         EXPECT_NE(text.find("setup:create"), std::string::npos) << text;
         EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/(roles|channels)").empty());
@@ -306,7 +338,7 @@ TEST_F(SetupE2E, OwnerCreatesTheShopLayoutWithOneClickAndItSurvivesARestart) {
         panel = created_channel("shop");
         EXPECT_TRUE(admin_role && subscriber && category && review && billing && panel) << summary;
         // Staff channels: hidden from @everyone, open to the admin role and the bot.
-        for (const auto channel : {review, billing}) {
+        for (const auto channel : std::vector<std::uint64_t>{review, billing}) {
             const json& body = *discord_->channel(channel);
             EXPECT_NE(field(overwrite_for(body, kShopGuild), "deny") & kView, 0u) << body.dump();
             EXPECT_NE(field(overwrite_for(body, admin_role), "allow") & kView, 0u) << body.dump();
@@ -356,10 +388,16 @@ TEST_F(SetupE2E, OwnerCreatesTheShopLayoutWithOneClickAndItSurvivesARestart) {
     ASSERT_TRUE(bot_.create(token_only(), clock_));
     bot_.start();
     discord::testing::run(io_, [&]() -> asio::awaitable<void> {
-        EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
+        // The fake still shows the first session: wait for the second bot's own IDENTIFY.
+        co_await until([&] {
+            return bot_.done() || (bot_->started() && discord_->gateway().frames_with_op(2).size() >= 2);
+        });
+        CO_ASSERT_TRUE(!bot_.done());
         EXPECT_EQ(bot_->context().shop.admin_role_id.value(), admin_role);
         EXPECT_EQ(bot_->context().shop.review_channel_id.value(), review);
-        const json again = co_await admin_command(kOwner, {admin_role}, "setup");
+        std::vector<std::uint64_t> as_admin;
+        as_admin.push_back(admin_role);
+        const json again = co_await admin_command(kOwner, as_admin, "setup");
         EXPECT_NE(again.dump().find("Main panel refreshed"), std::string::npos) << again.dump();
         EXPECT_EQ(discord_->requests_matching("POST /guilds/.*/roles").size(), roles_before);
         EXPECT_EQ(discord_->message_count(panel), 1u);
@@ -575,26 +613,25 @@ TEST_F(SetupE2E, GoLiveInTenMinutesFromAnEmptyServerToACustomersWorkingLink) {
         const auto panel_channel = created_channel("shop");
         CO_ASSERT_TRUE(admin_role != 0 && review != 0 && panel_channel != 0);
         EXPECT_EQ(discord_->message_count(panel_channel), 1u);
+        std::vector<std::uint64_t> as_admin;  // the owner holds the admin role now
+        as_admin.push_back(admin_role);
 
         // ---- Paste the line from init, set a wallet number, create a plan ----
-        const json added = co_await interact(2, kOwner, {admin_role}, pasted_command(line));
+        const json added = co_await interact(2, kOwner, as_admin, pasted_command(line));
         EXPECT_NE(added.dump().find("Frankfurt-1"), std::string::npos) << added.dump();
-        co_await interact(2, kOwner, {admin_role},
-                          pasted_command("/admin payment set method:vodafone_cash account:01012345678"));
-        const json plan = co_await interact(
-            2, kOwner, {admin_role}, pasted_command("/admin plan create name:Monthly price:150 days:30"));
+        co_await interact(2, kOwner, as_admin, pasted_command(kWalletLine));
+        const json plan = co_await interact(2, kOwner, as_admin, pasted_command(kPlanLine));
         EXPECT_NE(plan.dump().find("Monthly"), std::string::npos) << plan.dump();
         // /admin setup now says the shop is ready.
-        const json ready = co_await admin_command(kOwner, {admin_role}, "setup");
+        const json ready = co_await admin_command(kOwner, as_admin, "setup");
         EXPECT_NE(ready.dump().find("ready to sell"), std::string::npos) << ready.dump();
 
         // ---- A customer buys ----
         discord_->add_member(kShopGuild, kMember, {});
         const json plans = co_await click(kMember, {}, "panel:buy");
         EXPECT_NE(plans.dump().find("Monthly"), std::string::npos) << plans.dump();
-        co_await interact(
-            3, kMember, {},
-            json{{"custom_id", "buy_plan"}, {"component_type", 3}, {"values", json::array({"1"})}});
+        json pick_plan{{"custom_id", "buy_plan"}, {"component_type", 3}, {"values", json::array({"1"})}};
+        co_await interact(3, kMember, {}, std::move(pick_plan));
         const auto order_channel = created_channel("order-000001");
         CO_ASSERT_TRUE(order_channel != 0);
         auto& ctx = bot_->context();
@@ -603,27 +640,13 @@ TEST_F(SetupE2E, GoLiveInTenMinutesFromAnEmptyServerToACustomersWorkingLink) {
                 if (method.code == "vodafone_cash") return method.id.value;
             return std::int64_t{0};
         });
-        const json pay = co_await interact(3, kMember, {},
-                                           json{{"custom_id", "pay_method:1"},
-                                                {"component_type", 3},
-                                                {"values", json::array({std::to_string(wallet)})}});
+        json pick_wallet{{"custom_id", "pay_method:1"},
+                         {"component_type", 3},
+                         {"values", json::array({std::to_string(wallet)})}};
+        const json pay = co_await interact(3, kMember, {}, std::move(pick_wallet));
         EXPECT_NE(pay.dump().find("01012345678"), std::string::npos) << pay.dump();
         // The receipt screenshot, posted in the order channel.
-        const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(64, 'r');
-        discord_->serve_file("/attachments/1/receipt.png", {"image/png", png, std::nullopt, 0ms});
-        json message{{"id", "860000000000000001"},
-                     {"channel_id", std::to_string(order_channel)},
-                     {"guild_id", std::to_string(kShopGuild)},
-                     {"author", {{"id", std::to_string(kMember)}, {"username", "customer"}}},
-                     {"member", {{"roles", json::array()}}},
-                     {"content", ""},
-                     {"attachments",
-                      json::array({{{"id", "860000000000000002"},
-                                    {"filename", "receipt.png"},
-                                    {"content_type", "image/png"},
-                                    {"size", png.size()},
-                                    {"url", discord_->cdn_base() + "/attachments/1/receipt.png"},
-                                    {"proxy_url", discord_->cdn_base() + "/attachments/1/receipt.png"}}})}};
+        const json message = receipt_posted(*discord_, order_channel);
         const std::size_t before = bot_->dispatcher().completed();
         discord_->gateway().dispatch("MESSAGE_CREATE", message);
         co_await until(
@@ -631,7 +654,7 @@ TEST_F(SetupE2E, GoLiveInTenMinutesFromAnEmptyServerToACustomersWorkingLink) {
         EXPECT_EQ(discord_->message_count(review), 1u);
 
         // ---- The owner approves from the review card; the customer holds a working link ----
-        co_await click(kOwner, {admin_role}, "review:1:approve");
+        co_await click(kOwner, as_admin, "review:1:approve");
         auto client = panel->client("nl-1");
         CO_ASSERT_TRUE(client.has_value());
         bool delivered = false;

@@ -246,9 +246,10 @@ asio::awaitable<void> create_missing(Call& call) {
     }
     std::string list;
     for (const auto& name : made) list += (list.empty() ? "" : ", ") + name;
+    const std::string rest = co_await panel_and_todo(call);
     done.content =
         call.tr(Msg::setup_created, {{"items", list}, {"role", "<@&" + ctx.shop.admin_role_id.str() + ">"}}) +
-        "\n\n" + co_await panel_and_todo(call);
+        std::string("\n\n") + rest;
     co_await call.responder.update_message(std::move(done));
 }
 
@@ -279,7 +280,8 @@ asio::awaitable<void> admin_setup(Call& call) {
     }
     const auto absent = missing_items(call.ctx.shop);
     if (absent.empty()) {
-        co_await reply_ephemeral(call, co_await panel_and_todo(call));
+        std::string text = co_await panel_and_todo(call);
+        co_await reply_ephemeral(call, std::move(text));
         co_return;
     }
     std::vector<std::string> lines;
