@@ -89,13 +89,15 @@ int run_invite_url(const std::string& env_file) {
     }
     common::ConfigReader r(*environment);
     const std::string client_id = r.optional("DISCORD_CLIENT_ID");
-    // Manage Roles when the bot gives the Subscriber role, or when /admin setup will make the
-    // roles it is not told about.
-    const bool manage_roles =
-        !r.optional("SUBSCRIBER_ROLE_ID").empty() || r.optional("ADMIN_ROLE_ID").empty();
+    // Manage Roles when the bot gives the Subscriber role; and on the guided path (no
+    // DISCORD_CLIENT_ID, read from Discord), where /admin setup makes the roles.
+    const bool manage_roles = !r.optional("SUBSCRIBER_ROLE_ID").empty() || client_id.empty();
     const auto id = discord::Snowflake::parse(client_id);
     if (!client_id.empty() && (!id || id->empty())) {
         r.fail("DISCORD_CLIENT_ID", "must be the application id (digits only)");
+    }
+    if (client_id.empty() && r.optional("DISCORD_TOKEN").empty()) {
+        r.fail("DISCORD_CLIENT_ID", "is required, or DISCORD_TOKEN to read it from Discord with");
     }
     if (auto status = r.finish(); !status) {
         std::fprintf(stderr, "nebula-bot: %s\n", status.error().c_str());
