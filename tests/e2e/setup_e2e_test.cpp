@@ -366,6 +366,11 @@ TEST_F(SetupE2E, OwnerCreatesTheShopLayoutWithOneClickAndItSurvivesARestart) {
         EXPECT_NE(summary.find("/admin payment set"), std::string::npos) << summary;
         EXPECT_NE(summary.find("/admin plan create"), std::string::npos) << summary;
 
+        // The offer clicked a second time makes nothing more: the panel is refreshed.
+        const json twice = co_await click(kOwner, {}, "setup:create");
+        EXPECT_NE(twice.dump().find("Main panel refreshed"), std::string::npos) << twice.dump();
+        EXPECT_EQ(discord_->requests_matching("POST /guilds/.*/roles").size(), 2u);
+
         // Until a server exists the customer hears that sales open soon.
         const json buy = co_await click(kMember, {}, "panel:buy");
         EXPECT_NE(buy.dump().find("Sales open soon"), std::string::npos) << buy.dump();

@@ -172,10 +172,11 @@ std::vector<PermissionOverwrite> overwrites(const BotContext& ctx, const Item& i
 asio::awaitable<Result<Snowflake, std::string>> create(BotContext& ctx, const Item& item) {
     const std::string reason = "NebulaLinks /admin setup";
     if (item.kind == Item::Kind::admin_role || item.kind == Item::Kind::subscriber_role) {
-        nlohmann::json body{{"name", discord_name(ctx, item)},
-                            {"permissions", "0"},
-                            {"hoist", item.kind == Item::Kind::admin_role},
-                            {"mentionable", false}};
+        nlohmann::json body{
+            {"name", discord_name(ctx, item)},
+            {"permissions", 0},  // a number, as the API schemas type it (docs/discord-client.md)
+            {"hoist", item.kind == Item::Kind::admin_role},
+            {"mentionable", false}};
         discord::RequestOptions options;
         options.audit_log_reason = reason;
         auto role = co_await ctx.rest.request("POST", "/guilds/" + ctx.shop.guild_id.str() + "/roles", body,
@@ -247,9 +248,12 @@ asio::awaitable<void> create_missing(Call& call) {
     std::string list;
     for (const auto& name : made) list += (list.empty() ? "" : ", ") + name;
     const std::string rest = co_await panel_and_todo(call);
-    done.content =
-        call.tr(Msg::setup_created, {{"items", list}, {"role", "<@&" + ctx.shop.admin_role_id.str() + ">"}}) +
-        std::string("\n\n") + rest;
+    // An offer clicked twice finds nothing left to make: only the panel and what is left.
+    done.content = made.empty()
+                       ? rest
+                       : call.tr(Msg::setup_created,
+                                 {{"items", list}, {"role", "<@&" + ctx.shop.admin_role_id.str() + ">"}}) +
+                             std::string("\n\n") + rest;
     co_await call.responder.update_message(std::move(done));
 }
 

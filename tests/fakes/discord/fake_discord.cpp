@@ -794,7 +794,10 @@ struct FakeDiscord::Impl : http::Handler {
             if (!body.is_object()) return error_response(400, 50035, "Invalid Form Body");
             json role{{"id", id_str(++next_id)},
                       {"name", body.value("name", std::string("new role"))},
-                      {"permissions", body.value("permissions", std::string("0"))},
+                      // Sent as a number or a string; Discord answers with a string.
+                      {"permissions", body.contains("permissions") && body["permissions"].is_number_unsigned()
+                                          ? id_str(body["permissions"].get<std::uint64_t>())
+                                          : body.value("permissions", std::string("0"))},
                       {"color", body.value("color", 0)},
                       {"hoist", body.value("hoist", false)},
                       {"mentionable", body.value("mentionable", false)},
