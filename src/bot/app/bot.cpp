@@ -210,6 +210,8 @@ asio::awaitable<Result<jobs::JobResult, std::string>> Bot::run_job(std::string n
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return unexpected(schema.error().message);
+    // The jobs post to the shop's channels: the same ids as the running bot (Discord, database).
+    if (auto known = co_await learn_shop(); !known) co_return unexpected(known.error());
     auto ran = co_await s.scheduler.run_now(name);
     s.background.cancel();
     co_await s.background.join();
@@ -238,7 +240,35 @@ asio::awaitable<Status<std::string>> Bot::run() {
     co_return status;
 }
 
-asio::awaitable<Status<std::string>> Bot::enter_guild() {
+asio::awaitable<Status<std::string>> Bot::learn_shop() {
+    auto& s = *impl_;
+    // DISCORD_CLIENT_ID and DISCORD_GUILD_ID may be left out of bot.env: Discord knows them.
+    if (s.config.shop.application_id.empty()) {
+        auto application = co_await discover_application(*s.rest);
+        if (!application) co_return unexpected("DISCORD_CLIENT_ID: " + application.error());
+        s.config.shop.application_id = *application;
+        spdlog::info("application id {} (read from Discord)", application->str());
+    }
+    if (s.config.shop.guild_id.empty()) {
+        auto guilds = co_await list_guilds(*s.rest);
+        if (!guilds) co_return unexpected("DISCORD_GUILD_ID: " + guilds.error());
+        auto chosen = choose_guild(*guilds);
+        if (!chosen) co_return unexpected("DISCORD_GUILD_ID: " + chosen.error());
+        if (!*chosen) {
+            spdlog::warn(
+                "the bot is in no Discord server yet — add it to the shop's server with this link (it "
+                "then registers its commands there; run /admin setup next): {}",
+                invite_url(s.config.shop.application_id, true));
+            co_return Status<std::string>{};
+        }
+        s.config.shop.guild_id = **chosen;
+        spdlog::info("server {} (the one server the bot is in)", s.config.shop.guild_id.str());
+    }
+    co_await load_layout();
+    co_return Status<std::string>{};
+}
+
+asio::awaitable<void> Bot::load_layout() {
     auto& s = *impl_;
     // The roles and channels /admin setup made here fill what bot.env leaves out.
     const std::string guild = s.config.shop.guild_id.str();
@@ -248,12 +278,21 @@ asio::awaitable<Status<std::string>> Bot::enter_guild() {
         const auto filled = handlers::setup::apply_layout(s.config.shop, *stored);
         for (const auto& key : filled) spdlog::info("{} from the database (made by /admin setup)", key);
     }
+}
+
+asio::awaitable<Status<std::string>> Bot::register_commands() {
+    auto& s = *impl_;
     auto registered = co_await s.rest->bulk_overwrite_guild_commands(
         s.config.shop.application_id, s.config.shop.guild_id, s.router.commands());
     if (!registered) co_return unexpected("registering slash commands: " + registered.error().describe());
     spdlog::info("{} slash command(s) registered in guild {}", s.router.commands().size(),
                  s.config.shop.guild_id.str());
     co_return Status<std::string>{};
+}
+
+asio::awaitable<void> Bot::enter_joined_guild() {
+    co_await load_layout();
+    if (auto registered = co_await register_commands(); !registered) spdlog::error("{}", registered.error());
 }
 
 void Bot::adopt_joined_guild(const discord::Event& event) {
@@ -266,9 +305,7 @@ void Bot::adopt_joined_guild(const discord::Event& event) {
     // The first server the bot joins becomes the shop's (it was in none at start-up).
     s.config.shop.guild_id = *id;
     spdlog::info("joined server {}: registering the commands there", id->str());
-    s.background.spawn("enter-guild", [this]() -> asio::awaitable<void> {
-        if (auto entered = co_await enter_guild(); !entered) spdlog::error("{}", entered.error());
-    }());
+    s.background.spawn("enter-guild", enter_joined_guild());
 }
 
 asio::awaitable<Status<std::string>> Bot::serve() {
@@ -292,30 +329,9 @@ asio::awaitable<Status<std::string>> Bot::serve() {
     if (!me) co_return unexpected("Discord: " + me.error().describe());
     s.config.shop.bot_user_id = me->id;
 
-    // DISCORD_CLIENT_ID and DISCORD_GUILD_ID may be left out of bot.env: Discord knows them.
-    if (s.config.shop.application_id.empty()) {
-        auto application = co_await discover_application(*s.rest);
-        if (!application) co_return unexpected("DISCORD_CLIENT_ID: " + application.error());
-        s.config.shop.application_id = *application;
-        spdlog::info("application id {} (read from Discord)", application->str());
-    }
-    if (s.config.shop.guild_id.empty()) {
-        auto guilds = co_await list_guilds(*s.rest);
-        if (!guilds) co_return unexpected("DISCORD_GUILD_ID: " + guilds.error());
-        auto chosen = choose_guild(*guilds);
-        if (!chosen) co_return unexpected("DISCORD_GUILD_ID: " + chosen.error());
-        if (*chosen) {
-            s.config.shop.guild_id = **chosen;
-            spdlog::info("server {} (the one server the bot is in)", s.config.shop.guild_id.str());
-        } else {
-            spdlog::warn(
-                "the bot is in no Discord server yet — add it to the shop's server with this link (it "
-                "then registers its commands there; run /admin setup next): {}",
-                invite_url(s.config.shop.application_id, true));
-        }
-    }
+    if (auto known = co_await learn_shop(); !known) co_return known;
     if (!s.config.shop.guild_id.empty()) {
-        if (auto entered = co_await enter_guild(); !entered) co_return entered;
+        if (auto registered = co_await register_commands(); !registered) co_return registered;
     }
 
     notify::resume_channel_closers(s.ctx);

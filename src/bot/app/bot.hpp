@@ -77,11 +77,17 @@ class Bot {
   private:
     struct Impl;
     boost::asio::awaitable<Status<std::string>> serve();
-    /// Once the shop's server is known: registers the commands there.
-    boost::asio::awaitable<Status<std::string>> enter_guild();
+    /// Fills what bot.env leaves out: the application and the one server from Discord (in no
+    /// server: logs the invite link), then the roles and channels /admin setup stored.
+    boost::asio::awaitable<Status<std::string>> learn_shop();
+    boost::asio::awaitable<void> load_layout();
+    /// Registers the slash commands in the shop's server (one bulk PUT).
+    boost::asio::awaitable<Status<std::string>> register_commands();
     /// A GUILD_CREATE while the bot is in no server yet (it was just invited): that server
     /// becomes the shop's.
     void adopt_joined_guild(const discord::Event& event);
+    /// What follows: the layout stored for that server, and the commands registered there.
+    boost::asio::awaitable<void> enter_joined_guild();
     explicit Bot(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
