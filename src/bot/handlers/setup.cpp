@@ -1,6 +1,5 @@
 #include "bot/handlers/setup.hpp"
 
-#include <functional>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -25,9 +24,8 @@ namespace {
 /// What the bot needs in a text channel it posts to (as `check` tests it).
 constexpr std::uint64_t kBotText =
     p::kViewChannel | p::kSendMessages | p::kEmbedLinks | p::kAttachFiles | p::kReadMessageHistory;
-/// What admins do in the staff channels and order channels.
-constexpr std::uint64_t kStaffText =
-    p::kViewChannel | p::kSendMessages | p::kEmbedLinks | p::kAttachFiles | p::kReadMessageHistory;
+/// What admins do in the staff channels and under the orders category: the same.
+constexpr std::uint64_t kStaffText = kBotText;
 
 /// One thing the shop's server needs: which setting holds it, and how it is made.
 struct Item {
@@ -78,7 +76,7 @@ std::string discord_name(const BotContext& ctx, const Item& item) {
 }
 
 std::string shown_name(const BotContext& ctx, const Item& item) {
-    const auto name = discord_name(ctx, item);
+    auto name = discord_name(ctx, item);
     switch (item.kind) {
         case Item::Kind::staff_channel:
         case Item::Kind::panel_channel:
@@ -289,6 +287,7 @@ asio::awaitable<void> admin_setup(Call& call) {
         co_return;
     }
     std::vector<std::string> lines;
+    lines.reserve(absent.size());
     for (const Item* item : absent)
         lines.push_back(call.tr(item->describe, {{"name", shown_name(call.ctx, *item)}}));
     MessagePayload offer;
