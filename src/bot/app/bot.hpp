@@ -36,7 +36,7 @@ domain::Outcome<std::string> sync_default_server(db::Connection& connection, dom
 class Bot {
   public:
     /// Opens nothing on the network yet. `gateways` replaces the HTTPS gateway directory (tests).
-    static Result<std::unique_ptr<Bot>, std::string> create(
+    static common::Result<std::unique_ptr<Bot>, std::string> create(
         boost::asio::any_io_executor executor, BotConfig config, const common::Clock& clock,
         std::unique_ptr<domain::GatewayDirectory> gateways);
     ~Bot();
@@ -51,7 +51,7 @@ class Bot {
     /// fatal gateway error. Returns the reason when it could not start or had to stop, after the
     /// events being handled have finished and the background timers are cancelled: once it has
     /// returned, nothing uses the Bot and it may be destroyed.
-    boost::asio::awaitable<Status<std::string>> run();
+    boost::asio::awaitable<common::Status<std::string>> run();
     /// Leaves the gateway; run() then returns.
     void stop();
 
@@ -65,7 +65,7 @@ class Bot {
     /// the schema is checked first; background work the job started (channel closers) is
     /// cancelled before it returns (their schedule is stored, the running bot picks it up at its
     /// next start). The job's result, or why it could not run.
-    boost::asio::awaitable<Result<jobs::JobResult, std::string>> run_job(std::string name);
+    boost::asio::awaitable<common::Result<jobs::JobResult, std::string>> run_job(std::string name);
 
     handlers::Dispatcher& dispatcher();
     core::BotContext& context();
@@ -76,13 +76,13 @@ class Bot {
 
   private:
     struct Impl;
-    boost::asio::awaitable<Status<std::string>> serve();
+    boost::asio::awaitable<common::Status<std::string>> serve();
     /// Fills what bot.env leaves out: the application and the one server from Discord (in no
     /// server: logs the invite link), then the roles and channels /admin setup stored.
-    boost::asio::awaitable<Status<std::string>> learn_shop();
+    boost::asio::awaitable<common::Status<std::string>> learn_shop();
     boost::asio::awaitable<void> load_layout();
     /// Registers the slash commands in the shop's server (one bulk PUT).
-    boost::asio::awaitable<Status<std::string>> register_commands();
+    boost::asio::awaitable<common::Status<std::string>> register_commands();
     /// A GUILD_CREATE while the bot is in no server yet (it was just invited): that server
     /// becomes the shop's.
     void adopt_joined_guild(const discord::Event& event);

@@ -320,9 +320,9 @@ asio::awaitable<void> check_discord_setup(discord::RestClient& rest, BotConfig& 
     }
     if (shop.guild_id.empty()) {
         auto guilds = co_await list_guilds(rest);
-        auto chosen =
-            guilds ? choose_guild(*guilds)
-                   : Result<std::optional<discord::Snowflake>, std::string>(unexpected(guilds.error()));
+        auto chosen = guilds ? choose_guild(*guilds)
+                             : common::Result<std::optional<discord::Snowflake>, std::string>(
+                                   common::unexpected(guilds.error()));
         if (!chosen) {
             out.push_back(fail("discord server", chosen.error()));
             co_return;

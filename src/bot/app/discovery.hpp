@@ -16,7 +16,7 @@
 namespace nebula::bot::app {
 
 /// GET /oauth2/applications/@me: the bot's application id.
-boost::asio::awaitable<Result<discord::Snowflake, std::string>> discover_application(
+boost::asio::awaitable<common::Result<discord::Snowflake, std::string>> discover_application(
     discord::RestClient& rest);
 
 /// A server the bot is in, as GET /users/@me/guilds lists it.
@@ -26,10 +26,12 @@ struct GuildSummary {
 };
 
 /// GET /users/@me/guilds (the first 200, more than a shop bot is ever in).
-boost::asio::awaitable<Result<std::vector<GuildSummary>, std::string>> list_guilds(discord::RestClient& rest);
+boost::asio::awaitable<common::Result<std::vector<GuildSummary>, std::string>> list_guilds(
+    discord::RestClient& rest);
 
 /// The one server among `guilds`; nothing when there is none yet; an error naming each one when
 /// there are several (then DISCORD_GUILD_ID must say which).
-Result<std::optional<discord::Snowflake>, std::string> choose_guild(const std::vector<GuildSummary>& guilds);
+common::Result<std::optional<discord::Snowflake>, std::string> choose_guild(
+    const std::vector<GuildSummary>& guilds);
 
 }  // namespace nebula::bot::app

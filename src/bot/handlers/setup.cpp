@@ -167,7 +167,7 @@ std::vector<PermissionOverwrite> overwrites(const BotContext& ctx, const Item& i
 }
 
 /// Makes one item in Discord; its id, or Discord's refusal.
-asio::awaitable<Result<Snowflake, std::string>> create(BotContext& ctx, const Item& item) {
+asio::awaitable<common::Result<Snowflake, std::string>> create(BotContext& ctx, const Item& item) {
     const std::string reason = "NebulaLinks /admin setup";
     if (item.kind == Item::Kind::admin_role || item.kind == Item::Kind::subscriber_role) {
         nlohmann::json body{
@@ -179,11 +179,11 @@ asio::awaitable<Result<Snowflake, std::string>> create(BotContext& ctx, const It
         options.audit_log_reason = reason;
         auto role = co_await ctx.rest.request("POST", "/guilds/" + ctx.shop.guild_id.str() + "/roles", body,
                                               std::move(options));
-        if (!role) co_return unexpected(role.error().describe());
+        if (!role) co_return common::unexpected(role.error().describe());
         const auto id = role->is_object() && (*role)["id"].is_string()
                             ? Snowflake::parse((*role)["id"].get<std::string>())
                             : std::nullopt;
-        if (!id || id->empty()) co_return unexpected(std::string("unexpected answer from Discord"));
+        if (!id || id->empty()) co_return common::unexpected(std::string("unexpected answer from Discord"));
         co_return *id;
     }
     discord::ChannelCreate channel;
@@ -192,7 +192,7 @@ asio::awaitable<Result<Snowflake, std::string>> create(BotContext& ctx, const It
                                                      : discord::ChannelType::guild_text;
     channel.permission_overwrites = overwrites(ctx, item);
     auto made = co_await ctx.rest.create_guild_channel(ctx.shop.guild_id, std::move(channel), reason);
-    if (!made) co_return unexpected(made.error().describe());
+    if (!made) co_return common::unexpected(made.error().describe());
     co_return made->id;
 }
 

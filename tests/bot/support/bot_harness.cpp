@@ -13,9 +13,10 @@ namespace nebula::bot::testing {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(asio::io_context& io) {
+common::Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(
+    asio::io_context& io) {
     auto created = fakes::discord::FakeDiscord::create(io.get_executor());
-    if (!created) return unexpected(created.error());
+    if (!created) return common::unexpected(created.error());
     return std::move(*created);
 }
 
@@ -96,9 +97,9 @@ void BotGraph::tear_down() {
     database_.reset();
 }
 
-Status<std::string> RunningBot::create(app::BotConfig config, const common::Clock& clock) {
+common::Status<std::string> RunningBot::create(app::BotConfig config, const common::Clock& clock) {
     auto created = app::Bot::create(io_.get_executor(), std::move(config), clock, nullptr);
-    if (!created) return unexpected(created.error());
+    if (!created) return common::unexpected(created.error());
     bot_ = std::move(*created);
     return {};
 }
@@ -107,7 +108,7 @@ void RunningBot::start() {
     started_ = true;
     done_ = false;  // a bot created again after shut_down() runs anew
     error_.clear();
-    asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
+    asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, common::Status<std::string> status) {
         error_ = error ? "exception" : (status ? "" : status.error());
         done_ = true;
     });
