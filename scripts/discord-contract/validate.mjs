@@ -21,6 +21,7 @@ const routes = {
   "POST /channels/:id/messages": () => S.MessageCreateRequestSchema,
   "PATCH /channels/:id/messages/:id": () => S.MessageEditRequestPartialSchema,
   "POST /guilds/:id/channels": () => S.CreateGuildChannelRequestSchema,
+  "POST /guilds/:id/roles": () => S.CreateRoleRequestSchema,
   "PATCH /channels/:id": () => S.UpdateGuildChannelRequestPartialSchema,
   "POST /users/@me/channels": () => S.CreatePrivateChannelRequestSchema,
   "POST /interactions/:id/:token/callback": (body) => callbackSchemas[body?.type],

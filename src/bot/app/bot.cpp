@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/app/bot_metrics.hpp"
+#include "bot/app/discovery.hpp"
+#include "bot/app/invite.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/discord_layout.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
 #include "bot/handlers/admin.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/outage.hpp"
 #include "bot/handlers/router.hpp"
+#include "bot/handlers/setup.hpp"
 #include "bot/jobs/jobs.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
@@ -206,6 +210,8 @@ asio::awaitable<common::Result<jobs::JobResult, std::string>> Bot::run_job(std::
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return common::unexpected(schema.error().message);
+    // The jobs post to the shop's channels: the same ids as the running bot (Discord, database).
+    if (auto known = co_await learn_shop(); !known) co_return common::unexpected(known.error());
     auto ran = co_await s.scheduler.run_now(name);
     s.background.cancel();
     co_await s.background.join();
@@ -234,31 +240,100 @@ asio::awaitable<common::Status<std::string>> Bot::run() {
     co_return status;
 }
 
-asio::awaitable<common::Status<std::string>> Bot::serve() {
+asio::awaitable<common::Status<std::string>> Bot::learn_shop() {
     auto& s = *impl_;
-    auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
-    if (!schema) co_return common::unexpected(schema.error().message);
+    // DISCORD_CLIENT_ID and DISCORD_GUILD_ID may be left out of bot.env: Discord knows them.
+    if (s.config.shop.application_id.empty()) {
+        auto application = co_await discover_application(*s.rest);
+        if (!application) co_return common::unexpected("DISCORD_CLIENT_ID: " + application.error());
+        s.config.shop.application_id = *application;
+        spdlog::info("application id {} (read from Discord)", application->str());
+    }
+    if (s.config.shop.guild_id.empty()) {
+        auto guilds = co_await list_guilds(*s.rest);
+        if (!guilds) co_return common::unexpected("DISCORD_GUILD_ID: " + guilds.error());
+        auto chosen = choose_guild(*guilds);
+        if (!chosen) co_return common::unexpected("DISCORD_GUILD_ID: " + chosen.error());
+        if (!*chosen) {
+            spdlog::warn(
+                "the bot is in no Discord server yet — add it to the shop's server with this link (it "
+                "then registers its commands there; run /admin setup next): {}",
+                invite_url(s.config.shop.application_id, true));
+            co_return common::Status<std::string>{};
+        }
+        s.config.shop.guild_id = **chosen;
+        spdlog::info("server {} (the one server the bot is in)", s.config.shop.guild_id.str());
+    }
+    co_await load_layout();
+    co_return common::Status<std::string>{};
+}
 
-    // The default server (API_GATEWAY_URL / API_SECRET_KEY) exists once, added on first start;
-    // later edits of its bot.env values are applied at start (sync_default_server).
-    auto synced = co_await s.db->run([&](db::Connection& c) {
-        return sync_default_server(c, s.catalog, s.config.default_server,
-                                   domain::to_timestamp(s.clock.now()));
-    });
-    if (!synced) co_return common::unexpected("API_GATEWAY_URL: " + synced.error().message);
-    if (!synced->empty())
-        spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
+asio::awaitable<void> Bot::load_layout() {
+    auto& s = *impl_;
+    // The roles and channels /admin setup made here fill what bot.env leaves out.
+    const std::string guild = s.config.shop.guild_id.str();
+    auto stored =
+        co_await s.db->run([&](db::Connection& c) { return domain::discord_layout::load(c, guild); });
+    if (stored) {
+        const auto filled = handlers::setup::apply_layout(s.config.shop, *stored);
+        for (const auto& key : filled) spdlog::info("{} from the database (made by /admin setup)", key);
+    }
+}
 
-    auto me = co_await s.rest->get_current_user();
-    if (!me) co_return common::unexpected("Discord: " + me.error().describe());
-    s.config.shop.bot_user_id = me->id;
-
+asio::awaitable<common::Status<std::string>> Bot::register_commands() {
+    auto& s = *impl_;
     auto registered = co_await s.rest->bulk_overwrite_guild_commands(
         s.config.shop.application_id, s.config.shop.guild_id, s.router.commands());
     if (!registered)
         co_return common::unexpected("registering slash commands: " + registered.error().describe());
     spdlog::info("{} slash command(s) registered in guild {}", s.router.commands().size(),
                  s.config.shop.guild_id.str());
+    co_return common::Status<std::string>{};
+}
+
+asio::awaitable<void> Bot::enter_joined_guild() {
+    co_await load_layout();
+    if (auto registered = co_await register_commands(); !registered) spdlog::error("{}", registered.error());
+}
+
+void Bot::adopt_joined_guild(const discord::Event& event) {
+    auto& s = *impl_;
+    if (event.name != "GUILD_CREATE" || !s.config.shop.guild_id.empty() || s.stopping) return;
+    const auto id = event.data.is_object() && event.data.contains("id") && event.data["id"].is_string()
+                        ? discord::Snowflake::parse(event.data["id"].get<std::string>())
+                        : std::nullopt;
+    if (!id || id->empty()) return;
+    // The first server the bot joins becomes the shop's (it was in none at start-up).
+    s.config.shop.guild_id = *id;
+    spdlog::info("joined server {}: registering the commands there", id->str());
+    s.background.spawn("enter-guild", enter_joined_guild());
+}
+
+asio::awaitable<common::Status<std::string>> Bot::serve() {
+    auto& s = *impl_;
+    auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
+    if (!schema) co_return common::unexpected(schema.error().message);
+
+    // The default server (API_GATEWAY_URL / API_SECRET_KEY, optional) exists once, added on first
+    // start; later edits of its bot.env values are applied at start (sync_default_server).
+    if (!s.config.default_server.gateway_url.empty()) {
+        auto synced = co_await s.db->run([&](db::Connection& c) {
+            return sync_default_server(c, s.catalog, s.config.default_server,
+                                       domain::to_timestamp(s.clock.now()));
+        });
+        if (!synced) co_return common::unexpected("API_GATEWAY_URL: " + synced.error().message);
+        if (!synced->empty())
+            spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
+    }
+
+    auto me = co_await s.rest->get_current_user();
+    if (!me) co_return common::unexpected("Discord: " + me.error().describe());
+    s.config.shop.bot_user_id = me->id;
+
+    if (auto known = co_await learn_shop(); !known) co_return known;
+    if (!s.config.shop.guild_id.empty()) {
+        if (auto registered = co_await register_commands(); !registered) co_return registered;
+    }
 
     notify::resume_channel_closers(s.ctx);
     notify::resume_deliveries(s.ctx);
@@ -272,6 +347,7 @@ asio::awaitable<common::Status<std::string>> Bot::serve() {
         s.executor, options, *s.rest, s.clock,
         [this](const discord::Event& event) {
             impl_->metrics->count_event(event);
+            adopt_joined_guild(event);
             impl_->dispatcher.post(event);
         },
         s.executor);

@@ -14,6 +14,7 @@
 #include "bot/jobs/scheduler.hpp"
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "discord/events.hpp"
 
 namespace nebula::bot::app {
 
@@ -43,7 +44,9 @@ class Bot {
     Bot& operator=(const Bot&) = delete;
 
     /// Refuses a database with pending migrations, adds the default server when missing, learns
-    /// the bot's user id, registers the slash commands (one bulk PUT for the guild), resumes
+    /// the bot's user id (and the application and server from Discord when bot.env leaves them
+    /// out; in no server yet it logs the invite link and registers the commands in the first
+    /// server it joins), registers the slash commands (one bulk PUT for the guild), resumes
     /// channel-closing timers and then stays connected to the Discord gateway until stop() or a
     /// fatal gateway error. Returns the reason when it could not start or had to stop, after the
     /// events being handled have finished and the background timers are cancelled: once it has
@@ -74,6 +77,17 @@ class Bot {
   private:
     struct Impl;
     boost::asio::awaitable<common::Status<std::string>> serve();
+    /// Fills what bot.env leaves out: the application and the one server from Discord (in no
+    /// server: logs the invite link), then the roles and channels /admin setup stored.
+    boost::asio::awaitable<common::Status<std::string>> learn_shop();
+    boost::asio::awaitable<void> load_layout();
+    /// Registers the slash commands in the shop's server (one bulk PUT).
+    boost::asio::awaitable<common::Status<std::string>> register_commands();
+    /// A GUILD_CREATE while the bot is in no server yet (it was just invited): that server
+    /// becomes the shop's.
+    void adopt_joined_guild(const discord::Event& event);
+    /// What follows: the layout stored for that server, and the commands registered there.
+    boost::asio::awaitable<void> enter_joined_guild();
     explicit Bot(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -7,11 +7,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bot/app/discovery.hpp"
 #include "bot/app/invite.hpp"
 #include "bot/db/connection.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/catalog.hpp"
+#include "bot/domain/discord_layout.hpp"
 #include "bot/gateway_client/http_gateway_client.hpp"
+#include "bot/handlers/setup.hpp"
 #include "discord/builders.hpp"
 #include "discord/permissions.hpp"
 #include "discord/rest.hpp"
@@ -113,6 +116,33 @@ struct ChannelSetting {
     std::string key;
     discord::Snowflake id;
     bool category = false;
+};
+
+/// Where each id came from: bot.env, Discord, or the database (/admin setup made it).
+struct IdSources {
+    std::vector<std::string> from_env, from_discord, from_database;
+
+    /// Said after an id that did not come from bot.env.
+    std::string of(const std::string& key) const {
+        for (const auto& k : from_database)
+            if (k == key) return " — made by /admin setup, kept in the database";
+        return "";
+    }
+    std::string describe() const {
+        const auto list = [](const std::vector<std::string>& keys) {
+            std::string out;
+            for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+            return out;
+        };
+        std::string out;
+        const auto add = [&](const std::vector<std::string>& keys, const char* where) {
+            if (!keys.empty()) out += (out.empty() ? "" : "; ") + std::string(where) + ": " + list(keys);
+        };
+        add(from_env, "from bot.env");
+        add(from_discord, "read from Discord");
+        add(from_database, "made by /admin setup (kept in the database)");
+        return out;
+    }
 };
 
 /// One configured channel: in this server, of the right type, and the bot may do its work there.
@@ -263,10 +293,79 @@ std::vector<ChannelSetting> configured_channels(const BotConfig& config) {
 
 /// The bot's place in DISCORD_GUILD_ID: member, guild-wide permissions, the configured roles and
 /// channels (each seen through its permission overwrites, as Discord computes them).
-asio::awaitable<void> check_discord_setup(discord::RestClient& rest, const BotConfig& config,
+asio::awaitable<void> check_discord_setup(discord::RestClient& rest, BotConfig& config,
                                           discord::Snowflake bot, std::vector<CheckResult>& out) {
-    const auto& shop = config.shop;
-    if (shop.guild_id.empty()) co_return;
+    auto& shop = config.shop;
+    IdSources sources;
+    for (const auto& [key, id] : std::vector<std::pair<std::string, discord::Snowflake>>{
+             {"DISCORD_CLIENT_ID", shop.application_id},
+             {"DISCORD_GUILD_ID", shop.guild_id},
+             {"ADMIN_ROLE_ID", shop.admin_role_id},
+             {"SUBSCRIBER_ROLE_ID", shop.subscriber_role_id.value_or(discord::Snowflake())},
+             {"REVIEW_CHANNEL_ID", shop.review_channel_id},
+             {"BILLING_CHANNEL_ID", shop.billing_channel_id},
+             {"MAIN_PANEL_CHANNEL_ID", shop.main_panel_channel_id},
+             {"ORDERS_CATEGORY_ID", shop.orders_category_id}}) {
+        if (!id.empty()) sources.from_env.push_back(key);
+    }
+    std::string guild_source;
+    if (shop.application_id.empty()) {
+        auto application = co_await discover_application(rest);
+        if (!application) {
+            out.push_back(fail("discord application", application.error()));
+        } else {
+            shop.application_id = *application;
+            sources.from_discord.push_back("DISCORD_CLIENT_ID");
+        }
+    }
+    if (shop.guild_id.empty()) {
+        auto guilds = co_await list_guilds(rest);
+        auto chosen = guilds ? choose_guild(*guilds)
+                             : common::Result<std::optional<discord::Snowflake>, std::string>(
+                                   common::unexpected(guilds.error()));
+        if (!chosen) {
+            out.push_back(fail("discord server", chosen.error()));
+            co_return;
+        }
+        if (!*chosen) {
+            out.push_back(
+                fail("discord server",
+                     "the bot is in no server yet — add it with the link `nebula-bot invite-url` prints"));
+            co_return;
+        }
+        shop.guild_id = **chosen;
+        guild_source = " — the one server the bot is in";
+        sources.from_discord.push_back("DISCORD_GUILD_ID");
+    }
+    // Ids bot.env leaves out come from the database, where /admin setup keeps what it made.
+    if (auto connection = db::open_connection(config.database, db::Access::read_only)) {
+        try {
+            if (auto stored = domain::discord_layout::load(**connection, shop.guild_id.str()))
+                sources.from_database = handlers::setup::apply_layout(shop, *stored);
+        } catch (const std::exception&) {
+            // An old schema: the migrations line already says so.
+        }
+    }
+    std::vector<std::string> unset;
+    for (const auto& [key, id] : std::vector<std::pair<std::string, discord::Snowflake>>{
+             {"ADMIN_ROLE_ID", shop.admin_role_id},
+             {"REVIEW_CHANNEL_ID", shop.review_channel_id},
+             {"BILLING_CHANNEL_ID", shop.billing_channel_id},
+             {"MAIN_PANEL_CHANNEL_ID", shop.main_panel_channel_id},
+             {"ORDERS_CATEGORY_ID", shop.orders_category_id}}) {
+        if (id.empty()) unset.push_back(key);
+    }
+    // Said when bot.env did not name them all (with every id in bot.env there is nothing to add).
+    if (!sources.from_discord.empty() || !sources.from_database.empty())
+        out.push_back(pass("discord ids", sources.describe()));
+    if (!unset.empty()) {
+        std::string keys;
+        for (const auto& key : unset) keys += (keys.empty() ? "" : ", ") + key;
+        out.push_back(
+            fail("discord setup", "not set up yet: " + keys +
+                                      " — run /admin setup in Discord (it creates them), or set them in "
+                                      "bot.env"));
+    }
     const std::string server = "discord server";
     auto raw = co_await rest.request("GET", "/guilds/" + shop.guild_id.str());
     if (!raw) {
@@ -293,7 +392,7 @@ asio::awaitable<void> check_discord_setup(discord::RestClient& rest, const BotCo
                                        ") — add it with the link `nebula-bot invite-url` prints"));
         co_return;
     }
-    out.push_back(pass(server, guild->name + " (" + shop.guild_id.str() + ")"));
+    out.push_back(pass(server, guild->name + " (" + shop.guild_id.str() + ")" + guild_source));
     const auto& roles = member->roles;
     const auto base = discord::base_permissions(*guild, bot, roles);
 
@@ -308,16 +407,22 @@ asio::awaitable<void> check_discord_setup(discord::RestClient& rest, const BotCo
             pass("discord permissions", "the bot's roles grant " + discord::permission_names(needed)));
     }
 
-    out.push_back(check_roles(*guild, roles, shop));
+    if (shop.admin_role_id.empty()) co_return;
+    auto role_check = check_roles(*guild, roles, shop);
+    if (role_check.ok) role_check.detail += sources.of("ADMIN_ROLE_ID");
+    out.push_back(std::move(role_check));
     if (!shop.application_id.empty()) out.push_back(co_await check_admin_command(rest, *guild, shop));
     auto channels = configured_channels(config);
     for (auto& setting : channels) {
         if (setting.id.empty()) continue;
-        out.push_back(co_await check_channel(rest, *guild, bot, roles, base, std::move(setting)));
+        const std::string key = setting.key;
+        auto checked = co_await check_channel(rest, *guild, bot, roles, base, std::move(setting));
+        if (checked.ok) checked.detail += sources.of(key);
+        out.push_back(std::move(checked));
     }
 }
 
-asio::awaitable<void> check_network(asio::any_io_executor executor, const BotConfig& config,
+asio::awaitable<void> check_network(asio::any_io_executor executor, BotConfig config,
                                     const common::Clock& clock, std::vector<GatewayTarget> targets,
                                     std::vector<CheckResult>& out) {
     discord::RestOptions options;

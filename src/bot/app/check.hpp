@@ -20,7 +20,10 @@ struct CheckResult {
 std::string format_check(const CheckResult& result);
 
 /// Reaches every dependency of a validated configuration, in order: the database and its
-/// migrations, Discord REST with the token (GET /users/@me), the bot's place in the server (a
+/// migrations, Discord REST with the token (GET /users/@me), the application and the server
+/// when bot.env leaves them out (read from Discord as the bot does), where each id came from
+/// (bot.env, Discord, or the database for the roles and channels /admin setup made; a line
+/// fails while one is still missing), the bot's place in the server (a
 /// member; its roles grant what `invite-url` asks for; the admin and Subscriber roles exist and
 /// the Subscriber role is below the bot's; the admin role can see /admin, from the command's
 /// permission overwrites set in Integrations; each configured channel is in the server, of the

@@ -84,22 +84,29 @@ common::Result<BotConfig, std::string> load_bot_config(const common::Environment
     common::ConfigReader r(env);
     BotConfig c;
     c.discord_token = r.secret("DISCORD_TOKEN", 20);
-    c.shop.application_id = snowflake(r, "DISCORD_CLIENT_ID", true);
-    c.shop.guild_id = snowflake(r, "DISCORD_GUILD_ID", true);
-    c.shop.admin_role_id = snowflake(r, "ADMIN_ROLE_ID", true);
-    c.shop.review_channel_id = snowflake(r, "REVIEW_CHANNEL_ID", true);
-    c.shop.billing_channel_id = snowflake(r, "BILLING_CHANNEL_ID", true);
-    c.shop.main_panel_channel_id = snowflake(r, "MAIN_PANEL_CHANNEL_ID", true);
-    c.shop.orders_category_id = snowflake(r, "ORDERS_CATEGORY_ID", true);
+    // Every id may be left out: the application and the server are read from Discord at start,
+    // the roles and channels are made by /admin setup and kept in the database.
+    c.shop.application_id = snowflake(r, "DISCORD_CLIENT_ID", false);
+    c.shop.guild_id = snowflake(r, "DISCORD_GUILD_ID", false);
+    c.shop.admin_role_id = snowflake(r, "ADMIN_ROLE_ID", false);
+    c.shop.review_channel_id = snowflake(r, "REVIEW_CHANNEL_ID", false);
+    c.shop.billing_channel_id = snowflake(r, "BILLING_CHANNEL_ID", false);
+    c.shop.main_panel_channel_id = snowflake(r, "MAIN_PANEL_CHANNEL_ID", false);
+    c.shop.orders_category_id = snowflake(r, "ORDERS_CATEGORY_ID", false);
     if (const auto role = snowflake(r, "SUBSCRIBER_ROLE_ID", false); !role.empty()) {
         c.shop.subscriber_role_id = role;
     }
 
-    c.default_server.gateway_url = r.url("API_GATEWAY_URL");
-    if (c.default_server.gateway_url.rfind("https://", 0) != 0 && !c.default_server.gateway_url.empty()) {
-        r.fail("API_GATEWAY_URL", "must be an https:// URL (the gateway only speaks HTTPS)");
+    // The default server is optional: a shop may add every server with /admin server add.
+    if (!r.optional("API_GATEWAY_URL").empty()) {
+        c.default_server.gateway_url = r.url("API_GATEWAY_URL");
+        if (c.default_server.gateway_url.rfind("https://", 0) != 0) {
+            r.fail("API_GATEWAY_URL", "must be an https:// URL (the gateway only speaks HTTPS)");
+        }
+        c.default_server.key = r.secret("API_SECRET_KEY", 32);
+    } else if (!r.optional("API_SECRET_KEY").empty()) {
+        r.fail("API_SECRET_KEY", "is set but API_GATEWAY_URL is not: set both, or neither");
     }
-    c.default_server.key = r.secret("API_SECRET_KEY", 32);
     if (const auto pin = common::normalize_sha256_pin(r.optional("API_GATEWAY_PIN_SHA256"))) {
         c.default_server.tls_pin_sha256 = *pin;
     } else {

@@ -25,15 +25,17 @@
 #include "bot/app/bot_metrics.hpp"
 #include "bot/app/check.hpp"
 #include "bot/app/config.hpp"
+#include "bot/app/discovery.hpp"
 #include "bot/app/invite.hpp"
 #include "common/clock.hpp"
 #include "common/config.hpp"
+#include "discord/rest.hpp"
 
 namespace {
 
 using namespace nebula;
 
-int run_migrate(const std::string& env_file, bool check_only) {
+int run_migrate(const std::string& env_file, bool check_only, bool if_new) {
     auto environment = common::Environment::load(env_file);
     if (!environment) {
         std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
@@ -62,12 +64,15 @@ int run_migrate(const std::string& env_file, bool check_only) {
         std::printf("database %s is up to date\n", url->redacted().c_str());
         return 0;
     }
-    auto applied = bot::db::migrate(**connection);
+    auto applied = if_new ? bot::db::migrate_if_new(**connection) : bot::db::migrate(**connection);
     if (!applied) {
         std::fprintf(stderr, "nebula-bot: %s\n", applied.error().message.c_str());
         return 1;
     }
-    if (applied->empty()) {
+    if (applied->empty() && if_new) {
+        std::printf("database %s is not new; nothing applied (upgrades: nebula-bot migrate)\n",
+                    url->redacted().c_str());
+    } else if (applied->empty()) {
         std::printf("database %s is up to date; nothing to apply\n", url->redacted().c_str());
     } else {
         for (const auto& name : *applied) std::printf("applied %s\n", name.c_str());
@@ -83,18 +88,61 @@ int run_invite_url(const std::string& env_file) {
         return 2;
     }
     common::ConfigReader r(*environment);
-    const std::string client_id = r.required("DISCORD_CLIENT_ID");
-    const std::string subscriber_role = r.optional("SUBSCRIBER_ROLE_ID");
+    const std::string client_id = r.optional("DISCORD_CLIENT_ID");
+    // Manage Roles when the bot gives the Subscriber role; and on the guided path (no
+    // DISCORD_CLIENT_ID, read from Discord), where /admin setup makes the roles.
+    const bool manage_roles = !r.optional("SUBSCRIBER_ROLE_ID").empty() || client_id.empty();
     const auto id = discord::Snowflake::parse(client_id);
     if (!client_id.empty() && (!id || id->empty())) {
         r.fail("DISCORD_CLIENT_ID", "must be the application id (digits only)");
+    }
+    if (client_id.empty() && r.optional("DISCORD_TOKEN").empty()) {
+        r.fail("DISCORD_CLIENT_ID", "is required, or DISCORD_TOKEN to read it from Discord with");
     }
     if (auto status = r.finish(); !status) {
         std::fprintf(stderr, "nebula-bot: %s\n", status.error().c_str());
         return 2;
     }
-    std::printf("%s\n", bot::app::invite_url(*id, !subscriber_role.empty()).c_str());
-    return 0;
+    if (!client_id.empty()) {
+        std::printf("%s\n", bot::app::invite_url(*id, manage_roles).c_str());
+        return 0;
+    }
+    // Without DISCORD_CLIENT_ID the application id is read from Discord with the token.
+    auto config = bot::app::load_bot_config(*environment);
+    if (!config) {
+        std::fprintf(stderr, "nebula-bot: %s\n", config.error().c_str());
+        return 2;
+    }
+    spdlog::set_level(spdlog::level::off);
+    boost::asio::io_context io;
+    common::SystemClock clock;
+    discord::RestOptions options;
+    options.api_base = config->discord_api_base;
+    options.token = config->discord_token;
+    options.ca_file = config->discord_ca_file;
+    options.request_timeout = std::chrono::seconds(10);
+    options.max_retries = 1;
+    auto rest = discord::RestClient::create(io.get_executor(), options, clock);
+    if (!rest) {
+        std::fprintf(stderr, "nebula-bot: %s\n", rest.error().c_str());
+        return 1;
+    }
+    int exit_code = 1;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+            auto application = co_await bot::app::discover_application(**rest);
+            if (!application) {
+                std::fprintf(stderr, "nebula-bot: DISCORD_CLIENT_ID: %s\n", application.error().c_str());
+            } else {
+                std::printf("%s\n", bot::app::invite_url(*application, manage_roles).c_str());
+                exit_code = 0;
+            }
+            rest->reset();
+        },
+        [&](std::exception_ptr) { io.stop(); });
+    io.run();
+    return exit_code;
 }
 
 int run_check(const std::string& env_file) {
@@ -253,6 +301,9 @@ int main(int argc, char** argv) {
     auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and list them");
     bool check_only = false;
     migrate->add_flag("--check", check_only, "only report whether migrations are pending (exit 1 if so)");
+    bool if_new = false;
+    migrate->add_flag("--if-new", if_new,
+                      "only give a new, empty database its schema (the service runs this before each start)");
     auto* run = app.add_subcommand("run", "connect to Discord and serve the shop until SIGINT/SIGTERM");
     auto* invite = app.add_subcommand(
         "invite-url", "print the OAuth2 link that adds the bot with the permissions it needs");
@@ -272,7 +323,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
-        if (migrate->parsed()) return run_migrate(env_file, check_only);
+        if (migrate->parsed()) return run_migrate(env_file, check_only, if_new);
         if (run->parsed()) return run_bot(env_file);
         if (jobs_list->parsed()) return run_jobs(env_file, "", true);
         if (jobs_run->parsed()) return run_jobs(env_file, job_name, false);

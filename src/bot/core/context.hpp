@@ -57,7 +57,9 @@ struct ShopSettings {
 /// (`executor`); the domain services are stateless and are called inside `db.run(...)` with the
 /// connection it leases.
 struct BotContext {
-    const ShopSettings& shop;
+    /// Changed only on the Discord executor: at start-up, and by /admin setup as it makes the
+    /// roles and channels bot.env does not name.
+    ShopSettings& shop;
     const ui::TimeZone& zone;  ///< TIMEZONE, for dates shown to people
     const common::Clock& clock;
     boost::asio::any_io_executor executor;  ///< the Discord thread's executor

@@ -121,6 +121,12 @@ common::Result<std::vector<std::string>, MigrationError> migrate(Connection& con
     return done;
 }
 
+common::Result<std::vector<std::string>, MigrationError> migrate_if_new(
+    Connection& connection, std::span<const MigrationFile> files) {
+    if (!applied_versions(connection).empty()) return std::vector<std::string>();
+    return migrate(connection, std::nullopt, files);
+}
+
 std::vector<std::string> pending_migrations(Connection& connection, std::span<const MigrationFile> files) {
     const auto applied = applied_versions(connection);
     std::vector<std::string> pending;

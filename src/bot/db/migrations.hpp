@@ -55,6 +55,13 @@ common::Result<std::vector<std::string>, MigrationError> migrate(
     Connection& connection, std::optional<std::int64_t> up_to = std::nullopt,
     std::span<const MigrationFile> files = embedded_migration_files());
 
+/// For a first start (the service runs it before `nebula-bot run`): migrate() on a database no
+/// migration was ever applied to, so a new install needs no separate step; a database that has a
+/// schema is left as it is (an upgrade stays `nebula-bot migrate`, after a backup). Returns the
+/// names applied (empty when the database was not new).
+common::Result<std::vector<std::string>, MigrationError> migrate_if_new(
+    Connection& connection, std::span<const MigrationFile> files = embedded_migration_files());
+
 /// The names of migrations not yet applied. Read-only: never creates schema_migrations.
 std::vector<std::string> pending_migrations(
     Connection& connection, std::span<const MigrationFile> files = embedded_migration_files());

@@ -73,6 +73,7 @@ struct BuyState {
     std::optional<domain::User> user;
     std::optional<domain::Order> open;
     std::vector<domain::Plan> plans;
+    bool server = false;  ///< an enabled server exists to make accounts on
 };
 
 /// The customer's open order instead of a second one: a link to its channel and, before
@@ -103,6 +104,7 @@ asio::awaitable<void> press_buy(Call& call) {
         if (s.user->status == domain::UserStatus::active) {
             s.open = ctx.orders.open_order(c, s.user->id);
             if (!s.open) s.plans = ctx.catalog.plans(c, true);
+            for (const auto& server : ctx.catalog.servers(c)) s.server = s.server || server.enabled;
         }
         return s;
     });
@@ -110,6 +112,9 @@ asio::awaitable<void> press_buy(Call& call) {
         co_await reply_ephemeral(call, call.tr(Msg::error_banned));
     } else if (state.open) {
         co_await refuse_open_order(call, *state.open);
+    } else if (!state.server || ctx.shop.orders_category_id.empty()) {
+        // Not set up yet: no server to make accounts on, or no place for order channels.
+        co_await reply_ephemeral(call, call.tr(Msg::sales_open_soon));
     } else if (state.plans.empty()) {
         co_await reply_ephemeral(call, call.tr(Msg::plans_none));
     } else {

@@ -4,6 +4,7 @@
 #include "bot/domain/settings.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/customer_flows.hpp"
+#include "bot/handlers/setup.hpp"
 
 namespace nebula::bot::handlers {
 namespace asio = boost::asio;
@@ -118,18 +119,6 @@ asio::awaitable<void> choose_language(Call& call, std::string choice) {
     co_await call.responder.update_message(std::move(done));
 }
 
-asio::awaitable<void> admin_setup(Call& call) {
-    if (!co_await require_admin(call)) co_return;
-    const bool refreshed = co_await post_or_refresh_main_panel(call.ctx);
-    const std::string channel = "<#" + call.ctx.shop.main_panel_channel_id.str() + ">";
-    auto text =
-        call.tr(refreshed ? Msg::admin_panel_refreshed : Msg::admin_panel_posted, {{"channel", channel}});
-    // /admin is registered for Manage Server; the admin role needs the Integrations override.
-    text += "\n\n" + call.tr(Msg::admin_setup_staff_access,
-                             {{"role", "<@&" + call.ctx.shop.admin_role_id.str() + ">"}});
-    co_await reply_ephemeral(call, std::move(text));
-}
-
 void register_panel_routes(Router& router) {
     discord::Command admin;
     admin.name = "admin";
@@ -138,7 +127,8 @@ void register_panel_routes(Router& router) {
     admin.options.push_back(
         discord::CommandOption::subcommand("setup", "Post or refresh the main panel", {}));
     router.define_command(std::move(admin));
-    router.on_command("admin setup", [](Call& call) { return admin_setup(call); });
+    router.on_command("admin setup", [](Call& call) { return setup::admin_setup(call); });
+    setup::register_setup_routes(router);
 
     router.on_component<std::string>("panel", [](Call& call, std::string action) -> asio::awaitable<void> {
         if (action == "buy") return press_buy(call);

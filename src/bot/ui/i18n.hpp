@@ -286,10 +286,36 @@ enum class Msg : std::uint16_t {
     delivery_part_role,
     delivery_part_billing,
     delivery_part_closing,
+    // The guided setup (/admin setup) and a shop not selling yet.
+    setup_offer_intro,
+    setup_item_admin_role,
+    setup_item_subscriber_role,
+    setup_item_review_channel,
+    setup_item_billing_channel,
+    setup_item_panel_channel,
+    setup_item_orders_category,
+    setup_offer_question,
+    button_setup_create,
+    button_setup_not_now,
+    setup_not_now,
+    setup_created,
+    setup_failed,
+    setup_todo_intro,
+    setup_todo_server,
+    setup_todo_wallet,
+    setup_todo_plan,
+    setup_ready,
+    sales_open_soon,
+    setup_name_admin_role,
+    setup_name_subscriber_role,
+    setup_name_review_channel,
+    setup_name_billing_channel,
+    setup_name_panel_channel,
+    setup_name_orders_category,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::delivery_part_closing) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::setup_name_orders_category) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

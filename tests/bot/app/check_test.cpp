@@ -16,6 +16,7 @@
 #include "bot/app/invite.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/catalog.hpp"
+#include "bot/domain/discord_layout.hpp"
 #include "bot/domain/orders.hpp"
 #include "bot/domain/users.hpp"
 #include "bot/handlers/admin_commands.hpp"
@@ -23,6 +24,7 @@
 #include "common/http_client.hpp"
 #include "fakes/discord/fake_discord.hpp"
 #include "integration/gateway/gateway_harness.hpp"
+#include "support/io_thread.hpp"
 
 namespace nebula::bot::app {
 namespace {
@@ -450,6 +452,56 @@ TEST_F(BotCheck, ABotNotInTheServerIsToldHowToAddIt) {
     EXPECT_TRUE(find(results, "gateway").ok) << "and the gateways are still checked";
 }
 
+// A token-only bot.env after /admin setup: the application and server come from Discord, the
+// roles and channels from the database; check says so, and checks them as it checks bot.env's.
+TEST_F(BotCheck, SaysWhereEachIdCameFromWhenBotEnvLeavesThemOut) {
+    migrate();
+    {
+        auto connection = database_->connect();
+        domain::DiscordLayout layout{std::to_string(kAdminRole), std::to_string(kSubscriberRole),
+                                     std::to_string(kReview),    std::to_string(kBilling),
+                                     std::to_string(kPanel),     std::to_string(kCategory)};
+        domain::discord_layout::save(*connection, std::to_string(kGuild), layout,
+                                     domain::to_timestamp(clock_.now()));
+    }
+    const auto explicit_config = config_;
+    config_.shop = {};
+    const auto results = run();
+    const auto& ids = find(results, "discord ids");
+    EXPECT_TRUE(ids.ok);
+    EXPECT_NE(ids.detail.find("read from Discord: DISCORD_CLIENT_ID, DISCORD_GUILD_ID"), std::string::npos)
+        << ids.detail;
+    EXPECT_NE(
+        ids.detail.find("made by /admin setup (kept in the database): ADMIN_ROLE_ID, SUBSCRIBER_ROLE_ID"),
+        std::string::npos)
+        << ids.detail;
+    EXPECT_NE(find(results, "discord server").detail.find("the one server the bot is in"), std::string::npos);
+    const auto& review = find(results, "discord REVIEW_CHANNEL_ID");
+    EXPECT_TRUE(review.ok) << review.detail;
+    EXPECT_EQ(review.detail,
+              "#review (" + std::to_string(kReview) + ") — made by /admin setup, kept in the database");
+    EXPECT_NE(find(results, "discord ORDERS_CATEGORY_ID").detail.find("made by /admin setup"),
+              std::string::npos)
+        << dump(results);
+    EXPECT_TRUE(find(results, "discord roles").ok) << dump(results);
+
+    // With every id in bot.env there is no such line, as before.
+    config_ = explicit_config;
+    const auto named = run();
+    EXPECT_FALSE(std::any_of(named.begin(), named.end(),
+                             [](const CheckResult& r) { return r.name == "discord ids"; }));
+}
+
+TEST_F(BotCheck, AServerNotSetUpYetSaysToRunAdminSetup) {
+    migrate();
+    config_.shop = {};
+    const auto results = run();
+    const auto& setup = find(results, "discord setup");
+    EXPECT_FALSE(setup.ok);
+    EXPECT_NE(setup.detail.find("ADMIN_ROLE_ID"), std::string::npos) << setup.detail;
+    EXPECT_NE(setup.detail.find("run /admin setup"), std::string::npos) << setup.detail;
+}
+
 TEST_F(BotCheck, PendingMigrationsAndABadTokenAreNamedWithTheirFix) {
     config_.discord_token = "not-the-token-of-this-bot-at-all";
     (void)database_->connect();  // the file exists, without any migration
@@ -552,6 +604,36 @@ TEST(BotBinary, InviteUrlAndCheckOfAnInvalidConfiguration) {
     EXPECT_TRUE(out.starts_with("FAIL configuration: ")) << out;
     EXPECT_NE(out.find("METRICS_BIND"), std::string::npos) << out;
     EXPECT_NE(out.find("DISCORD_TOKEN"), std::string::npos) << out;
+    std::filesystem::remove(env);
+}
+
+// "Go live in ten minutes": bot.env holds only the token, so invite-url asks Discord for the
+// application, and the link asks for Manage Roles too (/admin setup makes the roles).
+TEST(BotBinary, InviteUrlReadsTheApplicationFromDiscordWhenBotEnvDoesNotSayIt) {
+    nebula::testing::IoThread io;
+    fakes::discord::FakeDiscordOptions options;
+    options.token = "invite-url-token-0123456789";
+    auto fake = io.call([&] { return fakes::discord::FakeDiscord::create(io.executor(), options); });
+    ASSERT_TRUE(fake) << fake.error();
+    const auto env =
+        std::filesystem::temp_directory_path() / ("nebula-bot-invite-" + common::uuid_v4() + ".env");
+    std::ofstream(env) << "DISCORD_TOKEN=" << options.token << "\nDISCORD_API_BASE=" << (*fake)->api_base()
+                       << "\n";
+    auto [status, out] = run_command("env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " +
+                                     env.string() + " invite-url 2>&1");
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_EQ(out, invite_url(discord::Snowflake((*fake)->options().application_id), true) + "\n");
+    EXPECT_EQ(io.call([&] { return (*fake)->requests_matching("GET /oauth2/applications/@me").size(); }), 1u);
+
+    // A token Discord refuses: said, exit 1.
+    std::ofstream(env) << "DISCORD_TOKEN=not-the-token-of-this-bot-at-all\nDISCORD_API_BASE="
+                       << (*fake)->api_base() << "\n";
+    std::tie(status, out) = run_command("env -i " + std::string(NEBULA_BOT_BINARY) + " --env-file " +
+                                        env.string() + " invite-url 2>&1");
+    EXPECT_EQ(status, 1);
+    EXPECT_NE(out.find("DISCORD_CLIENT_ID"), std::string::npos) << out;
+    io.call([&] { (*fake)->stop(); });
+    io.call([&] { fake->reset(); });
     std::filesystem::remove(env);
 }
 

@@ -36,6 +36,30 @@ TEST(BotConfig, ReadsEveryKeyWithDefaults) {
     EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
 }
 
+// "Go live in ten minutes": bot.env holds the token and nothing else.
+TEST(BotConfig, TheTokenAloneIsAValidConfiguration) {
+    auto config =
+        load_bot_config(common::Environment::from_map({{"DISCORD_TOKEN", "discord-token-0123456789abcdef"}}));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_TRUE(config->shop.application_id.empty());
+    EXPECT_TRUE(config->shop.guild_id.empty());
+    EXPECT_TRUE(config->shop.admin_role_id.empty());
+    EXPECT_TRUE(config->shop.orders_category_id.empty());
+    EXPECT_TRUE(config->default_server.gateway_url.empty());
+    // A key without the URL it belongs to is a mistake, said as such.
+    auto half = load_bot_config(common::Environment::from_map(
+        {{"DISCORD_TOKEN", "discord-token-0123456789abcdef"}, {"API_SECRET_KEY", std::string(40, 'k')}}));
+    ASSERT_FALSE(half);
+    EXPECT_NE(half.error().find("API_SECRET_KEY is set but API_GATEWAY_URL is not"), std::string::npos)
+        << half.error();
+    // The URL still needs its key.
+    auto keyless = load_bot_config(
+        common::Environment::from_map({{"DISCORD_TOKEN", "discord-token-0123456789abcdef"},
+                                       {"API_GATEWAY_URL", "https://vpn1.example.com:8443"}}));
+    ASSERT_FALSE(keyless);
+    EXPECT_NE(keyless.error().find("API_SECRET_KEY is required"), std::string::npos) << keyless.error();
+}
+
 TEST(BotConfig, TheGatewayPinIsReadInEveryPastedForm) {
     const std::string normal = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
     std::string colons;

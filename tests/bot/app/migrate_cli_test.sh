@@ -22,4 +22,11 @@ grep -q "up to date" "$dir/out" || { cat "$dir/out"; fail "--check did not say t
 
 "$bot" migrate >"$dir/out" 2>&1 || fail "a second migrate failed"
 grep -q "nothing to apply" "$dir/out" || { cat "$dir/out"; fail "a second migrate applied something"; }
+# --if-new (the service's ExecStartPre): a new database gets its schema, an existing one is left.
+export DATABASE_URL="sqlite:$dir/fresh/bot.db"
+"$bot" migrate --if-new >"$dir/out" 2>&1 || { cat "$dir/out"; fail "migrate --if-new on a new database failed"; }
+grep -q "migration(s) applied" "$dir/out" || { cat "$dir/out"; fail "--if-new did not migrate a new database"; }
+"$bot" migrate --check >"$dir/out" 2>&1 || { cat "$dir/out"; fail "--check after --if-new exited non-zero"; }
+"$bot" migrate --if-new >"$dir/out" 2>&1 || { cat "$dir/out"; fail "a second --if-new failed"; }
+grep -q "is not new; nothing applied" "$dir/out" || { cat "$dir/out"; fail "--if-new touched an existing database"; }
 echo "migrate CLI: ok"

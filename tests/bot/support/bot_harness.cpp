@@ -106,6 +106,8 @@ common::Status<std::string> RunningBot::create(app::BotConfig config, const comm
 
 void RunningBot::start() {
     started_ = true;
+    done_ = false;  // a bot created again after shut_down() runs anew
+    error_.clear();
     asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, common::Status<std::string> status) {
         error_ = error ? "exception" : (status ? "" : status.error());
         done_ = true;

@@ -202,6 +202,54 @@ struct FakeDiscord::Impl : common::http::Handler {
 
     std::chrono::steady_clock::time_point now() const { return clock->steady_now(); }
 
+    static constexpr std::uint64_t kAdministrator = 1ULL << 3;
+    static constexpr std::uint64_t kManageChannels = 1ULL << 4;
+    static constexpr std::uint64_t kManageRoles = 1ULL << 28;
+
+    static std::uint64_t bits(const json& role) {
+        const std::string text = role.value("permissions", std::string("0"));
+        return digits(text) ? std::stoull(text) : 0;
+    }
+
+    /// A member's guild-wide permissions as Discord computes them: the owner and Administrator
+    /// have all; otherwise @everyone's bits and the member's roles' bits.
+    std::uint64_t guild_permissions(std::uint64_t guild, std::uint64_t user) const {
+        const auto g = guilds.find(guild);
+        if (g == guilds.end()) return 0;
+        if (g->second.value("owner_id", "") == id_str(user)) return ~0ULL;
+        const auto m = members.find({guild, user});
+        std::uint64_t out = 0;
+        for (const auto& role : g->second["roles"]) {
+            const std::string id = role.value("id", "");
+            bool held = id == id_str(guild);
+            if (m != members.end())
+                for (const auto r : m->second) held = held || id == id_str(r);
+            if (held) out |= bits(role);
+        }
+        return (out & kAdministrator) != 0 ? ~0ULL : out;
+    }
+
+    /// The highest position among the member's roles (0: only @everyone).
+    int highest_position(std::uint64_t guild, std::uint64_t user) const {
+        const auto g = guilds.find(guild);
+        const auto m = members.find({guild, user});
+        if (g == guilds.end() || m == members.end()) return 0;
+        int out = 0;
+        for (const auto& role : g->second["roles"])
+            for (const auto r : m->second)
+                if (role.value("id", "") == id_str(r)) out = std::max(out, role.value("position", 0));
+        return out;
+    }
+
+    /// For a guild the fake knows and the bot is in: 403 / 50013 unless the bot holds `needed`
+    /// (Discord's answer when the bot lacks a permission).
+    std::optional<common::http::Response> require(std::uint64_t guild, std::uint64_t needed) const {
+        if (!guilds.contains(guild)) return std::nullopt;  // a guild the tests did not describe
+        if ((guild_permissions(guild, options.bot_user_id) & needed) != needed)
+            return error_response(403, 50013, "Missing Permissions");
+        return std::nullopt;
+    }
+
     void notify() {
         for (auto& waiter : waiters) waiter->cancel();
         waiters.clear();
@@ -287,24 +335,42 @@ struct FakeDiscord::Impl : common::http::Handler {
         const std::string token = "itok-" + std::to_string(id);
         json role_list = json::array();
         for (const auto r : roles) role_list.push_back(id_str(r));
-        json interaction{{"id", id_str(id)},
-                         {"application_id", id_str(options.application_id)},
-                         {"type", type},
-                         {"token", token},
-                         {"version", 1},
-                         {"guild_id", id_str(guild)},
-                         {"channel_id", id_str(channel)},
-                         {"locale", "en-US"},
-                         {"app_permissions", "2251799813685247"},
-                         {"attachment_size_limit", 10485760},
-                         {"member",
-                          {{"user", {{"id", id_str(user)}, {"username", "user-" + id_str(user)}}},
-                           {"roles", role_list},
-                           {"permissions", "0"},
-                           {"nick", nullptr}}}};
+        json interaction{
+            {"id", id_str(id)},
+            {"application_id", id_str(options.application_id)},
+            {"type", type},
+            {"token", token},
+            {"version", 1},
+            {"guild_id", id_str(guild)},
+            {"channel_id", id_str(channel)},
+            {"locale", "en-US"},
+            {"app_permissions", "2251799813685247"},
+            {"attachment_size_limit", 10485760},
+            {"member",
+             {{"user", {{"id", id_str(user)}, {"username", "user-" + id_str(user)}}},
+              {"roles", role_list},
+              {"permissions", guilds.contains(guild) ? id_str(guild_permissions_with(guild, user, roles))
+                                                     : std::string("0")},
+              {"nick", nullptr}}}};
         if (!data.is_null()) interaction["data"] = std::move(data);
         interactions[token] = InteractionState{id, now(), false};
         return interaction;
+    }
+
+    /// guild_permissions() of a user holding `roles` (an interaction carries its own roles).
+    std::uint64_t guild_permissions_with(std::uint64_t guild, std::uint64_t user,
+                                         const std::vector<std::uint64_t>& roles) const {
+        const auto g = guilds.find(guild);
+        if (g == guilds.end()) return 0;
+        if (g->second.value("owner_id", "") == id_str(user)) return ~0ULL;
+        std::uint64_t out = 0;
+        for (const auto& role : g->second["roles"]) {
+            const std::string id = role.value("id", "");
+            bool held = id == id_str(guild);
+            for (const auto r : roles) held = held || id == id_str(r);
+            if (held) out |= bits(role);
+        }
+        return (out & kAdministrator) != 0 ? ~0ULL : out;
     }
 
     std::string cdn_base() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/cdn"; }
@@ -602,6 +668,25 @@ struct FakeDiscord::Impl : common::http::Handler {
             return json_response(
                 200, json{{"id", id_str(options.bot_user_id)}, {"username", "nebula"}, {"bot", true}});
         }
+        if (m == "GET" && n == 3 && s[0] == "oauth2" && s[1] == "applications" && s[2] == "@me") {
+            return json_response(
+                200, json{{"id", id_str(options.application_id)},
+                          {"name", "NebulaLinks"},
+                          {"bot_public", true},
+                          {"bot", {{"id", id_str(options.bot_user_id)}, {"username", "nebula"}}}});
+        }
+        if (m == "GET" && n == 3 && s[0] == "users" && s[1] == "@me" && s[2] == "guilds") {
+            json list = json::array();
+            for (const auto& [id, guild] : guilds) {
+                list.push_back(json{{"id", id_str(id)},
+                                    {"name", guild.value("name", "")},
+                                    {"icon", nullptr},
+                                    {"owner", false},
+                                    {"permissions", id_str(guild_permissions(id, options.bot_user_id))},
+                                    {"features", json::array()}});
+            }
+            return json_response(200, list);
+        }
         if (m == "POST" && n == 3 && s[0] == "users" && s[2] == "channels") {
             // Discord keeps one DM channel per recipient: opening it again returns the same one.
             const std::string recipient = body.is_object() ? body.value("recipient_id", "") : "";
@@ -674,6 +759,22 @@ struct FakeDiscord::Impl : common::http::Handler {
         if (n == 3 && m == "POST" && s[0] == "guilds" && s[2] == "channels") {
             if (!body.is_object() || !body.contains("name"))
                 return error_response(400, 50035, "Invalid Form Body");
+            if (auto refused = require(num(s[1]), kManageChannels)) return *refused;
+            // Overwrites may only allow or deny what the bot itself has in the server.
+            const auto has = guild_permissions(num(s[1]), options.bot_user_id);
+            if (guilds.contains(num(s[1])) && body.contains("permission_overwrites")) {
+                for (const auto& o : body["permission_overwrites"]) {
+                    const auto value = [&](const char* key) -> std::uint64_t {
+                        if (!o.is_object() || !o.contains(key)) return 0;
+                        if (o[key].is_number_unsigned()) return o[key].get<std::uint64_t>();
+                        const std::string text =
+                            o[key].is_string() ? o[key].get<std::string>() : std::string();
+                        return digits(text) ? std::stoull(text) : 0;
+                    };
+                    if (((value("allow") | value("deny")) & ~has) != 0)
+                        return error_response(403, 50013, "Missing Permissions");
+                }
+            }
             const std::uint64_t id = ++next_id;
             json channel = body;
             channel["id"] = id_str(id);
@@ -688,6 +789,31 @@ struct FakeDiscord::Impl : common::http::Handler {
                 if (channel.value("guild_id", std::string()) == s[1]) list.push_back(channel);
             }
             return json_response(200, list);
+        }
+        if (n == 3 && m == "POST" && s[0] == "guilds" && s[2] == "roles") {
+            const auto g = guilds.find(num(s[1]));
+            if (g == guilds.end()) return error_response(403, 50001, "Missing Access");
+            if (auto refused = require(num(s[1]), kManageRoles)) return *refused;
+            if (!body.is_object()) return error_response(400, 50035, "Invalid Form Body");
+            json role{{"id", id_str(++next_id)},
+                      {"name", body.value("name", std::string("new role"))},
+                      // Sent as a number or a string; Discord answers with a string.
+                      {"permissions", body.contains("permissions") && body["permissions"].is_number_unsigned()
+                                          ? id_str(body["permissions"].get<std::uint64_t>())
+                                          : body.value("permissions", std::string("0"))},
+                      {"color", body.value("color", 0)},
+                      {"hoist", body.value("hoist", false)},
+                      {"mentionable", body.value("mentionable", false)},
+                      {"managed", false},
+                      {"position", 1}};
+            // A bot may not give a role a permission it does not have itself.
+            if ((bits(role) & ~guild_permissions(num(s[1]), options.bot_user_id)) != 0)
+                return error_response(403, 50013, "Missing Permissions");
+            // A new role goes at the bottom, just above @everyone.
+            for (auto& other : g->second["roles"])
+                if (other.value("id", "") != s[1]) other["position"] = other.value("position", 0) + 1;
+            g->second["roles"].push_back(role);
+            return json_response(200, role);
         }
         if (n == 2 && m == "GET" && s[0] == "guilds") {
             const auto it = guilds.find(num(s[1]));
@@ -706,6 +832,16 @@ struct FakeDiscord::Impl : common::http::Handler {
                                                {"nick", nullptr}});
             }
             if (n == 6 && s[4] == "roles") {
+                if (auto refused = require(num(s[1]), kManageRoles)) return *refused;
+                // Only roles below the bot's highest can be given or taken.
+                if (const auto g = guilds.find(num(s[1])); g != guilds.end()) {
+                    for (const auto& role : g->second["roles"]) {
+                        if (role.value("id", "") == s[5] &&
+                            role.value("position", 0) >= highest_position(num(s[1]), options.bot_user_id) &&
+                            guild_permissions(num(s[1]), options.bot_user_id) != ~0ULL)
+                            return error_response(403, 50013, "Missing Permissions");
+                    }
+                }
                 auto& roles = it->second;
                 const std::uint64_t role = num(s[5]);
                 std::erase(roles, role);
@@ -886,6 +1022,32 @@ void FakeDiscord::add_guild(std::uint64_t guild, std::string name, std::uint64_t
                                 {"name", std::move(name)},
                                 {"owner_id", id_str(owner)},
                                 {"roles", std::move(roles)}};
+}
+
+std::uint64_t FakeDiscord::join_guild(std::uint64_t guild, std::string name, std::uint64_t owner,
+                                      std::uint64_t permissions) {
+    const std::uint64_t bot_role = ++impl_->next_id;
+    json roles =
+        json::array({{{"id", id_str(guild)}, {"name", "@everyone"}, {"permissions", "1024"}, {"position", 0}},
+                     {{"id", id_str(bot_role)},
+                      {"name", "nebula"},
+                      {"permissions", id_str(permissions)},
+                      {"position", 1},
+                      {"managed", true}}});
+    add_guild(guild, name, owner, roles);
+    add_member(guild, owner, {});
+    add_member(guild, impl_->options.bot_user_id, {bot_role});
+    json event = impl_->guilds[guild];
+    event["channels"] = json::array();
+    event["members"] = json::array();
+    event["member_count"] = 2;
+    impl_->gateway->dispatch("GUILD_CREATE", event);
+    return bot_role;
+}
+
+const json* FakeDiscord::guild(std::uint64_t id) const {
+    const auto it = impl_->guilds.find(id);
+    return it == impl_->guilds.end() ? nullptr : &it->second;
 }
 
 void FakeDiscord::add_channel(json channel) {

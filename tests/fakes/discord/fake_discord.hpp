@@ -123,6 +123,14 @@ class FakeDiscord {
     /// name, permissions as a string, position); the @everyone role has the guild's id. Other
     /// guilds answer 403 / 50001 Missing Access, as Discord does for a guild the bot is not in.
     void add_guild(std::uint64_t guild, std::string name, std::uint64_t owner, nlohmann::json roles);
+    /// What the invite link does: the bot joins a new server owned by `owner`, with a role of
+    /// its own ("managed", position 1) holding `permissions` (what the link asked for); the
+    /// GUILD_CREATE is dispatched. Returns the bot's role id. In a guild the fake knows, it
+    /// enforces Discord's permission rules on channel and role changes (403 / 50013).
+    std::uint64_t join_guild(std::uint64_t guild, std::string name, std::uint64_t owner,
+                             std::uint64_t permissions);
+    /// The guild as GET /guilds/{id} shows it (with the roles made since), or null.
+    const nlohmann::json* guild(std::uint64_t id) const;
     /// A channel that exists already (Discord's channel object, with its id): GET /channels/{id}.
     void add_channel(nlohmann::json channel);
     /// The member leaves the guild (GUILD_MEMBER_REMOVE is dispatched); DMs to them fail with
