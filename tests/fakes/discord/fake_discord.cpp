@@ -211,6 +211,21 @@ struct FakeDiscord::Impl : http::Handler {
         return std::nullopt;
     }
 
+    int refuse = 0;  // new connections still to close at once
+    std::size_t accepted = 0;
+    http::Admission admit(const http::Peer&) override {
+        if (refuse <= 0) {
+            ++accepted;
+            return http::Admission::admit;
+        }
+        --refuse;
+        return http::Admission::refuse;
+    }
+
+    std::string base() const {
+        return std::string(options.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(server->port());
+    }
+
     asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
         RecordedRequest record;
         record.method = request.method;
@@ -253,6 +268,10 @@ struct FakeDiscord::Impl : http::Handler {
         http::Response response = co_await respond(request, record, segments);
         recorded[index].status = response.status;
         recorded[index].response_body = response.body;
+        if (options.response_delay.count() > 0) {
+            asio::steady_timer timer(executor, options.response_delay);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
         if (!record_path.empty() && !record.json.is_null() && !record.json.is_discarded()) {
             std::ofstream out(record_path, std::ios::app);
             out << json{{"route", record.route}, {"status", response.status}, {"body", record.json}}.dump()
@@ -305,7 +324,7 @@ struct FakeDiscord::Impl : http::Handler {
         return interaction;
     }
 
-    std::string cdn_base() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/cdn"; }
+    std::string cdn_base() const { return base() + "/cdn"; }
 
     json describe(std::size_t index) const {
         const RecordedRequest& r = recorded[index];
@@ -813,6 +832,7 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     server_options.address = "127.0.0.1";
     server_options.port = impl->options.http_port;
     server_options.max_body_bytes = 30 * 1024 * 1024;
+    server_options.tls = impl->options.tls;
     auto server = http::Server::create(executor, server_options, *impl);
     if (!server) return unexpected(server.error());
     impl->server = std::move(*server);
@@ -846,12 +866,10 @@ void FakeDiscord::stop(std::function<void()> done) {
     impl_->server->shutdown(std::chrono::milliseconds(100), std::move(done));
 }
 
-std::string FakeDiscord::api_base() const {
-    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + impl_->options.api_prefix;
-}
-std::string FakeDiscord::cdn_base() const {
-    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + "/cdn";
-}
+std::string FakeDiscord::api_base() const { return impl_->base() + impl_->options.api_prefix; }
+std::string FakeDiscord::cdn_base() const { return impl_->cdn_base(); }
+void FakeDiscord::refuse_connections(int times) { impl_->refuse = times; }
+std::size_t FakeDiscord::connections_accepted() const { return impl_->accepted; }
 std::uint16_t FakeDiscord::http_port() const { return impl_->server->port(); }
 const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; }
 
