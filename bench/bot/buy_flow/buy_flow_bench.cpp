@@ -250,11 +250,12 @@ class Bench {
   private:
     // The bot's count of database write transactions, from its /metrics; -1 when unavailable.
     asio::awaitable<double> write_transactions() {
-        nebula::http::ClientOptions o;
-        o.base = *nebula::http::Url::parse("http://127.0.0.1:" + std::to_string(options_.metrics_port));
-        auto client = nebula::http::Client::create(io_.get_executor(), o);
+        nebula::common::http::ClientOptions o;
+        o.base =
+            *nebula::common::http::Url::parse("http://127.0.0.1:" + std::to_string(options_.metrics_port));
+        auto client = nebula::common::http::Client::create(io_.get_executor(), o);
         if (!client) co_return -1;
-        nebula::http::Request r;
+        nebula::common::http::Request r;
         r.method = "GET";
         r.target = "/metrics";
         auto response = co_await (*client)->send(std::move(r));
@@ -422,7 +423,7 @@ int main(int argc, char** argv) {
     std::optional<nebula::testing::TlsCert> cert;
     if (o.tls) {
         cert.emplace();
-        fake_options.tls = nebula::http::TlsFiles{cert->cert_path, cert->key_path};
+        fake_options.tls = nebula::common::http::TlsFiles{cert->cert_path, cert->key_path};
     }
     auto fake = nebula::fakes::discord::FakeDiscord::create(io.get_executor(), fake_options);
     if (!fake) {

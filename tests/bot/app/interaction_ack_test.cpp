@@ -55,7 +55,7 @@ class InteractionAcknowledgement : public ::testing::Test {
         database_ = testing::TestDatabase::create(db::Backend::sqlite);
         ASSERT_TRUE(db::migrate(*database_->connect()));
         fakes::discord::FakeDiscordOptions options;
-        options.tls = http::TlsFiles{cert_.cert_path, cert_.key_path};
+        options.tls = common::http::TlsFiles{cert_.cert_path, cert_.key_path};
         auto fake = fakes::discord::FakeDiscord::create(io_.get_executor(), options);
         ASSERT_TRUE(fake) << fake.error();
         discord_ = std::move(*fake);
@@ -91,10 +91,10 @@ class InteractionAcknowledgement : public ::testing::Test {
     }
 
     asio::awaitable<std::string> scrape() {
-        http::ClientOptions o;
-        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(bot_->metrics().port()));
-        auto client = std::move(*http::Client::create(io_.get_executor(), o));
-        http::Request r;
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(bot_->metrics().port()));
+        auto client = std::move(*common::http::Client::create(io_.get_executor(), o));
+        common::http::Request r;
         r.method = "GET";
         r.target = "/metrics";
         auto response = co_await client->send(std::move(r));

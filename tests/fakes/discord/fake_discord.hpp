@@ -39,7 +39,7 @@ struct RecordedRequest {
     std::string path;   ///< without the API prefix and query, e.g. "/channels/5/messages"
     std::string route;  ///< ids replaced, e.g. "POST /channels/:id/messages"
     std::string query;
-    http::Headers headers;
+    common::http::Headers headers;
     std::string body;
     nlohmann::json json;        ///< the JSON body (or payload_json of a multipart body); null if none
     std::vector<Part> files;    ///< files[n] parts of a multipart body
@@ -91,7 +91,7 @@ struct FakeDiscordOptions {
     std::string record_dir;
     /// HTTPS for REST, CDN and control (a throw-away certificate the client trusts through its CA
     /// file, e.g. DISCORD_CA_FILE); plain HTTP when unset.
-    std::optional<http::TlsFiles> tls;
+    std::optional<common::http::TlsFiles> tls;
     /// Every REST answer leaves this much after the request arrived (the request takes effect on
     /// arrival; the connection stays busy meanwhile), like a Discord tens of milliseconds away.
     std::chrono::milliseconds response_delay{0};
@@ -105,9 +105,9 @@ struct FakeDiscordOptions {
 /// Runs on one executor and is not thread-safe: call it from that executor's thread.
 class FakeDiscord {
   public:
-    static Result<std::unique_ptr<FakeDiscord>, std::string> create(boost::asio::any_io_executor executor,
-                                                                    FakeDiscordOptions options = {},
-                                                                    const common::Clock* clock = nullptr);
+    static common::Result<std::unique_ptr<FakeDiscord>, std::string> create(
+        boost::asio::any_io_executor executor, FakeDiscordOptions options = {},
+        const common::Clock* clock = nullptr);
     ~FakeDiscord();
 
     std::string api_base() const;  ///< http(s)://127.0.0.1:port/api/v10
