@@ -15,6 +15,8 @@ using nlohmann::json;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+/// Attempts at an initial response that keeps failing before it reaches Discord.
+constexpr int kMaxAttempts = 12;
 
 asio::steady_timer& as_timer(const std::shared_ptr<void>& p) {
     return *static_cast<asio::steady_timer*>(p.get());
@@ -57,8 +59,8 @@ void InteractionResponder::start() {
             if (ec || self->state_ != State::none) co_return;
             spdlog::info("discord: interaction {} not answered within {} ms; deferring",
                          self->interaction_.id.str(), self->options_.auto_defer_after.count());
-            auto status = co_await self->defer(self->options_.ephemeral_defer);
-            if (!status) spdlog::warn("discord: automatic defer failed: {}", status.error().describe());
+            auto status = co_await self->send_defer(self->options_.ephemeral_defer);
+            if (!status) self->report("automatic defer", status.error());
         },
         asio::detached);
 }
@@ -77,8 +79,7 @@ asio::awaitable<RestStatus> InteractionResponder::initial(CallbackType type, std
     auto keep = shared_from_this();
     state_ = State::sending;
     as_timer(timer_).cancel();
-    auto status = co_await rest_.interaction_callback(interaction_.id, interaction_.token, type,
-                                                      std::move(data), std::move(files));
+    auto status = co_await send_initial(type, std::move(data), std::move(files));
     if (status) {
         state_ = after;
     } else if (status.error().discord_code == 40060) {
@@ -92,6 +93,37 @@ asio::awaitable<RestStatus> InteractionResponder::initial(CallbackType type, std
     co_return status;
 }
 
+asio::awaitable<RestStatus> InteractionResponder::send_initial(CallbackType type, std::optional<json> data,
+                                                               std::vector<FileData> files) {
+    // Only a request Discord never received is sent again: one that reached it may have been
+    // acted on, and a second answer would be refused with 40060 anyway.
+    auto resendable = [](const RestError& e) {
+        return (e.code == RestErrorCode::network || e.code == RestErrorCode::timeout) && e.transport &&
+               !e.request_written;
+    };
+    std::chrono::milliseconds pause{25};
+    // 25 + 50 + 100 + 200 + 400 × 6 ms fill the 3 s window; the count also bounds a clock that stands still.
+    for (int attempt = 1;; ++attempt) {
+        auto status =
+            co_await rest_.interaction_callback(interaction_.id, interaction_.token, type, data, files);
+        if (status || !resendable(status.error()) || attempt >= kMaxAttempts) co_return status;
+        if (clock_.steady_now() + pause >= received_ + options_.response_window) co_return status;
+        spdlog::info("discord: interaction {} response did not reach Discord ({}); sending it again",
+                     interaction_.id.str(), status.error().describe());
+        rest_.count_interaction_resend();
+        asio::steady_timer wait(executor_, pause);
+        co_await wait.async_wait(kTuple);
+        pause = std::min(pause * 2, std::chrono::milliseconds(400));
+    }
+}
+
+void InteractionResponder::report(std::string_view what, const RestError& error) {
+    spdlog::warn("discord: interaction {} ({}): {} failed, cause {}: {}", interaction_.id.str(),
+                 interaction_.component() ? interaction_.component()->custom_id : std::string("-"), what,
+                 failure_cause(error), error.describe());
+    rest_.count_interaction_failure(error);
+}
+
 asio::awaitable<RestStatus> InteractionResponder::edit_original(MessagePayload payload) {
     if (expired())
         co_return common::unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
@@ -102,7 +134,7 @@ asio::awaitable<RestStatus> InteractionResponder::edit_original(MessagePayload p
     co_return RestStatus{};
 }
 
-asio::awaitable<RestStatus> InteractionResponder::reply(MessagePayload payload) {
+asio::awaitable<RestStatus> InteractionResponder::send_reply(MessagePayload payload) {
     auto keep = shared_from_this();
     co_await wait_initial();
     if (state_ == State::none) {
@@ -117,12 +149,12 @@ asio::awaitable<RestStatus> InteractionResponder::reply(MessagePayload payload) 
     if (state_ == State::deferred && interaction_.type != InteractionType::message_component) {
         co_return co_await edit_original(std::move(payload));
     }
-    auto sent = co_await follow_up(std::move(payload));
+    auto sent = co_await send_follow_up(std::move(payload));
     if (!sent) co_return common::unexpected(sent.error());
     co_return RestStatus{};
 }
 
-asio::awaitable<RestStatus> InteractionResponder::defer(bool ephemeral) {
+asio::awaitable<RestStatus> InteractionResponder::send_defer(bool ephemeral) {
     auto keep = shared_from_this();
     co_await wait_initial();
     if (state_ != State::none) co_return RestStatus{};  // already acknowledged: nothing to do
@@ -135,7 +167,7 @@ asio::awaitable<RestStatus> InteractionResponder::defer(bool ephemeral) {
         std::move(data), std::move(none), State::deferred);
 }
 
-asio::awaitable<RestStatus> InteractionResponder::update_message(MessagePayload payload) {
+asio::awaitable<RestStatus> InteractionResponder::send_update(MessagePayload payload) {
     auto keep = shared_from_this();
     if (interaction_.type != InteractionType::message_component &&
         interaction_.type != InteractionType::modal_submit) {
@@ -151,7 +183,7 @@ asio::awaitable<RestStatus> InteractionResponder::update_message(MessagePayload 
     co_return co_await edit_original(std::move(payload));
 }
 
-asio::awaitable<RestStatus> InteractionResponder::show_modal(Modal modal) {
+asio::awaitable<RestStatus> InteractionResponder::send_modal(Modal modal) {
     auto keep = shared_from_this();
     if (interaction_.type == InteractionType::modal_submit || interaction_.type == InteractionType::ping) {
         co_return invalid("a modal cannot answer a modal submit");
@@ -162,7 +194,7 @@ asio::awaitable<RestStatus> InteractionResponder::show_modal(Modal modal) {
     co_return co_await initial(CallbackType::modal, std::move(data), std::move(none), State::answered);
 }
 
-asio::awaitable<RestStatus> InteractionResponder::autocomplete(std::vector<OptionChoice> choices) {
+asio::awaitable<RestStatus> InteractionResponder::send_choices(std::vector<OptionChoice> choices) {
     auto keep = shared_from_this();
     if (state_ != State::none) co_return invalid("autocomplete already answered");
     json list = json::array();
@@ -178,7 +210,7 @@ asio::awaitable<RestStatus> InteractionResponder::autocomplete(std::vector<Optio
                                State::answered);
 }
 
-asio::awaitable<RestResult<Message>> InteractionResponder::follow_up(MessagePayload payload) {
+asio::awaitable<RestResult<Message>> InteractionResponder::send_follow_up(MessagePayload payload) {
     auto keep = shared_from_this();
     co_await wait_initial();
     if (state_ == State::none) {
@@ -189,6 +221,50 @@ asio::awaitable<RestResult<Message>> InteractionResponder::follow_up(MessagePayl
         co_return common::unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
     co_return co_await rest_.create_followup(interaction_.application_id, interaction_.token,
                                              std::move(payload));
+}
+
+// The public responses: each failure is logged and counted here, whatever the caller does with it.
+
+asio::awaitable<RestStatus> InteractionResponder::reply(MessagePayload payload) {
+    auto keep = shared_from_this();
+    auto status = co_await send_reply(std::move(payload));
+    if (!status) report("reply", status.error());
+    co_return status;
+}
+
+asio::awaitable<RestStatus> InteractionResponder::defer(bool ephemeral) {
+    auto keep = shared_from_this();
+    auto status = co_await send_defer(ephemeral);
+    if (!status) report("defer", status.error());
+    co_return status;
+}
+
+asio::awaitable<RestStatus> InteractionResponder::update_message(MessagePayload payload) {
+    auto keep = shared_from_this();
+    auto status = co_await send_update(std::move(payload));
+    if (!status) report("message update", status.error());
+    co_return status;
+}
+
+asio::awaitable<RestStatus> InteractionResponder::show_modal(Modal modal) {
+    auto keep = shared_from_this();
+    auto status = co_await send_modal(std::move(modal));
+    if (!status) report("modal", status.error());
+    co_return status;
+}
+
+asio::awaitable<RestStatus> InteractionResponder::autocomplete(std::vector<OptionChoice> choices) {
+    auto keep = shared_from_this();
+    auto status = co_await send_choices(std::move(choices));
+    if (!status) report("autocomplete", status.error());
+    co_return status;
+}
+
+asio::awaitable<RestResult<Message>> InteractionResponder::follow_up(MessagePayload payload) {
+    auto keep = shared_from_this();
+    auto sent = co_await send_follow_up(std::move(payload));
+    if (!sent) report("follow-up", sent.error());
+    co_return sent;
 }
 
 }  // namespace nebula::discord

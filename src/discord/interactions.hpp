@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,6 +22,9 @@ struct ResponderOptions {
     bool ephemeral_defer = true;
     /// The interaction token's lifetime for edits and follow-ups.
     std::chrono::minutes token_lifetime{15};
+    /// Discord's window for the initial response. An initial response that never reached
+    /// Discord (connect, TLS or write failure) is sent again while this window allows.
+    std::chrono::milliseconds response_window{3'000};
 };
 
 /// Answers one interaction correctly whatever the handler does: the initial response goes out
@@ -30,6 +34,12 @@ struct ResponderOptions {
 /// After a defer (type 5 for commands and modals, type 6 for components): reply() edits the
 /// deferred response (commands) or posts a follow-up (components); update_message() edits the
 /// component's message. Ephemerality is fixed by the first response.
+///
+/// Every failure of a response (initial, edit, follow-up, the automatic defer) is logged at warn
+/// with its cause and counted in RestClient::stats().interaction_failures, so a caller that
+/// ignores a returned status still leaves a trace. An initial response that failed before Discord
+/// saw it is sent again, with a short growing pause, while Discord's 3 s window allows; one that
+/// may have reached Discord is never sent twice.
 ///
 /// Create with make_responder() and keep the shared_ptr while handling. Use from one executor;
 /// not thread-safe.
@@ -42,17 +52,17 @@ class InteractionResponder : public std::enable_shared_from_this<InteractionResp
     void start();
 
     /// A message in answer (type 4), or the edit/follow-up that replaces it once acknowledged.
-    boost::asio::awaitable<RestStatus> reply(MessagePayload payload);
+    [[nodiscard]] boost::asio::awaitable<RestStatus> reply(MessagePayload payload);
     /// "Thinking…" (type 5) for commands and modals, a silent ack (type 6) for components.
-    boost::asio::awaitable<RestStatus> defer(bool ephemeral);
+    [[nodiscard]] boost::asio::awaitable<RestStatus> defer(bool ephemeral);
     /// Edits the message a component is on (type 7, or an edit after a defer).
-    boost::asio::awaitable<RestStatus> update_message(MessagePayload payload);
+    [[nodiscard]] boost::asio::awaitable<RestStatus> update_message(MessagePayload payload);
     /// Opens a modal (type 9). Only possible as the first response: invalid_state otherwise.
-    boost::asio::awaitable<RestStatus> show_modal(Modal modal);
+    [[nodiscard]] boost::asio::awaitable<RestStatus> show_modal(Modal modal);
     /// Autocomplete choices (type 8), at most 25.
-    boost::asio::awaitable<RestStatus> autocomplete(std::vector<OptionChoice> choices);
+    [[nodiscard]] boost::asio::awaitable<RestStatus> autocomplete(std::vector<OptionChoice> choices);
     /// A further message (may carry kEphemeralFlag).
-    boost::asio::awaitable<RestResult<Message>> follow_up(MessagePayload payload);
+    [[nodiscard]] boost::asio::awaitable<RestResult<Message>> follow_up(MessagePayload payload);
 
     bool acknowledged() const { return state_ == State::deferred || state_ == State::answered; }
     bool deferred() const { return state_ == State::deferred; }
@@ -62,8 +72,18 @@ class InteractionResponder : public std::enable_shared_from_this<InteractionResp
     enum class State { none, sending, deferred, answered };
     boost::asio::awaitable<RestStatus> initial(CallbackType type, std::optional<nlohmann::json> data,
                                                std::vector<FileData> files, State after);
+    boost::asio::awaitable<RestStatus> send_initial(CallbackType type, std::optional<nlohmann::json> data,
+                                                    std::vector<FileData> files);
     boost::asio::awaitable<void> wait_initial();
     boost::asio::awaitable<RestStatus> edit_original(MessagePayload payload);
+    boost::asio::awaitable<RestStatus> send_reply(MessagePayload payload);
+    boost::asio::awaitable<RestStatus> send_defer(bool ephemeral);
+    boost::asio::awaitable<RestStatus> send_update(MessagePayload payload);
+    boost::asio::awaitable<RestStatus> send_modal(Modal modal);
+    boost::asio::awaitable<RestStatus> send_choices(std::vector<OptionChoice> choices);
+    boost::asio::awaitable<RestResult<Message>> send_follow_up(MessagePayload payload);
+    /// Logs a failed response at warn with its cause and counts it.
+    void report(std::string_view what, const RestError& error);
     bool expired() const;
 
     boost::asio::any_io_executor executor_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,9 +53,19 @@ struct RestError {
     int status = 0;
     int discord_code = 0;
     std::string message;
+    /// For network and timeout: what failed underneath (connect, TLS, I/O, ...).
+    std::optional<common::http::ClientErrorCode> transport;
+    /// For network and timeout: the whole request reached Discord before the failure, so it may
+    /// have acted on it. False means Discord never saw it and sending it again is safe.
+    bool request_written = false;
 
     std::string describe() const;
 };
+
+/// One word for why a call failed, for logs and metrics: the transport failure (resolve,
+/// connect, tls, io, protocol, timeout, ...), "status" for an error answer from Discord, else
+/// the error code's name.
+std::string_view failure_cause(const RestError& error);
 
 template <typename T>
 using RestResult = common::Result<T, RestError>;
@@ -151,6 +162,10 @@ struct RestStats {
     std::size_t retries = 0;
     RateLimiterStats rate_limits;
     bool unauthorized = false;
+    /// Interaction responses (initial, edits, follow-ups) that failed, by failure_cause().
+    std::map<std::string, std::uint64_t, std::less<>> interaction_failures;
+    /// Initial interaction responses sent again because the first attempt never reached Discord.
+    std::uint64_t interaction_resends = 0;
 };
 
 /// Every coroutine here takes its arguments by value and has no default arguments (see
@@ -232,6 +247,11 @@ class RestClient {
     /// starting with one of them.
     boost::asio::awaitable<RestResult<Download>> download(std::string url, std::size_t max_bytes,
                                                           std::vector<std::string> allowed_types);
+
+    /// Counts an interaction response that failed (InteractionResponder reports every one).
+    void count_interaction_failure(const RestError& error);
+    /// Counts an initial interaction response sent again after it never reached Discord.
+    void count_interaction_resend();
 
     RestStats stats() const;
     const RestOptions& options() const;

@@ -377,6 +377,62 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
     });
 }
 
+// Looking costs the shop no write: a newcomer's Buy Access shows the plans without creating their
+// users row (choosing a plan does), and a returning customer's Buy Access, My Account and Help
+// run no write transaction at all, nor does choosing the language they already have.
+TEST_F(BotE2E, ClicksThatOnlyShowSomethingWriteNothing) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // The scheduler's start-up runs write their job records; let them finish first (a run
+        // records its end in job_runs after its stats say done, releasing its lease).
+        co_await until([&] {
+            for (const auto& job : bot_->scheduler().stats()) {
+                if (job.running || (job.schedule.at_start && job.runs == 0)) return false;
+            }
+            return true;
+        });
+        asio::steady_timer poll(io_);
+        while (co_await ctx().db.run([](bot::db::Connection& c) {
+            return c.scalar<std::int64_t>("SELECT COUNT(*) FROM job_runs WHERE holder IS NOT NULL")
+                .value_or(0);
+        }) > 0) {
+            poll.expires_after(5ms);
+            co_await poll.async_wait(asio::use_awaitable);
+        }
+        const std::string returning = std::to_string(kCustomer);
+        co_await ctx().db.run([&](bot::db::Connection& c) {
+            ctx().users.ensure(c, returning, "user-" + returning);
+            return ctx().users.note_discord_locale(c, returning, "en-US");
+        });
+        auto writes = [&] { return ctx().db.pool().write_transactions(); };
+        auto has_row = [&](std::uint64_t user) -> asio::awaitable<bool> {
+            co_return co_await ctx().db.run([&](bot::db::Connection& c) {
+                return ctx().users.find(c, std::to_string(user)).has_value();
+            });
+        };
+        const auto before = writes();
+
+        const json plans = co_await click(kStranger, 0, "panel:buy");
+        EXPECT_NE(text_of(plans).find("Monthly 50 GB"), std::string::npos) << plans.dump();
+        EXPECT_FALSE(co_await has_row(kStranger));
+        const json again = co_await click(kCustomer, 0, "panel:buy");
+        EXPECT_NE(text_of(again).find("Monthly 50 GB"), std::string::npos) << again.dump();
+        const json account = co_await click(kCustomer, 0, "panel:account");
+        EXPECT_NE(text_of(account).find("no VPN account"), std::string::npos) << account.dump();
+        co_await click(kCustomer, 0, "panel:help");
+        co_await click(kCustomer, 0, "language:discord");  // their language follows Discord already
+        EXPECT_EQ(writes(), before);
+        co_await click(kCustomer, 0, "language:ar");
+        const auto chosen = writes();
+        EXPECT_GT(chosen, before);
+        co_await click(kCustomer, 0, "language:ar");
+        EXPECT_EQ(writes(), chosen);
+
+        co_await click(kStranger, 0, "buy_plan", std::to_string(plan_id_));
+        EXPECT_TRUE(co_await has_row(kStranger));
+        EXPECT_GT(writes(), before);
+    });
+}
+
 // Select values come from the client and can be forged: only the exact id of a plan counts.
 TEST_F(BotE2E, ForgedPlanSelectValuesAreRefusedNotMisread) {
     discord::testing::run(io_, [this]() -> asio::awaitable<void> {

@@ -40,6 +40,24 @@ BotMetrics::BotMetrics(db::DbExecutor& db)
                                       "Discord interactions received, by type.", {"type"})),
       rest_429s_(
           registry_.counter("nebula_bot_discord_rate_limited_total", "Discord REST 429 responses.").get()),
+      interaction_failures_(registry_.counter(
+          "nebula_bot_interaction_response_failures_total",
+          "Interaction responses (initial, edit, follow-up) that failed, by cause: resolve, connect, tls, "
+          "io, protocol, timeout, status (an error answer from Discord), expired, invalid_state.",
+          {"cause"})),
+      interaction_resends_(registry_
+                               .counter("nebula_bot_interaction_response_resends_total",
+                                        "Initial interaction responses sent again because the first "
+                                        "attempt never reached Discord.")
+                               .get()),
+      write_transactions_(registry_
+                              .counter("nebula_bot_db_write_transactions_total",
+                                       "Database write transactions committed (SQLite; 0 on PostgreSQL).")
+                              .get()),
+      checkpoints_(registry_
+                       .counter("nebula_bot_db_wal_checkpoints_total",
+                                "SQLite WAL checkpoints run in the background (never inside a commit).")
+                       .get()),
       reconnects_(registry_
                       .counter("nebula_bot_discord_gateway_reconnects_total",
                                "Discord gateway connections opened after the first one.")
@@ -88,7 +106,15 @@ void BotMetrics::watch_gateway(const discord::GatewaySession* gateway) { gateway
 void BotMetrics::watch_jobs(std::function<std::vector<JobCounts>()> jobs) { jobs_ = std::move(jobs); }
 
 void BotMetrics::collect() {
-    if (rest_ != nullptr) rest_429s_.set_total(static_cast<double>(rest_->stats().rate_limits.rate_limited));
+    write_transactions_.set_total(static_cast<double>(db_.pool().write_transactions()));
+    checkpoints_.set_total(static_cast<double>(db_.pool().checkpoints()));
+    if (rest_ != nullptr) {
+        const auto stats = rest_->stats();
+        rest_429s_.set_total(static_cast<double>(stats.rate_limits.rate_limited));
+        for (const auto& [cause, count] : stats.interaction_failures)
+            interaction_failures_.labels({cause}).set_total(static_cast<double>(count));
+        interaction_resends_.set_total(static_cast<double>(stats.interaction_resends));
+    }
     if (gateway_ != nullptr) {
         const auto stats = gateway_->stats();
         if (stats.connections > 1) reconnects_.set_total(static_cast<double>(stats.connections - 1));

@@ -33,7 +33,9 @@ struct JobCounts {
     std::chrono::milliseconds total_duration{0};
 };
 
-/// nebula-bot's Prometheus metrics: interactions by type, Discord REST 429s, gateway
+/// nebula-bot's Prometheus metrics: interactions by type, interaction responses that failed (by
+/// cause) or were sent again, database write transactions and WAL checkpoints
+/// (SQLite), Discord REST 429s, gateway
 /// (re)connections, orders by status (queried from the database before each scrape) and the
 /// background jobs' runs and durations. The watched clients' statistics are read while
 /// rendering, so render and refresh() must run on the bot's executor (the metrics server does).
@@ -75,6 +77,10 @@ class BotMetrics {
     common::metrics::Registry registry_;
     common::metrics::Family<common::metrics::Counter>& interactions_;
     common::metrics::Counter& rest_429s_;
+    common::metrics::Family<common::metrics::Counter>& interaction_failures_;
+    common::metrics::Counter& interaction_resends_;
+    common::metrics::Counter& write_transactions_;
+    common::metrics::Counter& checkpoints_;
     common::metrics::Counter& reconnects_;
     common::metrics::Counter& resumes_;
     common::metrics::Family<common::metrics::Gauge>& orders_;

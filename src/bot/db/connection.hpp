@@ -177,6 +177,19 @@ class Connection {
     /// True between begin() and commit()/rollback().
     virtual bool in_transaction() const = 0;
 
+    /// Write transactions committed on this connection so far (a lone INSERT/UPDATE/DELETE counts
+    /// as one; reads never count). SQLite counts them; other backends report 0. Any thread may
+    /// read it while another uses the connection.
+    virtual std::uint64_t write_transactions() const { return 0; }
+
+    /// SQLite: commits stop checkpointing the WAL themselves (the fsync would land on whoever
+    /// committed); instead `due` is called on the committing thread each time a commit leaves the
+    /// WAL at 1,000 pages or more (SQLite's own threshold), and someone else runs checkpoint().
+    /// Other backends: nothing.
+    virtual void hand_off_checkpoints(std::function<void()> /*due*/) {}
+    /// SQLite: a passive WAL checkpoint (never waits for readers or writers). Other backends: nothing.
+    virtual void checkpoint() {}
+
     /// Runs one statement with the given arguments; returns the number of rows changed.
     template <typename... Args>
     std::int64_t exec(std::string_view sql, const Args&... args) {

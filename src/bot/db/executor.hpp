@@ -1,12 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -25,8 +28,14 @@
 namespace nebula::bot::db {
 
 /// A fixed set of open connections. acquire() blocks until one is free. Thread-safe.
+/// On SQLite the pool also owns one more connection and a thread that checkpoints the WAL when a
+/// commit has grown it past SQLite's threshold, so no caller's commit waits for that fsync.
 class ConnectionPool {
   public:
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+
     /// Opens `size` connections up front, so a bad URL or an unreachable server fails start-up.
     static common::Result<std::unique_ptr<ConnectionPool>, std::string> open(const DatabaseUrl& url,
                                                                              std::size_t size);
@@ -54,16 +63,31 @@ class ConnectionPool {
     Lease acquire();
     Backend backend() const { return backend_; }
     std::size_t size() const { return size_; }
+    /// Write transactions committed on the pool's connections (Connection::write_transactions).
+    std::uint64_t write_transactions() const;
+    /// WAL checkpoints the pool's own thread has run (SQLite).
+    std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
 
   private:
-    ConnectionPool(Backend backend, std::vector<std::unique_ptr<Connection>> connections);
+    ConnectionPool(Backend backend, std::vector<std::unique_ptr<Connection>> connections,
+                   std::unique_ptr<Connection> checkpointer);
     void release(std::unique_ptr<Connection> connection);
+    void run_checkpoints();
 
     Backend backend_;
     std::size_t size_;
     std::mutex mutex_;
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;
+    std::vector<const Connection*> all_;  // every connection, leased or idle, for the counters
+
+    std::unique_ptr<Connection> checkpointer_;  // SQLite only
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_wanted_;
+    bool checkpoint_due_ = false;
+    bool stopping_ = false;
+    std::atomic<std::uint64_t> checkpoints_{0};
+    std::thread checkpoint_thread_;
 };
 
 /// Runs blocking database work on its own threads so network threads never wait on SQLite or

@@ -1,6 +1,8 @@
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 
 #include "bot/db/backends.hpp"
@@ -99,7 +101,16 @@ class SqliteStatement final : public Statement {
 
 class SqliteConnection final : public Connection {
   public:
-    explicit SqliteConnection(sqlite3* db) : db_(db) {}
+    explicit SqliteConnection(sqlite3* db) : db_(db) {
+        // SQLite calls the commit hook for transactions that wrote, never for reads.
+        sqlite3_commit_hook(
+            db_,
+            [](void* self) {
+                static_cast<SqliteConnection*>(self)->writes_.fetch_add(1, std::memory_order_relaxed);
+                return 0;
+            },
+            this);
+    }
     ~SqliteConnection() override { sqlite3_close_v2(db_); }
     SqliteConnection(const SqliteConnection&) = delete;
     SqliteConnection& operator=(const SqliteConnection&) = delete;
@@ -133,9 +144,31 @@ class SqliteConnection final : public Connection {
         if (sqlite3_get_autocommit(db_) == 0) execute_script("ROLLBACK");
     }
     bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
+    std::uint64_t write_transactions() const override { return writes_.load(std::memory_order_relaxed); }
+
+    void hand_off_checkpoints(std::function<void()> due) override {
+        due_ = std::move(due);
+        // Replaces the automatic checkpoint, which is itself a WAL hook.
+        sqlite3_wal_hook(
+            db_,
+            [](void* self, sqlite3*, const char*, int pages) {
+                if (pages >= kCheckpointPages) static_cast<SqliteConnection*>(self)->due_();
+                return SQLITE_OK;
+            },
+            this);
+    }
+
+    void checkpoint() override {
+        int log = 0, done = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) fail(db_, "WAL checkpoint");
+    }
 
   private:
+    static constexpr int kCheckpointPages = 1000;
     sqlite3* db_;
+    std::atomic<std::uint64_t> writes_{0};
+    std::function<void()> due_;
 };
 
 }  // namespace

@@ -90,7 +90,7 @@ asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
         co_await reply_ephemeral(call, call.tr(ui::Msg::error_internal));
     }
     if (!known && !received.locale.empty()) {
-        // A first interaction may have created the customer (Buy Access does): note its language.
+        // A first interaction may have created the customer (choosing a plan does): note its language.
         try {
             co_await ctx_.db.run([&](db::Connection& c) {
                 // A read first: admins and passers-by have no row, and need no write.

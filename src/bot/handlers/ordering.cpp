@@ -96,19 +96,19 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
 
 asio::awaitable<void> press_buy(Call& call) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
-    const std::string name = call.user().username;
+    const domain::DiscordId id = call.user().id.str();
+    // Only shows the plans: a newcomer's row is written when they choose one (buy_plan).
     auto state = co_await ctx.db.run([&](db::Connection& c) {
         BuyState s;
-        s.user = ctx.users.ensure(c, id, name);
-        if (s.user->status == domain::UserStatus::active) {
-            s.open = ctx.orders.open_order(c, s.user->id);
+        s.user = ctx.users.find(c, id);
+        if (!s.user || s.user->status == domain::UserStatus::active) {
+            if (s.user) s.open = ctx.orders.open_order(c, s.user->id);
             if (!s.open) s.plans = ctx.catalog.plans(c, true);
             for (const auto& server : ctx.catalog.servers(c)) s.server = s.server || server.enabled;
         }
         return s;
     });
-    if (state.user->status == domain::UserStatus::banned) {
+    if (state.user && state.user->status == domain::UserStatus::banned) {
         co_await reply_ephemeral(call, call.tr(Msg::error_banned));
     } else if (state.open) {
         co_await refuse_open_order(call, *state.open);

@@ -107,6 +107,9 @@ asio::awaitable<void> choose_language(Call& call, std::string choice) {
     const std::string id = call.user().id.str();
     const std::string name = call.user().username;
     co_await ctx.db.run([&](db::Connection& c) {
+        // The same choice again (or "follow Discord" from someone who never chose) changes nothing.
+        const auto known = ctx.users.find(c, id);
+        if (known ? known->locale_choice == chosen : !chosen) return true;
         const auto user = ctx.users.ensure(c, id, name);
         return ctx.users.choose_locale(c, user.id, chosen).has_value();
     });

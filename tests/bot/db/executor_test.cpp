@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -76,6 +77,43 @@ TEST_P(DbExecutorTest, ManyConcurrentCallersEachGetTheirResult) {
     io.run();
     EXPECT_EQ(correct, 50);
     EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM counter"), 50);
+}
+
+// Every write transaction is counted, reads are not; and no commit checkpoints the WAL (with its
+// fsync) itself: once a commit leaves the WAL past SQLite's 1,000 pages, the pool's own thread
+// does it.
+TEST_P(DbExecutorTest, WritesAreCountedAndTheWalIsCheckpointedOffTheCommittingThread) {
+    auto executor = DbExecutor::open(db().url(), 2);
+    ASSERT_TRUE(executor.has_value()) << executor.error();
+    auto& pool = (*executor)->pool();
+    conn().execute_script("CREATE TABLE blobs (v TEXT NOT NULL)");
+    asio::io_context io;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await (*executor)->run(
+                [](Connection& c) { return c.scalar<std::int64_t>("SELECT COUNT(*) FROM blobs"); });
+            // 40 × 120 KB: about 1,200 pages of 4 KiB.
+            for (int i = 0; i < 40; ++i) {
+                co_await (*executor)->run([](Connection& c) {
+                    return c.exec("INSERT INTO blobs (v) VALUES (?)", std::string(120'000, 'x'));
+                });
+            }
+        },
+        asio::detached);
+    io.run();
+    if (GetParam() != Backend::sqlite) {
+        EXPECT_EQ(pool.write_transactions(), 0U);  // not counted there
+        EXPECT_EQ(pool.checkpoints(), 0U);
+        return;
+    }
+    EXPECT_EQ(pool.write_transactions(), 40U);
+    // The checkpoint thread is woken by the commit that crossed the threshold; a generous
+    // deadline is only a safety net.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (pool.checkpoints() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    EXPECT_GE(pool.checkpoints(), 1U);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM blobs"), 40);
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(DbExecutorTest);

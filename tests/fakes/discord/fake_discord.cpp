@@ -260,6 +260,21 @@ struct FakeDiscord::Impl : common::http::Handler {
         return std::nullopt;
     }
 
+    int refuse = 0;  // new connections still to close at once
+    std::size_t accepted = 0;
+    common::http::Admission admit(const common::http::Peer&) override {
+        if (refuse <= 0) {
+            ++accepted;
+            return common::http::Admission::admit;
+        }
+        --refuse;
+        return common::http::Admission::refuse;
+    }
+
+    std::string base() const {
+        return std::string(options.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(server->port());
+    }
+
     asio::awaitable<common::http::Response> handle(common::http::Request request,
                                                    common::http::Peer) override {
         RecordedRequest record;
@@ -303,6 +318,10 @@ struct FakeDiscord::Impl : common::http::Handler {
         common::http::Response response = co_await respond(request, record, segments);
         recorded[index].status = response.status;
         recorded[index].response_body = response.body;
+        if (options.response_delay.count() > 0) {
+            asio::steady_timer timer(executor, options.response_delay);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
         if (!record_path.empty() && !record.json.is_null() && !record.json.is_discarded()) {
             std::ofstream out(record_path, std::ios::app);
             out << json{{"route", record.route}, {"status", response.status}, {"body", record.json}}.dump()
@@ -373,7 +392,7 @@ struct FakeDiscord::Impl : common::http::Handler {
         return (out & kAdministrator) != 0 ? ~0ULL : out;
     }
 
-    std::string cdn_base() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/cdn"; }
+    std::string cdn_base() const { return base() + "/cdn"; }
 
     json describe(std::size_t index) const {
         const RecordedRequest& r = recorded[index];
@@ -952,6 +971,7 @@ common::Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(as
     server_options.address = "127.0.0.1";
     server_options.port = impl->options.http_port;
     server_options.max_body_bytes = 30 * 1024 * 1024;
+    server_options.tls = impl->options.tls;
     auto server = common::http::Server::create(executor, server_options, *impl);
     if (!server) return common::unexpected(server.error());
     impl->server = std::move(*server);
@@ -985,12 +1005,10 @@ void FakeDiscord::stop(std::function<void()> done) {
     impl_->server->shutdown(std::chrono::milliseconds(100), std::move(done));
 }
 
-std::string FakeDiscord::api_base() const {
-    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + impl_->options.api_prefix;
-}
-std::string FakeDiscord::cdn_base() const {
-    return "http://127.0.0.1:" + std::to_string(impl_->server->port()) + "/cdn";
-}
+std::string FakeDiscord::api_base() const { return impl_->base() + impl_->options.api_prefix; }
+std::string FakeDiscord::cdn_base() const { return impl_->cdn_base(); }
+void FakeDiscord::refuse_connections(int times) { impl_->refuse = times; }
+std::size_t FakeDiscord::connections_accepted() const { return impl_->accepted; }
 std::uint16_t FakeDiscord::http_port() const { return impl_->server->port(); }
 const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; }
 

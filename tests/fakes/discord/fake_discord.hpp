@@ -16,6 +16,7 @@
 
 #include "common/clock.hpp"
 #include "common/http.hpp"
+#include "common/http_server.hpp"
 #include "common/result.hpp"
 #include "fakes/discord/fake_discord_gateway.hpp"
 
@@ -88,6 +89,12 @@ struct FakeDiscordOptions {
     /// Directory where every JSON request body is appended (JSON lines) for the contract test.
     /// Empty: the NEBULA_DISCORD_CONTRACT_DIR environment variable, if set.
     std::string record_dir;
+    /// HTTPS for REST, CDN and control (a throw-away certificate the client trusts through its CA
+    /// file, e.g. DISCORD_CA_FILE); plain HTTP when unset.
+    std::optional<common::http::TlsFiles> tls;
+    /// Every REST answer leaves this much after the request arrived (the request takes effect on
+    /// arrival; the connection stays busy meanwhile), like a Discord tens of milliseconds away.
+    std::chrono::milliseconds response_delay{0};
     std::uint16_t http_port = 0;     ///< REST + CDN + control; 0 picks a free port
     std::uint16_t gateway_port = 0;  ///< websocket gateway; 0 picks a free port
 };
@@ -103,8 +110,8 @@ class FakeDiscord {
         const common::Clock* clock = nullptr);
     ~FakeDiscord();
 
-    std::string api_base() const;  ///< http://127.0.0.1:port/api/v10
-    std::string cdn_base() const;  ///< http://127.0.0.1:port/cdn
+    std::string api_base() const;  ///< http(s)://127.0.0.1:port/api/v10
+    std::string cdn_base() const;  ///< http(s)://127.0.0.1:port/cdn
     std::uint16_t http_port() const;
     /// The websocket gateway; GET /gateway/bot points at it.
     FakeDiscordGateway& gateway();
@@ -116,6 +123,9 @@ class FakeDiscord {
     /// Forgets every scripted answer not used yet (the outage is over).
     void clear_scripts();
     void add_bucket(BucketRule rule);
+    /// Closes the next `times` new REST connections at once, before any byte is read (and before
+    /// the TLS handshake): a Discord that cannot be reached for a moment.
+    void refuse_connections(int times);
     /// `/gateway/bot`'s session_start_limit.
     void set_session_start_limit(int total, int remaining, std::chrono::milliseconds reset_after);
     void add_member(std::uint64_t guild, std::uint64_t user, std::vector<std::uint64_t> roles);
@@ -164,6 +174,8 @@ class FakeDiscord {
     /// Waits until a request matching `pattern` has been recorded `count` times in total.
     boost::asio::awaitable<bool> wait_for_requests(std::string pattern, std::size_t count,
                                                    std::chrono::milliseconds timeout);
+    /// REST connections accepted so far (over TLS: the handshakes the client made, full or resumed).
+    std::size_t connections_accepted() const;
     /// 429s the fake had to send that no test scripted: the client ignored a limit it knew.
     std::size_t unscripted_429s() const;
     /// Messages that exist, by channel (after nonce de-duplication).
