@@ -286,10 +286,20 @@ enum class Msg : std::uint16_t {
     delivery_part_role,
     delivery_part_billing,
     delivery_part_closing,
+    // Charts (drawn with the admin's or the shop's language).
+    chart_revenue_title,
+    chart_axis_day,
+    chart_axis_month,
+    chart_axis_money,
+    chart_average_7_days,
+    chart_no_data,
+    // Backups sent off the machine.
+    backup_uploaded,
+    backup_too_large,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::delivery_part_closing) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::backup_too_large) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

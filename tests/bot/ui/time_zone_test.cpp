@@ -94,10 +94,11 @@ TEST(UiTimeZone, CairoDaylightSavingBoundaries) {
         std::chrono::seconds before;
         std::chrono::seconds after;
     };
-    for (const Change& change : {Change{utc(2023, 4, 27, 22), 2h, 3h}, Change{utc(2023, 10, 26, 21), 3h, 2h},
-                                 Change{utc(2024, 4, 25, 22), 2h, 3h}, Change{utc(2024, 10, 31, 21), 3h, 2h},
-                                 Change{utc(2025, 4, 24, 22), 2h, 3h}, Change{utc(2025, 10, 30, 21), 3h, 2h},
-                                 Change{utc(2026, 4, 23, 22), 2h, 3h}, Change{utc(2026, 10, 29, 21), 3h, 2h}}) {
+    for (const Change& change :
+         {Change{utc(2023, 4, 27, 22), 2h, 3h}, Change{utc(2023, 10, 26, 21), 3h, 2h},
+          Change{utc(2024, 4, 25, 22), 2h, 3h}, Change{utc(2024, 10, 31, 21), 3h, 2h},
+          Change{utc(2025, 4, 24, 22), 2h, 3h}, Change{utc(2025, 10, 30, 21), 3h, 2h},
+          Change{utc(2026, 4, 23, 22), 2h, 3h}, Change{utc(2026, 10, 29, 21), 3h, 2h}}) {
         SCOPED_TRACE(change.at.time_since_epoch().count());
         EXPECT_EQ(cairo.offset_at(change.at - 1s), change.before);
         EXPECT_EQ(cairo.offset_at(change.at), change.after);
@@ -106,10 +107,13 @@ TEST(UiTimeZone, CairoDaylightSavingBoundaries) {
     // Spring forward: 23:59:59 on Thursday is followed by 01:00:00 on Friday.
     EXPECT_EQ(cairo.to_local(utc(2025, 4, 24, 21, 59) + 59s).time_since_epoch(),
               (utc(2025, 4, 24, 23, 59) + 59s).time_since_epoch());
-    EXPECT_EQ(cairo.to_local(utc(2025, 4, 24, 22)).time_since_epoch(), utc(2025, 4, 25, 1).time_since_epoch());
+    EXPECT_EQ(cairo.to_local(utc(2025, 4, 24, 22)).time_since_epoch(),
+              utc(2025, 4, 25, 1).time_since_epoch());
     // Fall back: the hour from 23:00 to midnight on Thursday happens twice.
-    EXPECT_EQ(cairo.to_local(utc(2025, 10, 30, 20)).time_since_epoch(), utc(2025, 10, 30, 23).time_since_epoch());
-    EXPECT_EQ(cairo.to_local(utc(2025, 10, 30, 21)).time_since_epoch(), utc(2025, 10, 30, 23).time_since_epoch());
+    EXPECT_EQ(cairo.to_local(utc(2025, 10, 30, 20)).time_since_epoch(),
+              utc(2025, 10, 30, 23).time_since_epoch());
+    EXPECT_EQ(cairo.to_local(utc(2025, 10, 30, 21)).time_since_epoch(),
+              utc(2025, 10, 30, 23).time_since_epoch());
     // Egypt had no summer time from 2015 to 2022.
     EXPECT_EQ(cairo.offset_at(utc(2019, 7, 15, 12)), 2h);
 }
