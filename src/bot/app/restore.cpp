@@ -40,14 +40,15 @@ Result<std::string, std::string> check_sqlite(const fs::path& path) {
     }
     const auto tables = c.scalar<std::int64_t>(
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'orders', "
-        "'accounts')");
+        "'vpn_accounts')");
     if (tables.value_or(0) != 3)
         return unexpected(std::string("the restored file is not a nebula-bot database"));
     std::string report =
         "checked: integrity ok; " +
         std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM users").value_or(0)) + " users, " +
         std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM orders").value_or(0)) + " orders, " +
-        std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM accounts").value_or(0)) + " accounts\n";
+        std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM vpn_accounts").value_or(0)) +
+        " accounts\n";
     if (auto schema = db::check_schema(c); schema) {
         report += "schema: up to date\n";
     } else {

@@ -52,6 +52,7 @@ std::string backup_stamp(Timestamp t) {
 std::string run_program(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                         std::chrono::seconds timeout) {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     std::vector<char*> env;

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-using cairo_t = struct _cairo;
+using cairo_t = struct _cairo;  // NOLINT(bugprone-reserved-identifier): cairo.h's own name
 
 namespace nebula::bot::ui::detail {
 

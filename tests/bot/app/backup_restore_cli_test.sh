@@ -61,7 +61,10 @@ if "$bot" --env-file "$new/bot.env" backup restore changed.nlbk >"$dir/out" 2>&1
 restored="${archive%.nlbk}"
 [[ -s "$restored" ]] || fail "restore did not create $restored"
 grep -q "integrity ok; 1 users" "$dir/out" || { cat "$dir/out"; fail "restore did not report its check"; }
-[[ "$(sqlite3 "$old/bot.db" .dump)" == "$(sqlite3 "$restored" .dump)" ]] || fail "the restored database differs"
+# The same data (the job's own bookkeeping, written after the copy, aside).
+dump() { sqlite3 "$1" .dump | grep -v 'job_runs'; }
+[[ "$(dump "$old/bot.db")" == "$(dump "$restored")" ]] || fail "the restored database differs"
+sqlite3 "$restored" "SELECT username FROM users" | grep -qx alice || fail "the customer is not in the restored database"
 DATABASE_URL="sqlite:$new/$restored" "$bot" --env-file "$new/bot.env" migrate --check >/dev/null ||
   fail "the restored database is not up to date"
 
