@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -122,6 +124,20 @@ Result<std::pair<std::string, std::string>, std::string> pg_dump_target(const st
     return std::pair{conninfo, password};
 }
 
+/// Whether `program` can be run: an executable path, or a name found on PATH.
+bool installed(const std::string& program) {
+    if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/usr/bin:/bin";
+    while (!dirs.empty()) {
+        const auto end = dirs.find(':');
+        const std::string dir(dirs.substr(0, end));
+        if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+        dirs = end == std::string_view::npos ? std::string_view{} : dirs.substr(end + 1);
+    }
+    return false;
+}
+
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -134,6 +150,13 @@ std::string read_file(const fs::path& path) {
 asio::awaitable<JobResult> Jobs::backup() {
     const bool postgres = database_.backend == db::Backend::postgres;
     if (!postgres && database_.sqlite_path == ":memory:") co_return "skipped: in-memory database";
+    const bool off_machine = config_.backup_channel || !config_.backup_command.empty();
+    if (postgres && !installed(config_.pg_dump)) {
+        const std::string why = config_.pg_dump + " is not installed (sudo apt install postgresql-client)";
+        if (off_machine) co_return unexpected("PostgreSQL backup: " + why);
+        spdlog::info("backup: skipped: {}", why);
+        co_return "skipped: " + why;
+    }
     const auto directory = ctx_.shop.data_dir / "backups";
     const std::string extension = postgres ? ".dump" : ".db";
     const std::string name = "bot-" + backup_stamp(clock_now()) + extension;
@@ -189,7 +212,7 @@ asio::awaitable<JobResult> Jobs::backup() {
     const fs::path copy = directory / name;
     std::string report =
         "written " + copy.string() + ", " + std::to_string(*outcome) + " old backup(s) removed";
-    if (!config_.backup_channel && config_.backup_command.empty()) co_return report;
+    if (!off_machine) co_return report;
 
     // Off the machine: sealed into an encrypted archive, uploaded and/or handed to the command.
     const fs::path archive = directory / (name + ".nlbk");

@@ -135,7 +135,8 @@ class Jobs {
     boost::asio::awaitable<JobResult> snapshot_revenue();
     /// SQLite: a consistent copy into DATA_DIR/backups/bot-YYYYMMDD-HHMMSS.db (online backup
     /// API, so the bot keeps writing). PostgreSQL: `pg_dump --format=custom` into
-    /// bot-YYYYMMDD-HHMMSS.dump when pg_dump is installed (else skipped, with the reason). Then
+    /// bot-YYYYMMDD-HHMMSS.dump when pg_dump is installed (else skipped with the reason, or failed
+    /// when the backup should leave the machine). Then
     /// only the newest BACKUP_KEEP kept, and, when configured, the copy sealed into an encrypted
     /// archive (.nlbk) that is uploaded to BACKUP_CHANNEL_ID (or, too large for Discord, the
     /// admins are told in the review channel) and handed to BACKUP_COMMAND; the archive is removed

@@ -903,7 +903,8 @@ TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
                                                 db::BackupContent::postgres_dump);
     EXPECT_TRUE(file_text(restored) == file_text(dumps[0]));
 
-    // A pg_dump that cannot run fails the job clearly.
+    // Without pg_dump the job fails clearly when the backup should leave the machine, and is
+    // skipped, saying what to install, when not.
     config_.pg_dump = "/nonexistent/pg_dump";
     jobs_ = make_jobs();
     clock_.advance(1s);
@@ -911,7 +912,16 @@ TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
         auto result = co_await jobs_->backup();
         EXPECT_FALSE(result);
         if (!result) {
-            EXPECT_THAT(result.error(), ::testing::HasSubstr("pg_dump: cannot start /nonexistent/pg_dump"));
+            EXPECT_THAT(result.error(), ::testing::HasSubstr("/nonexistent/pg_dump is not installed"));
+        }
+    });
+    config_.backup_channel.reset();
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result);
+        if (result) {
+            EXPECT_THAT(*result, ::testing::HasSubstr("skipped: /nonexistent/pg_dump is not installed"));
         }
     });
 }
