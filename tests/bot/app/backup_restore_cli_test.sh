@@ -3,7 +3,8 @@
 # does it: the daily backup job seals the database and BACKUP_COMMAND copies the archive off the
 # machine; on a fresh machine with only the archive and the passphrase, `nebula-bot backup restore`
 # brings back the same database, which `migrate --check` accepts. A wrong passphrase, a changed
-# archive and an existing file are refused, leaving nothing behind and nothing overwritten.
+# archive and an existing file are refused, leaving nothing behind and nothing overwritten. With
+# NEBULA_TEST_POSTGRES_URL set, the same for a PostgreSQL database (pg_dump's archive).
 set -euo pipefail
 bot="$1"
 dir="$(mktemp -d)"
@@ -73,4 +74,26 @@ before="$(sha256sum "$restored")"
 if "$bot" --env-file "$new/bot.env" backup restore "$archive" >"$dir/out" 2>&1; then fail "restore overwrote a file"; fi
 grep -q "already exists" "$dir/out" || { cat "$dir/out"; fail "no clear error for an existing file"; }
 [[ "$(sha256sum "$restored")" == "$before" ]] || fail "the existing file changed"
+
+# ---- PostgreSQL (when the tests have a server): pg_dump's archive, sealed, restored, listed ----
+if [[ -n "${NEBULA_TEST_POSTGRES_URL:-}" ]] && command -v pg_dump >/dev/null && command -v psql >/dev/null; then
+  schema="t_cli_$$"
+  psql -q "$NEBULA_TEST_POSTGRES_URL" -c "CREATE SCHEMA $schema" || fail "cannot create a schema"
+  trap 'psql -q "$NEBULA_TEST_POSTGRES_URL" -c "DROP SCHEMA IF EXISTS '"$schema"' CASCADE" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+  separator='?'; [[ "$NEBULA_TEST_POSTGRES_URL" == *\?* ]] && separator='&'
+  pg="$dir/pg"
+  mkdir -p "$pg" "$dir/pg-offsite"
+  sed -e "s|^DATABASE_URL=.*|DATABASE_URL=$NEBULA_TEST_POSTGRES_URL${separator}options=-csearch_path%3D$schema|" \
+      -e "s|^DATA_DIR=.*|DATA_DIR=$pg|" -e "s|^BACKUP_COMMAND=.*|BACKUP_COMMAND=cp \"\\\$1\" $dir/pg-offsite/|" \
+      "$old/bot.env" >"$pg/bot.env"
+  "$bot" --env-file "$pg/bot.env" migrate >/dev/null || fail "migrate on PostgreSQL failed"
+  "$bot" --env-file "$pg/bot.env" jobs run backup >"$dir/out" 2>&1 || { cat "$dir/out"; fail "the PostgreSQL backup failed"; }
+  pg_archive="$(ls "$dir/pg-offsite")"
+  [[ "$pg_archive" == bot-*.dump.nlbk ]] || fail "the PostgreSQL archive is '$pg_archive'"
+  (cd "$new" && "$bot" --env-file "$new/bot.env" backup restore "$dir/pg-offsite/$pg_archive") >"$dir/out" 2>&1 ||
+    { cat "$dir/out"; fail "restoring the PostgreSQL archive failed"; }
+  grep -q "checked: pg_restore reads the dump" "$dir/out" || { cat "$dir/out"; fail "the dump was not checked"; }
+  grep -q "pg_restore --no-owner" "$dir/out" || { cat "$dir/out"; fail "no pg_restore command shown"; }
+  [[ "$(head -c 5 "$new/${pg_archive%.nlbk}")" == PGDMP ]] || fail "the restored file is not pg_dump's archive"
+fi
 echo "backup restore CLI: ok"
