@@ -6,9 +6,7 @@
 #include <system_error>
 
 #include "bot/db/backup_archive.hpp"
-#include "bot/db/connection.hpp"
-#include "bot/db/database_url.hpp"
-#include "bot/db/migrations.hpp"
+#include "bot/db/sqlite_backup.hpp"
 
 namespace nebula::bot::app {
 namespace {
@@ -28,32 +26,14 @@ std::string quoted(const std::string& text) {
 }
 
 Result<std::string, std::string> check_sqlite(const fs::path& path) {
-    auto url = db::parse_database_url("sqlite:" + path.string());
-    if (!url) return unexpected(url.error());
-    auto connection = db::open_connection(*url, db::Access::read_only);
-    if (!connection) return unexpected(connection.error());
-    db::Connection& c = **connection;
-    const auto integrity = c.scalar<std::string>("PRAGMA integrity_check");
-    if (integrity.value_or("") != "ok") {
-        return unexpected("the restored database fails SQLite's integrity check: " +
-                          integrity.value_or("no answer"));
-    }
-    const auto tables = c.scalar<std::int64_t>(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'orders', "
-        "'vpn_accounts')");
-    if (tables.value_or(0) != 3)
-        return unexpected(std::string("the restored file is not a nebula-bot database"));
-    std::string report =
-        "checked: integrity ok; " +
-        std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM users").value_or(0)) + " users, " +
-        std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM orders").value_or(0)) + " orders, " +
-        std::to_string(c.scalar<std::int64_t>("SELECT COUNT(*) FROM vpn_accounts").value_or(0)) +
-        " accounts\n";
-    if (auto schema = db::check_schema(c); schema) {
-        report += "schema: up to date\n";
-    } else {
-        report += "schema: older than this nebula-bot; run `nebula-bot migrate` once it is in place\n";
-    }
+    auto restored = db::inspect_restored_sqlite(path);
+    if (!restored) return unexpected(restored.error());
+    std::string report = "checked: integrity ok; " + std::to_string(restored->users) + " users, " +
+                         std::to_string(restored->orders) + " orders, " + std::to_string(restored->accounts) +
+                         " accounts\n";
+    report += restored->schema_current
+                  ? "schema: up to date\n"
+                  : "schema: older than this nebula-bot; run `nebula-bot migrate` once it is in place\n";
     report +=
         "next: stop nebula-bot, move it to the DATABASE_URL path (or point DATABASE_URL at it), start "
         "nebula-bot";
