@@ -61,11 +61,14 @@ std::string run_program(const std::vector<std::string>& argv, const std::vector<
     for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
     for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
     env.push_back(nullptr);
+    // The child gets stdin, stdout and stderr only, never the bot's sockets or database files.
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     pid_t pid = 0;
-    if (const int error = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), env.data());
-        error != 0) {
-        return "cannot start " + argv[0] + ": " + std::strerror(error);
-    }
+    const int spawned = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) return "cannot start " + argv[0] + ": " + std::strerror(spawned);
     // A pidfd becomes readable when the process ends: wait for that or the deadline, no polling.
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     bool timed_out = false;

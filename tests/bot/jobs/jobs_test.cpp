@@ -843,7 +843,11 @@ TEST_P(BackupTest, BackupCommandGetsTheArchivesPath) {
     make_user(kAlice);
     const auto offsite = shop_.data_dir / "offsite";
     std::filesystem::create_directories(offsite);
-    config_.backup_command = "cp \"$1\" '" + offsite.string() + "/' && test \"$NEBULA_BACKUP_FILE\" = \"$1\"";
+    // The command sees the archive as "$1" and $NEBULA_BACKUP_FILE, and none of the bot's open
+    // files beyond stdin, stdout and stderr (ls adds the one it reads /proc/self/fd through).
+    config_.backup_command = "cp \"$1\" '" + offsite.string() +
+                             "/' && test \"$NEBULA_BACKUP_FILE\" = \"$1\"" +
+                             " && test \"$(ls /proc/self/fd | wc -l)\" -le 4";
     config_.backup_passphrase = kPassphrase;
     config_.backup_cost = {10, 8, 1};
     jobs_ = make_jobs();
