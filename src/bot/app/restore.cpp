@@ -25,9 +25,9 @@ std::string quoted(const std::string& text) {
     return out + "'";
 }
 
-Result<std::string, std::string> check_sqlite(const fs::path& path) {
+common::Result<std::string, std::string> check_sqlite(const fs::path& path) {
     auto restored = db::inspect_restored_sqlite(path);
-    if (!restored) return unexpected(restored.error());
+    if (!restored) return common::unexpected(restored.error());
     std::string report = "checked: integrity ok; " + std::to_string(restored->users) + " users, " +
                          std::to_string(restored->orders) + " orders, " + std::to_string(restored->accounts) +
                          " accounts\n";
@@ -42,10 +42,11 @@ Result<std::string, std::string> check_sqlite(const fs::path& path) {
 
 }  // namespace
 
-Result<std::string, std::string> restore_backup(const fs::path& archive, fs::path output,
-                                                std::string_view passphrase) {
+common::Result<std::string, std::string> restore_backup(const fs::path& archive, fs::path output,
+                                                        std::string_view passphrase) {
     if (passphrase.empty()) {
-        return unexpected(std::string("BACKUP_PASSPHRASE is not set (in the --env-file or the environment)"));
+        return common::unexpected(
+            std::string("BACKUP_PASSPHRASE is not set (in the --env-file or the environment)"));
     }
     if (output.empty()) {
         output = archive.filename();
@@ -56,14 +57,14 @@ Result<std::string, std::string> restore_backup(const fs::path& archive, fs::pat
         }
     }
     auto content = db::open_backup(archive, output, passphrase);
-    if (!content) return unexpected(content.error());
+    if (!content) return common::unexpected(content.error());
     std::string report = "restored " + archive.string() + " into " + output.string() + "\n";
     if (*content == db::BackupContent::sqlite_database) {
         auto checked = check_sqlite(output);
         if (!checked) {
             std::error_code ec;
             fs::remove(output, ec);
-            return unexpected(checked.error() + " (removed " + output.string() + ")");
+            return common::unexpected(checked.error() + " (removed " + output.string() + ")");
         }
         return report + *checked;
     }
@@ -73,7 +74,8 @@ Result<std::string, std::string> restore_backup(const fs::path& archive, fs::pat
     } else if (listed == 127) {
         report += "not checked: pg_restore is not installed here\n";
     } else {
-        return unexpected("pg_restore --list cannot read " + output.string() + " (kept for inspection)");
+        return common::unexpected("pg_restore --list cannot read " + output.string() +
+                                  " (kept for inspection)");
     }
     report +=
         "next: create a new, empty database, then\n  pg_restore --no-owner --dbname=\"postgres://…/newdb\" " +

@@ -20,7 +20,8 @@ namespace nebula::bot::app {
 /// A restored database that fails its check is removed again. An empty `output` means the
 /// archive's own name without ".nlbk", in the current directory. Returns the report (several
 /// lines) or the reason it failed. Blocking.
-Result<std::string, std::string> restore_backup(const std::filesystem::path& archive,
-                                                std::filesystem::path output, std::string_view passphrase);
+common::Result<std::string, std::string> restore_backup(const std::filesystem::path& archive,
+                                                        std::filesystem::path output,
+                                                        std::string_view passphrase);
 
 }  // namespace nebula::bot::app

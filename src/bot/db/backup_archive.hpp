@@ -34,16 +34,17 @@ struct ScryptCost {
 /// so changing any byte of the file, header included, makes open_backup() refuse it. Salt and
 /// nonce are fresh random bytes for every archive. `target` must not exist (never overwritten).
 /// Blocking file work. Errors as text (unreadable source, target exists, disk full).
-Status<std::string> seal_backup(const std::filesystem::path& source, const std::filesystem::path& target,
-                                BackupContent content, std::string_view passphrase, ScryptCost cost = {});
+common::Status<std::string> seal_backup(const std::filesystem::path& source,
+                                        const std::filesystem::path& target, BackupContent content,
+                                        std::string_view passphrase, ScryptCost cost = {});
 
 /// Decrypts and decompresses the archive `source` into the new file `target` (never over an
 /// existing one). The contents reach `target` only once the whole archive has been checked: a
 /// wrong passphrase, a changed or cut file leaves no `target` behind. Returns what the archive
 /// holds. Errors as text: not a backup archive, an unknown version, a cost beyond the limits,
 /// "wrong passphrase, or the file was changed", a damaged file.
-Result<BackupContent, std::string> open_backup(const std::filesystem::path& source,
-                                               const std::filesystem::path& target,
-                                               std::string_view passphrase);
+common::Result<BackupContent, std::string> open_backup(const std::filesystem::path& source,
+                                                       const std::filesystem::path& target,
+                                                       std::string_view passphrase);
 
 }  // namespace nebula::bot::db

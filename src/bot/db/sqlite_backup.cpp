@@ -8,7 +8,7 @@
 
 namespace nebula::bot::db {
 
-Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
+common::Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
     sqlite3* from = nullptr;
     sqlite3* to = nullptr;
     auto close = [&] {
@@ -18,20 +18,20 @@ Status<std::string> backup_sqlite(const std::string& source, const std::filesyst
     if (sqlite3_open_v2(source.c_str(), &from, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
         std::string error = "opening " + source + ": " + sqlite3_errmsg(from);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     sqlite3_busy_timeout(from, 5000);
     if (sqlite3_open_v2(target.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
         std::string error = "creating " + target.string() + ": " + sqlite3_errmsg(to);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
     if (backup == nullptr) {
         std::string error = std::string("starting the backup: ") + sqlite3_errmsg(to);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     int rc = SQLITE_OK;
     // Small steps, so writers of the live database are never blocked for long.
@@ -42,26 +42,26 @@ Status<std::string> backup_sqlite(const std::string& source, const std::filesyst
     sqlite3_backup_finish(backup);
     std::string error = rc == SQLITE_DONE ? std::string() : std::string("backup step: ") + sqlite3_errstr(rc);
     close();
-    if (!error.empty()) return unexpected(error);
+    if (!error.empty()) return common::unexpected(error);
     return {};
 }
 
-Result<RestoredSqlite, std::string> inspect_restored_sqlite(const std::filesystem::path& path) {
+common::Result<RestoredSqlite, std::string> inspect_restored_sqlite(const std::filesystem::path& path) {
     auto url = parse_database_url("sqlite:" + path.string());
-    if (!url) return unexpected(url.error());
+    if (!url) return common::unexpected(url.error());
     auto connection = open_connection(*url, Access::read_only);
-    if (!connection) return unexpected(connection.error());
+    if (!connection) return common::unexpected(connection.error());
     Connection& c = **connection;
     const auto integrity = c.scalar<std::string>("PRAGMA integrity_check");
     if (integrity.value_or("") != "ok") {
-        return unexpected("the restored database fails SQLite's integrity check: " +
-                          integrity.value_or("no answer"));
+        return common::unexpected("the restored database fails SQLite's integrity check: " +
+                                  integrity.value_or("no answer"));
     }
     const auto tables = c.scalar<std::int64_t>(
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'orders', "
         "'vpn_accounts')");
     if (tables.value_or(0) != 3)
-        return unexpected(std::string("the restored file is not a nebula-bot database"));
+        return common::unexpected(std::string("the restored file is not a nebula-bot database"));
     RestoredSqlite restored;
     restored.users = c.scalar<std::int64_t>("SELECT COUNT(*) FROM users").value_or(0);
     restored.orders = c.scalar<std::int64_t>("SELECT COUNT(*) FROM orders").value_or(0);

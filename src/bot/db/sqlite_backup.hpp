@@ -11,7 +11,7 @@ namespace nebula::bot::db {
 /// Copies the SQLite database at `source` into `target` with SQLite's online backup API
 /// (readers and writers of `source` carry on meanwhile; small steps, so they are never blocked
 /// for long). Blocking: run it on a database thread. Errors as text.
-Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target);
+common::Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target);
 
 /// What a database file restored from a backup holds.
 struct RestoredSqlite {
@@ -23,6 +23,6 @@ struct RestoredSqlite {
 
 /// Opens the SQLite file `path` read-only and checks it: SQLite's integrity check, then the bot's
 /// tables. Errors as text: cannot open, fails the integrity check, not a nebula-bot database.
-Result<RestoredSqlite, std::string> inspect_restored_sqlite(const std::filesystem::path& path);
+common::Result<RestoredSqlite, std::string> inspect_restored_sqlite(const std::filesystem::path& path);
 
 }  // namespace nebula::bot::db

@@ -100,13 +100,13 @@ std::string run_program(const std::vector<std::string>& argv, const std::vector<
 
 /// pg_dump's arguments for `url`, with the password (if any) moved to PGPASSWORD so it never
 /// shows in the process list.
-Result<std::pair<std::string, std::string>, std::string> pg_dump_target(const std::string& url) {
+common::Result<std::pair<std::string, std::string>, std::string> pg_dump_target(const std::string& url) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
     if (options == nullptr) {
         std::string message = error != nullptr ? error : "bad DATABASE_URL";
         PQfreemem(error);
-        return unexpected(message);
+        return common::unexpected(message);
     }
     std::string conninfo;
     std::string password;
@@ -156,7 +156,7 @@ asio::awaitable<JobResult> Jobs::backup() {
     const bool off_machine = config_.backup_channel || !config_.backup_command.empty();
     if (postgres && !installed(config_.pg_dump)) {
         const std::string why = config_.pg_dump + " is not installed (sudo apt install postgresql-client)";
-        if (off_machine) co_return unexpected("PostgreSQL backup: " + why);
+        if (off_machine) co_return common::unexpected("PostgreSQL backup: " + why);
         spdlog::info("backup: skipped: {}", why);
         co_return "skipped: " + why;
     }
@@ -167,14 +167,14 @@ asio::awaitable<JobResult> Jobs::backup() {
     const db::DatabaseUrl database = database_;
     const JobsConfig& config = config_;
     // Blocking file work runs on a database thread, never on the Discord executor.
-    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> Result<int, std::string> {
+    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> common::Result<int, std::string> {
         std::error_code ec;
         std::filesystem::create_directories(directory, ec);
-        if (ec) return unexpected("creating " + directory.string() + ": " + ec.message());
+        if (ec) return common::unexpected("creating " + directory.string() + ": " + ec.message());
         const auto partial = directory / (name + ".partial");
         if (postgres) {
             auto target = pg_dump_target(database.postgres_url);
-            if (!target) return unexpected(target.error());
+            if (!target) return common::unexpected(target.error());
             std::vector<std::string> env;
             if (!target->second.empty()) env.push_back("PGPASSWORD=" + target->second);
             const std::string failed =
@@ -183,14 +183,14 @@ asio::awaitable<JobResult> Jobs::backup() {
                             env, config.backup_command_timeout);
             if (!failed.empty()) {
                 std::filesystem::remove(partial, ec);
-                return unexpected("pg_dump: " + failed);
+                return common::unexpected("pg_dump: " + failed);
             }
         } else if (auto copied = db::backup_sqlite(database.sqlite_path, partial); !copied) {
             std::filesystem::remove(partial, ec);
-            return unexpected(copied.error());
+            return common::unexpected(copied.error());
         }
         std::filesystem::rename(partial, directory / name, ec);
-        if (ec) return unexpected("renaming the backup: " + ec.message());
+        if (ec) return common::unexpected("renaming the backup: " + ec.message());
         std::vector<std::filesystem::path> backups;
         for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
             const std::string file = entry.path().filename().string();
@@ -211,7 +211,7 @@ asio::awaitable<JobResult> Jobs::backup() {
         }
         return removed;
     });
-    if (!outcome) co_return unexpected(outcome.error());
+    if (!outcome) co_return common::unexpected(outcome.error());
     const fs::path copy = directory / name;
     std::string report =
         "written " + copy.string() + ", " + std::to_string(*outcome) + " old backup(s) removed";
@@ -242,7 +242,7 @@ asio::awaitable<JobResult> Jobs::backup() {
     if (!sealed.error.empty()) {
         std::error_code ec;
         fs::remove(archive, ec);
-        co_return unexpected(report + "; not sent off the machine: " + sealed.error);
+        co_return common::unexpected(report + "; not sent off the machine: " + sealed.error);
     }
     const auto locale = ctx_.shop.default_locale;
     const std::string file_name = archive.filename().string();
@@ -290,7 +290,7 @@ asio::awaitable<JobResult> Jobs::backup() {
         std::string text = report;
         for (const auto& problem : problems) text += "; " + problem;
         spdlog::error("backup: {}", text);
-        co_return unexpected(text);
+        co_return common::unexpected(text);
     }
     co_return report;
 }

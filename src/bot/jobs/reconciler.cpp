@@ -63,7 +63,7 @@ asio::awaitable<JobResult> Jobs::reconcile() {
                    std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
                    std::to_string(cards.sent) + " review card(s) posted";
     }
-    if (failed > 0 || sweep.pending > 0) co_return unexpected(summary);
+    if (failed > 0 || sweep.pending > 0) co_return common::unexpected(summary);
     co_return summary;
 }
 

@@ -12,14 +12,14 @@ TimeZone TimeZone::utc() {
     return zone;
 }
 
-Result<TimeZone, std::string> TimeZone::load(std::string_view name) {
+common::Result<TimeZone, std::string> TimeZone::load(std::string_view name) {
     TimeZone zone;
     zone.name_ = std::string(name);
     try {
         // Only names listed in the database are found: paths such as "../x" never are.
         zone.zone_ = date::locate_zone(name);
     } catch (const std::exception& e) {
-        return unexpected("unknown time zone \"" + zone.name_ + "\" (" + e.what() + ")");
+        return common::unexpected("unknown time zone \"" + zone.name_ + "\" (" + e.what() + ")");
     }
     return zone;
 }

@@ -30,7 +30,7 @@ class TimeZone {
 
     /// The IANA zone `name` ("Africa/Cairo", "UTC", "Etc/GMT-2"). Errors (as text for a
     /// configuration message): a name the tz database does not list, or no tz database.
-    static Result<TimeZone, std::string> load(std::string_view name);
+    static common::Result<TimeZone, std::string> load(std::string_view name);
 
     const std::string& name() const { return name_; }
 
