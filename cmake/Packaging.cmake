@@ -36,7 +36,8 @@ set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_BOT_PACKAGE_NAME nebula-bot)
 set(CPACK_COMPONENT_BOT_DESCRIPTION "NebulaLinks Discord bot: sells VPN access through Discord")
-set(CPACK_DEBIAN_BOT_PACKAGE_DEPENDS "adduser, tzdata")
+# Charts are drawn in Noto Sans (Latin and Arabic), found through fontconfig; DejaVu Sans is the fallback.
+set(CPACK_DEBIAN_BOT_PACKAGE_DEPENDS "adduser, tzdata, fonts-noto-core, fonts-dejavu-core")
 set(CPACK_DEBIAN_BOT_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/deploy/debian/nebula-bot/postinst
     ${PROJECT_SOURCE_DIR}/deploy/debian/nebula-bot/prerm

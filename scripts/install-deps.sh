@@ -19,7 +19,8 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libqrencode-dev libpng-dev tzdata
+  libqrencode-dev libpng-dev tzdata libhowardhinnant-date-dev
+  libcairo2-dev libpango1.0-dev fonts-noto-core fonts-dejavu-core
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl procps jq
   systemd

@@ -145,6 +145,21 @@ common::Result<BotConfig, std::string> load_bot_config(const common::Environment
     if (const auto channel = snowflake(r, "NOTICE_CHANNEL_ID", false); !channel.empty()) {
         c.jobs.notice_channel = channel;
     }
+    if (const auto channel = snowflake(r, "BACKUP_CHANNEL_ID", false); !channel.empty()) {
+        c.jobs.backup_channel = channel;
+    }
+    c.jobs.backup_upload_limit =
+        static_cast<std::size_t>(r.integer("BACKUP_UPLOAD_LIMIT_MB", 10, 1, 500)) * 1024 * 1024;
+    c.jobs.backup_command = r.optional("BACKUP_COMMAND");
+    c.jobs.backup_command_timeout =
+        std::chrono::minutes(r.integer("BACKUP_COMMAND_TIMEOUT_MINUTES", 30, 1, 24 * 60));
+    c.jobs.pg_dump = r.optional("PG_DUMP", "pg_dump");
+    if (c.jobs.backup_channel || !c.jobs.backup_command.empty()) {
+        // Backups leave the machine only encrypted, with a passphrase worth the name.
+        c.jobs.backup_passphrase = r.secret("BACKUP_PASSPHRASE", 16);
+    } else {
+        c.jobs.backup_passphrase = r.optional("BACKUP_PASSPHRASE");
+    }
 
     c.discord_api_base = r.url("DISCORD_API_BASE", std::string("https://discord.com/api/v10"));
     c.discord_gateway_url = r.optional("DISCORD_GATEWAY_URL");

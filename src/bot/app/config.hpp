@@ -51,7 +51,9 @@ struct BotConfig {
     bot::jobs::JobsConfig jobs;  ///< JOBS_ENABLED, JOB_*_INTERVAL_MINUTES, thresholds (bot/jobs/jobs.hpp)
 
     /// Values that must never appear in logs.
-    std::vector<std::string> secrets() const { return {discord_token, default_server.key}; }
+    std::vector<std::string> secrets() const {
+        return {discord_token, default_server.key, jobs.backup_passphrase};
+    }
 };
 
 /// Reads and checks every key; the error names every missing or invalid key, one per line.

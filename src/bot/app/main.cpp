@@ -27,6 +27,7 @@
 #include "bot/app/config.hpp"
 #include "bot/app/discovery.hpp"
 #include "bot/app/invite.hpp"
+#include "bot/app/restore.hpp"
 #include "common/clock.hpp"
 #include "common/config.hpp"
 #include "discord/rest.hpp"
@@ -241,6 +242,22 @@ int run_jobs(const std::string& env_file, const std::string& name, bool list_onl
     return exit_code;
 }
 
+int run_restore(const std::string& env_file, const std::string& archive, const std::string& output) {
+    auto environment = common::Environment::load(env_file);
+    if (!environment) {
+        std::fprintf(stderr, "nebula-bot: %s\n", environment.error().c_str());
+        return 2;
+    }
+    const std::string* passphrase = environment->find("BACKUP_PASSPHRASE");
+    auto restored = bot::app::restore_backup(archive, output, passphrase != nullptr ? *passphrase : "");
+    if (!restored) {
+        std::fprintf(stderr, "nebula-bot: %s\n", restored.error().c_str());
+        return 1;
+    }
+    std::printf("%s\n", restored->c_str());
+    return 0;
+}
+
 int run_bot(const std::string& env_file) {
     auto config = configure(env_file);
     if (!config) return 2;
@@ -320,6 +337,19 @@ int main(int argc, char** argv) {
         ->add_option("NAME", job_name,
                      "expiry, reminders, traffic, order-timeout, health, reconciler, revenue, backup")
         ->required();
+    auto* backup =
+        app.add_subcommand("backup", "work with the encrypted backups the backup job sends off the machine");
+    backup->require_subcommand(1);
+    auto* backup_restore = backup->add_subcommand("restore",
+                                                  "decrypt a backup archive (.nlbk) with BACKUP_PASSPHRASE "
+                                                  "into a new file (never over an existing one) and "
+                                                  "check it");
+    std::string archive;
+    std::string restore_output;
+    backup_restore->add_option("FILE", archive, "the archive, e.g. bot-20250101-030000.db.nlbk")->required();
+    backup_restore->add_option(
+        "--output", restore_output,
+        "the new file to create (default: FILE without .nlbk, in the current directory)");
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
@@ -329,6 +359,7 @@ int main(int argc, char** argv) {
         if (jobs_run->parsed()) return run_jobs(env_file, job_name, false);
         if (invite->parsed()) return run_invite_url(env_file);
         if (check->parsed()) return run_check(env_file);
+        if (backup_restore->parsed()) return run_restore(env_file, archive, restore_output);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "nebula-bot: %s\n", error.what());
         return 1;

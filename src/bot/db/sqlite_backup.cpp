@@ -2,6 +2,10 @@
 
 #include <sqlite3.h>
 
+#include "bot/db/connection.hpp"
+#include "bot/db/database_url.hpp"
+#include "bot/db/migrations.hpp"
+
 namespace nebula::bot::db {
 
 common::Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
@@ -40,6 +44,30 @@ common::Status<std::string> backup_sqlite(const std::string& source, const std::
     close();
     if (!error.empty()) return common::unexpected(error);
     return {};
+}
+
+common::Result<RestoredSqlite, std::string> inspect_restored_sqlite(const std::filesystem::path& path) {
+    auto url = parse_database_url("sqlite:" + path.string());
+    if (!url) return common::unexpected(url.error());
+    auto connection = open_connection(*url, Access::read_only);
+    if (!connection) return common::unexpected(connection.error());
+    Connection& c = **connection;
+    const auto integrity = c.scalar<std::string>("PRAGMA integrity_check");
+    if (integrity.value_or("") != "ok") {
+        return common::unexpected("the restored database fails SQLite's integrity check: " +
+                                  integrity.value_or("no answer"));
+    }
+    const auto tables = c.scalar<std::int64_t>(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'orders', "
+        "'vpn_accounts')");
+    if (tables.value_or(0) != 3)
+        return common::unexpected(std::string("the restored file is not a nebula-bot database"));
+    RestoredSqlite restored;
+    restored.users = c.scalar<std::int64_t>("SELECT COUNT(*) FROM users").value_or(0);
+    restored.orders = c.scalar<std::int64_t>("SELECT COUNT(*) FROM orders").value_or(0);
+    restored.accounts = c.scalar<std::int64_t>("SELECT COUNT(*) FROM vpn_accounts").value_or(0);
+    restored.schema_current = check_schema(c).has_value();
+    return restored;
 }
 
 }  // namespace nebula::bot::db

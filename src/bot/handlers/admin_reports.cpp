@@ -146,12 +146,9 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
         .field(call.t(Msg::stats_active_accounts), std::to_string(s.active_accounts), true)
         .image("attachment://revenue.png");
 
-    // The chart's built-in font is ASCII only, so its title is always English.
-    ui::BarChart chart;
-    chart.title = "Revenue - " + ui::tr(ui::Locale::en, period->name);
-    chart.x_label = (to - figures.from) / kDay > static_cast<std::int64_t>(kMaxDailyBars) ? "Month" : "Day";
-    chart.y_label = "EGP";
-    chart.bars = revenue_bars(figures.days, analytics, figures.from, to);
+    const bool monthly = (to - figures.from) / kDay > static_cast<std::int64_t>(kMaxDailyBars);
+    const ui::BarChart chart = ui::revenue_chart(
+        call.locale, period_name, revenue_bars(figures.days, analytics, figures.from, to), monthly);
     discord::MessagePayload payload = admin::embed_reply(std::move(embed));
     payload.files.push_back({"revenue.png", "image/png", ui::render_bar_chart(chart), chart.title});
     co_return payload;

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "bot/core/context.hpp"
+#include "bot/db/backup_archive.hpp"
 #include "bot/db/database_url.hpp"
 #include "bot/jobs/scheduler.hpp"
 #include "bot/notify/notices.hpp"
@@ -62,6 +63,19 @@ struct JobsConfig {
     std::vector<int> reminder_days{3, 1};                      ///< EXPIRY_REMINDER_DAYS
     std::vector<int> traffic_alert_percents{80, 95};           ///< TRAFFIC_ALERT_PERCENTS
     int backup_keep = 7;                                       ///< BACKUP_KEEP
+    /// Off-machine copies of each backup, encrypted with `backup_passphrase` (db/backup_archive.hpp):
+    /// uploaded to this private channel when it fits `backup_upload_limit` (BACKUP_CHANNEL_ID) ...
+    std::optional<discord::Snowflake> backup_channel;
+    std::size_t backup_upload_limit =
+        10 * 1024 * 1024;  ///< BACKUP_UPLOAD_LIMIT_MB (Discord's, 10 MiB unboosted)
+    /// ... and/or handed to this shell command as "$1" (BACKUP_COMMAND: rclone, scp, restic ...).
+    std::string backup_command;
+    std::chrono::seconds backup_command_timeout{
+        std::chrono::minutes(30)};  ///< BACKUP_COMMAND_TIMEOUT_MINUTES
+    std::string backup_passphrase;  ///< BACKUP_PASSPHRASE (secret; required with either of the two)
+    db::ScryptCost backup_cost;     ///< the key derivation's cost (tests lower it)
+    /// PostgreSQL: the pg_dump run for each backup (PG_DUMP; found on PATH when a bare name).
+    std::string pg_dump = "pg_dump";
     /// Where a customer whose DMs are closed is pointed, with a mention only, to the private
     /// channel made for their notices (NOTICE_CHANNEL_ID; empty = the main panel channel).
     std::optional<discord::Snowflake> notice_channel;
@@ -120,8 +134,13 @@ class Jobs {
     boost::asio::awaitable<int> remind_unreviewed();
     boost::asio::awaitable<JobResult> snapshot_revenue();
     /// SQLite: a consistent copy into DATA_DIR/backups/bot-YYYYMMDD-HHMMSS.db (online backup
-    /// API, so the bot keeps writing), then only the newest BACKUP_KEEP kept. PostgreSQL: logs
-    /// that pg_dump is the way and succeeds without doing anything.
+    /// API, so the bot keeps writing). PostgreSQL: `pg_dump --format=custom` into
+    /// bot-YYYYMMDD-HHMMSS.dump when pg_dump is installed (else skipped with the reason, or failed
+    /// when the backup should leave the machine). Then
+    /// only the newest BACKUP_KEEP kept, and, when configured, the copy sealed into an encrypted
+    /// archive (.nlbk) that is uploaded to BACKUP_CHANNEL_ID (or, too large for Discord, the
+    /// admins are told in the review channel) and handed to BACKUP_COMMAND; the archive is removed
+    /// afterwards. Fails when the copy, the upload or the command fails.
     boost::asio::awaitable<JobResult> backup();
 
     /// notify::deliver_notices() with NOTICE_CHANNEL_ID: sends the queued customer notices.

@@ -41,16 +41,15 @@ asio::awaitable<JobResult> Jobs::snapshot_revenue() {
 
     std::map<std::string, double> by_day;
     for (const auto& row : figures.days) by_day[row.key] = static_cast<double>(row.revenue.value) / 100.0;
-    ui::BarChart chart;
-    chart.title = "Revenue - last 30 days";  // the chart's built-in font is ASCII only
-    chart.x_label = "Day";
-    chart.y_label = "EGP";
+    std::vector<ui::ChartBar> bars;
     for (auto d = today - std::chrono::days(30); d < today; d += std::chrono::days(1)) {
         const std::string key_day = ctx_.analytics.day_of(d);
         const auto it = by_day.find(key_day);
-        chart.bars.push_back({key_day.substr(key_day.size() - 2), it == by_day.end() ? 0.0 : it->second});
+        bars.push_back({key_day.substr(key_day.size() - 2), it == by_day.end() ? 0.0 : it->second});
     }
     const auto locale = ctx_.shop.default_locale;
+    const ui::BarChart chart =
+        ui::revenue_chart(locale, ui::tr(locale, Msg::period_30_days), std::move(bars), /*monthly=*/false);
     MessagePayload payload;
     payload.content = ui::tr(locale, Msg::job_revenue_posted,
                              {{"day", day},

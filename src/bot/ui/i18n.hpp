@@ -312,10 +312,20 @@ enum class Msg : std::uint16_t {
     setup_name_billing_channel,
     setup_name_panel_channel,
     setup_name_orders_category,
+    // Charts (drawn with the admin's or the shop's language).
+    chart_revenue_title,
+    chart_axis_day,
+    chart_axis_month,
+    chart_axis_money,
+    chart_average_7_days,
+    chart_no_data,
+    // Backups sent off the machine.
+    backup_uploaded,
+    backup_too_large,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::setup_name_orders_category) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::backup_too_large) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

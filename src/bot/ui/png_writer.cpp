@@ -4,6 +4,7 @@
 
 #include <csetjmp>
 #include <stdexcept>
+#include <vector>
 
 namespace nebula::bot::ui::detail {
 namespace {
@@ -90,25 +91,6 @@ std::string encode_png_gray1(int width, int height, std::span<const std::uint8_t
     }
     // Padding bits at the end of each row stay white; decoders ignore them.
     return finish(data, stride, width, height, PNG_COLOR_TYPE_GRAY, 1, {});
-}
-
-std::string encode_png_indexed(const IndexedImage& image) {
-    check_size(image.width, image.height, image.pixels.size());
-    if (image.palette.empty() || image.palette.size() > 256) {
-        throw std::invalid_argument("a palette image needs 1 to 256 colours");
-    }
-    std::vector<png_color> palette;
-    palette.reserve(image.palette.size());
-    for (std::uint32_t rgb : image.palette) {
-        palette.push_back(png_color{static_cast<png_byte>(rgb >> 16), static_cast<png_byte>(rgb >> 8),
-                                    static_cast<png_byte>(rgb)});
-    }
-    for (std::uint8_t index : image.pixels) {
-        if (index >= palette.size()) throw std::invalid_argument("pixel refers to a missing palette entry");
-    }
-    std::vector<std::uint8_t> data = image.pixels;
-    return finish(data, static_cast<std::size_t>(image.width), image.width, image.height,
-                  PNG_COLOR_TYPE_PALETTE, 8, palette);
 }
 
 }  // namespace nebula::bot::ui::detail

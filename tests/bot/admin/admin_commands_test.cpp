@@ -369,6 +369,37 @@ TEST_F(AdminCommandsTest, StatsShowsTheFiguresWithARevenueChart) {
     EXPECT_EQ(admin({"stats"}, {str("period", "all")}).files.size(), 1u);
 }
 
+// The chart's texts come in the admin's language: its alt text is the chart's title, and the
+// Arabic image differs from the English one drawn from the same figures.
+TEST_F(AdminCommandsTest, StatsChartIsDrawnInTheAdminsLanguage) {
+    make_server("fra-1");
+    const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));
+    fulfilled_account(kCustomer, plan.id, "receipt-1");
+    const auto english = admin({"stats"}, {str("period", "7d")});
+    locale_ = ui::Locale::ar;
+    const auto arabic = admin({"stats"}, {str("period", "7d")});
+    ASSERT_EQ(english.files.size(), 1u);
+    ASSERT_EQ(arabic.files.size(), 1u);
+    const auto alt_text = [](const Answer& a) {
+        return a.data["attachments"][0].value("description", std::string());
+    };
+    EXPECT_EQ(alt_text(english), "Revenue — Last 7 days");
+    EXPECT_THAT(alt_text(arabic), HasSubstr("الإيرادات — "));
+    EXPECT_THAT(alt_text(arabic), HasSubstr("آخر 7 أيام"));
+    const auto size_of = [](const std::string& png) {
+        // The IHDR chunk's width and height, big-endian, at bytes 16..23.
+        const auto be32 = [&](std::size_t at) {
+            std::uint32_t value = 0;
+            for (std::size_t i = 0; i < 4; ++i)
+                value = value << 8 | static_cast<unsigned char>(png.at(at + i));
+            return value;
+        };
+        return std::pair{be32(16), be32(20)};
+    };
+    EXPECT_EQ(size_of(arabic.files[0].data), (std::pair<std::uint32_t, std::uint32_t>{900, 400}));
+    EXPECT_FALSE(arabic.files[0].data == english.files[0].data);
+}
+
 TEST_F(AdminCommandsTest, ExportSendsTheTableAsAFile) {
     make_server("fra-1");
     const auto plan = make_plan("Monthly", domain::Piasters::from_pounds(150));

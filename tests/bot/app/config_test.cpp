@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace nebula::bot::app {
 namespace {
 
@@ -179,6 +181,41 @@ TEST(JobsConfig, ReadsEveryKey) {
     EXPECT_EQ(j.health_alert_after_failures, 3);
     ASSERT_TRUE(j.notice_channel.has_value());
     EXPECT_EQ(j.notice_channel->value(), 100000000000000009ULL);
+}
+
+TEST(JobsConfig, OffMachineBackupsNeedAPassphraseThatIsKeptSecret) {
+    auto values = valid();
+    values["BACKUP_CHANNEL_ID"] = "100000000000000010";
+    values["BACKUP_COMMAND"] = "rclone copy \"$1\" remote:nebula/";
+    auto missing = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().find("BACKUP_PASSPHRASE"), std::string::npos) << missing.error();
+    values["BACKUP_PASSPHRASE"] = "too short";
+    auto short_one = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(short_one);
+    EXPECT_NE(short_one.error().find("BACKUP_PASSPHRASE"), std::string::npos) << short_one.error();
+    EXPECT_EQ(short_one.error().find("too short"), std::string::npos) << "the value is never echoed";
+
+    values["BACKUP_PASSPHRASE"] = "correct horse battery staple";
+    values["BACKUP_UPLOAD_LIMIT_MB"] = "50";
+    values["BACKUP_COMMAND_TIMEOUT_MINUTES"] = "5";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    const auto& j = config->jobs;
+    ASSERT_TRUE(j.backup_channel.has_value());
+    EXPECT_EQ(j.backup_channel->value(), 100000000000000010ULL);
+    EXPECT_EQ(j.backup_command, "rclone copy \"$1\" remote:nebula/");
+    EXPECT_EQ(j.backup_upload_limit, 50u * 1024 * 1024);
+    EXPECT_EQ(j.backup_command_timeout, 5min);
+    const auto secrets = config->secrets();
+    EXPECT_NE(std::find(secrets.begin(), secrets.end(), "correct horse battery staple"), secrets.end())
+        << "the passphrase is redacted from the logs";
+
+    auto defaults = load_bot_config(common::Environment::from_map(valid()));
+    ASSERT_TRUE(defaults) << defaults.error();
+    EXPECT_FALSE(defaults->jobs.backup_channel.has_value());
+    EXPECT_EQ(defaults->jobs.backup_upload_limit, 10u * 1024 * 1024);
+    EXPECT_TRUE(defaults->jobs.backup_command.empty());
 }
 
 TEST(JobsConfig, NamesEveryBadKey) {

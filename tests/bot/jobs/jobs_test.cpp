@@ -1,5 +1,8 @@
+#include <gmock/gmock.h>
 #include <sqlite3.h>
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include <map>
@@ -502,6 +505,7 @@ TEST_P(JobsTest, RevenueSnapshotIsWrittenAndPostedOnceWithTheChart) {
     EXPECT_NE(content_of(posted[0]).find("150 EGP"), std::string::npos) << content_of(posted[0]);
     ASSERT_EQ(posted[0].files.size(), 1u);
     EXPECT_EQ(posted[0].files[0].filename, "revenue.png");
+    EXPECT_EQ(posted[0].json["attachments"][0].value("description", std::string()), "Revenue — Last 30 days");
     EXPECT_EQ(posted[0].files[0].data.substr(1, 3), "PNG");
     EXPECT_EQ(with_db([](db::Connection& c) {
                   return *c.scalar<std::int64_t>("SELECT revenue_piasters FROM revenue_snapshots");
@@ -754,7 +758,180 @@ TEST_P(BackupTest, BackupRestoresToAnIdenticalDatabaseAndKeepsTheNewest) {
     EXPECT_TRUE(db::check_schema(**restored).has_value());
 }
 
+// ---- backups that leave the machine ----
+
+/// The archive in `bytes` opened with `passphrase` into a new file beside the test's data.
+std::string opened_archive(const std::filesystem::path& dir, const std::string& bytes,
+                           const std::string& passphrase,
+                           db::BackupContent expected = db::BackupContent::sqlite_database) {
+    const auto archive = dir / "received.nlbk";
+    const auto restored = dir / "received.db";
+    std::filesystem::remove(archive);
+    std::filesystem::remove(restored);
+    std::ofstream(archive, std::ios::binary) << bytes;
+    auto content = db::open_backup(archive, restored, passphrase);
+    EXPECT_TRUE(content) << content.error();
+    if (content) {
+        EXPECT_EQ(*content, expected);
+    }
+    return content ? restored.string() : "";
+}
+
+std::string file_text(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+constexpr const char* kPassphrase = "correct horse battery staple";
+
+TEST_P(BackupTest, EncryptedBackupIsUploadedToTheBackupChannel) {
+    const auto server = make_server("de-1");
+    for (std::uint64_t i = 0; i < 5; ++i) make_account(make_user(kAlice + i), server, now() + 24h * (i + 1));
+    const auto channel = make_channel("backups");
+    config_.backup_channel = channel;
+    config_.backup_passphrase = kPassphrase;
+    config_.backup_cost = {10, 8, 1};
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result) << result.error();
+        if (result) {
+            EXPECT_THAT(*result, ::testing::HasSubstr("uploaded to the backup channel"));
+        }
+    });
+    const auto posted = posts_to(channel.value());
+    ASSERT_EQ(posted.size(), 1u);
+    ASSERT_EQ(posted[0].files.size(), 1u);
+    const auto& file = posted[0].files[0];
+    EXPECT_THAT(file.filename, ::testing::MatchesRegex("bot-[0-9]{8}-[0-9]{6}\\.db\\.nlbk"));
+    EXPECT_THAT(content_of(posted[0]), ::testing::HasSubstr("nebula-bot backup restore " + file.filename));
+    EXPECT_EQ(file.data.find("nl-"), std::string::npos) << "the upload is encrypted";
+    const std::string restored = opened_archive(shop_.data_dir, file.data, kPassphrase);
+    EXPECT_EQ(dump(restored), dump(database_->url().sqlite_path));
+    // Only the plain copy stays in the backups folder; the archive was sent and removed.
+    int archives = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(shop_.data_dir / "backups")) {
+        archives += entry.path().extension() == ".nlbk";
+    }
+    EXPECT_EQ(archives, 0);
+}
+
+TEST_P(BackupTest, TooLargeForDiscordTheAdminsAreTold) {
+    make_user(kAlice);
+    const auto channel = make_channel("backups");
+    config_.backup_channel = channel;
+    config_.backup_passphrase = kPassphrase;
+    config_.backup_cost = {10, 8, 1};
+    config_.backup_upload_limit = 100;  // bytes: any database is larger
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result) << result.error();
+        if (result) {
+            EXPECT_THAT(*result, ::testing::HasSubstr("too large to upload"));
+        }
+    });
+    EXPECT_TRUE(posts_to(channel.value()).empty());
+    const auto told = posts_to(kReviewChannel);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_THAT(content_of(told[0]), ::testing::HasSubstr("was not uploaded"));
+    EXPECT_THAT(content_of(told[0]), ::testing::HasSubstr((shop_.data_dir / "backups").string()));
+    EXPECT_THAT(content_of(told[0]), ::testing::Not(::testing::HasSubstr(kPassphrase)));
+}
+
+TEST_P(BackupTest, BackupCommandGetsTheArchivesPath) {
+    make_user(kAlice);
+    const auto offsite = shop_.data_dir / "offsite";
+    std::filesystem::create_directories(offsite);
+    // The command sees the archive as "$1" and $NEBULA_BACKUP_FILE, and none of the bot's open
+    // files beyond stdin, stdout and stderr (ls adds the one it reads /proc/self/fd through).
+    config_.backup_command = "cp \"$1\" '" + offsite.string() +
+                             "/' && test \"$NEBULA_BACKUP_FILE\" = \"$1\"" +
+                             " && test \"$(ls /proc/self/fd | wc -l)\" -le 4";
+    config_.backup_passphrase = kPassphrase;
+    config_.backup_cost = {10, 8, 1};
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result) << result.error();
+    });
+    std::vector<std::filesystem::path> copied;
+    for (const auto& entry : std::filesystem::directory_iterator(offsite)) copied.push_back(entry.path());
+    ASSERT_EQ(copied.size(), 1u);
+    EXPECT_EQ(copied[0].extension(), ".nlbk");
+    const std::string restored = opened_archive(shop_.data_dir, file_text(copied[0]), kPassphrase);
+    EXPECT_EQ(dump(restored), dump(database_->url().sqlite_path));
+
+    // A failing command fails the job with its status; the local copy is still made.
+    config_.backup_command = "echo 'no route to the backup host' >&2; exit 3";
+    jobs_ = make_jobs();
+    clock_.advance(1s);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_FALSE(result);
+        if (!result) {
+            EXPECT_THAT(result.error(), ::testing::HasSubstr("BACKUP_COMMAND: /bin/sh exited with status 3"));
+            EXPECT_THAT(result.error(), ::testing::HasSubstr("written "));
+        }
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, BackupTest, ::testing::Values(db::Backend::sqlite), backend_name);
+
+// PostgreSQL: pg_dump in custom format (when installed), sealed and uploaded the same way.
+using PostgresBackupTest = JobsTest;
+
+TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
+    if (std::system("command -v pg_dump >/dev/null 2>&1") != 0) GTEST_SKIP() << "pg_dump is not installed";
+    make_user(kAlice);
+    const auto channel = make_channel("backups");
+    config_.backup_channel = channel;
+    config_.backup_passphrase = kPassphrase;
+    config_.backup_cost = {10, 8, 1};
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result) << result.error();
+    });
+    std::vector<std::filesystem::path> dumps;
+    for (const auto& entry : std::filesystem::directory_iterator(shop_.data_dir / "backups")) {
+        dumps.push_back(entry.path());
+    }
+    ASSERT_EQ(dumps.size(), 1u);
+    EXPECT_EQ(dumps[0].extension(), ".dump");
+    EXPECT_EQ(file_text(dumps[0]).substr(0, 5), "PGDMP") << "pg_dump's custom format";
+    const auto posted = posts_to(channel.value());
+    ASSERT_EQ(posted.size(), 1u);
+    ASSERT_EQ(posted[0].files.size(), 1u);
+    const std::string restored = opened_archive(shop_.data_dir, posted[0].files[0].data, kPassphrase,
+                                                db::BackupContent::postgres_dump);
+    EXPECT_TRUE(file_text(restored) == file_text(dumps[0]));
+
+    // Without pg_dump the job fails clearly when the backup should leave the machine, and is
+    // skipped, saying what to install, when not.
+    config_.pg_dump = "/nonexistent/pg_dump";
+    jobs_ = make_jobs();
+    clock_.advance(1s);
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_FALSE(result);
+        if (!result) {
+            EXPECT_THAT(result.error(), ::testing::HasSubstr("/nonexistent/pg_dump is not installed"));
+        }
+    });
+    config_.backup_channel.reset();
+    jobs_ = make_jobs();
+    run([&]() -> asio::awaitable<void> {
+        auto result = co_await jobs_->backup();
+        EXPECT_TRUE(result);
+        if (result) {
+            EXPECT_THAT(*result, ::testing::HasSubstr("skipped: /nonexistent/pg_dump is not installed"));
+        }
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresBackupTest, ::testing::Values(db::Backend::postgres),
+                         backend_name);
 
 }  // namespace
 }  // namespace nebula::bot::testing

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cairo.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -28,7 +29,6 @@
 
 #include "bot/support/shop_layout.hpp"
 #include "bot/ui/font.hpp"
-#include "bot/ui/png_writer.hpp"
 #include "common/http.hpp"
 #include "common/http_client.hpp"
 
@@ -93,21 +93,32 @@ std::string env_lines(const FakeInfo& fake) {
     return out;
 }
 
-/// A payment screenshot as a customer's phone would produce one (a real PNG).
+/// A payment screenshot as a customer's phone would produce one (a real PNG, drawn with Cairo).
 std::string screenshot_png(const std::string& reference) {
-    bot::ui::detail::IndexedImage image;
-    image.width = 360;
-    image.height = 200;
-    image.palette = {0xFFFFFF, 0xE60000, 0x222222, 0x1E8E3E};
-    image.pixels.assign(static_cast<std::size_t>(image.width * image.height), 0);
-    for (int y = 0; y < 44; ++y)
-        for (int x = 0; x < image.width; ++x) image.pixels[static_cast<std::size_t>(y * image.width + x)] = 1;
-    bot::ui::detail::draw_text(image, 12, 12, "VODAFONE CASH", 3, 0);
-    bot::ui::detail::draw_text(image, 12, 60, "Transfer successful", 2, 3);
-    bot::ui::detail::draw_text(image, 12, 92, "Amount: 150.00 EGP", 2, 2);
-    bot::ui::detail::draw_text(image, 12, 120, "To: 01012345678", 2, 2);
-    bot::ui::detail::draw_text(image, 12, 148, "Note: " + reference, 2, 2);
-    return bot::ui::detail::encode_png_indexed(image);
+    using bot::ui::detail::Anchor;
+    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 360, 200);
+    cairo_t* cr = cairo_create(surface);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0xE6 / 255.0, 0, 0);
+    cairo_rectangle(cr, 0, 0, 360, 44);
+    cairo_fill(cr);
+    bot::ui::detail::draw_text(cr, "VODAFONE CASH", 22, 12, 8, Anchor::left, 0xFFFFFF, 0, true);
+    bot::ui::detail::draw_text(cr, "Transfer successful", 18, 12, 56, Anchor::left, 0x1E8E3E, 0);
+    bot::ui::detail::draw_text(cr, "Amount: 150.00 EGP", 16, 12, 90, Anchor::left, 0x222222, 0);
+    bot::ui::detail::draw_text(cr, "To: 01012345678", 16, 12, 118, Anchor::left, 0x222222, 0);
+    bot::ui::detail::draw_text(cr, "Note: " + reference, 16, 12, 146, Anchor::left, 0x222222, 0);
+    cairo_destroy(cr);
+    std::string png;
+    cairo_surface_write_to_png_stream(
+        surface,
+        [](void* out, const unsigned char* data, unsigned int length) {
+            static_cast<std::string*>(out)->append(reinterpret_cast<const char*>(data), length);
+            return CAIRO_STATUS_SUCCESS;
+        },
+        &png);
+    cairo_surface_destroy(surface);
+    return png;
 }
 
 struct Actor {
