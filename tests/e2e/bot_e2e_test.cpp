@@ -1591,5 +1591,215 @@ TEST_F(BotE2E, TheMainPanelSpeaksBothLanguages) {
     });
 }
 
+// ---- selling more: free trial and promo codes ----
+
+/// `/admin <group> <sub>` with options, as Discord sends them.
+json admin_options(std::string group, std::string sub, json options) {
+    json leaf{{"name", sub}, {"type", 1}, {"options", std::move(options)}};
+    json branch{{"name", group}, {"type", 2}, {"options", json::array({leaf})}};
+    return json{
+        {"id", "840000000000000001"}, {"name", "admin"}, {"type", 1}, {"options", json::array({branch})}};
+}
+
+json option(std::string name, int type, json value) {
+    return json{{"name", std::move(name)}, {"type", type}, {"value", std::move(value)}};
+}
+
+/// Whether the main panel, as last posted or edited, shows the Free trial button.
+bool panel_offers_trial(const fakes::discord::FakeDiscord& fake) {
+    bool offered = false;
+    for (const auto& r : fake.requests()) {
+        if (r.path.find("/channels/" + std::to_string(kPanelChannel) + "/messages") == std::string::npos)
+            continue;
+        if (r.method != "POST" && r.method != "PATCH") continue;
+        offered = r.body.find("panel:trial") != std::string::npos;
+    }
+    return offered;
+}
+
+TEST_F(BotE2E, FreeTrialFromTheMainPanelIsDeliveredAtOnceAndOnlyOnce) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await command(kAdmin, kAdminRole, "setup");
+        EXPECT_FALSE(panel_offers_trial(*discord_));
+        const json none = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(none).find("no free trial"), std::string::npos) << none.dump();
+
+        const json set = co_await interact(
+            2, kAdmin, kAdminRole,
+            admin_options("trial", "set",
+                          json::array({option("plan", 3, std::to_string(plan_id_)), option("days", 4, 3),
+                                       option("traffic_gb", 10, 5)})));
+        EXPECT_NE(text_of(set).find("Free trial offered"), std::string::npos) << set.dump();
+        EXPECT_TRUE(panel_offers_trial(*discord_));
+
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        const std::string text = text_of(ready);
+        EXPECT_EQ(ready["data"]["flags"], 64);
+        EXPECT_NE(text.find("free trial is ready"), std::string::npos) << text;
+        EXPECT_NE(text.find("vless://"), std::string::npos) << text;
+        EXPECT_NE(text.find("5 GB"), std::string::npos) << text;
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        EXPECT_EQ(all.front().traffic_limit_bytes, 5LL << 30);
+        const auto client = gateway_.panel->client(all.front().client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["totalGB"].get<std::int64_t>(), 5LL << 30);
+        const auto trial = co_await order(co_await latest_order_id());
+        EXPECT_TRUE(trial->trial);
+        EXPECT_EQ(trial->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ(trial->expired_at, std::nullopt);
+        EXPECT_EQ(all.front().expires_at, *trial->approved_at + std::chrono::days(3));
+        // Delivered like any account: by DM with its QR code, and the Subscriber role.
+        bool dm = false;
+        for (const auto& m : direct_messages(*discord_))
+            dm = dm || text_of(m.json).find("vless://") != std::string::npos;
+        EXPECT_TRUE(dm);
+        const auto* roles = discord_->member_roles(kGuild, kCustomer);
+        CO_ASSERT_NE(roles, nullptr);
+        EXPECT_NE(std::find(roles->begin(), roles->end(), kSubscriberRole), roles->end());
+        // No order channel and no review for a trial.
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty());
+        EXPECT_TRUE(messages_in(kReviewChannel).empty());
+
+        const json again = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(again).find("already had your free trial"), std::string::npos) << again.dump();
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+
+        const json stats =
+            co_await interact(2, kAdmin, kAdminRole,
+                              json{{"id", "840000000000000001"},
+                                   {"name", "admin"},
+                                   {"type", 1},
+                                   {"options", json::array({{{"name", "stats"}, {"type", 1}}})}});
+        EXPECT_NE(text_of(stats).find("Free trials"), std::string::npos) << stats.dump();
+        EXPECT_NE(text_of(stats).find("1 started, 0 paid later (0.0%)"), std::string::npos) << stats.dump();
+
+        const json off =
+            co_await interact(2, kAdmin, kAdminRole, admin_options("trial", "disable", json::array()));
+        EXPECT_NE(text_of(off).find("no longer offered"), std::string::npos) << off.dump();
+        EXPECT_FALSE(panel_offers_trial(*discord_));
+    });
+}
+
+TEST_F(BotE2E, ArabicCustomerGetsTheTrialInArabic) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await interact(2, kAdmin, kAdminRole,
+                          admin_options("trial", "set",
+                                        json::array({option("plan", 3, std::to_string(plan_id_)),
+                                                     option("days", 4, 1), option("traffic_gb", 10, 0)})));
+        locales_[kCustomer] = "ar";
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(ready).find("تجربتك المجانية جاهزة"), std::string::npos) << ready.dump();
+        expect_arabic(ready, {"GB"}, "trial ready");
+        expect_right_to_left(ready, "trial ready");
+        const json again = co_await click(kCustomer, 0, "panel:trial");
+        expect_arabic(again, {}, "trial refused");
+    });
+}
+
+TEST_F(BotE2E, PromoCodeLowersTheAmountBeforePayingAndIsUsedWhenApproved) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // Without any code the order channel offers none.
+        auto [plain, plain_channel] = co_await buy_and_choose_method();
+        EXPECT_EQ(text_of(messages_in(plain_channel).front().json).find("promo:"), std::string::npos);
+        co_await click(kCustomer, 0, "order_cancel:" + std::to_string(plain));
+
+        const json created = co_await interact(
+            2, kAdmin, kAdminRole,
+            admin_options("promo", "create",
+                          json::array({option("code", 3, "Save20"), option("percent", 4, 20),
+                                       option("max_uses", 4, 1)})));
+        EXPECT_NE(text_of(created).find("SAVE20"), std::string::npos) << created.dump();
+        const json duplicate = co_await interact(
+            2, kAdmin, kAdminRole,
+            admin_options("promo", "create",
+                          json::array({option("code", 3, "save20"), option("amount", 10, 10)})));
+        EXPECT_NE(text_of(duplicate).find("exists already"), std::string::npos) << duplicate.dump();
+        const json both = co_await interact(
+            2, kAdmin, kAdminRole,
+            admin_options(
+                "promo", "create",
+                json::array({option("code", 3, "BOTH"), option("percent", 4, 5), option("amount", 10, 10)})));
+        EXPECT_NE(text_of(both).find("either a percent or an amount"), std::string::npos) << both.dump();
+        const json bad_date =
+            co_await interact(2, kAdmin, kAdminRole,
+                              admin_options("promo", "create",
+                                            json::array({option("code", 3, "LATER"), option("percent", 4, 5),
+                                                         option("expires", 3, "31/12/2030")})));
+        EXPECT_NE(text_of(bad_date).find("a date like"), std::string::npos) << bad_date.dump();
+
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::string button = "promo:" + std::to_string(id);
+        EXPECT_NE(text_of(messages_in(channel).front().json).find(button), std::string::npos);
+        const json modal = co_await click(kCustomer, 0, button);
+        EXPECT_EQ(modal["type"], 9) << modal.dump();
+
+        const auto enter = [&](std::uint64_t user, std::string code) -> asio::awaitable<json> {
+            json data{
+                {"custom_id", button},
+                {"components",
+                 json::array({{{"type", 18},
+                               {"component", {{"type", 4}, {"custom_id", "code"}, {"value", code}}}}})}};
+            co_return co_await interact(5, user, 0, std::move(data));
+        };
+        const json wrong = co_await enter(kCustomer, "NOPE");
+        EXPECT_NE(text_of(wrong).find("no promo code NOPE"), std::string::npos) << wrong.dump();
+        const json stranger = co_await enter(kStranger, "save20");
+        EXPECT_NE(text_of(stranger).find("only be entered on your own order"), std::string::npos)
+            << stranger.dump();
+        const json applied = co_await enter(kCustomer, " save20 ");
+        const std::string shown = text_of(applied);
+        EXPECT_NE(shown.find("SAVE20 applied"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("150 EGP"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("30 EGP"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("120 EGP"), std::string::npos) << shown;
+        EXPECT_EQ((co_await order(id))->amount, bot::domain::Piasters::from_pounds(120));
+
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        const std::string steps = text_of(instructions);
+        EXPECT_NE(steps.find("Pay 120 EGP"), std::string::npos) << steps;
+        EXPECT_NE(steps.find("Price 150 EGP"), std::string::npos) << steps;
+        EXPECT_NE(steps.find("discount 30 EGP"), std::string::npos) << steps;
+
+        co_await pay_and_upload(channel, 'p');
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 1u);
+        const std::string card = text_of(cards.front().json);
+        EXPECT_NE(card.find("Discount"), std::string::npos) << card;
+        EXPECT_NE(card.find("SAVE20"), std::string::npos) << card;
+        EXPECT_NE(card.find("120 EGP"), std::string::npos) << card;
+        EXPECT_NE(card.find("150 EGP"), std::string::npos) << card;
+
+        auto uses = [&]() -> asio::awaitable<std::int64_t> {
+            co_return co_await ctx().db.run([](bot::db::Connection& c) {
+                return *c.scalar<std::int64_t>("SELECT uses FROM promo_codes WHERE code = 'SAVE20'");
+            });
+        };
+        EXPECT_EQ(co_await uses(), 0);  // entered, not consumed
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ(co_await uses(), 1);
+
+        const json listed =
+            co_await interact(2, kAdmin, kAdminRole, admin_options("promo", "list", json::array()));
+        EXPECT_NE(text_of(listed).find("used 1 of 1"), std::string::npos) << listed.dump();
+        const json stats =
+            co_await interact(2, kAdmin, kAdminRole,
+                              json{{"id", "840000000000000001"},
+                                   {"name", "admin"},
+                                   {"type", 1},
+                                   {"options", json::array({{{"name", "stats"}, {"type", 1}}})}});
+        EXPECT_NE(text_of(stats).find("Promo discounts"), std::string::npos) << stats.dump();
+        const json disabled =
+            co_await interact(2, kAdmin, kAdminRole,
+                              admin_options("promo", "disable", json::array({option("code", 3, "save20")})));
+        EXPECT_NE(text_of(disabled).find("SAVE20 is disabled"), std::string::npos) << disabled.dump();
+    });
+}
+
 }  // namespace
 }  // namespace nebula::e2e

@@ -286,10 +286,49 @@ enum class Msg : std::uint16_t {
     delivery_part_role,
     delivery_part_billing,
     delivery_part_closing,
+    // growth: free trial and promo codes
+    button_free_trial,
+    trial_ready,
+    trial_preparing,
+    trial_not_offered,
+    trial_already_used,
+    trial_account_too_new,
+    trial_open_order,
+    trial_no_capacity,
+    trial_reminder,
+    admin_trial_set,
+    admin_trial_disabled,
+    admin_trial_current,
+    admin_trial_none,
+    stats_trials,
+    stats_trials_value,
+    label_trial,
+    button_promo_code,
+    promo_modal_title,
+    promo_modal_label,
+    promo_applied,
+    promo_unknown,
+    promo_expired,
+    promo_used_up,
+    promo_not_for_plan,
+    promo_per_customer,
+    promo_too_late,
+    price_breakdown,
+    label_discount,
+    label_promo_code,
+    stats_discounts,
+    admin_promo_line,
+    admin_promo_created,
+    admin_promo_disabled,
+    admin_promos_title,
+    admin_promos_empty,
+    promo_all_plans,
+    promo_no_limit,
+    promo_never,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::delivery_part_closing) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::promo_never) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.
