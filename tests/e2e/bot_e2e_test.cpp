@@ -83,6 +83,7 @@ class BotE2E : public ::testing::Test {
         config.shop.order_channel_archive_after = 0s;
         config.shop.order_channel_delete_after = 3600s;
         config.shop.usage_refresh_wait = usage_refresh_wait_;
+        config.shop.trial_min_account_age = trial_min_account_age_;
         auto created = bot_.create(std::move(config), clock_);
         ASSERT_TRUE(created) << created.error();
 
@@ -276,6 +277,8 @@ class BotE2E : public ::testing::Test {
     std::uint64_t message_ids_ = 860000000000000000ULL;
     /// My Account's wait for a usage refresh: only a safety net here (the refresh ends it).
     std::chrono::milliseconds usage_refresh_wait_ = 60s;
+    /// TRIAL_MIN_ACCOUNT_AGE_DAYS.
+    std::chrono::days trial_min_account_age_{0};
     /// The Discord locale each user's client sends; "en-US" when not set.
     std::map<std::uint64_t, std::string> locales_;
 };
@@ -1651,6 +1654,16 @@ TEST_F(BotE2E, FreeTrialFromTheMainPanelIsDeliveredAtOnceAndOnlyOnce) {
         const json set = co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
         EXPECT_NE(text_of(set).find("Free trial offered"), std::string::npos) << set.dump();
         EXPECT_TRUE(panel_offers_trial(*discord_));
+        // Its own row under the five buttons, in both languages (well-formed UTF-8 throughout).
+        const auto edits =
+            discord_->requests_matching("PATCH /channels/" + std::to_string(kPanelChannel) + "/messages/.*");
+        CO_ASSERT_EQ(edits.size(), 1u);
+        const json& trial_row = edits.back().json["components"][1]["components"];
+        CO_ASSERT_EQ(trial_row.size(), 1u);
+        const std::string label = trial_row[0]["label"];
+        EXPECT_TRUE(label.starts_with("🎁 Free trial · ")) << label;
+        EXPECT_NE(label.find("تجربة مجانية"), std::string::npos) << label;
+        EXPECT_NO_THROW((void)json(label).dump()) << label;
 
         const json ready = co_await click(kCustomer, 0, "panel:trial");
         const std::string text = text_of(ready);
@@ -1800,6 +1813,34 @@ TEST_F(BotE2E, PromoCodeLowersTheAmountBeforePayingAndIsUsedWhenApproved) {
         json disable_data = admin_options("promo", "disable", json::array({option("code", 3, "save20")}));
         const json disabled = co_await interact(2, kAdmin, kAdminRole, std::move(disable_data));
         EXPECT_NE(text_of(disabled).find("SAVE20 is disabled"), std::string::npos) << disabled.dump();
+    });
+}
+
+// TRIAL_MIN_ACCOUNT_AGE_DAYS: the age is read from the Discord id of whoever clicks.
+class BotE2EOldAccountsOnly : public BotE2E {
+  protected:
+    BotE2EOldAccountsOnly() {
+        // The customer's id was made in 2021; the stranger's id below is from this year.
+        trial_min_account_age_ = std::chrono::days(365);
+    }
+};
+
+TEST_F(BotE2EOldAccountsOnly, ATrialIsRefusedToADiscordAccountYoungerThanTheMinimumAge) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json set_data = trial_set(plan_id_, 1, 0);
+        co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        // A snowflake made a day ago: (ms since the Discord epoch) << 22.
+        const auto made = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch() - std::chrono::days(1))
+                              .count() -
+                          1420070400000LL;
+        const std::uint64_t newcomer = static_cast<std::uint64_t>(made) << 22;
+        const json refused = co_await click(newcomer, 0, "panel:trial");
+        EXPECT_NE(text_of(refused).find("too new for a free trial"), std::string::npos) << refused.dump();
+        EXPECT_NE(text_of(refused).find("365 days"), std::string::npos) << refused.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(ready).find("free trial is ready"), std::string::npos) << ready.dump();
     });
 }
 

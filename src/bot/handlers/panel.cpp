@@ -42,9 +42,8 @@ discord::MessagePayload main_panel(const BotContext& ctx, bool trial_offered) {
         Button::action(ButtonStyle::secondary, both(Msg::button_help), "panel:help"),
         Button::action(ButtonStyle::secondary, "🌐 " + both(Msg::button_language), "panel:language")}});
     if (trial_offered) {
-        // A row of its own: a row holds five buttons.
-        const auto trial = ui::tr(first, Msg::button_free_trial) + " · " +
-                           ui::tr(second, Msg::button_free_trial).substr(std::string_view("🎁 ").size());
+        // A row of its own: a row holds five buttons. One gift emoji, then both languages.
+        const auto trial = ui::tr(first, Msg::button_free_trial) + " · " + ui::tr(second, Msg::label_trial);
         payload.components.push_back(
             ActionRow{std::vector<Button>{Button::action(ButtonStyle::success, trial, "panel:trial")}});
     }

@@ -152,6 +152,33 @@ TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
     EXPECT_NE(content_of(dms()[1]).find("within a day"), std::string::npos) << content_of(dms()[1]);
 }
 
+// A free trial's reminder before it ends invites the customer to a paid plan for the same link:
+// its Renew button lists the plans on sale.
+TEST_P(JobsTest, ATrialsReminderOffersThePaidPlans) {
+    const auto server = make_server("de-1");
+    const auto trial = make_account(make_user(kAlice), server, now() + 20h);
+    const auto paid = make_account(make_user(kBob), server, now() + 20h);
+    with_db([&](db::Connection& c) {
+        return c.exec("UPDATE orders SET trial = 1, amount_piasters = 0 WHERE id = ?", trial.order_id);
+    });
+    run([&]() -> asio::awaitable<void> {
+        co_await jobs_->queue_reminders();
+        co_await jobs_->deliver_notices();
+    });
+    ASSERT_EQ(dms().size(), 2u);
+    int trials = 0;
+    for (const auto& dm : dms()) {
+        const std::string text = content_of(dm);
+        if (text.find("free trial") == std::string::npos) continue;
+        ++trials;
+        EXPECT_NE(text.find("Pick a paid plan"), std::string::npos) << text;
+        EXPECT_NE(dm.body.find("acct:" + std::to_string(trial.id.value) + ":renew"), std::string::npos)
+            << dm.body;
+    }
+    EXPECT_EQ(trials, 1) << "only Alice's account is a trial";
+    EXPECT_NE(paid.id, trial.id);
+}
+
 // A notice is not an answer to a click: it is written in the customer's explicit choice, else the
 // Discord language of their latest click.
 TEST_P(JobsTest, NoticesFollowTheCustomersLanguage) {
