@@ -21,6 +21,7 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
 #include "bot/handlers/customer.hpp"
+#include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
 #include "bot/support/bot_harness.hpp"
 #include "common/crypto.hpp"
@@ -1813,6 +1814,70 @@ TEST_F(BotE2E, PromoCodeLowersTheAmountBeforePayingAndIsUsedWhenApproved) {
         json disable_data = admin_options("promo", "disable", json::array({option("code", 3, "save20")}));
         const json disabled = co_await interact(2, kAdmin, kAdminRole, std::move(disable_data));
         EXPECT_NE(text_of(disabled).find("SAVE20 is disabled"), std::string::npos) << disabled.dump();
+    });
+}
+
+// Two customers entered the last use of a code and paid the discounted amount: the first
+// approval takes it, the second is refused with the reason and the order waits for the admin.
+TEST_F(BotE2E, TheSecondApprovalOfACodesLastUseIsRefusedWithTheReason) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        constexpr std::uint64_t kSecond = 830000000000000006ULL;
+        discord_->add_member(kGuild, kSecond, {});
+        json create_data = admin_options(
+            "promo", "create",
+            json::array({option("code", 3, "LAST1"), option("amount", 10, 50), option("max_uses", 4, 1)}));
+        co_await interact(2, kAdmin, kAdminRole, std::move(create_data));
+        std::vector<std::int64_t> ids;
+        const std::array<std::uint64_t, 2> customers{kCustomer, kSecond};
+        for (const auto customer : customers) {
+            co_await click(customer, 0, "panel:buy");
+            co_await click(customer, 0, "buy_plan", std::to_string(plan_id_));
+            const std::int64_t id = co_await latest_order_id();
+            json code = promo_modal("promo:" + std::to_string(id), "last1");
+            const json applied = co_await interact(5, customer, 0, std::move(code));
+            EXPECT_NE(text_of(applied).find("100 EGP"), std::string::npos) << applied.dump();
+            co_await click(customer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+            const auto placed = co_await order(id);
+            co_await post(std::stoull(placed->channel_id.value_or("0")), customer, 0, "",
+                          png_bytes(static_cast<char>('A' + ids.size())), "image/png");
+            ids.push_back(id);
+        }
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(ids[0]) + ":approve");
+        EXPECT_EQ((co_await order(ids[0]))->status, bot::domain::OrderStatus::fulfilled);
+        const json refused =
+            co_await click(kAdmin, kAdminRole, "review:" + std::to_string(ids[1]) + ":approve");
+        EXPECT_NE(text_of(refused).find("promo code LAST1 has no uses left"), std::string::npos)
+            << refused.dump();
+        EXPECT_EQ((co_await order(ids[1]))->status, bot::domain::OrderStatus::under_review);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+// The panel is down when the customer takes the trial: it is approved and recorded, the
+// reconciler makes the account once the panel is back and the link arrives by DM.
+TEST_F(BotE2E, ATrialTakenWhileThePanelIsDownArrivesOnceItIsBack) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json set_data = trial_set(plan_id_, 2, 0);
+        co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        gateway_.panel->set_down(true);
+        const json preparing = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(preparing).find("being prepared"), std::string::npos) << preparing.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+        EXPECT_EQ((co_await order(co_await latest_order_id()))->status, bot::domain::OrderStatus::approved);
+        const json twice = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(twice).find("already had your free trial"), std::string::npos) << twice.dump();
+
+        gateway_.panel->set_down(false);
+        const auto report = co_await bot_->reconcile();
+        EXPECT_EQ(report.fulfilled, 1);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+        // What the reconciler job does next: the recorded delivery.
+        co_await bot::notify::deliver_pending(ctx(), true);
+        co_await until([&] {
+            for (const auto& m : direct_messages(*discord_))
+                if (text_of(m.json).find("vless://") != std::string::npos) return true;
+            return false;
+        });
     });
 }
 
