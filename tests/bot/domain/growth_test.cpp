@@ -7,11 +7,13 @@
 #include <sstream>
 #include <thread>
 
+#include "bot/domain/accounts.hpp"
 #include "bot/domain/analytics.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/domain/export.hpp"
 #include "bot/domain/promos.hpp"
 #include "bot/domain/provisioning.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/domain/trials.hpp"
 #include "bot/support/fake_nebula_gateway.hpp"
 #include "domain_fixture.hpp"
@@ -323,6 +325,89 @@ TEST_P(GrowthTest, ConcurrentApprovalsNeverExceedMaxUses) {
     EXPECT_EQ(promos::find(conn(), "LAST")->uses, 1);
     EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'approved'"), 1);
     EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'under_review'"), 1);
+}
+
+// ---- referrals ----
+
+TEST_P(GrowthTest, ReferralCodesRefuseSelfSecondCodesOldCustomersAndLoops) {
+    const auto alice = make_user("350");
+    const auto bob = make_user("351");
+    const auto carol = make_user("352");
+    EXPECT_EQ(referrals::parse_code(referrals::code_for(alice)), alice);
+    EXPECT_EQ(referrals::parse_code(" r" + std::to_string(alice.value)), alice);
+    EXPECT_FALSE(referrals::parse_code("R12x").has_value());
+    EXPECT_EQ(referrals::attach(conn(), alice, "R999999", now()).error(), ReferralRefusal::unknown_code);
+    EXPECT_EQ(referrals::attach(conn(), alice, referrals::code_for(alice), now()).error(),
+              ReferralRefusal::self);
+    ASSERT_EQ(referrals::attach(conn(), bob, referrals::code_for(alice), now()).value(), alice);
+    EXPECT_EQ(referrals::attach(conn(), bob, referrals::code_for(carol), now()).error(),
+              ReferralRefusal::already_referred);
+    ASSERT_TRUE(referrals::attach(conn(), carol, referrals::code_for(bob), now()).has_value());
+    // Alice entering Carol's code would close the circle Carol → Bob → Alice.
+    EXPECT_EQ(referrals::attach(conn(), alice, referrals::code_for(carol), now()).error(),
+              ReferralRefusal::loop);
+    // A customer who already paid is not new.
+    const auto dave = make_user("353");
+    auto paid = order_under_review(dave);
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(paid.id, "admin-1")).has_value());
+    EXPECT_EQ(referrals::attach(conn(), dave, referrals::code_for(alice), now()).error(),
+              ReferralRefusal::not_new);
+    EXPECT_EQ(audit_for(conn(), "user", std::to_string(bob.value)).back().entry.action, "referral.attached");
+}
+
+TEST_P(GrowthTest, TheReferrerGetsTheBonusOnceWhenTheFirstPaidOrderIsFulfilled) {
+    const auto alice = make_user("360");
+    auto hers = order_under_review(alice, "alice-receipt");
+    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, "admin-1"));
+    ASSERT_TRUE(account.has_value());
+    const auto expiry = account->account.expires_at;
+    const auto bob = make_user("361");
+    ASSERT_TRUE(referrals::attach(conn(), bob, referrals::code_for(alice), now()).has_value());
+
+    // A trial is not a paid order: nothing is owed yet.
+    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    auto trial = trials::start(conn(), *orders_, request(bob), now());
+    ASSERT_TRUE(trial.has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->fulfil(trial->id)).has_value());
+    EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
+
+    auto his = order_under_review(bob, "bob-receipt");
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, "admin-1")).has_value());
+    EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 1);
+    EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 1);
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 0);
+    const auto extended = *accounts::get(conn(), account->account.id);
+    EXPECT_EQ(extended.expires_at, expiry + std::chrono::days(7));
+    EXPECT_EQ(gateway_.clients().at(extended.client_email).expiry_ms,
+              epoch_seconds(extended.expires_at) * 1000);
+    ASSERT_EQ(referrals::untold(conn()).size(), 1u);
+    referrals::mark_told(conn(), bob, now());
+    EXPECT_TRUE(referrals::untold(conn()).empty());
+
+    // A second paid order of Bob's owes nothing more.
+    auto again = order_under_review(bob, "bob-again");
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(again.id, "admin-1")).has_value());
+    EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
+    const auto stats = referrals::stats(conn(), now() - 1h, now() + 1h);
+    EXPECT_EQ(stats.referred, 1);
+    EXPECT_EQ(stats.rewarded, 1);
+}
+
+TEST_P(GrowthTest, AReferrerWithoutAnAccountKeepsTheRewardUntilTheyHaveOne) {
+    const auto alice = make_user("370");
+    const auto bob = make_user("371");
+    ASSERT_TRUE(referrals::attach(conn(), bob, referrals::code_for(alice), now()).has_value());
+    auto his = order_under_review(bob, "bob-receipt");
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, "admin-1")).has_value());
+    EXPECT_EQ(referrals::queue_rewards(conn(), 5, now()), 1);
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 0);
+    auto hers = order_under_review(alice, "alice-receipt");
+    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, "admin-1"));
+    ASSERT_TRUE(account.has_value());
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 1);
+    EXPECT_EQ(accounts::get(conn(), account->account.id)->expires_at,
+              account->account.expires_at + std::chrono::days(5));
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(GrowthTest);

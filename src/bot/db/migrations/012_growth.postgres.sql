@@ -53,3 +53,20 @@ CREATE INDEX orders_promo_code ON orders (promo_code_id, user_id);
 
 -- The discounts given on the day's fulfilled orders, beside its revenue.
 ALTER TABLE revenue_snapshots ADD COLUMN discounts_piasters BIGINT NOT NULL DEFAULT 0;
+
+-- Referrals: the customer who brought another one (entered once, before that customer's first
+-- paid order), and the reward owed to the referrer once that order is fulfilled: one row per
+-- referred customer, ever. The extension is decided once (account and target expiry written
+-- before the panel is changed), so a retry sets the same expiry and never adds the days twice.
+ALTER TABLE users ADD COLUMN referred_by BIGINT REFERENCES users (id);
+CREATE TABLE referral_rewards (
+    referred_user_id BIGINT PRIMARY KEY REFERENCES users (id),
+    referrer_id BIGINT NOT NULL REFERENCES users (id),
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    days INTEGER NOT NULL CHECK (days > 0),
+    account_id BIGINT REFERENCES vpn_accounts (id),
+    target_expires_at BIGINT,
+    created_at BIGINT NOT NULL,
+    granted_at BIGINT,
+    told_at BIGINT
+);
