@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "bot/handlers/customer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
+#include "bot/notify/referrals.hpp"
 #include "bot/support/bot_harness.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
@@ -1878,6 +1880,70 @@ TEST_F(BotE2E, ATrialTakenWhileThePanelIsDownArrivesOnceItIsBack) {
                 if (text_of(m.json).find("vless://") != std::string::npos) return true;
             return false;
         });
+    });
+}
+
+// Referrals: a customer's code in My Account, a friend enters it before paying, and when the
+// friend's order is approved the reconciler extends the referrer's account and tells them.
+TEST_F(BotE2E, AReferredFriendsFirstPaidOrderExtendsTheReferrersAccountOnce) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        constexpr std::uint64_t kFriend = 830000000000000007ULL;
+        discord_->add_member(kGuild, kFriend, {});
+        auto [first, first_channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(first_channel, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(first) + ":approve");
+        const auto before = (co_await accounts()).front();
+
+        const json mine = co_await click(kCustomer, 0, "panel:account");
+        std::smatch found;
+        const std::string text = text_of(mine);
+        CO_ASSERT_TRUE(std::regex_search(text, found, std::regex("`(R[0-9]+)`")));
+        const std::string code = found[1];
+        EXPECT_NE(text.find("\"custom_id\":\"referral\""), std::string::npos) << text;
+
+        const json offered = co_await click(kFriend, 0, "panel:account");
+        EXPECT_NE(text_of(offered).find("no VPN account"), std::string::npos) << offered.dump();
+        const json modal = co_await click(kFriend, 0, "referral");
+        EXPECT_EQ(modal["type"], 9) << modal.dump();
+        json own_data = promo_modal("referral", code);
+        const json own = co_await interact(5, kCustomer, 0, std::move(own_data));
+        EXPECT_NE(text_of(own).find("your own referral code"), std::string::npos) << own.dump();
+        json entered_data = promo_modal("referral", " " + code + " ");
+        const json entered = co_await interact(5, kFriend, 0, std::move(entered_data));
+        EXPECT_NE(text_of(entered).find("Referral code " + code + " saved"), std::string::npos)
+            << entered.dump();
+
+        co_await click(kFriend, 0, "panel:buy");
+        co_await click(kFriend, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t second = co_await latest_order_id();
+        co_await click(kFriend, 0, "pay_method:" + std::to_string(second), std::to_string(method_id_));
+        const auto placed = co_await order(second);
+        co_await post(std::stoull(placed->channel_id.value_or("0")), kFriend, 0, "", png_bytes('s'),
+                      "image/png");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(second) + ":approve");
+        EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::fulfilled);
+
+        // What the reconciler job does after the deliveries.
+        const auto sweep = co_await bot::notify::grant_referral_rewards(ctx());
+        EXPECT_EQ(sweep.granted, 1);
+        EXPECT_EQ(sweep.told, 1);
+        const auto again = co_await bot::notify::grant_referral_rewards(ctx());
+        EXPECT_EQ(again.granted + again.told + again.queued, 0);
+        bot::domain::Account after;
+        for (const auto& a : co_await accounts())
+            if (a.id == before.id) after = a;
+        EXPECT_EQ(after.expires_at, before.expires_at + std::chrono::days(7));
+        const auto client = gateway_.panel->client(before.client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["expiryTime"].get<std::int64_t>(),
+                  bot::domain::epoch_seconds(after.expires_at) * 1000);
+        bool told = false;
+        for (const auto& m : direct_messages(*discord_))
+            told = told || text_of(m.json).find("A friend you referred") != std::string::npos;
+        EXPECT_TRUE(told);
+        json stats_data = admin_stats();
+        const json stats = co_await interact(2, kAdmin, kAdminRole, std::move(stats_data));
+        EXPECT_NE(text_of(stats).find("1 referred, 1 rewarded"), std::string::npos) << stats.dump();
     });
 }
 

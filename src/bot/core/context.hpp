@@ -52,6 +52,9 @@ struct ShopSettings {
     std::chrono::milliseconds usage_refresh_wait{std::chrono::seconds(3)};
     /// TRIAL_MIN_ACCOUNT_AGE_DAYS: a Discord account younger than this gets no free trial (0 = any).
     std::chrono::days trial_min_account_age{0};
+    /// REFERRAL_BONUS_DAYS: days a referrer's account gains when a customer they referred has
+    /// their first paid order approved (0 = no referrals).
+    int referral_bonus_days = 7;
 };
 
 /// Everything a handler, a notification or a job may use, by reference; the app owns the objects

@@ -7,6 +7,7 @@
 
 #include "bot/domain/admin_queries.hpp"
 #include "bot/domain/export.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/domain/trials.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
@@ -126,6 +127,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
     struct Figures {
         domain::Summary summary;
         domain::TrialStats trials;
+        domain::ReferralStats referrals;
         std::vector<domain::RevenueRow> days;
         domain::Timestamp from;
     };
@@ -141,6 +143,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
         f.days = analytics.revenue_by_day(c, f.from, to);
         f.summary = analytics.summary(c, f.from, to, now);
         f.trials = domain::trials::stats(c, f.from, to);
+        f.referrals = domain::referrals::stats(c, f.from, to);
         return f;
     });
 
@@ -161,6 +164,10 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
         .field(call.t(Msg::stats_active_accounts), std::to_string(s.active_accounts), true)
         .field(call.t(Msg::stats_discounts), ui::format_money(call.locale, s.discounts), true)
         .field(call.t(Msg::stats_trials), trials_text(call, figures.trials), true)
+        .field(call.t(Msg::stats_referrals),
+               call.t(Msg::stats_referrals_value, {{"referred", std::to_string(figures.referrals.referred)},
+                                                   {"rewarded", std::to_string(figures.referrals.rewarded)}}),
+               true)
         .image("attachment://revenue.png");
 
     // The chart's built-in font is ASCII only, so its title is always English.

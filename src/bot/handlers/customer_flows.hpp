@@ -35,7 +35,10 @@ void register_panel_routes(Router& router);
 void register_ordering_routes(Router& router, BotContext& ctx);
 void register_receipt_routes(Router& router, BotContext& ctx);
 void register_account_routes(Router& router);
-/// The order channel's Promo code button and modal (growth.cpp).
+/// My Account's referral part (growth.cpp): the customer's code and the button to enter the
+/// code of who referred them; nothing when referrals are off.
+boost::asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload);
+/// The order channel's Promo code button and modal, My Account's referral code (growth.cpp).
 void register_growth_routes(Router& router);
 
 }  // namespace nebula::bot::handlers::customer

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/domain/promos.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/domain/trials.hpp"
 #include "bot/handlers/customer_flows.hpp"
 #include "bot/notify/customer.hpp"
@@ -11,6 +12,7 @@
 
 namespace nebula::bot::handlers::customer {
 namespace asio = boost::asio;
+using discord::ActionRow;
 using discord::MessagePayload;
 using domain::PromoRefusal;
 using domain::TrialRefusal;
@@ -105,7 +107,76 @@ asio::awaitable<void> apply_promo_code(Call& call, std::int64_t order_value) {
     co_await call.responder.reply(std::move(payload));
 }
 
+std::string referral_refusal_text(const Call& call, domain::ReferralRefusal refusal,
+                                  const std::string& code) {
+    switch (refusal) {
+        case domain::ReferralRefusal::unknown_code:
+            return call.tr(Msg::referral_unknown, {{"code", code}});
+        case domain::ReferralRefusal::self:
+            return call.tr(Msg::referral_self);
+        case domain::ReferralRefusal::already_referred:
+            return call.tr(Msg::referral_already);
+        case domain::ReferralRefusal::not_new:
+            return call.tr(Msg::referral_not_new);
+        case domain::ReferralRefusal::loop:
+            return call.tr(Msg::referral_loop);
+    }
+    return call.tr(Msg::error_internal);
+}
+
+asio::awaitable<void> ask_referral_code(Call& call) {
+    discord::TextInput input;
+    input.custom_id = "code";
+    input.min_length = 2;
+    input.max_length = 20;
+    discord::Modal modal;
+    modal.custom_id = "referral";
+    modal.title = call.tr(Msg::referral_modal_title);
+    modal.fields.push_back(discord::Label{call.tr(Msg::referral_modal_label), "", input});
+    co_await call.responder.show_modal(std::move(modal));
+}
+
+asio::awaitable<void> enter_referral_code(Call& call) {
+    auto& ctx = call.ctx;
+    const auto* field = call.interaction.modal() ? call.interaction.modal()->field("code") : nullptr;
+    std::string typed = field ? field->value : std::string();
+    if (typed.size() > 20) typed.resize(20);
+    const std::string id = call.user().id.str();
+    const std::string name = call.user().username;
+    const auto now = domain::to_timestamp(ctx.clock.now());
+    auto attached = co_await ctx.db.run([&](db::Connection& c) {
+        const auto user = ctx.users.ensure(c, id, name);
+        return domain::referrals::attach(c, user.id, typed, now);
+    });
+    const auto parsed = domain::referrals::parse_code(typed);
+    const std::string shown = parsed ? domain::referrals::code_for(*parsed) : typed;
+    if (!attached) {
+        co_await reply_ephemeral(call, referral_refusal_text(call, attached.error(), shown));
+        co_return;
+    }
+    std::string saved = call.tr(Msg::referral_attached, {{"code", shown}});
+    co_await reply_ephemeral(call, std::move(saved));
+}
+
 }  // namespace
+
+asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload) {
+    auto& ctx = call.ctx;
+    if (ctx.shop.referral_bonus_days <= 0) co_return;
+    const std::string id = call.user().id.str();
+    const std::string name = call.user().username;
+    const auto user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.ensure(c, id, name); });
+    std::string line =
+        call.tr(Msg::referral_your_code,
+                {{"code", domain::referrals::code_for(user.id)},
+                 {"days", ui::format_count(call.locale, ctx.shop.referral_bonus_days, ui::Unit::day)}});
+    payload.content = payload.content.empty() ? line : payload.content + "\n\n" + line;
+    // A message holds five rows.
+    if (payload.components.size() < discord::limits::kActionRows) {
+        payload.components.push_back(ActionRow{std::vector<discord::Button>{discord::Button::action(
+            discord::ButtonStyle::secondary, call.tr(Msg::button_referral), "referral")}});
+    }
+}
 
 asio::awaitable<void> press_trial(Call& call) {
     auto& ctx = call.ctx;
@@ -150,6 +221,8 @@ asio::awaitable<void> press_trial(Call& call) {
 }
 
 void register_growth_routes(Router& router) {
+    router.on_component("referral", [](Call& call) { return ask_referral_code(call); });
+    router.on_modal("referral", [](Call& call) { return enter_referral_code(call); });
     router.on_component<std::int64_t>(
         "promo", [](Call& call, std::int64_t order) { return ask_promo_code(call, order); });
     router.on_modal<std::int64_t>(

@@ -325,10 +325,23 @@ enum class Msg : std::uint16_t {
     promo_all_plans,
     promo_no_limit,
     promo_never,
+    referral_your_code,
+    button_referral,
+    referral_modal_title,
+    referral_modal_label,
+    referral_attached,
+    referral_unknown,
+    referral_self,
+    referral_already,
+    referral_not_new,
+    referral_loop,
+    referral_reward,
+    stats_referrals,
+    stats_referrals_value,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::promo_never) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::stats_referrals_value) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -35,6 +35,7 @@ TEST(BotConfig, ReadsEveryKeyWithDefaults) {
     EXPECT_EQ(config->default_server.gateway_url, "https://vpn1.example.com:8443");
     EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
     EXPECT_EQ(config->shop.trial_min_account_age, std::chrono::days(0));
+    EXPECT_EQ(config->shop.referral_bonus_days, 7);
 }
 
 TEST(BotConfig, TrialMinimumAccountAgeIsReadAndChecked) {
@@ -47,6 +48,18 @@ TEST(BotConfig, TrialMinimumAccountAgeIsReadAndChecked) {
     config = load_bot_config(common::Environment::from_map(values));
     ASSERT_FALSE(config);
     EXPECT_NE(config.error().find("TRIAL_MIN_ACCOUNT_AGE_DAYS"), std::string::npos) << config.error();
+}
+
+TEST(BotConfig, ReferralBonusDaysIsReadAndZeroTurnsReferralsOff) {
+    auto values = valid();
+    values["REFERRAL_BONUS_DAYS"] = "0";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->shop.referral_bonus_days, 0);
+    values["REFERRAL_BONUS_DAYS"] = "400";
+    config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().find("REFERRAL_BONUS_DAYS"), std::string::npos) << config.error();
 }
 
 TEST(BotConfig, TheGatewayPinIsReadInEveryPastedForm) {
