@@ -9,6 +9,7 @@
 #include "bot/domain/deliveries.hpp"
 #include "bot/domain/notices.hpp"
 #include "bot/domain/order_channels.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "bot/notify/channel_closer.hpp"
@@ -402,6 +403,30 @@ TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
 
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
     EXPECT_EQ(dms().size(), 1u) << "delivered once";
+}
+
+// Bob entered Alice's referral code and his first paid order is fulfilled: the reconciler
+// extends Alice's account by REFERRAL_BONUS_DAYS and tells her, once, also across runs.
+TEST_P(JobsTest, ReconcilerGrantsAReferralRewardOnce) {
+    const auto server = make_server("de-1");
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    const auto hers = make_account(alice, server, now() + 240h);
+    ASSERT_TRUE(with_db([&](db::Connection& c) {
+        return domain::referrals::attach(c, bob, domain::referrals::code_for(alice), now()).has_value();
+    }));
+    make_account(bob, server, now() + 720h);  // his first paid order, fulfilled
+    for (int run_number = 0; run_number < 2; ++run_number) {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->reconcile();
+            EXPECT_TRUE(result) << result.error();
+        });
+    }
+    EXPECT_EQ(account(hers.id).expires_at, hers.expires_at + std::chrono::days(shop_.referral_bonus_days));
+    EXPECT_EQ(gateways_.at(server.id).fake.clients().at(hers.client_email).expiry_ms,
+              domain::epoch_seconds(account(hers.id).expires_at) * 1000);
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(content_of(dms()[0]).find("A friend you referred"), std::string::npos) << content_of(dms()[0]);
 }
 
 TEST_P(JobsTest, ReconcilerReportsACustomerWhoLeftTheServer) {
