@@ -130,7 +130,10 @@ int queue_rewards(db::Connection& connection, int days, Timestamp now) {
         while (rows->step()) due.emplace_back(rows->get<UserId>(0), rows->get<UserId>(1));
     }
     int queued = 0;
-    for (const auto& [referred, referrer] : due) {
+    for (const auto& pair : due) {
+        // Named copies: lambdas do not capture structured bindings in every compiler.
+        const UserId referred = pair.first;
+        const UserId referrer = pair.second;
         try {
             queued += db::in_transaction(connection, [&](db::Connection& c) {
                 const auto order = *c.scalar<OrderId>(
