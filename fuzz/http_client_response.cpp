@@ -78,9 +78,9 @@ World& world() {
     return *w;
 }
 
-asio::awaitable<void> exchange(http::Client& client, std::size_t input_size, bool& done) {
+asio::awaitable<void> exchange(common::http::Client& client, std::size_t input_size, bool& done) {
     for (int i = 0; i < 2; ++i) {
-        http::Request request{"GET", "/panel/api/inbounds/list", {}, {}};
+        common::http::Request request{"GET", "/panel/api/inbounds/list", {}, {}};
         auto result = co_await client.send(std::move(request));
         if (result) {
             fuzz::check(result->body.size() <= input_size, "a response body comes from the bytes received");
@@ -98,13 +98,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     World& w = world();
     w.input.assign(reinterpret_cast<const char*>(data), size);
     w.accepted = 0;
-    http::ClientOptions options;
+    common::http::ClientOptions options;
     options.base =
-        http::Url::parse("http://127.0.0.1:" + std::to_string(w.acceptor.local_endpoint().port())).value();
+        common::http::Url::parse("http://127.0.0.1:" + std::to_string(w.acceptor.local_endpoint().port()))
+            .value();
     options.max_response_bytes = 64 * 1024;
     bool done = false;
     {
-        auto client = http::Client::create(w.io.get_executor(), options).value();
+        auto client = common::http::Client::create(w.io.get_executor(), options).value();
         asio::co_spawn(w.io, exchange(*client, size, done), asio::detached);
         while (!done) w.io.run_one();
     }

@@ -1,5 +1,5 @@
 // The HTTP server's request parsing (head and body, chunked, pipelined keep-alive requests):
-// any bytes, sent by a client over a real loopback connection to an http::Server, then EOF.
+// any bytes, sent by a client over a real loopback connection to an common::http::Server, then EOF.
 // The handler answers each request with what the server made of it; a target starting with
 // /refuse is refused when its head arrives (before the body) and /throw makes the handler throw.
 // Properties: no crash, no sanitizer report, no hang; everything the server sends back is a
@@ -32,18 +32,20 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-class EchoHandler final : public http::Handler {
+class EchoHandler final : public common::http::Handler {
   public:
-    std::optional<http::Response> screen(const http::Request& head, const http::Peer&) override {
+    std::optional<common::http::Response> screen(const common::http::Request& head,
+                                                 const common::http::Peer&) override {
         if (!head.target.starts_with("/refuse")) return std::nullopt;
-        http::Response r;
+        common::http::Response r;
         r.status = 403;
         r.body = "refused";
         return r;
     }
-    asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
+    asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                   common::http::Peer) override {
         if (request.target.starts_with("/throw")) throw std::runtime_error("handler failed");
-        http::Response r;
+        common::http::Response r;
         r.headers.set("Content-Type", "text/plain");
         r.body = request.method + " " + std::to_string(request.target.size()) + " " +
                  std::to_string(request.headers.fields().size()) + " " + std::to_string(request.body.size());
@@ -54,16 +56,16 @@ class EchoHandler final : public http::Handler {
 struct World {
     asio::io_context io;
     EchoHandler handler;
-    std::unique_ptr<http::Server> server;
+    std::unique_ptr<common::http::Server> server;
     tcp::endpoint endpoint;
 
     World() {
         spdlog::set_level(spdlog::level::off);
-        http::ServerOptions options;
+        common::http::ServerOptions options;
         options.address = "127.0.0.1";
         options.max_body_bytes = 4096;
         options.max_header_bytes = 2048;
-        server = http::Server::create(io.get_executor(), options, handler).value();
+        server = common::http::Server::create(io.get_executor(), options, handler).value();
         server->start();
         endpoint = tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port());
     }

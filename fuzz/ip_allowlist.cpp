@@ -74,7 +74,7 @@ struct World {
     World() {
         spdlog::set_level(spdlog::level::off);
         gateway::xui::PanelOptions options;
-        options.url = http::Url::parse("http://127.0.0.1:9").value();
+        options.url = common::http::Url::parse("http://127.0.0.1:9").value();
         options.api_token = "fuzz";
         panel = gateway::xui::PanelClient::create(io.get_executor(), options, clock).value();
     }
@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.trusted_proxies = list_or(proxy_entries, {});
     gateway::GatewayService service(config, *world.panel, world.clock);
 
-    http::Request head;
+    common::http::Request head;
     head.method = "GET";
     head.target = "/api/health";
     std::vector<asio::ip::address> forwarded;
@@ -111,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (auto a = address(item)) forwarded.push_back(*a);
         }
     }
-    const http::Peer peer{*peer_address, 40000};
+    const common::http::Peer peer{*peer_address, 40000};
     const auto allowed = [&](const asio::ip::address& a) {
         return config.allowed_ips.empty() ? gateway::is_loopback(a) : config.allowed_ips.contains(a);
     };

@@ -25,17 +25,19 @@ namespace xui = gateway::xui;
 
 namespace {
 
-class FakePanel final : public http::Handler {
+class FakePanel final : public common::http::Handler {
   public:
     std::string version;
     std::string body;
     bool detected = false;
 
-    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+    std::optional<common::http::Response> screen(const common::http::Request&,
+                                                 const common::http::Peer&) override {
         return std::nullopt;
     }
-    asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
-        http::Response r;
+    asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                   common::http::Peer) override {
+        common::http::Response r;
         r.headers.set("Content-Type", "application/json");
         if (!detected && request.target.ends_with("server/status")) {
             detected = true;
@@ -53,23 +55,23 @@ struct World {
     asio::io_context io;
     common::ManualClock clock;
     FakePanel panel;
-    std::unique_ptr<http::Server> server;
+    std::unique_ptr<common::http::Server> server;
     xui::PanelOptions options;
 
     World() {
         spdlog::set_level(spdlog::level::off);
-        http::ServerOptions o;
+        common::http::ServerOptions o;
         o.address = "127.0.0.1";
         o.max_body_bytes = 1 << 20;
-        server = http::Server::create(io.get_executor(), o, panel).value();
+        server = common::http::Server::create(io.get_executor(), o, panel).value();
         server->start();
-        options.url = http::Url::parse("http://127.0.0.1:" + std::to_string(server->port())).value();
+        options.url = common::http::Url::parse("http://127.0.0.1:" + std::to_string(server->port())).value();
         options.api_token = "fuzz-token";
     }
 };
 
 template <typename T>
-void expect(const Result<T, xui::PanelError>& result) {
+void expect(const common::Result<T, xui::PanelError>& result) {
     if (!result) fuzz::check(!result.error().message.empty(), "a panel error has a message");
 }
 

@@ -67,7 +67,7 @@ void BM_ScheduleAgainstBucket(benchmark::State& state) {
                 window_start = now;
                 used = 0;
             }
-            http::Response response;
+            common::http::Response response;
             if (used >= limit) {
                 ++rejected;
                 response.status = 429;

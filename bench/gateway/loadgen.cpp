@@ -210,7 +210,7 @@ struct Tally {
 /// The fixed parts of every request and the measuring window, shared read-only by all connections.
 struct Plan {
     Options options;
-    http::Url url;
+    common::http::Url url;
     std::string target;
     Clock::time_point measure_from;
     Clock::time_point measure_until;
@@ -350,18 +350,18 @@ asio::awaitable<void> raw_connection(const Plan& plan, Tally& tally, int index, 
     }
 }
 
-/// One connection through nebula::http::Client (a pool of one), for comparison with the raw loop.
+/// One connection through nebula::common::http::Client (a pool of one), for comparison with the raw loop.
 asio::awaitable<void> client_connection(const Plan& plan, Tally& tally, int index) {
     auto executor = co_await asio::this_coro::executor;
     Pacer pacer(plan, index);
-    http::ClientOptions o;
+    common::http::ClientOptions o;
     o.base = plan.url;
     o.max_idle_connections = 1;
     o.request_timeout = std::chrono::milliseconds(plan.options.timeout_ms);
     o.pinned_sha256 = plan.options.pinned_sha256;
     o.ca_file = plan.options.ca_file;
     o.user_agent = "nebula-loadgen";
-    auto created = http::Client::create(executor, o);
+    auto created = common::http::Client::create(executor, o);
     if (!created) {
         count_error(plan, tally, created.error());
         co_return;
@@ -369,7 +369,7 @@ asio::awaitable<void> client_connection(const Plan& plan, Tally& tally, int inde
     auto client = std::move(created.value());
     while (Clock::now() < plan.measure_until) {
         const auto started = co_await pacer.next();
-        http::Request req;
+        common::http::Request req;
         req.method = plan.options.method;
         req.target = plan.target;
         req.body = plan.options.body;
@@ -382,7 +382,7 @@ asio::awaitable<void> client_connection(const Plan& plan, Tally& tally, int inde
         auto res = co_await client->send(std::move(req));
         const auto done = Clock::now();
         if (!res) {
-            count_error(plan, tally, std::string(http::to_string(res.error().code)));
+            count_error(plan, tally, std::string(common::http::to_string(res.error().code)));
             continue;
         }
         ++tally.responses;
@@ -511,7 +511,7 @@ void print_text(const nlohmann::json& r) {
 }
 
 int run(Options options) {
-    auto url = http::Url::parse(options.url);
+    auto url = common::http::Url::parse(options.url);
     if (!url) {
         std::cerr << "nebula-loadgen: --url: " << url.error() << "\n";
         return 2;
@@ -627,7 +627,7 @@ int main(int argc, char** argv) {
                    "HTTPS: accept only the certificate with this SHA-256 (DER)");
     app.add_option("--ca-file", o.ca_file, "HTTPS: trust this CA file instead of the system store");
     app.add_option("--engine", o.engine,
-                   "raw: Beast loop per connection; client: nebula::http::Client per connection")
+                   "raw: Beast loop per connection; client: nebula::common::http::Client per connection")
         ->check(CLI::IsMember({"raw", "client"}));
     app.add_option("--timeout-ms", o.timeout_ms, "deadline of each request")->check(CLI::Range(1, 600'000));
     app.add_option("--rate", o.rate,

@@ -100,7 +100,7 @@ std::string ConfigReader::url(std::string_view key, std::optional<std::string> f
         if (!fallback) fail(key, "is required");
         return fallback.value_or("");
     }
-    auto parsed = http::Url::parse(*v);
+    auto parsed = common::http::Url::parse(*v);
     if (!parsed) {
         fail(key, parsed.error());
         return fallback.value_or("");
@@ -144,12 +144,12 @@ SharedSettings read_shared_settings(ConfigReader& r) {
     return s;
 }
 
-Status<std::string> ConfigReader::finish() const {
+common::Status<std::string> ConfigReader::finish() const {
     if (errors_.empty()) return {};
     std::string message = "invalid configuration (" + std::to_string(errors_.size()) +
                           (errors_.size() == 1 ? " problem" : " problems") + "):";
     for (const auto& e : errors_) message += "\n  - " + e;
-    return unexpected(std::move(message));
+    return common::unexpected(std::move(message));
 }
 
 }  // namespace nebula::common

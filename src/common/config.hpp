@@ -37,7 +37,7 @@ class ConfigReader {
     void fail(std::string_view key, std::string message);
 
     /// Success, or one message naming every bad key, one per line.
-    Status<std::string> finish() const;
+    common::Status<std::string> finish() const;
 
   private:
     const Environment& env_;

@@ -23,7 +23,8 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_dotenv(std::string_view text) {
+common::Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_dotenv(
+    std::string_view text) {
     std::map<std::string, std::string> values;
     std::vector<DotenvError> errors;
     std::size_t pos = 0;
@@ -143,11 +144,11 @@ Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_doten
         }
         values[key] = std::move(value);
     }
-    if (!errors.empty()) return unexpected(std::move(errors));
+    if (!errors.empty()) return common::unexpected(std::move(errors));
     return values;
 }
 
-Result<Environment, std::string> Environment::load(const std::string& path) {
+common::Result<Environment, std::string> Environment::load(const std::string& path) {
     Environment env;
     std::ifstream in(path, std::ios::binary);
     if (in) {
@@ -158,7 +159,7 @@ Result<Environment, std::string> Environment::load(const std::string& path) {
             std::string message = "cannot read " + path + ":";
             for (const auto& e : parsed.error())
                 message += "\n  line " + std::to_string(e.line) + ": " + e.message;
-            return unexpected(std::move(message));
+            return common::unexpected(std::move(message));
         }
         for (auto& [k, v] : *parsed) env.values_[k] = v;
     }

@@ -19,7 +19,8 @@ struct DotenvError {
 /// prefix, single quotes (literal), double quotes (with \n, \t, \", \\ escapes, may span lines)
 /// and unquoted values (trailing ` #comment` and surrounding spaces removed).
 /// Returns every bad line at once. Pure function, thread-safe.
-Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_dotenv(std::string_view text);
+common::Result<std::map<std::string, std::string>, std::vector<DotenvError>> parse_dotenv(
+    std::string_view text);
 
 /// The configuration environment: real environment variables win over values from the .env
 /// file. Immutable after construction.
@@ -27,7 +28,7 @@ class Environment {
   public:
     /// Reads `path` when it exists (a missing file is not an error) and overlays the process
     /// environment. Parse errors name the file and each bad line.
-    static Result<Environment, std::string> load(const std::string& path);
+    static common::Result<Environment, std::string> load(const std::string& path);
     /// For tests: exactly these values, nothing from the process.
     static Environment from_map(std::map<std::string, std::string> values);
 

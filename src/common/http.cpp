@@ -3,7 +3,7 @@
 #include <cctype>
 #include <charconv>
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -49,31 +49,33 @@ std::string Url::authority() const {
     return out;
 }
 
-Result<Url, std::string> Url::parse(std::string_view text) {
+common::Result<Url, std::string> Url::parse(std::string_view text) {
     Url url;
     auto sep = text.find("://");
-    if (sep == std::string_view::npos) return unexpected(std::string("must start with http:// or https://"));
+    if (sep == std::string_view::npos)
+        return common::unexpected(std::string("must start with http:// or https://"));
     for (char c : text.substr(0, sep))
         url.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (url.scheme != "http" && url.scheme != "https") {
-        return unexpected(std::string("must start with http:// or https://"));
+        return common::unexpected(std::string("must start with http:// or https://"));
     }
     std::string_view rest = text.substr(sep + 3);
     auto slash = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
     if (authority.find('@') != std::string_view::npos) {
-        return unexpected(std::string("must not contain credentials"));
+        return common::unexpected(std::string("must not contain credentials"));
     }
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
         auto close = authority.find(']');
         if (close == std::string_view::npos)
-            return unexpected(std::string("has an unterminated IPv6 address"));
+            return common::unexpected(std::string("has an unterminated IPv6 address"));
         url.host = std::string(authority.substr(1, close - 1));
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
-            if (after.front() != ':') return unexpected(std::string("has text after the IPv6 address"));
+            if (after.front() != ':')
+                return common::unexpected(std::string("has text after the IPv6 address"));
             port_text = after.substr(1);
         }
     } else {
@@ -81,14 +83,14 @@ Result<Url, std::string> Url::parse(std::string_view text) {
         url.host = std::string(authority.substr(0, colon));
         if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     }
-    if (url.host.empty()) return unexpected(std::string("has no host"));
+    if (url.host.empty()) return common::unexpected(std::string("has no host"));
     // A ':' belongs only in a bracketed IPv6 address ("http://a:b:80" is not host "a:b").
     const bool bracketed = !authority.empty() && authority.front() == '[';
     for (char c : url.host) {
         const auto u = static_cast<unsigned char>(c);
         if (std::isspace(u) || u < 0x20 || u == 0x7f || c == '/' || c == '\\' || c == '[' || c == ']' ||
             (c == ':' && !bracketed)) {
-            return unexpected(std::string("has an invalid host"));
+            return common::unexpected(std::string("has an invalid host"));
         }
     }
     url.port = url.scheme == "https" ? 443 : 80;
@@ -96,7 +98,7 @@ Result<Url, std::string> Url::parse(std::string_view text) {
         unsigned value = 0;
         auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
         if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535) {
-            return unexpected(std::string("has an invalid port"));
+            return common::unexpected(std::string("has an invalid port"));
         }
         url.port = static_cast<std::uint16_t>(value);
     }
@@ -200,4 +202,4 @@ std::string_view reason(int status) {
     }
 }
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

@@ -9,7 +9,7 @@
 
 #include "common/result.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 /// Header fields in arrival order; names compare case-insensitively.
 class Headers {
@@ -53,7 +53,7 @@ struct Url {
     /// host, bracketed when it is an IPv6 literal, plus ":port" when not the scheme's default.
     std::string authority() const;
 
-    static Result<Url, std::string> parse(std::string_view text);
+    static common::Result<Url, std::string> parse(std::string_view text);
 };
 
 bool iequals(std::string_view a, std::string_view b);
@@ -64,4 +64,4 @@ std::optional<std::string> url_decode(std::string_view text, bool plus_is_space 
 /// The standard reason phrase for a status code ("Not Found").
 std::string_view reason(int status);
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

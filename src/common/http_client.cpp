@@ -15,7 +15,7 @@
 
 #include "common/crypto.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -133,7 +133,7 @@ struct Client::Impl {
 
     /// An idle connection (when `reuse`), else a new one while fewer than `max_connections` are
     /// open, else waits in line for one of those until the deadline.
-    asio::awaitable<Result<Acquired, ClientError>> acquire(Clock::time_point deadline, bool reuse) {
+    asio::awaitable<common::Result<Acquired, ClientError>> acquire(Clock::time_point deadline, bool reuse) {
         for (;;) {
             const auto now = Clock::now();
             // Idle connections past their time are closed (the server may already have).
@@ -152,7 +152,7 @@ struct Client::Impl {
                 auto fresh = co_await connect(deadline);
                 if (!fresh) {
                     closed();
-                    co_return unexpected(fresh.error());
+                    co_return common::unexpected(fresh.error());
                 }
                 co_return Acquired{std::move(fresh.value()), false};
             }
@@ -171,7 +171,7 @@ struct Client::Impl {
                 // Woken just as the deadline passed: the connection that came free goes to the
                 // next request in line instead.
                 if (std::erase(waiters, timer) == 0) wake_one();
-                co_return unexpected(ClientError{
+                co_return common::unexpected(ClientError{
                     ClientErrorCode::timeout,
                     "no free connection to " + options.base.authority() + " before the deadline"});
             }
@@ -185,7 +185,8 @@ struct Client::Impl {
         return {code, std::string(what) + " failed: " + ec.message()};
     }
 
-    asio::awaitable<Result<std::unique_ptr<Connection>, ClientError>> connect(Clock::time_point deadline) {
+    asio::awaitable<common::Result<std::unique_ptr<Connection>, ClientError>> connect(
+        Clock::time_point deadline) {
         std::vector<tcp::endpoint> endpoints;
         beast::error_code ec;
         auto literal = asio::ip::make_address(options.base.host, ec);
@@ -202,7 +203,7 @@ struct Client::Impl {
                 options.base.host, std::to_string(options.base.port), kUseTuple);
             timer.cancel();
             if (rec)
-                co_return unexpected(
+                co_return common::unexpected(
                     timeout_or(ClientErrorCode::resolve, rec, "resolving " + options.base.host));
             for (const auto& r : results) endpoints.push_back(r.endpoint());
         }
@@ -220,7 +221,8 @@ struct Client::Impl {
                 auto local = asio::ip::make_address(options.local_address, oec);
                 if (!oec) tcp_stream->socket().bind(tcp::endpoint(local, 0), oec);
                 if (oec)
-                    co_return unexpected(ClientError{ClientErrorCode::connect, "cannot bind local address"});
+                    co_return common::unexpected(
+                        ClientError{ClientErrorCode::connect, "cannot bind local address"});
             }
             tcp_stream->expires_at(connect_deadline);
             auto [cec] = co_await tcp_stream->async_connect(endpoint, kUseTuple);
@@ -231,7 +233,7 @@ struct Client::Impl {
             last = cec;
         }
         if (!connected) {
-            co_return unexpected(
+            co_return common::unexpected(
                 timeout_or(ClientErrorCode::connect, last, "connecting to " + options.base.authority()));
         }
         tcp_stream->socket().set_option(tcp::no_delay(true), ec);
@@ -271,11 +273,11 @@ struct Client::Impl {
         stream->next_layer().expires_at(deadline);
         auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::client, kUseTuple);
         if (hec && !seen->empty() && *seen != pin) {
-            co_return unexpected(
+            co_return common::unexpected(
                 ClientError{ClientErrorCode::pin_mismatch,
                             "certificate does not match the pin (expected " + pin + ", got " + *seen + ")"});
         }
-        if (hec) co_return unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
+        if (hec) co_return common::unexpected(timeout_or(ClientErrorCode::tls, hec, "TLS handshake"));
         if (SSL_session_reused(stream->native_handle()) == 1) {
             ++stats.tls_resumed;
             // A resumed session skips the certificate check: the pin is checked on the
@@ -284,9 +286,9 @@ struct Client::Impl {
                 const std::string fingerprint = peer_fingerprint(stream->native_handle());
                 if (!common::constant_time_equal(fingerprint, pin)) {
                     session.reset();
-                    co_return unexpected(ClientError{ClientErrorCode::pin_mismatch,
-                                                     "certificate does not match the pin (expected " + pin +
-                                                         ", got " + fingerprint + ")"});
+                    co_return common::unexpected(ClientError{
+                        ClientErrorCode::pin_mismatch, "certificate does not match the pin (expected " + pin +
+                                                           ", got " + fingerprint + ")"});
                 }
             }
         } else {
@@ -330,7 +332,8 @@ struct Client::Impl {
                method == "OPTIONS";
     }
 
-    asio::awaitable<Result<Response, ClientError>> send(Request request, std::chrono::milliseconds timeout) {
+    asio::awaitable<common::Result<Response, ClientError>> send(Request request,
+                                                                std::chrono::milliseconds timeout) {
         const auto deadline = Clock::now() + timeout;
         bhttp::request<bhttp::string_body> req;
         req.method_string(request.method);
@@ -346,7 +349,7 @@ struct Client::Impl {
         for (int attempt = 0; attempt < 2; ++attempt) {
             // The second attempt, after a reused connection turned out closed, takes a new one.
             auto acquired = co_await acquire(deadline, attempt == 0);
-            if (!acquired) co_return unexpected(acquired.error());
+            if (!acquired) co_return common::unexpected(acquired.error());
             std::unique_ptr<Connection> conn = std::move(acquired->conn);
             const bool reused = acquired->reused;
             bhttp::response_parser<bhttp::string_body> parser;
@@ -370,7 +373,7 @@ struct Client::Impl {
                 const bool safe = !written || (options.resend_idempotent && idempotent(request.method));
                 if (reused && !parser.got_some() && ec != beast::error::timeout && safe) continue;
                 auto fail = [&](ClientErrorCode code, std::string message) {
-                    return unexpected(ClientError{code, std::move(message), written});
+                    return common::unexpected(ClientError{code, std::move(message), written});
                 };
                 if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
                     co_return fail(ClientErrorCode::too_large, "response too large");
@@ -396,15 +399,15 @@ struct Client::Impl {
             give_back(std::move(conn), keep);
             co_return out;
         }
-        co_return unexpected(ClientError{ClientErrorCode::io, "connection closed by the server"});
+        co_return common::unexpected(ClientError{ClientErrorCode::io, "connection closed by the server"});
     }
 };
 
 Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
-Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executor executor,
-                                                            ClientOptions options) {
+common::Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executor executor,
+                                                                    ClientOptions options) {
     auto impl = std::make_shared<Impl>();
     impl->executor = executor;
     impl->options = std::move(options);
@@ -415,8 +418,8 @@ Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executo
             ctx.set_verify_mode(asio::ssl::verify_peer);
             const auto pin = common::normalize_sha256_pin(impl->options.pinned_sha256);
             if (!pin) {
-                return unexpected("the pinned certificate fingerprint must be " +
-                                  std::string(common::kPinFormatHint));
+                return common::unexpected("the pinned certificate fingerprint must be " +
+                                          std::string(common::kPinFormatHint));
             }
             impl->pin = *pin;
             if (!impl->pin.empty()) {
@@ -434,13 +437,13 @@ Result<std::unique_ptr<Client>, std::string> Client::create(asio::any_io_executo
             SSL_CTX_set_ex_data(ctx.native_handle(), owner_index(), impl.get());
             impl->tls.emplace(std::move(ctx));
         } catch (const std::exception& e) {
-            return unexpected("cannot set up TLS: " + std::string(e.what()));
+            return common::unexpected("cannot set up TLS: " + std::string(e.what()));
         }
     }
     return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
-asio::awaitable<Result<Response, ClientError>> Client::send(
+asio::awaitable<common::Result<Response, ClientError>> Client::send(
     Request request, std::optional<std::chrono::milliseconds> timeout) {
     auto impl = impl_;
     co_return co_await impl->send(std::move(request), timeout.value_or(impl->options.request_timeout));
@@ -450,4 +453,4 @@ const ClientOptions& Client::options() const { return impl_->options; }
 
 ClientStats Client::stats() const { return impl_->stats; }
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

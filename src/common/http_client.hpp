@@ -13,7 +13,7 @@
 #include "common/http.hpp"
 #include "common/result.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 struct ClientOptions {
     Url base;  ///< scheme, host and port to talk to (its path is not used)
@@ -70,15 +70,15 @@ struct ClientStats {
 /// caller gets the error with `request_written` set. Use from one executor; not thread-safe.
 class Client {
   public:
-    static Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,
-                                                               ClientOptions options);
+    static common::Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,
+                                                                       ClientOptions options);
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
     /// Sends `request` (Host, User-Agent and Content-Length are filled in). `timeout` overrides
     /// the default request timeout.
-    boost::asio::awaitable<Result<Response, ClientError>> send(
+    boost::asio::awaitable<common::Result<Response, ClientError>> send(
         Request request, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
     const ClientOptions& options() const;
@@ -90,4 +90,4 @@ class Client {
     std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -631,12 +631,12 @@ Server::~Server() {
     }
 }
 
-Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executor executor,
-                                                            ServerOptions options, Handler& handler) {
+common::Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executor executor,
+                                                                    ServerOptions options, Handler& handler) {
     auto impl = std::make_shared<Impl>(executor, std::move(options), handler);
     beast::error_code ec;
     auto address = asio::ip::make_address(impl->options.address, ec);
-    if (ec) return unexpected("invalid bind address \"" + impl->options.address + "\"");
+    if (ec) return common::unexpected("invalid bind address \"" + impl->options.address + "\"");
 
     if (impl->options.tls) {
         try {
@@ -657,8 +657,9 @@ Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executo
             ctx.use_private_key_file(impl->options.tls->key_path, asio::ssl::context::pem);
             impl->tls.emplace(std::move(ctx));
         } catch (const std::exception& e) {
-            return unexpected("cannot load the TLS certificate or key (" + impl->options.tls->cert_path +
-                              ", " + impl->options.tls->key_path + "): " + e.what());
+            return common::unexpected("cannot load the TLS certificate or key (" +
+                                      impl->options.tls->cert_path + ", " + impl->options.tls->key_path +
+                                      "): " + e.what());
         }
     }
 
@@ -668,8 +669,8 @@ Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io_executo
     if (!ec) impl->acceptor.bind(endpoint, ec);
     if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-        return unexpected("cannot listen on " + impl->options.address + ":" +
-                          std::to_string(impl->options.port) + ": " + ec.message());
+        return common::unexpected("cannot listen on " + impl->options.address + ":" +
+                                  std::to_string(impl->options.port) + ": " + ec.message());
     }
     return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -712,4 +713,4 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
 
 std::size_t Server::connection_count() const { return impl_->connections.size(); }
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

@@ -15,7 +15,7 @@
 #include "common/http.hpp"
 #include "common/result.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 
 struct TlsFiles {
     std::string cert_path;
@@ -71,8 +71,9 @@ class Handler {
 class Server {
   public:
     /// Binds and listens. Errors (bad address, port in use, unreadable certificate) are returned.
-    static Result<std::unique_ptr<Server>, std::string> create(boost::asio::any_io_executor executor,
-                                                               ServerOptions options, Handler& handler);
+    static common::Result<std::unique_ptr<Server>, std::string> create(boost::asio::any_io_executor executor,
+                                                                       ServerOptions options,
+                                                                       Handler& handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -92,4 +93,4 @@ class Server {
     std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace nebula::http
+}  // namespace nebula::common::http

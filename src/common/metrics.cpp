@@ -284,9 +284,10 @@ std::string Registry::render() const {
 Handler::Handler(const Registry& registry, Refresh refresh)
     : registry_(registry), refresh_(std::move(refresh)) {}
 
-std::optional<http::Response> Handler::screen(const http::Request& head, const http::Peer&) {
+std::optional<common::http::Response> Handler::screen(const common::http::Request& head,
+                                                      const common::http::Peer&) {
     const std::string_view path = std::string_view(head.target).substr(0, head.target.find('?'));
-    http::Response r;
+    common::http::Response r;
     r.headers.set("Content-Type", "text/plain; charset=utf-8");
     if (path != "/metrics") {
         r.status = 404;
@@ -302,7 +303,7 @@ std::optional<http::Response> Handler::screen(const http::Request& head, const h
     return std::nullopt;
 }
 
-boost::asio::awaitable<http::Response> Handler::handle(http::Request, http::Peer) {
+boost::asio::awaitable<common::http::Response> Handler::handle(common::http::Request, common::http::Peer) {
     if (refresh_) {
         try {
             co_await refresh_();
@@ -310,7 +311,7 @@ boost::asio::awaitable<http::Response> Handler::handle(http::Request, http::Peer
             spdlog::warn("metrics: refreshing before a scrape failed: {}", e.what());
         }
     }
-    http::Response r;
+    common::http::Response r;
     r.headers.set("Content-Type", std::string(kContentType));
     r.headers.set("Cache-Control", "no-store");
     r.body = registry_.render();
@@ -323,21 +324,21 @@ bool is_loopback_literal(std::string_view address) {
     return !ec && parsed.is_loopback();
 }
 
-Result<std::unique_ptr<http::Server>, std::string> start_server(boost::asio::any_io_executor executor,
-                                                                const std::string& bind_address,
-                                                                std::uint16_t port, Handler& handler) {
+common::Result<std::unique_ptr<common::http::Server>, std::string> start_server(
+    boost::asio::any_io_executor executor, const std::string& bind_address, std::uint16_t port,
+    Handler& handler) {
     if (!is_loopback_literal(bind_address)) {
-        return unexpected("METRICS_BIND " + bind_address +
-                          " is not a loopback address; metrics are unauthenticated and served on "
-                          "127.0.0.1 or ::1 only");
+        return common::unexpected("METRICS_BIND " + bind_address +
+                                  " is not a loopback address; metrics are unauthenticated and served on "
+                                  "127.0.0.1 or ::1 only");
     }
-    http::ServerOptions options;
+    common::http::ServerOptions options;
     options.address = bind_address;
     options.port = port;
     options.max_connections = 16;
     options.max_body_bytes = 1024;
-    auto server = http::Server::create(std::move(executor), options, handler);
-    if (!server) return unexpected("metrics server: " + server.error());
+    auto server = common::http::Server::create(std::move(executor), options, handler);
+    if (!server) return common::unexpected("metrics server: " + server.error());
     (*server)->start();
     return std::move(*server);
 }

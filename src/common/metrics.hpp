@@ -138,17 +138,19 @@ std::string escape_label_value(std::string_view value);
 /// Formats a sample value: integers without a fraction, +Inf, -Inf and NaN as Prometheus spells them.
 std::string format_value(double value);
 
-/// Serves GET /metrics from a registry on a nebula::http::Server; any other path is 404 and
+/// Serves GET /metrics from a registry on a nebula::common::http::Server; any other path is 404 and
 /// any other method 405. `refresh`, when given, runs before each render on the server's
 /// executor (for values that must be queried, such as database counts); if it throws, the
 /// error is logged and the registry is rendered as it stands.
-class Handler final : public http::Handler {
+class Handler final : public common::http::Handler {
   public:
     using Refresh = std::function<boost::asio::awaitable<void>()>;
     explicit Handler(const Registry& registry, Refresh refresh = {});
 
-    std::optional<http::Response> screen(const http::Request& head, const http::Peer& peer) override;
-    boost::asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override;
+    std::optional<common::http::Response> screen(const common::http::Request& head,
+                                                 const common::http::Peer& peer) override;
+    boost::asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                          common::http::Peer peer) override;
 
   private:
     const Registry& registry_;
@@ -160,8 +162,8 @@ bool is_loopback_literal(std::string_view address);
 
 /// Starts a metrics server on `bind_address`:`port` (port 0 = a free port). Refuses an address
 /// that is not a loopback literal: the metrics endpoint has no authentication.
-Result<std::unique_ptr<http::Server>, std::string> start_server(boost::asio::any_io_executor executor,
-                                                                const std::string& bind_address,
-                                                                std::uint16_t port, Handler& handler);
+common::Result<std::unique_ptr<common::http::Server>, std::string> start_server(
+    boost::asio::any_io_executor executor, const std::string& bind_address, std::uint16_t port,
+    Handler& handler);
 
 }  // namespace nebula::common::metrics

@@ -5,7 +5,7 @@
 #include <utility>
 #include <variant>
 
-namespace nebula {
+namespace nebula::common {
 
 /// Wraps an error value so a Result can be built from it unambiguously.
 template <typename E>
@@ -79,4 +79,4 @@ class [[nodiscard]] Status {
     bool ok_ = true;
 };
 
-}  // namespace nebula
+}  // namespace nebula::common

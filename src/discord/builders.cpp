@@ -119,45 +119,48 @@ bool valid_name(const std::string& name) {
     return true;
 }
 
-Status<std::string> validate_options(const std::vector<CommandOption>& options, const std::string& where,
-                                     int depth) {
-    if (options.size() > 25) return unexpected(where + ": more than 25 options");
+common::Status<std::string> validate_options(const std::vector<CommandOption>& options,
+                                             const std::string& where, int depth) {
+    if (options.size() > 25) return common::unexpected(where + ": more than 25 options");
     bool seen_optional = false;
     bool has_sub = false;
     bool has_plain = false;
     for (const auto& option : options) {
         const std::string here = where + " " + option.name;
-        if (!valid_name(option.name)) return unexpected(here + ": name must be 1-32 lowercase characters");
+        if (!valid_name(option.name))
+            return common::unexpected(here + ": name must be 1-32 lowercase characters");
         if (option.description.empty() || text_length(option.description) > 100) {
-            return unexpected(here + ": description must be 1-100 characters");
+            return common::unexpected(here + ": description must be 1-100 characters");
         }
-        if (option.choices.size() > 25) return unexpected(here + ": more than 25 choices");
+        if (option.choices.size() > 25) return common::unexpected(here + ": more than 25 choices");
         if (option.autocomplete && !option.choices.empty())
-            return unexpected(here + ": autocomplete with choices");
+            return common::unexpected(here + ": autocomplete with choices");
         const bool sub =
             option.type == OptionType::sub_command || option.type == OptionType::sub_command_group;
         has_sub |= sub;
         has_plain |= !sub;
         if (option.type == OptionType::sub_command_group) {
-            if (depth != 0) return unexpected(here + ": groups may only appear at the top level");
+            if (depth != 0) return common::unexpected(here + ": groups may only appear at the top level");
             for (const auto& child : option.options) {
                 if (child.type != OptionType::sub_command)
-                    return unexpected(here + ": groups hold only subcommands");
+                    return common::unexpected(here + ": groups hold only subcommands");
             }
         }
         if (option.type == OptionType::sub_command && depth > 1)
-            return unexpected(here + ": nested too deeply");
-        if (!sub && !option.options.empty()) return unexpected(here + ": only subcommands have options");
+            return common::unexpected(here + ": nested too deeply");
+        if (!sub && !option.options.empty())
+            return common::unexpected(here + ": only subcommands have options");
         if (!sub) {
             if (option.required && seen_optional)
-                return unexpected(here + ": required option after an optional one");
+                return common::unexpected(here + ": required option after an optional one");
             seen_optional |= !option.required;
         }
         if (sub) {
             if (auto status = validate_options(option.options, here, depth + 1); !status) return status;
         }
     }
-    if (has_sub && has_plain) return unexpected(where + ": subcommands cannot sit beside plain options");
+    if (has_sub && has_plain)
+        return common::unexpected(where + ": subcommands cannot sit beside plain options");
     return {};
 }
 
@@ -399,11 +402,11 @@ json MessagePayload::to_json() const {
     return out;
 }
 
-Status<std::string> validate(const Command& command) {
+common::Status<std::string> validate(const Command& command) {
     if (!valid_name(command.name))
-        return unexpected("/" + command.name + ": name must be 1-32 lowercase characters");
+        return common::unexpected("/" + command.name + ": name must be 1-32 lowercase characters");
     if (command.description.empty() || text_length(command.description) > 100) {
-        return unexpected("/" + command.name + ": description must be 1-100 characters");
+        return common::unexpected("/" + command.name + ": description must be 1-100 characters");
     }
     return validate_options(command.options, "/" + command.name, 0);
 }

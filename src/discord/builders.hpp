@@ -285,7 +285,7 @@ struct Command {
 /// Checks names (lowercase, 1–32), descriptions (1–100), at most 25 options and choices per
 /// level, required before optional, groups holding only subcommands, no options beside
 /// subcommands. Returns one message naming the first problem.
-Status<std::string> validate(const Command& command);
+common::Status<std::string> validate(const Command& command);
 /// The array body for the bulk overwrite. Throws std::invalid_argument on an invalid command.
 nlohmann::json commands_to_json(const std::vector<Command>& commands);
 

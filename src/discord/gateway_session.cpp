@@ -306,7 +306,7 @@ struct GatewaySession::Impl : std::enable_shared_from_this<Impl> {
             as_http = "http://" + as_http.substr(5);
         else
             co_return std::string("gateway URL must start with ws:// or wss://");
-        auto parsed = http::Url::parse(as_http);
+        auto parsed = common::http::Url::parse(as_http);
         if (!parsed) co_return "gateway URL " + parsed.error();
         const std::string target = parsed->path + "?v=10&encoding=json";
 
@@ -579,23 +579,23 @@ struct GatewaySession::Impl : std::enable_shared_from_this<Impl> {
         co_return end;
     }
 
-    static asio::awaitable<Status<GatewaySessionError>> run_owned(std::shared_ptr<Impl> self) {
+    static asio::awaitable<common::Status<GatewaySessionError>> run_owned(std::shared_ptr<Impl> self) {
         co_return co_await self->run();
     }
 
-    asio::awaitable<Status<GatewaySessionError>> run() {
+    asio::awaitable<common::Status<GatewaySessionError>> run() {
         stats.state = GatewaySessionState::connecting;
         if (!options.url_override.empty()) gateway_url = options.url_override;
         if (auto fatal = co_await discover()) {
             stats.state = GatewaySessionState::fatal;
-            co_return unexpected(*fatal);
+            co_return common::unexpected(*fatal);
         }
         while (!stopped) {
             const bool resume = !stats.session_id.empty() && stats.seq.has_value();
             if (!resume) {
                 if (auto fatal = co_await identify_budget()) {
                     stats.state = GatewaySessionState::fatal;
-                    co_return unexpected(*fatal);
+                    co_return common::unexpected(*fatal);
                 }
                 if (stopped) break;
             }
@@ -626,13 +626,13 @@ struct GatewaySession::Impl : std::enable_shared_from_this<Impl> {
                     if (auto reason = fatal_reason(end.code, options.intents)) {
                         spdlog::critical("discord gateway: fatal close {}: {}", end.code, *reason);
                         stats.state = GatewaySessionState::fatal;
-                        co_return unexpected(GatewaySessionError{end.code, *reason});
+                        co_return common::unexpected(GatewaySessionError{end.code, *reason});
                     }
                     if (end.code == 4001 || end.code == 4002 || end.code == 4005) {
                         spdlog::error("discord gateway: close {} means a bug in this client", end.code);
                         if (++protocol_errors > options.max_protocol_error_reconnects) {
                             stats.state = GatewaySessionState::fatal;
-                            co_return unexpected(GatewaySessionError{
+                            co_return common::unexpected(GatewaySessionError{
                                 end.code,
                                 "repeated protocol errors (close " + std::to_string(end.code) + ")"});
                         }
@@ -661,17 +661,17 @@ struct GatewaySession::Impl : std::enable_shared_from_this<Impl> {
             }
         }
         stats.state = GatewaySessionState::stopped;
-        co_return Status<GatewaySessionError>{};
+        co_return common::Status<GatewaySessionError>{};
     }
 };
 
-Result<std::unique_ptr<GatewaySession>, std::string> GatewaySession::create(
+common::Result<std::unique_ptr<GatewaySession>, std::string> GatewaySession::create(
     asio::any_io_executor executor, GatewaySessionOptions options, RestClient& rest,
     const common::Clock& clock, Handler handler, asio::any_io_executor handler_executor) {
-    if (options.token.empty()) return unexpected(std::string("the bot token is empty"));
+    if (options.token.empty()) return common::unexpected(std::string("the bot token is empty"));
     if (!options.url_override.empty() && options.url_override.rfind("ws://", 0) != 0 &&
         options.url_override.rfind("wss://", 0) != 0) {
-        return unexpected(std::string("DISCORD_GATEWAY_URL must start with ws:// or wss://"));
+        return common::unexpected(std::string("DISCORD_GATEWAY_URL must start with ws:// or wss://"));
     }
     auto impl = std::make_shared<Impl>(executor, std::move(options), rest, clock, std::move(handler),
                                        std::move(handler_executor));
@@ -679,10 +679,10 @@ Result<std::unique_ptr<GatewaySession>, std::string> GatewaySession::create(
     beast::error_code ec;
     if (!impl->options.ca_file.empty()) {
         impl->tls.load_verify_file(impl->options.ca_file, ec);
-        if (ec) return unexpected("gateway CA file: " + ec.message());
+        if (ec) return common::unexpected("gateway CA file: " + ec.message());
     } else {
         impl->tls.set_default_verify_paths(ec);
-        if (ec) return unexpected("system CA store: " + ec.message());
+        if (ec) return common::unexpected("system CA store: " + ec.message());
     }
     return std::unique_ptr<GatewaySession>(new GatewaySession(std::move(impl)));
 }
@@ -690,7 +690,7 @@ Result<std::unique_ptr<GatewaySession>, std::string> GatewaySession::create(
 GatewaySession::GatewaySession(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GatewaySession::~GatewaySession() = default;
 
-asio::awaitable<Status<GatewaySessionError>> GatewaySession::run() {
+asio::awaitable<common::Status<GatewaySessionError>> GatewaySession::run() {
     // Not a coroutine: the shared_ptr is copied into the coroutine frame now, so the session
     // survives even when this object is destroyed before the coroutine first runs.
     return Impl::run_owned(impl_);
@@ -706,12 +706,13 @@ void GatewaySession::stop(bool keep_session) {
     }
 }
 
-Status<std::string> GatewaySession::send(const json& payload) {
+common::Status<std::string> GatewaySession::send(const json& payload) {
     std::string text = payload.dump();
     if (text.size() > impl_->options.max_payload_bytes) {
-        return unexpected("payload of " + std::to_string(text.size()) + " bytes exceeds the gateway's 4096");
+        return common::unexpected("payload of " + std::to_string(text.size()) +
+                                  " bytes exceeds the gateway's 4096");
     }
-    if (!impl_->current) return unexpected(std::string("not connected"));
+    if (!impl_->current) return common::unexpected(std::string("not connected"));
     impl_->enqueue(*impl_->current, std::move(text), false);
     return {};
 }

@@ -104,7 +104,7 @@ class GatewaySession {
     using Handler = std::function<void(const Event&)>;
 
     /// `rest` supplies GET /gateway/bot and must outlive the client.
-    static Result<std::unique_ptr<GatewaySession>, std::string> create(
+    static common::Result<std::unique_ptr<GatewaySession>, std::string> create(
         boost::asio::any_io_executor executor, GatewaySessionOptions options, RestClient& rest,
         const common::Clock& clock, Handler handler, boost::asio::any_io_executor handler_executor);
     ~GatewaySession();
@@ -113,7 +113,7 @@ class GatewaySession {
 
     /// Connects and stays connected until stop() (returns success) or a fatal close code or an
     /// unusable token (returns the reason; do not restart automatically).
-    boost::asio::awaitable<Status<GatewaySessionError>> run();
+    boost::asio::awaitable<common::Status<GatewaySessionError>> run();
 
     /// Ends the session: closes with 1000 (the session is gone) or, with `keep_session`, with a
     /// 4xxx code so a new process may resume it.
@@ -121,7 +121,7 @@ class GatewaySession {
 
     /// Queues a gateway payload ({op, d}) under the outbound limit. Fails when it is larger
     /// than 4096 bytes or no connection is open.
-    Status<std::string> send(const nlohmann::json& payload);
+    common::Status<std::string> send(const nlohmann::json& payload);
 
     GatewaySessionStats stats() const;
 

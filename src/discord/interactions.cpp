@@ -21,7 +21,7 @@ asio::steady_timer& as_timer(const std::shared_ptr<void>& p) {
 }
 
 RestStatus invalid(std::string message) {
-    return unexpected(RestError{RestErrorCode::invalid_state, 0, 0, std::move(message)});
+    return common::unexpected(RestError{RestErrorCode::invalid_state, 0, 0, std::move(message)});
 }
 }  // namespace
 
@@ -93,10 +93,11 @@ asio::awaitable<RestStatus> InteractionResponder::initial(CallbackType type, std
 }
 
 asio::awaitable<RestStatus> InteractionResponder::edit_original(MessagePayload payload) {
-    if (expired()) co_return unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
+    if (expired())
+        co_return common::unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
     auto edited = co_await rest_.edit_original_response(interaction_.application_id, interaction_.token,
                                                         std::move(payload));
-    if (!edited) co_return unexpected(edited.error());
+    if (!edited) co_return common::unexpected(edited.error());
     state_ = State::answered;
     co_return RestStatus{};
 }
@@ -106,7 +107,8 @@ asio::awaitable<RestStatus> InteractionResponder::reply(MessagePayload payload) 
     co_await wait_initial();
     if (state_ == State::none) {
         if (expired())
-            co_return unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
+            co_return common::unexpected(
+                RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
         std::vector<FileData> files = payload.files;
         std::optional<json> data = payload.to_json();
         co_return co_await initial(CallbackType::channel_message, std::move(data), std::move(files),
@@ -116,7 +118,7 @@ asio::awaitable<RestStatus> InteractionResponder::reply(MessagePayload payload) 
         co_return co_await edit_original(std::move(payload));
     }
     auto sent = co_await follow_up(std::move(payload));
-    if (!sent) co_return unexpected(sent.error());
+    if (!sent) co_return common::unexpected(sent.error());
     co_return RestStatus{};
 }
 
@@ -180,10 +182,11 @@ asio::awaitable<RestResult<Message>> InteractionResponder::follow_up(MessagePayl
     auto keep = shared_from_this();
     co_await wait_initial();
     if (state_ == State::none) {
-        co_return unexpected(
+        co_return common::unexpected(
             RestError{RestErrorCode::invalid_state, 0, 0, "follow-up before the first response"});
     }
-    if (expired()) co_return unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
+    if (expired())
+        co_return common::unexpected(RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
     co_return co_await rest_.create_followup(interaction_.application_id, interaction_.token,
                                              std::move(payload));
 }

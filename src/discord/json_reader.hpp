@@ -121,9 +121,9 @@ Parsed<T> guarded(F&& parse) {
     try {
         return parse();
     } catch (const BadField& e) {
-        return nebula::unexpected(ParseError{e.path, e.what()});
+        return nebula::common::unexpected(ParseError{e.path, e.what()});
     } catch (const nlohmann::json::exception& e) {
-        return nebula::unexpected(ParseError{"", e.what()});
+        return nebula::common::unexpected(ParseError{"", e.what()});
     }
 }
 

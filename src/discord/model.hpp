@@ -25,7 +25,7 @@ struct ParseError {
 };
 
 template <typename T>
-using Parsed = Result<T, ParseError>;
+using Parsed = common::Result<T, ParseError>;
 
 struct User {
     Snowflake id;

@@ -81,14 +81,14 @@ RouteKey route_key(std::string_view method, std::string_view path) {
     return key;
 }
 
-RateLimitInfo RateLimitInfo::from(const http::Response& response) {
+RateLimitInfo RateLimitInfo::from(const common::http::Response& response) {
     RateLimitInfo info;
     const auto& headers = response.headers;
     if (auto v = headers.find("X-RateLimit-Limit")) info.limit = to_long(*v);
     if (auto v = headers.find("X-RateLimit-Remaining")) info.remaining = to_long(*v);
     if (auto v = headers.find("X-RateLimit-Reset-After")) info.reset_after = to_double(*v);
     if (auto v = headers.find("X-RateLimit-Bucket")) info.bucket = std::string(v->substr(0, 128));
-    if (auto v = headers.find("X-RateLimit-Global")) info.global = http::iequals(*v, "true");
+    if (auto v = headers.find("X-RateLimit-Global")) info.global = common::http::iequals(*v, "true");
     if (auto v = headers.find("X-RateLimit-Scope")) info.scope = std::string(v->substr(0, 16));
     if (auto v = headers.find("Retry-After")) info.retry_after = to_double(*v);
     if (response.status == 429) {

@@ -37,7 +37,7 @@ struct RateLimitInfo {
 
     /// Reads the X-RateLimit-* headers, Retry-After and (for 429) the JSON body; malformed
     /// values are ignored.
-    static RateLimitInfo from(const http::Response& response);
+    static RateLimitInfo from(const common::http::Response& response);
 };
 
 struct RateLimiterOptions {

@@ -128,15 +128,15 @@ class ClientTransport final : public RestTransport {
           user_agent_(std::move(user_agent)),
           max_response_bytes_(max_response_bytes) {}
 
-    asio::awaitable<Result<http::Response, http::ClientError>> send(
-        const http::Url& origin, http::Request request, std::chrono::milliseconds timeout) override {
+    asio::awaitable<common::Result<common::http::Response, common::http::ClientError>> send(
+        const common::http::Url& origin, common::http::Request request,
+        std::chrono::milliseconds timeout) override {
         return fetch(origin, std::move(request), timeout, max_response_bytes_);
     }
 
-    asio::awaitable<Result<http::Response, http::ClientError>> fetch(const http::Url& origin,
-                                                                     http::Request request,
-                                                                     std::chrono::milliseconds timeout,
-                                                                     std::size_t max_bytes) override {
+    asio::awaitable<common::Result<common::http::Response, common::http::ClientError>> fetch(
+        const common::http::Url& origin, common::http::Request request, std::chrono::milliseconds timeout,
+        std::size_t max_bytes) override {
         // One client per origin and size limit (the limit is enforced by the client's parser).
         // Interaction callbacks have a pool of their own, so a queue of ordinary REST calls never
         // delays an acknowledgement.
@@ -145,7 +145,7 @@ class ClientTransport final : public RestTransport {
                                 (callback ? " callbacks" : "");
         auto it = clients_.find(key);
         if (it == clients_.end()) {
-            http::ClientOptions options;
+            common::http::ClientOptions options;
             options.base = origin;
             options.request_timeout = timeout;
             options.ca_file = ca_file_;
@@ -153,9 +153,10 @@ class ClientTransport final : public RestTransport {
             options.max_response_bytes = max_bytes;
             options.max_connections = callback ? kCallbackConnections : kRestConnections;
             options.max_idle_connections = options.max_connections;
-            auto client = http::Client::create(executor_, std::move(options));
+            auto client = common::http::Client::create(executor_, std::move(options));
             if (!client)
-                co_return unexpected(http::ClientError{http::ClientErrorCode::connect, client.error()});
+                co_return common::unexpected(
+                    common::http::ClientError{common::http::ClientErrorCode::connect, client.error()});
             it = clients_.emplace(key, std::move(*client)).first;
         }
         co_return co_await it->second->send(std::move(request), timeout);
@@ -166,7 +167,7 @@ class ClientTransport final : public RestTransport {
     std::string ca_file_;
     std::string user_agent_;
     std::size_t max_response_bytes_;
-    std::map<std::string, std::unique_ptr<http::Client>> clients_;
+    std::map<std::string, std::unique_ptr<common::http::Client>> clients_;
 };
 
 /// One request at a time per rate-limit queue, in arrival order.
@@ -184,7 +185,7 @@ RestErrorCode code_for_status(int status) {
     return RestErrorCode::bad_request;
 }
 
-RestError error_from_response(const http::Response& response) {
+RestError error_from_response(const common::http::Response& response) {
     RestError error{code_for_status(response.status), response.status, 0, {}};
     const auto body = json::parse(response.body, nullptr, false);
     if (body.is_object()) {
@@ -197,23 +198,24 @@ RestError error_from_response(const http::Response& response) {
         if (const auto it = body.find("errors"); it != body.end())
             error.message += " " + truncate_text(it->dump(), 1000, "");
     } else {
-        error.message = std::string(http::reason(response.status));
+        error.message = std::string(common::http::reason(response.status));
     }
     return error;
 }
 
 template <typename T>
 RestResult<T> parse_as(const RestResult<json>& raw, Parsed<T> (*parse)(const json&)) {
-    if (!raw) return unexpected(raw.error());
+    if (!raw) return common::unexpected(raw.error());
     auto parsed = parse(*raw);
-    if (!parsed) return unexpected(RestError{RestErrorCode::bad_response, 200, 0, parsed.error().describe()});
+    if (!parsed)
+        return common::unexpected(RestError{RestErrorCode::bad_response, 200, 0, parsed.error().describe()});
     return std::move(*parsed);
 }
 
 std::optional<json> no_body() { return std::nullopt; }
 
 RestStatus to_status(const RestResult<json>& raw) {
-    if (!raw) return unexpected(raw.error());
+    if (!raw) return common::unexpected(raw.error());
     return {};
 }
 
@@ -222,7 +224,7 @@ RestStatus to_status(const RestResult<json>& raw) {
 struct RestClient::Impl {
     asio::any_io_executor executor;
     RestOptions options;
-    http::Url base;
+    common::http::Url base;
     const common::Clock& clock;
     std::unique_ptr<common::Sleeper> sleeper;
     std::unique_ptr<RestTransport> transport;
@@ -233,7 +235,7 @@ struct RestClient::Impl {
     std::size_t requests_sent = 0;
     std::size_t retries = 0;
 
-    Impl(asio::any_io_executor ex, RestOptions opts, http::Url url, const common::Clock& c,
+    Impl(asio::any_io_executor ex, RestOptions opts, common::http::Url url, const common::Clock& c,
          std::unique_ptr<common::Sleeper> s, std::unique_ptr<RestTransport> t)
         : executor(std::move(ex)),
           options(std::move(opts)),
@@ -278,21 +280,22 @@ struct RestClient::Impl {
     asio::awaitable<RestResult<json>> run(std::string method, std::string path, std::optional<json> body,
                                           RequestOptions request_options) {
         if (unauthorized) {
-            co_return unexpected(
+            co_return common::unexpected(
                 RestError{RestErrorCode::unauthorized, 401, 0, "token rejected earlier; not sending"});
         }
         const RouteKey key = route_key(method, path);
         const bool safe =
             method == "GET" || method == "PUT" || method == "DELETE" || request_options.idempotent;
 
-        http::Request request;
+        common::http::Request request;
         request.method = method;
         request.target = base.path + path;
         if (!base.path.empty() && base.path.back() == '/') request.target = base.path + path.substr(1);
         request.headers.set("User-Agent", options.user_agent);
         if (!key.global_exempt) request.headers.set("Authorization", "Bot " + options.token);
         if (!request_options.audit_log_reason.empty()) {
-            request.headers.set("X-Audit-Log-Reason", http::url_encode(request_options.audit_log_reason));
+            request.headers.set("X-Audit-Log-Reason",
+                                common::http::url_encode(request_options.audit_log_reason));
         }
         if (!request_options.files.empty()) {
             const std::string boundary = "nebula-" + common::random_hex(16);
@@ -320,19 +323,19 @@ struct RestClient::Impl {
                 co_await sleeper->sleep_until(ready);
             }
             if (unauthorized) {
-                co_return unexpected(
+                co_return common::unexpected(
                     RestError{RestErrorCode::unauthorized, 401, 0, "token rejected; not sending"});
             }
             if (limiter.invalid_budget_exhausted()) {
                 spdlog::error("discord: invalid-request budget spent; refusing {}", key.route);
-                co_return unexpected(RestError{RestErrorCode::invalid_budget, 0, 0,
-                                               "too many 401/403/429 responses recently"});
+                co_return common::unexpected(RestError{RestErrorCode::invalid_budget, 0, 0,
+                                                       "too many 401/403/429 responses recently"});
             }
             limiter.on_send(key);
             ++requests_sent;
             auto sent = co_await transport->send(base, request, options.request_timeout);
             if (!sent) {
-                const RestErrorCode code = sent.error().code == http::ClientErrorCode::timeout
+                const RestErrorCode code = sent.error().code == common::http::ClientErrorCode::timeout
                                                ? RestErrorCode::timeout
                                                : RestErrorCode::network;
                 if (safe && failures < options.max_retries) {
@@ -341,12 +344,13 @@ struct RestClient::Impl {
                     ++retries;
                     continue;
                 }
-                co_return unexpected(RestError{code, 0, 0, sent.error().message});
+                co_return common::unexpected(RestError{code, 0, 0, sent.error().message});
             }
-            const http::Response& response = *sent;
+            const common::http::Response& response = *sent;
             limiter.on_response(key, response.status, RateLimitInfo::from(response));
             if (response.status == 429) {
-                if (++limited > options.max_429_retries) co_return unexpected(error_from_response(response));
+                if (++limited > options.max_429_retries)
+                    co_return common::unexpected(error_from_response(response));
                 spdlog::warn("discord: 429 on {} (global={}); waiting", key.route,
                              response.headers.find("X-RateLimit-Global").has_value());
                 ++retries;
@@ -359,21 +363,21 @@ struct RestClient::Impl {
                     ++retries;
                     continue;
                 }
-                co_return unexpected(error_from_response(response));
+                co_return common::unexpected(error_from_response(response));
             }
             if (response.status == 401 && !key.global_exempt) {
                 // Only a 401 on a bot-token route means the token is bad; webhook routes answer
                 // 401 for an expired interaction token.
                 unauthorized = true;
                 spdlog::critical("discord: the bot token was rejected (401); all REST calls are stopped");
-                co_return unexpected(error_from_response(response));
+                co_return common::unexpected(error_from_response(response));
             }
             if (response.status < 200 || response.status >= 300)
-                co_return unexpected(error_from_response(response));
+                co_return common::unexpected(error_from_response(response));
             if (response.status == 204 || response.body.empty()) co_return json(nullptr);
             auto parsed = json::parse(response.body, nullptr, false);
             if (parsed.is_discarded()) {
-                co_return unexpected(
+                co_return common::unexpected(
                     RestError{RestErrorCode::bad_response, response.status, 0, "body is not JSON"});
             }
             co_return parsed;
@@ -381,12 +385,12 @@ struct RestClient::Impl {
     }
 };
 
-Result<std::unique_ptr<RestClient>, std::string> RestClient::create(
+common::Result<std::unique_ptr<RestClient>, std::string> RestClient::create(
     asio::any_io_executor executor, RestOptions options, const common::Clock& clock,
     std::unique_ptr<common::Sleeper> sleeper, std::unique_ptr<RestTransport> transport) {
-    auto base = http::Url::parse(options.api_base);
-    if (!base) return unexpected("DISCORD_API_BASE: " + base.error());
-    if (options.token.empty()) return unexpected(std::string("the bot token is empty"));
+    auto base = common::http::Url::parse(options.api_base);
+    if (!base) return common::unexpected("DISCORD_API_BASE: " + base.error());
+    if (options.token.empty()) return common::unexpected(std::string("the bot token is empty"));
     if (!sleeper) sleeper = common::make_asio_sleeper(executor, clock);
     if (!transport) {
         // API answers; attachment downloads pass their own, smaller limit (fetch).
@@ -409,7 +413,7 @@ asio::awaitable<RestResult<json>> RestClient::request(std::string method, std::s
 
 asio::awaitable<RestResult<GatewayBotInfo>> RestClient::get_gateway_bot() {
     auto raw = co_await request("GET", "/gateway/bot");
-    if (!raw) co_return unexpected(raw.error());
+    if (!raw) co_return common::unexpected(raw.error());
     const json& j = *raw;
     try {
         GatewayBotInfo info;
@@ -423,7 +427,7 @@ asio::awaitable<RestResult<GatewayBotInfo>> RestClient::get_gateway_bot() {
         info.max_concurrency = limit.value("max_concurrency", 1);
         co_return info;
     } catch (const json::exception& e) {
-        co_return unexpected(RestError{RestErrorCode::bad_response, 200, 0, e.what()});
+        co_return common::unexpected(RestError{RestErrorCode::bad_response, 200, 0, e.what()});
     }
 }
 
@@ -579,18 +583,19 @@ asio::awaitable<RestResult<json>> RestClient::bulk_overwrite_guild_commands(
 asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std::size_t max_bytes,
                                                            std::vector<std::string> allowed_types) {
     auto impl = impl_;
-    auto parsed = http::Url::parse(url);
-    if (!parsed) co_return unexpected(RestError{RestErrorCode::bad_url, 0, 0, parsed.error()});
+    auto parsed = common::http::Url::parse(url);
+    if (!parsed) co_return common::unexpected(RestError{RestErrorCode::bad_url, 0, 0, parsed.error()});
     const auto& hosts = impl->options.cdn_hosts;
     if (std::find(hosts.begin(), hosts.end(), parsed->host) == hosts.end()) {
-        co_return unexpected(RestError{RestErrorCode::bad_url, 0, 0, "host not allowed: " + parsed->host});
+        co_return common::unexpected(
+            RestError{RestErrorCode::bad_url, 0, 0, "host not allowed: " + parsed->host});
     }
     if (!parsed->tls() && !is_loopback_host(parsed->host)) {
-        co_return unexpected(
+        co_return common::unexpected(
             RestError{RestErrorCode::bad_url, 0, 0, "attachments are fetched over https only"});
     }
     max_bytes = std::min(max_bytes, impl->options.max_download_bytes);
-    http::Request request;
+    common::http::Request request;
     request.method = "GET";
     // Url::parse keeps the path; the query (signed expiry parameters) follows it in `url`.
     const auto query_at = url.find('?');
@@ -599,29 +604,30 @@ asio::awaitable<RestResult<Download>> RestClient::download(std::string url, std:
     auto response = co_await impl->transport->fetch(*parsed, std::move(request),
                                                     impl->options.request_timeout, max_bytes);
     if (!response) {
-        const bool too_large = response.error().code == http::ClientErrorCode::too_large;
-        co_return unexpected(RestError{too_large ? RestErrorCode::too_large
-                                       : response.error().code == http::ClientErrorCode::timeout
-                                           ? RestErrorCode::timeout
-                                           : RestErrorCode::network,
-                                       0, 0, response.error().message});
+        const bool too_large = response.error().code == common::http::ClientErrorCode::too_large;
+        co_return common::unexpected(RestError{
+            too_large                                                         ? RestErrorCode::too_large
+            : response.error().code == common::http::ClientErrorCode::timeout ? RestErrorCode::timeout
+                                                                              : RestErrorCode::network,
+            0, 0, response.error().message});
     }
     if (response->status < 200 || response->status >= 300) {
-        co_return unexpected(RestError{code_for_status(response->status), response->status, 0,
-                                       response->status == 403 || response->status == 404
-                                           ? "attachment expired or gone"
-                                           : std::string(http::reason(response->status))});
+        co_return common::unexpected(RestError{code_for_status(response->status), response->status, 0,
+                                               response->status == 403 || response->status == 404
+                                                   ? "attachment expired or gone"
+                                                   : std::string(common::http::reason(response->status))});
     }
     if (response->body.size() > max_bytes) {
-        co_return unexpected(RestError{RestErrorCode::too_large, response->status, 0,
-                                       std::to_string(response->body.size()) + " bytes"});
+        co_return common::unexpected(RestError{RestErrorCode::too_large, response->status, 0,
+                                               std::to_string(response->body.size()) + " bytes"});
     }
     const std::string type(response->headers.find("Content-Type").value_or(""));
     if (!allowed_types.empty() &&
         std::none_of(allowed_types.begin(), allowed_types.end(), [&](const std::string& allowed) {
-            return type.size() >= allowed.size() && http::iequals(type.substr(0, allowed.size()), allowed);
+            return type.size() >= allowed.size() &&
+                   common::http::iequals(type.substr(0, allowed.size()), allowed);
         })) {
-        co_return unexpected(RestError{RestErrorCode::bad_content_type, response->status, 0, type});
+        co_return common::unexpected(RestError{RestErrorCode::bad_content_type, response->status, 0, type});
     }
     co_return Download{type, std::move(response->body)};
 }

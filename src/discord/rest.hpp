@@ -57,19 +57,20 @@ struct RestError {
 };
 
 template <typename T>
-using RestResult = Result<T, RestError>;
-using RestStatus = Status<RestError>;
+using RestResult = common::Result<T, RestError>;
+using RestStatus = common::Status<RestError>;
 
 /// Sends one HTTP request to an origin. The seam between the REST logic and the network.
 class RestTransport {
   public:
     virtual ~RestTransport() = default;
-    virtual boost::asio::awaitable<Result<http::Response, http::ClientError>> send(
-        const http::Url& origin, http::Request request, std::chrono::milliseconds timeout) = 0;
+    virtual boost::asio::awaitable<common::Result<common::http::Response, common::http::ClientError>> send(
+        const common::http::Url& origin, common::http::Request request,
+        std::chrono::milliseconds timeout) = 0;
     /// As send(), but a response body over `max_bytes` is refused while it is read (from its
     /// Content-Length, or as soon as the bytes pass the limit), never buffered whole first.
-    virtual boost::asio::awaitable<Result<http::Response, http::ClientError>> fetch(
-        const http::Url& origin, http::Request request, std::chrono::milliseconds timeout,
+    virtual boost::asio::awaitable<common::Result<common::http::Response, common::http::ClientError>> fetch(
+        const common::http::Url& origin, common::http::Request request, std::chrono::milliseconds timeout,
         std::size_t /*max_bytes*/) {
         return send(origin, std::move(request), timeout);
     }
@@ -163,8 +164,8 @@ struct RestStats {
 class RestClient {
   public:
     /// `clock` and `sleeper` drive the rate-limit waits; `transport` defaults to a keep-alive
-    /// nebula::http::Client per origin.
-    static Result<std::unique_ptr<RestClient>, std::string> create(
+    /// nebula::common::http::Client per origin.
+    static common::Result<std::unique_ptr<RestClient>, std::string> create(
         boost::asio::any_io_executor executor, RestOptions options, const common::Clock& clock,
         std::unique_ptr<common::Sleeper> sleeper = nullptr,
         std::unique_ptr<RestTransport> transport = nullptr);

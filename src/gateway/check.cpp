@@ -108,7 +108,7 @@ asio::awaitable<void> check_panel(asio::any_io_executor executor, const GatewayC
 
 xui::PanelOptions panel_options(const GatewayConfig& config) {
     xui::PanelOptions o;
-    if (auto url = http::Url::parse(config.panel_url)) o.url = *url;
+    if (auto url = common::http::Url::parse(config.panel_url)) o.url = *url;
     o.base_path = config.panel_base_path;
     o.username = config.panel_username;
     o.password = config.panel_password;

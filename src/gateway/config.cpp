@@ -36,9 +36,9 @@ std::optional<std::chrono::system_clock::time_point> parse_date(const std::strin
 }  // namespace
 
 bool is_loopback_url(const std::string& url) {
-    auto parsed = http::Url::parse(url);
+    auto parsed = common::http::Url::parse(url);
     if (!parsed) return false;
-    if (http::iequals(parsed->host, "localhost")) return true;
+    if (common::http::iequals(parsed->host, "localhost")) return true;
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(parsed->host, ec);
     return !ec && is_loopback(address);
@@ -58,11 +58,11 @@ std::vector<std::string> GatewayConfig::secrets() const {
     return {secret_key, previous_secret_key, panel_password, panel_api_token};
 }
 
-http::ServerOptions server_options(const GatewayConfig& config) {
-    http::ServerOptions o;
+common::http::ServerOptions server_options(const GatewayConfig& config) {
+    common::http::ServerOptions o;
     o.address = config.bind_address;
     o.port = config.port;
-    if (!config.plain_http) o.tls = http::TlsFiles{config.cert_path, config.key_path};
+    if (!config.plain_http) o.tls = common::http::TlsFiles{config.cert_path, config.key_path};
     o.max_connections = config.max_connections;
     o.max_connections_per_ip = std::min(config.max_connections_per_ip, config.max_connections);
     // Allowlisted peers always find at least their own per-address allowance free, whatever the
@@ -71,7 +71,7 @@ http::ServerOptions server_options(const GatewayConfig& config) {
     return o;
 }
 
-Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env) {
+common::Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env) {
     common::ConfigReader r(env);
     GatewayConfig c;
     c.port = static_cast<std::uint16_t>(r.integer("PORT", 8443, 0, 65535));  // 0: any free port (tests, demo)
@@ -92,7 +92,7 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
 
     c.panel_url = r.url("PANEL_URL");
     c.panel_allow_remote = r.boolean("PANEL_ALLOW_REMOTE", false);
-    if (!c.panel_url.empty() && !c.panel_allow_remote && http::Url::parse(c.panel_url) &&
+    if (!c.panel_url.empty() && !c.panel_allow_remote && common::http::Url::parse(c.panel_url) &&
         !is_loopback_url(c.panel_url)) {
         r.fail("PANEL_URL",
                "is not on this machine (got \"" + c.panel_url +
@@ -186,7 +186,7 @@ Result<GatewayConfig, std::string> load_gateway_config(const common::Environment
         r.fail("API_SECRET_KEY_PREVIOUS", "must differ from API_SECRET_KEY");
     }
 
-    if (auto status = r.finish(); !status) return unexpected(status.error());
+    if (auto status = r.finish(); !status) return common::unexpected(status.error());
     return c;
 }
 

@@ -59,10 +59,10 @@ struct GatewayConfig {
 };
 
 /// The HTTP server's options for `config`: TLS, the connection caps and the reserve.
-http::ServerOptions server_options(const GatewayConfig& config);
+common::http::ServerOptions server_options(const GatewayConfig& config);
 
 /// Reads and validates every key; the error names each missing or invalid key.
-Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env);
+common::Result<GatewayConfig, std::string> load_gateway_config(const common::Environment& env);
 
 /// A key rotation left half done is a second key that never dies: after this long with
 /// API_SECRET_KEY_PREVIOUS set, start-up and `check` say so.

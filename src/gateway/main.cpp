@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     common::metrics::Registry registry;
     gateway::GatewayMetrics metrics(registry);
     gateway::GatewayService service(cfg, **panel, clock, &metrics);
-    auto server = http::Server::create(io.get_executor(), gateway::server_options(cfg), service);
+    auto server = common::http::Server::create(io.get_executor(), gateway::server_options(cfg), service);
     if (!server) {
         spdlog::critical("cannot start: {}", server.error());
         return 1;
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     (*server)->start();
     const auto port = (*server)->port();
     common::metrics::Handler metrics_handler(registry);
-    std::unique_ptr<http::Server> metrics_server;
+    std::unique_ptr<common::http::Server> metrics_server;
     if (cfg.metrics_port) {
         auto started = common::metrics::start_server(io.get_executor(), cfg.metrics_bind, *cfg.metrics_port,
                                                      metrics_handler);

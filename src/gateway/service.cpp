@@ -22,8 +22,8 @@ constexpr std::size_t kMaxCommentLength = 256;
 constexpr std::int64_t kMaxLimitIp = 10'000;
 constexpr std::string_view kVisionFlow = "xtls-rprx-vision";
 
-http::Response body_response(int status, std::string body) {
-    http::Response r;
+common::http::Response body_response(int status, std::string body) {
+    common::http::Response r;
     r.status = status;
     r.headers.set("Content-Type", "application/json");
     r.headers.set("Cache-Control", "no-store");
@@ -31,13 +31,15 @@ http::Response body_response(int status, std::string body) {
     return r;
 }
 
-http::Response json_response(int status, const json& body) { return body_response(status, body.dump()); }
+common::http::Response json_response(int status, const json& body) {
+    return body_response(status, body.dump());
+}
 
-http::Response error_response(int status, std::string_view code, std::string_view message) {
+common::http::Response error_response(int status, std::string_view code, std::string_view message) {
     return json_response(status, json{{"error", {{"code", code}, {"message", message}}}});
 }
 
-http::Response panel_error_response(const xui::PanelError& e) {
+common::http::Response panel_error_response(const xui::PanelError& e) {
     switch (e.code) {
         case xui::PanelErrorCode::unreachable:
             return error_response(503, "panel_unreachable", "the 3x-ui panel cannot be reached");
@@ -191,7 +193,7 @@ std::string method_label(std::string_view method) {
     return "other";
 }
 
-http::Response method_not_allowed(std::string_view allow) {
+common::http::Response method_not_allowed(std::string_view allow) {
     auto r = error_response(405, "method_not_allowed", "this route does not accept that method");
     r.headers.set("Allow", std::string(allow));
     return r;
@@ -225,15 +227,15 @@ GatewayService::GatewayService(const GatewayConfig& config, xui::PanelClient& pa
       replay_cache_(common::signing::kReplaySeconds, config.replay_cache_size),
       started_(clock.steady_now()) {}
 
-std::optional<asio::ip::address> GatewayService::client_address(const http::Request& head,
-                                                                const http::Peer& peer) const {
+std::optional<asio::ip::address> GatewayService::client_address(const common::http::Request& head,
+                                                                const common::http::Peer& peer) const {
     if (!config_.trusted_proxies.contains(peer.address)) return peer.address;
     // Proxies append to the last line or add a line of their own (HAProxy's option forwardfor):
     // the lines joined in order form one list. The right-most address that is not one of our
     // proxies is the client; anything to its left was written by the client and is not trusted.
     std::string list;
     for (const auto& [name, value] : head.headers.fields()) {
-        if (!http::iequals(name, "X-Forwarded-For")) continue;
+        if (!common::http::iequals(name, "X-Forwarded-For")) continue;
         if (!list.empty()) list += ',';
         list += value;
     }
@@ -257,13 +259,13 @@ bool GatewayService::allowed(const asio::ip::address& address) const {
     return config_.allowed_ips.empty() ? is_loopback(address) : config_.allowed_ips.contains(address);
 }
 
-http::Admission GatewayService::admit(const http::Peer& peer) {
-    if (config_.trusted_proxies.contains(peer.address)) return http::Admission::admit;
-    if (allowed(peer.address)) return http::Admission::reserved;
+common::http::Admission GatewayService::admit(const common::http::Peer& peer) {
+    if (config_.trusted_proxies.contains(peer.address)) return common::http::Admission::admit;
+    if (allowed(peer.address)) return common::http::Admission::reserved;
     const auto source = peer.address.to_string();
     refusal_log_.note("forbidden", source, "connection from " + source + " refused: not in ALLOWED_IPS");
     refused("forbidden");
-    return http::Admission::refuse;
+    return common::http::Admission::refuse;
 }
 
 template <typename T>
@@ -277,7 +279,7 @@ asio::awaitable<T> GatewayService::timed(const char* operation, asio::awaitable<
     co_return result;
 }
 
-void GatewayService::count(const http::Request& request, int status) {
+void GatewayService::count(const common::http::Request& request, int status) {
     if (metrics_ == nullptr) return;
     const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
     metrics_->requests.labels({route_label(path), method_label(request.method), std::to_string(status)})
@@ -288,14 +290,15 @@ void GatewayService::refused(std::string_view code) {
     if (metrics_ != nullptr) metrics_->auth_failures.labels({std::string(code)}).inc();
 }
 
-std::optional<http::Response> GatewayService::screen(const http::Request& head, const http::Peer& peer) {
+std::optional<common::http::Response> GatewayService::screen(const common::http::Request& head,
+                                                             const common::http::Peer& peer) {
     auto response = screen_request(head, peer);
     if (response) count(head, response->status);
     return response;
 }
 
-std::optional<http::Response> GatewayService::screen_request(const http::Request& head,
-                                                             const http::Peer& peer) {
+std::optional<common::http::Response> GatewayService::screen_request(const common::http::Request& head,
+                                                                     const common::http::Peer& peer) {
     const auto what = [&] { return head.method + " " + head.target.substr(0, 128); };  // refusals only
     auto client = client_address(head, peer);
     if (!client) {
@@ -316,8 +319,8 @@ std::optional<http::Response> GatewayService::screen_request(const http::Request
     return std::nullopt;
 }
 
-http::Response GatewayService::rate_limited(const std::string& source, const std::string& what,
-                                            std::chrono::seconds wait) {
+common::http::Response GatewayService::rate_limited(const std::string& source, const std::string& what,
+                                                    std::chrono::seconds wait) {
     refusal_log_.note("rate limited", source, source + " is over RATE_LIMIT_PER_MINUTE (" + what + ")");
     refused("rate_limited");
     auto r = error_response(429, "rate_limited", "too many requests; retry later");
@@ -325,14 +328,15 @@ http::Response GatewayService::rate_limited(const std::string& source, const std
     return r;
 }
 
-asio::awaitable<http::Response> GatewayService::handle(http::Request request, http::Peer peer) {
+asio::awaitable<common::http::Response> GatewayService::handle(common::http::Request request,
+                                                               common::http::Peer peer) {
     auto response = co_await respond(request, peer);
     count(request, response.status);
     co_return response;
 }
 
-asio::awaitable<http::Response> GatewayService::respond(const http::Request& request,
-                                                        const http::Peer& peer) {
+asio::awaitable<common::http::Response> GatewayService::respond(const common::http::Request& request,
+                                                                const common::http::Peer& peer) {
     const auto path = std::string_view(request.target).substr(0, request.target.find('?'));
     if (config_.bench_baseline_route && path == "/bench/baseline") {
         co_return json_response(200, json{{"status", "ok"}});
@@ -377,7 +381,7 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
         co_return rate_limited(source, what(), wait);
 
     const auto started = clock_.steady_now();
-    http::Response response;
+    common::http::Response response;
     if (request.method == "GET" && path == "/api/health") {
         response = co_await health();  // the monitoring probe skips the general router
     } else {
@@ -393,7 +397,7 @@ asio::awaitable<http::Response> GatewayService::respond(const http::Request& req
     co_return response;
 }
 
-asio::awaitable<http::Response> GatewayService::route(const http::Request& request) {
+asio::awaitable<common::http::Response> GatewayService::route(const common::http::Request& request) {
     const std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
     const auto parts = split_path(path);
     const std::string& m = request.method;
@@ -430,7 +434,7 @@ asio::awaitable<http::Response> GatewayService::route(const http::Request& reque
         co_return co_await disable_clients(request.body);
     }
     if (parts.size() > 4) co_return not_found();
-    auto email = http::url_decode(parts[2]);
+    auto email = common::http::url_decode(parts[2]);
     if (!email || !valid_email(*email)) {
         co_return error_response(400, "invalid_email", "the email in the path is not a valid client email");
     }
@@ -445,7 +449,7 @@ asio::awaitable<http::Response> GatewayService::route(const http::Request& reque
     co_return method_not_allowed("GET, PATCH, DELETE");
 }
 
-asio::awaitable<http::Response> GatewayService::health() {
+asio::awaitable<common::http::Response> GatewayService::health() {
     const auto now = clock_.steady_now();
     const bool fresh = health_.valid && now - health_.checked < config_.health_cache;
     // One panel call at a time refreshes the cached state; concurrent checks use the last answer.
@@ -473,7 +477,7 @@ asio::awaitable<http::Response> GatewayService::health() {
     co_return body_response(200, health_body_);
 }
 
-asio::awaitable<http::Response> GatewayService::inbounds() {
+asio::awaitable<common::http::Response> GatewayService::inbounds() {
     auto list = co_await timed("list_inbounds", panel_.list_inbounds());
     if (!list) co_return panel_error_response(list.error());
     json out = json::array();
@@ -488,7 +492,7 @@ asio::awaitable<http::Response> GatewayService::inbounds() {
     co_return json_response(200, json{{"inbounds", out}});
 }
 
-asio::awaitable<http::Response> GatewayService::server_status() {
+asio::awaitable<common::http::Response> GatewayService::server_status() {
     auto status = co_await timed("server_status", panel_.server_status());
     if (!status) co_return panel_error_response(status.error());
     auto clients = co_await timed("list_clients", panel_.list_clients());
@@ -503,7 +507,8 @@ asio::awaitable<http::Response> GatewayService::server_status() {
                                  {"clients", {{"total", clients->size()}, {"online", online->size()}}}});
 }
 
-asio::awaitable<http::Response> GatewayService::client_response(int status, const xui::Client& client) {
+asio::awaitable<common::http::Response> GatewayService::client_response(int status,
+                                                                        const xui::Client& client) {
     json links = {{"vless", nullptr}, {"subscription", nullptr}};
     auto inbound = co_await timed("get_inbound", panel_.get_inbound(client.inbound_id));
     if (!inbound) co_return panel_error_response(inbound.error());
@@ -520,7 +525,7 @@ asio::awaitable<http::Response> GatewayService::client_response(int status, cons
     co_return json_response(status, json{{"client", client_json(client)}, {"links", links}});
 }
 
-asio::awaitable<http::Response> GatewayService::create_client(const std::string& body) {
+asio::awaitable<common::http::Response> GatewayService::create_client(const std::string& body) {
     std::string error;
     auto parsed = parse_object(body, error);
     if (!parsed) co_return error_response(400, "invalid_json", error);
@@ -583,7 +588,7 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
 
     // Idempotent create: the same email with the same UUID is the same request repeated.
     auto same_request = [&](const xui::Client& existing) {
-        return b.contains("uuid") && http::iequals(existing.uuid, nc.uuid) &&
+        return b.contains("uuid") && common::http::iequals(existing.uuid, nc.uuid) &&
                existing.inbound_id == *inbound_id;
     };
     auto existing = co_await timed("find_client", panel_.find_client(nc.email));
@@ -621,15 +626,15 @@ asio::awaitable<http::Response> GatewayService::create_client(const std::string&
     co_return co_await client_response(201, *created);
 }
 
-asio::awaitable<http::Response> GatewayService::get_client(const std::string& email) {
+asio::awaitable<common::http::Response> GatewayService::get_client(const std::string& email) {
     auto found = co_await timed("find_client", panel_.find_client(email));
     if (!found) co_return panel_error_response(found.error());
     if (!found->has_value()) co_return error_response(404, "not_found", "no client with this email");
     co_return co_await client_response(200, **found);
 }
 
-asio::awaitable<http::Response> GatewayService::patch_client(const std::string& email,
-                                                             const std::string& body) {
+asio::awaitable<common::http::Response> GatewayService::patch_client(const std::string& email,
+                                                                     const std::string& body) {
     std::string error;
     auto parsed = parse_object(body, error);
     if (!parsed) co_return error_response(400, "invalid_json", error);
@@ -659,16 +664,16 @@ asio::awaitable<http::Response> GatewayService::patch_client(const std::string& 
     co_return co_await client_response(200, *updated);
 }
 
-asio::awaitable<http::Response> GatewayService::delete_client(const std::string& email) {
+asio::awaitable<common::http::Response> GatewayService::delete_client(const std::string& email) {
     auto done = co_await timed("delete_client", panel_.delete_client(email));
     if (!done) co_return panel_error_response(done.error());
     spdlog::info("client {} deleted", email);
-    http::Response r;
+    common::http::Response r;
     r.status = 204;
     co_return r;
 }
 
-asio::awaitable<http::Response> GatewayService::reset_traffic(const std::string& email) {
+asio::awaitable<common::http::Response> GatewayService::reset_traffic(const std::string& email) {
     auto done = co_await timed("reset_traffic", panel_.reset_traffic(email));
     if (!done) co_return panel_error_response(done.error());
     auto found = co_await timed("find_client", panel_.find_client(email));
@@ -678,7 +683,7 @@ asio::awaitable<http::Response> GatewayService::reset_traffic(const std::string&
     co_return co_await client_response(200, **found);
 }
 
-asio::awaitable<http::Response> GatewayService::traffic() {
+asio::awaitable<common::http::Response> GatewayService::traffic() {
     auto clients = co_await timed("list_clients", panel_.list_clients());
     if (!clients) co_return panel_error_response(clients.error());
     json out = json::array();
@@ -693,7 +698,7 @@ asio::awaitable<http::Response> GatewayService::traffic() {
     co_return json_response(200, json{{"clients", out}});
 }
 
-asio::awaitable<http::Response> GatewayService::disable_clients(const std::string& body) {
+asio::awaitable<common::http::Response> GatewayService::disable_clients(const std::string& body) {
     std::string error;
     auto parsed = parse_object(body, error);
     if (!parsed) co_return error_response(400, "invalid_json", error);
@@ -716,7 +721,7 @@ asio::awaitable<http::Response> GatewayService::disable_clients(const std::strin
     co_return json_response(200, json{{"disabled", result->changed}, {"missing", result->missing}});
 }
 
-asio::awaitable<http::Response> GatewayService::online() {
+asio::awaitable<common::http::Response> GatewayService::online() {
     auto emails = co_await timed("online_emails", panel_.online_emails());
     if (!emails) co_return panel_error_response(emails.error());
     co_return json_response(200, json{{"emails", *emails}});

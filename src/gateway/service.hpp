@@ -33,7 +33,7 @@ struct GatewayMetrics {
 /// The nebula-gateway HTTP API (docs/api.md): IP allowlist and rate limit on the request head,
 /// then the v1 signature and replay check, then the /api routes over the 3x-ui panel.
 /// Runs on the HTTP server's executor; not thread-safe.
-class GatewayService final : public http::Handler {
+class GatewayService final : public common::http::Handler {
   public:
     /// `metrics`, when given, must outlive the service.
     GatewayService(const GatewayConfig& config, xui::PanelClient& panel, const common::Clock& clock,
@@ -42,9 +42,11 @@ class GatewayService final : public http::Handler {
     /// Peers that are not trusted proxies are judged on their own address at once: an address
     /// outside ALLOWED_IPS is closed before the TLS handshake; allowlisted ones may use the
     /// reserved connection slots.
-    http::Admission admit(const http::Peer& peer) override;
-    std::optional<http::Response> screen(const http::Request& head, const http::Peer& peer) override;
-    boost::asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override;
+    common::http::Admission admit(const common::http::Peer& peer) override;
+    std::optional<common::http::Response> screen(const common::http::Request& head,
+                                                 const common::http::Peer& peer) override;
+    boost::asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                          common::http::Peer peer) override;
 
   private:
     struct Health {
@@ -57,34 +59,37 @@ class GatewayService final : public http::Handler {
     /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
     /// X-Forwarded-For address (all lines joined in order) that is not a trusted proxy. None when
     /// a trusted proxy's header is missing, malformed or names only trusted proxies.
-    std::optional<boost::asio::ip::address> client_address(const http::Request& head,
-                                                           const http::Peer& peer) const;
+    std::optional<boost::asio::ip::address> client_address(const common::http::Request& head,
+                                                           const common::http::Peer& peer) const;
     /// handle() before the request is counted.
-    boost::asio::awaitable<http::Response> respond(const http::Request& request, const http::Peer& peer);
-    boost::asio::awaitable<http::Response> route(const http::Request& request);
-    boost::asio::awaitable<http::Response> health();
-    boost::asio::awaitable<http::Response> inbounds();
-    boost::asio::awaitable<http::Response> server_status();
-    boost::asio::awaitable<http::Response> create_client(const std::string& body);
-    boost::asio::awaitable<http::Response> get_client(const std::string& email);
-    boost::asio::awaitable<http::Response> patch_client(const std::string& email, const std::string& body);
-    boost::asio::awaitable<http::Response> delete_client(const std::string& email);
-    boost::asio::awaitable<http::Response> reset_traffic(const std::string& email);
-    boost::asio::awaitable<http::Response> traffic();
-    boost::asio::awaitable<http::Response> disable_clients(const std::string& body);
-    boost::asio::awaitable<http::Response> online();
+    boost::asio::awaitable<common::http::Response> respond(const common::http::Request& request,
+                                                           const common::http::Peer& peer);
+    boost::asio::awaitable<common::http::Response> route(const common::http::Request& request);
+    boost::asio::awaitable<common::http::Response> health();
+    boost::asio::awaitable<common::http::Response> inbounds();
+    boost::asio::awaitable<common::http::Response> server_status();
+    boost::asio::awaitable<common::http::Response> create_client(const std::string& body);
+    boost::asio::awaitable<common::http::Response> get_client(const std::string& email);
+    boost::asio::awaitable<common::http::Response> patch_client(const std::string& email,
+                                                                const std::string& body);
+    boost::asio::awaitable<common::http::Response> delete_client(const std::string& email);
+    boost::asio::awaitable<common::http::Response> reset_traffic(const std::string& email);
+    boost::asio::awaitable<common::http::Response> traffic();
+    boost::asio::awaitable<common::http::Response> disable_clients(const std::string& body);
+    boost::asio::awaitable<common::http::Response> online();
     /// Awaits one panel call and records its latency.
     template <typename T>
     boost::asio::awaitable<T> timed(const char* operation, boost::asio::awaitable<T> call);
-    void count(const http::Request& request, int status);
+    void count(const common::http::Request& request, int status);
     void refused(std::string_view code);
-    http::Response rate_limited(const std::string& source, const std::string& what,
-                                std::chrono::seconds wait);
+    common::http::Response rate_limited(const std::string& source, const std::string& what,
+                                        std::chrono::seconds wait);
     /// Allowed by ALLOWED_IPS (loopback only when it is empty).
     bool allowed(const boost::asio::ip::address& address) const;
-    std::optional<http::Response> screen_request(const http::Request& head, const http::Peer& peer);
+    std::optional<common::http::Response> screen_request(const common::http::Request& head,
+                                                         const common::http::Peer& peer);
     /// {"client":…, "links":…} for a stored client.
-    boost::asio::awaitable<http::Response> client_response(int status, const xui::Client& client);
+    boost::asio::awaitable<common::http::Response> client_response(int status, const xui::Client& client);
 
     const GatewayConfig& config_;
     xui::PanelClient& panel_;

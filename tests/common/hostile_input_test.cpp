@@ -56,12 +56,12 @@ TEST(HostileInput, UrlParserAndDecoder) {
     std::mt19937 rng(7);
     for (int i = 0; i < 20000; ++i) {
         const std::string text = mutate("https://[2001:db8::1]:8443/a%20b/?q=%41#f", rng);
-        auto u = http::Url::parse(text);
+        auto u = common::http::Url::parse(text);
         if (u) {
             ASSERT_FALSE(u->host.empty());
             ASSERT_GT(u->port, 0);
         }
-        (void)http::url_decode(text, true);
+        (void)common::http::url_decode(text, true);
     }
 }
 

@@ -20,7 +20,7 @@
 #include "support/io_thread.hpp"
 #include "support/tls_cert.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 namespace {
 
 namespace asio = boost::asio;
@@ -83,8 +83,8 @@ struct Pool {
         if (!c) throw std::runtime_error(c.error());
         client = std::move(c.value());
     }
-    Result<Response, ClientError> get(std::string target,
-                                      std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    common::Result<Response, ClientError> get(
+        std::string target, std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
         Request r;
         r.method = "GET";
         r.target = std::move(target);
@@ -222,4 +222,4 @@ TEST(HttpClientPool, NewTlsConnectionsResumeTheSessionOfThePinnedServer) {
 }
 
 }  // namespace
-}  // namespace nebula::http
+}  // namespace nebula::common::http

@@ -35,7 +35,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();  // from the A
 #include "support/io_thread.hpp"
 #include "support/tls_cert.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 namespace {
 
 namespace asio = boost::asio;
@@ -96,7 +96,7 @@ struct Fixture {
         if (!c) throw std::runtime_error(c.error());
         return std::move(c.value());
     }
-    Result<Response, ClientError> send(Client& c, Request r) { return io.run(c.send(std::move(r))); }
+    common::Result<Response, ClientError> send(Client& c, Request r) { return io.run(c.send(std::move(r))); }
 
     bool tls = false;
     EchoHandler handler;
@@ -751,7 +751,7 @@ class LosesTheSecondAnswer {
     std::vector<std::string> requests_;
 };
 
-Result<Response, ClientError> send_to(LosesTheSecondAnswer& server, Client& client, Request request) {
+common::Result<Response, ClientError> send_to(LosesTheSecondAnswer& server, Client& client, Request request) {
     return server.io().run(client.send(std::move(request)));
 }
 
@@ -849,4 +849,4 @@ TEST(HttpServerClientTls, Tls12OffersOnlyEcdheWithAeadCiphers) {
 }
 
 }  // namespace
-}  // namespace nebula::http
+}  // namespace nebula::common::http

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace nebula::http {
+namespace nebula::common::http {
 namespace {
 
 TEST(Url, ParsesSchemesHostsPortsAndPaths) {
@@ -58,4 +58,4 @@ TEST(UrlEncoding, RoundTripsAndRejectsBadEscapes) {
 }
 
 }  // namespace
-}  // namespace nebula::http
+}  // namespace nebula::common::http

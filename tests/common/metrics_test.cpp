@@ -152,12 +152,12 @@ TEST(Metrics, LoopbackCheck) {
 
 class MetricsServer : public ::testing::Test {
   protected:
-    http::Response get(const std::string& target, const std::string& method = "GET") {
-        http::ClientOptions o;
-        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(port_));
+    common::http::Response get(const std::string& target, const std::string& method = "GET") {
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(port_));
         o.request_timeout = std::chrono::seconds(10);
-        auto client = std::move(*http::Client::create(io_.executor(), o));
-        http::Request r;
+        auto client = std::move(*common::http::Client::create(io_.executor(), o));
+        common::http::Request r;
         r.method = method;
         r.target = target;
         auto result = io_.run(client->send(std::move(r)));
@@ -181,7 +181,7 @@ class MetricsServer : public ::testing::Test {
     Registry registry_;
     testing::IoThread io_;
     std::unique_ptr<Handler> handler_;
-    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<common::http::Server> server_;
     std::uint16_t port_ = 0;
 };
 

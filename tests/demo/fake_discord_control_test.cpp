@@ -30,10 +30,10 @@ class FakeDiscordControl : public ::testing::Test {
         auto created = FakeDiscord::create(io_.get_executor());
         ASSERT_TRUE(created) << created.error();
         fake_ = std::move(*created);
-        http::ClientOptions options;
-        options.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(fake_->http_port()));
+        common::http::ClientOptions options;
+        options.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(fake_->http_port()));
         options.request_timeout = 10s;
-        auto client = http::Client::create(io_.get_executor(), options);
+        auto client = common::http::Client::create(io_.get_executor(), options);
         ASSERT_TRUE(client) << client.error();
         client_ = std::move(*client);
         nebula::discord::RestOptions rest_options;
@@ -54,9 +54,10 @@ class FakeDiscordControl : public ::testing::Test {
         nebula::discord::testing::drain_until(io_, stopped);
     }
 
-    asio::awaitable<http::Response> send(std::string method, std::string target, std::string body = {},
-                                         std::string content_type = "application/json") {
-        http::Request request;
+    asio::awaitable<common::http::Response> send(std::string method, std::string target,
+                                                 std::string body = {},
+                                                 std::string content_type = "application/json") {
+        common::http::Request request;
         request.method = std::move(method);
         request.target = std::move(target);
         if (!body.empty()) request.headers.set("Content-Type", std::move(content_type));
@@ -73,7 +74,7 @@ class FakeDiscordControl : public ::testing::Test {
     asio::io_context io_;
     common::SystemClock clock_;
     std::unique_ptr<FakeDiscord> fake_;
-    std::unique_ptr<http::Client> client_;
+    std::unique_ptr<common::http::Client> client_;
     std::unique_ptr<nebula::discord::RestClient> rest_;
 };
 

@@ -34,7 +34,7 @@ class GatewayTest : public ::testing::Test {
     std::unique_ptr<RestClient> rest;
     std::unique_ptr<GatewaySession> client;
     std::vector<Event> events;
-    std::optional<Status<GatewaySessionError>> result;
+    std::optional<common::Status<GatewaySessionError>> result;
     bool finished = false;
 
     void SetUp() override { make_fake(200ms); }
@@ -70,11 +70,12 @@ class GatewayTest : public ::testing::Test {
             io.get_executor());
         ASSERT_TRUE(created) << created.error();
         client = std::move(*created);
-        asio::co_spawn(io, client->run(), [this](std::exception_ptr e, Status<GatewaySessionError> status) {
-            if (e) std::rethrow_exception(e);
-            result = status;
-            finished = true;
-        });
+        asio::co_spawn(io, client->run(),
+                       [this](std::exception_ptr e, common::Status<GatewaySessionError> status) {
+                           if (e) std::rethrow_exception(e);
+                           result = status;
+                           finished = true;
+                       });
     }
 
     void TearDown() override {

@@ -102,7 +102,7 @@ TEST_F(InteractionsTest, SlowHandlerOverTheGatewayIsAutoDeferredInsideTheThreeSe
     ASSERT_TRUE(gateway);
     bool finished = false;
     asio::co_spawn(io, (*gateway)->run(),
-                   [&](std::exception_ptr, Status<GatewaySessionError>) { finished = true; });
+                   [&](std::exception_ptr, common::Status<GatewaySessionError>) { finished = true; });
     Clock::time_point injected;
     run([&]() -> asio::awaitable<void> {
         const std::function<bool()> connected = [&] {

@@ -7,9 +7,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-http::Response response(int status, std::vector<std::pair<std::string, std::string>> headers,
-                        std::string body = {}) {
-    http::Response r;
+common::http::Response response(int status, std::vector<std::pair<std::string, std::string>> headers,
+                                std::string body = {}) {
+    common::http::Response r;
     r.status = status;
     for (auto& [k, v] : headers) r.headers.set(k, v);
     r.body = std::move(body);

@@ -470,7 +470,7 @@ TEST_F(RestTest, ChannelsMembersCommandsAndAuditReason) {
     });
     const auto created = fake->requests_matching("POST /guilds/1/channels");
     ASSERT_EQ(created.size(), 1u);
-    EXPECT_EQ(created[0].headers.find("X-Audit-Log-Reason"), http::url_encode("طلب رقم 1234"));
+    EXPECT_EQ(created[0].headers.find("X-Audit-Log-Reason"), common::http::url_encode("طلب رقم 1234"));
     EXPECT_EQ(created[0].json["permission_overwrites"][0]["deny"], 1024);
     EXPECT_EQ(fake->member_roles(1, 2)->size(), 0u);
 }

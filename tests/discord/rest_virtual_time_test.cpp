@@ -17,34 +17,34 @@ class ScriptedTransport final : public RestTransport {
   public:
     struct Sent {
         std::chrono::steady_clock::time_point at;
-        http::Request request;
+        common::http::Request request;
     };
-    ScriptedTransport(common::ManualClock& clock, std::deque<http::Response>& responses,
+    ScriptedTransport(common::ManualClock& clock, std::deque<common::http::Response>& responses,
                       std::vector<Sent>& sent)
         : clock_(clock), responses_(responses), sent_(sent) {}
 
-    asio::awaitable<Result<http::Response, http::ClientError>> send(const http::Url&, http::Request request,
-                                                                    std::chrono::milliseconds) override {
+    asio::awaitable<common::Result<common::http::Response, common::http::ClientError>> send(
+        const common::http::Url&, common::http::Request request, std::chrono::milliseconds) override {
         sent_.push_back(Sent{clock_.steady_now(), std::move(request)});
         if (responses_.empty()) {
-            http::Response ok;
+            common::http::Response ok;
             ok.body = R"({"id": "1", "username": "nebula"})";
             co_return ok;
         }
-        http::Response next = std::move(responses_.front());
+        common::http::Response next = std::move(responses_.front());
         responses_.pop_front();
         co_return next;
     }
 
   private:
     common::ManualClock& clock_;
-    std::deque<http::Response>& responses_;
+    std::deque<common::http::Response>& responses_;
     std::vector<Sent>& sent_;
 };
 
-http::Response respond(int status, std::vector<std::pair<std::string, std::string>> headers,
-                       std::string body = "{}") {
-    http::Response r;
+common::http::Response respond(int status, std::vector<std::pair<std::string, std::string>> headers,
+                               std::string body = "{}") {
+    common::http::Response r;
     r.status = status;
     for (auto& [k, v] : headers) r.headers.set(k, v);
     r.body = std::move(body);
@@ -55,7 +55,7 @@ class VirtualTimeTest : public ::testing::Test {
   protected:
     asio::io_context io;
     common::ManualClock clock;
-    std::deque<http::Response> responses;
+    std::deque<common::http::Response> responses;
     std::vector<ScriptedTransport::Sent> sent;
     std::unique_ptr<RestClient> rest;
 

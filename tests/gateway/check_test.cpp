@@ -109,10 +109,10 @@ class GatewayMetricsTest : public ::testing::Test {
         h_->io.call([&] {
             h_->service =
                 std::make_unique<GatewayService>(h_->config, *h_->panel_client, h_->clock, metrics_.get());
-            http::ServerOptions options;
+            common::http::ServerOptions options;
             options.address = "127.0.0.1";
-            options.tls = http::TlsFiles{h_->cert.cert_path, h_->cert.key_path};
-            h_->server = std::move(*http::Server::create(h_->io.executor(), options, *h_->service));
+            options.tls = common::http::TlsFiles{h_->cert.cert_path, h_->cert.key_path};
+            h_->server = std::move(*common::http::Server::create(h_->io.executor(), options, *h_->service));
             h_->server->start();
             auto started = common::metrics::start_server(h_->io.executor(), "127.0.0.1", 0, handler_);
             if (!started) throw std::runtime_error(started.error());
@@ -126,10 +126,10 @@ class GatewayMetricsTest : public ::testing::Test {
     }
 
     std::string scrape() {
-        http::ClientOptions o;
-        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(metrics_server_->port()));
-        auto client = std::move(*http::Client::create(h_->io.executor(), o));
-        http::Request r;
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(metrics_server_->port()));
+        auto client = std::move(*common::http::Client::create(h_->io.executor(), o));
+        common::http::Request r;
         r.method = "GET";
         r.target = "/metrics";
         auto response = h_->io.run(client->send(std::move(r)));
@@ -143,7 +143,7 @@ class GatewayMetricsTest : public ::testing::Test {
     common::metrics::Handler handler_{registry_};
     std::unique_ptr<GatewayMetrics> metrics_;
     std::unique_ptr<testing::GatewayHarness> h_;
-    std::unique_ptr<http::Server> metrics_server_;
+    std::unique_ptr<common::http::Server> metrics_server_;
 };
 
 TEST_F(GatewayMetricsTest, CountsRequestsRefusalsAndPanelLatency) {

@@ -19,7 +19,7 @@ class GatewayConfigTest : public ::testing::Test {
                 {"SSL_CERT_PATH", cert.cert_path},
                 {"SSL_KEY_PATH", cert.key_path}};
     }
-    Result<GatewayConfig, std::string> load(std::map<std::string, std::string> values) {
+    common::Result<GatewayConfig, std::string> load(std::map<std::string, std::string> values) {
         return load_gateway_config(common::Environment::from_map(std::move(values)));
     }
     testing::TlsCert cert;

@@ -659,7 +659,7 @@ TEST_F(GatewayInit, ThePrintedLineIsAcceptedByTheBotAndOpensASignedTlsCall) {
     }
     const std::string url = values.at("url");
     EXPECT_LE(url.size(), 200u);
-    auto parsed_url = http::Url::parse(url);
+    auto parsed_url = common::http::Url::parse(url);
     ASSERT_TRUE(parsed_url);
     EXPECT_EQ(parsed_url->scheme, "https");
     EXPECT_EQ(parsed_url->port, 8443);
@@ -676,16 +676,16 @@ TEST_F(GatewayInit, ThePrintedLineIsAcceptedByTheBotAndOpensASignedTlsCall) {
     // The bot's call: pinned TLS and a signed GET /api/health to the gateway this env file runs.
     GatewayProcess gateway(env_path_, dir_.path);
     nebula::testing::IoThread io;
-    http::ClientOptions client_options;
+    common::http::ClientOptions client_options;
     client_options.base =
-        *http::Url::parse("https://" + parsed_url->host + ":" + std::to_string(gateway.port));
+        *common::http::Url::parse("https://" + parsed_url->host + ":" + std::to_string(gateway.port));
     client_options.pinned_sha256 = values.at("pin");
-    auto client = std::move(*http::Client::create(io.executor(), client_options));
+    auto client = std::move(*common::http::Client::create(io.executor(), client_options));
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
     const auto signed_headers = common::signing::sign(key, "GET", "/api/health", now, "");
-    http::Request request;
+    common::http::Request request;
     request.method = "GET";
     request.target = "/api/health";
     request.headers.set(std::string(common::signing::kTimestampHeader), signed_headers.timestamp);

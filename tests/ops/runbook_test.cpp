@@ -166,16 +166,16 @@ class Runbook : public bot::testing::MigratedBackendTest {
         return servers.front();
     }
     /// A bot call to the default server, as the shop makes them (health, then traffic).
-    Status<std::string> call_gateway() {
+    common::Status<std::string> call_gateway() {
         const auto server = default_server();
-        return io_.run([&]() -> boost::asio::awaitable<Status<std::string>> {
+        return io_.run([&]() -> boost::asio::awaitable<common::Status<std::string>> {
             gateway_client::HttpGatewayDirectory directory(co_await boost::asio::this_coro::executor, clock_);
             auto& gateway = directory.gateway_for(server);
             auto health = co_await gateway.health();
-            if (!health) co_return unexpected(domain::describe(health.error()));
+            if (!health) co_return common::unexpected(domain::describe(health.error()));
             auto traffic = co_await gateway.traffic();
-            if (!traffic) co_return unexpected(domain::describe(traffic.error()));
-            co_return Status<std::string>{};
+            if (!traffic) co_return common::unexpected(domain::describe(traffic.error()));
+            co_return common::Status<std::string>{};
         }());
     }
 

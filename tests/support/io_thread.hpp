@@ -34,7 +34,7 @@ class IoThread {
         if constexpr (std::is_void_v<T>) {
             boost::asio::co_spawn(io_, std::move(awaitable), boost::asio::use_future).get();
         } else {
-            // use_future needs a default-constructible result; Result<T, E> is not.
+            // use_future needs a default-constructible result; common::Result<T, E> is not.
             auto wrap = [](boost::asio::awaitable<T> inner) -> boost::asio::awaitable<std::optional<T>> {
                 co_return co_await std::move(inner);
             };

@@ -34,26 +34,26 @@ class BenchGateway final : public domain::GatewayClient {
   public:
     asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> create_client(
         domain::NewClient) override {
-        co_return unexpected(
+        co_return common::unexpected(
             domain::GatewayError{domain::GatewayErrorCode::rejected, 400, "not in the benchmark"});
     }
     asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> get_client(std::string) override {
-        co_return unexpected(
+        co_return common::unexpected(
             domain::GatewayError{domain::GatewayErrorCode::rejected, 400, "not in the benchmark"});
     }
     asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> update_client(
         std::string, domain::ClientChange) override {
-        co_return unexpected(
+        co_return common::unexpected(
             domain::GatewayError{domain::GatewayErrorCode::rejected, 400, "not in the benchmark"});
     }
     asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> reset_traffic(std::string) override {
-        co_return unexpected(
+        co_return common::unexpected(
             domain::GatewayError{domain::GatewayErrorCode::rejected, 400, "not in the benchmark"});
     }
-    asio::awaitable<Status<domain::GatewayError>> delete_client(std::string email) override {
+    asio::awaitable<common::Status<domain::GatewayError>> delete_client(std::string email) override {
         ++calls["delete"];
         clients.erase(email);
-        co_return Status<domain::GatewayError>{};
+        co_return common::Status<domain::GatewayError>{};
     }
     asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>> traffic() override {
         ++calls["traffic"];

@@ -157,13 +157,13 @@ struct Bot::Impl {
     std::unique_ptr<BotMetrics> metrics;
 };
 
-Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor executor, BotConfig config,
-                                                      const common::Clock& clock,
-                                                      std::unique_ptr<domain::GatewayDirectory> gateways) {
+common::Result<std::unique_ptr<Bot>, std::string> Bot::create(
+    asio::any_io_executor executor, BotConfig config, const common::Clock& clock,
+    std::unique_ptr<domain::GatewayDirectory> gateways) {
     auto zone = ui::TimeZone::load(config.timezone);
-    if (!zone) return unexpected("TIMEZONE: " + zone.error());
+    if (!zone) return common::unexpected("TIMEZONE: " + zone.error());
     auto database = db::DbExecutor::open(config.database, static_cast<std::size_t>(config.db_threads));
-    if (!database) return unexpected(database.error());
+    if (!database) return common::unexpected(database.error());
     discord::RestOptions rest_options;
     rest_options.api_base = config.discord_api_base;
     rest_options.token = config.discord_token;
@@ -171,7 +171,7 @@ Result<std::unique_ptr<Bot>, std::string> Bot::create(asio::any_io_executor exec
     rest_options.ca_file = config.discord_ca_file;
     rest_options.max_download_bytes = config.receipts.max_bytes;
     auto rest = discord::RestClient::create(executor, rest_options, clock);
-    if (!rest) return unexpected("Discord REST: " + rest.error());
+    if (!rest) return common::unexpected("Discord REST: " + rest.error());
     if (!gateways) gateways = std::make_unique<gateway_client::HttpGatewayDirectory>(executor, clock);
     auto impl = std::make_unique<Impl>(executor, std::move(config), clock, std::move(*zone),
                                        std::move(*database), std::move(*rest), std::move(gateways));
@@ -202,14 +202,14 @@ bool Bot::started() const { return impl_->started; }
 BotMetrics& Bot::metrics() { return *impl_->metrics; }
 jobs::Scheduler& Bot::scheduler() { return impl_->scheduler; }
 
-asio::awaitable<Result<jobs::JobResult, std::string>> Bot::run_job(std::string name) {
+asio::awaitable<common::Result<jobs::JobResult, std::string>> Bot::run_job(std::string name) {
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
-    if (!schema) co_return unexpected(schema.error().message);
+    if (!schema) co_return common::unexpected(schema.error().message);
     auto ran = co_await s.scheduler.run_now(name);
     s.background.cancel();
     co_await s.background.join();
-    if (!ran) co_return unexpected("job " + name + ": " + std::string(jobs::to_string(ran.error())));
+    if (!ran) co_return common::unexpected("job " + name + ": " + std::string(jobs::to_string(ran.error())));
     co_return std::move(*ran);
 }
 
@@ -223,7 +223,7 @@ asio::awaitable<domain::ReconcileReport> Bot::reconcile() {
     co_return co_await impl_->provisioner.reconcile();
 }
 
-asio::awaitable<Status<std::string>> Bot::run() {
+asio::awaitable<common::Status<std::string>> Bot::run() {
     auto status = co_await serve();
     // Nothing may still be using the bot when run() returns: the owner may destroy it then.
     auto& s = *impl_;
@@ -234,10 +234,10 @@ asio::awaitable<Status<std::string>> Bot::run() {
     co_return status;
 }
 
-asio::awaitable<Status<std::string>> Bot::serve() {
+asio::awaitable<common::Status<std::string>> Bot::serve() {
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
-    if (!schema) co_return unexpected(schema.error().message);
+    if (!schema) co_return common::unexpected(schema.error().message);
 
     // The default server (API_GATEWAY_URL / API_SECRET_KEY) exists once, added on first start;
     // later edits of its bot.env values are applied at start (sync_default_server).
@@ -245,17 +245,18 @@ asio::awaitable<Status<std::string>> Bot::serve() {
         return sync_default_server(c, s.catalog, s.config.default_server,
                                    domain::to_timestamp(s.clock.now()));
     });
-    if (!synced) co_return unexpected("API_GATEWAY_URL: " + synced.error().message);
+    if (!synced) co_return common::unexpected("API_GATEWAY_URL: " + synced.error().message);
     if (!synced->empty())
         spdlog::info("default server ({}): {}", s.config.default_server.gateway_url, *synced);
 
     auto me = co_await s.rest->get_current_user();
-    if (!me) co_return unexpected("Discord: " + me.error().describe());
+    if (!me) co_return common::unexpected("Discord: " + me.error().describe());
     s.config.shop.bot_user_id = me->id;
 
     auto registered = co_await s.rest->bulk_overwrite_guild_commands(
         s.config.shop.application_id, s.config.shop.guild_id, s.router.commands());
-    if (!registered) co_return unexpected("registering slash commands: " + registered.error().describe());
+    if (!registered)
+        co_return common::unexpected("registering slash commands: " + registered.error().describe());
     spdlog::info("{} slash command(s) registered in guild {}", s.router.commands().size(),
                  s.config.shop.guild_id.str());
 
@@ -274,14 +275,14 @@ asio::awaitable<Status<std::string>> Bot::serve() {
             impl_->dispatcher.post(event);
         },
         s.executor);
-    if (!gateway) co_return unexpected("Discord gateway: " + gateway.error());
+    if (!gateway) co_return common::unexpected("Discord gateway: " + gateway.error());
     s.gateway = std::move(*gateway);
     s.metrics->watch_gateway(s.gateway.get());
     s.started = true;
-    if (s.stopping) co_return Status<std::string>{};
+    if (s.stopping) co_return common::Status<std::string>{};
     auto ended = co_await s.gateway->run();
-    if (!ended) co_return unexpected("Discord gateway: " + ended.error().message);
-    co_return Status<std::string>{};
+    if (!ended) co_return common::unexpected("Discord gateway: " + ended.error().message);
+    co_return common::Status<std::string>{};
 }
 
 }  // namespace nebula::bot::app

@@ -35,7 +35,7 @@ domain::Outcome<std::string> sync_default_server(db::Connection& connection, dom
 class Bot {
   public:
     /// Opens nothing on the network yet. `gateways` replaces the HTTPS gateway directory (tests).
-    static Result<std::unique_ptr<Bot>, std::string> create(
+    static common::Result<std::unique_ptr<Bot>, std::string> create(
         boost::asio::any_io_executor executor, BotConfig config, const common::Clock& clock,
         std::unique_ptr<domain::GatewayDirectory> gateways);
     ~Bot();
@@ -48,7 +48,7 @@ class Bot {
     /// fatal gateway error. Returns the reason when it could not start or had to stop, after the
     /// events being handled have finished and the background timers are cancelled: once it has
     /// returned, nothing uses the Bot and it may be destroyed.
-    boost::asio::awaitable<Status<std::string>> run();
+    boost::asio::awaitable<common::Status<std::string>> run();
     /// Leaves the gateway; run() then returns.
     void stop();
 
@@ -62,7 +62,7 @@ class Bot {
     /// the schema is checked first; background work the job started (channel closers) is
     /// cancelled before it returns (their schedule is stored, the running bot picks it up at its
     /// next start). The job's result, or why it could not run.
-    boost::asio::awaitable<Result<jobs::JobResult, std::string>> run_job(std::string name);
+    boost::asio::awaitable<common::Result<jobs::JobResult, std::string>> run_job(std::string name);
 
     handlers::Dispatcher& dispatcher();
     core::BotContext& context();
@@ -73,7 +73,7 @@ class Bot {
 
   private:
     struct Impl;
-    boost::asio::awaitable<Status<std::string>> serve();
+    boost::asio::awaitable<common::Status<std::string>> serve();
     explicit Bot(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

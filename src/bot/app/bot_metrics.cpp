@@ -64,10 +64,10 @@ BotMetrics::BotMetrics(db::DbExecutor& db)
 
 BotMetrics::~BotMetrics() = default;
 
-Status<std::string> BotMetrics::serve(asio::any_io_executor executor, const std::string& bind_address,
-                                      std::uint16_t port) {
+common::Status<std::string> BotMetrics::serve(asio::any_io_executor executor, const std::string& bind_address,
+                                              std::uint16_t port) {
     auto server = common::metrics::start_server(std::move(executor), bind_address, port, handler_);
-    if (!server) return unexpected(server.error());
+    if (!server) return common::unexpected(server.error());
     server_ = std::move(*server);
     return {};
 }

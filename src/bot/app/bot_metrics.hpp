@@ -46,8 +46,8 @@ class BotMetrics {
 
     /// Serves GET /metrics on `bind_address` (a loopback address; anything else is refused)
     /// and `port` (0 = a free one) on `executor`, which must be the bot's executor.
-    Status<std::string> serve(boost::asio::any_io_executor executor, const std::string& bind_address,
-                              std::uint16_t port);
+    common::Status<std::string> serve(boost::asio::any_io_executor executor, const std::string& bind_address,
+                                      std::uint16_t port);
     /// The bound port once serving, else 0.
     std::uint16_t port() const;
     /// Stops serving (call from the bot's executor).
@@ -84,7 +84,7 @@ class BotMetrics {
     common::metrics::Family<common::metrics::Gauge>& job_last_seconds_;
     common::metrics::Family<common::metrics::Gauge>& job_running_;
     common::metrics::Handler handler_;
-    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<common::http::Server> server_;
     const discord::RestClient* rest_ = nullptr;
     const discord::GatewaySession* gateway_ = nullptr;
     std::function<std::vector<JobCounts>()> jobs_;

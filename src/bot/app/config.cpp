@@ -80,7 +80,7 @@ discord::Snowflake snowflake(common::ConfigReader& r, std::string_view key, bool
 
 }  // namespace
 
-Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
+common::Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
     common::ConfigReader r(env);
     BotConfig c;
     c.discord_token = r.secret("DISCORD_TOKEN", 20);
@@ -157,7 +157,7 @@ Result<BotConfig, std::string> load_bot_config(const common::Environment& env) {
     c.log_level = shared.log_level;
     c.log_dir = shared.log_dir;
 
-    if (auto status = r.finish(); !status) return unexpected(status.error());
+    if (auto status = r.finish(); !status) return common::unexpected(status.error());
     return c;
 }
 

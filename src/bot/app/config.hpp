@@ -55,6 +55,6 @@ struct BotConfig {
 };
 
 /// Reads and checks every key; the error names every missing or invalid key, one per line.
-Result<BotConfig, std::string> load_bot_config(const common::Environment& env);
+common::Result<BotConfig, std::string> load_bot_config(const common::Environment& env);
 
 }  // namespace nebula::bot::app

@@ -219,21 +219,22 @@ int run_bot(const std::string& env_file) {
         if (!ec) (*bot)->stop();
     });
     int exit_code = 0;
-    boost::asio::co_spawn(io, (*bot)->run(), [&](std::exception_ptr error, Status<std::string> status) {
-        if (error) {
-            try {
-                std::rethrow_exception(error);
-            } catch (const std::exception& e) {
-                spdlog::critical("nebula-bot stopped: {}", e.what());
-            }
-            exit_code = 1;
-        } else if (!status) {
-            spdlog::critical("nebula-bot stopped: {}", status.error());
-            exit_code = 1;
-        }
-        signals.cancel();
-        io.stop();
-    });
+    boost::asio::co_spawn(io, (*bot)->run(),
+                          [&](std::exception_ptr error, common::Status<std::string> status) {
+                              if (error) {
+                                  try {
+                                      std::rethrow_exception(error);
+                                  } catch (const std::exception& e) {
+                                      spdlog::critical("nebula-bot stopped: {}", e.what());
+                                  }
+                                  exit_code = 1;
+                              } else if (!status) {
+                                  spdlog::critical("nebula-bot stopped: {}", status.error());
+                                  exit_code = 1;
+                              }
+                              signals.cancel();
+                              io.stop();
+                          });
     io.run();
     return exit_code;
 }

@@ -8,8 +8,8 @@
 namespace nebula::bot::db {
 
 /// Backend factories behind open_connection(); internal to the db library.
-Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path, Access access);
-Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url, Access access);
+common::Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path, Access access);
+common::Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url, Access access);
 
 /// Rewrites `?` placeholders as $1, $2, … outside string literals, quoted identifiers and
 /// comments. Exposed for tests.

@@ -50,7 +50,8 @@ std::int64_t Connection::copy_csv(std::string_view select,
     return records;
 }
 
-Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url, Access access) {
+common::Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url,
+                                                                         Access access) {
     if (url.backend == Backend::postgres) return open_postgres(url.postgres_url, access);
     return open_sqlite(url.sqlite_path, access);
 }

@@ -214,8 +214,8 @@ enum class Access {
 /// Opens a connection: SQLite with WAL, foreign keys on, a busy timeout and the file's
 /// directory created; PostgreSQL through libpq with a connect timeout.
 /// Errors (unreachable server, bad credentials, unwritable path) never contain the password.
-Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url,
-                                                                 Access access = Access::read_write);
+common::Result<std::unique_ptr<Connection>, std::string> open_connection(const DatabaseUrl& url,
+                                                                         Access access = Access::read_write);
 
 /// Commits on commit(); rolls back when destroyed without commit (an exception unwinding).
 /// Opened while a transaction is already running, it joins that one: commit and rollback are

@@ -65,7 +65,8 @@ std::string DatabaseUrl::redacted() const {
         const auto eq = param.find('=');
         const std::string_view key = param.substr(0, eq);
         if (!first) out += '&';
-        if (eq != std::string_view::npos && http::url_decode(key).value_or(std::string(key)) == "password") {
+        if (eq != std::string_view::npos &&
+            common::http::url_decode(key).value_or(std::string(key)) == "password") {
             out.append(key).append("=***");
         } else {
             out.append(param);
@@ -76,13 +77,13 @@ std::string DatabaseUrl::redacted() const {
     return out;
 }
 
-Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
+common::Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
     DatabaseUrl url;
     if (text.starts_with("sqlite:")) {
         std::string_view path = text.substr(7);
         if (path.starts_with("//")) path.remove_prefix(2);
         if (path.empty())
-            return unexpected(
+            return common::unexpected(
                 std::string("DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/bot.db"));
         url.backend = Backend::sqlite;
         url.sqlite_path = std::string(path);
@@ -94,7 +95,8 @@ Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
                 const auto u = static_cast<unsigned char>(c);
                 return u < 0x20 || u == 0x7f;
             })) {
-            return unexpected(std::string("DATABASE_URL: the PostgreSQL URL contains a control character"));
+            return common::unexpected(
+                std::string("DATABASE_URL: the PostgreSQL URL contains a control character"));
         }
         url.backend = Backend::postgres;
         url.postgres_url = std::string(text);
@@ -107,7 +109,7 @@ Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
                 PQfreemem(error);
             }
             while (!message.empty() && message.back() == '\n') message.pop_back();
-            return unexpected(std::move(message));
+            return common::unexpected(std::move(message));
         }
         bool has_db = false;
         bool port_ok = true;
@@ -120,11 +122,13 @@ Result<DatabaseUrl, std::string> parse_database_url(std::string_view text) {
             if (keyword == "port") port_ok = value.find_first_not_of("0123456789,") == std::string_view::npos;
         }
         PQconninfoFree(options);
-        if (!has_db) return unexpected(std::string("DATABASE_URL: the PostgreSQL URL must name a database"));
-        if (!port_ok) return unexpected(std::string("DATABASE_URL: the PostgreSQL port must be a number"));
+        if (!has_db)
+            return common::unexpected(std::string("DATABASE_URL: the PostgreSQL URL must name a database"));
+        if (!port_ok)
+            return common::unexpected(std::string("DATABASE_URL: the PostgreSQL port must be a number"));
         return url;
     }
-    return unexpected(
+    return common::unexpected(
         std::string("DATABASE_URL: expected sqlite:<path> or postgres://user:pass@host:port/db"));
 }
 

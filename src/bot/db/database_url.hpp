@@ -28,6 +28,6 @@ inline constexpr std::string_view kDefaultDatabaseUrl = "sqlite:./data/bot.db";
 /// Accepts `sqlite:<path>` (also `sqlite://<path>`), `postgres://user:pass@host:port/db` and
 /// `postgresql://…` (query parameters are passed to libpq). Pure function, thread-safe.
 /// Errors are human-readable and never contain the password.
-Result<DatabaseUrl, std::string> parse_database_url(std::string_view text);
+common::Result<DatabaseUrl, std::string> parse_database_url(std::string_view text);
 
 }  // namespace nebula::bot::db

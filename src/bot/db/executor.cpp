@@ -2,13 +2,13 @@
 
 namespace nebula::bot::db {
 
-Result<std::unique_ptr<ConnectionPool>, std::string> ConnectionPool::open(const DatabaseUrl& url,
-                                                                          std::size_t size) {
+common::Result<std::unique_ptr<ConnectionPool>, std::string> ConnectionPool::open(const DatabaseUrl& url,
+                                                                                  std::size_t size) {
     if (size == 0) size = 1;
     std::vector<std::unique_ptr<Connection>> connections;
     for (std::size_t i = 0; i < size; ++i) {
         auto connection = open_connection(url);
-        if (!connection) return unexpected(connection.error());
+        if (!connection) return common::unexpected(connection.error());
         connections.push_back(std::move(connection).value());
     }
     return std::unique_ptr<ConnectionPool>(new ConnectionPool(url.backend, std::move(connections)));
@@ -33,11 +33,11 @@ void ConnectionPool::release(std::unique_ptr<Connection> connection) {
     available_.notify_one();
 }
 
-Result<std::unique_ptr<DbExecutor>, std::string> DbExecutor::open(const DatabaseUrl& url,
-                                                                  std::size_t threads) {
+common::Result<std::unique_ptr<DbExecutor>, std::string> DbExecutor::open(const DatabaseUrl& url,
+                                                                          std::size_t threads) {
     if (threads == 0) threads = 1;
     auto pool = ConnectionPool::open(url, threads);
-    if (!pool) return unexpected(pool.error());
+    if (!pool) return common::unexpected(pool.error());
     return std::unique_ptr<DbExecutor>(new DbExecutor(std::move(pool).value(), threads));
 }
 

@@ -28,8 +28,8 @@ namespace nebula::bot::db {
 class ConnectionPool {
   public:
     /// Opens `size` connections up front, so a bad URL or an unreachable server fails start-up.
-    static Result<std::unique_ptr<ConnectionPool>, std::string> open(const DatabaseUrl& url,
-                                                                     std::size_t size);
+    static common::Result<std::unique_ptr<ConnectionPool>, std::string> open(const DatabaseUrl& url,
+                                                                             std::size_t size);
 
     /// A borrowed connection, returned to the pool when the lease is destroyed.
     class Lease {
@@ -73,7 +73,8 @@ class ConnectionPool {
 class DbExecutor {
   public:
     /// `threads` worker threads sharing as many connections.
-    static Result<std::unique_ptr<DbExecutor>, std::string> open(const DatabaseUrl& url, std::size_t threads);
+    static common::Result<std::unique_ptr<DbExecutor>, std::string> open(const DatabaseUrl& url,
+                                                                         std::size_t threads);
     ~DbExecutor();
     DbExecutor(const DbExecutor&) = delete;
     DbExecutor& operator=(const DbExecutor&) = delete;

@@ -85,15 +85,15 @@ std::vector<Migration> migrations_for(Backend backend, std::span<const Migration
     return ordered;
 }
 
-Result<std::vector<std::string>, MigrationError> migrate(Connection& connection,
-                                                         std::optional<std::int64_t> up_to,
-                                                         std::span<const MigrationFile> files) {
+common::Result<std::vector<std::string>, MigrationError> migrate(Connection& connection,
+                                                                 std::optional<std::int64_t> up_to,
+                                                                 std::span<const MigrationFile> files) {
     std::vector<std::string> done;
     const auto known = migrations_for(connection.backend(), files);
     connection.execute_script(kCreateTable);
     if (auto status = check_schema(connection, files);
         !status && status.error().code != MigrationErrorCode::pending) {
-        return unexpected(status.error());
+        return common::unexpected(status.error());
     }
     for (const auto& migration : known) {
         if (up_to && migration.version > *up_to) break;
@@ -114,8 +114,8 @@ Result<std::vector<std::string>, MigrationError> migrate(Connection& connection,
             transaction.commit();
             done.push_back(migration.name);
         } catch (const DbError& error) {
-            return unexpected(MigrationError{MigrationErrorCode::failed,
-                                             "migration " + migration.name + " failed: " + error.what()});
+            return common::unexpected(MigrationError{
+                MigrationErrorCode::failed, "migration " + migration.name + " failed: " + error.what()});
         }
     }
     return done;
@@ -130,7 +130,7 @@ std::vector<std::string> pending_migrations(Connection& connection, std::span<co
     return pending;
 }
 
-Status<MigrationError> check_schema(Connection& connection, std::span<const MigrationFile> files) {
+common::Status<MigrationError> check_schema(Connection& connection, std::span<const MigrationFile> files) {
     const auto applied = applied_versions(connection);
     const auto known = migrations_for(connection.backend(), files);
     std::vector<std::string> pending;
@@ -139,7 +139,7 @@ Status<MigrationError> check_schema(Connection& connection, std::span<const Migr
         if (it == applied.end()) {
             pending.push_back(migration.name);
         } else if (it->second.checksum != migration.checksum) {
-            return unexpected(
+            return common::unexpected(
                 MigrationError{MigrationErrorCode::checksum,
                                "migration " + migration.name +
                                    " was changed after it was applied; restore the original file"});
@@ -149,7 +149,7 @@ Status<MigrationError> check_schema(Connection& connection, std::span<const Migr
         const bool is_known = std::any_of(known.begin(), known.end(),
                                           [v = version](const Migration& m) { return m.version == v; });
         if (!is_known) {
-            return unexpected(
+            return common::unexpected(
                 MigrationError{MigrationErrorCode::unknown_version,
                                "the database has migration " + row.name +
                                    ", which this nebula-bot does not know; run a newer release"});
@@ -158,8 +158,8 @@ Status<MigrationError> check_schema(Connection& connection, std::span<const Migr
     if (!pending.empty()) {
         std::string list;
         for (const auto& name : pending) list += (list.empty() ? "" : ", ") + name;
-        return unexpected(MigrationError{MigrationErrorCode::pending,
-                                         std::to_string(pending.size()) + " pending migration(s): " + list +
+        return common::unexpected(MigrationError{
+            MigrationErrorCode::pending, std::to_string(pending.size()) + " pending migration(s): " + list +
                                              "; run `nebula-bot migrate` first"});
     }
     return {};

@@ -51,7 +51,7 @@ struct MigrationError {
 /// `up_to` when given) in version order, each in its own transaction together with its
 /// schema_migrations row. Safe to run twice at once: a version applied meanwhile by another
 /// process is skipped. Returns the names applied (empty when already current).
-Result<std::vector<std::string>, MigrationError> migrate(
+common::Result<std::vector<std::string>, MigrationError> migrate(
     Connection& connection, std::optional<std::int64_t> up_to = std::nullopt,
     std::span<const MigrationFile> files = embedded_migration_files());
 
@@ -62,7 +62,7 @@ std::vector<std::string> pending_migrations(
 /// For start-up: success when the schema is exactly current; otherwise an error naming what is
 /// pending (and the command to run), a changed file or an unknown version. Read-only: a database
 /// never migrated (no schema_migrations table) has every migration pending and stays untouched.
-Status<MigrationError> check_schema(Connection& connection,
-                                    std::span<const MigrationFile> files = embedded_migration_files());
+common::Status<MigrationError> check_schema(
+    Connection& connection, std::span<const MigrationFile> files = embedded_migration_files());
 
 }  // namespace nebula::bot::db

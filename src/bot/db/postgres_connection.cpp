@@ -413,16 +413,17 @@ std::string to_postgres_placeholders(std::string_view sql) {
     return out;
 }
 
-Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url, Access access) {
+common::Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string& url,
+                                                                       Access access) {
     // connect_timeout bounds the connect; the URL's own parameters win when given.
     const char* keywords[] = {"dbname", "connect_timeout", nullptr};
     const char* values[] = {url.c_str(), "10", nullptr};
     PGconn* conn = PQconnectdbParams(keywords, values, 1);
-    if (conn == nullptr) return unexpected(std::string("cannot allocate a PostgreSQL connection"));
+    if (conn == nullptr) return common::unexpected(std::string("cannot allocate a PostgreSQL connection"));
     if (PQstatus(conn) != CONNECTION_OK) {
         std::string message = "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn));
         PQfinish(conn);
-        return unexpected(std::move(message));
+        return common::unexpected(std::move(message));
     }
     PQsetNoticeProcessor(conn, ignore_notice, nullptr);
     auto connection = std::make_unique<PostgresConnection>(conn);
@@ -430,7 +431,7 @@ Result<std::unique_ptr<Connection>, std::string> open_postgres(const std::string
         connection->execute_script("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
         if (access == Access::read_only) connection->execute_script("SET default_transaction_read_only = on");
     } catch (const DbError& error) {
-        return unexpected(std::string("cannot configure PostgreSQL session: ") + error.what());
+        return common::unexpected(std::string("cannot configure PostgreSQL session: ") + error.what());
     }
     return std::unique_ptr<Connection>(std::move(connection));
 }

@@ -4,7 +4,7 @@
 
 namespace nebula::bot::db {
 
-Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
+common::Status<std::string> backup_sqlite(const std::string& source, const std::filesystem::path& target) {
     sqlite3* from = nullptr;
     sqlite3* to = nullptr;
     auto close = [&] {
@@ -14,20 +14,20 @@ Status<std::string> backup_sqlite(const std::string& source, const std::filesyst
     if (sqlite3_open_v2(source.c_str(), &from, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
         std::string error = "opening " + source + ": " + sqlite3_errmsg(from);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     sqlite3_busy_timeout(from, 5000);
     if (sqlite3_open_v2(target.c_str(), &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
         SQLITE_OK) {
         std::string error = "creating " + target.string() + ": " + sqlite3_errmsg(to);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
     if (backup == nullptr) {
         std::string error = std::string("starting the backup: ") + sqlite3_errmsg(to);
         close();
-        return unexpected(error);
+        return common::unexpected(error);
     }
     int rc = SQLITE_OK;
     // Small steps, so writers of the live database are never blocked for long.
@@ -38,7 +38,7 @@ Status<std::string> backup_sqlite(const std::string& source, const std::filesyst
     sqlite3_backup_finish(backup);
     std::string error = rc == SQLITE_DONE ? std::string() : std::string("backup step: ") + sqlite3_errstr(rc);
     close();
-    if (!error.empty()) return unexpected(error);
+    if (!error.empty()) return common::unexpected(error);
     return {};
 }
 

@@ -140,14 +140,15 @@ class SqliteConnection final : public Connection {
 
 }  // namespace
 
-Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path, Access access) {
+common::Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& path, Access access) {
     const bool in_memory = path == ":memory:";
     const bool read_only = access == Access::read_only;
     if (!in_memory && !read_only) {
         const auto parent = std::filesystem::path(path).parent_path();
         std::error_code error;
         if (!parent.empty()) std::filesystem::create_directories(parent, error);
-        if (error) return unexpected("cannot create directory " + parent.string() + ": " + error.message());
+        if (error)
+            return common::unexpected("cannot create directory " + parent.string() + ": " + error.message());
     }
     sqlite3* db = nullptr;
     const int flags =
@@ -157,7 +158,7 @@ Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& 
         std::string message = "cannot open SQLite database " + path + ": " +
                               (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);
-        return unexpected(std::move(message));
+        return common::unexpected(std::move(message));
     }
     auto connection = std::make_unique<SqliteConnection>(db);
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
@@ -167,7 +168,7 @@ Result<std::unique_ptr<Connection>, std::string> open_sqlite(const std::string& 
         if (!in_memory && !read_only) connection->execute_script("PRAGMA journal_mode=WAL");
         connection->execute_script("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
     } catch (const DbError& error) {
-        return unexpected("cannot configure SQLite database " + path + ": " + error.what());
+        return common::unexpected("cannot configure SQLite database " + path + ": " + error.what());
     }
     return std::unique_ptr<Connection>(std::move(connection));
 }

@@ -98,7 +98,7 @@ struct GatewayError {
 };
 
 template <typename T>
-using GatewayResult = Result<T, GatewayError>;
+using GatewayResult = common::Result<T, GatewayError>;
 
 /// One server's nebula-gateway. Implementations: the signed HTTPS client
 /// (bot/gateway_client/http_gateway_client.hpp) and in-process fakes in tests. Every call has a
@@ -113,7 +113,7 @@ class GatewayClient {
                                                                                    ClientChange change) = 0;
     virtual boost::asio::awaitable<GatewayResult<GatewayClientInfo>> reset_traffic(std::string email) = 0;
     /// Deleting a client that does not exist is success.
-    virtual boost::asio::awaitable<Status<GatewayError>> delete_client(std::string email) = 0;
+    virtual boost::asio::awaitable<common::Status<GatewayError>> delete_client(std::string email) = 0;
     virtual boost::asio::awaitable<GatewayResult<std::vector<TrafficEntry>>> traffic() = 0;
     virtual boost::asio::awaitable<GatewayResult<DisableOutcome>> disable_clients(
         std::vector<std::string> emails) = 0;

@@ -498,7 +498,7 @@ Outcome<Order> OrderService::approve(db::Connection& connection, OrderId id, con
             return fail(ErrorCode::conflict, "the order changed meanwhile");
         }
         // A promo code is used up only now, in the approval's transaction.
-        if (auto used = promos::consume(c, *before, now); !used) return unexpected(used.error());
+        if (auto used = promos::consume(c, *before, now); !used) return common::unexpected(used.error());
         auto after = *get(c, id);
         record_audit(
             c, {admin, "order.approved", "order", std::to_string(id.value), to_json(*before), to_json(after)},

@@ -210,22 +210,22 @@ Outcome<PromoCode> disable(db::Connection& connection, const DiscordId& actor, s
     });
 }
 
-Result<Order, PromoRefusal> apply(db::Connection& connection, OrderService& orders, OrderId id, UserId user,
-                                  std::string_view typed, Timestamp now) {
-    return db::in_transaction(connection, [&](db::Connection& c) -> Result<Order, PromoRefusal> {
+common::Result<Order, PromoRefusal> apply(db::Connection& connection, OrderService& orders, OrderId id,
+                                          UserId user, std::string_view typed, Timestamp now) {
+    return db::in_transaction(connection, [&](db::Connection& c) -> common::Result<Order, PromoRefusal> {
         auto before = orders.get(c, id);
-        if (!before || before->user_id != user) return unexpected(PromoRefusal::not_your_order);
+        if (!before || before->user_id != user) return common::unexpected(PromoRefusal::not_your_order);
         if (before->status != OrderStatus::awaiting_payment || before->trial)
-            return unexpected(PromoRefusal::too_late);
+            return common::unexpected(PromoRefusal::too_late);
         auto code = find(c, typed);
-        if (!code || !code->enabled) return unexpected(PromoRefusal::unknown_code);
-        if (code->expires_at && *code->expires_at <= now) return unexpected(PromoRefusal::expired);
+        if (!code || !code->enabled) return common::unexpected(PromoRefusal::unknown_code);
+        if (code->expires_at && *code->expires_at <= now) return common::unexpected(PromoRefusal::expired);
         if (!code->plans.empty() &&
             std::find(code->plans.begin(), code->plans.end(), before->plan_id) == code->plans.end())
-            return unexpected(PromoRefusal::not_for_plan);
-        if (code->max_uses && code->uses >= *code->max_uses) return unexpected(PromoRefusal::used_up);
+            return common::unexpected(PromoRefusal::not_for_plan);
+        if (code->max_uses && code->uses >= *code->max_uses) return common::unexpected(PromoRefusal::used_up);
         if (code->per_customer && customer_uses(c, code->id, user, id) >= *code->per_customer)
-            return unexpected(PromoRefusal::per_customer);
+            return common::unexpected(PromoRefusal::per_customer);
         const Piasters list_price = before->list_price.value_or(before->amount);
         const Piasters discount = discount_on(*code, list_price);
         c.exec(

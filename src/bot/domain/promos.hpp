@@ -81,8 +81,8 @@ Outcome<PromoCode> disable(db::Connection& connection, const DiscordId& actor, s
 /// The customer enters a code on their order before paying (awaiting_payment): the order keeps
 /// its list price, the discount and the code, and `amount` becomes what is left to pay. A second
 /// code replaces the first. Nothing is consumed yet. Audited ("order.promo_applied").
-Result<Order, PromoRefusal> apply(db::Connection& connection, OrderService& orders, OrderId order,
-                                  UserId user, std::string_view code, Timestamp now);
+common::Result<Order, PromoRefusal> apply(db::Connection& connection, OrderService& orders, OrderId order,
+                                          UserId user, std::string_view code, Timestamp now);
 
 /// Takes one use of the order's code, inside the transaction that approves the order: refused
 /// (conflict) when the code reached max_uses or the customer's per_customer limit meanwhile, so

@@ -104,7 +104,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fail_provisioning(Order
 Outcome<Order> Provisioner::place(db::Connection& connection, OrderId id) {
     auto placed = db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Order> {
         auto server = pick_server(c);
-        if (!server) return unexpected(server.error());
+        if (!server) return common::unexpected(server.error());
         const auto now = to_timestamp(clock_.now());
         c.exec(
             "UPDATE orders SET server_id = ?, updated_at = ? "
@@ -124,7 +124,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
         if (order->status == OrderStatus::approved && order->kind == OrderKind::new_access &&
             !order->server_id) {
             auto placed = place(c, id);
-            if (!placed) return unexpected(placed.error());
+            if (!placed) return common::unexpected(placed.error());
             order = std::move(*placed);
         }
         if (order->status == OrderStatus::fulfilled && order->account_id) {
@@ -143,7 +143,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
         auto plan = catalog_.plan(c, order->plan_id);
         return Loaded{*order, *server, plan ? plan->spec.device_limit : 1, std::nullopt};
     });
-    if (!loaded) co_return unexpected(loaded.error());
+    if (!loaded) co_return common::unexpected(loaded.error());
     if (loaded->already) co_return std::move(*loaded->already);
 
     const Order& order = loaded->order;
@@ -214,7 +214,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                         reset, reset, now, account_id);
                 }
                 auto done = orders_.mark_fulfilled(t, id, account_id);
-                if (!done) return unexpected(done.error());
+                if (!done) return common::unexpected(done.error());
                 // What the customer must now receive, in the same transaction: a crash from here on
                 // delays the delivery, never loses it.
                 deliveries::record(t, id, approver, now);
@@ -240,7 +240,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
 
 boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::approve_and_fulfil(OrderId id, DiscordId admin) {
     auto approved = co_await approve(id, admin);
-    if (!approved) co_return unexpected(approved.error());
+    if (!approved) co_return common::unexpected(approved.error());
     co_return co_await fulfil(id, std::move(admin));
 }
 
@@ -295,7 +295,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::commit(
 boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id, int days, DiscordId actor) {
     if (days <= 0 || days > 3650) co_return fail(ErrorCode::validation, "extend by 1 to 3650 days");
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     const auto expiry =
         accounts::renewed_expiry(to_timestamp(clock_.now()), target->account.expires_at, days);
     auto& gateway = gateways_.gateway_for(target->server);
@@ -315,7 +315,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id,
 boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountId id, bool enabled,
                                                                         DiscordId actor) {
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
     auto changed = co_await gateway.update_client(
         target->account.client_email, ClientChange{std::nullopt, std::nullopt, std::nullopt, enabled});
@@ -330,7 +330,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountI
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id, DiscordId actor) {
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
     auto deleted = co_await gateway.delete_client(target->account.client_email);
     if (!deleted) co_return fail(ErrorCode::gateway, describe(deleted.error()));
@@ -342,7 +342,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id,
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(AccountId id, DiscordId actor) {
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
     auto reset = co_await gateway.reset_traffic(target->account.client_email);
     if (!reset) co_return fail(ErrorCode::gateway, describe(reset.error()));
@@ -357,7 +357,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(Accoun
 
 boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(AccountId id) {
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
     auto client = co_await gateway.get_client(target->account.client_email);
     if (!client) co_return fail(ErrorCode::gateway, describe(client.error()));
@@ -366,7 +366,7 @@ boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::refresh_usage(AccountId id) {
     auto target = co_await load(id);
-    if (!target) co_return unexpected(target.error());
+    if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
     auto client = co_await gateway.get_client(target->account.client_email);
     if (!client) co_return fail(ErrorCode::gateway, describe(client.error()));

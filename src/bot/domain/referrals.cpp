@@ -83,31 +83,31 @@ std::optional<UserId> parse_code(std::string_view code) {
     return UserId{value};
 }
 
-Result<UserId, ReferralRefusal> attach(db::Connection& connection, UserId user, std::string_view code,
-                                       Timestamp now) {
+common::Result<UserId, ReferralRefusal> attach(db::Connection& connection, UserId user, std::string_view code,
+                                               Timestamp now) {
     const auto referrer = parse_code(code);
-    if (!referrer) return unexpected(ReferralRefusal::unknown_code);
-    return db::in_transaction(connection, [&](db::Connection& c) -> Result<UserId, ReferralRefusal> {
+    if (!referrer) return common::unexpected(ReferralRefusal::unknown_code);
+    return db::in_transaction(connection, [&](db::Connection& c) -> common::Result<UserId, ReferralRefusal> {
         if (!c.scalar<std::int64_t>("SELECT id FROM users WHERE id = ?", *referrer))
-            return unexpected(ReferralRefusal::unknown_code);
-        if (*referrer == user) return unexpected(ReferralRefusal::self);
+            return common::unexpected(ReferralRefusal::unknown_code);
+        if (*referrer == user) return common::unexpected(ReferralRefusal::self);
         if (c.scalar<std::int64_t>("SELECT referred_by FROM users WHERE id = ? AND referred_by IS NOT NULL",
                                    user))
-            return unexpected(ReferralRefusal::already_referred);
+            return common::unexpected(ReferralRefusal::already_referred);
         if (c.scalar<std::int64_t>(
                 "SELECT id FROM orders WHERE user_id = ? AND trial = 0 AND status = 'fulfilled' LIMIT 1",
                 user))
-            return unexpected(ReferralRefusal::not_new);
+            return common::unexpected(ReferralRefusal::not_new);
         // Up the referrer's chain: reaching this customer would make a loop.
         std::optional<UserId> up = referrer;
         for (int step = 0; up && step < 1000; ++step) {
-            if (*up == user) return unexpected(ReferralRefusal::loop);
+            if (*up == user) return common::unexpected(ReferralRefusal::loop);
             up = c.scalar<UserId>("SELECT referred_by FROM users WHERE id = ? AND referred_by IS NOT NULL",
                                   *up);
         }
         if (c.exec("UPDATE users SET referred_by = ?, updated_at = ? WHERE id = ? AND referred_by IS NULL",
                    *referrer, now, user) == 0)
-            return unexpected(ReferralRefusal::already_referred);
+            return common::unexpected(ReferralRefusal::already_referred);
         record_audit(
             c,
             {"user:" + std::to_string(user.value), "referral.attached", "user", std::to_string(user.value),

@@ -53,8 +53,8 @@ std::optional<UserId> parse_code(std::string_view code);
 
 /// A customer enters the code of the one who referred them; returns the referrer. Refused for
 /// their own code, a second code, a customer with a fulfilled paid order, and a loop. Audited.
-Result<UserId, ReferralRefusal> attach(db::Connection& connection, UserId user, std::string_view code,
-                                       Timestamp now);
+common::Result<UserId, ReferralRefusal> attach(db::Connection& connection, UserId user, std::string_view code,
+                                               Timestamp now);
 
 /// Writes the reward (`days`) of every referred customer whose first paid order is fulfilled and
 /// who has none yet; returns how many. At most one reward per referred customer, ever.

@@ -104,28 +104,28 @@ Outcome<TrialOffer> disable(db::Connection& connection, const DiscordId& actor, 
     });
 }
 
-Result<Order, TrialRefusal> start(db::Connection& connection, OrderService& orders,
-                                  const TrialRequest& request, Timestamp now) {
+common::Result<Order, TrialRefusal> start(db::Connection& connection, OrderService& orders,
+                                          const TrialRequest& request, Timestamp now) {
     const UserId user = request.user;
     const auto already = [&](db::Connection& c) {
         return c.scalar<std::int64_t>("SELECT id FROM orders WHERE user_id = ? AND trial = 1", user)
             .has_value();
     };
     try {
-        return db::in_transaction(connection, [&](db::Connection& c) -> Result<Order, TrialRefusal> {
+        return db::in_transaction(connection, [&](db::Connection& c) -> common::Result<Order, TrialRefusal> {
             auto status = c.scalar<std::string>("SELECT status FROM users WHERE id = ?", user);
             if (!status || parse_user_status(*status) == UserStatus::banned)
-                return unexpected(TrialRefusal::banned);
+                return common::unexpected(TrialRefusal::banned);
             const auto offer = offered(c);
-            if (!offer) return unexpected(TrialRefusal::not_offered);
-            if (already(c)) return unexpected(TrialRefusal::already_used);
+            if (!offer) return common::unexpected(TrialRefusal::not_offered);
+            if (already(c)) return common::unexpected(TrialRefusal::already_used);
             if (request.min_account_age.count() > 0 &&
                 request.discord_created_at + request.min_account_age > now)
-                return unexpected(TrialRefusal::account_too_new);
-            if (orders.open_order(c, user)) return unexpected(TrialRefusal::open_order);
+                return common::unexpected(TrialRefusal::account_too_new);
+            if (orders.open_order(c, user)) return common::unexpected(TrialRefusal::open_order);
             // The same placement lock and rules as a paid approval.
             auto server = pick_server(c);
-            if (!server) return unexpected(TrialRefusal::no_capacity);
+            if (!server) return common::unexpected(TrialRefusal::no_capacity);
             const auto id = *c.scalar<OrderId>(
                 "INSERT INTO orders (user_id, plan_id, kind, status, amount_piasters, trial, server_id, "
                 "client_uuid, sub_id, target_expires_at, target_traffic_bytes, created_at, updated_at, "
@@ -146,7 +146,8 @@ Result<Order, TrialRefusal> start(db::Connection& connection, OrderService& orde
     } catch (const db::DbError& error) {
         // Two clicks at once: the one-trial (or one-open-order) index refused the second insert.
         if (error.code() != db::DbErrorCode::unique_violation) throw;
-        return unexpected(already(connection) ? TrialRefusal::already_used : TrialRefusal::open_order);
+        return common::unexpected(already(connection) ? TrialRefusal::already_used
+                                                      : TrialRefusal::open_order);
     }
 }
 

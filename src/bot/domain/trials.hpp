@@ -71,8 +71,8 @@ struct TrialRequest {
 /// them. Provisioner::fulfil() then provisions and records the delivery exactly as for a paid
 /// order (the reconciler finishes it if the gateway fails). The database refuses a second trial
 /// of the same customer even from concurrent clicks. Audited ("trial.started").
-Result<Order, TrialRefusal> start(db::Connection& connection, OrderService& orders,
-                                  const TrialRequest& request, Timestamp now);
+common::Result<Order, TrialRefusal> start(db::Connection& connection, OrderService& orders,
+                                          const TrialRequest& request, Timestamp now);
 
 /// True when the account was made by a trial order.
 bool is_trial_account(db::Connection& connection, AccountId account);

@@ -100,10 +100,10 @@ struct Error {
 };
 
 template <typename T>
-using Outcome = Result<T, Error>;
-using Done = Status<Error>;
+using Outcome = common::Result<T, Error>;
+using Done = common::Status<Error>;
 
-inline Unexpected<Error> fail(ErrorCode code, std::string message) {
+inline common::Unexpected<Error> fail(ErrorCode code, std::string message) {
     return {Error{code, std::move(message)}};
 }
 

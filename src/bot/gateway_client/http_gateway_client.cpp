@@ -52,7 +52,9 @@ domain::ClientWithLinks parse_client_with_links(const json& body) {
     return result;
 }
 
-std::string client_path(const std::string& email) { return "/api/clients/" + http::url_encode(email); }
+std::string client_path(const std::string& email) {
+    return "/api/clients/" + common::http::url_encode(email);
+}
 
 // Runs a parser over a reply; a body that does not match the protocol is bad_response.
 template <typename T, typename F>
@@ -60,18 +62,18 @@ domain::GatewayResult<T> parse(const json& body, F&& parser) {
     try {
         return parser(body);
     } catch (const json::exception& error) {
-        return unexpected(bad_response(std::string("unexpected response body: ") + error.what()));
+        return common::unexpected(bad_response(std::string("unexpected response body: ") + error.what()));
     }
 }
 
 }  // namespace
 
-Result<std::unique_ptr<HttpGatewayClient>, std::string> HttpGatewayClient::create(
+common::Result<std::unique_ptr<HttpGatewayClient>, std::string> HttpGatewayClient::create(
     boost::asio::any_io_executor executor, HttpGatewayOptions options, const common::Clock& clock) {
-    auto url = http::Url::parse(options.base_url);
-    if (!url) return unexpected("gateway URL: " + url.error());
-    if (!url->tls()) return unexpected(std::string("gateway URL must be https://"));
-    http::ClientOptions client_options;
+    auto url = common::http::Url::parse(options.base_url);
+    if (!url) return common::unexpected("gateway URL: " + url.error());
+    if (!url->tls()) return common::unexpected(std::string("gateway URL must be https://"));
+    common::http::ClientOptions client_options;
     client_options.base = *url;
     client_options.request_timeout = options.timeout;
     client_options.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(5'000));
@@ -80,13 +82,13 @@ Result<std::unique_ptr<HttpGatewayClient>, std::string> HttpGatewayClient::creat
     client_options.local_address = options.local_address;
     // Every request carries a one-time nonce: call() retries with a fresh signature instead.
     client_options.resend_idempotent = false;
-    auto client = http::Client::create(std::move(executor), std::move(client_options));
-    if (!client) return unexpected(client.error());
+    auto client = common::http::Client::create(std::move(executor), std::move(client_options));
+    if (!client) return common::unexpected(client.error());
     return std::unique_ptr<HttpGatewayClient>(
         new HttpGatewayClient(std::move(client).value(), std::move(options), clock));
 }
 
-HttpGatewayClient::HttpGatewayClient(std::unique_ptr<http::Client> client, HttpGatewayOptions options,
+HttpGatewayClient::HttpGatewayClient(std::unique_ptr<common::http::Client> client, HttpGatewayOptions options,
                                      const common::Clock& clock)
     : client_(std::move(client)), options_(std::move(options)), clock_(clock) {}
 
@@ -97,12 +99,12 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
     // The whole call, retries included, stays within the one time budget (options_.timeout).
     const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
     const int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
-    Result<http::Response, http::ClientError> response =
-        unexpected(http::ClientError{http::ClientErrorCode::io, "not sent"});
+    common::Result<common::http::Response, common::http::ClientError> response =
+        common::unexpected(common::http::ClientError{common::http::ClientErrorCode::io, "not sent"});
     for (int attempt = 1;; ++attempt) {
         // Signed afresh for every attempt: a nonce is good for one request only, and the gateway
         // may have seen the one of an attempt whose answer was lost.
-        http::Request request;
+        common::http::Request request;
         request.method = method;
         request.target = target;
         const auto signature =
@@ -121,7 +123,8 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
         // Only a gateway that is not there (refused, reset, closed) is worth another attempt: a
         // timeout has used the budget, a TLS or pin failure will not heal by itself.
         const auto code = response.error().code;
-        const bool transient = code == http::ClientErrorCode::connect || code == http::ClientErrorCode::io;
+        const bool transient =
+            code == common::http::ClientErrorCode::connect || code == common::http::ClientErrorCode::io;
         if (!transient || attempt >= attempts) break;
         const auto pause = options_.retry_pause * (1 << (attempt - 1));
         if (std::chrono::steady_clock::now() + pause >= deadline) break;
@@ -134,14 +137,15 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
     }
     if (!response) {
         const auto& failure = response.error();
-        if (failure.code == http::ClientErrorCode::pin_mismatch) {
+        if (failure.code == common::http::ClientErrorCode::pin_mismatch) {
             spdlog::error("gateway {}: {}", options_.base_url, failure.message);
-            co_return unexpected(GatewayError{GatewayErrorCode::unreachable, 0, failure.message});
+            co_return common::unexpected(GatewayError{GatewayErrorCode::unreachable, 0, failure.message});
         }
-        const auto code = failure.code == http::ClientErrorCode::timeout ? GatewayErrorCode::timeout
-                                                                         : GatewayErrorCode::unreachable;
-        co_return unexpected(
-            GatewayError{code, 0, std::string(http::to_string(failure.code)) + ": " + failure.message});
+        const auto code = failure.code == common::http::ClientErrorCode::timeout
+                              ? GatewayErrorCode::timeout
+                              : GatewayErrorCode::unreachable;
+        co_return common::unexpected(GatewayError{
+            code, 0, std::string(common::http::to_string(failure.code)) + ": " + failure.message});
     }
     Reply reply;
     reply.status = response->status;
@@ -149,14 +153,15 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
         reply.body = json::parse(response->body, nullptr, false);
         if (reply.body.is_discarded()) {
             if (reply.status >= 200 && reply.status < 300)
-                co_return unexpected(bad_response("response is not JSON"));
+                co_return common::unexpected(bad_response("response is not JSON"));
             reply.body = json::object();
         }
     }
     if (reply.status >= 200 && reply.status < 300) co_return reply;
 
-    std::string message =
-        http::reason(reply.status).empty() ? "HTTP error" : std::string(http::reason(reply.status));
+    std::string message = common::http::reason(reply.status).empty()
+                              ? "HTTP error"
+                              : std::string(common::http::reason(reply.status));
     if (reply.body.is_object() && reply.body.contains("error") && reply.body["error"].is_object()) {
         message = reply.body["error"].value("code", "") + ": " + reply.body["error"].value("message", "");
     }
@@ -164,7 +169,7 @@ boost::asio::awaitable<domain::GatewayResult<HttpGatewayClient::Reply>> HttpGate
     if (reply.status == 404) code = GatewayErrorCode::not_found;
     if (reply.status == 409) code = GatewayErrorCode::conflict;
     if (reply.status >= 500 || reply.status == 429) code = GatewayErrorCode::server_error;
-    co_return unexpected(GatewayError{code, reply.status, message});
+    co_return common::unexpected(GatewayError{code, reply.status, message});
 }
 
 boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> HttpGatewayClient::create_client(
@@ -180,14 +185,14 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> HttpGatew
     if (!client.comment.empty()) body["comment"] = client.comment;
     // The same email with the same uuid is the same client: a repeat after a lost answer is safe.
     auto reply = co_await call("POST", "/api/clients", body.dump(), !client.uuid.empty());
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::ClientWithLinks>(reply->body, parse_client_with_links);
 }
 
 boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> HttpGatewayClient::get_client(
     std::string email) {
     auto reply = co_await call("GET", client_path(email), "");
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::ClientWithLinks>(reply->body, parse_client_with_links);
 }
 
@@ -199,7 +204,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> HttpGat
     if (change.limit_ip) body["limit_ip"] = *change.limit_ip;
     if (change.enable) body["enable"] = *change.enable;
     auto reply = co_await call("PATCH", client_path(email), body.dump());
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::GatewayClientInfo>(reply->body,
                                                [](const json& b) { return parse_client(b.at("client")); });
 }
@@ -207,21 +212,22 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> HttpGat
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> HttpGatewayClient::reset_traffic(
     std::string email) {
     auto reply = co_await call("POST", client_path(email) + "/reset-traffic", "", true);
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::GatewayClientInfo>(reply->body,
                                                [](const json& b) { return parse_client(b.at("client")); });
 }
 
-boost::asio::awaitable<Status<GatewayError>> HttpGatewayClient::delete_client(std::string email) {
+boost::asio::awaitable<common::Status<GatewayError>> HttpGatewayClient::delete_client(std::string email) {
     auto reply = co_await call("DELETE", client_path(email), "");
-    if (!reply && reply.error().code != GatewayErrorCode::not_found) co_return unexpected(reply.error());
-    co_return Status<GatewayError>{};
+    if (!reply && reply.error().code != GatewayErrorCode::not_found)
+        co_return common::unexpected(reply.error());
+    co_return common::Status<GatewayError>{};
 }
 
 boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>>
 HttpGatewayClient::traffic() {
     auto reply = co_await call("GET", "/api/traffic", "");
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<std::vector<domain::TrafficEntry>>(reply->body, [](const json& b) {
         std::vector<domain::TrafficEntry> entries;
         for (const auto& c : b.at("clients")) {
@@ -239,7 +245,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> HttpGatewa
     json body = json::object();
     body["emails"] = std::move(emails);
     auto reply = co_await call("POST", "/api/clients/disable", body.dump(), true);
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::DisableOutcome>(reply->body, [](const json& b) {
         return domain::DisableOutcome{b.at("disabled").get<std::vector<std::string>>(),
                                       b.at("missing").get<std::vector<std::string>>()};
@@ -248,7 +254,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> HttpGatewa
 
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> HttpGatewayClient::health() {
     auto reply = co_await call("GET", "/api/health", "");
-    if (!reply) co_return unexpected(reply.error());
+    if (!reply) co_return common::unexpected(reply.error());
     co_return parse<domain::GatewayHealth>(reply->body, [](const json& b) {
         return domain::GatewayHealth{b.at("status").get<std::string>(), b.value("panel", ""),
                                      b.value("version", ""), b.value("uptime_s", std::int64_t{0})};

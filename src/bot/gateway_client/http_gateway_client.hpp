@@ -13,7 +13,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 
-namespace nebula::http {
+namespace nebula::common::http {
 class Client;
 }
 
@@ -43,7 +43,7 @@ struct HttpGatewayOptions {
 /// create()).
 class HttpGatewayClient final : public domain::GatewayClient {
   public:
-    static Result<std::unique_ptr<HttpGatewayClient>, std::string> create(
+    static common::Result<std::unique_ptr<HttpGatewayClient>, std::string> create(
         boost::asio::any_io_executor executor, HttpGatewayOptions options, const common::Clock& clock);
     ~HttpGatewayClient() override;
 
@@ -55,7 +55,7 @@ class HttpGatewayClient final : public domain::GatewayClient {
         std::string email, domain::ClientChange change) override;
     boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> reset_traffic(
         std::string email) override;
-    boost::asio::awaitable<Status<domain::GatewayError>> delete_client(std::string email) override;
+    boost::asio::awaitable<common::Status<domain::GatewayError>> delete_client(std::string email) override;
     boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>> traffic() override;
     boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> disable_clients(
         std::vector<std::string> emails) override;
@@ -66,14 +66,14 @@ class HttpGatewayClient final : public domain::GatewayClient {
 
   private:
     struct Reply;
-    HttpGatewayClient(std::unique_ptr<http::Client> client, HttpGatewayOptions options,
+    HttpGatewayClient(std::unique_ptr<common::http::Client> client, HttpGatewayOptions options,
                       const common::Clock& clock);
     /// One signed call; `idempotent` ones are tried again (re-signed) while the gateway is briefly
     /// unreachable.
     boost::asio::awaitable<domain::GatewayResult<Reply>> call(std::string method, std::string target,
                                                               std::string body, bool idempotent = true);
 
-    std::unique_ptr<http::Client> client_;
+    std::unique_ptr<common::http::Client> client_;
     HttpGatewayOptions options_;
     const common::Clock& clock_;
     std::function<void()> on_retry_;

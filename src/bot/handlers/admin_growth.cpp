@@ -45,9 +45,9 @@ std::optional<domain::Timestamp> end_of_local_day(std::string_view text, const u
 }
 
 /// The plans named in "Monthly, 3, Weekly" (names or ids); the first unknown one otherwise.
-Result<std::vector<domain::PlanId>, std::string> read_plans(db::Connection& c,
-                                                            domain::CatalogService& catalog,
-                                                            std::string_view text) {
+common::Result<std::vector<domain::PlanId>, std::string> read_plans(db::Connection& c,
+                                                                    domain::CatalogService& catalog,
+                                                                    std::string_view text) {
     std::vector<domain::PlanId> plans;
     while (!text.empty()) {
         const auto comma = text.find(',');
@@ -57,7 +57,7 @@ Result<std::vector<domain::PlanId>, std::string> read_plans(db::Connection& c,
         while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
         if (part.empty()) continue;
         auto plan = admin::find_plan(c, catalog, part);
-        if (!plan) return unexpected("no plan matches \"" + std::string(part) + "\"");
+        if (!plan) return common::unexpected("no plan matches \"" + std::string(part) + "\"");
         plans.push_back(plan->id);
     }
     return plans;

@@ -47,15 +47,15 @@ discord::MessagePayload failure(const AdminCommands::Invocation& call, std::stri
 
 /// A price in EGP as typed (a Discord number) → piasters: finite, not negative, at most two
 /// decimals, at most 1,000,000 EGP.
-Result<domain::Piasters, std::string> price_from_egp(double egp);
+common::Result<domain::Piasters, std::string> price_from_egp(double egp);
 /// A quota in GB (2^30 bytes, as the panel counts) → bytes; 0 = unlimited; at most 1 PiB.
-Result<std::int64_t, std::string> traffic_from_gb(double gb);
+common::Result<std::int64_t, std::string> traffic_from_gb(double gb);
 /// A record id as an autocomplete value or typed by hand: "12" or "#12".
 std::optional<std::int64_t> parse_record_id(std::string_view text);
 /// Wallet numbers are 11 digits starting with 01; InstaPay takes a handle (name@instapay) or a
 /// phone number. Spaces and dashes are removed. Returns the normalised account or the problem.
-Result<std::string, std::string> normalise_payment_account(std::string_view method_code,
-                                                           std::string_view text);
+common::Result<std::string, std::string> normalise_payment_account(std::string_view method_code,
+                                                                   std::string_view text);
 
 /// ASCII case-insensitive equality, for names typed instead of picked.
 bool same_name(std::string_view a, std::string_view b);

@@ -43,22 +43,22 @@ discord::MessagePayload failure(const AdminCommands::Invocation& call, std::stri
     return text_reply(call.t(ui::Msg::admin_failed, {{"error", message}}));
 }
 
-Result<domain::Piasters, std::string> price_from_egp(double egp) {
-    if (!std::isfinite(egp)) return unexpected(std::string("price must be a number"));
-    if (egp < 0) return unexpected(std::string("price cannot be negative"));
-    if (egp > 1'000'000) return unexpected(std::string("price must be at most 1,000,000 EGP"));
+common::Result<domain::Piasters, std::string> price_from_egp(double egp) {
+    if (!std::isfinite(egp)) return common::unexpected(std::string("price must be a number"));
+    if (egp < 0) return common::unexpected(std::string("price cannot be negative"));
+    if (egp > 1'000'000) return common::unexpected(std::string("price must be at most 1,000,000 EGP"));
     const double piasters = egp * 100.0;
     const double rounded = std::round(piasters);
     if (std::fabs(piasters - rounded) > 1e-6) {
-        return unexpected(std::string("price can have at most two decimals (piasters)"));
+        return common::unexpected(std::string("price can have at most two decimals (piasters)"));
     }
     return domain::Piasters{static_cast<std::int64_t>(rounded)};
 }
 
-Result<std::int64_t, std::string> traffic_from_gb(double gb) {
-    if (!std::isfinite(gb)) return unexpected(std::string("traffic must be a number"));
-    if (gb < 0) return unexpected(std::string("traffic cannot be negative (0 means unlimited)"));
-    if (gb > 1024.0 * 1024.0) return unexpected(std::string("traffic must be at most 1,048,576 GB"));
+common::Result<std::int64_t, std::string> traffic_from_gb(double gb) {
+    if (!std::isfinite(gb)) return common::unexpected(std::string("traffic must be a number"));
+    if (gb < 0) return common::unexpected(std::string("traffic cannot be negative (0 means unlimited)"));
+    if (gb > 1024.0 * 1024.0) return common::unexpected(std::string("traffic must be at most 1,048,576 GB"));
     return static_cast<std::int64_t>(std::llround(gb * static_cast<double>(std::int64_t{1} << 30)));
 }
 
@@ -71,8 +71,8 @@ std::optional<std::int64_t> parse_record_id(std::string_view text) {
     return value;
 }
 
-Result<std::string, std::string> normalise_payment_account(std::string_view method_code,
-                                                           std::string_view text) {
+common::Result<std::string, std::string> normalise_payment_account(std::string_view method_code,
+                                                                   std::string_view text) {
     std::string compact;
     for (char c : text) {
         if (c != ' ' && c != '-' && c != '\t') compact += c;
@@ -83,12 +83,12 @@ Result<std::string, std::string> normalise_payment_account(std::string_view meth
         const bool handle = at != std::string::npos && at > 0 && at + 1 < compact.size() &&
                             compact.find('@', at + 1) == std::string::npos;
         if (phone || handle) return compact;
-        return unexpected(
+        return common::unexpected(
             std::string("an InstaPay account is a handle like name@instapay or an 11-digit phone "
                         "number starting with 01"));
     }
     if (phone) return compact;
-    return unexpected(std::string("a wallet number is 11 digits starting with 01, e.g. 01012345678"));
+    return common::unexpected(std::string("a wallet number is 11 digits starting with 01, e.g. 01012345678"));
 }
 
 bool same_name(std::string_view a, std::string_view b) {

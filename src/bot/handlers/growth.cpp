@@ -22,7 +22,7 @@ namespace {
 
 struct StartedTrial {
     domain::User user;
-    Result<domain::Order, TrialRefusal> order;
+    common::Result<domain::Order, TrialRefusal> order;
     std::optional<domain::Order> open;
 };
 
@@ -86,9 +86,9 @@ asio::awaitable<void> apply_promo_code(Call& call, std::int64_t order_value) {
     const std::string shown = domain::promos::normalise(typed).value_or(typed.substr(0, 32));
     const std::string id = call.user().id.str();
     const auto now = domain::to_timestamp(ctx.clock.now());
-    auto applied = co_await ctx.db.run([&](db::Connection& c) -> Result<domain::Order, PromoRefusal> {
+    auto applied = co_await ctx.db.run([&](db::Connection& c) -> common::Result<domain::Order, PromoRefusal> {
         auto user = ctx.users.find(c, id);
-        if (!user) return unexpected(PromoRefusal::not_your_order);
+        if (!user) return common::unexpected(PromoRefusal::not_your_order);
         return domain::promos::apply(c, ctx.orders, domain::OrderId{order_value}, user->id, typed, now);
     });
     if (!applied) {

@@ -41,17 +41,17 @@ asio::awaitable<JobResult> Jobs::backup() {
     const int keep = config_.backup_keep;
     const std::string source = database_.sqlite_path;
     // Blocking file work runs on a database thread, never on the Discord executor.
-    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> Result<int, std::string> {
+    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> common::Result<int, std::string> {
         std::error_code ec;
         std::filesystem::create_directories(directory, ec);
-        if (ec) return unexpected("creating " + directory.string() + ": " + ec.message());
+        if (ec) return common::unexpected("creating " + directory.string() + ": " + ec.message());
         const auto partial = directory / (name + ".partial");
         if (auto copied = db::backup_sqlite(source, partial); !copied) {
             std::filesystem::remove(partial, ec);
-            return unexpected(copied.error());
+            return common::unexpected(copied.error());
         }
         std::filesystem::rename(partial, directory / name, ec);
-        if (ec) return unexpected("renaming the backup: " + ec.message());
+        if (ec) return common::unexpected("renaming the backup: " + ec.message());
         std::vector<std::filesystem::path> backups;
         for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
             const std::string file = entry.path().filename().string();
@@ -72,7 +72,7 @@ asio::awaitable<JobResult> Jobs::backup() {
         }
         return removed;
     });
-    if (!outcome) co_return unexpected(outcome.error());
+    if (!outcome) co_return common::unexpected(outcome.error());
     co_return "written " + (directory / name).string() + ", " + std::to_string(*outcome) +
         " old backup(s) removed";
 }

@@ -70,7 +70,7 @@ asio::awaitable<JobResult> Jobs::check_health() {
                    std::to_string(notices.failed) + " not delivered yet)";
     }
     if (alert_failures > 0)
-        co_return unexpected(summary + ", " + std::to_string(alert_failures) + " not posted");
+        co_return common::unexpected(summary + ", " + std::to_string(alert_failures) + " not posted");
     co_return summary;
 }
 

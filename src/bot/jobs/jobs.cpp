@@ -17,7 +17,7 @@ void register_jobs(Scheduler& scheduler, Jobs& jobs) {
         auto notices = co_await jobs.deliver_notices();
         summary += "; " + std::to_string(notices.sent) + " notice(s) sent, " +
                    std::to_string(notices.failed) + " not delivered";
-        if (failures > 0 || notices.failed > 0) co_return unexpected(summary);
+        if (failures > 0 || notices.failed > 0) co_return common::unexpected(summary);
         co_return summary;
     };
     scheduler.add("expiry", Schedule::every(c.expiry_interval),

@@ -33,7 +33,7 @@ asio::awaitable<JobResult> Jobs::expire_orders() {
     std::string summary = std::to_string(expired) + " order(s) expired; " + std::to_string(notices.sent) +
                           " notice(s) sent, " + std::to_string(notices.failed) + " not delivered; " +
                           std::to_string(reminded) + " review reminder(s)";
-    if (notices.failed > 0) co_return unexpected(summary);
+    if (notices.failed > 0) co_return common::unexpected(summary);
     co_return summary;
 }
 

@@ -68,7 +68,7 @@ asio::awaitable<JobResult> Jobs::reconcile() {
     }
     if (referrals.granted > 0)
         summary += "; " + std::to_string(referrals.granted) + " referral reward(s) granted";
-    if (failed > 0 || sweep.pending > 0) co_return unexpected(summary);
+    if (failed > 0 || sweep.pending > 0) co_return common::unexpected(summary);
     co_return summary;
 }
 

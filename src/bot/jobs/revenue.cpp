@@ -60,7 +60,8 @@ asio::awaitable<JobResult> Jobs::snapshot_revenue() {
     payload.files.push_back({"revenue.png", "image/png", ui::render_bar_chart(chart), chart.title});
     auto posted = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(payload));
     if (!posted)
-        co_return unexpected("snapshot of " + day + " written; not posted: " + posted.error().describe());
+        co_return common::unexpected("snapshot of " + day +
+                                     " written; not posted: " + posted.error().describe());
     const std::string message = posted->id.str();
     co_await ctx_.db.run([&](db::Connection& c) { ctx_.analytics.mark_posted(c, day, message); });
     co_return "snapshot of " + day + " written and posted";

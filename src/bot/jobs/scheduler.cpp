@@ -174,19 +174,19 @@ asio::awaitable<int> Scheduler::run_due() {
     co_return ran;
 }
 
-asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::run_now(std::string_view name) {
+asio::awaitable<common::Result<JobResult, RunRefusal>> Scheduler::run_now(std::string_view name) {
     Job* job = find(name);
-    if (job == nullptr) co_return unexpected(RunRefusal::unknown_job);
+    if (job == nullptr) co_return common::unexpected(RunRefusal::unknown_job);
     co_return co_await execute(*job);
 }
 
-asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
+asio::awaitable<common::Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
     auto& stats = job.stats;
     const auto started = to_timestamp(clock_.now());
     stats.next_due = stats.schedule.next_after(started, zone_);
     if (stats.running) {
         ++stats.skipped;
-        co_return unexpected(RunRefusal::already_running);
+        co_return common::unexpected(RunRefusal::already_running);
     }
     stats.running = true;
     const std::string name = stats.name;
@@ -212,28 +212,28 @@ asio::awaitable<Result<JobResult, RunRefusal>> Scheduler::execute(Job& job) {
         stats.last_ok = false;
         stats.last_message = std::string("could not take the job's lease: ") + e.what();
         spdlog::error("job {}: {}", name, stats.last_message);
-        co_return JobResult(unexpected(stats.last_message));
+        co_return JobResult(common::unexpected(stats.last_message));
     }
     if (!leased) {
         stats.running = false;
         ++stats.skipped;
         spdlog::info("job {}: skipped, another process is running it", name);
-        co_return unexpected(RunRefusal::already_running);
+        co_return common::unexpected(RunRefusal::already_running);
     }
 
     if (taken_from) spdlog::warn("job {}: took over the lease of a stopped process ({})", name, *taken_from);
     stats.last_started = started;
     const auto steady_start = clock_.steady_now();
-    JobResult result = unexpected(std::string("not run"));
+    JobResult result = common::unexpected(std::string("not run"));
     std::exception_ptr failure;
     try {
         result = co_await job.fn();
     } catch (const std::exception& e) {
         failure = std::current_exception();
-        result = unexpected(std::string(e.what()));
+        result = common::unexpected(std::string(e.what()));
     } catch (...) {
         failure = std::current_exception();
-        result = unexpected(std::string("unknown exception"));
+        result = common::unexpected(std::string("unknown exception"));
     }
     const auto duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - steady_start);

@@ -43,7 +43,7 @@ struct Schedule {
 
 /// What one run did: a one-line summary for the log, or why it failed. A job may also throw;
 /// the scheduler counts that as a failure.
-using JobResult = Result<std::string, std::string>;
+using JobResult = common::Result<std::string, std::string>;
 using JobFn = std::function<boost::asio::awaitable<JobResult>()>;
 
 /// One job's record, for logs, `nebula-bot jobs list` and the metrics exporter.
@@ -110,7 +110,7 @@ class Scheduler {
     boost::asio::awaitable<void> start(common::TaskGroup& tasks, common::Sleeper& sleeper);
 
     /// Runs `name` now, whatever its schedule. The job's own result, or why it did not run.
-    boost::asio::awaitable<Result<JobResult, RunRefusal>> run_now(std::string_view name);
+    boost::asio::awaitable<common::Result<JobResult, RunRefusal>> run_now(std::string_view name);
 
     /// Runs, one after another, every job whose next due time has come at clock.now() and
     /// returns how many ran (what the loops do, for tests that move a ManualClock by hand).
@@ -123,7 +123,7 @@ class Scheduler {
     struct Job;
     Job* find(std::string_view name);
     boost::asio::awaitable<void> loop(Job& job, common::Sleeper& sleeper);
-    boost::asio::awaitable<Result<JobResult, RunRefusal>> execute(Job& job);
+    boost::asio::awaitable<common::Result<JobResult, RunRefusal>> execute(Job& job);
 
     db::DbExecutor& db_;
     const common::Clock& clock_;

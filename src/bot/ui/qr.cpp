@@ -19,13 +19,13 @@ struct QrFree {
 
 }  // namespace
 
-Result<std::string, std::string> qr_png(std::string_view text, int scale, int margin) {
+common::Result<std::string, std::string> qr_png(std::string_view text, int scale, int margin) {
     if (scale < 1 || scale > 32) throw std::invalid_argument("qr_png: scale must be 1..32");
     if (margin < 0 || margin > 16) throw std::invalid_argument("qr_png: margin must be 0..16");
-    if (text.empty()) return unexpected(std::string("nothing to encode: the text is empty"));
+    if (text.empty()) return common::unexpected(std::string("nothing to encode: the text is empty"));
     if (text.size() > kQrMaxBytes) {
-        return unexpected("text too long for a QR code: " + std::to_string(text.size()) + " bytes, at most " +
-                          std::to_string(kQrMaxBytes));
+        return common::unexpected("text too long for a QR code: " + std::to_string(text.size()) +
+                                  " bytes, at most " + std::to_string(kQrMaxBytes));
     }
     // QRcode_encodeData takes the bytes as they are (8-bit mode), unlike QRcode_encodeString,
     // which would switch modes and stop at a NUL.
@@ -33,8 +33,8 @@ Result<std::string, std::string> qr_png(std::string_view text, int scale, int ma
     std::unique_ptr<QRcode, QrFree> code(QRcode_encodeData(
         static_cast<int>(text.size()), reinterpret_cast<const unsigned char*>(text.data()), 0, QR_ECLEVEL_M));
     if (!code) {
-        if (errno == ERANGE) return unexpected(std::string("text too long for a QR code"));
-        return unexpected("the QR encoder failed (errno " + std::to_string(errno) + ")");
+        if (errno == ERANGE) return common::unexpected(std::string("text too long for a QR code"));
+        return common::unexpected("the QR encoder failed (errno " + std::to_string(errno) + ")");
     }
 
     const int modules = code->width;
@@ -55,7 +55,7 @@ Result<std::string, std::string> qr_png(std::string_view text, int scale, int ma
     try {
         return detail::encode_png_gray1(side, side, dark);
     } catch (const std::runtime_error& error) {
-        return unexpected(std::string(error.what()));
+        return common::unexpected(std::string(error.what()));
     }
 }
 

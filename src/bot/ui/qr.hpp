@@ -19,6 +19,6 @@ inline constexpr std::size_t kQrMaxBytes = 2331;
 /// encoder failure. `scale` outside 1..32 or `margin` outside 0..16 is a bug and throws
 /// std::invalid_argument. Thread-safe: no shared state (libqrencode is built with its thread-safety option by
 /// default).
-Result<std::string, std::string> qr_png(std::string_view text, int scale = 8, int margin = 4);
+common::Result<std::string, std::string> qr_png(std::string_view text, int scale = 8, int margin = 4);
 
 }  // namespace nebula::bot::ui

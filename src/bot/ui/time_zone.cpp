@@ -213,44 +213,45 @@ TimeZone TimeZone::utc() {
     return zone;
 }
 
-Result<TimeZone, std::string> TimeZone::load(std::string_view name,
-                                             const std::filesystem::path& zoneinfo_dir) {
-    if (!valid_name(name)) return unexpected("not a time zone name: \"" + std::string(name) + "\"");
+common::Result<TimeZone, std::string> TimeZone::load(std::string_view name,
+                                                     const std::filesystem::path& zoneinfo_dir) {
+    if (!valid_name(name)) return common::unexpected("not a time zone name: \"" + std::string(name) + "\"");
     const std::filesystem::path path = zoneinfo_dir / std::filesystem::path(std::string(name));
     std::ifstream file(path, std::ios::binary);
     if (!file)
-        return unexpected("unknown time zone \"" + std::string(name) + "\" (no " + path.string() + ")");
+        return common::unexpected("unknown time zone \"" + std::string(name) + "\" (no " + path.string() +
+                                  ")");
     std::string bytes;
     constexpr std::size_t kMaxSize = 1 << 20;
     bytes.resize(kMaxSize + 1);
     file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     bytes.resize(static_cast<std::size_t>(file.gcount()));
-    if (bytes.size() > kMaxSize) return unexpected("time zone file too large: " + path.string());
+    if (bytes.size() > kMaxSize) return common::unexpected("time zone file too large: " + path.string());
     auto zone = from_tzif(std::string(name), bytes);
-    if (!zone) return unexpected(zone.error() + " (" + path.string() + ")");
+    if (!zone) return common::unexpected(zone.error() + " (" + path.string() + ")");
     return zone;
 }
 
-Result<TimeZone, std::string> TimeZone::from_tzif(std::string name, std::string_view bytes) {
+common::Result<TimeZone, std::string> TimeZone::from_tzif(std::string name, std::string_view bytes) {
     Reader in(bytes);
     auto header = read_header(in);
-    if (!header) return unexpected(std::string("not a TZif file"));
+    if (!header) return common::unexpected(std::string("not a TZif file"));
     std::size_t time_size = 4;
     if (header->version >= '2') {
         // Skip the 32-bit block; the 64-bit one after it covers every instant.
         const std::size_t v1 = data_size(*header, 4);
-        if (!in.has(v1)) return unexpected(std::string("truncated TZif file"));
+        if (!in.has(v1)) return common::unexpected(std::string("truncated TZif file"));
         in.skip(v1);
         header = read_header(in);
-        if (!header) return unexpected(std::string("TZif file lacks its 64-bit header"));
+        if (!header) return common::unexpected(std::string("TZif file lacks its 64-bit header"));
         time_size = 8;
     }
     const Header& h = *header;
     if (h.typecnt == 0 || h.typecnt > 256 || h.timecnt > 100000 || h.charcnt > 100000 || h.leapcnt > 100000 ||
         (h.isstdcnt != 0 && h.isstdcnt != h.typecnt) || (h.isutcnt != 0 && h.isutcnt != h.typecnt)) {
-        return unexpected(std::string("TZif header counts are invalid"));
+        return common::unexpected(std::string("TZif header counts are invalid"));
     }
-    if (!in.has(data_size(h, time_size))) return unexpected(std::string("truncated TZif file"));
+    if (!in.has(data_size(h, time_size))) return common::unexpected(std::string("truncated TZif file"));
 
     TimeZone zone;
     zone.name_ = std::move(name);
@@ -258,14 +259,14 @@ Result<TimeZone, std::string> TimeZone::from_tzif(std::string name, std::string_
     for (std::uint32_t i = 0; i < h.timecnt; ++i) {
         const std::int64_t t = in.be(static_cast<int>(time_size));
         if (!zone.transitions_.empty() && t <= zone.transitions_.back()) {
-            return unexpected(std::string("TZif transitions are not ascending"));
+            return common::unexpected(std::string("TZif transitions are not ascending"));
         }
         zone.transitions_.push_back(t);
     }
     zone.transition_types_.reserve(h.timecnt);
     for (std::uint32_t i = 0; i < h.timecnt; ++i) {
         const std::uint8_t type = in.u8();
-        if (type >= h.typecnt) return unexpected(std::string("TZif transition names a missing type"));
+        if (type >= h.typecnt) return common::unexpected(std::string("TZif transition names a missing type"));
         zone.transition_types_.push_back(type);
     }
     for (std::uint32_t i = 0; i < h.typecnt; ++i) {
@@ -273,7 +274,7 @@ Result<TimeZone, std::string> TimeZone::from_tzif(std::string name, std::string_
         const std::uint8_t dst = in.u8();
         in.skip(1);  // abbreviation index
         if (offset <= -25 * 3600 || offset >= 26 * 3600 || dst > 1) {
-            return unexpected(std::string("TZif local time type is invalid"));
+            return common::unexpected(std::string("TZif local time type is invalid"));
         }
         zone.types_.push_back(LocalType{offset, dst == 1});
     }
@@ -282,13 +283,15 @@ Result<TimeZone, std::string> TimeZone::from_tzif(std::string name, std::string_
     if (time_size == 8) {
         // Footer: "\n<POSIX TZ string>\n"; an empty string means "no rule".
         const std::string_view rest = in.rest();
-        if (rest.size() < 2 || rest.front() != '\n') return unexpected(std::string("TZif footer missing"));
+        if (rest.size() < 2 || rest.front() != '\n')
+            return common::unexpected(std::string("TZif footer missing"));
         const std::size_t end = rest.find('\n', 1);
-        if (end == std::string_view::npos) return unexpected(std::string("TZif footer unterminated"));
+        if (end == std::string_view::npos) return common::unexpected(std::string("TZif footer unterminated"));
         const std::string_view footer = rest.substr(1, end - 1);
         if (!footer.empty()) {
             zone.rule_ = parse_rule(footer);
-            if (!zone.rule_) return unexpected("TZif footer rule is malformed: " + std::string(footer));
+            if (!zone.rule_)
+                return common::unexpected("TZif footer rule is malformed: " + std::string(footer));
         }
     }
     return zone;

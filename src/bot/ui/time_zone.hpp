@@ -29,11 +29,11 @@ class TimeZone {
     /// "UTC", "Etc/GMT-2"): letters, digits, '_', '-', '+', separated by '/', no "." or ".."
     /// parts. Errors (as text for a configuration message): bad name, missing or unreadable
     /// file, malformed TZif data.
-    static Result<TimeZone, std::string> load(
+    static common::Result<TimeZone, std::string> load(
         std::string_view name, const std::filesystem::path& zoneinfo_dir = "/usr/share/zoneinfo");
 
     /// Parses TZif bytes (versions 1 to 4) read elsewhere; `name` is only remembered.
-    static Result<TimeZone, std::string> from_tzif(std::string name, std::string_view bytes);
+    static common::Result<TimeZone, std::string> from_tzif(std::string name, std::string_view bytes);
 
     const std::string& name() const { return name_; }
 

@@ -14,7 +14,7 @@ std::array<std::uint8_t, 16> to_v6_bytes(const boost::asio::ip::address& address
 
 }  // namespace
 
-Result<IpNetwork, std::string> IpNetwork::parse(std::string_view text) {
+common::Result<IpNetwork, std::string> IpNetwork::parse(std::string_view text) {
     IpNetwork net;
     net.text_ = std::string(text);
     std::string_view addr_text = text;
@@ -24,17 +24,17 @@ Result<IpNetwork, std::string> IpNetwork::parse(std::string_view text) {
         std::string_view bits = text.substr(slash + 1);
         auto [ptr, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
         if (bits.empty() || ec != std::errc{} || ptr != bits.data() + bits.size()) {
-            return unexpected("\"" + std::string(text) + "\" has an invalid prefix length");
+            return common::unexpected("\"" + std::string(text) + "\" has an invalid prefix length");
         }
     }
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(addr_text), ec);
-    if (ec) return unexpected("\"" + std::string(text) + "\" is not an IP address or CIDR range");
+    if (ec) return common::unexpected("\"" + std::string(text) + "\" is not an IP address or CIDR range");
     const int max_bits = address.is_v4() ? 32 : 128;
     if (prefix == -1) prefix = max_bits;
     if (prefix < 0 || prefix > max_bits) {
-        return unexpected("\"" + std::string(text) + "\" has a prefix longer than " +
-                          std::to_string(max_bits));
+        return common::unexpected("\"" + std::string(text) + "\" has a prefix longer than " +
+                                  std::to_string(max_bits));
     }
     net.prefix_ = address.is_v4() ? prefix + 96 : prefix;
     net.bytes_ = to_v6_bytes(address);
@@ -57,7 +57,7 @@ bool IpNetwork::contains(const boost::asio::ip::address& address) const {
     return (bytes[static_cast<std::size_t>(full)] & mask) == bytes_[static_cast<std::size_t>(full)];
 }
 
-Result<IpAllowlist, std::string> IpAllowlist::parse(const std::vector<std::string>& entries) {
+common::Result<IpAllowlist, std::string> IpAllowlist::parse(const std::vector<std::string>& entries) {
     IpAllowlist list;
     std::string errors;
     for (const auto& entry : entries) {
@@ -68,7 +68,7 @@ Result<IpAllowlist, std::string> IpAllowlist::parse(const std::vector<std::strin
         }
         list.networks_.push_back(std::move(net.value()));
     }
-    if (!errors.empty()) return unexpected(std::move(errors));
+    if (!errors.empty()) return common::unexpected(std::move(errors));
     return list;
 }
 

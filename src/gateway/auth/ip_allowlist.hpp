@@ -17,7 +17,7 @@ namespace nebula::gateway {
 class IpNetwork {
   public:
     /// Parses "203.0.113.7", "10.0.0.0/8", "2001:db8::1", "2001:db8::/32", "::ffff:10.0.0.1".
-    static Result<IpNetwork, std::string> parse(std::string_view text);
+    static common::Result<IpNetwork, std::string> parse(std::string_view text);
     bool contains(const boost::asio::ip::address& address) const;
     std::string to_string() const { return text_; }
 
@@ -31,7 +31,7 @@ class IpNetwork {
 class IpAllowlist {
   public:
     /// Parses a comma list; every bad entry is named in the error.
-    static Result<IpAllowlist, std::string> parse(const std::vector<std::string>& entries);
+    static common::Result<IpAllowlist, std::string> parse(const std::vector<std::string>& entries);
     bool contains(const boost::asio::ip::address& address) const;
     bool empty() const { return networks_.empty(); }
     std::size_t size() const { return networks_.size(); }

@@ -285,27 +285,28 @@ std::string panel_problem(const xui::PanelError& e, const std::string& url) {
     }
 }
 
-Result<PanelView, xui::PanelError> fetch_panel(const xui::PanelOptions& options, const common::Clock& clock) {
+common::Result<PanelView, xui::PanelError> fetch_panel(const xui::PanelOptions& options,
+                                                       const common::Clock& clock) {
     asio::io_context io;
-    std::optional<Result<PanelView, xui::PanelError>> out;
+    std::optional<common::Result<PanelView, xui::PanelError>> out;
     std::exception_ptr failure;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
             auto panel = xui::PanelClient::create(io.get_executor(), options, clock);
             if (!panel) {
-                out = unexpected(xui::PanelError{xui::PanelErrorCode::protocol, panel.error()});
+                out = common::unexpected(xui::PanelError{xui::PanelErrorCode::protocol, panel.error()});
                 co_return;
             }
             // Logs in and learns the API generation, and with it the panel's version.
             if (auto generation = co_await (*panel)->generation(); !generation) {
-                out = unexpected(generation.error());
+                out = common::unexpected(generation.error());
                 panel->reset();
                 co_return;
             }
             auto inbounds = co_await (*panel)->list_inbounds();
             if (!inbounds) {
-                out = unexpected(inbounds.error());
+                out = common::unexpected(inbounds.error());
             } else {
                 out = PanelView{std::move(*inbounds), (*panel)->panel_version()};
             }
@@ -387,7 +388,7 @@ struct PanelTarget {
 };
 
 PanelTarget target_from(const std::string& text, const std::string& what) {
-    auto url = http::Url::parse(text);
+    auto url = common::http::Url::parse(text);
     if (!url) throw Stop{what + ": " + url.error()};
     PanelTarget t;
     t.url = url->scheme + "://" + bracketed(url->host) + ":" + std::to_string(url->port);
@@ -551,7 +552,7 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
 
     // 4. Prove it, and choose the inbound, before anything is written.
     xui::PanelOptions panel_options;
-    panel_options.url = *http::Url::parse(panel_url);  // checked by locate_panel
+    panel_options.url = *common::http::Url::parse(panel_url);  // checked by locate_panel
     panel_options.base_path = base_path;
     panel_options.username = token.empty() ? user : "";
     panel_options.password = token.empty() ? password : "";
@@ -622,7 +623,8 @@ int run_steps(const InitOptions& options, Console& console, const CommandRunner&
         fix_file(cert_path, file_mode, gid);
     }
     const auto cert_pem = read_text(cert_path);
-    auto pin_result = cert_pem ? certificate_pin(*cert_pem) : unexpected(std::string("cannot read it"));
+    auto pin_result =
+        cert_pem ? certificate_pin(*cert_pem) : common::unexpected(std::string("cannot read it"));
     if (!pin_result) throw std::runtime_error(cert_path + ": " + pin_result.error());
     const std::string pin = *pin_result;
 
@@ -826,10 +828,10 @@ std::string shell_line(const std::vector<std::string>& argv) {
     return line;
 }
 
-Result<TlsPair, std::string> make_certificate(const std::string& host, std::chrono::days validity) {
+common::Result<TlsPair, std::string> make_certificate(const std::string& host, std::chrono::days validity) {
     KeyPtr key(EVP_EC_gen("P-256"), EVP_PKEY_free);
     X509Ptr cert(X509_new(), X509_free);
-    if (!key || !cert) return unexpected(std::string("out of memory or no P-256 support"));
+    if (!key || !cert) return common::unexpected(std::string("out of memory or no P-256 support"));
     X509_set_version(cert.get(), 2);
     // A random positive 127-bit serial (RFC 5280 asks for one the issuer never reuses).
     std::string serial = common::random_bytes(16);
@@ -855,15 +857,16 @@ Result<TlsPair, std::string> make_certificate(const std::string& host, std::chro
                                                       {NID_ext_key_usage, "serverAuth"}};
     for (const auto& [nid, value] : extensions) {
         X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-        if (ext == nullptr) return unexpected("cannot encode the certificate extension " + value);
+        if (ext == nullptr) return common::unexpected("cannot encode the certificate extension " + value);
         X509_add_ext(cert.get(), ext, -1);
         X509_EXTENSION_free(ext);
     }
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return unexpected(std::string("cannot sign"));
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+        return common::unexpected(std::string("cannot sign"));
     BioPtr cert_bio(BIO_new(BIO_s_mem()), BIO_free), key_bio(BIO_new(BIO_s_mem()), BIO_free);
     if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
         PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-        return unexpected(std::string("cannot write PEM"));
+        return common::unexpected(std::string("cannot write PEM"));
     const auto text = [](BIO* bio) {
         char* data = nullptr;
         const long size = BIO_get_mem_data(bio, &data);
@@ -872,12 +875,12 @@ Result<TlsPair, std::string> make_certificate(const std::string& host, std::chro
     return TlsPair{text(cert_bio.get()), text(key_bio.get())};
 }
 
-Result<std::string, std::string> certificate_pin(const std::string& cert_pem) {
+common::Result<std::string, std::string> certificate_pin(const std::string& cert_pem) {
     auto cert = parse_cert(cert_pem);
-    if (!cert) return unexpected(std::string("not a PEM certificate"));
+    if (!cert) return common::unexpected(std::string("not a PEM certificate"));
     unsigned char* der = nullptr;
     const int length = i2d_X509(cert.get(), &der);
-    if (length <= 0) return unexpected(std::string("cannot encode the certificate"));
+    if (length <= 0) return common::unexpected(std::string("cannot encode the certificate"));
     std::string pin =
         common::sha256_hex(std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(length)));
     OPENSSL_free(der);

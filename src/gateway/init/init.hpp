@@ -87,9 +87,9 @@ std::string shell_line(const std::vector<std::string>& argv);
 struct TlsPair {
     std::string cert_pem, key_pem;
 };
-Result<TlsPair, std::string> make_certificate(const std::string& host, std::chrono::days validity);
+common::Result<TlsPair, std::string> make_certificate(const std::string& host, std::chrono::days validity);
 /// The pin the bot stores: lowercase hex SHA-256 of the certificate's DER (64 digits).
-Result<std::string, std::string> certificate_pin(const std::string& cert_pem);
+common::Result<std::string, std::string> certificate_pin(const std::string& cert_pem);
 
 /// `existing` gateway.env text with each key of `set` given its value (in place where the key
 /// already is, else appended) and each key mapped to nullopt removed. Every other line —

@@ -57,17 +57,17 @@ bool is_loopback_host(const std::string& host) {
 
 }  // namespace
 
-Result<PanelSettings, std::string> read_panel_settings(const std::string& path) {
+common::Result<PanelSettings, std::string> read_panel_settings(const std::string& path) {
     std::error_code fs_error;
     if (!std::filesystem::is_regular_file(path, fs_error)) {
-        return unexpected(path + " does not exist (is 3x-ui installed here, and with SQLite?)");
+        return common::unexpected(path + " does not exist (is 3x-ui installed here, and with SQLite?)");
     }
     sqlite3* raw = nullptr;
     const int opened = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
     std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, sqlite3_close);
     if (opened != SQLITE_OK) {
-        return unexpected("cannot open " + path + ": " +
-                          (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(opened)));
+        return common::unexpected("cannot open " + path + ": " +
+                                  (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(opened)));
     }
     sqlite3_busy_timeout(db.get(), 2000);  // the panel may be writing at this moment
     sqlite3_stmt* raw_statement = nullptr;
@@ -78,7 +78,7 @@ Result<PanelSettings, std::string> read_panel_settings(const std::string& path) 
                            -1, &raw_statement, nullptr);
     std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> statement(raw_statement, sqlite3_finalize);
     if (prepared != SQLITE_OK) {
-        return unexpected(path + " is not a 3x-ui database (" + sqlite3_errmsg(db.get()) + ")");
+        return common::unexpected(path + " is not a 3x-ui database (" + sqlite3_errmsg(db.get()) + ")");
     }
     std::map<std::string, std::string> values;
     int step = SQLITE_ROW;
@@ -87,7 +87,8 @@ Result<PanelSettings, std::string> read_panel_settings(const std::string& path) 
         const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(statement.get(), 1));
         if (key != nullptr && value != nullptr) values[key] = value;
     }
-    if (step != SQLITE_DONE) return unexpected("cannot read " + path + ": " + sqlite3_errmsg(db.get()));
+    if (step != SQLITE_DONE)
+        return common::unexpected("cannot read " + path + ": " + sqlite3_errmsg(db.get()));
 
     // As the panel reads them: a key never stored, or stored empty, has its default.
     const auto get = [&](const std::string& key) {
@@ -99,7 +100,7 @@ Result<PanelSettings, std::string> read_panel_settings(const std::string& path) 
         int parsed = 0;
         const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), parsed);
         if (ec != std::errc() || end != port.data() + port.size() || parsed < 1 || parsed > 65535) {
-            return unexpected(path + ": webPort is not a port number (\"" + port + "\")");
+            return common::unexpected(path + ": webPort is not a port number (\"" + port + "\")");
         }
         s.web_port = parsed;
     }

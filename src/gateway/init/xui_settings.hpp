@@ -21,7 +21,7 @@ struct PanelSettings {
 
 /// Reads `path` read-only. Errors name the file and say why (missing, unreadable, not a 3x-ui
 /// database, a webPort that is not a port); the caller then asks for the panel's address.
-Result<PanelSettings, std::string> read_panel_settings(const std::string& path);
+common::Result<PanelSettings, std::string> read_panel_settings(const std::string& path);
 
 /// How the gateway on this machine reaches the panel with these settings.
 struct PanelAddress {

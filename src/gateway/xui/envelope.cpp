@@ -79,18 +79,19 @@ std::string summarise(std::string_view text) {
     return out;
 }
 
-Result<nlohmann::json, PanelError> parse_envelope(int http_status, std::string_view body) {
+common::Result<nlohmann::json, PanelError> parse_envelope(int http_status, std::string_view body) {
     if (http_status >= 500) {
-        return unexpected(
+        return common::unexpected(
             PanelError{PanelErrorCode::rejected, "panel answered HTTP " + std::to_string(http_status)});
     }
     if (http_status != 200) {
-        return unexpected(PanelError{PanelErrorCode::protocol,
-                                     "panel answered unexpected HTTP " + std::to_string(http_status)});
+        return common::unexpected(PanelError{
+            PanelErrorCode::protocol, "panel answered unexpected HTTP " + std::to_string(http_status)});
     }
     auto doc = nlohmann::json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("success") || !doc["success"].is_boolean()) {
-        return unexpected(PanelError{PanelErrorCode::protocol, "panel answer is not its JSON envelope"});
+        return common::unexpected(
+            PanelError{PanelErrorCode::protocol, "panel answer is not its JSON envelope"});
     }
     if (doc["success"].get<bool>()) {
         auto obj = doc.find("obj");
@@ -99,8 +100,8 @@ Result<nlohmann::json, PanelError> parse_envelope(int http_status, std::string_v
     std::string msg;
     if (auto it = doc.find("msg"); it != doc.end() && it->is_string()) msg = it->get<std::string>();
     auto text = summarise(msg);
-    return unexpected(PanelError{classify_panel_message(msg),
-                                 text.empty() ? "panel refused the request" : "panel: " + text});
+    return common::unexpected(PanelError{classify_panel_message(msg),
+                                         text.empty() ? "panel refused the request" : "panel: " + text});
 }
 
 }  // namespace nebula::gateway::xui

@@ -14,7 +14,7 @@ namespace nebula::gateway::xui {
 /// refuses, so only `success` decides: true gives `obj` (possibly null); false gives a
 /// PanelError whose code comes from classify_panel_message(msg). A 5xx is `rejected`; any other
 /// status, or a body that is not the envelope, is `protocol`. Pure function, thread-safe.
-Result<nlohmann::json, PanelError> parse_envelope(int http_status, std::string_view body);
+common::Result<nlohmann::json, PanelError> parse_envelope(int http_status, std::string_view body);
 
 /// Maps the panel's (localised, wrapped) failure text to a code using the English Go error
 /// embedded in it: "Duplicate email"/"already in use" → conflict, "not found" → not_found,

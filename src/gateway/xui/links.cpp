@@ -47,7 +47,7 @@ bool as_true(const json* value) { return value != nullptr && value->is_boolean()
 std::string search_host(const json* headers) {
     if (headers == nullptr || !headers->is_object()) return {};
     for (const auto& [name, value] : headers->items()) {
-        if (!http::iequals(name, "host")) continue;
+        if (!common::http::iequals(name, "host")) continue;
         if (value.is_string()) return value.get<std::string>();
         if (value.is_array() && !value.empty()) return as_string(&value[0]);
     }
@@ -113,14 +113,14 @@ json xhttp_extra(const json& x) {
     if (const json* headers = member(x, "headers"); headers && headers->is_object()) {
         json kept = json::object();
         for (const auto& [name, value] : headers->items()) {
-            if (!http::iequals(name, "host")) kept[name] = value;
+            if (!common::http::iequals(name, "host")) kept[name] = value;
         }
         if (!kept.empty()) extra["headers"] = kept;
     }
     return extra;
 }
 
-Result<bool, std::string> network_params(const json& stream, const std::string& network, Params& p) {
+common::Result<bool, std::string> network_params(const json& stream, const std::string& network, Params& p) {
     if (network == "tcp" || network == "raw") {
         const json* tcp = member(stream, "tcpSettings");
         const json* header = tcp ? member(*tcp, "header") : nullptr;
@@ -152,7 +152,7 @@ Result<bool, std::string> network_params(const json& stream, const std::string& 
             p["x_padding_bytes"] = padding;
         if (auto extra = xhttp_extra(*x); !extra.empty()) p["extra"] = extra.dump();
     } else {
-        return unexpected("transport '" + network + "' is not supported for share links");
+        return common::unexpected("transport '" + network + "' is not supported for share links");
     }
     return true;
 }
@@ -223,19 +223,19 @@ std::string query_escape(std::string_view text) {
     return out;
 }
 
-Result<std::string, std::string> vless_link(const Inbound& inbound, const Client& client,
-                                            std::string_view public_host) {
+common::Result<std::string, std::string> vless_link(const Inbound& inbound, const Client& client,
+                                                    std::string_view public_host) {
     if (inbound.protocol != "vless") {
-        return unexpected("inbound " + std::to_string(inbound.id) + " speaks '" + inbound.protocol +
-                          "', not vless");
+        return common::unexpected("inbound " + std::to_string(inbound.id) + " speaks '" + inbound.protocol +
+                                  "', not vless");
     }
-    if (!common::is_uuid(client.uuid)) return unexpected(std::string("client has no VLESS UUID"));
-    if (client.email.empty()) return unexpected(std::string("client has no email"));
+    if (!common::is_uuid(client.uuid)) return common::unexpected(std::string("client has no VLESS UUID"));
+    if (client.email.empty()) return common::unexpected(std::string("client has no email"));
     if (inbound.port <= 0 || inbound.port > 65535)
-        return unexpected(std::string("inbound has no valid port"));
+        return common::unexpected(std::string("inbound has no valid port"));
     std::string host(public_host);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.empty()) return unexpected(std::string("no public host to put in the link"));
+    if (host.empty()) return common::unexpected(std::string("no public host to put in the link"));
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
 
     const json& stream = inbound.stream_settings;
@@ -246,7 +246,7 @@ Result<std::string, std::string> vless_link(const Inbound& inbound, const Client
     if (const json* enc = member(inbound.settings, "encryption"); enc && enc->is_string()) {
         p["encryption"] = enc->get<std::string>();
     }
-    if (auto ok = network_params(stream, network, p); !ok) return unexpected(ok.error());
+    if (auto ok = network_params(stream, network, p); !ok) return common::unexpected(ok.error());
 
     const std::string security = as_string(member(stream, "security"));
     if (security == "tls") {
@@ -256,7 +256,7 @@ Result<std::string, std::string> vless_link(const Inbound& inbound, const Client
     } else if (security.empty() || security == "none") {
         p["security"] = "none";
     } else {
-        return unexpected("security '" + security + "' is not supported for share links");
+        return common::unexpected("security '" + security + "' is not supported for share links");
     }
 
     if (!client.flow.empty() && vision_flow_allowed(inbound)) p["flow"] = client.flow;
@@ -291,7 +291,7 @@ bool vision_flow_allowed(const Inbound& inbound) {
 std::string subscription_url(std::string_view sub_url_base, std::string_view sub_id) {
     std::string url(sub_url_base);
     if (url.empty() || url.back() != '/') url += '/';
-    return url + http::url_encode(sub_id);
+    return url + common::http::url_encode(sub_id);
 }
 
 }  // namespace nebula::gateway::xui

@@ -18,8 +18,8 @@ namespace nebula::gateway::xui {
 /// values escaped as Go's url.Values.Encode does, so equal input gives the panel's exact link.
 /// Errors (a message for the operator): not a VLESS inbound, a transport or security this
 /// function does not know, a missing UUID, email or host. Pure function, thread-safe.
-Result<std::string, std::string> vless_link(const Inbound& inbound, const Client& client,
-                                            std::string_view public_host);
+common::Result<std::string, std::string> vless_link(const Inbound& inbound, const Client& client,
+                                                    std::string_view public_host);
 
 /// True when a VLESS client on `inbound` may carry the Vision flow (3x-ui's rule): TCP with TLS or
 /// REALITY, or XHTTP with VLESS encryption on, and never on an inbound with `disable_flow`.

@@ -29,8 +29,8 @@ using std::chrono::steady_clock;
 
 namespace {
 
-Unexpected<PanelError> error(PanelErrorCode code, std::string message) {
-    return unexpected(PanelError{code, std::move(message)});
+common::Unexpected<PanelError> error(PanelErrorCode code, std::string message) {
+    return common::unexpected(PanelError{code, std::move(message)});
 }
 
 // Network waits are real, so deadlines use the real steady clock; the injected Clock only paces
@@ -47,7 +47,7 @@ std::string normalise_base(std::string path) {
     return path;
 }
 
-std::string seg(std::string_view text) { return http::url_encode(text); }
+std::string seg(std::string_view text) { return common::http::url_encode(text); }
 
 std::int64_t get_i64(const json& obj, std::string_view key) {
     if (!obj.is_object()) return 0;
@@ -181,12 +181,12 @@ bool version_at_least(std::string_view version, int major, int minor) {
     return parts[0] != major ? parts[0] > major : parts[1] >= minor;
 }
 
-Unexpected<PanelError> from_transport(const http::ClientError& e) {
+common::Unexpected<PanelError> from_transport(const common::http::ClientError& e) {
     switch (e.code) {
-        case http::ClientErrorCode::timeout:
+        case common::http::ClientErrorCode::timeout:
             return error(PanelErrorCode::timeout, "panel did not answer in time");
-        case http::ClientErrorCode::protocol:
-        case http::ClientErrorCode::too_large:
+        case common::http::ClientErrorCode::protocol:
+        case common::http::ClientErrorCode::too_large:
             return error(PanelErrorCode::protocol,
                          "panel sent a malformed HTTP answer: " + summarise(e.message));
         default:
@@ -203,7 +203,7 @@ struct PanelClient::Impl {
     };
 
     Impl(asio::any_io_executor executor, PanelOptions options, const common::Clock& clock,
-         std::unique_ptr<http::Client> transport)
+         std::unique_ptr<common::http::Client> transport)
         : ex(std::move(executor)),
           opt(std::move(options)),
           http(std::move(transport)),
@@ -214,7 +214,7 @@ struct PanelClient::Impl {
 
     asio::any_io_executor ex;
     PanelOptions opt;
-    std::unique_ptr<http::Client> http;
+    std::unique_ptr<common::http::Client> http;
     LoginBackoff backoff;
     std::string base;
 
@@ -232,9 +232,9 @@ struct PanelClient::Impl {
     bool bearer() const { return !opt.api_token.empty(); }
     Deadline deadline() const { return Deadline::after(opt.timeout); }
 
-    void absorb_cookies(const http::Response& resp) {
+    void absorb_cookies(const common::http::Response& resp) {
         for (const auto& [name, value] : resp.headers.fields()) {
-            if (!http::iequals(name, "set-cookie")) continue;
+            if (!common::http::iequals(name, "set-cookie")) continue;
             std::string_view text = value;
             auto pair = text.substr(0, text.find(';'));
             auto eq = pair.find('=');
@@ -254,7 +254,8 @@ struct PanelClient::Impl {
         }
     }
 
-    asio::awaitable<Result<http::Response, PanelError>> send(http::Request req, Deadline d) {
+    asio::awaitable<common::Result<common::http::Response, PanelError>> send(common::http::Request req,
+                                                                             Deadline d) {
         const auto left = d.left();
         if (left <= milliseconds::zero())
             co_return error(PanelErrorCode::timeout, "panel did not answer in time");
@@ -277,27 +278,27 @@ struct PanelClient::Impl {
     }
 
     // Asks {base}csrf-token for the session's token; a 404 means a panel without CSRF (before 3.0).
-    asio::awaitable<Status<PanelError>> fetch_csrf(Deadline d) {
+    asio::awaitable<common::Status<PanelError>> fetch_csrf(Deadline d) {
         // A named request: g++ 12 mis-copies a braced prvalue passed as a coroutine argument.
-        http::Request req{"GET", base + "csrf-token", {}, {}};
+        common::http::Request req{"GET", base + "csrf-token", {}, {}};
         auto resp = co_await send(std::move(req), d);
-        if (!resp) co_return unexpected(resp.error());
+        if (!resp) co_return common::unexpected(resp.error());
         if (resp->status == 404) {
             csrf_supported = false;
             csrf_token.clear();
-            co_return Status<PanelError>{};
+            co_return common::Status<PanelError>{};
         }
         auto obj = parse_envelope(resp->status, resp->body);
-        if (!obj) co_return unexpected(obj.error());
+        if (!obj) co_return common::unexpected(obj.error());
         if (!obj->is_string() || obj->get_ref<const std::string&>().empty()) {
             co_return error(PanelErrorCode::protocol, "panel's csrf-token answer carries no token");
         }
         csrf_supported = true;
         csrf_token = obj->get<std::string>();
-        co_return Status<PanelError>{};
+        co_return common::Status<PanelError>{};
     }
 
-    asio::awaitable<Status<PanelError>> do_login(Deadline d) {
+    asio::awaitable<common::Status<PanelError>> do_login(Deadline d) {
         cookies.clear();
         csrf_token.clear();
         logged_in = false;
@@ -305,7 +306,7 @@ struct PanelClient::Impl {
             auto s = co_await fetch_csrf(d);
             if (!s) co_return s;
         }
-        http::Request req{"POST", base + "login", {}, {}};
+        common::http::Request req{"POST", base + "login", {}, {}};
         if (csrf_supported == true) {
             req.headers.set("Content-Type", "application/json");
             req.headers.set("X-CSRF-Token", csrf_token);
@@ -313,11 +314,11 @@ struct PanelClient::Impl {
                 json{{"username", opt.username}, {"password", opt.password}, {"twoFactorCode", ""}}.dump();
         } else {
             req.headers.set("Content-Type", "application/x-www-form-urlencoded");
-            req.body =
-                "username=" + http::url_encode(opt.username) + "&password=" + http::url_encode(opt.password);
+            req.body = "username=" + common::http::url_encode(opt.username) +
+                       "&password=" + common::http::url_encode(opt.password);
         }
         auto resp = co_await send(std::move(req), d);
-        if (!resp) co_return unexpected(resp.error());
+        if (!resp) co_return common::unexpected(resp.error());
         if (resp->status == 403) {
             co_return error(PanelErrorCode::auth_failed, "panel refused the login's CSRF token (HTTP 403)");
         }
@@ -331,10 +332,10 @@ struct PanelClient::Impl {
             ++epoch;
             backoff.record_success();
             spdlog::info("panel: logged in at {}{}", base, csrf_supported == true ? " (CSRF session)" : "");
-            co_return Status<PanelError>{};
+            co_return common::Status<PanelError>{};
         }
         if (resp->status != 200 || obj.error().code == PanelErrorCode::protocol)
-            co_return unexpected(obj.error());
+            co_return common::unexpected(obj.error());
         backoff.record_failure();
         spdlog::warn("panel: login refused ({} in a row): {}", backoff.consecutive_failures(),
                      obj.error().message);
@@ -342,7 +343,7 @@ struct PanelClient::Impl {
     }
 
     // One login at a time: coroutines arriving while one runs wait for it and share its result.
-    asio::awaitable<Status<PanelError>> ensure_login(Deadline d) {
+    asio::awaitable<common::Status<PanelError>> ensure_login(Deadline d) {
         while (login_in_flight) {
             asio::steady_timer timer(ex, d.at);
             login_waiters.push_back(&timer);
@@ -354,7 +355,7 @@ struct PanelClient::Impl {
             auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             if (!ec) co_return error(PanelErrorCode::timeout, "panel login did not finish in time");
         }
-        if (logged_in) co_return Status<PanelError>{};
+        if (logged_in) co_return common::Status<PanelError>{};
         if (auto wait = backoff.wait_before_attempt()) {
             co_return error(PanelErrorCode::auth_failed,
                             "panel login failed " + std::to_string(backoff.consecutive_failures()) +
@@ -374,25 +375,25 @@ struct PanelClient::Impl {
     }
 
     // An authenticated API call: `path` is relative to the base path; the answer's `obj`.
-    asio::awaitable<Result<json, PanelError>> api(std::string method, std::string path,
-                                                  std::optional<json> body, Deadline d) {
+    asio::awaitable<common::Result<json, PanelError>> api(std::string method, std::string path,
+                                                          std::optional<json> body, Deadline d) {
         const bool unsafe = method != "GET";
         bool relogged = false;
         bool refreshed = false;
         for (;;) {
             if (!bearer()) {
                 auto s = co_await ensure_login(d);
-                if (!s) co_return unexpected(s.error());
+                if (!s) co_return common::unexpected(s.error());
             }
             const auto used_epoch = epoch;
-            http::Request req{method, base + path, {}, {}};
+            common::http::Request req{method, base + path, {}, {}};
             if (body) {
                 req.headers.set("Content-Type", "application/json");
                 req.body = body->dump();
             }
             if (unsafe && !bearer() && csrf_supported == true) req.headers.set("X-CSRF-Token", csrf_token);
             auto resp = co_await send(std::move(req), d);
-            if (!resp) co_return unexpected(resp.error());
+            if (!resp) co_return common::unexpected(resp.error());
             const int status = resp->status;
             // "Not logged in", by version: 307 to the login page, 401, or a bare 404.
             if (status == 401 || status == 404 || (status >= 300 && status < 400)) {
@@ -419,7 +420,7 @@ struct PanelClient::Impl {
                 if (!bearer() && csrf_supported == true && !refreshed) {
                     refreshed = true;
                     auto s = co_await fetch_csrf(d);
-                    if (!s) co_return unexpected(s.error());
+                    if (!s) co_return common::unexpected(s.error());
                     continue;
                 }
                 auto said = parse_envelope(200, resp->body);
@@ -437,17 +438,17 @@ struct PanelClient::Impl {
         gen = panel_version.empty() ? Generation::legacy : Generation::clients;
     }
 
-    asio::awaitable<Result<Generation, PanelError>> detect(Deadline d) {
+    asio::awaitable<common::Result<Generation, PanelError>> detect(Deadline d) {
         if (gen) co_return *gen;
         auto obj = co_await api("GET", "panel/api/server/status", std::nullopt, d);
-        if (!obj) co_return unexpected(obj.error());
+        if (!obj) co_return common::unexpected(obj.error());
         remember_status(*obj);
         spdlog::info("panel: {} client API{}", to_string(*gen),
                      panel_version.empty() ? std::string() : " (version " + panel_version + ")");
         co_return *gen;
     }
 
-    asio::awaitable<Result<json, PanelError>> inbounds_json(Deadline d) {
+    asio::awaitable<common::Result<json, PanelError>> inbounds_json(Deadline d) {
         auto obj = co_await api("GET", "panel/api/inbounds/list", std::nullopt, d);
         if (!obj) co_return obj;
         if (obj->is_null()) co_return json::array();
@@ -455,22 +456,23 @@ struct PanelClient::Impl {
         co_return obj;
     }
 
-    asio::awaitable<Result<Inbound, PanelError>> inbound(int id, Deadline d) {
+    asio::awaitable<common::Result<Inbound, PanelError>> inbound(int id, Deadline d) {
         auto obj = co_await api("GET", "panel/api/inbounds/get/" + std::to_string(id), std::nullopt, d);
-        if (!obj) co_return unexpected(obj.error());
+        if (!obj) co_return common::unexpected(obj.error());
         if (!obj->is_object()) co_return error(PanelErrorCode::not_found, "no inbound " + std::to_string(id));
         co_return parse_inbound(*obj);
     }
 
     // The stored client (without traffic) and its inbound's protocol.
-    asio::awaitable<Result<std::optional<Located>, PanelError>> locate(const std::string& email, Deadline d) {
+    asio::awaitable<common::Result<std::optional<Located>, PanelError>> locate(const std::string& email,
+                                                                               Deadline d) {
         auto g = co_await detect(d);
-        if (!g) co_return unexpected(g.error());
+        if (!g) co_return common::unexpected(g.error());
         if (*g == Generation::clients) {
             auto obj = co_await api("GET", "panel/api/clients/get/" + seg(email), std::nullopt, d);
             if (!obj) {
                 if (obj.error().code == PanelErrorCode::not_found) co_return std::optional<Located>{};
-                co_return unexpected(obj.error());
+                co_return common::unexpected(obj.error());
             }
             if (!obj->is_object() || !(*obj)["client"].is_object()) co_return std::optional<Located>{};
             int inbound_id = 0;
@@ -482,13 +484,13 @@ struct PanelClient::Impl {
                 Located{parse_client((*obj)["client"], inbound_id, true), std::string()});
         }
         auto list = co_await inbounds_json(d);
-        if (!list) co_return unexpected(list.error());
+        if (!list) co_return common::unexpected(list.error());
         for (const auto& ib : *list) {
             auto settings = nested_object(ib, "settings");
             auto clients = settings.find("clients");
             if (clients == settings.end() || !clients->is_array()) continue;
             for (const auto& c : *clients) {
-                if (http::iequals(get_str(c, "email"), email)) {
+                if (common::http::iequals(get_str(c, "email"), email)) {
                     co_return std::optional<Located>(
                         Located{parse_client(c, get_int(ib, "id"), false), get_str(ib, "protocol")});
                 }
@@ -497,9 +499,10 @@ struct PanelClient::Impl {
         co_return std::optional<Located>{};
     }
 
-    asio::awaitable<Result<std::optional<Client>, PanelError>> find(const std::string& email, Deadline d) {
+    asio::awaitable<common::Result<std::optional<Client>, PanelError>> find(const std::string& email,
+                                                                            Deadline d) {
         auto loc = co_await locate(email, d);
-        if (!loc) co_return unexpected(loc.error());
+        if (!loc) co_return common::unexpected(loc.error());
         if (!*loc) co_return std::optional<Client>{};
         Client client = std::move((*loc)->client);
         const std::string path = *gen == Generation::clients
@@ -508,14 +511,14 @@ struct PanelClient::Impl {
         auto traffic = co_await api("GET", path, std::nullopt, d);
         // A client without a traffic row yet has used nothing.
         if (!traffic && traffic.error().code != PanelErrorCode::not_found)
-            co_return unexpected(traffic.error());
+            co_return common::unexpected(traffic.error());
         if (traffic && traffic->is_object()) apply_traffic(client, *traffic);
         co_return std::optional<Client>{std::move(client)};
     }
 
     // Writes the whole client object back (both generations replace rather than merge).
-    asio::awaitable<Status<PanelError>> write(const Located& loc, json raw, Deadline d) {
-        Result<json, PanelError> done = json();
+    asio::awaitable<common::Status<PanelError>> write(const Located& loc, json raw, Deadline d) {
+        common::Result<json, PanelError> done = json();
         if (*gen == Generation::clients) {
             // A ClientRecord's "id" is its row number; the update body wants the UUID there.
             if (auto uuid = raw.find("uuid"); uuid != raw.end() && uuid->is_string()) {
@@ -534,14 +537,14 @@ struct PanelClient::Impl {
                       {"settings", json{{"clients", json::array({raw})}}.dump()}};
             done = co_await api("POST", "panel/api/inbounds/updateClient/" + seg(key), std::move(body), d);
         }
-        if (!done) co_return unexpected(done.error());
-        co_return Status<PanelError>{};
+        if (!done) co_return common::unexpected(done.error());
+        co_return common::Status<PanelError>{};
     }
 
-    asio::awaitable<Result<Client, PanelError>> update(const std::string& email, const ClientPatch& patch,
-                                                       Deadline d) {
+    asio::awaitable<common::Result<Client, PanelError>> update(const std::string& email,
+                                                               const ClientPatch& patch, Deadline d) {
         auto loc = co_await locate(email, d);
-        if (!loc) co_return unexpected(loc.error());
+        if (!loc) co_return common::unexpected(loc.error());
         if (!*loc) co_return error(PanelErrorCode::not_found, "no client " + email);
         json raw = (*loc)->client.raw;
         if (patch.expiry_ms) raw["expiryTime"] = *patch.expiry_ms;
@@ -549,9 +552,9 @@ struct PanelClient::Impl {
         if (patch.limit_ip) raw["limitIp"] = *patch.limit_ip;
         if (patch.enable) raw["enable"] = *patch.enable;
         auto written = co_await write(**loc, std::move(raw), d);
-        if (!written) co_return unexpected(written.error());
+        if (!written) co_return common::unexpected(written.error());
         auto fresh = co_await find((*loc)->client.email, d);
-        if (!fresh) co_return unexpected(fresh.error());
+        if (!fresh) co_return common::unexpected(fresh.error());
         if (!*fresh)
             co_return error(PanelErrorCode::not_found, "client " + email + " vanished during the update");
         co_return std::move(**fresh);
@@ -561,53 +564,53 @@ struct PanelClient::Impl {
 PanelClient::PanelClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PanelClient::~PanelClient() = default;
 
-Result<std::unique_ptr<PanelClient>, std::string> PanelClient::create(asio::any_io_executor ex,
-                                                                      PanelOptions options,
-                                                                      const common::Clock& clock) {
+common::Result<std::unique_ptr<PanelClient>, std::string> PanelClient::create(asio::any_io_executor ex,
+                                                                              PanelOptions options,
+                                                                              const common::Clock& clock) {
     if (options.url.scheme != "http" && options.url.scheme != "https") {
-        return unexpected(std::string("panel URL must be http or https"));
+        return common::unexpected(std::string("panel URL must be http or https"));
     }
-    if (options.url.host.empty()) return unexpected(std::string("panel URL has no host"));
+    if (options.url.host.empty()) return common::unexpected(std::string("panel URL has no host"));
     if (options.api_token.empty() && (options.username.empty() || options.password.empty())) {
-        return unexpected(std::string("panel needs a username and password, or an API token"));
+        return common::unexpected(std::string("panel needs a username and password, or an API token"));
     }
     if (options.timeout <= milliseconds::zero())
-        return unexpected(std::string("panel timeout must be positive"));
+        return common::unexpected(std::string("panel timeout must be positive"));
     if (options.login_backoff.max_failures_in_window == 0) {
-        return unexpected(std::string("login backoff must allow at least one failure per window"));
+        return common::unexpected(std::string("login backoff must allow at least one failure per window"));
     }
-    http::ClientOptions client_options;
+    common::http::ClientOptions client_options;
     client_options.base = options.url;
     client_options.connect_timeout = options.timeout;
     client_options.request_timeout = options.timeout;
     client_options.ca_file = options.ca_file;
-    auto transport = http::Client::create(ex, std::move(client_options));
-    if (!transport) return unexpected("panel client: " + transport.error());
+    auto transport = common::http::Client::create(ex, std::move(client_options));
+    if (!transport) return common::unexpected("panel client: " + transport.error());
     auto impl = std::make_unique<Impl>(ex, std::move(options), clock, std::move(transport).value());
     return std::unique_ptr<PanelClient>(new PanelClient(std::move(impl)));
 }
 
 const std::string& PanelClient::panel_version() const { return impl_->panel_version; }
 
-asio::awaitable<Result<Generation, PanelError>> PanelClient::generation() {
+asio::awaitable<common::Result<Generation, PanelError>> PanelClient::generation() {
     co_return co_await impl_->detect(impl_->deadline());
 }
 
-asio::awaitable<Result<std::vector<Inbound>, PanelError>> PanelClient::list_inbounds() {
+asio::awaitable<common::Result<std::vector<Inbound>, PanelError>> PanelClient::list_inbounds() {
     auto list = co_await impl_->inbounds_json(impl_->deadline());
-    if (!list) co_return unexpected(list.error());
+    if (!list) co_return common::unexpected(list.error());
     std::vector<Inbound> out;
     for (const auto& ib : *list) out.push_back(parse_inbound(ib));
     co_return out;
 }
 
-asio::awaitable<Result<Inbound, PanelError>> PanelClient::get_inbound(int id) {
+asio::awaitable<common::Result<Inbound, PanelError>> PanelClient::get_inbound(int id) {
     co_return co_await impl_->inbound(id, impl_->deadline());
 }
 
-asio::awaitable<Result<ServerStatus, PanelError>> PanelClient::server_status() {
+asio::awaitable<common::Result<ServerStatus, PanelError>> PanelClient::server_status() {
     auto obj = co_await impl_->api("GET", "panel/api/server/status", std::nullopt, impl_->deadline());
-    if (!obj) co_return unexpected(obj.error());
+    if (!obj) co_return common::unexpected(obj.error());
     if (!obj->is_object()) co_return error(PanelErrorCode::protocol, "panel status is not an object");
     impl_->remember_status(*obj);
     ServerStatus s;
@@ -622,18 +625,19 @@ asio::awaitable<Result<ServerStatus, PanelError>> PanelClient::server_status() {
     co_return s;
 }
 
-asio::awaitable<Result<std::optional<Client>, PanelError>> PanelClient::find_client(std::string email) {
+asio::awaitable<common::Result<std::optional<Client>, PanelError>> PanelClient::find_client(
+    std::string email) {
     co_return co_await impl_->find(email, impl_->deadline());
 }
 
-asio::awaitable<Result<std::vector<Client>, PanelError>> PanelClient::list_clients() {
+asio::awaitable<common::Result<std::vector<Client>, PanelError>> PanelClient::list_clients() {
     const auto d = impl_->deadline();
     auto g = co_await impl_->detect(d);
-    if (!g) co_return unexpected(g.error());
+    if (!g) co_return common::unexpected(g.error());
     std::vector<Client> out;
     if (*g == Generation::clients) {
         auto list = co_await impl_->api("GET", "panel/api/clients/list", std::nullopt, d);
-        if (!list) co_return unexpected(list.error());
+        if (!list) co_return common::unexpected(list.error());
         if (list->is_null()) co_return out;
         if (!list->is_array()) co_return error(PanelErrorCode::protocol, "panel's client list is not a list");
         for (const auto& item : *list) {
@@ -654,7 +658,7 @@ asio::awaitable<Result<std::vector<Client>, PanelError>> PanelClient::list_clien
         co_return out;
     }
     auto list = co_await impl_->inbounds_json(d);
-    if (!list) co_return unexpected(list.error());
+    if (!list) co_return common::unexpected(list.error());
     for (const auto& ib : *list) {
         if (!ib.is_object()) continue;
         const auto settings = nested_object(ib, "settings");
@@ -665,7 +669,7 @@ asio::awaitable<Result<std::vector<Client>, PanelError>> PanelClient::list_clien
             Client c = parse_client(raw, get_int(ib, "id"), false);
             if (stats.is_array()) {
                 for (const auto& t : stats) {
-                    if (http::iequals(get_str(t, "email"), c.email)) apply_traffic(c, t);
+                    if (common::http::iequals(get_str(t, "email"), c.email)) apply_traffic(c, t);
                 }
             }
             out.push_back(std::move(c));
@@ -674,16 +678,16 @@ asio::awaitable<Result<std::vector<Client>, PanelError>> PanelClient::list_clien
     co_return out;
 }
 
-asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_id, NewClient nc) {
+asio::awaitable<common::Result<Client, PanelError>> PanelClient::add_client(int inbound_id, NewClient nc) {
     const auto d = impl_->deadline();
     if (!valid_email(nc.email)) {
         co_return error(PanelErrorCode::rejected,
                         "client email must be non-empty ASCII without spaces or slashes");
     }
     auto g = co_await impl_->detect(d);
-    if (!g) co_return unexpected(g.error());
+    if (!g) co_return common::unexpected(g.error());
     auto in = co_await impl_->inbound(inbound_id, d);
-    if (!in) co_return unexpected(in.error());
+    if (!in) co_return common::unexpected(in.error());
     if (in->protocol != "vless" && in->protocol != "vmess") {
         co_return error(PanelErrorCode::rejected,
                         "inbound " + std::to_string(inbound_id) + " speaks " + in->protocol + ", not vless");
@@ -691,7 +695,7 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
     // Catches a taken email even on panel versions whose own check was broken (3.0.2, #4438), and
     // stops 3.1+ from silently attaching an existing client that shares the subId.
     auto existing = co_await impl_->locate(nc.email, d);
-    if (!existing) co_return unexpected(existing.error());
+    if (!existing) co_return common::unexpected(existing.error());
     if (*existing) co_return error(PanelErrorCode::conflict, "email already in use: " + nc.email);
 
     json client{{"id", nc.uuid.empty() ? common::uuid_v4() : nc.uuid},
@@ -705,7 +709,7 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
                 {"subId", nc.sub_id.empty() ? common::random_alnum(16) : nc.sub_id},
                 {"comment", nc.comment},
                 {"reset", 0}};
-    Result<json, PanelError> added = json();
+    common::Result<json, PanelError> added = json();
     if (*g == Generation::clients) {
         client["enable"] = true;  // the panel forces it on create anyway
         json body{{"client", client}, {"inboundIds", json::array({inbound_id})}};
@@ -718,36 +722,37 @@ asio::awaitable<Result<Client, PanelError>> PanelClient::add_client(int inbound_
         // The connection failed after the add was sent: it may have been carried out. The add is
         // never sent twice; the client is looked up instead, and ours (same uuid) is success.
         auto after = co_await impl_->find(nc.email, d);
-        if (after && *after && http::iequals((*after)->uuid, client["id"].get<std::string>())) {
+        if (after && *after && common::http::iequals((*after)->uuid, client["id"].get<std::string>())) {
             spdlog::warn("panel: the answer to adding {} was lost; the client is there", nc.email);
             added = json();
         }
     }
-    if (!added) co_return unexpected(added.error());
+    if (!added) co_return common::unexpected(added.error());
     if (*g == Generation::clients && !nc.enable) {
         ClientPatch disable;
         disable.enable = false;
         co_return co_await impl_->update(nc.email, disable, d);
     }
     auto stored = co_await impl_->find(nc.email, d);
-    if (!stored) co_return unexpected(stored.error());
+    if (!stored) co_return common::unexpected(stored.error());
     if (!*stored)
         co_return error(PanelErrorCode::protocol,
                         "panel accepted client " + nc.email + " but does not list it");
     co_return std::move(**stored);
 }
 
-asio::awaitable<Result<Client, PanelError>> PanelClient::update_client(std::string email, ClientPatch patch) {
+asio::awaitable<common::Result<Client, PanelError>> PanelClient::update_client(std::string email,
+                                                                               ClientPatch patch) {
     co_return co_await impl_->update(email, patch, impl_->deadline());
 }
 
-asio::awaitable<Status<PanelError>> PanelClient::delete_client(std::string email) {
+asio::awaitable<common::Status<PanelError>> PanelClient::delete_client(std::string email) {
     const auto d = impl_->deadline();
     auto loc = co_await impl_->locate(email, d);
-    if (!loc) co_return unexpected(loc.error());
+    if (!loc) co_return common::unexpected(loc.error());
     if (!*loc) co_return error(PanelErrorCode::not_found, "no client " + email);
     const Client& c = (*loc)->client;
-    Result<json, PanelError> done = json();
+    common::Result<json, PanelError> done = json();
     if (*impl_->gen == Generation::clients) {
         done = co_await impl_->api("POST", "panel/api/clients/del/" + seg(c.email), std::nullopt, d);
     } else {
@@ -756,14 +761,14 @@ asio::awaitable<Status<PanelError>> PanelClient::delete_client(std::string email
             "POST", "panel/api/inbounds/" + std::to_string(c.inbound_id) + "/delClient/" + seg(key),
             std::nullopt, d);
     }
-    if (!done) co_return unexpected(done.error());
-    co_return Status<PanelError>{};
+    if (!done) co_return common::unexpected(done.error());
+    co_return common::Status<PanelError>{};
 }
 
-asio::awaitable<Status<PanelError>> PanelClient::reset_traffic(std::string email) {
+asio::awaitable<common::Status<PanelError>> PanelClient::reset_traffic(std::string email) {
     const auto d = impl_->deadline();
     auto loc = co_await impl_->locate(email, d);
-    if (!loc) co_return unexpected(loc.error());
+    if (!loc) co_return common::unexpected(loc.error());
     if (!*loc) co_return error(PanelErrorCode::not_found, "no client " + email);
     const Client& c = (*loc)->client;
     const std::string path =
@@ -771,11 +776,11 @@ asio::awaitable<Status<PanelError>> PanelClient::reset_traffic(std::string email
             ? "panel/api/clients/resetTraffic/" + seg(c.email)
             : "panel/api/inbounds/" + std::to_string(c.inbound_id) + "/resetClientTraffic/" + seg(c.email);
     auto done = co_await impl_->api("POST", path, std::nullopt, d);
-    if (!done) co_return unexpected(done.error());
-    co_return Status<PanelError>{};
+    if (!done) co_return common::unexpected(done.error());
+    co_return common::Status<PanelError>{};
 }
 
-asio::awaitable<Result<BulkResult, PanelError>> PanelClient::disable_clients(
+asio::awaitable<common::Result<BulkResult, PanelError>> PanelClient::disable_clients(
     std::vector<std::string> emails) {
     std::vector<std::string> unique;
     std::set<std::string> seen;
@@ -785,7 +790,7 @@ asio::awaitable<Result<BulkResult, PanelError>> PanelClient::disable_clients(
     BulkResult result;
     if (unique.empty()) co_return result;
     auto g = co_await impl_->detect(impl_->deadline());
-    if (!g) co_return unexpected(g.error());
+    if (!g) co_return common::unexpected(g.error());
 
     std::vector<std::string> one_by_one = unique;
     if (*g == Generation::clients && version_at_least(impl_->panel_version, 3, 6)) {
@@ -793,7 +798,7 @@ asio::awaitable<Result<BulkResult, PanelError>> PanelClient::disable_clients(
         body["emails"] = unique;
         auto obj =
             co_await impl_->api("POST", "panel/api/clients/bulkDisable", std::move(body), impl_->deadline());
-        if (!obj) co_return unexpected(obj.error());
+        if (!obj) co_return common::unexpected(obj.error());
         // Emails the bulk call skipped for a reason other than "not found" get a second chance below.
         std::map<std::string, std::string> skipped;
         if (obj->is_object()) {
@@ -816,7 +821,7 @@ asio::awaitable<Result<BulkResult, PanelError>> PanelClient::disable_clients(
         // Each client gets its own deadline: a long list must not starve the last ones.
         const auto d = impl_->deadline();
         auto loc = co_await impl_->locate(e, d);
-        if (!loc) co_return unexpected(loc.error());
+        if (!loc) co_return common::unexpected(loc.error());
         if (!*loc) {
             result.missing.push_back(e);
             continue;
@@ -825,21 +830,21 @@ asio::awaitable<Result<BulkResult, PanelError>> PanelClient::disable_clients(
             json raw = (*loc)->client.raw;
             raw["enable"] = false;
             auto written = co_await impl_->write(**loc, std::move(raw), d);
-            if (!written) co_return unexpected(written.error());
+            if (!written) co_return common::unexpected(written.error());
         }
         result.changed.push_back(e);
     }
     co_return result;
 }
 
-asio::awaitable<Result<std::vector<std::string>, PanelError>> PanelClient::online_emails() {
+asio::awaitable<common::Result<std::vector<std::string>, PanelError>> PanelClient::online_emails() {
     const auto d = impl_->deadline();
     auto g = co_await impl_->detect(d);
-    if (!g) co_return unexpected(g.error());
+    if (!g) co_return common::unexpected(g.error());
     const std::string path =
         *g == Generation::clients ? "panel/api/clients/onlines" : "panel/api/inbounds/onlines";
     auto obj = co_await impl_->api("POST", path, std::nullopt, d);
-    if (!obj) co_return unexpected(obj.error());
+    if (!obj) co_return common::unexpected(obj.error());
     std::vector<std::string> out;
     if (obj->is_array()) {
         for (const auto& e : *obj) {

@@ -18,7 +18,7 @@
 namespace nebula::gateway::xui {
 
 struct PanelOptions {
-    http::Url url;                ///< PANEL_URL, e.g. http://127.0.0.1:2053 (a path here is used as the
+    common::http::Url url;        ///< PANEL_URL, e.g. http://127.0.0.1:2053 (a path here is used as the
                                   ///< base path when `base_path` is left at "/")
     std::string base_path = "/";  ///< PANEL_BASE_PATH (webBasePath); normalised to "/x/"
     std::string username, password;
@@ -53,43 +53,45 @@ class PanelClient {
   public:
     /// Fails on options that cannot work (no credentials and no token, bad URL scheme, an
     /// unreadable CA file).
-    static Result<std::unique_ptr<PanelClient>, std::string> create(boost::asio::any_io_executor ex,
-                                                                    PanelOptions options,
-                                                                    const common::Clock& clock);
+    static common::Result<std::unique_ptr<PanelClient>, std::string> create(boost::asio::any_io_executor ex,
+                                                                            PanelOptions options,
+                                                                            const common::Clock& clock);
     ~PanelClient();
     PanelClient(const PanelClient&) = delete;
     PanelClient& operator=(const PanelClient&) = delete;
 
     /// Logs in if needed and detects the API generation (once; later calls answer from memory).
-    boost::asio::awaitable<Result<Generation, PanelError>> generation();
+    boost::asio::awaitable<common::Result<Generation, PanelError>> generation();
     /// The panel's version as reported by server/status ("" before 3.1); after generation().
     const std::string& panel_version() const;
 
-    boost::asio::awaitable<Result<std::vector<Inbound>, PanelError>> list_inbounds();
+    boost::asio::awaitable<common::Result<std::vector<Inbound>, PanelError>> list_inbounds();
     /// not_found for an unknown id.
-    boost::asio::awaitable<Result<Inbound, PanelError>> get_inbound(int id);
-    boost::asio::awaitable<Result<ServerStatus, PanelError>> server_status();
+    boost::asio::awaitable<common::Result<Inbound, PanelError>> get_inbound(int id);
+    boost::asio::awaitable<common::Result<ServerStatus, PanelError>> server_status();
 
     /// The client with this email and its traffic, or nullopt. Legacy panels are searched without
     /// regard to case (as they check duplicates); 3.1+ panels look the email up exactly.
-    boost::asio::awaitable<Result<std::optional<Client>, PanelError>> find_client(std::string email);
+    boost::asio::awaitable<common::Result<std::optional<Client>, PanelError>> find_client(std::string email);
     /// Every client on the panel with its traffic.
-    boost::asio::awaitable<Result<std::vector<Client>, PanelError>> list_clients();
+    boost::asio::awaitable<common::Result<std::vector<Client>, PanelError>> list_clients();
     /// Creates the client on `inbound_id` and returns it as stored. conflict when the email is
     /// taken, not_found when the inbound is. The flow is dropped on inbounds where Vision cannot
     /// run; a client created with enable=false on a 3.1+ panel takes a second call.
-    boost::asio::awaitable<Result<Client, PanelError>> add_client(int inbound_id, NewClient client);
+    boost::asio::awaitable<common::Result<Client, PanelError>> add_client(int inbound_id, NewClient client);
     /// Read-modify-write of the stored client; returns it as stored afterwards. not_found.
-    boost::asio::awaitable<Result<Client, PanelError>> update_client(std::string email, ClientPatch patch);
+    boost::asio::awaitable<common::Result<Client, PanelError>> update_client(std::string email,
+                                                                             ClientPatch patch);
     /// not_found; last_client when a legacy panel refuses to empty an inbound.
-    boost::asio::awaitable<Status<PanelError>> delete_client(std::string email);
+    boost::asio::awaitable<common::Status<PanelError>> delete_client(std::string email);
     /// Zeroes the client's up/down counters. not_found.
-    boost::asio::awaitable<Status<PanelError>> reset_traffic(std::string email);
+    boost::asio::awaitable<common::Status<PanelError>> reset_traffic(std::string email);
     /// Disables every listed client: one bulk call on 3.6+, else one update per client. Emails
     /// that do not exist are reported in `missing`, not as an error.
-    boost::asio::awaitable<Result<BulkResult, PanelError>> disable_clients(std::vector<std::string> emails);
+    boost::asio::awaitable<common::Result<BulkResult, PanelError>> disable_clients(
+        std::vector<std::string> emails);
     /// Emails that had traffic in the panel's last stats tick (the panel's null is empty).
-    boost::asio::awaitable<Result<std::vector<std::string>, PanelError>> online_emails();
+    boost::asio::awaitable<common::Result<std::vector<std::string>, PanelError>> online_emails();
 
   private:
     struct Impl;

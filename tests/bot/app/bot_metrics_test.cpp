@@ -53,10 +53,10 @@ class BotMetricsWiring : public ::testing::Test {
     }
 
     asio::awaitable<std::string> scrape() {
-        http::ClientOptions o;
-        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(bot_->metrics().port()));
-        auto client = std::move(*http::Client::create(io_.get_executor(), o));
-        http::Request r;
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(bot_->metrics().port()));
+        auto client = std::move(*common::http::Client::create(io_.get_executor(), o));
+        common::http::Request r;
         r.method = "GET";
         r.target = "/metrics";
         auto response = co_await client->send(std::move(r));

@@ -83,10 +83,10 @@ class BotMetricsTest : public ::testing::Test {
             auto served = io_.call([&] { return metrics_->serve(io_.executor(), "127.0.0.1", 0); });
             if (!served) throw std::runtime_error(served.error());
         }
-        http::ClientOptions o;
-        o.base = *http::Url::parse("http://127.0.0.1:" + std::to_string(metrics_->port()));
-        auto client = std::move(*http::Client::create(io_.executor(), o));
-        http::Request r;
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("http://127.0.0.1:" + std::to_string(metrics_->port()));
+        auto client = std::move(*common::http::Client::create(io_.executor(), o));
+        common::http::Request r;
         r.method = "GET";
         r.target = "/metrics";
         auto response = io_.run(client->send(std::move(r)));

@@ -22,13 +22,15 @@ const std::string kKey(48, 'q');
 
 // A loopback nebula-gateway speaking the wire protocol: signed requests only, clients kept in
 // memory, the documented status codes and bodies.
-class WireGateway final : public http::Handler {
+class WireGateway final : public common::http::Handler {
   public:
-    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+    std::optional<common::http::Response> screen(const common::http::Request&,
+                                                 const common::http::Peer&) override {
         return std::nullopt;
     }
 
-    boost::asio::awaitable<http::Response> handle(http::Request r, http::Peer) override {
+    boost::asio::awaitable<common::http::Response> handle(common::http::Request r,
+                                                          common::http::Peer) override {
         ++requests;
         const auto now = common::SystemClock().unix_seconds();
         if (auto bad = common::signing::verify({kKey}, r.method, r.target, r.body,
@@ -46,13 +48,13 @@ class WireGateway final : public http::Handler {
         if (lose_answers > 0) {
             // Acts on the request, then the answer is lost on the way (the connection closes).
             --lose_answers;
-            http::Response lost;
+            common::http::Response lost;
             lost.abandon = true;
             if (r.target == "/api/health") co_return lost;
         }
         if (fail_next_with != 0) {
             const int status = std::exchange(fail_next_with, 0);
-            if (status == 299) co_return http::Response{200, {}, "not json", false};
+            if (status == 299) co_return common::http::Response{200, {}, "not json", false};
             co_return error(status, "panel_unavailable", "the panel did not answer");
         }
         const std::string prefix = "/api/clients/";
@@ -110,14 +112,14 @@ class WireGateway final : public http::Handler {
             std::string rest = r.target.substr(prefix.size());
             const bool reset = rest.ends_with("/reset-traffic");
             if (reset) rest.resize(rest.size() - std::string("/reset-traffic").size());
-            const auto email = *http::url_decode(rest);
+            const auto email = *common::http::url_decode(rest);
             last_email = email;
             auto it = clients.find(email);
             if (it == clients.end()) co_return error(404, "not_found", "no such client");
             if (r.method == "GET") co_return reply(200, with_links(it->second));
             if (r.method == "DELETE") {
                 clients.erase(it);
-                co_return http::Response{204, {}, "", false};
+                co_return common::http::Response{204, {}, "", false};
             }
             if (reset) {
                 it->second["up"] = 0;
@@ -133,12 +135,12 @@ class WireGateway final : public http::Handler {
         co_return error(404, "not_found", "no such route");
     }
 
-    static http::Response reply(int status, const json& body) {
-        http::Response response{status, {}, body.dump(), false};
+    static common::http::Response reply(int status, const json& body) {
+        common::http::Response response{status, {}, body.dump(), false};
         response.headers.set("Content-Type", "application/json");
         return response;
     }
-    static http::Response error(int status, const std::string& code, const std::string& message) {
+    static common::http::Response error(int status, const std::string& code, const std::string& message) {
         return reply(status, {{"error", {{"code", code}, {"message", message}}}});
     }
     static json with_links(const json& client) {
@@ -159,10 +161,10 @@ class WireGateway final : public http::Handler {
 class HttpGatewayClientTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        http::ServerOptions options;
+        common::http::ServerOptions options;
         options.address = "127.0.0.1";
-        options.tls = http::TlsFiles{cert_.cert_path, cert_.key_path};
-        auto server = http::Server::create(io_.executor(), options, handler_);
+        options.tls = common::http::TlsFiles{cert_.cert_path, cert_.key_path};
+        auto server = common::http::Server::create(io_.executor(), options, handler_);
         ASSERT_TRUE(server.has_value()) << server.error();
         server_ = std::move(server).value();
         boost::asio::post(io_.io(), [this] { server_->start(); });
@@ -198,7 +200,7 @@ class HttpGatewayClientTest : public ::testing::Test {
     common::SystemClock clock_;
     WireGateway handler_;
     testing::IoThread io_;
-    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<common::http::Server> server_;
     std::unique_ptr<HttpGatewayClient> client_;
 };
 
@@ -342,11 +344,11 @@ TEST_F(HttpGatewayClientTest, AGatewayBackFromARestartIsReachedByTheRetry) {
     client->on_retry([&] {
         // Back up on the same port before the next attempt.
         if (++pauses != 1) return;
-        http::ServerOptions server_options;
+        common::http::ServerOptions server_options;
         server_options.address = "127.0.0.1";
         server_options.port = port;
-        server_options.tls = http::TlsFiles{cert_.cert_path, cert_.key_path};
-        server_ = std::move(http::Server::create(io_.executor(), server_options, handler_).value());
+        server_options.tls = common::http::TlsFiles{cert_.cert_path, cert_.key_path};
+        server_ = std::move(common::http::Server::create(io_.executor(), server_options, handler_).value());
         server_->start();
     });
     auto health = io_.run(client->health());

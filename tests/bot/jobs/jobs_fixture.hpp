@@ -34,7 +34,7 @@ class CountingGateway final : public domain::GatewayClient {
         std::string email) override {
         return fake.reset_traffic(std::move(email));
     }
-    boost::asio::awaitable<Status<domain::GatewayError>> delete_client(std::string email) override {
+    boost::asio::awaitable<common::Status<domain::GatewayError>> delete_client(std::string email) override {
         ++deletes;
         return fake.delete_client(std::move(email));
     }

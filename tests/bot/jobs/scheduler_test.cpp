@@ -57,7 +57,7 @@ TEST_P(SchedulerTest, RunsDueJobsAndAFailingJobAgainNextTime) {
     scheduler.add("failing", Schedule::every(10min), [&]() -> asio::awaitable<JobResult> {
         ++failing_runs;
         if (failing_runs == 1) throw std::runtime_error("gateway down");
-        co_return JobResult(unexpected(std::string("still down")));
+        co_return JobResult(common::unexpected(std::string("still down")));
     });
     run([&]() -> asio::awaitable<void> { EXPECT_EQ(co_await scheduler.run_due(), 2); });
     run([&]() -> asio::awaitable<void> { EXPECT_EQ(co_await scheduler.run_due(), 0); });

@@ -13,9 +13,10 @@ namespace nebula::bot::testing {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(asio::io_context& io) {
+common::Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(
+    asio::io_context& io) {
     auto created = fakes::discord::FakeDiscord::create(io.get_executor());
-    if (!created) return unexpected(created.error());
+    if (!created) return common::unexpected(created.error());
     return std::move(*created);
 }
 
@@ -96,16 +97,16 @@ void BotGraph::tear_down() {
     database_.reset();
 }
 
-Status<std::string> RunningBot::create(app::BotConfig config, const common::Clock& clock) {
+common::Status<std::string> RunningBot::create(app::BotConfig config, const common::Clock& clock) {
     auto created = app::Bot::create(io_.get_executor(), std::move(config), clock, nullptr);
-    if (!created) return unexpected(created.error());
+    if (!created) return common::unexpected(created.error());
     bot_ = std::move(*created);
     return {};
 }
 
 void RunningBot::start() {
     started_ = true;
-    asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, Status<std::string> status) {
+    asio::co_spawn(io_, bot_->run(), [this](std::exception_ptr error, common::Status<std::string> status) {
         error_ = error ? "exception" : (status ? "" : status.error());
         done_ = true;
     });

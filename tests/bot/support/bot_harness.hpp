@@ -35,7 +35,7 @@
 namespace nebula::bot::testing {
 
 /// The fake Discord on `io`, or why it could not start.
-Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(
+common::Result<std::unique_ptr<fakes::discord::FakeDiscord>, std::string> start_fake_discord(
     boost::asio::io_context& io);
 
 /// The shop's settings for the shop layout (shop_layout.hpp) on `discord`, files under `data_dir`.
@@ -89,7 +89,7 @@ class RunningBot {
     RunningBot& operator=(const RunningBot&) = delete;
 
     /// Bot::create with `config`; the message when it fails.
-    Status<std::string> create(app::BotConfig config, const common::Clock& clock);
+    common::Status<std::string> create(app::BotConfig config, const common::Clock& clock);
     /// Starts Bot::run() on the io_context.
     void start();
     /// Waits until the bot holds a gateway session on `discord` or run() has ended; false when

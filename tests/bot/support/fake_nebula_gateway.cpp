@@ -28,14 +28,14 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebul
         create_faults_.pop_front();
     }
     if (fault == CreateFault::server_error)
-        co_return unexpected(GatewayError{GatewayErrorCode::server_error, 503, "panel down"});
+        co_return common::unexpected(GatewayError{GatewayErrorCode::server_error, 503, "panel down"});
     if (fault == CreateFault::conflict)
-        co_return unexpected(GatewayError{GatewayErrorCode::conflict, 409, "exists"});
-    if (down_) co_return unexpected(*down_);
+        co_return common::unexpected(GatewayError{GatewayErrorCode::conflict, 409, "exists"});
+    if (down_) co_return common::unexpected(*down_);
     auto existing = clients_.find(client.email);
     if (existing != clients_.end()) {
         if (existing->second.uuid != client.uuid) {
-            co_return unexpected(
+            co_return common::unexpected(
                 GatewayError{GatewayErrorCode::conflict, 409, "email taken by another uuid"});
         }
         co_return domain::ClientWithLinks{existing->second, links_for(existing->second)};
@@ -45,7 +45,8 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebul
         client.expiry_ms, client.limit_ip, client.enable,     client.comment};
     clients_[client.email] = info;
     if (fault == CreateFault::timeout_after_create) {
-        co_return unexpected(GatewayError{GatewayErrorCode::timeout, 0, "no answer within the deadline"});
+        co_return common::unexpected(
+            GatewayError{GatewayErrorCode::timeout, 0, "no answer within the deadline"});
     }
     co_return domain::ClientWithLinks{info, links_for(info)};
 }
@@ -53,18 +54,18 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebul
 boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebulaGateway::get_client(
     std::string email) {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     auto it = clients_.find(email);
-    if (it == clients_.end()) co_return unexpected(not_found(email));
+    if (it == clients_.end()) co_return common::unexpected(not_found(email));
     co_return domain::ClientWithLinks{it->second, links_for(it->second)};
 }
 
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::update_client(
     std::string email, domain::ClientChange change) {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     auto it = clients_.find(email);
-    if (it == clients_.end()) co_return unexpected(not_found(email));
+    if (it == clients_.end()) co_return common::unexpected(not_found(email));
     if (change.expiry_ms) it->second.expiry_ms = *change.expiry_ms;
     if (change.total_bytes) it->second.total_bytes = *change.total_bytes;
     if (change.limit_ip) it->second.limit_ip = *change.limit_ip;
@@ -75,25 +76,25 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNeb
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::reset_traffic(
     std::string email) {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     auto it = clients_.find(email);
-    if (it == clients_.end()) co_return unexpected(not_found(email));
+    if (it == clients_.end()) co_return common::unexpected(not_found(email));
     it->second.up = 0;
     it->second.down = 0;
     co_return it->second;
 }
 
-boost::asio::awaitable<Status<GatewayError>> FakeNebulaGateway::delete_client(std::string email) {
+boost::asio::awaitable<common::Status<GatewayError>> FakeNebulaGateway::delete_client(std::string email) {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     clients_.erase(email);
-    co_return Status<GatewayError>{};
+    co_return common::Status<GatewayError>{};
 }
 
 boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>>
 FakeNebulaGateway::traffic() {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     std::vector<domain::TrafficEntry> entries;
     for (const auto& [email, c] : clients_)
         entries.push_back({email, c.up, c.down, c.total_bytes, c.expiry_ms, c.enable});
@@ -103,7 +104,7 @@ FakeNebulaGateway::traffic() {
 boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> FakeNebulaGateway::disable_clients(
     std::vector<std::string> emails) {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     domain::DisableOutcome outcome;
     for (const auto& email : emails) {
         auto it = clients_.find(email);
@@ -119,7 +120,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> FakeNebula
 
 boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> FakeNebulaGateway::health() {
     std::lock_guard lock(mutex_);
-    if (down_) co_return unexpected(*down_);
+    if (down_) co_return common::unexpected(*down_);
     co_return domain::GatewayHealth{"ok", "ok", "fake", 1};
 }
 

@@ -38,7 +38,7 @@ class FakeNebulaGateway final : public domain::GatewayClient {
         std::string email, domain::ClientChange change) override;
     boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> reset_traffic(
         std::string email) override;
-    boost::asio::awaitable<Status<domain::GatewayError>> delete_client(std::string email) override;
+    boost::asio::awaitable<common::Status<domain::GatewayError>> delete_client(std::string email) override;
     boost::asio::awaitable<domain::GatewayResult<std::vector<domain::TrafficEntry>>> traffic() override;
     boost::asio::awaitable<domain::GatewayResult<domain::DisableOutcome>> disable_clients(
         std::vector<std::string> emails) override;

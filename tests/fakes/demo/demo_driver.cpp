@@ -120,7 +120,7 @@ struct Actor {
 
 class Walk {
   public:
-    Walk(http::Client& client, FakeInfo fake, std::filesystem::path out, pid_t bot_pid)
+    Walk(common::http::Client& client, FakeInfo fake, std::filesystem::path out, pid_t bot_pid)
         : client_(client),
           fake_(std::move(fake)),
           out_(std::move(out)),
@@ -329,7 +329,7 @@ class Walk {
     // --- the fake's control API ---
 
     asio::awaitable<json> control(std::string method, std::string target, json body) {
-        http::Request request;
+        common::http::Request request;
         request.method = std::move(method);
         request.target = std::move(target);
         if (!body.is_null()) {
@@ -339,7 +339,7 @@ class Walk {
         co_return json::parse(co_await send(std::move(request)));
     }
 
-    asio::awaitable<std::string> send(http::Request request) {
+    asio::awaitable<std::string> send(common::http::Request request) {
         const std::string what = request.method + " " + request.target;
         auto response = co_await client_.send(std::move(request), 70s);
         if (!response) throw std::runtime_error(what + ": " + response.error().message);
@@ -351,7 +351,7 @@ class Walk {
 
     asio::awaitable<std::string> download(const std::string& url) {
         if (url.rfind(fake_.origin, 0) != 0) throw std::runtime_error("not a fake CDN URL: " + url);
-        http::Request request;
+        common::http::Request request;
         request.method = "GET";
         request.target = url.substr(fake_.origin.size());
         co_return co_await send(std::move(request));
@@ -492,7 +492,7 @@ class Walk {
         }
         const std::string message_id = "860000000000000001";
         const std::string cdn_path = "/attachments/" + channel + "/" + message_id + "/customer-receipt.png";
-        http::Request put;
+        common::http::Request put;
         put.method = "PUT";
         put.target = "/_fake/cdn" + cdn_path;
         put.headers.set("Content-Type", "image/png");
@@ -745,7 +745,7 @@ class Walk {
         return {};
     }
 
-    http::Client& client_;
+    common::http::Client& client_;
     FakeInfo fake_;
     std::filesystem::path out_;
     std::ofstream transcript_;
@@ -765,10 +765,10 @@ class Walk {
 
 int walk(const FakeInfo& fake, const std::filesystem::path& out, pid_t bot_pid) {
     asio::io_context io;
-    http::ClientOptions options;
-    options.base = *http::Url::parse(fake.origin);
+    common::http::ClientOptions options;
+    options.base = *common::http::Url::parse(fake.origin);
     options.request_timeout = 70s;
-    auto client = http::Client::create(io.get_executor(), options);
+    auto client = common::http::Client::create(io.get_executor(), options);
     if (!client) {
         std::cerr << "nebula-demo-driver: " << client.error() << "\n";
         return 1;

@@ -50,15 +50,15 @@ std::string route_of(const std::string& method, const std::vector<std::string>& 
     return route;
 }
 
-http::Response json_response(int status, const json& body) {
-    http::Response response;
+common::http::Response json_response(int status, const json& body) {
+    common::http::Response response;
     response.status = status;
     response.headers.set("Content-Type", "application/json");
     response.body = body.dump();
     return response;
 }
 
-http::Response error_response(int status, int code, std::string message) {
+common::http::Response error_response(int status, int code, std::string message) {
     return json_response(status, json{{"code", code}, {"message", std::move(message)}});
 }
 
@@ -120,10 +120,10 @@ std::optional<std::vector<Part>> parse_multipart(std::string_view content_type, 
             if (colon != std::string_view::npos) {
                 const std::string name = trim(line.substr(0, colon));
                 const std::string value = trim(line.substr(colon + 1));
-                if (http::iequals(name, "Content-Disposition")) {
+                if (common::http::iequals(name, "Content-Disposition")) {
                     part.name = header_param(value, "name");
                     part.filename = header_param(value, "filename");
-                } else if (http::iequals(name, "Content-Type")) {
+                } else if (common::http::iequals(name, "Content-Type")) {
                     part.content_type = value;
                 }
             }
@@ -140,12 +140,12 @@ std::optional<std::vector<Part>> parse_multipart(std::string_view content_type, 
     return parts;
 }
 
-struct FakeDiscord::Impl : http::Handler {
+struct FakeDiscord::Impl : common::http::Handler {
     asio::any_io_executor executor;
     FakeDiscordOptions options;
     common::SystemClock system_clock;
     const common::Clock* clock;
-    std::unique_ptr<http::Server> server;
+    std::unique_ptr<common::http::Server> server;
 
     struct Script {
         std::regex pattern;
@@ -207,11 +207,13 @@ struct FakeDiscord::Impl : http::Handler {
         waiters.clear();
     }
 
-    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+    std::optional<common::http::Response> screen(const common::http::Request&,
+                                                 const common::http::Peer&) override {
         return std::nullopt;
     }
 
-    asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
+    asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                   common::http::Peer) override {
         RecordedRequest record;
         record.method = request.method;
         const auto query_at = request.target.find('?');
@@ -250,7 +252,7 @@ struct FakeDiscord::Impl : http::Handler {
         const std::size_t index = recorded.size();
         recorded.push_back(record);
         notify();
-        http::Response response = co_await respond(request, record, segments);
+        common::http::Response response = co_await respond(request, record, segments);
         recorded[index].status = response.status;
         recorded[index].response_body = response.body;
         if (!record_path.empty() && !record.json.is_null() && !record.json.is_discarded()) {
@@ -262,7 +264,7 @@ struct FakeDiscord::Impl : http::Handler {
         co_return response;
     }
 
-    asio::awaitable<http::Response> serve_cdn(const std::string& path) {
+    asio::awaitable<common::http::Response> serve_cdn(const std::string& path) {
         const auto it = files.find(path);
         if (it == files.end() || (it->second.expires && now() >= *it->second.expires)) {
             co_return error_response(404, 0, "404: Not Found");
@@ -272,7 +274,7 @@ struct FakeDiscord::Impl : http::Handler {
             asio::steady_timer timer(executor, file.delay);
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         }
-        http::Response response;
+        common::http::Response response;
         response.headers.set("Content-Type", file.content_type);
         response.body = file.data;
         co_return response;
@@ -352,15 +354,15 @@ struct FakeDiscord::Impl : http::Handler {
             if (end == std::string::npos) end = query.size();
             const std::string_view pair(query.data() + at, end - at);
             if (pair.substr(0, pair.find('=')) == name && pair.find('=') != std::string_view::npos)
-                return http::url_decode(pair.substr(pair.find('=') + 1)).value_or("");
+                return common::http::url_decode(pair.substr(pair.find('=') + 1)).value_or("");
             at = end + 1;
         }
         return {};
     }
 
     // Scripting over HTTP for the standalone executable (the demo drives it this way).
-    asio::awaitable<http::Response> control(const http::Request& request, const std::string& what,
-                                            const std::string& query) {
+    asio::awaitable<common::http::Response> control(const common::http::Request& request,
+                                                    const std::string& what, const std::string& query) {
         // Uploads a file the CDN then serves at cdn_base() + the rest of the path, as Discord's
         // CDN serves a message attachment (the body is the file, Content-Type its type).
         if (request.method == "PUT" && what.rfind("cdn/", 0) == 0) {
@@ -434,9 +436,9 @@ struct FakeDiscord::Impl : http::Handler {
     }
 
     // Applies the rate-limit engine; returns a 429 when the client went over.
-    std::optional<http::Response> rate_limit(const std::string& method_path,
-                                             const std::vector<std::string>& segments, bool interaction,
-                                             http::Headers& out_headers) {
+    std::optional<common::http::Response> rate_limit(const std::string& method_path,
+                                                     const std::vector<std::string>& segments,
+                                                     bool interaction, common::http::Headers& out_headers) {
         const auto t = now();
         if (!interaction && options.global_per_second > 0) {
             while (!global_sends.empty() && global_sends.front() + std::chrono::seconds(1) <= t)
@@ -445,9 +447,9 @@ struct FakeDiscord::Impl : http::Handler {
                 ++unscripted_429;
                 const double retry =
                     std::chrono::duration<double>(global_sends.front() + std::chrono::seconds(1) - t).count();
-                http::Response r = json_response(429, json{{"message", "You are being rate limited."},
-                                                           {"retry_after", retry},
-                                                           {"global", true}});
+                common::http::Response r = json_response(429, json{{"message", "You are being rate limited."},
+                                                                   {"retry_after", retry},
+                                                                   {"global", true}});
                 r.headers.set("X-RateLimit-Global", "true");
                 r.headers.set("X-RateLimit-Scope", "global");
                 r.headers.set("Retry-After", std::to_string(static_cast<int>(std::ceil(retry))));
@@ -474,9 +476,9 @@ struct FakeDiscord::Impl : http::Handler {
             out_headers.set("X-RateLimit-Reset-After", reset);
             if (window.used >= bucket.rule.limit) {
                 ++unscripted_429;
-                http::Response r = json_response(429, json{{"message", "You are being rate limited."},
-                                                           {"retry_after", reset_after},
-                                                           {"global", false}});
+                common::http::Response r = json_response(429, json{{"message", "You are being rate limited."},
+                                                                   {"retry_after", reset_after},
+                                                                   {"global", false}});
                 r.headers = out_headers;
                 r.headers.set("Content-Type", "application/json");
                 r.headers.set("X-RateLimit-Remaining", "0");
@@ -505,7 +507,7 @@ struct FakeDiscord::Impl : http::Handler {
     }
 
     // Validates and answers a message body with files: attachments[].id must match files[n].
-    std::optional<http::Response> check_files(const RecordedRequest& record, json& message) {
+    std::optional<common::http::Response> check_files(const RecordedRequest& record, json& message) {
         std::set<std::string> names;
         for (const auto& part : record.files) {
             if (part.name.rfind("files[", 0) != 0 || part.filename.empty() ||
@@ -536,10 +538,11 @@ struct FakeDiscord::Impl : http::Handler {
         return std::nullopt;
     }
 
-    asio::awaitable<http::Response> respond(const http::Request& request, const RecordedRequest& record,
-                                            const std::vector<std::string>& s) {
+    asio::awaitable<common::http::Response> respond(const common::http::Request& request,
+                                                    const RecordedRequest& record,
+                                                    const std::vector<std::string>& s) {
         const std::string method_path = request.method + " " + record.path;
-        http::Headers limit_headers;
+        common::http::Headers limit_headers;
         const bool interaction = !s.empty() && (s[0] == "interactions" || s[0] == "webhooks");
 
         for (auto it = scripts.begin(); it != scripts.end(); ++it) {
@@ -550,11 +553,11 @@ struct FakeDiscord::Impl : http::Handler {
                 auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::minutes(10));
                 hung.push_back(timer);
                 co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-                http::Response gone = error_response(503, 0, "fake stopped");
+                common::http::Response gone = error_response(503, 0, "fake stopped");
                 gone.close = true;
                 co_return gone;
             }
-            http::Response response;
+            common::http::Response response;
             response.status = scripted.status;
             for (const auto& [name, value] : scripted.headers) response.headers.set(name, value);
             if (!response.headers.find("Content-Type"))
@@ -569,15 +572,15 @@ struct FakeDiscord::Impl : http::Handler {
                 co_return error_response(401, 0, "401: Unauthorized");
         }
         if (auto limited = rate_limit(method_path, s, interaction, limit_headers)) co_return *limited;
-        http::Response response = route(request, record, s);
+        common::http::Response response = route(request, record, s);
         for (const auto& [name, value] : limit_headers.fields()) response.headers.set(name, value);
         co_return response;
     }
 
     std::uint64_t num(const std::string& text) { return digits(text) ? std::stoull(text) : 0; }
 
-    http::Response route(const http::Request& request, const RecordedRequest& record,
-                         const std::vector<std::string>& s) {
+    common::http::Response route(const common::http::Request& request, const RecordedRequest& record,
+                                 const std::vector<std::string>& s) {
         const std::string& m = request.method;
         const json& body = record.json;
         const std::size_t n = s.size();
@@ -650,7 +653,7 @@ struct FakeDiscord::Impl : http::Handler {
                     if (auto bad = check_files(record, message)) return *bad;
                     return json_response(200, message);
                 }
-                if (m == "DELETE") return http::Response{204, {}, {}, false};
+                if (m == "DELETE") return common::http::Response{204, {}, {}, false};
             }
             if (n == 2) {
                 const auto it = channels.find(channel);
@@ -707,7 +710,7 @@ struct FakeDiscord::Impl : http::Handler {
                 const std::uint64_t role = num(s[5]);
                 std::erase(roles, role);
                 if (m == "PUT") roles.push_back(role);
-                return http::Response{204, {}, {}, false};
+                return common::http::Response{204, {}, {}, false};
             }
         }
         if (n == 4 && m == "POST" && s[0] == "interactions" && s[3] == "callback") {
@@ -728,7 +731,7 @@ struct FakeDiscord::Impl : http::Handler {
             for (const auto& part : record.files)
                 files[part.cdn_path] =
                     CdnFile{part.content_type, part.data, std::nullopt, std::chrono::milliseconds(0)};
-            return http::Response{204, {}, {}, false};
+            return common::http::Response{204, {}, {}, false};
         }
         if (n >= 3 && s[0] == "webhooks") {
             const auto it = interactions.find(s[2]);
@@ -797,9 +800,9 @@ struct FakeDiscord::Impl : http::Handler {
     std::unique_ptr<FakeDiscordGateway> gateway;
 };
 
-Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_io_executor executor,
-                                                                      FakeDiscordOptions options,
-                                                                      const common::Clock* clock) {
+common::Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_io_executor executor,
+                                                                              FakeDiscordOptions options,
+                                                                              const common::Clock* clock) {
     auto impl = std::make_shared<Impl>();
     impl->executor = executor;
     impl->clock = clock != nullptr ? clock : &impl->system_clock;
@@ -809,12 +812,12 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     }
     if (!dir.empty()) impl->record_path = dir + "/requests-" + std::to_string(::getpid()) + ".jsonl";
     impl->options = std::move(options);
-    http::ServerOptions server_options;
+    common::http::ServerOptions server_options;
     server_options.address = "127.0.0.1";
     server_options.port = impl->options.http_port;
     server_options.max_body_bytes = 30 * 1024 * 1024;
-    auto server = http::Server::create(executor, server_options, *impl);
-    if (!server) return unexpected(server.error());
+    auto server = common::http::Server::create(executor, server_options, *impl);
+    if (!server) return common::unexpected(server.error());
     impl->server = std::move(*server);
     impl->server->start();
     FakeGatewayOptions gateway_options;
@@ -824,7 +827,7 @@ Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(asio::any_
     gateway_options.heartbeat_interval = impl->options.heartbeat_interval;
     gateway_options.port = impl->options.gateway_port;
     auto gateway = FakeDiscordGateway::create(executor, gateway_options);
-    if (!gateway) return unexpected(gateway.error());
+    if (!gateway) return common::unexpected(gateway.error());
     impl->gateway = std::move(*gateway);
     impl->gateway_url = impl->gateway->url();
 

@@ -38,7 +38,7 @@ struct RecordedRequest {
     std::string path;   ///< without the API prefix and query, e.g. "/channels/5/messages"
     std::string route;  ///< ids replaced, e.g. "POST /channels/:id/messages"
     std::string query;
-    http::Headers headers;
+    common::http::Headers headers;
     std::string body;
     nlohmann::json json;        ///< the JSON body (or payload_json of a multipart body); null if none
     std::vector<Part> files;    ///< files[n] parts of a multipart body
@@ -98,9 +98,9 @@ struct FakeDiscordOptions {
 /// Runs on one executor and is not thread-safe: call it from that executor's thread.
 class FakeDiscord {
   public:
-    static Result<std::unique_ptr<FakeDiscord>, std::string> create(boost::asio::any_io_executor executor,
-                                                                    FakeDiscordOptions options = {},
-                                                                    const common::Clock* clock = nullptr);
+    static common::Result<std::unique_ptr<FakeDiscord>, std::string> create(
+        boost::asio::any_io_executor executor, FakeDiscordOptions options = {},
+        const common::Clock* clock = nullptr);
     ~FakeDiscord();
 
     std::string api_base() const;  ///< http://127.0.0.1:port/api/v10

@@ -246,7 +246,7 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
     }
 };
 
-Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGateway::create(
+common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGateway::create(
     asio::any_io_executor executor, FakeGatewayOptions options) {
     auto impl = std::make_shared<Impl>(executor, std::move(options));
     beast::error_code ec;
@@ -254,7 +254,7 @@ Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGateway::cre
     impl->acceptor.open(endpoint.protocol(), ec);
     if (!ec) impl->acceptor.bind(endpoint, ec);
     if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return unexpected("fake gateway listen: " + ec.message());
+    if (ec) return common::unexpected("fake gateway listen: " + ec.message());
     asio::co_spawn(
         executor, [impl] { return impl->accept_loop(); }, asio::detached);
     return std::unique_ptr<FakeDiscordGateway>(new FakeDiscordGateway(std::move(impl)));

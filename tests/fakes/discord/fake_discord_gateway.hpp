@@ -49,7 +49,7 @@ struct FakeGatewayOptions {
 /// thread-safe.
 class FakeDiscordGateway {
   public:
-    static Result<std::unique_ptr<FakeDiscordGateway>, std::string> create(
+    static common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> create(
         boost::asio::any_io_executor executor, FakeGatewayOptions options = {});
     ~FakeDiscordGateway();
 

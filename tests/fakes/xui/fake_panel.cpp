@@ -31,17 +31,19 @@ std::int64_t to_ms(std::chrono::nanoseconds d) {
 }  // namespace
 
 struct FakePanel::Impl {
-    class Listener final : public http::Handler {
+    class Listener final : public common::http::Handler {
       public:
         Listener(Impl& impl, bool subscription) : impl_(impl), subscription_(subscription) {}
 
-        std::optional<http::Response> screen(const http::Request& head, const http::Peer&) override {
+        std::optional<common::http::Response> screen(const common::http::Request& head,
+                                                     const common::http::Peer&) override {
             std::lock_guard lock(impl_.mutex);
             impl_.log.push_back(head.method + " " + head.target);
             return std::nullopt;
         }
 
-        asio::awaitable<http::Response> handle(http::Request request, http::Peer peer) override {
+        asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                       common::http::Peer peer) override {
             std::chrono::milliseconds delay;
             {
                 std::lock_guard lock(impl_.mutex);
@@ -52,7 +54,7 @@ struct FakePanel::Impl {
                 boost::system::error_code ec;
                 co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             }
-            http::Response response;
+            common::http::Response response;
             {
                 std::lock_guard lock(impl_.mutex);
                 response = subscription_ ? impl_.api->handle_sub(request)
@@ -81,16 +83,16 @@ struct FakePanel::Impl {
     // Binds both listeners; runs on the I/O thread once it is running.
     void open(std::uint16_t want_port, std::uint16_t want_sub_port) {
         const auto& o = api->options();
-        http::ServerOptions panel_options;
+        common::http::ServerOptions panel_options;
         panel_options.address = o.address;
         panel_options.port = want_port;
         panel_options.max_body_bytes = 10 * 1024 * 1024;  // the panel's body limit
-        auto panel = http::Server::create(io.get_executor(), panel_options, panel_listener);
+        auto panel = common::http::Server::create(io.get_executor(), panel_options, panel_listener);
         if (!panel) throw std::runtime_error("fake 3x-ui panel listener: " + panel.error());
-        http::ServerOptions sub_options;
+        common::http::ServerOptions sub_options;
         sub_options.address = o.address;
         sub_options.port = want_sub_port;
-        auto sub = http::Server::create(io.get_executor(), sub_options, sub_listener);
+        auto sub = common::http::Server::create(io.get_executor(), sub_options, sub_listener);
         if (!sub) throw std::runtime_error("fake 3x-ui subscription listener: " + sub.error());
         panel_server = std::move(panel.value());
         sub_server = std::move(sub.value());
@@ -103,7 +105,7 @@ struct FakePanel::Impl {
     // Stops both listeners and force-closes their connections; `done` runs once both are gone.
     void close(std::function<void()> done) {
         auto remaining = std::make_shared<int>(0);
-        std::vector<http::Server*> servers;
+        std::vector<common::http::Server*> servers;
         if (panel_server) servers.push_back(panel_server.get());
         if (sub_server) servers.push_back(sub_server.get());
         if (servers.empty()) {
@@ -154,8 +156,8 @@ struct FakePanel::Impl {
     asio::executor_work_guard<asio::io_context::executor_type> work;
     Listener panel_listener{*this, false};
     Listener sub_listener{*this, true};
-    std::unique_ptr<http::Server> panel_server;
-    std::unique_ptr<http::Server> sub_server;
+    std::unique_ptr<common::http::Server> panel_server;
+    std::unique_ptr<common::http::Server> sub_server;
     std::atomic<std::uint16_t> port{0};  // rewritten (same value) by set_down(false) on the I/O thread
     std::atomic<std::uint16_t> sub_port{0};
     std::thread thread;

@@ -74,7 +74,7 @@ const json* go_field(const json& object, std::string_view name) {
     auto exact = object.find(std::string(name));
     if (exact != object.end()) return &*exact;
     for (auto it = object.begin(); it != object.end(); ++it) {
-        if (http::iequals(it.key(), name)) return &*it;
+        if (common::http::iequals(it.key(), name)) return &*it;
     }
     return nullptr;
 }

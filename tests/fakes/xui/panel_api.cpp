@@ -9,7 +9,7 @@
 namespace nebula::fakes::xui {
 
 struct PanelApi::Context {
-    const http::Request& request;
+    const common::http::Request& request;
     std::string peer_ip;
     std::map<std::string, std::string> params;
     std::map<std::string, std::string> query;
@@ -34,22 +34,22 @@ constexpr Texts kTextsV3{"You have successfully logged into your account.",
                          "The input data format is invalid.", "Error getting traffic."};
 constexpr const char* kWrongCredentials = "Invalid username or password or two-factor code.";
 
-http::Response json_response(int status, const OJson& body) {
-    http::Response r;
+common::http::Response json_response(int status, const OJson& body) {
+    common::http::Response r;
     r.status = status;
     r.headers.set("Content-Type", "application/json; charset=utf-8");
     r.body = body.dump();
     return r;
 }
 
-http::Response empty(int status) {
-    http::Response r;
+common::http::Response empty(int status) {
+    common::http::Response r;
     r.status = status;
     return r;
 }
 
 // entity.Msg: {"success","msg","obj"}, always HTTP 200.
-http::Response envelope(bool success, const std::string& msg, OJson obj = nullptr) {
+common::http::Response envelope(bool success, const std::string& msg, OJson obj = nullptr) {
     OJson body;
     body["success"] = success;
     body["msg"] = msg;
@@ -58,12 +58,12 @@ http::Response envelope(bool success, const std::string& msg, OJson obj = nullpt
 }
 
 // jsonMsgObj on failure: "<action> (<err>)".
-http::Response failure(const std::string& action, const std::string& err) {
+common::http::Response failure(const std::string& action, const std::string& err) {
     return envelope(false, err.empty() ? action : action + " (" + err + ")");
 }
 
-http::Response from_result(const Result<OJson, Failure>& result, const std::string& ok_msg,
-                           const std::string& fail_action = kSomethingWentWrong) {
+common::http::Response from_result(const common::Result<OJson, Failure>& result, const std::string& ok_msg,
+                                   const std::string& fail_action = kSomethingWentWrong) {
     if (!result) return failure(fail_action, result.error());
     return envelope(true, ok_msg, result.value());
 }
@@ -76,28 +76,28 @@ std::map<std::string, std::string> parse_form(std::string_view text) {
         text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
         if (pair.empty()) continue;
         auto eq = pair.find('=');
-        auto key = http::url_decode(pair.substr(0, eq), true);
-        auto value =
-            http::url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        auto key = common::http::url_decode(pair.substr(0, eq), true);
+        auto value = common::http::url_decode(
+            eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
         if (key && value && !out.contains(*key)) out.emplace(*key, *value);
     }
     return out;
 }
 
-bool is_json_body(const http::Request& request) {
+bool is_json_body(const common::http::Request& request) {
     auto ct = request.headers.find("Content-Type");
     if (!ct) return false;
     std::string_view v = *ct;
     v = v.substr(0, v.find(';'));
     while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-    return http::iequals(v, "application/json");
+    return common::http::iequals(v, "application/json");
 }
 
 // gin's JSON binder decodes with json.Decoder: an empty body is io.EOF.
-Result<Json, Failure> decode_json_body(const std::string& body) {
-    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return unexpected(Failure("EOF"));
+common::Result<Json, Failure> decode_json_body(const std::string& body) {
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return common::unexpected(Failure("EOF"));
     Json j = Json::parse(body, nullptr, false);
-    if (j.is_discarded()) return unexpected(go_syntax_error(body));
+    if (j.is_discarded()) return common::unexpected(go_syntax_error(body));
     return j;
 }
 
@@ -152,7 +152,7 @@ bool match_route(std::string_view pattern, std::string_view rel, std::map<std::s
     }
 }
 
-std::string host_of(const http::Request& request) {
+std::string host_of(const common::http::Request& request) {
     std::string host(request.headers.find("Host").value_or(""));
     if (!host.empty() && host.front() == '[') {
         auto close = host.find(']');
@@ -168,19 +168,20 @@ struct InboundBody {
     std::string settings;
 };
 
-Result<InboundBody, Failure> bind_inbound(const http::Request& request, const std::string& query) {
+common::Result<InboundBody, Failure> bind_inbound(const common::http::Request& request,
+                                                  const std::string& query) {
     InboundBody out;
     if (is_json_body(request)) {
         auto j = decode_json_body(request.body);
-        if (!j) return unexpected(j.error());
+        if (!j) return common::unexpected(j.error());
         if (!j->is_object()) {
-            return unexpected("json: cannot unmarshal " + go_kind(*j) +
-                              " into Go value of type model.Inbound");
+            return common::unexpected("json: cannot unmarshal " + go_kind(*j) +
+                                      " into Go value of type model.Inbound");
         }
         GoDecoder d(*j, "Inbound");
         out.id = static_cast<int>(d.i64("id", "int"));
         out.settings = d.str("settings");
-        if (d.error()) return unexpected(*d.error());
+        if (d.error()) return common::unexpected(*d.error());
         return out;
     }
     auto form = parse_form(request.body);
@@ -188,7 +189,7 @@ Result<InboundBody, Failure> bind_inbound(const http::Request& request, const st
     if (auto it = form.find("id"); it != form.end() && !it->second.empty()) {
         const std::string& v = it->second;
         if (v.find_first_not_of("-0123456789") != std::string::npos || v == "-") {
-            return unexpected("strconv.ParseInt: parsing " + go_quote(v) + ": invalid syntax");
+            return common::unexpected("strconv.ParseInt: parsing " + go_quote(v) + ": invalid syntax");
         }
         out.id = std::stoi(v);
     }
@@ -247,9 +248,9 @@ std::string PanelApi::clear_cookie() const {
            "; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly; SameSite=Lax";
 }
 
-std::optional<PanelApi::Session> PanelApi::read_session(const http::Request& request) const {
+std::optional<PanelApi::Session> PanelApi::read_session(const common::http::Request& request) const {
     for (const auto& [name, header] : request.headers.fields()) {
-        if (!http::iequals(name, "Cookie")) continue;
+        if (!common::http::iequals(name, "Cookie")) continue;
         std::string_view rest = header;
         while (!rest.empty()) {
             auto semi = rest.find(';');
@@ -339,10 +340,10 @@ void PanelApi::register_failure(const std::string& key) {
 // ---------------------------------------------------------------------------------------------
 // Public routes
 
-http::Response PanelApi::index(Context& ctx) {
+common::http::Response PanelApi::index(Context& ctx) {
     const bool logged_in = ctx.session.user_id == 1 && ctx.session.epoch == login_epoch_;
     if (logged_in) {
-        http::Response r = empty(307);
+        common::http::Response r = empty(307);
         r.headers.set("Cache-Control", "no-store");
         r.headers.set("Location", options_.mode == PanelMode::v3 ? options_.base_path + "panel/" : "panel/");
         return r;
@@ -355,14 +356,14 @@ http::Response PanelApi::index(Context& ctx) {
         }
         meta = "<meta name=\"csrf-token\" content=\"" + ctx.session.csrf + "\">";
     }
-    http::Response r;
+    common::http::Response r;
     r.headers.set("Content-Type", "text/html; charset=utf-8");
     r.body = "<!DOCTYPE html><html><head><meta charset=\"utf-8\">" + meta +
              "<title>Login</title></head><body><div id=\"app\"></div></body></html>";
     return r;
 }
 
-http::Response PanelApi::csrf_token(Context& ctx) {
+common::http::Response PanelApi::csrf_token(Context& ctx) {
     if (ctx.session.csrf.empty()) {
         ctx.session.csrf = new_csrf_token();
         ctx.save_session = true;
@@ -373,7 +374,7 @@ http::Response PanelApi::csrf_token(Context& ctx) {
     return json_response(200, body);
 }
 
-http::Response PanelApi::login(Context& ctx) {
+common::http::Response PanelApi::login(Context& ctx) {
     const Texts& texts = options_.mode == PanelMode::v3 ? kTextsV3 : kTextsV2;
     std::string username;
     std::string password;
@@ -414,9 +415,9 @@ http::Response PanelApi::login(Context& ctx) {
     return envelope(true, texts.success_login);
 }
 
-http::Response PanelApi::logout(Context& ctx) {
+common::http::Response PanelApi::logout(Context& ctx) {
     ctx.session = Session{};
-    http::Response r;
+    common::http::Response r;
     if (options_.mode == PanelMode::v3) {
         OJson body;
         body["success"] = true;
@@ -436,7 +437,7 @@ http::Response PanelApi::logout(Context& ctx) {
     return r;
 }
 
-http::Response PanelApi::status(Context&) {
+common::http::Response PanelApi::status(Context&) {
     const std::int64_t uptime = (wall_ms_() - started_ms_) / 1000 + 86'400;
     OJson s;
     s["cpu"] = 3.1;
@@ -656,11 +657,12 @@ std::vector<PanelApi::Route> PanelApi::routes() const {
     return r;
 }
 
-http::Response PanelApi::handle_panel(const http::Request& request, const std::string& peer_ip) {
+common::http::Response PanelApi::handle_panel(const common::http::Request& request,
+                                              const std::string& peer_ip) {
     const bool v3 = options_.mode == PanelMode::v3;
     std::string_view target = request.target;
     auto qmark = target.find('?');
-    auto decoded = http::url_decode(target.substr(0, qmark));
+    auto decoded = common::http::url_decode(target.substr(0, qmark));
     if (!decoded) return empty(400);
     const std::string path = *decoded;
     const std::string query =
@@ -685,14 +687,14 @@ http::Response PanelApi::handle_panel(const http::Request& request, const std::s
         std::string other =
             !path.empty() && path.back() == '/' ? path.substr(0, path.size() - 1) : path + "/";
         if (other.size() > 1 && lookup(other, request.method) != nullptr) {
-            http::Response r = empty(request.method == "GET" ? 301 : 307);
+            common::http::Response r = empty(request.method == "GET" ? 301 : 307);
             r.headers.set("Location", other + (query.empty() ? "" : "?" + query));
             return r;
         }
         return empty(404);
     }
 
-    http::Response response;
+    common::http::Response response;
     try {
         if (found->api) {
             bool authed = false;
@@ -736,14 +738,14 @@ http::Response PanelApi::handle_panel(const http::Request& request, const std::s
     return response;
 }
 
-http::Response PanelApi::handle_sub(const http::Request& request) {
+common::http::Response PanelApi::handle_sub(const common::http::Request& request) {
     const bool v3 = options_.mode == PanelMode::v3;
     std::string_view target = request.target;
     auto qmark = target.find('?');
-    auto path = http::url_decode(target.substr(0, qmark));
+    auto path = common::http::url_decode(target.substr(0, qmark));
     std::map<std::string, std::string> params;
     if (!path || request.method != "GET" || !match_route("/sub/:subid", *path, params)) {
-        http::Response r = empty(404);
+        common::http::Response r = empty(404);
         r.headers.set("Content-Type", "text/plain");
         r.body = "404 page not found";
         return r;
@@ -760,14 +762,14 @@ http::Response PanelApi::handle_sub(const http::Request& request) {
     auto sub = store_.subscription(params["subid"], host);
     if (!sub) {
         if (v3) return empty(404);
-        http::Response r = empty(400);
+        common::http::Response r = empty(400);
         r.headers.set("Content-Type", "text/plain; charset=utf-8");
         r.body = "Error!";
         return r;
     }
     std::string text;
     for (const auto& link : sub->links) text += link + "\n";
-    http::Response r;
+    common::http::Response r;
     r.headers.set("Content-Type", "text/plain; charset=utf-8");
     r.headers.set("Subscription-Userinfo", "upload=" + std::to_string(sub->up) +
                                                "; download=" + std::to_string(sub->down) +

@@ -24,9 +24,9 @@ class PanelApi {
              std::function<std::int64_t()> mono_ms);
 
     /// Answers one request to the panel listener from `peer_ip`.
-    http::Response handle_panel(const http::Request& request, const std::string& peer_ip);
+    common::http::Response handle_panel(const common::http::Request& request, const std::string& peer_ip);
     /// Answers one request to the subscription listener.
-    http::Response handle_sub(const http::Request& request);
+    common::http::Response handle_sub(const common::http::Request& request);
 
     PanelStore& store() { return store_; }
     const PanelStore& store() const { return store_; }
@@ -48,7 +48,7 @@ class PanelApi {
         std::int64_t epoch = 0;
     };
     struct Context;
-    using RouteFn = std::function<http::Response(PanelApi&, Context&)>;
+    using RouteFn = std::function<common::http::Response(PanelApi&, Context&)>;
     struct Route {
         std::string method;
         std::string pattern;  ///< relative to the base path, ":name" segments are parameters
@@ -59,18 +59,18 @@ class PanelApi {
 
   private:
     std::vector<Route> routes() const;
-    std::optional<Session> read_session(const http::Request& request) const;
+    std::optional<Session> read_session(const common::http::Request& request) const;
     std::string session_cookie(const Session& session) const;
     std::string clear_cookie() const;
     bool login_blocked(const std::string& key);
     void register_failure(const std::string& key);
 
     // Handlers
-    http::Response index(Context& ctx);
-    http::Response csrf_token(Context& ctx);
-    http::Response login(Context& ctx);
-    http::Response logout(Context& ctx);
-    http::Response status(Context& ctx);
+    common::http::Response index(Context& ctx);
+    common::http::Response csrf_token(Context& ctx);
+    common::http::Response login(Context& ctx);
+    common::http::Response logout(Context& ctx);
+    common::http::Response status(Context& ctx);
 
     FakePanelOptions options_;
     std::function<std::int64_t()> wall_ms_;

@@ -346,9 +346,9 @@ OJson PanelStore::inbounds_json() const {
     return list;
 }
 
-Result<OJson, Failure> PanelStore::inbound_by_id(int id) const {
+common::Result<OJson, Failure> PanelStore::inbound_by_id(int id) const {
     const Inbound* ib = find_inbound(id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     // G1 loads the row without preloading clientStats (3x-ui issue #3783); v3 includes them.
     return inbound_json(*ib, mode_ == PanelMode::v3);
 }
@@ -363,13 +363,13 @@ struct ParsedSettings {
     std::vector<Json> clients;  // the typed view, decoded leniently like the panel's GetClients
 };
 
-Result<ParsedSettings, Failure> parse_settings(const std::string& text) {
+common::Result<ParsedSettings, Failure> parse_settings(const std::string& text) {
     ParsedSettings out;
     out.settings = Json::parse(text, nullptr, false);
-    if (out.settings.is_discarded()) return unexpected(go_syntax_error(text));
+    if (out.settings.is_discarded()) return common::unexpected(go_syntax_error(text));
     if (!out.settings.is_object()) {
-        return unexpected("json: cannot unmarshal " + go_kind(out.settings) +
-                          " into Go value of type map[string]interface {}");
+        return common::unexpected("json: cannot unmarshal " + go_kind(out.settings) +
+                                  " into Go value of type map[string]interface {}");
     }
     auto it = out.settings.find("clients");
     // The handler type-asserts settings["clients"].([]any) without checking.
@@ -380,9 +380,9 @@ Result<ParsedSettings, Failure> parse_settings(const std::string& text) {
 
 }  // namespace
 
-Result<OJson, Failure> PanelStore::g1_add_client(int inbound_id, const std::string& settings_text) {
+common::Result<OJson, Failure> PanelStore::g1_add_client(int inbound_id, const std::string& settings_text) {
     auto parsed = parse_settings(settings_text);
-    if (!parsed) return unexpected(parsed.error());
+    if (!parsed) return common::unexpected(parsed.error());
     Json& new_clients = parsed->settings["clients"];
     const std::int64_t now = now_ms_() / 1000 * 1000;
     for (auto& c : new_clients) {
@@ -395,16 +395,17 @@ Result<OJson, Failure> PanelStore::g1_add_client(int inbound_id, const std::stri
         std::string email = loose_str(c, "email");
         if (email.empty()) continue;
         for (const auto& s : seen) {
-            if (lower(s) == lower(email)) return unexpected(go_new_error("Duplicate email:", email));
+            if (lower(s) == lower(email)) return common::unexpected(go_new_error("Duplicate email:", email));
         }
-        if (email_taken_ignoring_case(email, "")) return unexpected(go_new_error("Duplicate email:", email));
+        if (email_taken_ignoring_case(email, ""))
+            return common::unexpected(go_new_error("Duplicate email:", email));
         seen.push_back(email);
     }
     Inbound* ib = find_inbound(inbound_id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     const std::string key = client_key_field(ib->protocol);
     for (const auto& c : parsed->clients) {
-        if (loose_str(c, key).empty()) return unexpected(go_new_error("empty client ID"));
+        if (loose_str(c, key).empty()) return common::unexpected(go_new_error("empty client ID"));
     }
     Json* old_clients =
         ib->settings.is_object() && ib->settings.contains("clients") ? &ib->settings["clients"] : nullptr;
@@ -420,12 +421,12 @@ Result<OJson, Failure> PanelStore::g1_add_client(int inbound_id, const std::stri
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g1_update_client(const std::string& client_id, int inbound_id,
-                                                    const std::string& settings_text) {
+common::Result<OJson, Failure> PanelStore::g1_update_client(const std::string& client_id, int inbound_id,
+                                                            const std::string& settings_text) {
     auto parsed = parse_settings(settings_text);
-    if (!parsed) return unexpected(parsed.error());
+    if (!parsed) return common::unexpected(parsed.error());
     Inbound* ib = find_inbound(inbound_id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     Json& old_clients = ib->settings["clients"];
     if (parsed->clients.empty()) throw Panic("index out of range [0] with length 0");
     const std::string key = client_key_field(ib->protocol);
@@ -440,11 +441,11 @@ Result<OJson, Failure> PanelStore::g1_update_client(const std::string& client_id
             break;
         }
     }
-    if (new_client_id.empty() || index < 0) return unexpected(go_new_error("empty client ID"));
+    if (new_client_id.empty() || index < 0) return common::unexpected(go_new_error("empty client ID"));
     const std::string new_email = loose_str(incoming, "email");
     // The duplicate check runs over every stored email, the client's own old one included.
     if (!new_email.empty() && new_email != old_email && email_taken_ignoring_case(new_email, "")) {
-        return unexpected(go_new_error("Duplicate email:", new_email));
+        return common::unexpected(go_new_error("Duplicate email:", new_email));
     }
     Json replacement = parsed->settings["clients"].front();
     if (!replacement.is_object()) replacement = Json::object();
@@ -475,9 +476,9 @@ Result<OJson, Failure> PanelStore::g1_update_client(const std::string& client_id
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g1_del_client(int inbound_id, const std::string& client_id) {
+common::Result<OJson, Failure> PanelStore::g1_del_client(int inbound_id, const std::string& client_id) {
     Inbound* ib = find_inbound(inbound_id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     const std::string key = client_key_field(ib->protocol);
     Json& clients = ib->settings["clients"];
     Json remaining = Json::array();
@@ -492,19 +493,20 @@ Result<OJson, Failure> PanelStore::g1_del_client(int inbound_id, const std::stri
             remaining.push_back(c);
         }
     }
-    if (!found) return unexpected(go_new_error("Client Not Found In Inbound For ID:", client_id));
-    if (remaining.empty()) return unexpected(go_new_error("no client remained in Inbound"));
-    if (!email.empty() && find_traffic(email) == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (!found) return common::unexpected(go_new_error("Client Not Found In Inbound For ID:", client_id));
+    if (remaining.empty()) return common::unexpected(go_new_error("no client remained in Inbound"));
+    if (!email.empty() && find_traffic(email) == nullptr) return common::unexpected(Failure(kRecordNotFound));
     clients = remaining;
     erase_traffic(email);
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g1_del_client_by_email(int inbound_id, const std::string& email) {
+common::Result<OJson, Failure> PanelStore::g1_del_client_by_email(int inbound_id, const std::string& email) {
     Inbound* ib = find_inbound(inbound_id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     Json& clients = ib->settings["clients"];
-    if (!clients.is_array()) return unexpected(go_new_error("invalid clients format in inbound settings"));
+    if (!clients.is_array())
+        return common::unexpected(go_new_error("invalid clients format in inbound settings"));
     Json remaining = Json::array();
     bool found = false;
     for (const auto& c : clients) {
@@ -515,27 +517,27 @@ Result<OJson, Failure> PanelStore::g1_del_client_by_email(int inbound_id, const 
             remaining.push_back(c);
         }
     }
-    if (!found) return unexpected(go_new_error("client with email " + email + " not found"));
-    if (remaining.empty()) return unexpected(go_new_error("no client remained in Inbound"));
+    if (!found) return common::unexpected(go_new_error("client with email " + email + " not found"));
+    if (remaining.empty()) return common::unexpected(go_new_error("no client remained in Inbound"));
     if (find_traffic(email) == nullptr)
-        return unexpected(go_new_error("Inbound Not Found For Email:", email));
+        return common::unexpected(go_new_error("Inbound Not Found For Email:", email));
     clients = remaining;
     erase_traffic(email);
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g1_client_traffic(const std::string& email) const {
+common::Result<OJson, Failure> PanelStore::g1_client_traffic(const std::string& email) const {
     const Traffic* t = find_traffic(email);
-    if (t == nullptr) return unexpected(go_new_error("Inbound Not Found For Email:", email));
+    if (t == nullptr) return common::unexpected(go_new_error("Inbound Not Found For Email:", email));
     const Inbound* ib = find_inbound(t->inbound_id);
-    if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
     const Json* clients = path(ib->settings, {"clients"});
     if (clients != nullptr && clients->is_array()) {
         for (const auto& c : *clients) {
             if (loose_str(c, "email") == email) return traffic_json(*t);
         }
     }
-    return unexpected(go_new_error("Client Not Found In Inbound For Email:", email));
+    return common::unexpected(go_new_error("Client Not Found In Inbound For Email:", email));
 }
 
 OJson PanelStore::g1_client_traffics_by_uuid(const std::string& uuid) const {
@@ -556,11 +558,12 @@ OJson PanelStore::g1_client_traffics_by_uuid(const std::string& uuid) const {
     return out;
 }
 
-Result<OJson, Failure> PanelStore::g1_reset_client_traffic(int inbound_id, const std::string& email) {
+common::Result<OJson, Failure> PanelStore::g1_reset_client_traffic(int inbound_id, const std::string& email) {
     auto traffic = g1_client_traffic(email);
-    if (!traffic) return unexpected(traffic.error());
+    if (!traffic) return common::unexpected(traffic.error());
     Traffic* t = find_traffic(email);
-    if (!t->enable && find_inbound(inbound_id) == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (!t->enable && find_inbound(inbound_id) == nullptr)
+        return common::unexpected(Failure(kRecordNotFound));
     // The settings flag stays as it is: a client auto-disabled in settings stays disabled (3x-ui issue
     // #4396).
     t->up = 0;
@@ -648,9 +651,9 @@ OJson PanelStore::g2_list() const {
     return out;
 }
 
-Result<OJson, Failure> PanelStore::g2_get(const std::string& email) const {
+common::Result<OJson, Failure> PanelStore::g2_get(const std::string& email) const {
     const ClientRecord* r = find_record(email);
-    if (r == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (r == nullptr) return common::unexpected(Failure(kRecordNotFound));
     ClientRecord shown = *r;
     // The displayed flow is the one stored on the first flow-capable inbound.
     shown.flow.clear();
@@ -685,10 +688,10 @@ struct G2Client {
     bool enable = false;
 };
 
-Result<G2Client, Failure> decode_client(const Json& object, const std::string& struct_path) {
+common::Result<G2Client, Failure> decode_client(const Json& object, const std::string& struct_path) {
     if (!object.is_null() && !object.is_object()) {
-        return unexpected("json: cannot unmarshal " + go_kind(object) + " into Go struct field " +
-                          struct_path + " of type model.Client");
+        return common::unexpected("json: cannot unmarshal " + go_kind(object) + " into Go struct field " +
+                                  struct_path + " of type model.Client");
     }
     const Json& o = object.is_object() ? object : Json::object();
     GoDecoder d(o, struct_path);
@@ -709,27 +712,27 @@ Result<G2Client, Failure> decode_client(const Json& object, const std::string& s
     c.comment = d.str("comment");
     c.reset = static_cast<int>(d.i64("reset", "int"));
     c.created_at = d.i64("created_at");
-    if (d.error()) return unexpected(*d.error());
+    if (d.error()) return common::unexpected(*d.error());
     return c;
 }
 
 }  // namespace
 
-Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
+common::Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
     if (!payload.is_object()) {
-        return unexpected("json: cannot unmarshal " + go_kind(payload) +
-                          " into Go value of type service.ClientCreatePayload");
+        return common::unexpected("json: cannot unmarshal " + go_kind(payload) +
+                                  " into Go value of type service.ClientCreatePayload");
     }
     std::vector<int> inbound_ids;
     if (const Json* ids = go_field(payload, "inboundIds"); ids != nullptr && !ids->is_null()) {
         if (!ids->is_array()) {
-            return unexpected("json: cannot unmarshal " + go_kind(*ids) +
-                              " into Go struct field ClientCreatePayload.inboundIds of type []int");
+            return common::unexpected("json: cannot unmarshal " + go_kind(*ids) +
+                                      " into Go struct field ClientCreatePayload.inboundIds of type []int");
         }
         for (const auto& v : *ids) {
             if (!v.is_number_integer() && !v.is_number_unsigned()) {
-                return unexpected("json: cannot unmarshal " + go_kind(v) +
-                                  " into Go struct field ClientCreatePayload.inboundIds of type int");
+                return common::unexpected("json: cannot unmarshal " + go_kind(v) +
+                                          " into Go struct field ClientCreatePayload.inboundIds of type int");
             }
             inbound_ids.push_back(v.get<int>());
         }
@@ -737,17 +740,17 @@ Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
     const Json* client_field = go_field(payload, "client");
     auto decoded =
         decode_client(client_field != nullptr ? *client_field : Json(), "ClientCreatePayload.client");
-    if (!decoded) return unexpected(decoded.error());
+    if (!decoded) return common::unexpected(decoded.error());
     G2Client client = *decoded;
 
-    if (trim(client.email).empty()) return unexpected(go_new_error("client email is required"));
+    if (trim(client.email).empty()) return common::unexpected(go_new_error("client email is required"));
     if (has_forbidden_char(client.email)) {
-        return unexpected(go_new_error("client email contains an invalid character:", client.email));
+        return common::unexpected(go_new_error("client email contains an invalid character:", client.email));
     }
     if (has_forbidden_char(client.sub_id)) {
-        return unexpected(go_new_error("client subId contains an invalid character:", client.sub_id));
+        return common::unexpected(go_new_error("client subId contains an invalid character:", client.sub_id));
     }
-    if (inbound_ids.empty()) return unexpected(go_new_error("at least one inbound is required"));
+    if (inbound_ids.empty()) return common::unexpected(go_new_error("at least one inbound is required"));
     if (client.sub_id.empty()) client.sub_id = common::uuid_v4();
     client.enable = true;
     const std::int64_t now = now_ms_();
@@ -756,7 +759,7 @@ Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
     ClientRecord* existing = find_record(client.email);
     if (existing != nullptr) {
         if (existing->sub_id.empty() || existing->sub_id != client.sub_id) {
-            return unexpected(go_new_error("email already in use:", client.email));
+            return common::unexpected(go_new_error("email already in use:", client.email));
         }
         if (client.id.empty()) client.id = existing->uuid;
         if (client.password.empty()) client.password = existing->password;
@@ -764,21 +767,21 @@ Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
     }
     for (const auto& r : records_) {
         if (r.sub_id == client.sub_id && r.email != client.email) {
-            return unexpected(go_new_error("subId already in use:", client.sub_id));
+            return common::unexpected(go_new_error("subId already in use:", client.sub_id));
         }
     }
 
     // Each inbound is applied in turn; a failure part-way leaves the earlier ones applied.
     for (int ib_id : inbound_ids) {
         Inbound* ib = find_inbound(ib_id);
-        if (ib == nullptr) return unexpected(Failure(kRecordNotFound));
+        if (ib == nullptr) return common::unexpected(Failure(kRecordNotFound));
         if ((ib->protocol == "vless" || ib->protocol == "vmess") && client.id.empty())
             client.id = common::uuid_v4();
         if (ib->protocol == "trojan" && client.password.empty()) client.password = common::random_alnum(10);
         // Another identity with the same email in any case fails; the same subId means the same identity.
         for (const auto& r : records_) {
             if (lower(r.email) == lower(client.email) && r.sub_id != client.sub_id) {
-                return unexpected(go_new_error("Duplicate email:", client.email));
+                return common::unexpected(go_new_error("Duplicate email:", client.email));
             }
         }
         ClientRecord* rec = find_record(client.email);
@@ -815,22 +818,23 @@ Result<OJson, Failure> PanelStore::g2_add(const Json& payload) {
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g2_update(const std::string& email, const Json& body,
-                                             const std::vector<int>& filter) {
+common::Result<OJson, Failure> PanelStore::g2_update(const std::string& email, const Json& body,
+                                                     const std::vector<int>& filter) {
     ClientRecord* existing = find_record(email);
-    if (existing == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (existing == nullptr) return common::unexpected(Failure(kRecordNotFound));
     if (!body.is_object()) {
-        return unexpected("json: cannot unmarshal " + go_kind(body) + " into Go value of type model.Client");
+        return common::unexpected("json: cannot unmarshal " + go_kind(body) +
+                                  " into Go value of type model.Client");
     }
     auto decoded = decode_client(body, "Client");
-    if (!decoded) return unexpected(decoded.error());
+    if (!decoded) return common::unexpected(decoded.error());
     G2Client u = *decoded;
-    if (trim(u.email).empty()) return unexpected(go_new_error("client email is required"));
+    if (trim(u.email).empty()) return common::unexpected(go_new_error("client email is required"));
     if (has_forbidden_char(u.email)) {
-        return unexpected(go_new_error("client email contains an invalid character:", u.email));
+        return common::unexpected(go_new_error("client email contains an invalid character:", u.email));
     }
     if (has_forbidden_char(u.sub_id)) {
-        return unexpected(go_new_error("client subId contains an invalid character:", u.sub_id));
+        return common::unexpected(go_new_error("client subId contains an invalid character:", u.sub_id));
     }
     if (u.sub_id.empty()) u.sub_id = existing->sub_id;
     if (u.sub_id.empty()) u.sub_id = common::uuid_v4();
@@ -840,14 +844,14 @@ Result<OJson, Failure> PanelStore::g2_update(const std::string& email, const Jso
     if (u.email != existing->email) {
         for (const auto& r : records_) {
             if (&r != existing && lower(r.email) == lower(u.email)) {
-                return unexpected(go_new_error("Duplicate email:", u.email));
+                return common::unexpected(go_new_error("Duplicate email:", u.email));
             }
         }
     }
     if (u.sub_id != existing->sub_id) {
         for (const auto& r : records_) {
             if (&r != existing && r.sub_id == u.sub_id)
-                return unexpected(go_new_error("Duplicate subId:", u.sub_id));
+                return common::unexpected(go_new_error("Duplicate subId:", u.sub_id));
         }
     }
     (void)
@@ -882,12 +886,12 @@ Result<OJson, Failure> PanelStore::g2_update(const std::string& email, const Jso
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g2_del(const std::string& email, bool keep_traffic) {
-    if (email.empty()) return unexpected(go_new_error("client email is required"));
+common::Result<OJson, Failure> PanelStore::g2_del(const std::string& email, bool keep_traffic) {
+    if (email.empty()) return common::unexpected(go_new_error("client email is required"));
     auto it = std::find_if(records_.begin(), records_.end(),
                            [&](const ClientRecord& r) { return r.email == email; });
     if (it == records_.end()) {
-        return unexpected(
+        return common::unexpected(
             go_new_error("client " + go_quote(email) + " not found in any inbound or client record"));
     }
     records_.erase(it);
@@ -896,10 +900,10 @@ Result<OJson, Failure> PanelStore::g2_del(const std::string& email, bool keep_tr
     return OJson(nullptr);
 }
 
-Result<OJson, Failure> PanelStore::g2_reset_traffic(const std::string& email) {
-    if (email.empty()) return unexpected(go_new_error("client email is required"));
+common::Result<OJson, Failure> PanelStore::g2_reset_traffic(const std::string& email) {
+    if (email.empty()) return common::unexpected(go_new_error("client email is required"));
     ClientRecord* r = find_record(email);
-    if (r == nullptr) return unexpected(Failure(kRecordNotFound));
+    if (r == nullptr) return common::unexpected(Failure(kRecordNotFound));
     // 3.6 re-enables a client disabled by quota, expiry or by hand.
     if (!r->enable) {
         r->enable = true;
@@ -945,8 +949,8 @@ OJson PanelStore::g2_bulk_set_enable(const std::vector<std::string>& emails, boo
 // ---------------------------------------------------------------------------------------------
 // Both generations
 
-Result<OJson, Failure> PanelStore::update_traffic(const std::string& email, std::int64_t up,
-                                                  std::int64_t down) {
+common::Result<OJson, Failure> PanelStore::update_traffic(const std::string& email, std::int64_t up,
+                                                          std::int64_t down) {
     if (Traffic* t = find_traffic(email)) {
         t->up = up;
         t->down = down;
@@ -1106,7 +1110,7 @@ std::string PanelStore::share_link(const Inbound& ib, const Json& client,
     }
     std::string remark = ib.remark + "-" + loose_str(client, "email");
     return "vless://" + loose_str(client, "id") + "@" + host + ":" + std::to_string(ib.port) + "?" + query +
-           "#" + http::url_encode(remark);
+           "#" + common::http::url_encode(remark);
 }
 
 std::optional<Subscription> PanelStore::subscription(const std::string& sub_id,

@@ -104,33 +104,34 @@ class PanelStore {
     // ---- Rendering ----
     OJson inbound_json(const Inbound& inbound, bool with_stats) const;
     OJson inbounds_json() const;
-    Result<OJson, Failure> inbound_by_id(int id) const;
+    common::Result<OJson, Failure> inbound_by_id(int id) const;
     OJson traffic_json(const Traffic& traffic) const;
 
     // ---- G1 (v2) client routes; `settings` is the JSON text of {"clients":[...]} ----
-    Result<OJson, Failure> g1_add_client(int inbound_id, const std::string& settings);
-    Result<OJson, Failure> g1_update_client(const std::string& client_id, int inbound_id,
-                                            const std::string& settings);
-    Result<OJson, Failure> g1_del_client(int inbound_id, const std::string& client_id);
-    Result<OJson, Failure> g1_del_client_by_email(int inbound_id, const std::string& email);
-    Result<OJson, Failure> g1_client_traffic(const std::string& email) const;
+    common::Result<OJson, Failure> g1_add_client(int inbound_id, const std::string& settings);
+    common::Result<OJson, Failure> g1_update_client(const std::string& client_id, int inbound_id,
+                                                    const std::string& settings);
+    common::Result<OJson, Failure> g1_del_client(int inbound_id, const std::string& client_id);
+    common::Result<OJson, Failure> g1_del_client_by_email(int inbound_id, const std::string& email);
+    common::Result<OJson, Failure> g1_client_traffic(const std::string& email) const;
     OJson g1_client_traffics_by_uuid(const std::string& uuid) const;
-    Result<OJson, Failure> g1_reset_client_traffic(int inbound_id, const std::string& email);
+    common::Result<OJson, Failure> g1_reset_client_traffic(int inbound_id, const std::string& email);
 
     // ---- G2 (v3) client routes ----
     OJson g2_list() const;
-    Result<OJson, Failure> g2_get(const std::string& email) const;
+    common::Result<OJson, Failure> g2_get(const std::string& email) const;
     OJson g2_traffic(const std::string& email) const;
     /// `payload` is the decoded {"client":{...},"inboundIds":[...]} body.
-    Result<OJson, Failure> g2_add(const Json& payload);
-    Result<OJson, Failure> g2_update(const std::string& email, const Json& client,
-                                     const std::vector<int>& filter);
-    Result<OJson, Failure> g2_del(const std::string& email, bool keep_traffic);
-    Result<OJson, Failure> g2_reset_traffic(const std::string& email);
+    common::Result<OJson, Failure> g2_add(const Json& payload);
+    common::Result<OJson, Failure> g2_update(const std::string& email, const Json& client,
+                                             const std::vector<int>& filter);
+    common::Result<OJson, Failure> g2_del(const std::string& email, bool keep_traffic);
+    common::Result<OJson, Failure> g2_reset_traffic(const std::string& email);
     OJson g2_bulk_set_enable(const std::vector<std::string>& emails, bool enable);
 
     // ---- Both ----
-    Result<OJson, Failure> update_traffic(const std::string& email, std::int64_t up, std::int64_t down);
+    common::Result<OJson, Failure> update_traffic(const std::string& email, std::int64_t up,
+                                                  std::int64_t down);
     OJson last_online() const;
     void add_traffic(const std::string& email, std::int64_t up, std::int64_t down);
     /// The periodic job: disables clients over quota or past expiry. Returns how many it disabled.

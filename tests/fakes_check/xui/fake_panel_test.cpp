@@ -181,7 +181,7 @@ TEST_P(FakePanelTest, DelayMakesEveryAnswerSlow) {
     panel->set_delay(400ms);
     Reply timed_out = browser->send("GET", "panel/api/inbounds/list", {}, {}, {}, 100ms);
     ASSERT_TRUE(timed_out.error.has_value());
-    EXPECT_EQ(timed_out.error->code, http::ClientErrorCode::timeout);
+    EXPECT_EQ(timed_out.error->code, common::http::ClientErrorCode::timeout);
     const auto start = std::chrono::steady_clock::now();
     Reply slow = browser->get("panel/api/server/status");
     EXPECT_EQ(slow.status, 200);
@@ -327,7 +327,7 @@ TEST_F(LegacyPanelTest, AddClientNeedsSettingsAsAJsonString) {
 
 TEST_F(LegacyPanelTest, AddClientAcceptsAForm) {
     json settings = {{"clients", {client("tg_form", "6f1c7c2e-8d4a-4b61-9b0e-2a7d7f3c9e11")}}};
-    std::string body = "id=2&settings=" + http::url_encode(settings.dump());
+    std::string body = "id=2&settings=" + common::http::url_encode(settings.dump());
     EXPECT_TRUE(browser->post_form("panel/api/inbounds/addClient", body).json().at("success").get<bool>());
     EXPECT_TRUE(panel->client("tg_form"));
 }

@@ -19,14 +19,14 @@ namespace nebula::fakes::testing {
 struct Reply {
     int status = 0;
     std::string body;
-    http::Headers headers;
-    std::optional<http::ClientError> error;  ///< set when no HTTP answer arrived
+    common::http::Headers headers;
+    std::optional<common::http::ClientError> error;  ///< set when no HTTP answer arrived
 
     nlohmann::json json() const { return nlohmann::json::parse(body); }
     std::vector<std::string> set_cookies() const {
         std::vector<std::string> out;
         for (const auto& [n, v] : headers.fields()) {
-            if (http::iequals(n, "Set-Cookie")) out.push_back(v);
+            if (common::http::iequals(n, "Set-Cookie")) out.push_back(v);
         }
         return out;
     }
@@ -38,10 +38,10 @@ class PanelBrowser {
   public:
     PanelBrowser(nebula::testing::IoThread& io, const FakePanel& panel, bool subscription = false)
         : io_(io), base_(panel.options().base_path) {
-        http::ClientOptions options;
-        options.base = http::Url::parse(subscription ? panel.sub_url() : panel.url()).value();
+        common::http::ClientOptions options;
+        options.base = common::http::Url::parse(subscription ? panel.sub_url() : panel.url()).value();
         options.request_timeout = std::chrono::seconds(5);
-        client_ = io_.call([&] { return http::Client::create(io_.executor(), options); }).value();
+        client_ = io_.call([&] { return common::http::Client::create(io_.executor(), options); }).value();
     }
     ~PanelBrowser() {
         io_.call([this] {
@@ -54,7 +54,7 @@ class PanelBrowser {
     Reply send(const std::string& method, const std::string& path, std::string body = {},
                const std::string& content_type = {}, std::map<std::string, std::string> headers = {},
                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
-        http::Request request;
+        common::http::Request request;
         request.method = method;
         request.target = !path.empty() && path.front() == '/' ? path : base_ + path;
         request.body = std::move(body);
@@ -112,7 +112,7 @@ class PanelBrowser {
   private:
     nebula::testing::IoThread& io_;
     std::string base_;
-    std::unique_ptr<http::Client> client_;
+    std::unique_ptr<common::http::Client> client_;
     std::string cookie_;
 };
 

@@ -46,7 +46,7 @@ class PanelClientTest : public ::testing::TestWithParam<PanelMode> {
 
     PanelOptions client_options() const {
         PanelOptions o;
-        o.url = http::Url::parse(panel_->url()).value();
+        o.url = common::http::Url::parse(panel_->url()).value();
         o.base_path = panel_->options().base_path;
         o.username = panel_->options().username;
         o.password = panel_->options().password;
@@ -322,7 +322,7 @@ TEST_P(PanelClientTest, SessionExpiryOnAnUnsafeCall) {
 }
 
 TEST_P(PanelClientTest, ConcurrentCallsShareOneLogin) {
-    std::optional<Result<std::optional<Client>, PanelError>> a, b, c;
+    std::optional<common::Result<std::optional<Client>, PanelError>> a, b, c;
     asio::co_spawn(io_, store(client_->find_client("seed-ws"), &a), rethrow);
     asio::co_spawn(io_, store(client_->find_client("seed-reality"), &b), rethrow);
     asio::co_spawn(io_, store(client_->find_client("nobody"), &c), rethrow);
@@ -482,11 +482,11 @@ TEST_F(PanelClientTokenTest, BearerTokenNeedsNoLogin) {
     fo.api_token = "tok-3f9a1c";
     auto panel = FakePanel::start(fo);
     PanelOptions o;
-    o.url = http::Url::parse(panel->url()).value();
+    o.url = common::http::Url::parse(panel->url()).value();
     o.api_token = "tok-3f9a1c";
     o.timeout = 5s;
     auto client = PanelClient::create(io_.get_executor(), o, clock_).value();
-    std::optional<Result<Generation, PanelError>> g;
+    std::optional<common::Result<Generation, PanelError>> g;
     asio::co_spawn(io_, store(client->generation(), &g), rethrow);
     io_.run();
     ASSERT_TRUE(g && g->has_value()) << g->error().message;
@@ -494,7 +494,7 @@ TEST_F(PanelClientTokenTest, BearerTokenNeedsNoLogin) {
 
     NewClient n;
     n.email = "token_user";
-    std::optional<Result<Client, PanelError>> added;
+    std::optional<common::Result<Client, PanelError>> added;
     asio::co_spawn(io_, store(client->add_client(1, n), &added), rethrow);
     io_.restart();
     io_.run();
@@ -504,7 +504,7 @@ TEST_F(PanelClientTokenTest, BearerTokenNeedsNoLogin) {
 
     o.api_token = "wrong-token";
     auto bad = PanelClient::create(io_.get_executor(), o, clock_).value();
-    std::optional<Result<std::vector<Inbound>, PanelError>> r;
+    std::optional<common::Result<std::vector<Inbound>, PanelError>> r;
     asio::co_spawn(io_, store(bad->list_inbounds(), &r), rethrow);
     io_.restart();
     io_.run();
@@ -517,7 +517,7 @@ TEST(PanelClientCreate, RefusesUnusableOptions) {
     asio::io_context io;
     common::SystemClock clock;
     PanelOptions o;
-    o.url = http::Url::parse("http://127.0.0.1:2053").value();
+    o.url = common::http::Url::parse("http://127.0.0.1:2053").value();
     EXPECT_FALSE(PanelClient::create(io.get_executor(), o, clock).has_value());  // no credentials
     o.username = "admin";
     o.password = "admin";

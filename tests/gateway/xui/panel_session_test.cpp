@@ -22,29 +22,30 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-http::Response envelope(json obj, bool success = true) {
-    http::Response r;
+common::http::Response envelope(json obj, bool success = true) {
+    common::http::Response r;
     r.headers.set("Content-Type", "application/json; charset=utf-8");
     r.body = json{{"success", success}, {"msg", ""}, {"obj", std::move(obj)}}.dump();
     return r;
 }
 
-http::Response bare(int status) {
-    http::Response r;
+common::http::Response bare(int status) {
+    common::http::Response r;
     r.status = status;
     return r;
 }
 
 /// A panel whose every answer is decided by `script`; records what it was sent. The server runs
 /// on its own thread; `script` runs there, under the mutex.
-class ScriptedPanel : public http::Handler {
+class ScriptedPanel : public common::http::Handler {
   public:
-    using Script = std::function<http::Response(const http::Request&)>;
+    using Script = std::function<common::http::Response(const common::http::Request&)>;
 
     explicit ScriptedPanel(Script script) : script_(std::move(script)), guard_(io_.get_executor()) {
         std::promise<std::uint16_t> bound;
         thread_ = std::thread([&] {
-            auto server = http::Server::create(io_.get_executor(), http::ServerOptions{}, *this);
+            auto server =
+                common::http::Server::create(io_.get_executor(), common::http::ServerOptions{}, *this);
             if (!server) throw std::runtime_error(server.error());
             server_ = std::move(server).value();
             server_->start();
@@ -62,10 +63,12 @@ class ScriptedPanel : public http::Handler {
         thread_.join();
     }
 
-    std::optional<http::Response> screen(const http::Request&, const http::Peer&) override {
+    std::optional<common::http::Response> screen(const common::http::Request&,
+                                                 const common::http::Peer&) override {
         return std::nullopt;
     }
-    asio::awaitable<http::Response> handle(http::Request request, http::Peer) override {
+    asio::awaitable<common::http::Response> handle(common::http::Request request,
+                                                   common::http::Peer) override {
         std::lock_guard lock(mutex_);
         log_.push_back(request.method + " " + request.target);
         requests_.push_back(request);
@@ -77,7 +80,7 @@ class ScriptedPanel : public http::Handler {
         std::lock_guard lock(mutex_);
         return log_;
     }
-    std::vector<http::Request> requests() const {
+    std::vector<common::http::Request> requests() const {
         std::lock_guard lock(mutex_);
         return requests_;
     }
@@ -86,10 +89,10 @@ class ScriptedPanel : public http::Handler {
     Script script_;
     mutable std::mutex mutex_;
     std::vector<std::string> log_;
-    std::vector<http::Request> requests_;
+    std::vector<common::http::Request> requests_;
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
-    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<common::http::Server> server_;
     std::thread thread_;
     std::uint16_t port_ = 0;
 };
@@ -103,7 +106,7 @@ class PanelSessionTest : public ::testing::Test {
   protected:
     std::unique_ptr<PanelClient> connect(const ScriptedPanel& panel, std::string token = {}) {
         PanelOptions o;
-        o.url = http::Url::parse("http://127.0.0.1:" + std::to_string(panel.port())).value();
+        o.url = common::http::Url::parse("http://127.0.0.1:" + std::to_string(panel.port())).value();
         o.username = "admin";
         o.password = "s3cret-pass";
         o.api_token = std::move(token);
@@ -132,7 +135,7 @@ json v3_status() { return json{{"cpu", 1.5}, {"xray", {{"state", "running"}}}, {
 // Numbers from the panel are read with range checks: a value out of range is 0, never a
 // wrapped-around or (for a double) undefined conversion.
 TEST_F(PanelSessionTest, OutOfRangePanelNumbersReadAsZero) {
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/csrf-token") return envelope("tok");
         if (r.target == "/login") return envelope(nullptr);
         if (r.target == "/panel/api/server/status") return envelope(v3_status());
@@ -161,7 +164,7 @@ TEST_F(PanelSessionTest, OutOfRangePanelNumbersReadAsZero) {
 
 TEST_F(PanelSessionTest, RotatedCsrfTokenIsFetchedAgainOnce) {
     std::string token = "t1";
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/csrf-token") return envelope(token);
         if (r.target == "/login") {
             if (r.headers.find("X-CSRF-Token") != token) return bare(403);
@@ -184,11 +187,11 @@ TEST_F(PanelSessionTest, RotatedCsrfTokenIsFetchedAgainOnce) {
 }
 
 TEST_F(PanelSessionTest, PersistentForbiddenIsAuthFailedAfterOneRefresh) {
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/csrf-token") return envelope("tok");
         if (r.target == "/login") return envelope(nullptr);
         if (r.target == "/panel/api/server/status") return envelope(v3_status());
-        http::Response denied = envelope(nullptr, false);
+        common::http::Response denied = envelope(nullptr, false);
         denied.status = 403;
         denied.body =
             R"({"success":false,"msg":"this API token is not permitted to call this route","obj":null})";
@@ -205,12 +208,12 @@ TEST_F(PanelSessionTest, PersistentForbiddenIsAuthFailedAfterOneRefresh) {
 
 TEST_F(PanelSessionTest, LegacyRedirectMeansLoggedOutAndFormLoginFollows) {
     int session = 0;  // which login the live cookie came from
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/csrf-token") return bare(404);  // before 3.0: no CSRF at all
         if (r.target == "/login") {
             EXPECT_EQ(r.headers.find("Content-Type"), "application/x-www-form-urlencoded");
             EXPECT_EQ(r.body, "username=admin&password=s3cret-pass");
-            http::Response ok = envelope(nullptr);
+            common::http::Response ok = envelope(nullptr);
             ok.headers.add("Set-Cookie", "session=login" + std::to_string(++session) + "; Path=/; HttpOnly");
             return ok;
         }
@@ -223,7 +226,7 @@ TEST_F(PanelSessionTest, LegacyRedirectMeansLoggedOutAndFormLoginFollows) {
         if (r.target == "/panel/api/inbounds/list") {
             // ≤ 2.8.3 without a valid session: a redirect to the login page.
             if (!current || session == 1) {
-                http::Response redirect = bare(307);
+                common::http::Response redirect = bare(307);
                 redirect.headers.set("Location", "/");
                 return redirect;
             }
@@ -246,8 +249,8 @@ TEST_F(PanelSessionTest, LegacyRedirectMeansLoggedOutAndFormLoginFollows) {
 
 TEST_F(PanelSessionTest, NewestCookieWinsAndRefusalAfterReloginIsNotRetriedForever) {
     int issued = 0;
-    ScriptedPanel panel([&](const http::Request& r) {
-        http::Response out;
+    ScriptedPanel panel([&](const common::http::Request& r) {
+        common::http::Response out;
         if (r.target == "/csrf-token") {
             out = envelope("tok");
         } else if (r.target == "/login") {
@@ -283,11 +286,11 @@ TEST_F(PanelSessionTest, NewestCookieWinsAndRefusalAfterReloginIsNotRetriedForev
 }
 
 TEST_F(PanelSessionTest, ServerErrorIsRejectedAndBadBodyIsProtocol) {
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/panel/api/server/status") return envelope(v3_status());
         if (r.target == "/panel/api/inbounds/list") return bare(500);
         if (r.target == "/panel/api/inbounds/get/1") {
-            http::Response html;
+            common::http::Response html;
             html.body = "<html>login</html>";
             return html;
         }
@@ -310,7 +313,7 @@ TEST_F(PanelSessionTest, ServerErrorIsRejectedAndBadBodyIsProtocol) {
 // as a double beyond int64's range was converted with undefined behaviour. It reads as the
 // largest (or smallest) value instead, so a huge expiry or quota stays huge, never 0 (unlimited).
 TEST_F(PanelSessionTest, NumbersBeyondInt64ReadAsTheLargestValue) {
-    ScriptedPanel panel([&](const http::Request& r) {
+    ScriptedPanel panel([&](const common::http::Request& r) {
         if (r.target == "/panel/api/server/status") return envelope(v3_status());
         return envelope(json::array({json{{"client",
                                            {{"uuid", "u-1"},

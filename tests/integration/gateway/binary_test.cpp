@@ -128,12 +128,12 @@ TEST(GatewayBinary, ServesOverTlsLogsWithoutSecretsAndStopsOnSigterm) {
     const int port = nlohmann::json::parse(std::ifstream(ready))["port"];
 
     IoThread io;
-    http::ClientOptions o;
-    o.base = *http::Url::parse("https://127.0.0.1:" + std::to_string(port));
+    common::http::ClientOptions o;
+    o.base = *common::http::Url::parse("https://127.0.0.1:" + std::to_string(port));
     o.pinned_sha256 = cert.sha256;
-    auto client = std::move(*http::Client::create(io.executor(), o));
+    auto client = std::move(*common::http::Client::create(io.executor(), o));
     auto signed_get = [&](const std::string& target) {
-        http::Request r;
+        common::http::Request r;
         r.method = "GET";
         r.target = target;
         auto h = common::signing::sign(key, "GET", target, std::time(nullptr), "");

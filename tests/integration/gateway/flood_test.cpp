@@ -71,7 +71,7 @@ class Flood {
     std::vector<std::unique_ptr<asio::ssl::stream<tcp::socket>>> tls_streams_;
 };
 
-void hold_floods_open(gateway::GatewayConfig& c, http::ServerOptions& s) {
+void hold_floods_open(gateway::GatewayConfig& c, common::http::ServerOptions& s) {
     c.max_connections = 64;
     // Long enough that no flood connection times out during the test: the defence under test is
     // admission, not deadlines.
@@ -94,7 +94,7 @@ TEST(GatewayFlood, SignedRequestsFromTheAllowedAddressSucceedWhileAnotherHostFlo
 }
 
 TEST(GatewayFlood, ReservedSlotsKeepTheBotInWhileATrustedProxyHoldsItsShare) {
-    GatewayHarness gw({}, [](gateway::GatewayConfig& c, http::ServerOptions& s) {
+    GatewayHarness gw({}, [](gateway::GatewayConfig& c, common::http::ServerOptions& s) {
         hold_floods_open(c, s);
         c.trusted_proxies = *gateway::IpAllowlist::parse({"127.0.0.4", "127.0.0.5"});
         c.max_connections = 8;

@@ -38,9 +38,10 @@ class GatewayHarness {
   public:
     /// With `manual_clock` the gateway and the signer share a clock that only moves when the test
     /// says so (the rate limiter's refill, for instance); otherwise real time.
-    explicit GatewayHarness(fakes::FakePanelOptions panel_options,
-                            std::function<void(gateway::GatewayConfig&, http::ServerOptions&)> tweak = {},
-                            bool manual_clock = false)
+    explicit GatewayHarness(
+        fakes::FakePanelOptions panel_options,
+        std::function<void(gateway::GatewayConfig&, common::http::ServerOptions&)> tweak = {},
+        bool manual_clock = false)
         : clock(manual_clock ? static_cast<common::Clock&>(stepped) : static_cast<common::Clock&>(system)) {
         panel = fakes::FakePanel::start(panel_options);
         config.bind_address = "127.0.0.1";
@@ -60,14 +61,14 @@ class GatewayHarness {
         config.allowed_ips = *gateway::IpAllowlist::parse({"127.0.0.1"});
         config.health_cache = std::chrono::seconds(0);
         // The tweak shapes the configuration, then the server options derived from it.
-        http::ServerOptions server_options;
+        common::http::ServerOptions server_options;
         if (tweak) tweak(config, server_options);
         server_options = gateway::server_options(config);
         if (tweak) tweak(config, server_options);
 
         io.call([&] {
             gateway::xui::PanelOptions po;
-            po.url = *http::Url::parse(config.panel_url);
+            po.url = *common::http::Url::parse(config.panel_url);
             po.base_path = config.panel_base_path;
             po.username = config.panel_username;
             po.password = config.panel_password;
@@ -75,7 +76,7 @@ class GatewayHarness {
             po.timeout = config.panel_timeout;
             panel_client = std::move(*gateway::xui::PanelClient::create(io.executor(), po, clock));
             service = std::make_unique<gateway::GatewayService>(config, *panel_client, clock);
-            auto s = http::Server::create(io.executor(), server_options, *service);
+            auto s = common::http::Server::create(io.executor(), server_options, *service);
             if (!s) throw std::runtime_error(s.error());
             server = std::move(s.value());
             server->start();
@@ -96,13 +97,13 @@ class GatewayHarness {
     }
 
     /// A fresh HTTPS client that trusts the test certificate (by pin), optionally bound to `local`.
-    http::Client& client(const std::string& local = "") {
-        http::ClientOptions o;
-        o.base = *http::Url::parse("https://127.0.0.1:" + std::to_string(port));
+    common::http::Client& client(const std::string& local = "") {
+        common::http::ClientOptions o;
+        o.base = *common::http::Url::parse("https://127.0.0.1:" + std::to_string(port));
         o.pinned_sha256 = cert.sha256;
         o.local_address = local;
         o.request_timeout = std::chrono::seconds(10);
-        auto c = http::Client::create(io.executor(), o);
+        auto c = common::http::Client::create(io.executor(), o);
         clients.push_back(std::move(c.value()));
         return *clients.back();
     }
@@ -119,19 +120,19 @@ class GatewayHarness {
         std::string signed_body;    ///< sign this body instead of `body` (tampering)
         std::string local_address;
         std::vector<std::pair<std::string, std::string>> headers;
-        http::Client* via =
+        common::http::Client* via =
             nullptr;  ///< send on this client (its kept-alive connection); a fresh one when null
     };
 
-    http::Response send(const Call& call) {
+    common::http::Response send(const Call& call) {
         auto result = try_send(call);
         if (!result) throw std::runtime_error("request failed: " + result.error().message);
         return std::move(result.value());
     }
 
     /// As send(), but a connection or TLS failure is returned.
-    Result<http::Response, http::ClientError> try_send(const Call& call) {
-        http::Request r;
+    common::Result<common::http::Response, common::http::ClientError> try_send(const Call& call) {
+        common::http::Request r;
         r.method = call.method;
         r.target = call.target;
         r.body = call.body;
@@ -152,8 +153,10 @@ class GatewayHarness {
         return io.run(c.send(std::move(r)));
     }
 
-    http::Response get(const std::string& target) { return send({.method = "GET", .target = target}); }
-    http::Response post(const std::string& target, const std::string& body) {
+    common::http::Response get(const std::string& target) {
+        return send({.method = "GET", .target = target});
+    }
+    common::http::Response post(const std::string& target, const std::string& body) {
         return send({.method = "POST", .target = target, .body = body});
     }
 
@@ -167,8 +170,8 @@ class GatewayHarness {
     IoThread io;
     std::unique_ptr<gateway::xui::PanelClient> panel_client;
     std::unique_ptr<gateway::GatewayService> service;
-    std::unique_ptr<http::Server> server;
-    std::vector<std::unique_ptr<http::Client>> clients;
+    std::unique_ptr<common::http::Server> server;
+    std::vector<std::unique_ptr<common::http::Client>> clients;
     std::uint16_t port = 0;
 };
 

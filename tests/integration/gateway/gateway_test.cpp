@@ -21,9 +21,9 @@ using namespace std::chrono_literals;
 
 const std::string kUuid = "5f1c7c2e-8d4a-4b61-9b0e-2a7d7f3c9e11";
 
-json body_of(const http::Response& r) { return json::parse(r.body); }
+json body_of(const common::http::Response& r) { return json::parse(r.body); }
 
-std::string error_code(const http::Response& r) {
+std::string error_code(const common::http::Response& r) {
     auto j = json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.contains("error")) return "<no error body: " + r.body + ">";
     return j["error"]["code"].get<std::string>();
@@ -255,8 +255,9 @@ TEST_P(GatewayTest, PanelDownIs503AndPanelFailureIs502) {
 }
 
 TEST_P(GatewayTest, SlowPanelHitsTheDeadline) {
-    GatewayHarness slow(panel_options(),
-                        [](gateway::GatewayConfig& c, http::ServerOptions&) { c.panel_timeout = 2s; });
+    GatewayHarness slow(panel_options(), [](gateway::GatewayConfig& c, common::http::ServerOptions&) {
+        c.panel_timeout = 2s;
+    });
     // Logged in first (tried again while a loaded machine makes even that slower than 2 s).
     int status = 0;
     for (int i = 0; i < 5 && status != 200; ++i) status = slow.get("/api/inbounds").status;
@@ -360,7 +361,7 @@ TEST_P(GatewayTest, PeerNotAllowedIsClosedBeforeTheTlsHandshake) {
 TEST(GatewayRateLimit, HundredAndFirstRequestInAMinuteIs429) {
     GatewayHarness gw(
         {},
-        [](gateway::GatewayConfig& c, http::ServerOptions&) {
+        [](gateway::GatewayConfig& c, common::http::ServerOptions&) {
             c.allowed_ips = *gateway::IpAllowlist::parse({"127.0.0.1", "127.0.0.3"});
         },
         /*manual_clock=*/true);
@@ -435,7 +436,7 @@ INSTANTIATE_TEST_SUITE_P(BothPanelGenerations, GatewayTest, ::testing::Values(Pa
 
 TEST(GatewayProxy, ForwardedForIsHonouredOnlyFromTrustedProxies) {
     fakes::FakePanelOptions po;
-    GatewayHarness gw(po, [](gateway::GatewayConfig& c, http::ServerOptions&) {
+    GatewayHarness gw(po, [](gateway::GatewayConfig& c, common::http::ServerOptions&) {
         c.allowed_ips = *gateway::IpAllowlist::parse({"203.0.113.7"});
         c.trusted_proxies = *gateway::IpAllowlist::parse({"127.0.0.1", "10.0.0.0/8"});
     });
@@ -466,7 +467,7 @@ TEST(GatewayBearer, V3PanelWithApiTokenNeverLogsIn) {
     fakes::FakePanelOptions po;
     po.mode = PanelMode::v3;
     po.api_token = "panel-api-token-123";
-    GatewayHarness gw(po, [](gateway::GatewayConfig& c, http::ServerOptions&) {
+    GatewayHarness gw(po, [](gateway::GatewayConfig& c, common::http::ServerOptions&) {
         c.panel_username.clear();
         c.panel_password.clear();
     });
@@ -476,7 +477,8 @@ TEST(GatewayBearer, V3PanelWithApiTokenNeverLogsIn) {
 
 TEST(GatewaySlowLoris, StalledTlsClientIsCutOffWhileOthersAreServed) {
     fakes::FakePanelOptions po;
-    GatewayHarness gw(po, [](gateway::GatewayConfig&, http::ServerOptions& s) { s.header_timeout = 300ms; });
+    GatewayHarness gw(
+        po, [](gateway::GatewayConfig&, common::http::ServerOptions& s) { s.header_timeout = 300ms; });
     namespace asio = boost::asio;
     const auto port = gw.port;
     auto loris = std::async(std::launch::async, [port] {
