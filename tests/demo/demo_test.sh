@@ -2,7 +2,8 @@
 # The local demo end to end (--once, in a temporary folder) from an already built tree:
 #   demo_test.sh SOURCE_DIR BUILD_DIR
 # Passes when the walk-through finished, the transcript holds the customer's VLESS link and the
-# files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts.
+# files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts; and the
+# free trial and the promo code were walked through.
 set -euo pipefail
 src="$1"
 build="$2"
@@ -27,4 +28,6 @@ charts=$(find "$out" -maxdepth 1 -name '*.png' ! -name 'qr*.png' ! -name '*recei
 csv=$(find "$out" -maxdepth 1 -name '*.csv' | head -n 1)
 [ -n "$csv" ] || fail "no CSV export"
 grep -q 'NL-000001' "$csv" || fail "the CSV export does not list order NL-000001"
+grep -q 'clicks Free trial on the main panel' "$out/transcript.txt" || fail "no free trial in the transcript"
+grep -q 'types the code welcome20' "$out/transcript.txt" || fail "no promo code in the transcript"
 echo "demo ok: $(ls "$out" | tr '\n' ' ')"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
 #include "bot/handlers/customer.hpp"
+#include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
+#include "bot/notify/referrals.hpp"
 #include "bot/support/bot_harness.hpp"
 #include "common/crypto.hpp"
 #include "discord/test_support.hpp"
@@ -83,6 +86,7 @@ class BotE2E : public ::testing::Test {
         config.shop.order_channel_archive_after = 0s;
         config.shop.order_channel_delete_after = 3600s;
         config.shop.usage_refresh_wait = usage_refresh_wait_;
+        config.shop.trial_min_account_age = trial_min_account_age_;
         auto created = bot_.create(std::move(config), clock_);
         ASSERT_TRUE(created) << created.error();
 
@@ -276,6 +280,8 @@ class BotE2E : public ::testing::Test {
     std::uint64_t message_ids_ = 860000000000000000ULL;
     /// My Account's wait for a usage refresh: only a safety net here (the refresh ends it).
     std::chrono::milliseconds usage_refresh_wait_ = 60s;
+    /// TRIAL_MIN_ACCOUNT_AGE_DAYS.
+    std::chrono::days trial_min_account_age_{0};
     /// The Discord locale each user's client sends; "en-US" when not set.
     std::map<std::uint64_t, std::string> locales_;
 };
@@ -1644,6 +1650,384 @@ TEST_F(BotE2E, TheMainPanelSpeaksBothLanguages) {
         }
         const std::string footer = panel["embeds"][0]["footer"]["text"];
         EXPECT_TRUE(has_arabic(footer)) << footer;
+    });
+}
+
+// ---- selling more: free trial and promo codes ----
+// (Option lists are built before each co_await: g++ 12 cannot keep an initializer list's array
+// in a coroutine frame.)
+
+/// `/admin <group> <sub>` with options, as Discord sends them.
+json admin_options(std::string group, std::string sub, json options) {
+    json leaf{{"name", sub}, {"type", 1}, {"options", std::move(options)}};
+    json branch{{"name", group}, {"type", 2}, {"options", json::array({leaf})}};
+    return json{
+        {"id", "840000000000000001"}, {"name", "admin"}, {"type", 1}, {"options", json::array({branch})}};
+}
+
+json option(std::string name, int type, json value) {
+    return json{{"name", std::move(name)}, {"type", type}, {"value", std::move(value)}};
+}
+
+json admin_stats() {
+    return json{{"id", "840000000000000001"},
+                {"name", "admin"},
+                {"type", 1},
+                {"options", json::array({{{"name", "stats"}, {"type", 1}}})}};
+}
+
+json trial_set(std::int64_t plan, int days, double traffic_gb) {
+    return admin_options("trial", "set",
+                         json::array({option("plan", 3, std::to_string(plan)), option("days", 4, days),
+                                      option("traffic_gb", 10, traffic_gb)}));
+}
+
+/// The Promo code modal of `button` submitted with `code`.
+json promo_modal(const std::string& button, const std::string& code) {
+    return json{{"custom_id", button},
+                {"components",
+                 json::array({{{"type", 18},
+                               {"component", {{"type", 4}, {"custom_id", "code"}, {"value", code}}}}})}};
+}
+
+/// Whether the main panel, as last posted or edited, shows the Free trial button.
+bool panel_offers_trial(const fakes::discord::FakeDiscord& fake) {
+    bool offered = false;
+    for (const auto& r : fake.requests()) {
+        if (r.path.find("/channels/" + std::to_string(kPanelChannel) + "/messages") == std::string::npos)
+            continue;
+        if (r.method != "POST" && r.method != "PATCH") continue;
+        offered = r.body.find("panel:trial") != std::string::npos;
+    }
+    return offered;
+}
+
+TEST_F(BotE2E, FreeTrialFromTheMainPanelIsDeliveredAtOnceAndOnlyOnce) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await command(kAdmin, kAdminRole, "setup");
+        EXPECT_FALSE(panel_offers_trial(*discord_));
+        const json none = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(none).find("no free trial"), std::string::npos) << none.dump();
+
+        json set_data = trial_set(plan_id_, 3, 5);
+        const json set = co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        EXPECT_NE(text_of(set).find("Free trial offered"), std::string::npos) << set.dump();
+        EXPECT_TRUE(panel_offers_trial(*discord_));
+        // Its own row under the five buttons, in both languages (well-formed UTF-8 throughout).
+        const auto edits =
+            discord_->requests_matching("PATCH /channels/" + std::to_string(kPanelChannel) + "/messages/.*");
+        CO_ASSERT_EQ(edits.size(), 1u);
+        const json& trial_row = edits.back().json["components"][1]["components"];
+        CO_ASSERT_EQ(trial_row.size(), 1u);
+        const std::string label = trial_row[0]["label"];
+        EXPECT_TRUE(label.starts_with("🎁 Free trial · ")) << label;
+        EXPECT_NE(label.find("تجربة مجانية"), std::string::npos) << label;
+        EXPECT_NO_THROW((void)json(label).dump()) << label;
+
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        const std::string text = text_of(ready);
+        EXPECT_EQ(ready["data"]["flags"], 64);
+        EXPECT_NE(text.find("free trial is ready"), std::string::npos) << text;
+        EXPECT_NE(text.find("vless://"), std::string::npos) << text;
+        EXPECT_NE(text.find("5 GB"), std::string::npos) << text;
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        EXPECT_EQ(all.front().traffic_limit_bytes, 5LL << 30);
+        const auto client = gateway_.panel->client(all.front().client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["totalGB"].get<std::int64_t>(), 5LL << 30);
+        const auto trial = co_await order(co_await latest_order_id());
+        CO_ASSERT_TRUE(trial.has_value());
+        EXPECT_TRUE(trial->trial);
+        EXPECT_EQ(trial->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ(all.front().expires_at, *trial->approved_at + std::chrono::days(3));
+        // Delivered like any account: by DM with its QR code, and the Subscriber role.
+        bool dm = false;
+        for (const auto& m : direct_messages(*discord_))
+            dm = dm || text_of(m.json).find("vless://") != std::string::npos;
+        EXPECT_TRUE(dm);
+        const auto* roles = discord_->member_roles(kGuild, kCustomer);
+        CO_ASSERT_NE(roles, nullptr);
+        EXPECT_NE(std::find(roles->begin(), roles->end(), kSubscriberRole), roles->end());
+        // No order channel and no review for a trial.
+        EXPECT_TRUE(discord_->requests_matching("POST /guilds/.*/channels").empty());
+        EXPECT_TRUE(messages_in(kReviewChannel).empty());
+
+        const json again = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(again).find("already had your free trial"), std::string::npos) << again.dump();
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+
+        json stats_data = admin_stats();
+        const json stats = co_await interact(2, kAdmin, kAdminRole, std::move(stats_data));
+        EXPECT_NE(text_of(stats).find("Free trials"), std::string::npos) << stats.dump();
+        EXPECT_NE(text_of(stats).find("1 started, 0 paid later (0.0%)"), std::string::npos) << stats.dump();
+
+        json off_data = admin_options("trial", "disable", json::array());
+        const json off = co_await interact(2, kAdmin, kAdminRole, std::move(off_data));
+        EXPECT_NE(text_of(off).find("no longer offered"), std::string::npos) << off.dump();
+        EXPECT_FALSE(panel_offers_trial(*discord_));
+    });
+}
+
+TEST_F(BotE2E, ArabicCustomerGetsTheTrialInArabic) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json set_data = trial_set(plan_id_, 1, 0);
+        co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        locales_[kCustomer] = "ar";
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(ready).find("تجربتك المجانية جاهزة"), std::string::npos) << ready.dump();
+        const std::vector<std::string> names{"GB"};
+        expect_arabic(ready, names, "trial ready");
+        expect_right_to_left(ready, "trial ready");
+        const json again = co_await click(kCustomer, 0, "panel:trial");
+        expect_arabic(again, names, "trial refused");
+    });
+}
+
+TEST_F(BotE2E, PromoCodeLowersTheAmountBeforePayingAndIsUsedWhenApproved) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // Without any code the order channel offers none.
+        auto [plain, plain_channel] = co_await buy_and_choose_method();
+        EXPECT_EQ(text_of(messages_in(plain_channel).front().json).find("promo:"), std::string::npos);
+        co_await click(kCustomer, 0, "order_cancel:" + std::to_string(plain));
+
+        json create_data = admin_options(
+            "promo", "create",
+            json::array({option("code", 3, "Save20"), option("percent", 4, 20), option("max_uses", 4, 1)}));
+        const json created = co_await interact(2, kAdmin, kAdminRole, std::move(create_data));
+        EXPECT_NE(text_of(created).find("SAVE20"), std::string::npos) << created.dump();
+        json duplicate_data = admin_options(
+            "promo", "create", json::array({option("code", 3, "save20"), option("amount", 10, 10)}));
+        const json duplicate = co_await interact(2, kAdmin, kAdminRole, std::move(duplicate_data));
+        EXPECT_NE(text_of(duplicate).find("exists already"), std::string::npos) << duplicate.dump();
+        json both_data = admin_options(
+            "promo", "create",
+            json::array({option("code", 3, "BOTH"), option("percent", 4, 5), option("amount", 10, 10)}));
+        const json both = co_await interact(2, kAdmin, kAdminRole, std::move(both_data));
+        EXPECT_NE(text_of(both).find("either a percent or an amount"), std::string::npos) << both.dump();
+        json date_data = admin_options("promo", "create",
+                                       json::array({option("code", 3, "LATER"), option("percent", 4, 5),
+                                                    option("expires", 3, "31/12/2030")}));
+        const json bad_date = co_await interact(2, kAdmin, kAdminRole, std::move(date_data));
+        EXPECT_NE(text_of(bad_date).find("a date like"), std::string::npos) << bad_date.dump();
+
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t id = co_await latest_order_id();
+        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::string button = "promo:" + std::to_string(id);
+        EXPECT_NE(text_of(messages_in(channel).front().json).find(button), std::string::npos);
+        const json modal = co_await click(kCustomer, 0, button);
+        EXPECT_EQ(modal["type"], 9) << modal.dump();
+
+        json wrong_data = promo_modal(button, "NOPE");
+        const json wrong = co_await interact(5, kCustomer, 0, std::move(wrong_data));
+        EXPECT_NE(text_of(wrong).find("no promo code NOPE"), std::string::npos) << wrong.dump();
+        json stranger_data = promo_modal(button, "save20");
+        const json stranger = co_await interact(5, kStranger, 0, std::move(stranger_data));
+        EXPECT_NE(text_of(stranger).find("only be entered on your own order"), std::string::npos)
+            << stranger.dump();
+        json applied_data = promo_modal(button, " save20 ");
+        const json applied = co_await interact(5, kCustomer, 0, std::move(applied_data));
+        const std::string shown = text_of(applied);
+        EXPECT_NE(shown.find("SAVE20 applied"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("150 EGP"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("30 EGP"), std::string::npos) << shown;
+        EXPECT_NE(shown.find("120 EGP"), std::string::npos) << shown;
+        EXPECT_EQ((co_await order(id))->amount, bot::domain::Piasters::from_pounds(120));
+
+        const json instructions =
+            co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        const std::string steps = text_of(instructions);
+        EXPECT_NE(steps.find("Pay 120 EGP"), std::string::npos) << steps;
+        EXPECT_NE(steps.find("Price 150 EGP"), std::string::npos) << steps;
+        EXPECT_NE(steps.find("discount 30 EGP"), std::string::npos) << steps;
+
+        co_await pay_and_upload(channel, 'p');
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 1u);
+        const std::string card = text_of(cards.front().json);
+        EXPECT_NE(card.find("Discount"), std::string::npos) << card;
+        EXPECT_NE(card.find("SAVE20"), std::string::npos) << card;
+        EXPECT_NE(card.find("120 EGP"), std::string::npos) << card;
+        EXPECT_NE(card.find("150 EGP"), std::string::npos) << card;
+
+        const auto uses = [&]() -> asio::awaitable<std::int64_t> {
+            co_return co_await ctx().db.run([](bot::db::Connection& c) {
+                return *c.scalar<std::int64_t>("SELECT uses FROM promo_codes WHERE code = 'SAVE20'");
+            });
+        };
+        EXPECT_EQ(co_await uses(), 0);  // entered, not consumed
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_EQ(co_await uses(), 1);
+
+        json list_data = admin_options("promo", "list", json::array());
+        const json listed = co_await interact(2, kAdmin, kAdminRole, std::move(list_data));
+        EXPECT_NE(text_of(listed).find("used 1 of 1"), std::string::npos) << listed.dump();
+        json stats_data = admin_stats();
+        const json stats = co_await interact(2, kAdmin, kAdminRole, std::move(stats_data));
+        EXPECT_NE(text_of(stats).find("Promo discounts"), std::string::npos) << stats.dump();
+        EXPECT_NE(text_of(stats).find("30 EGP"), std::string::npos) << stats.dump();
+        json disable_data = admin_options("promo", "disable", json::array({option("code", 3, "save20")}));
+        const json disabled = co_await interact(2, kAdmin, kAdminRole, std::move(disable_data));
+        EXPECT_NE(text_of(disabled).find("SAVE20 is disabled"), std::string::npos) << disabled.dump();
+    });
+}
+
+// Two customers entered the last use of a code and paid the discounted amount: the first
+// approval takes it, the second is refused with the reason and the order waits for the admin.
+TEST_F(BotE2E, TheSecondApprovalOfACodesLastUseIsRefusedWithTheReason) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        constexpr std::uint64_t kSecond = 830000000000000006ULL;
+        discord_->add_member(kGuild, kSecond, {});
+        json create_data = admin_options(
+            "promo", "create",
+            json::array({option("code", 3, "LAST1"), option("amount", 10, 50), option("max_uses", 4, 1)}));
+        co_await interact(2, kAdmin, kAdminRole, std::move(create_data));
+        std::vector<std::int64_t> ids;
+        const std::array<std::uint64_t, 2> customers{kCustomer, kSecond};
+        for (const auto customer : customers) {
+            co_await click(customer, 0, "panel:buy");
+            co_await click(customer, 0, "buy_plan", std::to_string(plan_id_));
+            const std::int64_t id = co_await latest_order_id();
+            json code = promo_modal("promo:" + std::to_string(id), "last1");
+            const json applied = co_await interact(5, customer, 0, std::move(code));
+            EXPECT_NE(text_of(applied).find("100 EGP"), std::string::npos) << applied.dump();
+            co_await click(customer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+            const auto placed = co_await order(id);
+            co_await post(std::stoull(placed->channel_id.value_or("0")), customer, 0, "",
+                          png_bytes(static_cast<char>('A' + ids.size())), "image/png");
+            ids.push_back(id);
+        }
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(ids[0]) + ":approve");
+        EXPECT_EQ((co_await order(ids[0]))->status, bot::domain::OrderStatus::fulfilled);
+        const json refused =
+            co_await click(kAdmin, kAdminRole, "review:" + std::to_string(ids[1]) + ":approve");
+        EXPECT_NE(text_of(refused).find("promo code LAST1 has no uses left"), std::string::npos)
+            << refused.dump();
+        EXPECT_EQ((co_await order(ids[1]))->status, bot::domain::OrderStatus::under_review);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+    });
+}
+
+// The panel is down when the customer takes the trial: it is approved and recorded, the
+// reconciler makes the account once the panel is back and the link arrives by DM.
+TEST_F(BotE2E, ATrialTakenWhileThePanelIsDownArrivesOnceItIsBack) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json set_data = trial_set(plan_id_, 2, 0);
+        co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        gateway_.panel->set_down(true);
+        const json preparing = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(preparing).find("being prepared"), std::string::npos) << preparing.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+        EXPECT_EQ((co_await order(co_await latest_order_id()))->status, bot::domain::OrderStatus::approved);
+        const json twice = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(twice).find("already had your free trial"), std::string::npos) << twice.dump();
+
+        gateway_.panel->set_down(false);
+        const auto report = co_await bot_->reconcile();
+        EXPECT_EQ(report.fulfilled, 1);
+        EXPECT_EQ((co_await accounts()).size(), 1u);
+        // What the reconciler job does next: the recorded delivery.
+        co_await bot::notify::deliver_pending(ctx(), true);
+        co_await until([&] {
+            for (const auto& m : direct_messages(*discord_))
+                if (text_of(m.json).find("vless://") != std::string::npos) return true;
+            return false;
+        });
+    });
+}
+
+// Referrals: a customer's code in My Account, a friend enters it before paying, and when the
+// friend's order is approved the reconciler extends the referrer's account and tells them.
+TEST_F(BotE2E, AReferredFriendsFirstPaidOrderExtendsTheReferrersAccountOnce) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        constexpr std::uint64_t kFriend = 830000000000000007ULL;
+        discord_->add_member(kGuild, kFriend, {});
+        auto [first, first_channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(first_channel, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(first) + ":approve");
+        const auto before = (co_await accounts()).front();
+
+        const json mine = co_await click(kCustomer, 0, "panel:account");
+        std::smatch found;
+        const std::string text = text_of(mine);
+        CO_ASSERT_TRUE(std::regex_search(text, found, std::regex("`(R[0-9]+)`")));
+        const std::string code = found[1];
+        EXPECT_NE(text.find("\"custom_id\":\"referral\""), std::string::npos) << text;
+
+        const json offered = co_await click(kFriend, 0, "panel:account");
+        EXPECT_NE(text_of(offered).find("no VPN account"), std::string::npos) << offered.dump();
+        const json modal = co_await click(kFriend, 0, "referral");
+        EXPECT_EQ(modal["type"], 9) << modal.dump();
+        json own_data = promo_modal("referral", code);
+        const json own = co_await interact(5, kCustomer, 0, std::move(own_data));
+        EXPECT_NE(text_of(own).find("your own referral code"), std::string::npos) << own.dump();
+        json entered_data = promo_modal("referral", " " + code + " ");
+        const json entered = co_await interact(5, kFriend, 0, std::move(entered_data));
+        EXPECT_NE(text_of(entered).find("Referral code " + code + " saved"), std::string::npos)
+            << entered.dump();
+
+        co_await click(kFriend, 0, "panel:buy");
+        co_await click(kFriend, 0, "buy_plan", std::to_string(plan_id_));
+        const std::int64_t second = co_await latest_order_id();
+        co_await click(kFriend, 0, "pay_method:" + std::to_string(second), std::to_string(method_id_));
+        const auto placed = co_await order(second);
+        co_await post(std::stoull(placed->channel_id.value_or("0")), kFriend, 0, "", png_bytes('s'),
+                      "image/png");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(second) + ":approve");
+        EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::fulfilled);
+
+        // What the reconciler job does after the deliveries.
+        const auto sweep = co_await bot::notify::grant_referral_rewards(ctx());
+        EXPECT_EQ(sweep.granted, 1);
+        EXPECT_EQ(sweep.told, 1);
+        const auto again = co_await bot::notify::grant_referral_rewards(ctx());
+        EXPECT_EQ(again.granted + again.told + again.queued, 0);
+        bot::domain::Account after;
+        for (const auto& a : co_await accounts())
+            if (a.id == before.id) after = a;
+        EXPECT_EQ(after.expires_at, before.expires_at + std::chrono::days(7));
+        const auto client = gateway_.panel->client(before.client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["expiryTime"].get<std::int64_t>(),
+                  bot::domain::epoch_seconds(after.expires_at) * 1000);
+        bool told = false;
+        for (const auto& m : direct_messages(*discord_))
+            told = told || text_of(m.json).find("A friend you referred") != std::string::npos;
+        EXPECT_TRUE(told);
+        json stats_data = admin_stats();
+        const json stats = co_await interact(2, kAdmin, kAdminRole, std::move(stats_data));
+        EXPECT_NE(text_of(stats).find("1 referred, 1 rewarded"), std::string::npos) << stats.dump();
+    });
+}
+
+// TRIAL_MIN_ACCOUNT_AGE_DAYS: the age is read from the Discord id of whoever clicks.
+class BotE2EOldAccountsOnly : public BotE2E {
+  protected:
+    BotE2EOldAccountsOnly() {
+        // The customer's id was made in 2021; the stranger's id below is from this year.
+        trial_min_account_age_ = std::chrono::days(365);
+    }
+};
+
+TEST_F(BotE2EOldAccountsOnly, ATrialIsRefusedToADiscordAccountYoungerThanTheMinimumAge) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json set_data = trial_set(plan_id_, 1, 0);
+        co_await interact(2, kAdmin, kAdminRole, std::move(set_data));
+        // A snowflake made a day ago: (ms since the Discord epoch) << 22.
+        const auto made = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch() - std::chrono::days(1))
+                              .count() -
+                          1420070400000LL;
+        const std::uint64_t newcomer = static_cast<std::uint64_t>(made) << 22;
+        const json refused = co_await click(newcomer, 0, "panel:trial");
+        EXPECT_NE(text_of(refused).find("too new for a free trial"), std::string::npos) << refused.dump();
+        EXPECT_NE(text_of(refused).find("365 days"), std::string::npos) << refused.dump();
+        EXPECT_TRUE((co_await accounts()).empty());
+        const json ready = co_await click(kCustomer, 0, "panel:trial");
+        EXPECT_NE(text_of(ready).find("free trial is ready"), std::string::npos) << ready.dump();
     });
 }
 

@@ -141,6 +141,8 @@ common::Result<BotConfig, std::string> load_bot_config(const common::Environment
     c.shop.order_channel_archive_after = r.seconds("ORDER_CHANNEL_ARCHIVE_AFTER", std::chrono::minutes(10));
     c.shop.order_channel_delete_after = r.seconds("ORDER_CHANNEL_DELETE_AFTER", std::chrono::hours(24));
     c.unpaid_timeout = std::chrono::hours(r.integer("ORDER_TIMEOUT_HOURS", 24, 1, 24 * 30));
+    c.shop.trial_min_account_age = std::chrono::days(r.integer("TRIAL_MIN_ACCOUNT_AGE_DAYS", 0, 0, 3650));
+    c.shop.referral_bonus_days = static_cast<int>(r.integer("REFERRAL_BONUS_DAYS", 7, 0, 365));
     c.jobs = load_jobs_config(r);
     if (const auto channel = snowflake(r, "NOTICE_CHANNEL_ID", false); !channel.empty()) {
         c.jobs.notice_channel = channel;

@@ -50,6 +50,11 @@ struct ShopSettings {
     /// How long My Account waits for a usage figure older than 5 minutes to be read again from
     /// its gateway before it shows the stored one with its "as of" time.
     std::chrono::milliseconds usage_refresh_wait{std::chrono::seconds(3)};
+    /// TRIAL_MIN_ACCOUNT_AGE_DAYS: a Discord account younger than this gets no free trial (0 = any).
+    std::chrono::days trial_min_account_age{0};
+    /// REFERRAL_BONUS_DAYS: days a referrer's account gains when a customer they referred has
+    /// their first paid order approved (0 = no referrals).
+    int referral_bonus_days = 7;
 };
 
 /// Everything a handler, a notification or a job may use, by reference; the app owns the objects

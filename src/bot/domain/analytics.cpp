@@ -40,7 +40,8 @@ std::vector<RevenueRow> Analytics::revenue_by_day(db::Connection& connection, Ti
     // given to local days exactly, whatever offset each falls under.
     auto rows = connection.query(
         "SELECT fulfilled_at / ? AS slot, COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM orders "
-        "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY slot ORDER BY slot",
+        "WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY slot "
+        "ORDER BY slot",
         kQuarterHour, from, to);
     std::vector<RevenueRow> list;
     while (rows->step()) {
@@ -58,7 +59,7 @@ std::vector<RevenueRow> Analytics::revenue_by_method(db::Connection& connection,
     auto rows = connection.query(
         "SELECT COALESCE(m.code, 'unknown'), COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o "
         "LEFT JOIN payment_methods m ON m.id = o.payment_method_id "
-        "WHERE o.status = 'fulfilled' AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
         "GROUP BY m.code ORDER BY 2 DESC, 1",
         from, to);
     return read_rows(*rows);
@@ -69,7 +70,7 @@ std::vector<RevenueRow> Analytics::revenue_by_plan(db::Connection& connection, T
     auto rows = connection.query(
         "SELECT p.name, COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o JOIN plans p ON p.id = "
         "o.plan_id "
-        "WHERE o.status = 'fulfilled' AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
         "GROUP BY p.name ORDER BY 2 DESC, 1",
         from, to);
     return read_rows(*rows);
@@ -79,18 +80,20 @@ Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp
     Summary s;
     {
         auto row = connection.query(
-            "SELECT COALESCE(SUM(amount_piasters), 0), COUNT(*), COUNT(DISTINCT user_id) FROM orders "
-            "WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ?",
+            "SELECT COALESCE(SUM(amount_piasters), 0), COUNT(*), COUNT(DISTINCT user_id), "
+            "COALESCE(SUM(discount_piasters), 0) FROM orders "
+            "WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND fulfilled_at < ?",
             from, to);
         row->step();
         s.revenue = row->get<Piasters>(0);
+        s.discounts = row->get<Piasters>(3);
         const auto payers = row->get<std::int64_t>(2);
         s.revenue_per_user = Piasters{payers == 0 ? 0 : s.revenue.value / payers};
     }
     {
         auto row = connection.query(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) FROM orders "
-            "WHERE created_at >= ? AND created_at < ?",
+            "WHERE trial = 0 AND created_at >= ? AND created_at < ?",
             from, to);
         row->step();
         s.orders_created = row->get<std::int64_t>(0);
@@ -123,7 +126,8 @@ void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestam
     }
     const auto totals = summary(connection, from, to, std::min(to, now));
     const auto fulfilled = *connection.scalar<std::int64_t>(
-        "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND fulfilled_at >= ? AND fulfilled_at < ?",
+        "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND "
+        "fulfilled_at < ?",
         from, to);
     db::in_transaction(connection, [&](db::Connection& c) {
         const auto posted = c.scalar<std::string>(
@@ -131,11 +135,11 @@ void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestam
         c.exec("DELETE FROM revenue_snapshots WHERE day = ?", day_of(from));
         c.exec(
             "INSERT INTO revenue_snapshots (day, revenue_piasters, orders_fulfilled, revenue_by_method, "
-            "revenue_by_plan, orders_by_status, new_users, active_accounts, created_at, posted_message_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "revenue_by_plan, orders_by_status, new_users, active_accounts, created_at, posted_message_id, "
+            "discounts_piasters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             day_of(from), totals.revenue, fulfilled, to_object(revenue_by_method(c, from, to)),
             to_object(revenue_by_plan(c, from, to)), by_status.dump(), totals.new_users,
-            totals.active_accounts, now, posted);
+            totals.active_accounts, now, posted, totals.discounts);
     });
 }
 

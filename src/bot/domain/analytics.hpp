@@ -18,8 +18,10 @@ struct RevenueRow {
     std::int64_t orders = 0;
 };
 
+/// Orders are paid orders: free trials are counted apart (trials::stats).
 struct Summary {
     Piasters revenue;
+    Piasters discounts;  ///< promo code discounts on the fulfilled orders counted in `revenue`
     std::int64_t orders_created = 0;
     std::int64_t orders_fulfilled = 0;
     double conversion = 0;      ///< fulfilled / created among orders created in the range (0 when none)

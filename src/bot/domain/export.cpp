@@ -23,6 +23,10 @@ constexpr Column kOrderColumns[] = {
     {"kind", "o.kind", false},
     {"status", "o.status", false},
     {"amount_piasters", "o.amount_piasters", true},
+    {"list_price_piasters", "o.list_price_piasters", true},
+    {"discount_piasters", "o.discount_piasters", true},
+    {"promo_code", "pc.code", false},
+    {"trial", "o.trial", true},
     {"payment_method", "m.code", false},
     {"reviewer_id", "o.reviewer_id", false},
     {"decline_reason", "o.decline_reason", false},
@@ -34,7 +38,9 @@ constexpr Column kOrderColumns[] = {
 };
 constexpr std::string_view kOrderFrom =
     " FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id "
-    "LEFT JOIN payment_methods m ON m.id = o.payment_method_id ORDER BY o.id";
+    "LEFT JOIN payment_methods m ON m.id = o.payment_method_id LEFT JOIN promo_codes pc ON pc.id = "
+    "o.promo_code_id "
+    "ORDER BY o.id";
 
 constexpr Column kUserColumns[] = {
     {"id", "id", true},
@@ -68,6 +74,7 @@ constexpr std::string_view kAccountFrom =
 constexpr Column kRevenueColumns[] = {
     {"day", "day", false},
     {"revenue_piasters", "revenue_piasters", true},
+    {"discounts_piasters", "discounts_piasters", true},
     {"orders_fulfilled", "orders_fulfilled", true},
     {"revenue_by_method", "revenue_by_method", false},
     {"revenue_by_plan", "revenue_by_plan", false},

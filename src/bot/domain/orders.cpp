@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "bot/domain/audit.hpp"
+#include "bot/domain/promos.hpp"
 #include "common/crypto.hpp"
 
 namespace nebula::bot::domain {
@@ -15,7 +16,8 @@ constexpr std::string_view kSelect =
     "server_id, client_email, client_uuid, sub_id, target_expires_at, target_traffic_bytes, "
     "provision_attempts, "
     "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
-    "channel_ready_at, channel_attempt_at, review_reminded_at "
+    "channel_ready_at, channel_attempt_at, review_reminded_at, trial, promo_code_id, list_price_piasters, "
+    "discount_piasters "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -61,6 +63,10 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.channel_ready_at = rows.get<std::optional<Timestamp>>(i++);
         o.channel_attempt_at = rows.get<std::optional<Timestamp>>(i++);
         o.review_reminded_at = rows.get<std::optional<Timestamp>>(i++);
+        o.trial = rows.get<bool>(i++);
+        o.promo_code_id = rows.get<std::optional<std::int64_t>>(i++);
+        o.list_price = rows.get<std::optional<Piasters>>(i++);
+        o.discount = rows.get<Piasters>(i++);
         orders.push_back(std::move(o));
     }
     return orders;
@@ -130,7 +136,11 @@ nlohmann::json to_json(const Order& o) {
             {"target_expires_at", opt(o.target_expires_at)},
             {"target_traffic_bytes", opt(o.target_traffic_bytes)},
             {"provision_attempts", o.provision_attempts},
-            {"last_error", opt(o.last_error)}};
+            {"last_error", opt(o.last_error)},
+            {"trial", o.trial},
+            {"promo_code_id", opt(o.promo_code_id)},
+            {"list_price_piasters", o.list_price ? nlohmann::json(o.list_price->value) : nlohmann::json()},
+            {"discount_piasters", o.discount.value}};
 }
 
 Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan) {
@@ -487,6 +497,8 @@ Outcome<Order> OrderService::approve(db::Connection& connection, OrderId id, con
                    plan.target_expires_at, plan.target_traffic_bytes, id, admin, lapse_before) == 0) {
             return fail(ErrorCode::conflict, "the order changed meanwhile");
         }
+        // A promo code is used up only now, in the approval's transaction.
+        if (auto used = promos::consume(c, *before, now); !used) return common::unexpected(used.error());
         auto after = *get(c, id);
         record_audit(
             c, {admin, "order.approved", "order", std::to_string(id.value), to_json(*before), to_json(after)},

@@ -56,6 +56,13 @@ struct Order {
     std::optional<Timestamp> channel_attempt_at;
     /// When admins were reminded of this order waiting for review.
     std::optional<Timestamp> review_reminded_at;
+    /// A free trial: amount 0, created approved without payment or review (domain/trials.hpp).
+    bool trial = false;
+    /// The promo code applied before paying (domain/promos.hpp): the price before it and the
+    /// discount; `amount` is what is left to pay.
+    std::optional<std::int64_t> promo_code_id;
+    std::optional<Piasters> list_price;
+    Piasters discount;
 };
 
 nlohmann::json to_json(const Order& order);

@@ -98,7 +98,10 @@ asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<Acc
 asio::awaitable<void> my_account(Call& call) {
     auto views = co_await load_accounts(call);
     if (views.empty()) {
-        co_await reply_ephemeral(call, call.tr(Msg::account_none));
+        MessagePayload none;
+        none.content = call.tr(Msg::account_none);
+        co_await add_referral(call, none);
+        co_await reply_ephemeral_payload(call, std::move(none));
         co_return;
     }
     const auto locale = call.locale;
@@ -147,6 +150,7 @@ asio::awaitable<void> my_account(Call& call) {
                            discord::custom_id::make("acct", a.id.value, "renew"))}});
     }
     payload.embeds.push_back(std::move(embed));
+    co_await add_referral(call, payload);
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 

@@ -66,6 +66,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::handle(const discord::In
     if (group == "user") co_return co_await user(call, action);
     if (group == "account") co_return co_await account(call, action);
     if (group == "order") co_return co_await order(call, action);
+    if (group == "trial") co_return co_await trial(call, action);
+    if (group == "promo") co_return co_await promo(call, action);
     // A path Discord no longer shows (an old client, a stale command list): nothing to run.
     co_return admin::text_reply(ui::tr(locale, ui::Msg::error_stale_button));
 }

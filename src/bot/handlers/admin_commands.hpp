@@ -75,6 +75,8 @@ class AdminCommands {
     Reply user(const Invocation& call, std::string action);
     Reply account(const Invocation& call, std::string action);
     Reply order(const Invocation& call, std::string action);
+    Reply trial(const Invocation& call, std::string action);
+    Reply promo(const Invocation& call, std::string action);
 
     BotContext& ctx_;
     AdminHooks hooks_;

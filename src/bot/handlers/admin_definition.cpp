@@ -183,6 +183,29 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                                       false, 500),
                                  optional(OptionType::boolean, "allow_reupload",
                                           "Let the customer upload another receipt (default yes)")})}),
+        G::group(
+            "trial", "Free trial",
+            {G::subcommand("set", "Offer a free trial (one per customer)",
+                           {picker("plan", "Plan the trial follows (its device limit)"),
+                            integer("days", "Trial length in days", true, 1, 365),
+                            number("traffic_gb", "Traffic quota in GB (0 = unlimited)", true, 0, 1'048'576)}),
+             G::subcommand("disable", "Stop offering the free trial", {}),
+             G::subcommand("show", "The free trial offered now", {})}),
+        G::group(
+            "promo", "Promo codes",
+            {G::subcommand(
+                 "create",
+                 "Create a promo code",
+                 {text("code", "The code customers type: letters, digits, - or _", true, 32),
+                  integer("percent", "Percent off (or give an amount)", false, 1, 100),
+                  number("amount", "EGP off (or give a percent)", false, 0.01, 1'000'000),
+                  text("plans", "Only these plans: names or ids, comma-separated (default: all)", false, 500),
+                  integer("max_uses", "Approved orders that may use it in all (default: no limit)", false, 1,
+                          1'000'000),
+                  integer("per_customer", "Approved orders per customer (default: no limit)", false, 1, 1000),
+                  text("expires", "Last day it works, YYYY-MM-DD in the shop's time zone", false, 10)}),
+             G::subcommand("list", "List promo codes", {}),
+             G::subcommand("disable", "Stop a promo code", {text("code", "The code", true, 32)})}),
     };
     return command;
 }

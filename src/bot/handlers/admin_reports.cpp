@@ -7,6 +7,8 @@
 
 #include "bot/domain/admin_queries.hpp"
 #include "bot/domain/export.hpp"
+#include "bot/domain/referrals.hpp"
+#include "bot/domain/trials.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
 #include "bot/ui/chart.hpp"
@@ -102,6 +104,18 @@ struct ExportFile {
     bool too_large = false;
 };
 
+/// "4 started, 1 paid later (25.0%)".
+std::string trials_text(const AdminCommands::Invocation& call, const domain::TrialStats& trials) {
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%",
+                  trials.started == 0
+                      ? 0.0
+                      : 100.0 * static_cast<double>(trials.converted) / static_cast<double>(trials.started));
+    return call.t(Msg::stats_trials_value, {{"started", std::to_string(trials.started)},
+                                            {"converted", std::to_string(trials.converted)},
+                                            {"share", std::string(share)}});
+}
+
 }  // namespace
 
 asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& call) {
@@ -112,6 +126,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
     const auto to = analytics.start_of_day(now) + kDay;
     struct Figures {
         domain::Summary summary;
+        domain::TrialStats trials;
+        domain::ReferralStats referrals;
         std::vector<domain::RevenueRow> days;
         domain::Timestamp from;
     };
@@ -126,6 +142,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
         }
         f.days = analytics.revenue_by_day(c, f.from, to);
         f.summary = analytics.summary(c, f.from, to, now);
+        f.trials = domain::trials::stats(c, f.from, to);
+        f.referrals = domain::referrals::stats(c, f.from, to);
         return f;
     });
 
@@ -144,6 +162,12 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
                true)
         .field(call.t(Msg::stats_new_users), std::to_string(s.new_users), true)
         .field(call.t(Msg::stats_active_accounts), std::to_string(s.active_accounts), true)
+        .field(call.t(Msg::stats_discounts), ui::format_money(call.locale, s.discounts), true)
+        .field(call.t(Msg::stats_trials), trials_text(call, figures.trials), true)
+        .field(call.t(Msg::stats_referrals),
+               call.t(Msg::stats_referrals_value, {{"referred", std::to_string(figures.referrals.referred)},
+                                                   {"rewarded", std::to_string(figures.referrals.rewarded)}}),
+               true)
         .image("attachment://revenue.png");
 
     const bool monthly = (to - figures.from) / kDay > static_cast<std::int64_t>(kMaxDailyBars);

@@ -27,11 +27,18 @@ std::optional<std::int64_t> selected_id(const Call& call);
 boost::asio::awaitable<void> press_buy(Call& call);
 boost::asio::awaitable<void> my_account(Call& call);
 boost::asio::awaitable<void> press_renew(Call& call);
+/// The main panel's Free trial button (growth.cpp).
+boost::asio::awaitable<void> press_trial(Call& call);
 
 /// Each flow's routes.
 void register_panel_routes(Router& router);
 void register_ordering_routes(Router& router, BotContext& ctx);
 void register_receipt_routes(Router& router, BotContext& ctx);
 void register_account_routes(Router& router);
+/// My Account's referral part (growth.cpp): the customer's code and the button to enter the
+/// code of who referred them; nothing when referrals are off.
+boost::asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload);
+/// The order channel's Promo code button and modal, My Account's referral code (growth.cpp).
+void register_growth_routes(Router& router);
 
 }  // namespace nebula::bot::handlers::customer

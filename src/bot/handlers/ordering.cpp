@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/domain/order_channels.hpp"
+#include "bot/domain/promos.hpp"
 #include "bot/handlers/customer_flows.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/customer.hpp"
@@ -53,7 +54,8 @@ MessagePayload plan_select(const Call& call, const std::vector<domain::Plan>& pl
 }
 
 std::string payment_instructions(ui::Locale locale, const domain::Order& order,
-                                 const domain::PaymentMethod& method) {
+                                 const domain::PaymentMethod& method,
+                                 const std::optional<std::string>& promo_code) {
     const std::string amount = ui::format_money(locale, order.amount);
     std::string text = method.code == "instapay"
                            ? ui::tr(locale, Msg::payment_instapay_instructions,
@@ -64,6 +66,13 @@ std::string payment_instructions(ui::Locale locale, const domain::Order& order,
                                      {"reference", order.reference}});
     const std::string& extra = locale == ui::Locale::ar ? method.instructions_ar : method.instructions_en;
     if (!extra.empty()) text += "\n" + ui::mark_direction(locale, extra);
+    if (order.discount.value > 0 && promo_code) {
+        text += "\n\n" + ui::tr(locale, Msg::price_breakdown,
+                                {{"price", ui::format_money(locale, order.list_price.value_or(order.amount))},
+                                 {"discount", ui::format_money(locale, order.discount)},
+                                 {"code", *promo_code},
+                                 {"amount", amount}});
+    }
     return text;
 }
 
@@ -220,13 +229,20 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     struct Picked {
         domain::Outcome<domain::Order> order;
         std::optional<domain::PaymentMethod> method;
+        std::optional<std::string> promo_code;
     };
     auto picked = co_await ctx.db.run([&](db::Connection& c) {
         auto user = ctx.users.find(c, id);
-        if (!user) return Picked{domain::fail(ErrorCode::forbidden, "unknown user"), std::nullopt};
+        if (!user)
+            return Picked{domain::fail(ErrorCode::forbidden, "unknown user"), std::nullopt, std::nullopt};
         auto order = ctx.orders.choose_payment_method(c, domain::OrderId{order_value}, user->id,
                                                       domain::PaymentMethodId{method_value});
-        return Picked{std::move(order), ctx.catalog.payment_method(c, domain::PaymentMethodId{method_value})};
+        std::optional<std::string> code;
+        if (order && order->promo_code_id) {
+            if (auto promo = domain::promos::get(c, *order->promo_code_id)) code = promo->code;
+        }
+        return Picked{std::move(order), ctx.catalog.payment_method(c, domain::PaymentMethodId{method_value}),
+                      std::move(code)};
     });
     if (!picked.order) {
         const auto code = picked.order.error().code;
@@ -242,7 +258,7 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
         Embed()
             .title(call.tr(Msg::label_method) + ": " +
                    notify::payment_method_name(call.locale, *picked.method))
-            .description(payment_instructions(call.locale, *picked.order, *picked.method))
+            .description(payment_instructions(call.locale, *picked.order, *picked.method, picked.promo_code))
             // Alone in its field: copying it copies the number / IPA and nothing else.
             .field(call.tr(picked.method->code == "instapay" ? Msg::label_ipa : Msg::label_wallet_number),
                    picked.method->account, false)

@@ -1,7 +1,10 @@
 // The main panel: its message (posted or refreshed by /admin setup), Help and the language choice.
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "bot/domain/settings.hpp"
+#include "bot/domain/trials.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/handlers/customer_flows.hpp"
 #include "bot/handlers/setup.hpp"
@@ -17,7 +20,7 @@ using discord::MessagePayload;
 using discord::Snowflake;
 using ui::Msg;
 
-discord::MessagePayload main_panel(const BotContext& ctx) {
+discord::MessagePayload main_panel(const BotContext& ctx, bool trial_offered) {
     // Everyone sees the same panel, so it speaks both languages, the shop's default first.
     const auto first = ctx.shop.default_locale;
     const auto second = first == ui::Locale::ar ? ui::Locale::en : ui::Locale::ar;
@@ -39,23 +42,49 @@ discord::MessagePayload main_panel(const BotContext& ctx) {
         Button::action(ButtonStyle::primary, both(Msg::button_renew), "panel:renew"),
         Button::action(ButtonStyle::secondary, both(Msg::button_help), "panel:help"),
         Button::action(ButtonStyle::secondary, "🌐 " + both(Msg::button_language), "panel:language")}});
+    if (trial_offered) {
+        // A row of its own: a row holds five buttons. One gift emoji, then both languages.
+        const auto trial = ui::tr(first, Msg::button_free_trial) + " · " + ui::tr(second, Msg::label_trial);
+        payload.components.push_back(
+            ActionRow{std::vector<Button>{Button::action(ButtonStyle::success, trial, "panel:trial")}});
+    }
     return payload;
+}
+
+namespace {
+
+asio::awaitable<bool> trial_offered(BotContext& ctx) {
+    co_return co_await ctx.db.run([](db::Connection& c) { return domain::trials::offered(c).has_value(); });
+}
+
+}  // namespace
+
+asio::awaitable<void> refresh_main_panel(BotContext& ctx) {
+    auto stored = co_await ctx.db.run(
+        [](db::Connection& c) { return domain::settings::get(c, domain::settings::kMainPanelMessage); });
+    const auto message = stored ? Snowflake::parse(*stored) : std::nullopt;
+    if (!message) co_return;
+    const bool trial = co_await trial_offered(ctx);
+    auto edited =
+        co_await ctx.rest.edit_message(ctx.shop.main_panel_channel_id, *message, main_panel(ctx, trial));
+    if (!edited) spdlog::warn("main panel not refreshed: {}", edited.error().describe());
 }
 
 asio::awaitable<bool> post_or_refresh_main_panel(BotContext& ctx) {
     const auto channel = ctx.shop.main_panel_channel_id;
+    const bool trial = co_await trial_offered(ctx);
     auto stored = co_await ctx.db.run(
         [](db::Connection& c) { return domain::settings::get(c, domain::settings::kMainPanelMessage); });
     if (stored) {
         if (auto message = Snowflake::parse(*stored)) {
-            auto edited = co_await ctx.rest.edit_message(channel, *message, main_panel(ctx));
+            auto edited = co_await ctx.rest.edit_message(channel, *message, main_panel(ctx, trial));
             if (edited) co_return true;
             if (edited.error().code != discord::RestErrorCode::not_found) {
                 throw std::runtime_error("main panel not refreshed: " + edited.error().describe());
             }
         }
     }
-    auto posted = co_await ctx.rest.create_message(channel, main_panel(ctx));
+    auto posted = co_await ctx.rest.create_message(channel, main_panel(ctx, trial));
     if (!posted) throw std::runtime_error("main panel not posted: " + posted.error().describe());
     const std::string id = posted->id.str();
     const auto now = domain::to_timestamp(ctx.clock.now());
@@ -139,6 +168,7 @@ void register_panel_routes(Router& router) {
         if (action == "renew") return press_renew(call);
         if (action == "help") return show_help(call);
         if (action == "language") return offer_languages(call);
+        if (action == "trial") return press_trial(call);
         return reply_ephemeral(call, call.tr(Msg::error_stale_button));
     });
     router.on_component<std::string>(

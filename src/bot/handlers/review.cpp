@@ -38,6 +38,10 @@ asio::awaitable<void> explain_refusal(Call& call, domain::OrderId id, const doma
     } else if (error.code == ErrorCode::claimed && order->claimed_by) {
         auto text = call.tr(Msg::review_already_claimed, {{"admin", notify::mention(*order->claimed_by)}});
         co_await reply_ephemeral(call, std::move(text));
+    } else if (error.code == ErrorCode::conflict && order->status == domain::OrderStatus::under_review) {
+        // Still waiting for review: the refusal says why (a promo code with no uses left).
+        auto text = call.tr(Msg::admin_failed, {{"error", error.message}});
+        co_await reply_ephemeral(call, std::move(text));
     } else if (error.code == ErrorCode::invalid_transition || error.code == ErrorCode::conflict ||
                error.code == ErrorCode::claimed) {
         auto text =

@@ -9,6 +9,7 @@
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
+#include "bot/notify/referrals.hpp"
 #include "bot/notify/review_card.hpp"
 
 namespace nebula::bot::jobs {
@@ -55,6 +56,8 @@ asio::awaitable<JobResult> Jobs::reconcile() {
     // crash after the commit, a Discord outage): the billing line names the automatic retry, a
     // customer who has left is reported in the review channel.
     const auto sweep = co_await notify::deliver_pending(ctx_, false);
+    // Referral rewards owed by orders fulfilled meanwhile.
+    const auto referrals = co_await notify::grant_referral_rewards(ctx_);
     std::string summary = std::to_string(fulfilled) + " order(s) provisioned, " + std::to_string(failed) +
                           " still failing; " + std::to_string(sweep.completed) +
                           " delivery(ies) completed, " + std::to_string(sweep.pending) + " still pending";
@@ -63,6 +66,8 @@ asio::awaitable<JobResult> Jobs::reconcile() {
                    std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
                    std::to_string(cards.sent) + " review card(s) posted";
     }
+    if (referrals.granted > 0)
+        summary += "; " + std::to_string(referrals.granted) + " referral reward(s) granted";
     if (failed > 0 || sweep.pending > 0) co_return common::unexpected(summary);
     co_return summary;
 }

@@ -310,7 +310,10 @@ class Deliverer {
         const bool in_channel = !d_.delivery.channel_message_id.value_or("").empty();
         const bool by_dm = !d_.delivery.dm_message_id.value_or("").empty();
         const auto channel = snowflake(d_.order.channel_id);
-        if (!in_channel && !by_dm && !outcome_.customer_left && d_.delivery.outcome != "customer_left") {
+        // A trial delivered while the customer waited had its link in the answer to their click.
+        const bool shown_at_click = d_.order.trial && told_by_caller_;
+        if (!in_channel && !by_dm && !shown_at_click && !outcome_.customer_left &&
+            d_.delivery.outcome != "customer_left") {
             // Neither the order channel nor a DM reached the customer: an admin must.
             const auto id = d_.order.id;
             co_await ctx_.db.run(

@@ -4,6 +4,7 @@
 
 #include "bot/domain/accounts.hpp"
 #include "bot/domain/notices.hpp"
+#include "bot/domain/trials.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/customer.hpp"
 #include "discord/custom_id.hpp"
@@ -30,6 +31,7 @@ struct NoticeData {
     std::optional<domain::Server> server;
     std::optional<domain::Order> order;
     bool other_active = false;  ///< the customer still has another active account
+    bool trial = false;         ///< the account is a free trial
 };
 
 discord::ActionRow renew_row(ui::Locale locale, domain::AccountId account) {
@@ -77,6 +79,8 @@ std::string notice_text(const BotContext& ctx, ui::Locale locale, const Notice& 
         case NoticeKind::account_expired:
             return ui::tr(locale, Msg::account_expired_notice, {{"server", server}, {"expiry", expiry}});
         case NoticeKind::expiry_reminder:
+            // A trial's reminder offers the paid plans (its Renew button lists them).
+            if (d.trial) return ui::tr(locale, Msg::trial_reminder, {{"server", server}, {"expiry", expiry}});
             if (n.level > 24) {
                 const int days = ui::days_left(domain::to_timestamp(ctx.clock.now()), a.expires_at);
                 return ui::tr(locale, Msg::reminder_expiry_days,
@@ -122,6 +126,7 @@ asio::awaitable<NoticeReport> deliver_notices(BotContext& ctx, std::optional<Sno
                 d.account = domain::accounts::get(c, *n.account);
                 if (d.account) d.server = ctx.catalog.server(c, d.account->server_id);
                 d.other_active = domain::has_other_active_account(c, n.user, *n.account);
+                d.trial = domain::trials::is_trial_account(c, *n.account);
             }
             if (n.order) d.order = ctx.orders.get(c, *n.order);
             return d;

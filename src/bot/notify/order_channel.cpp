@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/domain/order_channels.hpp"
+#include "bot/domain/promos.hpp"
 #include "bot/notify/customer.hpp"
 #include "discord/custom_id.hpp"
 #include "discord/permissions.hpp"
@@ -56,6 +57,7 @@ struct ChannelOrder {
     domain::User user;
     std::optional<domain::Plan> plan;
     std::vector<domain::PaymentMethod> methods;
+    bool promo_codes = false;  ///< the shop has a promo code customers can enter
 };
 
 MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const ChannelOrder& o,
@@ -83,6 +85,11 @@ MessagePayload order_summary(const BotContext& ctx, ui::Locale locale, const Cha
                 {payment_method_name(locale, method), std::to_string(method.id.value), {}, {}, false});
         }
         summary.components.push_back(ActionRow{select});
+    }
+    if (o.promo_codes && !o.order.trial) {
+        summary.components.push_back(ActionRow{std::vector<discord::Button>{
+            discord::Button::action(discord::ButtonStyle::secondary, ui::tr(locale, Msg::button_promo_code),
+                                    discord::custom_id::make("promo", o.order.id.value))}});
     }
     summary.components.push_back(cancel_row(locale, o.order.id));
     return summary;
@@ -141,6 +148,7 @@ asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::Ord
         if (!order || order->status != domain::OrderStatus::awaiting_payment) return std::nullopt;
         ChannelOrder o{*order, *ctx.users.get(c, order->user_id), ctx.catalog.plan(c, order->plan_id), {}};
         o.methods = ctx.catalog.available_payment_methods(c);
+        o.promo_codes = domain::promos::any_enabled(c, domain::to_timestamp(ctx.clock.now()));
         return o;
     });
     if (!loaded || !loaded->plan) {

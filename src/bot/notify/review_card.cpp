@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/domain/promos.hpp"
 #include "bot/domain/receipts.hpp"
 #include "bot/notify/customer.hpp"
 #include "discord/custom_id.hpp"
@@ -28,12 +29,20 @@ struct ReviewView {
     std::optional<domain::Plan> plan;
     std::optional<domain::PaymentMethod> method;
     std::optional<domain::Order> reused_from;
+    std::optional<std::string> promo_code;
 };
 
 ReviewView load_review(BotContext& ctx, db::Connection& c, const domain::Order& order) {
-    ReviewView view{order, ctx.users.get(c, order.user_id), ctx.catalog.plan(c, order.plan_id), std::nullopt,
+    ReviewView view{order,
+                    ctx.users.get(c, order.user_id),
+                    ctx.catalog.plan(c, order.plan_id),
+                    std::nullopt,
+                    std::nullopt,
                     std::nullopt};
     if (order.payment_method_id) view.method = ctx.catalog.payment_method(c, *order.payment_method_id);
+    if (order.promo_code_id) {
+        if (auto promo = domain::promos::get(c, *order.promo_code_id)) view.promo_code = promo->code;
+    }
     const auto receipts = ctx.orders.receipts(c, order.id);
     if (!receipts.empty() && receipts.back().reused_from_order_id) {
         view.reused_from = ctx.orders.get(c, *receipts.back().reused_from_order_id);
@@ -66,6 +75,14 @@ MessagePayload review_card(const BotContext& ctx, const ReviewView& view, const 
         .field(ui::tr(locale, Msg::label_reference), "`" + order.reference + "`", true)
         .field(ui::tr(locale, Msg::label_order_type), ui::tr(locale, ui::order_kind_msg(order.kind)), true)
         .field(ui::tr(locale, Msg::label_status), ui::tr(locale, ui::order_status_msg(order.status)), true);
+    if (order.discount.value > 0) {
+        // What the customer was asked to pay, and why it is less than the plan's price.
+        embed
+            .field(ui::tr(locale, Msg::label_price),
+                   ui::format_money(locale, order.list_price.value_or(order.amount)), true)
+            .field(ui::tr(locale, Msg::label_discount), ui::format_money(locale, order.discount), true)
+            .field(ui::tr(locale, Msg::label_promo_code), "`" + view.promo_code.value_or("?") + "`", true);
+    }
     if (!description.empty()) embed.description(description);
     MessagePayload payload;
     payload.embeds.push_back(std::move(embed));

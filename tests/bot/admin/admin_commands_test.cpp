@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <iostream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -79,6 +82,44 @@ TEST(AdminDefinition, PathsCoverEverySubcommandAndPickersAutocomplete) {
     };
     walk(body[0]["options"], "admin");
     EXPECT_GE(pickers, 15);
+}
+
+// Discord refuses a command whose names, descriptions and values (options and choices, at every
+// depth) add up to more than 8000 characters; the whole registration would fail.
+TEST(AdminDefinition, FitsDiscordsSizeLimitForOneCommand) {
+    const json body = discord::commands_to_json({handlers::admin_command_definition(0)});
+    std::size_t characters = 0;
+    std::function<void(const json&)> walk = [&](const json& node) {
+        if (node.is_array()) {
+            for (const auto& item : node) walk(item);
+            return;
+        }
+        if (!node.is_object()) return;
+        for (const auto& [key, value] : node.items()) {
+            if ((key == "name" || key == "description" || key == "value") && value.is_string()) {
+                const std::string text = value.get<std::string>();
+                characters += static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+                    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // code points
+                }));
+            } else if (value.is_array() || value.is_object()) {
+                walk(value);
+            }
+        }
+    };
+    walk(body[0]);
+    // The panel's "setup" subcommand joins it.
+    characters += std::string_view("setupPost or refresh the main panel").size();
+    EXPECT_LE(characters, 8000u);
+    RecordProperty("admin_command_characters", static_cast<int>(characters));
+    std::cout << "/admin definition: " << characters << " of 8000 characters\n";
+}
+
+TEST(AdminDefinition, TrialAndPromoCommandsAreRegistered) {
+    const auto paths = handlers::admin_command_paths();
+    for (const auto* expected : {"admin trial set", "admin trial disable", "admin trial show",
+                                 "admin promo create", "admin promo list", "admin promo disable"}) {
+        EXPECT_NE(std::find(paths.begin(), paths.end(), expected), paths.end()) << expected;
+    }
 }
 
 class AdminCommandsTest : public AdminTest {};

@@ -36,6 +36,32 @@ TEST(BotConfig, ReadsEveryKeyWithDefaults) {
     EXPECT_EQ(config->receipts.max_bytes, 8u * 1024 * 1024);
     EXPECT_EQ(config->default_server.gateway_url, "https://vpn1.example.com:8443");
     EXPECT_EQ(config->unpaid_timeout, std::chrono::hours(24));
+    EXPECT_EQ(config->shop.trial_min_account_age, std::chrono::days(0));
+    EXPECT_EQ(config->shop.referral_bonus_days, 7);
+}
+
+TEST(BotConfig, TrialMinimumAccountAgeIsReadAndChecked) {
+    auto values = valid();
+    values["TRIAL_MIN_ACCOUNT_AGE_DAYS"] = "30";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->shop.trial_min_account_age, std::chrono::days(30));
+    values["TRIAL_MIN_ACCOUNT_AGE_DAYS"] = "-1";
+    config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().find("TRIAL_MIN_ACCOUNT_AGE_DAYS"), std::string::npos) << config.error();
+}
+
+TEST(BotConfig, ReferralBonusDaysIsReadAndZeroTurnsReferralsOff) {
+    auto values = valid();
+    values["REFERRAL_BONUS_DAYS"] = "0";
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_EQ(config->shop.referral_bonus_days, 0);
+    values["REFERRAL_BONUS_DAYS"] = "400";
+    config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().find("REFERRAL_BONUS_DAYS"), std::string::npos) << config.error();
 }
 
 // "Go live in ten minutes": bot.env holds the token and nothing else.

@@ -12,6 +12,7 @@
 #include "bot/domain/deliveries.hpp"
 #include "bot/domain/notices.hpp"
 #include "bot/domain/order_channels.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
 #include "bot/notify/channel_closer.hpp"
@@ -153,6 +154,33 @@ TEST_P(JobsTest, RemindersAreSentOnceAndNotAgainAfterARestart) {
     remind(restarted);
     ASSERT_EQ(dms().size(), 2u);
     EXPECT_NE(content_of(dms()[1]).find("within a day"), std::string::npos) << content_of(dms()[1]);
+}
+
+// A free trial's reminder before it ends invites the customer to a paid plan for the same link:
+// its Renew button lists the plans on sale.
+TEST_P(JobsTest, ATrialsReminderOffersThePaidPlans) {
+    const auto server = make_server("de-1");
+    const auto trial = make_account(make_user(kAlice), server, now() + 20h);
+    const auto paid = make_account(make_user(kBob), server, now() + 20h);
+    with_db([&](db::Connection& c) {
+        return c.exec("UPDATE orders SET trial = 1, amount_piasters = 0 WHERE id = ?", trial.order_id);
+    });
+    run([&]() -> asio::awaitable<void> {
+        co_await jobs_->queue_reminders();
+        co_await jobs_->deliver_notices();
+    });
+    ASSERT_EQ(dms().size(), 2u);
+    int trials = 0;
+    for (const auto& dm : dms()) {
+        const std::string text = content_of(dm);
+        if (text.find("free trial") == std::string::npos) continue;
+        ++trials;
+        EXPECT_NE(text.find("Pick a paid plan"), std::string::npos) << text;
+        EXPECT_NE(dm.body.find("acct:" + std::to_string(trial.id.value) + ":renew"), std::string::npos)
+            << dm.body;
+    }
+    EXPECT_EQ(trials, 1) << "only Alice's account is a trial";
+    EXPECT_NE(paid.id, trial.id);
 }
 
 // A notice is not an answer to a click: it is written in the customer's explicit choice, else the
@@ -378,6 +406,30 @@ TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
 
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->reconcile()); });
     EXPECT_EQ(dms().size(), 1u) << "delivered once";
+}
+
+// Bob entered Alice's referral code and his first paid order is fulfilled: the reconciler
+// extends Alice's account by REFERRAL_BONUS_DAYS and tells her, once, also across runs.
+TEST_P(JobsTest, ReconcilerGrantsAReferralRewardOnce) {
+    const auto server = make_server("de-1");
+    const auto alice = make_user(kAlice);
+    const auto bob = make_user(kBob);
+    const auto hers = make_account(alice, server, now() + 240h);
+    ASSERT_TRUE(with_db([&](db::Connection& c) {
+        return domain::referrals::attach(c, bob, domain::referrals::code_for(alice), now()).has_value();
+    }));
+    make_account(bob, server, now() + 720h);  // his first paid order, fulfilled
+    for (int run_number = 0; run_number < 2; ++run_number) {
+        run([&]() -> asio::awaitable<void> {
+            auto result = co_await jobs_->reconcile();
+            EXPECT_TRUE(result) << result.error();
+        });
+    }
+    EXPECT_EQ(account(hers.id).expires_at, hers.expires_at + std::chrono::days(shop_.referral_bonus_days));
+    EXPECT_EQ(gateways_.at(server.id).fake.clients().at(hers.client_email).expiry_ms,
+              domain::epoch_seconds(account(hers.id).expires_at) * 1000);
+    ASSERT_EQ(dms().size(), 1u);
+    EXPECT_NE(content_of(dms()[0]).find("A friend you referred"), std::string::npos) << content_of(dms()[0]);
 }
 
 TEST_P(JobsTest, ReconcilerReportsACustomerWhoLeftTheServer) {

@@ -63,6 +63,8 @@ std::string render_with(Locale locale, Msg msg, const std::string& value) {
             return tr(locale, msg, {args[0], args[1], args[2], args[3], args[4], args[5]});
         case 7:
             return tr(locale, msg, {args[0], args[1], args[2], args[3], args[4], args[5], args[6]});
+        case 8:
+            return tr(locale, msg, {args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7]});
         default:
             throw std::logic_error("extend render_with");
     }

@@ -42,6 +42,8 @@ using namespace std::chrono_literals;
 // The demo's guild is the tests' shop layout, so the demo and the tests configure one bot.
 using namespace bot::testing::shop;
 constexpr auto kStepTimeout = 20s;
+/// A second customer, who takes the free trial and enters a promo code.
+constexpr std::uint64_t kNewcomer = 830000000000000005ULL;
 
 std::string str(std::uint64_t id) { return std::to_string(id); }
 
@@ -139,6 +141,7 @@ class Walk {
         names_[str(kReviewChannel)] = "#payment-review";
         names_[str(kBillingChannel)] = "#billing";
         names_[str(kCustomer)] = "@Mona (customer)";
+        names_[str(kNewcomer)] = "@Omar (customer)";
         names_[str(kAdmin)] = "@Karim (admin)";
         names_[fake_.bot_user_id] = "@nebula (the bot)";
         if (!transcript_) throw std::runtime_error("cannot write " + (out_ / "transcript.txt").string());
@@ -255,6 +258,51 @@ class Walk {
                                                    std::move(export_options));
         print_new();
 
+        section("5. A free trial and a promo code");
+        const Actor newcomer{"customer Omar", kNewcomer, {}};
+        const json newcomer_member{{"user", str(kNewcomer)}, {"roles", json::array()}};
+        co_await control("POST", "/_fake/member", newcomer_member);
+        json trial_options = json::array();
+        trial_options.push_back(opt("plan", 3, plan));
+        trial_options.push_back(opt("days", 4, 3));
+        trial_options.push_back(opt("traffic_gb", 10, 5));
+        co_await command(admin, "/admin trial set plan:\"Monthly 50 GB\" days:3 traffic_gb:5", "trial set",
+                         std::move(trial_options));
+        const json trial =
+            co_await click(newcomer, "clicks Free trial on the main panel", kPanelChannel, "panel:trial", "");
+        trial_link_ = extract_link(trial["body"]);
+        json promo_options = json::array();
+        promo_options.push_back(opt("code", 3, "WELCOME20"));
+        promo_options.push_back(opt("percent", 4, 20));
+        promo_options.push_back(opt("max_uses", 4, 100));
+        co_await command(admin, "/admin promo create code:WELCOME20 percent:20 max_uses:100", "promo create",
+                         std::move(promo_options));
+        const std::size_t before_second = seen_.size();
+        co_await click(newcomer, "clicks Buy Access on the main panel", kPanelChannel, "panel:buy", "");
+        co_await click(newcomer, "picks the plan \"Monthly 50 GB\"", kPanelChannel, "buy_plan", plan);
+        const json second_summary = co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["body"].dump().find("promo:") != std::string::npos;
+            },
+            "the order summary with the Promo code button", before_second);
+        const std::string second_channel = second_summary["path"].get<std::string>().substr(
+            std::string("/channels/").size(),
+            second_summary["path"].get<std::string>().find("/messages") - std::string("/channels/").size());
+        const std::string promo_id = find_custom_id(second_summary["body"], "promo:");
+        co_await click(newcomer, "clicks Promo code in the order channel", std::stoull(second_channel),
+                       promo_id, "");
+        json code_field{{"type", 18},
+                        {"component", {{"type", 4}, {"custom_id", "code"}, {"value", "welcome20"}}}};
+        json modal{{"custom_id", promo_id}, {"components", json::array({code_field})}};
+        const json applied = co_await interact(newcomer, "types the code welcome20",
+                                               std::stoull(second_channel), 5, std::move(modal));
+        print_new();
+        promo_applied_ = applied["body"].dump().find("120 EGP") != std::string::npos;
+        const std::string second_pay = find_custom_id(second_summary["body"], "pay_method:");
+        co_await click(newcomer, "picks Vodafone Cash: the instructions ask for the discounted amount",
+                       std::stoull(second_channel), second_pay,
+                       first_option(second_summary["body"], second_pay));
+
         co_await fetch_files();
         section("Result");
         say("The customer's VLESS link: " + link_);
@@ -283,6 +331,8 @@ class Walk {
         if (stats_files_.empty()) out.push_back("/admin stats sent no chart");
         if (export_files_.empty() || export_files_.front().extension() != ".csv")
             out.push_back("/admin export orders sent no CSV file");
+        if (trial_link_.rfind("vless://", 0) != 0) out.push_back("the free trial delivered no VLESS link");
+        if (!promo_applied_) out.push_back("the promo code did not bring the price to 120 EGP");
         return out;
     }
 
@@ -718,6 +768,8 @@ class Walk {
     std::vector<std::string> pending_;
     std::set<std::filesystem::path> taken_;
     std::string link_;
+    std::string trial_link_;
+    bool promo_applied_ = false;
     std::vector<std::filesystem::path> stats_files_;
     std::vector<std::filesystem::path> export_files_;
 };
