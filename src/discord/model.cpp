@@ -8,23 +8,6 @@ namespace nebula::discord {
 
 using detail::Node;
 
-std::optional<Snowflake> Snowflake::parse(std::string_view text) {
-    if (text.empty() || text.size() > 20) return std::nullopt;
-    std::uint64_t value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        const auto digit = static_cast<std::uint64_t>(c - '0');
-        if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-        value = value * 10 + digit;
-    }
-    return Snowflake(value);
-}
-
-std::chrono::system_clock::time_point Snowflake::created_at() const {
-    constexpr std::uint64_t kDiscordEpochMs = 1'420'070'400'000;
-    return std::chrono::system_clock::time_point{std::chrono::milliseconds{(value_ >> 22) + kDiscordEpochMs}};
-}
-
 const Role* Guild::role(Snowflake wanted) const {
     const auto it = std::find_if(roles.begin(), roles.end(), [&](const Role& r) { return r.id == wanted; });
     return it == roles.end() ? nullptr : &*it;

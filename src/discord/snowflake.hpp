@@ -1,43 +1,11 @@
 #pragma once
 
-#include <chrono>
-#include <compare>
-#include <cstdint>
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
+#include "common/snowflake.hpp"
 
 namespace nebula::discord {
 
-/// A Discord id: a 64-bit integer sent as a decimal string. A distinct type so it never mixes
-/// with counts, money or other integers. Value 0 means "no id". Plain value; thread-safe.
-class Snowflake {
-  public:
-    constexpr Snowflake() = default;
-    constexpr explicit Snowflake(std::uint64_t value) : value_(value) {}
-
-    /// Parses 1–20 decimal digits that fit in 64 bits; nothing otherwise (signs, spaces,
-    /// overflow and empty text are all rejected).
-    static std::optional<Snowflake> parse(std::string_view text);
-
-    constexpr std::uint64_t value() const { return value_; }
-    constexpr bool empty() const { return value_ == 0; }
-    std::string str() const { return std::to_string(value_); }
-    /// When Discord created the id (milliseconds since the Discord epoch, 2015-01-01).
-    std::chrono::system_clock::time_point created_at() const;
-
-    friend constexpr auto operator<=>(Snowflake, Snowflake) = default;
-
-  private:
-    std::uint64_t value_ = 0;
-};
+/// Discord's ids are the shared id type, so the bot's domain and this client pass them to each
+/// other without converting to text and back.
+using common::Snowflake;
 
 }  // namespace nebula::discord
-
-template <>
-struct std::hash<nebula::discord::Snowflake> {
-    std::size_t operator()(nebula::discord::Snowflake id) const noexcept {
-        return std::hash<std::uint64_t>{}(id.value());
-    }
-};

@@ -41,9 +41,12 @@
 #include "bot/db/connection.hpp"
 #include "bot/db/database_url.hpp"
 #include "bot/domain/catalog.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "common/clock.hpp"
 #include "fakes/discord/fake_discord.hpp"
 #include "fakes/xui/fake_panel.hpp"
+
+using nebula::bot::testing::discord_id;
 
 extern char** environ;
 
@@ -220,12 +223,13 @@ class Harness {
         bot::domain::CatalogService catalog(clock);
         bot::domain::PlanInput plan{
             "Monthly 50 GB", 30, 50LL << 30, 2, bot::domain::Piasters::from_pounds(150), 1};
-        plan_id_ = catalog.create_plan(*db_, "chaos", plan)->id.value;
+        plan_id_ = catalog.create_plan(*db_, discord_id("chaos"), plan)->id.value;
         for (const auto& method : catalog.payment_methods(*db_)) {
             if (method.code != "vodafone_cash") continue;
             bot::domain::PaymentMethodUpdate update;
             update.account = "01012345678";
-            method_id_ = catalog.update_payment_method(*db_, "chaos", method.id, update)->id.value;
+            method_id_ =
+                catalog.update_payment_method(*db_, discord_id("chaos"), method.id, update)->id.value;
         }
     }
 

@@ -114,13 +114,16 @@ class BotE2E : public ::testing::Test {
         co_await c.db.run([&](bot::db::Connection& connection) {
             bot::domain::PlanInput plan{
                 "Monthly 50 GB", 30, 50LL << 30, 2, bot::domain::Piasters::from_pounds(150), 1};
-            plan_id_ = c.catalog.create_plan(connection, "admin", plan)->id.value;
+            plan_id_ =
+                c.catalog.create_plan(connection, bot::domain::DiscordId{shop::kAdmin}, plan)->id.value;
             for (const auto& method : c.catalog.payment_methods(connection)) {
                 if (method.code != "vodafone_cash") continue;
                 bot::domain::PaymentMethodUpdate update;
                 update.account = "01012345678";
-                method_id_ =
-                    c.catalog.update_payment_method(connection, "admin", method.id, update)->id.value;
+                method_id_ = c.catalog
+                                 .update_payment_method(connection, bot::domain::DiscordId{shop::kAdmin},
+                                                        method.id, update)
+                                 ->id.value;
             }
         });
     }
@@ -262,7 +265,7 @@ class BotE2E : public ::testing::Test {
         auto placed = co_await order(id);
         EXPECT_TRUE(placed && placed->channel_id);
         co_await click(user, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
-        co_return std::make_pair(id, std::stoull(placed->channel_id.value_or("0")));
+        co_return std::make_pair(id, placed->channel_id.value_or(bot::domain::DiscordId{}).value());
     }
 
     asio::awaitable<void> pay_and_upload(std::uint64_t channel, char salt) {
@@ -372,7 +375,7 @@ TEST_F(BotE2E, BuyCreatesPrivateOrderChannel) {
         auto placed = co_await order(1);
         EXPECT_EQ(placed->status, bot::domain::OrderStatus::awaiting_payment);
         CO_ASSERT_TRUE(placed->channel_id);
-        const auto summary = messages_in(std::stoull(*placed->channel_id));
+        const auto summary = messages_in(placed->channel_id->value());
         CO_ASSERT_EQ(summary.size(), 1u);
         EXPECT_NE(text_of(summary.front().json).find("NL-000001"), std::string::npos);
         EXPECT_NE(text_of(summary.front().json).find("pay_method:1"), std::string::npos);
@@ -404,15 +407,15 @@ TEST_F(BotE2E, ClicksThatOnlyShowSomethingWriteNothing) {
             poll.expires_after(5ms);
             co_await poll.async_wait(asio::use_awaitable);
         }
-        const std::string returning = std::to_string(kCustomer);
+        const bot::domain::DiscordId returning{kCustomer};
         co_await ctx().db.run([&](bot::db::Connection& c) {
-            ctx().users.ensure(c, returning, "user-" + returning);
+            ctx().users.ensure(c, returning, "user-" + returning.str());
             return ctx().users.note_discord_locale(c, returning, "en-US");
         });
         auto writes = [&] { return ctx().db.pool().write_transactions(); };
         auto has_row = [&](std::uint64_t user) -> asio::awaitable<bool> {
             co_return co_await ctx().db.run([&](bot::db::Connection& c) {
-                return ctx().users.find(c, std::to_string(user)).has_value();
+                return ctx().users.find(c, bot::domain::DiscordId{user}).has_value();
             });
         };
         const auto before = writes();
@@ -618,7 +621,7 @@ TEST_F(BotE2E, RenewalExtendsTheSamePanelClient) {
         auto placed = co_await order(renewal);
         EXPECT_EQ(placed->kind, bot::domain::OrderKind::renewal);
         co_await click(kCustomer, 0, "pay_method:" + std::to_string(renewal), std::to_string(method_id_));
-        co_await pay_and_upload(std::stoull(*placed->channel_id), 'e');
+        co_await pay_and_upload(placed->channel_id->value(), 'e');
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(renewal) + ":approve");
 
         const auto after = co_await accounts();
@@ -629,7 +632,7 @@ TEST_F(BotE2E, RenewalExtendsTheSamePanelClient) {
         EXPECT_EQ((*client)["expiryTime"].get<std::int64_t>(),
                   bot::domain::epoch_seconds(after.front().expires_at) * 1000);
         bool told = false;
-        for (const auto& m : messages_in(std::stoull(*placed->channel_id)))
+        for (const auto& m : messages_in(placed->channel_id->value()))
             told = told || text_of(m.json).find("Renewed!") != std::string::npos;
         EXPECT_TRUE(told);
     });
@@ -905,8 +908,10 @@ TEST_F(BotE2E, NoCapacityOnApprovalKeepsThePaidOrderForTheReconciler) {
         auto set_servers = [&](bool enabled) -> asio::awaitable<void> {
             co_await c.db.run([&](bot::db::Connection& connection) {
                 for (const auto& server : c.catalog.servers(connection))
-                    EXPECT_TRUE(
-                        c.catalog.set_server_enabled(connection, "admin", server.id, enabled).has_value());
+                    EXPECT_TRUE(c.catalog
+                                    .set_server_enabled(connection, bot::domain::DiscordId{shop::kAdmin},
+                                                        server.id, enabled)
+                                    .has_value());
             });
         };
         co_await set_servers(false);
@@ -1298,7 +1303,7 @@ TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCance
         auto& c = ctx();
         // What the stopped bot had done: the order row (an hour ago), then the channel.
         const auto id = co_await c.db.run([&](bot::db::Connection& connection) {
-            const auto user = c.users.ensure(connection, std::to_string(kCustomer), "customer");
+            const auto user = c.users.ensure(connection, bot::domain::DiscordId{kCustomer}, "customer");
             auto placed = c.orders.place(connection, user.id, bot::domain::PlanId{plan_id_});
             connection.exec("UPDATE orders SET channel_attempt_at = channel_attempt_at - 3600 WHERE id = ?",
                             placed->order.id);
@@ -1322,7 +1327,7 @@ TEST_F(BotE2E, BuyAccessAfterABotStoppedMidOrderFinishesTheChannelAndOffersCance
         const auto summary = messages_in(left_behind);
         CO_ASSERT_EQ(summary.size(), 1u);
         EXPECT_NE(text_of(summary[0].json).find("pay_method:" + std::to_string(id)), std::string::npos);
-        EXPECT_EQ((co_await order(id))->channel_id, std::to_string(left_behind));
+        EXPECT_EQ((co_await order(id))->channel_id, bot::domain::DiscordId{left_behind});
 
         const json cancelled = co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
         EXPECT_NE(text_of(cancelled).find("is cancelled"), std::string::npos) << cancelled.dump();
@@ -1347,11 +1352,12 @@ TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
         auto placed = co_await order(id);
         CO_ASSERT_TRUE(placed && placed->channel_id);
         EXPECT_FALSE(placed->channel_ready_at);
-        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        const std::uint64_t channel = placed->channel_id->value();
         EXPECT_EQ(discord_->message_count(channel), 0u);
 
         const json answer = co_await click(kCustomer, 0, "panel:buy");
-        EXPECT_NE(text_of(answer).find("<#" + *placed->channel_id + ">"), std::string::npos) << answer.dump();
+        EXPECT_NE(text_of(answer).find("<#" + placed->channel_id->str() + ">"), std::string::npos)
+            << answer.dump();
         EXPECT_NE(text_of(answer).find("order_cancel:" + std::to_string(id)), std::string::npos)
             << answer.dump();
         co_await click(kCustomer, 0, "order_cancel:" + std::to_string(id));
@@ -1360,8 +1366,9 @@ TEST_F(BotE2E, SummaryLostToDiscordStillLeavesTheCustomerACancelButton) {
         const auto repaired = co_await bot::notify::repair_order_channels(ctx());
         EXPECT_EQ(repaired.orphans_deleted, 0) << "its closer archives and deletes it";
         EXPECT_TRUE((co_await order(id))->channel_ready_at);
-        co_await until(
-            [&] { return !discord_->requests_matching("PATCH /channels/" + *placed->channel_id).empty(); });
+        co_await until([&] {
+            return !discord_->requests_matching("PATCH /channels/" + placed->channel_id->str()).empty();
+        });
     });
 }
 
@@ -1409,7 +1416,7 @@ TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
         const std::int64_t id = co_await latest_order_id();
         const auto placed = co_await order(id);
         CO_ASSERT_TRUE(placed && placed->channel_id);
-        const std::uint64_t channel = std::stoull(*placed->channel_id);
+        const std::uint64_t channel = placed->channel_id->value();
         seen.emplace_back(
             "payment instructions",
             co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_)));
@@ -1435,7 +1442,7 @@ TEST_F(BotE2E, NewArabicCustomerSeesArabicFromBuyToDelivery) {
         expect_arabic(dms.front().json, names, "DM");
         // The stored row: no choice made, the Discord locale remembered.
         auto user = co_await ctx().db.run(
-            [&](bot::db::Connection& c) { return ctx().users.find(c, std::to_string(kCustomer)); });
+            [&](bot::db::Connection& c) { return ctx().users.find(c, bot::domain::DiscordId{kCustomer}); });
         CO_ASSERT_TRUE(user.has_value());
         EXPECT_FALSE(user->locale_choice.has_value());
         EXPECT_EQ(user->last_locale, "ar");
@@ -1448,7 +1455,8 @@ TEST_F(BotE2E, LanguageFollowsTheCustomerSwitchingDiscordMidway) {
         expect_english(plans, "plans in English");
         co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
         const std::int64_t id = co_await latest_order_id();
-        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::uint64_t channel =
+            (co_await order(id))->channel_id.value_or(bot::domain::DiscordId{}).value();
         expect_english(messages_in(channel).front().json, "summary in English");
 
         locales_[kCustomer] = "ar";  // they switch Discord to Arabic
@@ -1483,7 +1491,8 @@ TEST_F(BotE2E, ExplicitLanguageChoiceStaysUntilTheCustomerFollowsDiscordAgain) {
         expect_english(plans, "English chosen, Discord still Arabic");
         co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
         const std::int64_t id = co_await latest_order_id();
-        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::uint64_t channel =
+            (co_await order(id))->channel_id.value_or(bot::domain::DiscordId{}).value();
         co_await post(channel, kCustomer, 0, "", png_bytes('t'), "image/png");  // before choosing a method
         expect_english(messages_in(channel).back().json, "a message outside an interaction");
 
@@ -1563,7 +1572,9 @@ TEST_F(BotE2E, EveryArabicMessageOfTheCustomerFlowIsWrittenForArabicReaders) {
             auto plan = c.catalog.plan(connection, bot::domain::PlanId{plan_id_});
             auto spec = plan->spec;
             spec.name_ar = "الباقة الشهرية";
-            EXPECT_TRUE(c.catalog.update_plan(connection, "admin", plan->id, spec).has_value());
+            EXPECT_TRUE(
+                c.catalog.update_plan(connection, bot::domain::DiscordId{shop::kAdmin}, plan->id, spec)
+                    .has_value());
         });
         locales_[kCustomer] = "ar";
         // Names an admin typed for the VPN server, and size units, keep their script.
@@ -1579,7 +1590,8 @@ TEST_F(BotE2E, EveryArabicMessageOfTheCustomerFlowIsWrittenForArabicReaders) {
         saw("plans", plans);
         saw("order placed", co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_)));
         const std::int64_t id = co_await latest_order_id();
-        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::uint64_t channel =
+            (co_await order(id))->channel_id.value_or(bot::domain::DiscordId{}).value();
         const json instructions =
             co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
         bool wallet_alone = false;
@@ -1814,7 +1826,8 @@ TEST_F(BotE2E, PromoCodeLowersTheAmountBeforePayingAndIsUsedWhenApproved) {
         co_await click(kCustomer, 0, "panel:buy");
         co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
         const std::int64_t id = co_await latest_order_id();
-        const std::uint64_t channel = std::stoull((co_await order(id))->channel_id.value_or("0"));
+        const std::uint64_t channel =
+            (co_await order(id))->channel_id.value_or(bot::domain::DiscordId{}).value();
         const std::string button = "promo:" + std::to_string(id);
         EXPECT_NE(text_of(messages_in(channel).front().json).find(button), std::string::npos);
         const json modal = co_await click(kCustomer, 0, button);
@@ -1896,7 +1909,7 @@ TEST_F(BotE2E, TheSecondApprovalOfACodesLastUseIsRefusedWithTheReason) {
             EXPECT_NE(text_of(applied).find("100 EGP"), std::string::npos) << applied.dump();
             co_await click(customer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
             const auto placed = co_await order(id);
-            co_await post(std::stoull(placed->channel_id.value_or("0")), customer, 0, "",
+            co_await post(placed->channel_id.value_or(bot::domain::DiscordId{}).value(), customer, 0, "",
                           png_bytes(static_cast<char>('A' + ids.size())), "image/png");
             ids.push_back(id);
         }
@@ -1974,8 +1987,8 @@ TEST_F(BotE2E, AReferredFriendsFirstPaidOrderExtendsTheReferrersAccountOnce) {
         const std::int64_t second = co_await latest_order_id();
         co_await click(kFriend, 0, "pay_method:" + std::to_string(second), std::to_string(method_id_));
         const auto placed = co_await order(second);
-        co_await post(std::stoull(placed->channel_id.value_or("0")), kFriend, 0, "", png_bytes('s'),
-                      "image/png");
+        co_await post(placed->channel_id.value_or(bot::domain::DiscordId{}).value(), kFriend, 0, "",
+                      png_bytes('s'), "image/png");
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(second) + ":approve");
         EXPECT_EQ((co_await order(second))->status, bot::domain::OrderStatus::fulfilled);
 

@@ -380,11 +380,12 @@ TEST_F(SetupE2E, OwnerCreatesTheShopLayoutWithOneClickAndItSurvivesARestart) {
     {
         auto connection = bot::db::open_connection(database_url());
         ASSERT_TRUE(connection) << connection.error();
-        const auto layout = bot::domain::discord_layout::load(**connection, std::to_string(kShopGuild));
+        const auto layout =
+            bot::domain::discord_layout::load(**connection, bot::domain::DiscordId{kShopGuild});
         ASSERT_TRUE(layout);
-        EXPECT_EQ(layout->admin_role, std::to_string(admin_role));
-        EXPECT_EQ(layout->main_panel_channel, std::to_string(panel));
-        EXPECT_EQ(layout->review_channel, std::to_string(review));
+        EXPECT_EQ(layout->admin_role, bot::domain::DiscordId{admin_role});
+        EXPECT_EQ(layout->main_panel_channel, bot::domain::DiscordId{panel});
+        EXPECT_EQ(layout->review_channel, bot::domain::DiscordId{review});
     }
 
     // A restart reads them back: nothing is made twice, /admin setup refreshes the panel.

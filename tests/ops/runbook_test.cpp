@@ -288,7 +288,8 @@ TEST_P(Runbook, KeyRotationAsDocumentedNeverFailsACall) {
     domain::CatalogService catalog(clock_);
     auto spec = default_server().spec;
     spec.name = "Frankfurt-Main";
-    ASSERT_TRUE(catalog.update_server(conn(), "810000000000000099", default_server().id, spec));
+    ASSERT_TRUE(
+        catalog.update_server(conn(), domain::DiscordId{810000000000000099ULL}, default_server().id, spec));
     start_bot();
     EXPECT_EQ(last_sync_, "");
     EXPECT_EQ(default_server().spec.name, "Frankfurt-Main");

@@ -57,10 +57,10 @@ domain::Outcome<std::string> sync_default_server(db::Connection& c, domain::Cata
         return db::in_transaction(c, [&](db::Connection& tx) -> domain::Outcome<std::string> {
             domain::ServerInput input{def.name,           def.location,   def.gateway_url, def.key,
                                       def.tls_pin_sha256, def.inbound_id, def.capacity,    1};
-            auto server = catalog.create_server(tx, std::string(domain::kSystemActor), input);
+            auto server = catalog.create_server(tx, domain::Actor::system(), input);
             if (!server) return domain::fail(server.error().code, server.error().message);
             domain::record_audit(tx,
-                                 {std::string(domain::kSystemActor), std::string(kEnvApplied), "server",
+                                 {domain::Actor::system().text(), std::string(kEnvApplied), "server",
                                   std::to_string(server->id.value), std::nullopt, record},
                                  now);
             return std::string("added");
@@ -95,11 +95,11 @@ domain::Outcome<std::string> sync_default_server(db::Connection& c, domain::Cata
     return db::in_transaction(c, [&](db::Connection& tx) -> domain::Outcome<std::string> {
         if (!applied.empty()) {
             // Audited by update_server: before and after without the key, "gateway_key_changed".
-            auto updated = catalog.update_server(tx, std::string(domain::kSystemActor), found->id, input);
+            auto updated = catalog.update_server(tx, domain::Actor::system(), found->id, input);
             if (!updated) return domain::fail(updated.error().code, updated.error().message);
         }
         domain::record_audit(tx,
-                             {std::string(domain::kSystemActor), std::string(kEnvApplied), "server",
+                             {domain::Actor::system().text(), std::string(kEnvApplied), "server",
                               std::to_string(found->id.value), last, record},
                              now);
         std::string what;
@@ -271,7 +271,7 @@ asio::awaitable<common::Status<std::string>> Bot::learn_shop() {
 asio::awaitable<void> Bot::load_layout() {
     auto& s = *impl_;
     // The roles and channels /admin setup made here fill what bot.env leaves out.
-    const std::string guild = s.config.shop.guild_id.str();
+    const domain::DiscordId guild = s.config.shop.guild_id;
     auto stored =
         co_await s.db->run([&](db::Connection& c) { return domain::discord_layout::load(c, guild); });
     if (stored) {

@@ -340,7 +340,7 @@ asio::awaitable<void> check_discord_setup(discord::RestClient& rest, BotConfig& 
     // Ids bot.env leaves out come from the database, where /admin setup keeps what it made.
     if (auto connection = db::open_connection(config.database, db::Access::read_only)) {
         try {
-            if (auto stored = domain::discord_layout::load(**connection, shop.guild_id.str()))
+            if (auto stored = domain::discord_layout::load(**connection, shop.guild_id))
                 sources.from_database = handlers::setup::apply_layout(shop, *stored);
         } catch (const std::exception&) {
             // An old schema: the migrations line already says so.

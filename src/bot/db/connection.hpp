@@ -13,6 +13,7 @@
 
 #include "bot/db/database_url.hpp"
 #include "common/result.hpp"
+#include "common/snowflake.hpp"
 
 namespace nebula::bot::db {
 
@@ -40,6 +41,7 @@ class DbError : public std::runtime_error {
 };
 
 /// Strong types (ids, money) expose `.value`; they bind and read as their underlying integer.
+/// Discord ids bind and read as their decimal text.
 /// Time points bind as Unix epoch seconds; enums bind as the text of their to_string().
 template <typename T>
 concept StrongInteger = requires(T t) {
@@ -89,6 +91,8 @@ class Statement {
         } else if constexpr (requires { value.time_since_epoch(); }) {
             bind_int64(index,
                        std::chrono::duration_cast<std::chrono::seconds>(value.time_since_epoch()).count());
+        } else if constexpr (std::is_same_v<T, common::Snowflake>) {
+            bind_text(index, value.str());
         } else if constexpr (StrongInteger<T>) {
             bind_int64(index, static_cast<std::int64_t>(value.value));
         } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
@@ -112,7 +116,8 @@ class Statement {
         return *this;
     }
 
-    /// Reads a column as T: integers, bool, double, std::string, strong integer types,
+    /// Reads a column as T: integers, bool, double, std::string, strong integer types, Discord ids
+    /// (stored as decimal text),
     /// std::chrono::sys_seconds (stored as epoch seconds), or
     /// std::optional of those (empty for NULL). Reading NULL as a non-optional is a bug (throws).
     template <typename T>
@@ -130,6 +135,11 @@ class Statement {
                 return static_cast<T>(get_double(column));
             } else if constexpr (std::is_same_v<T, std::string>) {
                 return get_text(column);
+            } else if constexpr (std::is_same_v<T, common::Snowflake>) {
+                const auto id = common::Snowflake::parse(get_text(column));
+                if (!id)
+                    throw DbError(DbErrorCode::other, "not a Discord id in column " + column_name(column));
+                return *id;
             } else if constexpr (requires { typename T::duration; }) {
                 return T{std::chrono::seconds{get_int64(column)}};
             } else {

@@ -44,7 +44,7 @@ void audit_accounts(db::Connection& c, std::string_view action, const std::vecto
             repeat_rows(end - start, "(?, ?, 'account', ?, NULL, ?, ?)"));
         int index = 0;
         for (auto i = start; i < end; ++i) {
-            insert->bind(++index, kSystemActor);
+            insert->bind(++index, Actor::system().text());
             insert->bind(++index, action);
             insert->bind(++index, std::to_string(ids[i].value));
             insert->bind(++index, after_text);
@@ -132,11 +132,10 @@ int mark_deleted(db::Connection& connection, const DueAccount& account, Timestam
                    "'expired'",
                    now, account.id) == 0)
             return 0;
-        record_audit(
-            t,
-            {std::string(kSystemActor), "account.deleted", "account", std::to_string(account.id.value),
-             std::nullopt, nlohmann::json{{"status", "deleted"}, {"reason", "grace period over"}}},
-            now);
+        record_audit(t,
+                     {Actor::system().text(), "account.deleted", "account", std::to_string(account.id.value),
+                      std::nullopt, nlohmann::json{{"status", "deleted"}, {"reason", "grace period over"}}},
+                     now);
         return 1;
     });
 }

@@ -100,7 +100,7 @@ std::int64_t server_references(db::Connection& connection, domain::ServerId id) 
 }
 
 domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain::CatalogService& catalog,
-                                              const domain::DiscordId& actor, domain::ServerId id,
+                                              const domain::Actor& actor, domain::ServerId id,
                                               domain::Timestamp now) {
     return db::in_transaction(connection, [&](db::Connection& c) -> domain::Outcome<domain::Server> {
         auto server = catalog.server(c, id);
@@ -110,7 +110,7 @@ domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain
         }
         c.exec("DELETE FROM servers WHERE id = ?", id);
         domain::record_audit(c,
-                             {actor, "server.removed", "server", std::to_string(id.value),
+                             {actor.text(), "server.removed", "server", std::to_string(id.value),
                               domain::to_json(*server), std::nullopt},
                              now);
         return *server;

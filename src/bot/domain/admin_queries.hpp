@@ -57,7 +57,7 @@ std::int64_t server_references(db::Connection& connection, domain::ServerId id);
 /// the server without its key) in the same transaction. not_found when it does not exist;
 /// conflict (the message holds server_references()) when anything still lives there.
 domain::Outcome<domain::Server> remove_server(db::Connection& connection, domain::CatalogService& catalog,
-                                              const domain::DiscordId& actor, domain::ServerId id,
+                                              const domain::Actor& actor, domain::ServerId id,
                                               domain::Timestamp now);
 
 }  // namespace nebula::bot::domain::admin

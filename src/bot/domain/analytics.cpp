@@ -151,11 +151,10 @@ std::optional<DaySnapshot> Analytics::snapshot(db::Connection& connection, const
         day);
     if (!row->step()) return std::nullopt;
     return DaySnapshot{Piasters{row->get<std::int64_t>(0)}, row->get<std::int64_t>(1),
-                       row->get<std::int64_t>(2), row->get<std::optional<std::string>>(3)};
+                       row->get<std::int64_t>(2), row->get<std::optional<DiscordId>>(3)};
 }
 
-void Analytics::mark_posted(db::Connection& connection, const std::string& day,
-                            const std::string& message_id) const {
+void Analytics::mark_posted(db::Connection& connection, const std::string& day, DiscordId message_id) const {
     connection.exec("UPDATE revenue_snapshots SET posted_message_id = ? WHERE day = ?", message_id, day);
 }
 

@@ -35,7 +35,7 @@ struct DaySnapshot {
     Piasters revenue;
     std::int64_t orders_fulfilled = 0;
     std::int64_t active_accounts = 0;
-    std::optional<std::string> posted_message_id;  ///< set once it was posted in the billing channel
+    std::optional<DiscordId> posted_message_id;  ///< set once it was posted in the billing channel
 };
 
 /// Revenue and growth figures. Revenue counts fulfilled orders at their fulfilment time; ranges
@@ -63,7 +63,7 @@ class Analytics {
     /// The stored snapshot of `day` (YYYY-MM-DD), if one was written.
     std::optional<DaySnapshot> snapshot(db::Connection& connection, const std::string& day) const;
     /// Records that the snapshot of `day` was posted as Discord message `message_id`.
-    void mark_posted(db::Connection& connection, const std::string& day, const std::string& message_id) const;
+    void mark_posted(db::Connection& connection, const std::string& day, DiscordId message_id) const;
     /// When the first order was placed (nothing when there is none).
     std::optional<Timestamp> first_order_at(db::Connection& connection) const;
     /// How many orders are in each status now (status name -> count; absent = none).

@@ -12,9 +12,6 @@
 
 namespace nebula::bot::domain {
 
-/// Who did something: a Discord user id, or "system" for jobs and the reconciler.
-inline constexpr std::string_view kSystemActor = "system";
-
 struct AuditEntry {
     std::string actor;
     std::string action;       ///< e.g. "order.approved", "plan.updated", "user.banned"

@@ -170,7 +170,7 @@ std::optional<std::string> validate(const ServerInput& input) {
     return std::nullopt;
 }
 
-Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const DiscordId& actor,
+Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const Actor& actor,
                                           const PlanInput& input) {
     if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
     try {
@@ -183,9 +183,10 @@ Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const Disc
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
                 input.sort_order, now, now, input.name_ar);
             auto created = *plan(c, *id);
-            record_audit(
-                c, {actor, "plan.created", "plan", std::to_string(id->value), std::nullopt, to_json(created)},
-                now);
+            record_audit(c,
+                         {actor.text(), "plan.created", "plan", std::to_string(id->value), std::nullopt,
+                          to_json(created)},
+                         now);
             return created;
         });
     } catch (const db::DbError& error) {
@@ -195,7 +196,7 @@ Outcome<Plan> CatalogService::create_plan(db::Connection& connection, const Disc
     }
 }
 
-Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const DiscordId& actor, PlanId id,
+Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const Actor& actor, PlanId id,
                                           const PlanInput& input) {
     if (auto problem = validate(input)) return fail(ErrorCode::validation, *problem);
     try {
@@ -210,10 +211,10 @@ Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const Disc
                 input.name, input.duration_days, input.traffic_bytes, input.device_limit, input.price,
                 input.sort_order, input.name_ar, now, id);
             auto after = *plan(c, id);
-            record_audit(
-                c,
-                {actor, "plan.updated", "plan", std::to_string(id.value), to_json(*before), to_json(after)},
-                now);
+            record_audit(c,
+                         {actor.text(), "plan.updated", "plan", std::to_string(id.value), to_json(*before),
+                          to_json(after)},
+                         now);
             return after;
         });
     } catch (const db::DbError& error) {
@@ -223,7 +224,7 @@ Outcome<Plan> CatalogService::update_plan(db::Connection& connection, const Disc
     }
 }
 
-Outcome<Plan> CatalogService::set_plan_active(db::Connection& connection, const DiscordId& actor, PlanId id,
+Outcome<Plan> CatalogService::set_plan_active(db::Connection& connection, const Actor& actor, PlanId id,
                                               bool active) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Plan> {
         auto before = plan(c, id);
@@ -232,8 +233,8 @@ Outcome<Plan> CatalogService::set_plan_active(db::Connection& connection, const 
         c.exec("UPDATE plans SET active = ?, updated_at = ? WHERE id = ?", active, now, id);
         auto after = *plan(c, id);
         record_audit(c,
-                     {actor, active ? "plan.enabled" : "plan.disabled", "plan", std::to_string(id.value),
-                      to_json(*before), to_json(after)},
+                     {actor.text(), active ? "plan.enabled" : "plan.disabled", "plan",
+                      std::to_string(id.value), to_json(*before), to_json(after)},
                      now);
         return after;
     });
@@ -252,7 +253,7 @@ std::vector<Plan> CatalogService::plans(db::Connection& connection, bool active_
     return read_plans(*rows);
 }
 
-Outcome<Server> CatalogService::create_server(db::Connection& connection, const DiscordId& actor,
+Outcome<Server> CatalogService::create_server(db::Connection& connection, const Actor& actor,
                                               const ServerInput& pasted) {
     if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
     const ServerInput input = normalized(pasted);
@@ -269,7 +270,7 @@ Outcome<Server> CatalogService::create_server(db::Connection& connection, const 
                 input.inbound_id, input.capacity, input.weight, now, now);
             auto created = *server(c, *id);
             record_audit(c,
-                         {actor, "server.created", "server", std::to_string(id->value), std::nullopt,
+                         {actor.text(), "server.created", "server", std::to_string(id->value), std::nullopt,
                           to_json(created)},
                          now);
             return created;
@@ -282,7 +283,7 @@ Outcome<Server> CatalogService::create_server(db::Connection& connection, const 
     }
 }
 
-Outcome<Server> CatalogService::update_server(db::Connection& connection, const DiscordId& actor, ServerId id,
+Outcome<Server> CatalogService::update_server(db::Connection& connection, const Actor& actor, ServerId id,
                                               const ServerInput& pasted) {
     if (auto problem = validate(pasted)) return fail(ErrorCode::validation, *problem);
     const ServerInput input = normalized(pasted);
@@ -300,10 +301,10 @@ Outcome<Server> CatalogService::update_server(db::Connection& connection, const 
             auto after = *server(c, id);
             auto after_json = to_json(after);
             if (before->spec.gateway_key != after.spec.gateway_key) after_json["gateway_key_changed"] = true;
-            record_audit(
-                c,
-                {actor, "server.updated", "server", std::to_string(id.value), to_json(*before), after_json},
-                now);
+            record_audit(c,
+                         {actor.text(), "server.updated", "server", std::to_string(id.value),
+                          to_json(*before), after_json},
+                         now);
             return after;
         });
     } catch (const db::DbError& error) {
@@ -314,7 +315,7 @@ Outcome<Server> CatalogService::update_server(db::Connection& connection, const 
     }
 }
 
-Outcome<Server> CatalogService::set_server_enabled(db::Connection& connection, const DiscordId& actor,
+Outcome<Server> CatalogService::set_server_enabled(db::Connection& connection, const Actor& actor,
                                                    ServerId id, bool enabled) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Server> {
         auto before = server(c, id);
@@ -323,7 +324,7 @@ Outcome<Server> CatalogService::set_server_enabled(db::Connection& connection, c
         c.exec("UPDATE servers SET enabled = ?, updated_at = ? WHERE id = ?", enabled, now, id);
         auto after = *server(c, id);
         record_audit(c,
-                     {actor, enabled ? "server.enabled" : "server.disabled", "server",
+                     {actor.text(), enabled ? "server.enabled" : "server.disabled", "server",
                       std::to_string(id.value), to_json(*before), to_json(after)},
                      now);
         return after;
@@ -345,7 +346,7 @@ Outcome<Server> CatalogService::set_server_health(db::Connection& connection, Se
         auto after = *server(c, id);
         if (before->health != health) {
             record_audit(c,
-                         {std::string(kSystemActor), "server.health", "server", std::to_string(id.value),
+                         {Actor::system().text(), "server.health", "server", std::to_string(id.value),
                           to_json(*before), to_json(after)},
                          now);
         }
@@ -383,8 +384,8 @@ std::vector<PaymentMethod> CatalogService::available_payment_methods(db::Connect
     return read_methods(*rows);
 }
 
-Outcome<PaymentMethod> CatalogService::update_payment_method(db::Connection& connection,
-                                                             const DiscordId& actor, PaymentMethodId id,
+Outcome<PaymentMethod> CatalogService::update_payment_method(db::Connection& connection, const Actor& actor,
+                                                             PaymentMethodId id,
                                                              const PaymentMethodUpdate& update) {
     if (update.account && update.account->size() > 100) {
         return fail(ErrorCode::validation, "account number or handle must be at most 100 characters");
@@ -406,7 +407,7 @@ Outcome<PaymentMethod> CatalogService::update_payment_method(db::Connection& con
             update.instructions_ar.value_or(before->instructions_ar), now, id);
         auto after = *payment_method(c, id);
         record_audit(c,
-                     {actor, "payment_method.updated", "payment_method", std::to_string(id.value),
+                     {actor.text(), "payment_method.updated", "payment_method", std::to_string(id.value),
                       to_json(*before), to_json(after)},
                      now);
         return after;
@@ -414,7 +415,7 @@ Outcome<PaymentMethod> CatalogService::update_payment_method(db::Connection& con
 }
 
 Outcome<PaymentMethod> CatalogService::set_payment_method_enabled(db::Connection& connection,
-                                                                  const DiscordId& actor, PaymentMethodId id,
+                                                                  const Actor& actor, PaymentMethodId id,
                                                                   bool enabled) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<PaymentMethod> {
         auto before = payment_method(c, id);
@@ -423,8 +424,8 @@ Outcome<PaymentMethod> CatalogService::set_payment_method_enabled(db::Connection
         c.exec("UPDATE payment_methods SET enabled = ?, updated_at = ? WHERE id = ?", enabled, now, id);
         auto after = *payment_method(c, id);
         record_audit(c,
-                     {actor, enabled ? "payment_method.enabled" : "payment_method.disabled", "payment_method",
-                      std::to_string(id.value), to_json(*before), to_json(after)},
+                     {actor.text(), enabled ? "payment_method.enabled" : "payment_method.disabled",
+                      "payment_method", std::to_string(id.value), to_json(*before), to_json(after)},
                      now);
         return after;
     });

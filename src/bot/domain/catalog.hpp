@@ -85,19 +85,18 @@ class CatalogService {
   public:
     explicit CatalogService(const common::Clock& clock) : clock_(clock) {}
 
-    Outcome<Plan> create_plan(db::Connection& connection, const DiscordId& actor, const PlanInput& input);
-    Outcome<Plan> update_plan(db::Connection& connection, const DiscordId& actor, PlanId id,
+    Outcome<Plan> create_plan(db::Connection& connection, const Actor& actor, const PlanInput& input);
+    Outcome<Plan> update_plan(db::Connection& connection, const Actor& actor, PlanId id,
                               const PlanInput& input);
-    Outcome<Plan> set_plan_active(db::Connection& connection, const DiscordId& actor, PlanId id, bool active);
+    Outcome<Plan> set_plan_active(db::Connection& connection, const Actor& actor, PlanId id, bool active);
     std::optional<Plan> plan(db::Connection& connection, PlanId id);
     /// By sort order, then id.
     std::vector<Plan> plans(db::Connection& connection, bool active_only);
 
-    Outcome<Server> create_server(db::Connection& connection, const DiscordId& actor,
+    Outcome<Server> create_server(db::Connection& connection, const Actor& actor, const ServerInput& input);
+    Outcome<Server> update_server(db::Connection& connection, const Actor& actor, ServerId id,
                                   const ServerInput& input);
-    Outcome<Server> update_server(db::Connection& connection, const DiscordId& actor, ServerId id,
-                                  const ServerInput& input);
-    Outcome<Server> set_server_enabled(db::Connection& connection, const DiscordId& actor, ServerId id,
+    Outcome<Server> set_server_enabled(db::Connection& connection, const Actor& actor, ServerId id,
                                        bool enabled);
     /// Recorded by the health job; `up` also stamps last_seen_at. Not audited (it is not an
     /// admin action) unless the state changes.
@@ -109,9 +108,9 @@ class CatalogService {
     std::vector<PaymentMethod> payment_methods(db::Connection& connection);
     /// What a customer may pick: enabled and with an account number filled in.
     std::vector<PaymentMethod> available_payment_methods(db::Connection& connection);
-    Outcome<PaymentMethod> update_payment_method(db::Connection& connection, const DiscordId& actor,
+    Outcome<PaymentMethod> update_payment_method(db::Connection& connection, const Actor& actor,
                                                  PaymentMethodId id, const PaymentMethodUpdate& update);
-    Outcome<PaymentMethod> set_payment_method_enabled(db::Connection& connection, const DiscordId& actor,
+    Outcome<PaymentMethod> set_payment_method_enabled(db::Connection& connection, const Actor& actor,
                                                       PaymentMethodId id, bool enabled);
 
   private:

@@ -13,7 +13,7 @@ constexpr std::string_view kColumns =
 Delivery read(const db::Statement& row) {
     Delivery d;
     d.order = row.get<OrderId>(0);
-    d.approver = row.get<std::optional<std::string>>(1);
+    d.approver = row.get<std::optional<DiscordId>>(1);
     d.created_at = row.get<Timestamp>(2);
     d.card_at = row.get<std::optional<Timestamp>>(3);
     d.channel_at = row.get<std::optional<Timestamp>>(4);

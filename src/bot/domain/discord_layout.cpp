@@ -3,7 +3,7 @@
 namespace nebula::bot::domain::discord_layout {
 namespace {
 
-std::optional<std::string> stored(const DiscordId& id) {
+std::optional<DiscordId> stored(const DiscordId& id) {
     if (id.empty()) return std::nullopt;
     return id;
 }
@@ -16,7 +16,9 @@ std::optional<DiscordLayout> load(db::Connection& connection, const DiscordId& g
         "main_panel_channel_id, orders_category_id FROM discord_layout WHERE guild_id = ?",
         guild);
     if (!row->step()) return std::nullopt;
-    const auto id = [&](int column) { return row->get<std::optional<std::string>>(column).value_or(""); };
+    const auto id = [&](int column) {
+        return row->get<std::optional<DiscordId>>(column).value_or(DiscordId{});
+    };
     return DiscordLayout{id(0), id(1), id(2), id(3), id(4), id(5)};
 }
 

@@ -125,17 +125,17 @@ std::int64_t queue_order_expired_notices(db::Connection& connection, domain::Tim
         now, since);
 }
 
-std::optional<std::string> latest_order_channel(db::Connection& connection, domain::UserId user) {
-    return connection.scalar<std::string>(
+std::optional<DiscordId> latest_order_channel(db::Connection& connection, domain::UserId user) {
+    return connection.scalar<DiscordId>(
         "SELECT channel_id FROM orders WHERE user_id = ? AND channel_id IS NOT NULL ORDER BY id DESC LIMIT 1",
         user);
 }
 
-std::optional<std::string> notice_channel_of(db::Connection& connection, domain::UserId user) {
-    return connection.scalar<std::string>("SELECT notice_channel_id FROM users WHERE id = ?", user);
+std::optional<DiscordId> notice_channel_of(db::Connection& connection, domain::UserId user) {
+    return connection.scalar<DiscordId>("SELECT notice_channel_id FROM users WHERE id = ?", user);
 }
 
-void set_notice_channel(db::Connection& connection, domain::UserId user, const std::string& channel) {
+void set_notice_channel(db::Connection& connection, domain::UserId user, DiscordId channel) {
     connection.exec("UPDATE users SET notice_channel_id = ? WHERE id = ?", channel, user);
 }
 

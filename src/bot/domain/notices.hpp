@@ -69,10 +69,10 @@ std::int64_t queue_order_expired_notices(db::Connection& connection, domain::Tim
                                          domain::Timestamp since);
 
 /// The newest Discord channel of any of the customer's orders, if one was stored.
-std::optional<std::string> latest_order_channel(db::Connection& connection, domain::UserId user);
+std::optional<DiscordId> latest_order_channel(db::Connection& connection, domain::UserId user);
 /// The private channel made for the customer's notices when their DMs were closed, if any.
-std::optional<std::string> notice_channel_of(db::Connection& connection, domain::UserId user);
-void set_notice_channel(db::Connection& connection, domain::UserId user, const std::string& channel);
+std::optional<DiscordId> notice_channel_of(db::Connection& connection, domain::UserId user);
+void set_notice_channel(db::Connection& connection, domain::UserId user, DiscordId channel);
 /// True when the customer has an active account other than `except`.
 bool has_other_active_account(db::Connection& connection, domain::UserId user, domain::AccountId except);
 

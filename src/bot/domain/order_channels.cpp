@@ -4,7 +4,7 @@ namespace nebula::bot::domain::order_channels {
 namespace {
 
 ChannelClose read_close(db::Statement& row) {
-    return ChannelClose{row.get<std::string>(0), row.get<std::string>(1), row.get<Timestamp>(2),
+    return ChannelClose{row.get<DiscordId>(0), row.get<DiscordId>(1), row.get<Timestamp>(2),
                         row.get<Timestamp>(3), row.get<int>(4) != 0};
 }
 
@@ -22,7 +22,7 @@ void schedule_close(db::Connection& connection, const ChannelClose& close, Times
         close.channel, close.customer, close.archive_at, close.delete_at, close.archived ? 1 : 0, now);
 }
 
-std::optional<ChannelClose> close_of(db::Connection& connection, std::string_view channel) {
+std::optional<ChannelClose> close_of(db::Connection& connection, DiscordId channel) {
     auto row = connection.query(
         "SELECT " + std::string(kCloseColumns) + " FROM order_channels WHERE channel_id = ?", channel);
     if (!row->step()) return std::nullopt;
@@ -37,16 +37,16 @@ std::vector<ChannelClose> scheduled_closes(db::Connection& connection) {
     return out;
 }
 
-void mark_archived(db::Connection& connection, std::string_view channel, Timestamp now) {
+void mark_archived(db::Connection& connection, DiscordId channel, Timestamp now) {
     connection.exec("UPDATE order_channels SET archived = 1, updated_at = ? WHERE channel_id = ?", now,
                     channel);
 }
 
-void forget(db::Connection& connection, std::string_view channel) {
+void forget(db::Connection& connection, DiscordId channel) {
     connection.exec("DELETE FROM order_channels WHERE channel_id = ?", channel);
 }
 
-std::optional<OrderId> order_for_channel(db::Connection& connection, std::string_view channel) {
+std::optional<OrderId> order_for_channel(db::Connection& connection, DiscordId channel) {
     const auto id = connection.scalar<std::int64_t>(
         "SELECT id FROM orders WHERE channel_id = ? ORDER BY id DESC LIMIT 1", channel);
     if (!id) return std::nullopt;

@@ -28,16 +28,16 @@ namespace order_channels {
 /// Stores (or replaces) the closing schedule of `close.channel`.
 void schedule_close(db::Connection& connection, const ChannelClose& close, Timestamp now);
 /// The channel's stored schedule: nothing once it was closed (or never scheduled).
-std::optional<ChannelClose> close_of(db::Connection& connection, std::string_view channel);
+std::optional<ChannelClose> close_of(db::Connection& connection, DiscordId channel);
 /// Every stored schedule, by channel id.
 std::vector<ChannelClose> scheduled_closes(db::Connection& connection);
 /// The channel is read-only for the customer now (nothing when it is no longer scheduled).
-void mark_archived(db::Connection& connection, std::string_view channel, Timestamp now);
+void mark_archived(db::Connection& connection, DiscordId channel, Timestamp now);
 /// The channel is gone: its schedule is forgotten.
-void forget(db::Connection& connection, std::string_view channel);
+void forget(db::Connection& connection, DiscordId channel);
 
 /// The newest order whose private channel is `channel`.
-std::optional<OrderId> order_for_channel(db::Connection& connection, std::string_view channel);
+std::optional<OrderId> order_for_channel(db::Connection& connection, DiscordId channel);
 
 /// Records that the customer of `order` was told how to pay after a message without a receipt;
 /// true the first time only.

@@ -38,11 +38,11 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.status = parse_order_status(rows.get<std::string>(i++));
         o.amount = rows.get<Piasters>(i++);
         o.payment_method_id = rows.get<std::optional<PaymentMethodId>>(i++);
-        o.channel_id = rows.get<std::optional<std::string>>(i++);
-        o.review_message_id = rows.get<std::optional<std::string>>(i++);
-        o.claimed_by = rows.get<std::optional<std::string>>(i++);
+        o.channel_id = rows.get<std::optional<DiscordId>>(i++);
+        o.review_message_id = rows.get<std::optional<DiscordId>>(i++);
+        o.claimed_by = rows.get<std::optional<DiscordId>>(i++);
         o.claimed_at = rows.get<std::optional<Timestamp>>(i++);
-        o.reviewer_id = rows.get<std::optional<std::string>>(i++);
+        o.reviewer_id = rows.get<std::optional<DiscordId>>(i++);
         o.decline_reason = rows.get<std::optional<std::string>>(i++);
         o.allow_reupload = rows.get<bool>(i++);
         o.server_id = rows.get<std::optional<ServerId>>(i++);
@@ -82,7 +82,7 @@ std::vector<Receipt> read_receipts(db::Statement& rows) {
         r.sha256 = rows.get<std::string>(3);
         r.size_bytes = rows.get<std::int64_t>(4);
         r.content_type = rows.get<std::string>(5);
-        r.attachment_id = rows.get<std::optional<std::string>>(6);
+        r.attachment_id = rows.get<std::optional<DiscordId>>(6);
         r.reused_from_order_id = rows.get<std::optional<OrderId>>(7);
         r.uploaded_at = rows.get<Timestamp>(8);
         receipts.push_back(std::move(r));
@@ -97,6 +97,8 @@ nlohmann::json opt(const std::optional<T>& value) {
         return value->value;
     } else if constexpr (requires { value->time_since_epoch(); }) {
         return epoch_seconds(*value);
+    } else if constexpr (std::is_same_v<T, DiscordId>) {
+        return value->str();
     } else {
         return *value;
     }
@@ -232,8 +234,7 @@ Outcome<Order> OrderService::choose_payment_method(db::Connection& connection, O
     });
 }
 
-Outcome<Order> OrderService::set_channel(db::Connection& connection, OrderId id,
-                                         const std::string& channel_id) {
+Outcome<Order> OrderService::set_channel(db::Connection& connection, OrderId id, DiscordId channel_id) {
     if (connection.exec("UPDATE orders SET channel_id = ?, updated_at = ? WHERE id = ?", channel_id,
                         to_timestamp(clock_.now()), id) == 0) {
         return fail(ErrorCode::not_found, "no such order");
@@ -242,7 +243,7 @@ Outcome<Order> OrderService::set_channel(db::Connection& connection, OrderId id,
 }
 
 Outcome<Order> OrderService::set_review_message(db::Connection& connection, OrderId id,
-                                                const std::string& message_id) {
+                                                DiscordId message_id) {
     if (connection.exec("UPDATE orders SET review_message_id = ?, updated_at = ? WHERE id = ?", message_id,
                         to_timestamp(clock_.now()), id) == 0) {
         return fail(ErrorCode::not_found, "no such order");
@@ -387,7 +388,7 @@ std::vector<Order> OrderService::expire_unpaid(db::Connection& connection) {
             }
             auto after = *get(c, id);
             record_audit(c,
-                         {std::string(kSystemActor), "order.expired", "order", std::to_string(id.value),
+                         {Actor::system().text(), "order.expired", "order", std::to_string(id.value),
                           to_json(*before), to_json(after)},
                          now);
             return after;
@@ -408,7 +409,7 @@ Outcome<Order> OrderService::claim(db::Connection& connection, OrderId id, const
         const auto lapse_before = now - options_.claim_timeout;
         if (held_by_other(*before, admin, lapse_before)) {
             return fail(ErrorCode::claimed, "order " + before->reference + " is being reviewed by <@" +
-                                                *before->claimed_by + ">");
+                                                before->claimed_by->str() + ">");
         }
         if (c.exec(
                 "UPDATE orders SET claimed_by = ?, claimed_at = ?, updated_at = ? WHERE id = ? AND status = "
@@ -418,9 +419,10 @@ Outcome<Order> OrderService::claim(db::Connection& connection, OrderId id, const
             return fail(ErrorCode::conflict, "another admin took the order meanwhile");
         }
         auto after = *get(c, id);
-        record_audit(
-            c, {admin, "order.claimed", "order", std::to_string(id.value), to_json(*before), to_json(after)},
-            now);
+        record_audit(c,
+                     {admin.str(), "order.claimed", "order", std::to_string(id.value), to_json(*before),
+                      to_json(after)},
+                     now);
         return after;
     });
 }
@@ -437,9 +439,10 @@ Outcome<Order> OrderService::release_claim(db::Connection& connection, OrderId i
             "claimed_by = ?",
             now, id, admin);
         auto after = *get(c, id);
-        record_audit(
-            c, {admin, "order.released", "order", std::to_string(id.value), to_json(*before), to_json(after)},
-            now);
+        record_audit(c,
+                     {admin.str(), "order.released", "order", std::to_string(id.value), to_json(*before),
+                      to_json(after)},
+                     now);
         return after;
     });
 }
@@ -457,7 +460,7 @@ Outcome<Order> OrderService::decline(db::Connection& connection, OrderId id, con
         const auto lapse_before = now - options_.claim_timeout;
         if (held_by_other(*before, admin, lapse_before)) {
             return fail(ErrorCode::claimed, "order " + before->reference + " is being reviewed by <@" +
-                                                *before->claimed_by + ">");
+                                                before->claimed_by->str() + ">");
         }
         if (c.exec("UPDATE orders SET status = 'declined', declined_at = ?, updated_at = ?, reviewer_id = ?, "
                    "decline_reason = ?, allow_reupload = ?, claimed_by = NULL, claimed_at = NULL "
@@ -467,9 +470,10 @@ Outcome<Order> OrderService::decline(db::Connection& connection, OrderId id, con
             return fail(ErrorCode::conflict, "the order changed meanwhile");
         }
         auto after = *get(c, id);
-        record_audit(
-            c, {admin, "order.declined", "order", std::to_string(id.value), to_json(*before), to_json(after)},
-            now);
+        record_audit(c,
+                     {admin.str(), "order.declined", "order", std::to_string(id.value), to_json(*before),
+                      to_json(after)},
+                     now);
         return after;
     });
 }
@@ -485,7 +489,7 @@ Outcome<Order> OrderService::approve(db::Connection& connection, OrderId id, con
         const auto lapse_before = now - options_.claim_timeout;
         if (held_by_other(*before, admin, lapse_before)) {
             return fail(ErrorCode::claimed, "order " + before->reference + " is being reviewed by <@" +
-                                                *before->claimed_by + ">");
+                                                before->claimed_by->str() + ">");
         }
         if (c.exec("UPDATE orders SET status = 'approved', approved_at = ?, updated_at = ?, reviewer_id = ?, "
                    "claimed_by = NULL, claimed_at = NULL, server_id = ?, client_email = ?, client_uuid = ?, "
@@ -500,9 +504,10 @@ Outcome<Order> OrderService::approve(db::Connection& connection, OrderId id, con
         // A promo code is used up only now, in the approval's transaction.
         if (auto used = promos::consume(c, *before, now); !used) return common::unexpected(used.error());
         auto after = *get(c, id);
-        record_audit(
-            c, {admin, "order.approved", "order", std::to_string(id.value), to_json(*before), to_json(after)},
-            now);
+        record_audit(c,
+                     {admin.str(), "order.approved", "order", std::to_string(id.value), to_json(*before),
+                      to_json(after)},
+                     now);
         return after;
     });
 }
@@ -522,7 +527,7 @@ Outcome<Order> OrderService::mark_fulfilled(db::Connection& connection, OrderId 
         }
         auto after = *get(c, id);
         record_audit(c,
-                     {std::string(kSystemActor), "order.fulfilled", "order", std::to_string(id.value),
+                     {Actor::system().text(), "order.fulfilled", "order", std::to_string(id.value),
                       to_json(*before), to_json(after)},
                      now);
         return after;
@@ -540,7 +545,7 @@ void OrderService::record_provision_failure(db::Connection& connection, OrderId 
             return;
         }
         record_audit(c,
-                     {std::string(kSystemActor), "order.provision_failed", "order", std::to_string(id.value),
+                     {Actor::system().text(), "order.provision_failed", "order", std::to_string(id.value),
                       std::nullopt, nlohmann::json{{"error", error}}},
                      now);
     });

@@ -25,8 +25,8 @@ struct Order {
     OrderStatus status = OrderStatus::awaiting_payment;
     Piasters amount;
     std::optional<PaymentMethodId> payment_method_id;
-    std::optional<std::string> channel_id;
-    std::optional<std::string> review_message_id;
+    std::optional<DiscordId> channel_id;
+    std::optional<DiscordId> review_message_id;
     std::optional<DiscordId> claimed_by;
     std::optional<Timestamp> claimed_at;
     std::optional<DiscordId> reviewer_id;
@@ -86,7 +86,7 @@ struct PlacedOrder {
 struct ReceiptUpload {
     std::string bytes;
     std::string content_type;  ///< image/png, image/jpeg, image/webp or application/pdf
-    std::optional<std::string> attachment_id;
+    std::optional<DiscordId> attachment_id;
 };
 
 struct Receipt {
@@ -96,7 +96,7 @@ struct Receipt {
     std::string sha256;
     std::int64_t size_bytes = 0;
     std::string content_type;
-    std::optional<std::string> attachment_id;
+    std::optional<DiscordId> attachment_id;
     /// Another order whose receipt had the same SHA-256: a possibly re-used screenshot.
     std::optional<OrderId> reused_from_order_id;
     Timestamp uploaded_at;
@@ -140,8 +140,8 @@ class OrderService {
     Outcome<Order> choose_payment_method(db::Connection& connection, OrderId id, UserId user,
                                          PaymentMethodId method);
     /// Remembers the Discord channel / review message of the order (for later edits).
-    Outcome<Order> set_channel(db::Connection& connection, OrderId id, const std::string& channel_id);
-    Outcome<Order> set_review_message(db::Connection& connection, OrderId id, const std::string& message_id);
+    Outcome<Order> set_channel(db::Connection& connection, OrderId id, DiscordId channel_id);
+    Outcome<Order> set_review_message(db::Connection& connection, OrderId id, DiscordId message_id);
 
     /// Stores the screenshot on disk (named by its SHA-256) and moves the order to under_review:
     /// from awaiting_payment (a payment method chosen), or from declined when the reviewer

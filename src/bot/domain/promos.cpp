@@ -121,7 +121,7 @@ Piasters discount_on(const PromoCode& code, Piasters price) {
     return Piasters{std::clamp<std::int64_t>(off, 0, price.value)};
 }
 
-Outcome<PromoCode> create(db::Connection& connection, const DiscordId& actor, const PromoInput& input,
+Outcome<PromoCode> create(db::Connection& connection, const Actor& actor, const PromoInput& input,
                           Timestamp now) {
     const auto code = normalise(input.code);
     if (!code) return fail(ErrorCode::validation, "a code is 1 to 32 letters, digits, - or _");
@@ -150,16 +150,17 @@ Outcome<PromoCode> create(db::Connection& connection, const DiscordId& actor, co
                 "expires_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING id",
                 *code, input.percent_off, input.amount_off, input.max_uses, input.per_customer,
-                input.expires_at, actor, now, now);
+                input.expires_at, actor.text(), now, now);
             auto plans = input.plans;
             std::sort(plans.begin(), plans.end());
             plans.erase(std::unique(plans.begin(), plans.end()), plans.end());
             for (const auto plan : plans)
                 c.exec("INSERT INTO promo_code_plans (promo_code_id, plan_id) VALUES (?, ?)", id, plan);
             auto created = *by_id(c, id);
-            record_audit(
-                c, {actor, "promo.created", "promo_code", std::to_string(id), std::nullopt, to_json(created)},
-                now);
+            record_audit(c,
+                         {actor.text(), "promo.created", "promo_code", std::to_string(id), std::nullopt,
+                          to_json(created)},
+                         now);
             return created;
         });
     } catch (const db::DbError& error) {
@@ -193,7 +194,7 @@ std::optional<PromoCode> find(db::Connection& connection, std::string_view typed
     return std::move(codes.front());
 }
 
-Outcome<PromoCode> disable(db::Connection& connection, const DiscordId& actor, std::string_view typed,
+Outcome<PromoCode> disable(db::Connection& connection, const Actor& actor, std::string_view typed,
                            Timestamp now) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<PromoCode> {
         auto before = find(c, typed);
@@ -203,8 +204,8 @@ Outcome<PromoCode> disable(db::Connection& connection, const DiscordId& actor, s
         c.exec("UPDATE promo_codes SET enabled = 0, updated_at = ? WHERE id = ?", now, before->id);
         auto after = *by_id(c, before->id);
         record_audit(c,
-                     {actor, "promo.disabled", "promo_code", std::to_string(before->id), to_json(*before),
-                      to_json(after)},
+                     {actor.text(), "promo.disabled", "promo_code", std::to_string(before->id),
+                      to_json(*before), to_json(after)},
                      now);
         return after;
     });

@@ -23,7 +23,7 @@ struct PromoCode {
     std::optional<Timestamp> expires_at;
     int uses = 0;  ///< approved orders that used it
     bool enabled = true;
-    DiscordId created_by;
+    std::string created_by;  ///< who made it, as the audit trail names them
     Timestamp created_at;
 };
 
@@ -63,7 +63,7 @@ Piasters discount_on(const PromoCode& code, Piasters price);
 
 /// /admin promo create: validation (a well-formed code not in use in any case, exactly one of
 /// percent 1-100 / amount > 0, limits > 0, plans that exist, an expiry in the future); audited.
-Outcome<PromoCode> create(db::Connection& connection, const DiscordId& actor, const PromoInput& input,
+Outcome<PromoCode> create(db::Connection& connection, const Actor& actor, const PromoInput& input,
                           Timestamp now);
 /// Every code, newest first.
 std::vector<PromoCode> list(db::Connection& connection);
@@ -75,7 +75,7 @@ std::optional<PromoCode> get(db::Connection& connection, std::int64_t id);
 std::optional<PromoCode> find(db::Connection& connection, std::string_view code);
 /// /admin promo disable: no new order can use it (orders it was already applied to keep their
 /// price); audited.
-Outcome<PromoCode> disable(db::Connection& connection, const DiscordId& actor, std::string_view code,
+Outcome<PromoCode> disable(db::Connection& connection, const Actor& actor, std::string_view code,
                            Timestamp now);
 
 /// The customer enters a code on their order before paying (awaiting_payment): the order keeps

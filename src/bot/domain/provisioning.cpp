@@ -220,7 +220,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                 deliveries::record(t, id, approver, now);
                 auto account = *accounts::get(t, account_id);
                 record_audit(t,
-                             {std::string(kSystemActor),
+                             {Actor::system().text(),
                               current->kind == OrderKind::new_access ? "account.created" : "account.renewed",
                               "account", std::to_string(account_id.value), before, to_json(account)},
                              now);
@@ -275,8 +275,7 @@ boost::asio::awaitable<Outcome<AccountOperations::Target>> AccountOperations::lo
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::commit(
-    AccountId id, DiscordId actor, std::string action,
-    std::function<void(db::Connection&, Timestamp)> update) {
+    AccountId id, Actor actor, std::string action, std::function<void(db::Connection&, Timestamp)> update) {
     co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<Account> {
         return db::in_transaction(c, [&](db::Connection& t) -> Outcome<Account> {
             auto before = accounts::get(t, id);
@@ -285,14 +284,15 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::commit(
             update(t, now);
             auto after = *accounts::get(t, id);
             record_audit(
-                t, {actor, action, "account", std::to_string(id.value), to_json(*before), to_json(after)},
+                t,
+                {actor.text(), action, "account", std::to_string(id.value), to_json(*before), to_json(after)},
                 now);
             return after;
         });
     });
 }
 
-boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id, int days, DiscordId actor) {
+boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id, int days, Actor actor) {
     if (days <= 0 || days > 3650) co_return fail(ErrorCode::validation, "extend by 1 to 3650 days");
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());
@@ -313,7 +313,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id,
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountId id, bool enabled,
-                                                                        DiscordId actor) {
+                                                                        Actor actor) {
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
@@ -328,7 +328,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountI
                               });
 }
 
-boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id, DiscordId actor) {
+boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id, Actor actor) {
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);
@@ -340,7 +340,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id,
         });
 }
 
-boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(AccountId id, DiscordId actor) {
+boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(AccountId id, Actor actor) {
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());
     auto& gateway = gateways_.gateway_for(target->server);

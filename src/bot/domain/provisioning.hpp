@@ -99,11 +99,11 @@ class AccountOperations {
         : db_(db), gateways_(gateways), catalog_(catalog), clock_(clock) {}
 
     /// Adds days from max(now, expiry) and re-enables an expired account.
-    boost::asio::awaitable<Outcome<Account>> extend(AccountId id, int days, DiscordId actor);
-    boost::asio::awaitable<Outcome<Account>> set_enabled(AccountId id, bool enabled, DiscordId actor);
+    boost::asio::awaitable<Outcome<Account>> extend(AccountId id, int days, Actor actor);
+    boost::asio::awaitable<Outcome<Account>> set_enabled(AccountId id, bool enabled, Actor actor);
     /// Deletes the panel client; the account row stays, marked deleted, for the records.
-    boost::asio::awaitable<Outcome<Account>> remove(AccountId id, DiscordId actor);
-    boost::asio::awaitable<Outcome<Account>> reset_traffic(AccountId id, DiscordId actor);
+    boost::asio::awaitable<Outcome<Account>> remove(AccountId id, Actor actor);
+    boost::asio::awaitable<Outcome<Account>> reset_traffic(AccountId id, Actor actor);
     /// The client's current links, rebuilt by the gateway.
     boost::asio::awaitable<Outcome<ClientWithLinks>> show_config(AccountId id);
     /// Reads this one client's usage from its gateway and stores it (with the time it was read);
@@ -117,7 +117,7 @@ class AccountOperations {
     };
     boost::asio::awaitable<Outcome<Target>> load(AccountId id);
     /// Applies `update` and an audit record in one transaction; returns the account after.
-    boost::asio::awaitable<Outcome<Account>> commit(AccountId id, DiscordId actor, std::string action,
+    boost::asio::awaitable<Outcome<Account>> commit(AccountId id, Actor actor, std::string action,
                                                     std::function<void(db::Connection&, Timestamp)> update);
 
     db::DbExecutor& db_;

@@ -146,7 +146,7 @@ int queue_rewards(db::Connection& connection, int days, Timestamp now) {
                     referred, referrer, order, days, now);
                 record_audit(
                     c,
-                    {std::string(kSystemActor), "referral.earned", "user", std::to_string(referrer.value),
+                    {Actor::system().text(), "referral.earned", "user", std::to_string(referrer.value),
                      std::nullopt,
                      nlohmann::json{{"referred", referred.value}, {"order", order.value}, {"days", days}}},
                     now);
@@ -248,7 +248,7 @@ boost::asio::awaitable<int> grant_rewards(db::DbExecutor& db, GatewayDirectory& 
                     "'expired' THEN 'active' ELSE status END, updated_at = ? WHERE id = ?",
                     expiry, now, target->account.id);
                 record_audit(t,
-                             {std::string(kSystemActor), "referral.rewarded", "account",
+                             {Actor::system().text(), "referral.rewarded", "account",
                               std::to_string(target->account.id.value), to_json(*before),
                               to_json(*accounts::get(t, target->account.id))},
                              now);

@@ -59,7 +59,7 @@ void record_alert(db::Connection& connection, ServerId server, ServerHealth stat
 }
 
 std::optional<int> queue_outage_notices(db::Connection& connection, CatalogService& catalog, ServerId server,
-                                        std::int64_t incident, const std::string& actor, Timestamp now) {
+                                        std::int64_t incident, const Actor& actor, Timestamp now) {
     db::Transaction transaction(connection);
     const auto found = catalog.server(connection, server);
     if (!found || found->health != ServerHealth::down) return std::nullopt;
@@ -79,8 +79,8 @@ std::optional<int> queue_outage_notices(db::Connection& connection, CatalogServi
     queue_notices(connection, notices, now);
     connection.exec("UPDATE servers SET outage_incident = ? WHERE id = ?", incident, server);
     record_audit(connection,
-                 {actor, "server.outage_notified", "server", std::to_string(server.value), std::nullopt,
-                  nlohmann::json{{"incident", incident}, {"customers", notices.size()}}},
+                 {actor.text(), "server.outage_notified", "server", std::to_string(server.value),
+                  std::nullopt, nlohmann::json{{"incident", incident}, {"customers", notices.size()}}},
                  now);
     transaction.commit();
     return static_cast<int>(notices.size());

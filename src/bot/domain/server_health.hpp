@@ -36,7 +36,7 @@ void record_alert(db::Connection& connection, ServerId server, ServerHealth stat
 /// customers it is back; audited as `actor`'s. How many customers, or nothing when the server is
 /// not down (any more). One transaction.
 std::optional<int> queue_outage_notices(db::Connection& connection, CatalogService& catalog, ServerId server,
-                                        std::int64_t incident, const std::string& actor, Timestamp now);
+                                        std::int64_t incident, const Actor& actor, Timestamp now);
 
 }  // namespace server_health
 }  // namespace nebula::bot::domain

@@ -62,7 +62,7 @@ std::optional<TrialOffer> offered(db::Connection& connection) {
     return offer;
 }
 
-Outcome<TrialOffer> set(db::Connection& connection, const DiscordId& actor, PlanId plan, int days,
+Outcome<TrialOffer> set(db::Connection& connection, const Actor& actor, PlanId plan, int days,
                         std::int64_t traffic_bytes, Timestamp now) {
     if (days < 1 || days > kMaxTrialDays)
         return fail(ErrorCode::validation, "a trial lasts 1 to " + std::to_string(kMaxTrialDays) + " days");
@@ -86,20 +86,21 @@ Outcome<TrialOffer> set(db::Connection& connection, const DiscordId& actor, Plan
         auto after = *read_offer(c);
         record_audit(
             c,
-            {actor, "trial.set", "trial", "1",
+            {actor.text(), "trial.set", "trial", "1",
              before ? std::optional<nlohmann::json>(to_json(*before)) : std::nullopt, to_json(after)},
             now);
         return after;
     });
 }
 
-Outcome<TrialOffer> disable(db::Connection& connection, const DiscordId& actor, Timestamp now) {
+Outcome<TrialOffer> disable(db::Connection& connection, const Actor& actor, Timestamp now) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<TrialOffer> {
         const auto before = read_offer(c);
         if (!before || !before->enabled) return fail(ErrorCode::not_found, "no trial is offered");
         c.exec("UPDATE trial_offer SET enabled = 0, updated_at = ? WHERE id = 1", now);
         auto after = *read_offer(c);
-        record_audit(c, {actor, "trial.disabled", "trial", "1", to_json(*before), to_json(after)}, now);
+        record_audit(c, {actor.text(), "trial.disabled", "trial", "1", to_json(*before), to_json(after)},
+                     now);
         return after;
     });
 }

@@ -51,10 +51,10 @@ std::optional<TrialOffer> offered(db::Connection& connection);
 
 /// /admin trial set: offers (or changes) the trial; audited. Validation: the plan exists,
 /// 1 to 365 days, traffic not negative.
-Outcome<TrialOffer> set(db::Connection& connection, const DiscordId& actor, PlanId plan, int days,
+Outcome<TrialOffer> set(db::Connection& connection, const Actor& actor, PlanId plan, int days,
                         std::int64_t traffic_bytes, Timestamp now);
 /// /admin trial disable: stops offering it (not_found when none is offered); audited.
-Outcome<TrialOffer> disable(db::Connection& connection, const DiscordId& actor, Timestamp now);
+Outcome<TrialOffer> disable(db::Connection& connection, const Actor& actor, Timestamp now);
 
 /// What start() needs to know of the customer beyond the database.
 struct TrialRequest {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "common/snowflake.hpp"
 
 namespace nebula::bot::domain {
 
@@ -45,8 +46,31 @@ struct Piasters {
 /// Points in time at second resolution, stored as Unix epoch seconds (UTC).
 using Timestamp = std::chrono::sys_seconds;
 
-/// A Discord snowflake kept as its decimal text (the database and the API both use text).
-using DiscordId = std::string;
+/// A Discord user, channel, role or message id: the same type the Discord client uses, stored as
+/// decimal text in the database.
+using DiscordId = common::Snowflake;
+
+/// Who did something, for the audit trail: a Discord user (an admin or the customer) or the
+/// shop itself (jobs, the reconciler, values applied from bot.env).
+class Actor {
+  public:
+    /// The shop itself.
+    static Actor system() { return Actor(); }
+    /// A person; an empty id is a bug and reads as the shop itself.
+    Actor(DiscordId user) : user_(user) {}  // NOLINT(google-explicit-constructor): a user is an actor
+
+    bool is_system() const { return user_.empty(); }
+    /// The user's id; empty for the shop itself.
+    DiscordId user() const { return user_; }
+    /// How the audit trail stores it: the user's decimal id, or "system".
+    std::string text() const { return user_.empty() ? std::string("system") : user_.str(); }
+
+    friend bool operator==(const Actor&, const Actor&) = default;
+
+  private:
+    Actor() = default;
+    DiscordId user_;
+};
 
 enum class OrderStatus { awaiting_payment, under_review, approved, fulfilled, declined, expired, cancelled };
 enum class OrderKind { new_access, renewal };

@@ -12,7 +12,7 @@ std::optional<User> read_one(db::Statement& row) {
     if (!row.step()) return std::nullopt;
     User user;
     user.id = row.get<UserId>(0);
-    user.discord_id = row.get<std::string>(1);
+    user.discord_id = row.get<DiscordId>(1);
     user.username = row.get<std::string>(2);
     user.locale_choice = row.get<std::optional<std::string>>(3);
     user.last_locale = row.get<std::optional<std::string>>(4);
@@ -26,7 +26,7 @@ std::optional<User> read_one(db::Statement& row) {
 
 nlohmann::json to_json(const User& user) {
     return {{"id", user.id.value},
-            {"discord_id", user.discord_id},
+            {"discord_id", user.discord_id.str()},
             {"username", user.username},
             {"locale_choice", user.locale_choice ? nlohmann::json(*user.locale_choice) : nullptr},
             {"last_locale", user.last_locale ? nlohmann::json(*user.last_locale) : nullptr},
@@ -84,18 +84,18 @@ bool UserService::note_discord_locale(db::Connection& connection, const DiscordI
                value, to_timestamp(clock_.now()), discord_id, value) == 1;
 }
 
-Outcome<User> UserService::ban(db::Connection& connection, const DiscordId& actor, UserId id,
+Outcome<User> UserService::ban(db::Connection& connection, const Actor& actor, UserId id,
                                const std::string& reason) {
     if (reason.size() > 500)
         return fail(ErrorCode::validation, "the ban reason is longer than 500 characters");
     return set_status(connection, actor, id, UserStatus::banned, reason);
 }
 
-Outcome<User> UserService::unban(db::Connection& connection, const DiscordId& actor, UserId id) {
+Outcome<User> UserService::unban(db::Connection& connection, const Actor& actor, UserId id) {
     return set_status(connection, actor, id, UserStatus::active, std::nullopt);
 }
 
-Outcome<User> UserService::set_status(db::Connection& connection, const DiscordId& actor, UserId id,
+Outcome<User> UserService::set_status(db::Connection& connection, const Actor& actor, UserId id,
                                       UserStatus status, std::optional<std::string> reason) {
     return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<User> {
         auto before = get(c, id);
@@ -105,7 +105,7 @@ Outcome<User> UserService::set_status(db::Connection& connection, const DiscordI
                now, id);
         auto after = *get(c, id);
         record_audit(c,
-                     {actor, status == UserStatus::banned ? "user.banned" : "user.unbanned", "user",
+                     {actor.text(), status == UserStatus::banned ? "user.banned" : "user.unbanned", "user",
                       std::to_string(id.value), to_json(*before), to_json(after)},
                      now);
         return after;

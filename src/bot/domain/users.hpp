@@ -53,12 +53,11 @@ class UserService {
     bool note_discord_locale(db::Connection& connection, const DiscordId& discord_id, std::string_view code);
 
     /// Banned users cannot order. Audited with the acting admin.
-    Outcome<User> ban(db::Connection& connection, const DiscordId& actor, UserId id,
-                      const std::string& reason);
-    Outcome<User> unban(db::Connection& connection, const DiscordId& actor, UserId id);
+    Outcome<User> ban(db::Connection& connection, const Actor& actor, UserId id, const std::string& reason);
+    Outcome<User> unban(db::Connection& connection, const Actor& actor, UserId id);
 
   private:
-    Outcome<User> set_status(db::Connection& connection, const DiscordId& actor, UserId id, UserStatus status,
+    Outcome<User> set_status(db::Connection& connection, const Actor& actor, UserId id, UserStatus status,
                              std::optional<std::string> reason);
 
     const common::Clock& clock_;

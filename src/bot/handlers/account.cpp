@@ -36,7 +36,7 @@ struct AccountView {
 
 asio::awaitable<std::vector<AccountView>> load_accounts(Call& call) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const discord::Snowflake id = call.user().id;
     co_return co_await ctx.db.run([&](db::Connection& c) {
         std::vector<AccountView> out;
         auto user = ctx.users.find(c, id);

@@ -53,7 +53,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::handle(const discord::In
                                                                ui::Locale locale, bool admin, Call& source) {
     const auto* data = interaction.command();
     if (!admin || data == nullptr) co_return admin::text_reply(ui::tr(locale, ui::Msg::error_not_admin));
-    const Invocation call{interaction, *data, locale, interaction.user.id.str(), source};
+    const Invocation call{interaction, *data, locale, interaction.user.id, source};
     const auto path = data->path();
     const std::string group = path.size() > 1 ? path[1] : std::string();
     const std::string action = path.size() > 2 ? path[2] : std::string();

@@ -2,6 +2,7 @@
 #include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
+#include "bot/notify/customer.hpp"
 #include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {
@@ -10,9 +11,8 @@ namespace {
 namespace asio = boost::asio;
 using admin::failure;
 using admin::text_reply;
+using notify::mention;
 using ui::Msg;
-
-std::string mention(const std::string& discord_id) { return "<@" + discord_id + ">"; }
 
 std::string traffic_text(const AdminCommands::Invocation& call, const domain::Account& account) {
     const auto used = account.used_up_bytes + account.used_down_bytes;
@@ -29,10 +29,10 @@ std::string traffic_text(const AdminCommands::Invocation& call, const domain::Ac
 asio::awaitable<discord::MessagePayload> AdminCommands::user(const Invocation& call, std::string action) {
     const auto member = call.member("user");
     if (!member) co_return failure(call, "choose a member");
-    const std::string discord_id = member->str();
+    const domain::DiscordId discord_id = *member;
     const auto resolved = call.data.resolved.users.find(*member);
     const std::string username =
-        resolved != call.data.resolved.users.end() ? resolved->second.username : discord_id;
+        resolved != call.data.resolved.users.end() ? resolved->second.username : discord_id.str();
     auto& users = ctx_.users;
 
     if (action == "info") {

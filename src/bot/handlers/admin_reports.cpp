@@ -238,8 +238,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::audit(const Invocation& 
     const auto member = call.member("user");
     auto records = co_await ctx_.db.run([&](db::Connection& c) {
         if (!member) return domain::recent_audit(c, limit);
-        const auto user = ctx_.users.find(c, member->str());
-        return domain::admin::audit_involving(c, member->str(), user ? std::optional(user->id) : std::nullopt,
+        const auto user = ctx_.users.find(c, *member);
+        return domain::admin::audit_involving(c, *member, user ? std::optional(user->id) : std::nullopt,
                                               limit);
     });
     if (records.empty()) co_return text_reply(call.t(Msg::admin_audit_empty));

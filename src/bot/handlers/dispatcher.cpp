@@ -57,7 +57,7 @@ asio::awaitable<void> Dispatcher::handle_event(discord::Event event) {
 asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
     auto responder = discord::make_responder(ctx_.executor, ctx_.rest, ctx_.clock, interaction);
     const auto& received = responder->interaction();
-    const std::string discord_id = received.user.id.str();
+    const domain::DiscordId discord_id = received.user.id;
     std::string saved_choice;
     bool known = false;
     try {

@@ -84,7 +84,7 @@ asio::awaitable<void> apply_promo_code(Call& call, std::int64_t order_value) {
     const auto* field = call.interaction.modal() ? call.interaction.modal()->field("code") : nullptr;
     const std::string typed = field ? field->value : std::string();
     const std::string shown = domain::promos::normalise(typed).value_or(typed.substr(0, 32));
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const auto now = domain::to_timestamp(ctx.clock.now());
     auto applied = co_await ctx.db.run([&](db::Connection& c) -> common::Result<domain::Order, PromoRefusal> {
         auto user = ctx.users.find(c, id);
@@ -141,7 +141,7 @@ asio::awaitable<void> enter_referral_code(Call& call) {
     const auto* field = call.interaction.modal() ? call.interaction.modal()->field("code") : nullptr;
     std::string typed = field ? field->value : std::string();
     if (typed.size() > 20) typed.resize(20);
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const std::string name = call.user().username;
     const auto now = domain::to_timestamp(ctx.clock.now());
     auto attached = co_await ctx.db.run([&](db::Connection& c) {
@@ -163,7 +163,7 @@ asio::awaitable<void> enter_referral_code(Call& call) {
 asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload) {
     auto& ctx = call.ctx;
     if (ctx.shop.referral_bonus_days <= 0) co_return;
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const std::string name = call.user().username;
     const auto user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.ensure(c, id, name); });
     std::string line =
@@ -180,7 +180,7 @@ asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload)
 
 asio::awaitable<void> press_trial(Call& call) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const std::string name = call.user().username;
     const auto now = domain::to_timestamp(ctx.clock.now());
     const auto discord_created_at = domain::to_timestamp(call.user().id.created_at());

@@ -91,13 +91,13 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
     if (open.status == domain::OrderStatus::awaiting_payment && !open.channel_ready_at) {
         const auto step =
             co_await notify::complete_order_channel(call.ctx, open.id, call.locale, notify::kChannelSettle);
-        if (step.channel) open.channel_id = step.channel->str();
+        if (step.channel) open.channel_id = step.channel;
     }
     MessagePayload payload;
-    payload.content =
-        open.channel_id ? call.tr(Msg::error_open_order,
-                                  {{"reference", open.reference}, {"channel", "<#" + *open.channel_id + ">"}})
-                        : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
+    payload.content = open.channel_id
+                          ? call.tr(Msg::error_open_order, {{"reference", open.reference},
+                                                            {"channel", "<#" + open.channel_id->str() + ">"}})
+                          : call.tr(Msg::error_open_order_no_channel, {{"reference", open.reference}});
     if (open.status != domain::OrderStatus::approved)
         payload.components.push_back(notify::cancel_row(call.locale, open.id));
     co_await reply_ephemeral_payload(call, std::move(payload));
@@ -105,7 +105,7 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
 
 asio::awaitable<void> press_buy(Call& call) {
     auto& ctx = call.ctx;
-    const domain::DiscordId id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     // Only shows the plans: a newcomer's row is written when they choose one (buy_plan).
     auto state = co_await ctx.db.run([&](db::Connection& c) {
         BuyState s;
@@ -159,7 +159,7 @@ asio::awaitable<void> open_order_channel(Call& call, OpenedOrder opened) {
 
 asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<domain::AccountId> account) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const discord::Snowflake id = call.user().id;
     const std::string name = call.user().username;
     const domain::PlanId plan_id{plan_value};
     struct Placed {
@@ -225,7 +225,7 @@ asio::awaitable<void> pick_renewal_plan(Call& call, std::int64_t account) {
 asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
     const std::int64_t method_value = selected_id(call).value_or(0);
-    const std::string id = call.user().id.str();
+    const discord::Snowflake id = call.user().id;
     struct Picked {
         domain::Outcome<domain::Order> order;
         std::optional<domain::PaymentMethod> method;
@@ -271,7 +271,7 @@ asio::awaitable<void> pick_method(Call& call, std::int64_t order_value) {
 
 asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const discord::Snowflake id = call.user().id;
     const auto customer = call.user().id;
     auto cancelled = co_await ctx.db.run([&](db::Connection& c) -> domain::Outcome<domain::Order> {
         auto user = ctx.users.find(c, id);
@@ -281,7 +281,7 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
         db::Transaction transaction(c);
         auto order = ctx.orders.cancel(c, domain::OrderId{order_value}, user->id);
         if (!order) return order;
-        if (auto channel = notify::snowflake(order->channel_id)) {
+        if (const auto channel = order->channel_id) {
             notify::record_channel_close(ctx, c, *channel, customer, std::chrono::seconds(0));
         }
         transaction.commit();
@@ -306,7 +306,7 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
     MessagePayload payload;
     payload.content = call.tr(Msg::order_cancelled, {{"reference", cancelled->reference}});
     co_await call.responder.reply(std::move(payload));
-    if (auto channel = notify::snowflake(cancelled->channel_id)) {
+    if (const auto channel = cancelled->channel_id) {
         const std::chrono::seconds now_please(0);
         co_await notify::schedule_channel_close(ctx, *channel, customer, now_please);
     }
@@ -323,7 +323,7 @@ asio::awaitable<void> cancel_order(Call& call, std::int64_t order_value) {
 asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& event) {
     const auto* channel = event.channel();
     if (channel == nullptr) co_return;
-    const std::string channel_id = channel->id.str();
+    const discord::Snowflake channel_id = channel->id;
     co_await ctx.db.run([&](db::Connection& c) {
         domain::order_channels::forget(c, channel_id);
         const auto order_id = domain::order_channels::order_for_channel(c, channel_id);

@@ -27,7 +27,7 @@ asio::awaitable<void> tell_outage(Call& call, std::optional<discord::Snowflake> 
         co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
         co_return;
     }
-    const std::string actor = call.user().id.str();
+    const discord::Snowflake actor = call.user().id;
     const auto now = domain::to_timestamp(ctx.clock.now());
     auto queued = co_await ctx.db.run([&](db::Connection& c) {
         return domain::server_health::queue_outage_notices(c, ctx.catalog, id, incident, actor, now);
@@ -36,7 +36,7 @@ asio::awaitable<void> tell_outage(Call& call, std::optional<discord::Snowflake> 
     if (!queued) co_return;
     const auto report = co_await notify::deliver_notices(ctx, pointer_channel);
     spdlog::info("outage of {}: {} customer(s) queued by {}, {} notice(s) sent, {} not delivered yet",
-                 server->spec.name, *queued, actor, report.sent, report.failed);
+                 server->spec.name, *queued, actor.str(), report.sent, report.failed);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ asio::awaitable<void> choose_language(Call& call, std::string choice) {
         co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
         co_return;
     }
-    const std::string id = call.user().id.str();
+    const discord::Snowflake id = call.user().id;
     const std::string name = call.user().username;
     co_await ctx.db.run([&](db::Connection& c) {
         // The same choice again (or "follow Discord" from someone who never chose) changes nothing.

@@ -34,8 +34,8 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
     const auto* message = event.message();
     if (message == nullptr || message->author.bot || message->webhook || !message->guild_id) co_return;
     if (*message->guild_id != ctx.shop.guild_id) co_return;
-    const std::string channel_id = message->channel_id.str();
-    const std::string author_id = message->author.id.str();
+    const discord::Snowflake channel_id = message->channel_id;
+    const discord::Snowflake author_id = message->author.id;
     auto rc = co_await ctx.db.run([&](db::Connection& c) {
         ReceiptContext out;
         const auto order_id = domain::order_channels::order_for_channel(c, channel_id);
@@ -115,7 +115,7 @@ asio::awaitable<void> on_message(BotContext& ctx, const discord::Event& event) {
         co_await say(ctx, message->channel_id, ui::tr(locale, Msg::receipt_wrong_type), message->id);
         co_return;
     }
-    upload.attachment_id = attachment.id.str();
+    upload.attachment_id = attachment.id;
     const auto order_id = rc.order->id;
     const auto user_id = rc.customer->id;
     auto submitted = co_await ctx.db.run(

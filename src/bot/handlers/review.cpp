@@ -55,7 +55,7 @@ asio::awaitable<void> explain_refusal(Call& call, domain::OrderId id, const doma
 
 asio::awaitable<void> claim(Call& call, domain::OrderId id) {
     auto& ctx = call.ctx;
-    const std::string admin = call.user().id.str();
+    const discord::Snowflake admin = call.user().id;
     auto claimed = co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.claim(c, id, admin); });
     if (!claimed) {
         co_await explain_refusal(call, id, claimed.error());
@@ -67,7 +67,7 @@ asio::awaitable<void> claim(Call& call, domain::OrderId id) {
 
 asio::awaitable<void> approve(Call& call, domain::OrderId id) {
     auto& ctx = call.ctx;
-    const std::string admin = call.user().id.str();
+    const discord::Snowflake admin = call.user().id;
     const auto shop_locale = ctx.shop.default_locale;
     auto result = co_await ctx.provisioner.approve_and_fulfil(id, admin);
     if (result) {
@@ -138,7 +138,7 @@ asio::awaitable<void> decline(Call& call, std::int64_t order_value) {
     const std::string reason =
         ui::decline_reason(ui::Locale::en, preset && !preset->values.empty() ? preset->values.front() : "",
                            field ? field->value : std::string());
-    const std::string admin = call.user().id.str();
+    const discord::Snowflake admin = call.user().id;
     auto declined = co_await ctx.db.run(
         [&](db::Connection& c) -> domain::Outcome<std::pair<domain::Order, domain::User>> {
             auto order = ctx.orders.decline(c, id, admin, reason, true);
@@ -175,7 +175,7 @@ asio::awaitable<void> review_action(Call& call, std::int64_t order_value, std::s
 
 asio::awaitable<void> deliver_approved(Call& call, const domain::Fulfilment& fulfilment) {
     std::string approver =
-        call.user().username.empty() ? notify::mention(call.user().id.str()) : call.user().username;
+        call.user().username.empty() ? notify::mention(call.user().id) : call.user().username;
     const auto outcome = co_await notify::deliver_order(call.ctx, fulfilment.order.id, std::move(approver),
                                                         fulfilment.links, true);
     if (outcome.customer_left) co_await reply_ephemeral(call, call.tr(Msg::review_customer_left));

@@ -214,7 +214,7 @@ asio::awaitable<void> create_missing(Call& call) {
         co_await call.responder.update_message(std::move(done));
         co_return;
     }
-    const std::string guild = ctx.shop.guild_id.str();
+    const domain::DiscordId guild = ctx.shop.guild_id;
     auto layout = co_await ctx.db.run([&](db::Connection& c) {
         return domain::discord_layout::load(c, guild).value_or(domain::DiscordLayout{});
     });
@@ -230,7 +230,7 @@ asio::awaitable<void> create_missing(Call& call) {
             co_return;
         }
         // Stored at once: a later failure must not make it again on the next try.
-        layout.*item->stored = id->str();
+        layout.*item->stored = *id;
         set_id(ctx.shop, *item, *id);
         const auto now = domain::to_timestamp(ctx.clock.now());
         co_await ctx.db.run([&](db::Connection& c) { domain::discord_layout::save(c, guild, layout, now); });
@@ -267,9 +267,9 @@ std::vector<std::string> apply_layout(core::ShopSettings& shop, const domain::Di
     }();
     std::vector<std::string> filled;
     for (const auto& [key, item] : keys) {
-        const auto id = Snowflake::parse(stored.*item->stored);
-        if (!id || id->empty() || !missing(shop, *item)) continue;
-        set_id(shop, *item, *id);
+        const Snowflake id = stored.*item->stored;
+        if (id.empty() || !missing(shop, *item)) continue;
+        set_id(shop, *item, id);
         filled.emplace_back(key);
     }
     return filled;

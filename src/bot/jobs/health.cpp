@@ -75,7 +75,7 @@ asio::awaitable<JobResult> Jobs::check_health() {
 }
 
 asio::awaitable<std::optional<int>> Jobs::queue_outage_notices(domain::ServerId server, std::int64_t incident,
-                                                               std::string actor) {
+                                                               domain::Actor actor) {
     const auto now = clock_now();
     co_return co_await ctx_.db.run([&](db::Connection& c) {
         return domain::server_health::queue_outage_notices(c, ctx_.catalog, server, incident, actor, now);

@@ -124,7 +124,8 @@ class Jobs {
     /// domain::server_health::queue_outage_notices() now (`incident`: when the down alert was
     /// posted, as its "Tell its customers" button carries it).
     boost::asio::awaitable<std::optional<int>> queue_outage_notices(domain::ServerId server,
-                                                                    std::int64_t incident, std::string actor);
+                                                                    std::int64_t incident,
+                                                                    domain::Actor actor);
     /// Approved orders provisioned and delivered; order channels whose creation, storing or
     /// summary was interrupted completed (or, for ended orders, deleted); review cards that were
     /// never stored posted again.

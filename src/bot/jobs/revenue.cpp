@@ -61,7 +61,7 @@ asio::awaitable<JobResult> Jobs::snapshot_revenue() {
     if (!posted)
         co_return common::unexpected("snapshot of " + day +
                                      " written; not posted: " + posted.error().describe());
-    const std::string message = posted->id.str();
+    const discord::Snowflake message = posted->id;
     co_await ctx_.db.run([&](db::Connection& c) { ctx_.analytics.mark_posted(c, day, message); });
     co_return "snapshot of " + day + " written and posted";
 }

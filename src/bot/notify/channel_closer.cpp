@@ -38,17 +38,16 @@ asio::awaitable<void> wait_until(BotContext& ctx, domain::Timestamp when) {
 
 /// The channel's stored schedule: the truth, as another closer (after a restart, or of another
 /// process) may have moved it on or finished it.
-asio::awaitable<std::optional<ChannelClose>> stored_schedule(BotContext& ctx, const std::string& channel) {
+asio::awaitable<std::optional<ChannelClose>> stored_schedule(BotContext& ctx, Snowflake channel) {
     co_return co_await ctx.db.run(
         [&](db::Connection& c) { return domain::order_channels::close_of(c, channel); });
 }
 
 asio::awaitable<void> run_closer(BotContext& ctx, Snowflake channel, ChannelClose schedule) {
-    const std::string id = channel.str();
-    const auto customer = Snowflake::parse(schedule.customer).value_or(Snowflake{});
+    const Snowflake customer = schedule.customer;
     if (!schedule.archived) {
         co_await wait_until(ctx, schedule.archive_at);
-        auto stored = co_await stored_schedule(ctx, id);
+        auto stored = co_await stored_schedule(ctx, channel);
         if (!stored) co_return;  // closed meanwhile
         schedule = *stored;
         co_await wait_until(ctx, schedule.archive_at);  // a no-op unless it was moved later
@@ -58,22 +57,23 @@ asio::awaitable<void> run_closer(BotContext& ctx, Snowflake channel, ChannelClos
         edit.permission_overwrites = archived_overwrites(ctx.shop, customer);
         auto edited = co_await ctx.rest.edit_channel(channel, std::move(edit), "order finished: archived");
         if (!edited && edited.error().code == discord::RestErrorCode::not_found) {
-            co_await ctx.db.run([&](db::Connection& c) { domain::order_channels::forget(c, id); });
+            co_await ctx.db.run([&](db::Connection& c) { domain::order_channels::forget(c, channel); });
             co_return;
         }
         schedule.archived = true;
         const auto now = domain::to_timestamp(ctx.clock.now());
-        co_await ctx.db.run([&](db::Connection& c) { domain::order_channels::mark_archived(c, id, now); });
+        co_await ctx.db.run(
+            [&](db::Connection& c) { domain::order_channels::mark_archived(c, channel, now); });
     }
     co_await wait_until(ctx, schedule.delete_at);
-    const bool still_scheduled = (co_await stored_schedule(ctx, id)).has_value();
+    const bool still_scheduled = (co_await stored_schedule(ctx, channel)).has_value();
     if (!still_scheduled) co_return;
     auto deleted = co_await ctx.rest.delete_channel(channel, "order finished: channel closed");
     if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {
-        spdlog::warn("order channel {} not deleted: {}", id, deleted.error().describe());
+        spdlog::warn("order channel {} not deleted: {}", channel.str(), deleted.error().describe());
         co_return;  // still scheduled: the reconciler's next run retries
     }
-    co_await ctx.db.run([&](db::Connection& c) { domain::order_channels::forget(c, id); });
+    co_await ctx.db.run([&](db::Connection& c) { domain::order_channels::forget(c, channel); });
 }
 
 void spawn_closer(BotContext& ctx, Snowflake channel, const ChannelClose& schedule) {
@@ -88,7 +88,7 @@ asio::awaitable<void> resume_closers(BotContext& ctx) {
     auto schedules =
         co_await ctx.db.run([](db::Connection& c) { return domain::order_channels::scheduled_closes(c); });
     for (const auto& schedule : schedules) {
-        if (auto channel = Snowflake::parse(schedule.channel)) spawn_closer(ctx, *channel, schedule);
+        spawn_closer(ctx, schedule.channel, schedule);
     }
 }
 
@@ -98,17 +98,16 @@ void record_channel_close(const BotContext& ctx, db::Connection& connection, Sno
                           Snowflake customer, std::chrono::seconds archive_after) {
     const auto now = domain::to_timestamp(ctx.clock.now());
     domain::order_channels::schedule_close(connection,
-                                           {channel.str(), customer.str(), now + archive_after,
+                                           {channel, customer, now + archive_after,
                                             now + archive_after + ctx.shop.order_channel_delete_after, false},
                                            now);
 }
 
 asio::awaitable<void> schedule_channel_close(BotContext& ctx, Snowflake channel, Snowflake customer,
                                              std::chrono::seconds archive_after) {
-    const std::string id = channel.str();
     auto schedule = co_await ctx.db.run([&](db::Connection& c) {
         record_channel_close(ctx, c, channel, customer, archive_after);
-        return domain::order_channels::close_of(c, id);
+        return domain::order_channels::close_of(c, channel);
     });
     if (schedule) spawn_closer(ctx, channel, *schedule);
 }

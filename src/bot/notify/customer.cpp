@@ -21,12 +21,7 @@ ui::Locale customer_locale(const BotContext& ctx, const domain::User& user) {
                              ctx.shop.default_locale);
 }
 
-std::string mention(std::string_view discord_id) { return "<@" + std::string(discord_id) + ">"; }
-
-std::optional<Snowflake> snowflake(const std::optional<std::string>& text) {
-    if (!text) return std::nullopt;
-    return Snowflake::parse(*text);
-}
+std::string mention(Snowflake user) { return "<@" + user.str() + ">"; }
 
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan) {
     return ui::format_count(locale, plan.spec.duration_days, ui::Unit::day);
@@ -47,7 +42,7 @@ std::string payment_method_name(ui::Locale locale, const domain::PaymentMethod& 
     return locale == ui::Locale::ar && !method.name_ar.empty() ? method.name_ar : method.name_en;
 }
 
-std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text) {
+std::string with_mention(ui::Locale locale, Snowflake discord_id, const std::string& text) {
     if (locale == ui::Locale::ar) return ui::isolate(mention(discord_id)) + (text.empty() ? "" : "\n" + text);
     return mention(discord_id) + (text.empty() ? "" : " " + text);
 }
@@ -68,7 +63,7 @@ asio::awaitable<std::optional<discord::RestErrorCode>> post_with_mention(BotCont
                                                                          ui::Locale locale,
                                                                          MessagePayload payload,
                                                                          std::string& error) {
-    payload.content = with_mention(locale, customer.str(), payload.content);
+    payload.content = with_mention(locale, customer, payload.content);
     payload.allowed_mentions.users = {customer};
     auto posted = co_await ctx.rest.create_message(channel, std::move(payload));
     if (posted) co_return std::nullopt;
@@ -105,12 +100,12 @@ asio::awaitable<discord::RestResult<discord::Channel>> create_private_channel(Bo
 
 asio::awaitable<void> tell_customer(BotContext& ctx, const domain::Order& order, const domain::User& user,
                                     MessagePayload payload) {
-    if (auto channel = snowflake(order.channel_id)) {
+    if (const auto channel = order.channel_id) {
         auto copy = payload;
         auto sent = co_await ctx.rest.create_message(*channel, std::move(copy));
         if (sent) co_return;
     }
-    if (auto id = Snowflake::parse(user.discord_id)) co_await send_dm(ctx, *id, std::move(payload));
+    if (!user.discord_id.empty()) co_await send_dm(ctx, user.discord_id, std::move(payload));
 }
 
 asio::awaitable<std::optional<std::string>> tell_privately(BotContext& ctx,
@@ -133,13 +128,13 @@ asio::awaitable<std::optional<std::string>> tell_privately(BotContext& ctx,
                               domain::notice_channel_of(c, user_id));
     });
     using discord::RestErrorCode;
-    if (auto channel = snowflake(order_channel)) {
+    if (const auto channel = order_channel) {
         // Deleted, or closed to the bot: on to the private channel. Anything else: the next run.
         const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
         if (*failed != RestErrorCode::not_found && *failed != RestErrorCode::forbidden) co_return error;
     }
-    if (auto channel = snowflake(private_channel)) {
+    if (const auto channel = private_channel) {
         // A new one only when this one was deleted.
         const auto failed = co_await post_with_mention(ctx, *channel, customer, locale, payload, error);
         if (!failed) co_return std::nullopt;
@@ -147,7 +142,7 @@ asio::awaitable<std::optional<std::string>> tell_privately(BotContext& ctx,
     }
     auto created = co_await create_private_channel(ctx, user, customer);
     if (!created) co_return error + "; private channel: " + created.error().describe();
-    const std::string id = created->id.str();
+    const Snowflake id = created->id;
     co_await ctx.db.run([&](db::Connection& c) { domain::set_notice_channel(c, user_id, id); });
     if (co_await post_with_mention(ctx, created->id, customer, locale, std::move(payload), error))
         co_return error;
@@ -156,8 +151,8 @@ asio::awaitable<std::optional<std::string>> tell_privately(BotContext& ctx,
     if (!pointer.empty()) {
         MessagePayload message;
         message.content =
-            with_mention(locale, customer.str(),
-                         ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id + ">"}}));
+            with_mention(locale, customer,
+                         ui::tr(locale, Msg::notice_private_pointer, {{"channel", "<#" + id.str() + ">"}}));
         message.allowed_mentions.users = {customer};
         if (auto posted = co_await ctx.rest.create_message(pointer, std::move(message)); !posted) {
             spdlog::warn("pointer to {}'s notices channel not posted: {}", customer.str(),

@@ -23,9 +23,8 @@ namespace nebula::bot::notify {
 /// interaction, else the shop's default.
 ui::Locale customer_locale(const core::BotContext& ctx, const domain::User& user);
 
-/// "<@123>" for a Discord id kept as text.
-std::string mention(std::string_view discord_id);
-std::optional<discord::Snowflake> snowflake(const std::optional<std::string>& text);
+/// "<@123>": a mention of a Discord user.
+std::string mention(discord::Snowflake user);
 
 /// Plan summary values.
 std::string plan_duration(ui::Locale locale, const domain::Plan& plan);
@@ -36,7 +35,7 @@ std::string payment_method_name(ui::Locale locale, const domain::PaymentMethod& 
 
 /// `text` addressed to `discord_id`: the mention first; in Arabic isolated and on its own line,
 /// so the mention cannot pull the Arabic text after it into its direction.
-std::string with_mention(ui::Locale locale, std::string_view discord_id, const std::string& text);
+std::string with_mention(ui::Locale locale, discord::Snowflake discord_id, const std::string& text);
 
 /// The customer's Cancel button for an order (any state before approval).
 discord::ActionRow cancel_row(ui::Locale locale, domain::OrderId order);

@@ -123,7 +123,7 @@ class Deliverer {
           told_by_caller_(told_by_caller) {}
 
     asio::awaitable<DeliveryOutcome> run() {
-        customer_ = Snowflake::parse(d_.user.discord_id).value_or(Snowflake{});
+        customer_ = d_.user.discord_id;
         locale_ = customer_locale(ctx_, d_.user);
         if (!d_.delivery.done(DeliveryPart::card)) co_await card();
         if (!d_.delivery.done(DeliveryPart::channel) || !d_.delivery.done(DeliveryPart::dm)) {
@@ -196,7 +196,7 @@ class Deliverer {
     }
 
     asio::awaitable<void> card() {
-        const auto message = snowflake(d_.order.review_message_id);
+        const auto message = d_.order.review_message_id;
         if (!message || !d_.card) co_return co_await done(DeliveryPart::card);
         auto edited = co_await ctx_.rest.edit_message(ctx_.shop.review_channel_id, *message, *d_.card);
         if (!edited && transient(edited.error()))
@@ -223,7 +223,7 @@ class Deliverer {
     }
 
     asio::awaitable<void> channel_post() {
-        const auto channel = snowflake(d_.order.channel_id);
+        const auto channel = d_.order.channel_id;
         if (!channel) co_return co_await done(DeliveryPart::channel, "");
         auto payload = delivery_payload(ctx_, locale_, d_, *links_);
         payload.content = with_mention(locale_, d_.user.discord_id, payload.content);
@@ -309,7 +309,7 @@ class Deliverer {
     asio::awaitable<void> closing() {
         const bool in_channel = !d_.delivery.channel_message_id.value_or("").empty();
         const bool by_dm = !d_.delivery.dm_message_id.value_or("").empty();
-        const auto channel = snowflake(d_.order.channel_id);
+        const auto channel = d_.order.channel_id;
         // A trial delivered while the customer waited had its link in the answer to their click.
         const bool shown_at_click = d_.order.trial && told_by_caller_;
         if (!in_channel && !by_dm && !shown_at_click && !outcome_.customer_left &&
@@ -383,8 +383,9 @@ asio::awaitable<DeliveryOutcome> deliver_order(BotContext& ctx, domain::OrderId 
         if (d.account) d.server = ctx.catalog.server(c, d.account->server_id);
         if (order->payment_method_id) d.method = ctx.catalog.payment_method(c, *order->payment_method_id);
         if (!delivery->card_at && order->review_message_id) {
-            const std::string status = ui::tr(ctx.shop.default_locale, Msg::review_approved_by,
-                                              {{"admin", mention(order->reviewer_id.value_or("?"))}});
+            const std::string status =
+                ui::tr(ctx.shop.default_locale, Msg::review_approved_by,
+                       {{"admin", order->reviewer_id ? mention(*order->reviewer_id) : std::string("?")}});
             d.card = review_card_for(ctx, c, *order, status);
         }
         return d;

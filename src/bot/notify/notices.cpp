@@ -132,14 +132,14 @@ asio::awaitable<NoticeReport> deliver_notices(BotContext& ctx, std::optional<Sno
             return d;
         });
         std::optional<std::string> error;
-        const auto customer = data.user ? Snowflake::parse(data.user->discord_id) : std::nullopt;
+        const auto customer = data.user ? std::optional<Snowflake>(data.user->discord_id) : std::nullopt;
         if (!customer || stale(n, data)) {
             error = std::nullopt;  // nothing to say: done
         } else if (n.kind == NoticeKind::order_expired) {
             const auto locale = customer_locale(ctx, *data.user);
             MessagePayload payload;
             payload.content = notice_text(ctx, locale, n, data);
-            const auto channel = snowflake(data.order->channel_id);
+            const auto channel = data.order->channel_id;
             bool in_channel = false;
             if (channel) in_channel = (co_await ctx.rest.create_message(*channel, payload)).has_value();
             if (in_channel) {

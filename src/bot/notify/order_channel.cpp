@@ -152,13 +152,13 @@ asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::Ord
         return o;
     });
     if (!loaded || !loaded->plan) {
-        if (loaded) step.channel = snowflake(loaded->order.channel_id);
+        if (loaded) step.channel = loaded->order.channel_id;
         co_return step;
     }
     auto& o = *loaded;
-    const auto customer = Snowflake::parse(o.user.discord_id).value_or(Snowflake{});
+    const Snowflake customer = o.user.discord_id;
     const auto write_in = locale.value_or(customer_locale(ctx, o.user));
-    step.channel = snowflake(o.order.channel_id);
+    step.channel = o.order.channel_id;
     if (!step.channel && lease) {
         // A bot that stopped between creating the channel and storing it left it behind.
         auto listed = co_await list_shop_channels(ctx);
@@ -180,7 +180,7 @@ asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::Ord
         step.channel = channel->id;
     }
     if (!o.order.channel_id) {
-        const std::string channel_id = step.channel->str();
+        const Snowflake channel_id = *step.channel;
         co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_channel(c, id, channel_id); });
     }
     auto posted = co_await ctx.rest.create_message(*step.channel, order_summary(ctx, write_in, o, customer));
@@ -216,9 +216,8 @@ asio::awaitable<ChannelRepairReport> repair_order_channels(BotContext& ctx) {
         }
         bool all_gone = true;
         for (const auto channel : channels_with_topic(*listed, order.reference)) {
-            const std::string id = channel.str();
             const bool closing = co_await ctx.db.run(
-                [&](db::Connection& c) { return domain::order_channels::close_of(c, id).has_value(); });
+                [&](db::Connection& c) { return domain::order_channels::close_of(c, channel).has_value(); });
             if (closing) continue;  // its closer deletes it
             auto deleted = co_await ctx.rest.delete_channel(channel, "order " + order.reference + " ended");
             if (!deleted && deleted.error().code != discord::RestErrorCode::not_found) {

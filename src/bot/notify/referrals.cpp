@@ -35,8 +35,7 @@ asio::awaitable<ReferralSweep> grant_referral_rewards(core::BotContext& ctx) {
         return out;
     });
     for (const auto& t : untold) {
-        const auto customer = t.referrer ? discord::Snowflake::parse(t.referrer->discord_id) : std::nullopt;
-        if (customer && t.account) {
+        if (t.referrer && t.account) {
             const auto locale = customer_locale(ctx, *t.referrer);
             discord::MessagePayload payload;
             payload.content =
@@ -44,8 +43,8 @@ asio::awaitable<ReferralSweep> grant_referral_rewards(core::BotContext& ctx) {
                        {{"server", t.server ? t.server->spec.name : std::string("?")},
                         {"days", ui::format_count(locale, t.reward.days, ui::Unit::day)},
                         {"expiry", ui::format_date_time(locale, t.account->expires_at, ctx.zone)}});
-            const auto error =
-                co_await tell_privately(ctx, std::nullopt, *t.referrer, *customer, std::move(payload));
+            const auto error = co_await tell_privately(ctx, std::nullopt, *t.referrer, t.referrer->discord_id,
+                                                       std::move(payload));
             if (error) {
                 spdlog::warn("referral reward of customer {}: referrer not told: {}", t.reward.referred.value,
                              *error);

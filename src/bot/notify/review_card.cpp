@@ -121,7 +121,7 @@ asio::awaitable<void> update_review_card(BotContext& ctx, domain::OrderId id, st
         return load_review(ctx, c, *order);
     });
     if (!view) co_return;
-    const auto message = snowflake(view->order.review_message_id);
+    const auto message = view->order.review_message_id;
     if (!message) co_return;
     auto edited = co_await ctx.rest.edit_message(ctx.shop.review_channel_id, *message,
                                                  review_card(ctx, *view, status_line));
@@ -150,7 +150,7 @@ asio::awaitable<void> post_review_card(BotContext& ctx, const domain::SubmittedR
         co_return;
     }
     const auto id = submitted.order.id;
-    const std::string message_id = posted->id.str();
+    const discord::Snowflake message_id = posted->id;
     co_await ctx.db.run([&](db::Connection& c) { return ctx.orders.set_review_message(c, id, message_id); });
 }
 

@@ -484,8 +484,9 @@ TEST_F(AdminCommandsTest, AuditListsRecentEntriesAndFiltersByMember) {
     make_server("fra-1");
     const auto plans = with_db([&](db::Connection& c) { return catalog_.plans(c, false); });
     const auto order = order_under_review(make_user(kCustomer + 1), plans[0].id, "receipt-9");
-    const auto declined =
-        with_db([&](db::Connection& c) { return orders_->decline(c, order.id, "42", "blurry", true); });
+    const auto declined = with_db([&](db::Connection& c) {
+        return orders_->decline(c, order.id, domain::DiscordId{42}, "blurry", true);
+    });
     ASSERT_TRUE(declined.has_value());
     auto about_order = admin({"audit"}, {user_option("user", kCustomer + 1)});
     EXPECT_THAT(about_order.embed_text(),
@@ -503,14 +504,16 @@ TEST_F(AdminCommandsTest, UserBanInfoAndUnban) {
         admin({"user", "ban"}, {user_option("user", kCustomer), str("reason", "chargeback")}, true, resolved)
             .content(),
         "<@500000000000000002> is banned: chargeback");
-    const auto banned = with_db([&](db::Connection& c) { return users_.find(c, std::to_string(kCustomer)); });
+    const auto banned =
+        with_db([&](db::Connection& c) { return users_.find(c, domain::DiscordId{kCustomer}); });
     EXPECT_EQ(banned->status, domain::UserStatus::banned);
     EXPECT_THAT(admin({"user", "info"}, {user_option("user", kCustomer)}).content(),
                 HasSubstr("banned (chargeback) · orders: 0 · accounts: 0"));
     EXPECT_EQ(admin({"user", "unban"}, {user_option("user", kCustomer)}).content(),
               "<@500000000000000002> is no longer banned.");
-    EXPECT_EQ(with_db([&](db::Connection& c) { return users_.find(c, std::to_string(kCustomer)); })->status,
-              domain::UserStatus::active);
+    EXPECT_EQ(
+        with_db([&](db::Connection& c) { return users_.find(c, domain::DiscordId{kCustomer}); })->status,
+        domain::UserStatus::active);
     EXPECT_THAT(admin({"user", "unban"}, {user_option("user", 42)}).content(),
                 HasSubstr("never used the bot"));
     EXPECT_EQ(admin({"user", "info"}, {user_option("user", 42)}).content(), "Nothing found for <@42>.");
@@ -689,7 +692,7 @@ TEST_F(AdminCommandsTest, OrderDeclineNeedsUnderReviewAndRecordsTheReason) {
     EXPECT_EQ(after->status, domain::OrderStatus::declined);
     EXPECT_EQ(after->decline_reason, "amount too low");
     EXPECT_FALSE(after->allow_reupload);
-    EXPECT_EQ(after->reviewer_id, std::string(kAdminId));
+    EXPECT_EQ(after->reviewer_id, domain::DiscordId{kAdmin});
     EXPECT_THAT(hook_calls_, ::testing::ElementsAre("declined " + order.reference));
     EXPECT_THAT(
         admin({"order", "decline"}, {str("order", order.reference), str("reason", "again")}).content(),
@@ -737,8 +740,7 @@ TEST_F(AdminCommandsTest, DefaultHooksTellTheCustomerInTheOrderChannel) {
         if (made) channel = made->id;
     });
     ASSERT_TRUE(channel.has_value());
-    ASSERT_TRUE(
-        with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel->str()); }));
+    ASSERT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, *channel); }));
 
     // The app's registration: no hooks passed, the defaults tell the customer.
     handlers::Router router;

@@ -145,7 +145,8 @@ Answer AdminTest::autocomplete(const std::vector<std::string>& path, json option
 
 domain::Plan AdminTest::make_plan(const std::string& name, domain::Piasters price, int days) {
     return with_db([&](db::Connection& c) {
-        auto plan = catalog_.create_plan(c, "setup", {name, days, std::int64_t{50} << 30, 2, price, 0});
+        auto plan = catalog_.create_plan(c, domain::Actor::system(),
+                                         {name, days, std::int64_t{50} << 30, 2, price, 0});
         EXPECT_TRUE(plan.has_value()) << plan.error().message;
         return *plan;
     });
@@ -154,7 +155,7 @@ domain::Plan AdminTest::make_plan(const std::string& name, domain::Piasters pric
 domain::Server AdminTest::make_server(const std::string& name) {
     return with_db([&](db::Connection& c) {
         auto server = catalog_.create_server(
-            c, "setup",
+            c, domain::Actor::system(),
             {name, "Frankfurt", "https://" + name + ".example:8443", std::string(40, 'k'), "", 1, 100, 1});
         EXPECT_TRUE(server.has_value()) << server.error().message;
         return *server;
@@ -164,7 +165,8 @@ domain::Server AdminTest::make_server(const std::string& name) {
 domain::PaymentMethodId AdminTest::enable_method(const std::string& code, const std::string& account) {
     return with_db([&](db::Connection& c) {
         auto id = *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = ?", code);
-        auto updated = catalog_.update_payment_method(c, "setup", id, {account, std::nullopt, std::nullopt});
+        auto updated = catalog_.update_payment_method(c, domain::Actor::system(), id,
+                                                      {account, std::nullopt, std::nullopt});
         EXPECT_TRUE(updated.has_value());
         return id;
     });
@@ -172,7 +174,7 @@ domain::PaymentMethodId AdminTest::enable_method(const std::string& code, const 
 
 domain::UserId AdminTest::make_user(std::uint64_t discord_id) {
     return with_db([&](db::Connection& c) {
-        return users_.ensure(c, std::to_string(discord_id), "user" + std::to_string(discord_id)).id;
+        return users_.ensure(c, domain::DiscordId{discord_id}, "user" + std::to_string(discord_id)).id;
     });
 }
 
@@ -183,7 +185,8 @@ domain::Order AdminTest::order_under_review(domain::UserId user, domain::PlanId 
         auto placed = orders_->place(c, user, plan);
         EXPECT_TRUE(placed.has_value()) << placed.error().message;
         EXPECT_TRUE(orders_->choose_payment_method(c, placed->order.id, user, method).has_value());
-        auto submitted = orders_->submit_receipt(c, placed->order.id, user, {receipt, "image/png", "att-1"});
+        auto submitted =
+            orders_->submit_receipt(c, placed->order.id, user, {receipt, "image/png", domain::DiscordId{1}});
         EXPECT_TRUE(submitted.has_value()) << submitted.error().message;
         return submitted->order;
     });
@@ -194,7 +197,7 @@ domain::Account AdminTest::fulfilled_account(std::uint64_t discord_id, domain::P
     const auto order = order_under_review(make_user(discord_id), plan, receipt);
     std::optional<domain::Account> account;
     nebula::discord::testing::run(io_, [&]() -> asio::awaitable<void> {
-        auto done = co_await provisioner_->approve_and_fulfil(order.id, "setup");
+        auto done = co_await provisioner_->approve_and_fulfil(order.id, domain::DiscordId{7});
         EXPECT_TRUE(done.has_value()) << done.error().message;
         if (done) account = done->account;
     });

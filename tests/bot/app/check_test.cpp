@@ -105,10 +105,11 @@ class BotMetricsTest : public ::testing::Test {
         domain::OrderService orders(clock, domain::OrderOptions{});
         auto c = database_->connect();
         auto plan = catalog.create_plan(
-            *c, "admin", domain::PlanInput{"Monthly", 30, 0, 1, domain::Piasters::from_pounds(100), 0});
+            *c, domain::Actor::system(),
+            domain::PlanInput{"Monthly", 30, 0, 1, domain::Piasters::from_pounds(100), 0});
         ASSERT_TRUE(plan);
         for (int i = 0; i < count; ++i) {
-            auto user = users.ensure(*c, std::to_string(830000000000000100ULL + static_cast<unsigned>(i)),
+            auto user = users.ensure(*c, domain::DiscordId{830000000000000100ULL + static_cast<unsigned>(i)},
                                      "customer");
             auto placed = orders.place(*c, user.id, plan->id);
             ASSERT_TRUE(placed);
@@ -458,10 +459,10 @@ TEST_F(BotCheck, SaysWhereEachIdCameFromWhenBotEnvLeavesThemOut) {
     migrate();
     {
         auto connection = database_->connect();
-        domain::DiscordLayout layout{std::to_string(kAdminRole), std::to_string(kSubscriberRole),
-                                     std::to_string(kReview),    std::to_string(kBilling),
-                                     std::to_string(kPanel),     std::to_string(kCategory)};
-        domain::discord_layout::save(*connection, std::to_string(kGuild), layout,
+        domain::DiscordLayout layout{domain::DiscordId{kAdminRole}, domain::DiscordId{kSubscriberRole},
+                                     domain::DiscordId{kReview},    domain::DiscordId{kBilling},
+                                     domain::DiscordId{kPanel},     domain::DiscordId{kCategory}};
+        domain::discord_layout::save(*connection, domain::DiscordId{kGuild}, layout,
                                      domain::to_timestamp(clock_.now()));
     }
     const auto explicit_config = config_;

@@ -15,8 +15,11 @@
 #include "bot/domain/provisioning.hpp"
 #include "bot/domain/referrals.hpp"
 #include "bot/domain/trials.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "bot/support/fake_nebula_gateway.hpp"
 #include "domain_fixture.hpp"
+
+using nebula::bot::testing::discord_id;
 
 namespace nebula::bot::domain {
 namespace {
@@ -50,7 +53,7 @@ class GrowthTest : public testing::DomainTest {
     }
 
     PromoCode make_code(PromoInput input) {
-        auto created = promos::create(conn(), "admin-1", input, now());
+        auto created = promos::create(conn(), discord_id("admin-1"), input, now());
         EXPECT_TRUE(created.has_value()) << created.error().message;
         return *created;
     }
@@ -62,8 +65,8 @@ class GrowthTest : public testing::DomainTest {
         auto applied = promos::apply(conn(), *orders_, placed->order.id, user, code, now());
         EXPECT_TRUE(applied.has_value()) << (applied ? "" : to_string(applied.error()));
         EXPECT_TRUE(orders_->choose_payment_method(conn(), placed->order.id, user, method_).has_value());
-        auto submitted =
-            orders_->submit_receipt(conn(), placed->order.id, user, {receipt, "image/png", "att"});
+        auto submitted = orders_->submit_receipt(conn(), placed->order.id, user,
+                                                 {receipt, "image/png", discord_id("att")});
         EXPECT_TRUE(submitted.has_value());
         return submitted->order;
     }
@@ -83,7 +86,7 @@ TEST_P(GrowthTest, TrialIsProvisionedAtOnceLikeAPaidOrderAndOnlyOncePerCustomerE
     ASSERT_FALSE(refused.has_value());
     EXPECT_EQ(refused.error(), TrialRefusal::not_offered);
 
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 3, 5LL << 30, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 3, 5LL << 30, now()).has_value());
     auto started = trials::start(conn(), *orders_, request(user), now());
     ASSERT_TRUE(started.has_value()) << to_string(started.error());
     EXPECT_TRUE(started->trial);
@@ -119,9 +122,9 @@ TEST_P(GrowthTest, TrialIsProvisionedAtOnceLikeAPaidOrderAndOnlyOncePerCustomerE
 }
 
 TEST_P(GrowthTest, TrialRefusesBannedYoungAccountsOpenOrdersAndAfterItIsDisabled) {
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 1, 0, now()).has_value());
     const auto banned = make_user("301");
-    ASSERT_TRUE(users_.ban(conn(), "admin-1", banned, "abuse").has_value());
+    ASSERT_TRUE(users_.ban(conn(), discord_id("admin-1"), banned, "abuse").has_value());
     EXPECT_EQ(trials::start(conn(), *orders_, request(banned), now()).error(), TrialRefusal::banned);
 
     const auto young = make_user("302");
@@ -134,17 +137,19 @@ TEST_P(GrowthTest, TrialRefusesBannedYoungAccountsOpenOrdersAndAfterItIsDisabled
     ASSERT_TRUE(orders_->place(conn(), buyer, plan_).has_value());
     EXPECT_EQ(trials::start(conn(), *orders_, request(buyer), now()).error(), TrialRefusal::open_order);
 
-    ASSERT_TRUE(trials::disable(conn(), "admin-1", now()).has_value());
+    ASSERT_TRUE(trials::disable(conn(), discord_id("admin-1"), now()).has_value());
     EXPECT_FALSE(trials::offered(conn()).has_value());
     EXPECT_EQ(trials::start(conn(), *orders_, request(make_user("304")), now()).error(),
               TrialRefusal::not_offered);
-    EXPECT_EQ(trials::disable(conn(), "admin-1", now()).error().code, ErrorCode::not_found);
-    EXPECT_EQ(trials::set(conn(), "admin-1", plan_, 0, 0, now()).error().code, ErrorCode::validation);
-    EXPECT_EQ(trials::set(conn(), "admin-1", PlanId{999}, 3, 0, now()).error().code, ErrorCode::not_found);
+    EXPECT_EQ(trials::disable(conn(), discord_id("admin-1"), now()).error().code, ErrorCode::not_found);
+    EXPECT_EQ(trials::set(conn(), discord_id("admin-1"), plan_, 0, 0, now()).error().code,
+              ErrorCode::validation);
+    EXPECT_EQ(trials::set(conn(), discord_id("admin-1"), PlanId{999}, 3, 0, now()).error().code,
+              ErrorCode::not_found);
 }
 
 TEST_P(GrowthTest, TrialWithNoServerWithRoomIsRefusedAndNothingIsRecorded) {
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 1, 0, now()).has_value());
     conn().exec("UPDATE servers SET enabled = 0");
     EXPECT_EQ(trials::start(conn(), *orders_, request(make_user("305")), now()).error(),
               TrialRefusal::no_capacity);
@@ -152,7 +157,7 @@ TEST_P(GrowthTest, TrialWithNoServerWithRoomIsRefusedAndNothingIsRecorded) {
 }
 
 TEST_P(GrowthTest, ConcurrentTrialClicksGiveOneTrial) {
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 1, 0, now()).has_value());
     const auto user = make_user("306");
     constexpr int kClicks = 4;
     std::latch go(kClicks);
@@ -171,7 +176,7 @@ TEST_P(GrowthTest, ConcurrentTrialClicksGiveOneTrial) {
 }
 
 TEST_P(GrowthTest, StatsCountTrialsApartAndTheShareThatPaidLater) {
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 1, 0, now()).has_value());
     const auto from = now();
     const auto converts = make_user("310");
     const auto stays_free = make_user("311");
@@ -182,7 +187,7 @@ TEST_P(GrowthTest, StatsCountTrialsApartAndTheShareThatPaidLater) {
     }
     clock_.advance(1h);
     auto paid = order_under_review(converts);
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(paid.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(paid.id, discord_id("admin-1"))).has_value());
 
     const auto to = now() + 1h;
     const auto stats = trials::stats(conn(), from, to);
@@ -200,18 +205,22 @@ TEST_P(GrowthTest, StatsCountTrialsApartAndTheShareThatPaidLater) {
 TEST_P(GrowthTest, PromoCodesAreValidatedAndUniqueWhateverTheCase) {
     auto created = make_code({"summer-25", 25, std::nullopt, {}, std::nullopt, std::nullopt, std::nullopt});
     EXPECT_EQ(created.code, "SUMMER-25");
-    const auto duplicate =
-        promos::create(conn(), "admin-2", {"Summer-25", std::nullopt, Piasters{500}, {}, {}, {}, {}}, now());
+    const auto duplicate = promos::create(conn(), discord_id("admin-2"),
+                                          {"Summer-25", std::nullopt, Piasters{500}, {}, {}, {}, {}}, now());
     ASSERT_FALSE(duplicate.has_value());
     EXPECT_NE(duplicate.error().message.find("exists already"), std::string::npos);
-    EXPECT_FALSE(promos::create(conn(), "a", {"two words", 10, {}, {}, {}, {}, {}}, now()).has_value());
-    EXPECT_FALSE(promos::create(conn(), "a", {"BOTH", 10, Piasters{100}, {}, {}, {}, {}}, now()).has_value());
-    EXPECT_FALSE(promos::create(conn(), "a", {"NONE", {}, {}, {}, {}, {}, {}}, now()).has_value());
-    EXPECT_FALSE(promos::create(conn(), "a", {"PAST", 10, {}, {}, {}, {}, now() - 1h}, now()).has_value());
     EXPECT_FALSE(
-        promos::create(conn(), "a", {"NOPLAN", 10, {}, {PlanId{999}}, {}, {}, {}}, now()).has_value());
+        promos::create(conn(), discord_id("a"), {"two words", 10, {}, {}, {}, {}, {}}, now()).has_value());
+    EXPECT_FALSE(promos::create(conn(), discord_id("a"), {"BOTH", 10, Piasters{100}, {}, {}, {}, {}}, now())
+                     .has_value());
+    EXPECT_FALSE(
+        promos::create(conn(), discord_id("a"), {"NONE", {}, {}, {}, {}, {}, {}}, now()).has_value());
+    EXPECT_FALSE(
+        promos::create(conn(), discord_id("a"), {"PAST", 10, {}, {}, {}, {}, now() - 1h}, now()).has_value());
+    EXPECT_FALSE(promos::create(conn(), discord_id("a"), {"NOPLAN", 10, {}, {PlanId{999}}, {}, {}, {}}, now())
+                     .has_value());
     EXPECT_TRUE(promos::find(conn(), " summer-25 ").has_value());
-    ASSERT_TRUE(promos::disable(conn(), "admin-1", "SUMMER-25", now()).has_value());
+    ASSERT_TRUE(promos::disable(conn(), discord_id("admin-1"), "SUMMER-25", now()).has_value());
     EXPECT_FALSE(promos::find(conn(), "summer-25")->enabled);
     EXPECT_FALSE(promos::any_enabled(conn(), now()));
     const auto audit = audit_for(conn(), "promo_code", std::to_string(created.id));
@@ -240,11 +249,12 @@ TEST_P(GrowthTest, ACodeLowersTheAmountToPayAndIsConsumedOnlyWhenTheOrderIsAppro
     EXPECT_EQ(applied->amount, Piasters::from_pounds(120));
 
     ASSERT_TRUE(orders_->choose_payment_method(conn(), placed->order.id, user, method_).has_value());
-    ASSERT_TRUE(orders_->submit_receipt(conn(), placed->order.id, user, {"r", "image/png", "a"}).has_value());
+    ASSERT_TRUE(orders_->submit_receipt(conn(), placed->order.id, user, {"r", "image/png", discord_id("a")})
+                    .has_value());
     EXPECT_EQ(promos::apply(conn(), *orders_, placed->order.id, user, "SAVE20", now()).error(),
               PromoRefusal::too_late);
     EXPECT_EQ(promos::find(conn(), "SAVE20")->uses, 0);
-    auto done = run_awaitable(provisioner_->approve_and_fulfil(placed->order.id, "admin-1"));
+    auto done = run_awaitable(provisioner_->approve_and_fulfil(placed->order.id, discord_id("admin-1")));
     ASSERT_TRUE(done.has_value()) << done.error().message;
     EXPECT_EQ(promos::find(conn(), "SAVE20")->uses, 1);
 
@@ -279,7 +289,7 @@ TEST_P(GrowthTest, CodesRefuseOtherPlansExpiryUsedUpRepeatCustomersAndStrangers)
     // per_customer 1: after one approved order with it, the same customer is refused.
     ASSERT_TRUE(orders_->cancel(conn(), id, user).has_value());
     auto first = discounted_under_review(user, "ONCE", "r1");
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(first.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(first.id, discord_id("admin-1"))).has_value());
     auto second = orders_->place(conn(), user, plan_);
     EXPECT_EQ(promos::apply(conn(), *orders_, second->order.id, user, "ONCE", now()).error(),
               PromoRefusal::per_customer);
@@ -287,7 +297,7 @@ TEST_P(GrowthTest, CodesRefuseOtherPlansExpiryUsedUpRepeatCustomersAndStrangers)
     // max_uses reached: refused for everybody.
     make_code({"ONE-USE", 10, {}, {}, 1, {}, {}});
     auto used = discounted_under_review(make_user("332"), "ONE-USE", "r2");
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(used.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(used.id, discord_id("admin-1"))).has_value());
     EXPECT_EQ(promos::apply(conn(), *orders_, second->order.id, user, "ONE-USE", now()).error(),
               PromoRefusal::used_up);
 }
@@ -309,7 +319,8 @@ TEST_P(GrowthTest, ConcurrentApprovalsNeverExceedMaxUses) {
             ApprovalPlan plan{std::nullopt, client_email_for(ids[i]),      "uuid",
                               "sub",        now() + std::chrono::days(30), 0};
             go.arrive_and_wait();
-            results[i] = orders_->approve(*connection, ids[i], "admin-" + std::to_string(i), plan);
+            results[i] =
+                orders_->approve(*connection, ids[i], discord_id("admin-" + std::to_string(i)), plan);
         });
     }
     for (auto& t : admins) t.join();
@@ -349,7 +360,7 @@ TEST_P(GrowthTest, ReferralCodesRefuseSelfSecondCodesOldCustomersAndLoops) {
     // A customer who already paid is not new.
     const auto dave = make_user("353");
     auto paid = order_under_review(dave);
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(paid.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(paid.id, discord_id("admin-1"))).has_value());
     EXPECT_EQ(referrals::attach(conn(), dave, referrals::code_for(alice), now()).error(),
               ReferralRefusal::not_new);
     EXPECT_EQ(audit_for(conn(), "user", std::to_string(bob.value)).back().entry.action, "referral.attached");
@@ -358,21 +369,21 @@ TEST_P(GrowthTest, ReferralCodesRefuseSelfSecondCodesOldCustomersAndLoops) {
 TEST_P(GrowthTest, TheReferrerGetsTheBonusOnceWhenTheFirstPaidOrderIsFulfilled) {
     const auto alice = make_user("360");
     auto hers = order_under_review(alice, "alice-receipt");
-    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, "admin-1"));
+    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, discord_id("admin-1")));
     ASSERT_TRUE(account.has_value());
     const auto expiry = account->account.expires_at;
     const auto bob = make_user("361");
     ASSERT_TRUE(referrals::attach(conn(), bob, referrals::code_for(alice), now()).has_value());
 
     // A trial is not a paid order: nothing is owed yet.
-    ASSERT_TRUE(trials::set(conn(), "admin-1", plan_, 1, 0, now()).has_value());
+    ASSERT_TRUE(trials::set(conn(), discord_id("admin-1"), plan_, 1, 0, now()).has_value());
     auto trial = trials::start(conn(), *orders_, request(bob), now());
     ASSERT_TRUE(trial.has_value());
     ASSERT_TRUE(run_awaitable(provisioner_->fulfil(trial->id)).has_value());
     EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
 
     auto his = order_under_review(bob, "bob-receipt");
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, discord_id("admin-1"))).has_value());
     EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 1);
     EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
     EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 1);
@@ -387,7 +398,7 @@ TEST_P(GrowthTest, TheReferrerGetsTheBonusOnceWhenTheFirstPaidOrderIsFulfilled) 
 
     // A second paid order of Bob's owes nothing more.
     auto again = order_under_review(bob, "bob-again");
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(again.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(again.id, discord_id("admin-1"))).has_value());
     EXPECT_EQ(referrals::queue_rewards(conn(), 7, now()), 0);
     const auto stats = referrals::stats(conn(), now() - 1h, now() + 1h);
     EXPECT_EQ(stats.referred, 1);
@@ -399,11 +410,11 @@ TEST_P(GrowthTest, AReferrerWithoutAnAccountKeepsTheRewardUntilTheyHaveOne) {
     const auto bob = make_user("371");
     ASSERT_TRUE(referrals::attach(conn(), bob, referrals::code_for(alice), now()).has_value());
     auto his = order_under_review(bob, "bob-receipt");
-    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, "admin-1")).has_value());
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(his.id, discord_id("admin-1"))).has_value());
     EXPECT_EQ(referrals::queue_rewards(conn(), 5, now()), 1);
     EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 0);
     auto hers = order_under_review(alice, "alice-receipt");
-    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, "admin-1"));
+    auto account = run_awaitable(provisioner_->approve_and_fulfil(hers.id, discord_id("admin-1")));
     ASSERT_TRUE(account.has_value());
     EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 1);
     EXPECT_EQ(accounts::get(conn(), account->account.id)->expires_at,

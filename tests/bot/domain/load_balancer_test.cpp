@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "bot/support/discord_ids.hpp"
 #include "domain_fixture.hpp"
+
+using nebula::bot::testing::discord_id;
 
 namespace nebula::bot::domain {
 namespace {
@@ -51,7 +54,7 @@ TEST_P(PickServerTest, CountsAccountsAndInFlightOrdersFromTheDatabase) {
 
     ASSERT_TRUE(catalog_.set_server_health(conn(), b, ServerHealth::down).has_value());
     EXPECT_EQ(pick_server(conn()).value(), a);
-    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", a, false).has_value());
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), discord_id("admin-1"), a, false).has_value());
     EXPECT_EQ(pick_server(conn()).error().code, ErrorCode::no_capacity);
 }
 

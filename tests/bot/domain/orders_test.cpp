@@ -7,8 +7,11 @@
 #include <thread>
 
 #include "bot/domain/audit.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "common/crypto.hpp"
 #include "domain_fixture.hpp"
+
+using nebula::bot::testing::discord_id;
 
 namespace nebula::bot::domain {
 namespace {
@@ -44,10 +47,10 @@ TEST_P(OrdersTest, SecondBuyReturnsTheOpenOrder) {
 
 TEST_P(OrdersTest, BannedUsersAndInactivePlansCannotOrder) {
     const auto user = make_user("102");
-    ASSERT_TRUE(users_.ban(conn(), "admin-1", user, "fraud").has_value());
+    ASSERT_TRUE(users_.ban(conn(), discord_id("admin-1"), user, "fraud").has_value());
     EXPECT_EQ(orders_->place(conn(), user, plan_).error().code, ErrorCode::forbidden);
-    ASSERT_TRUE(users_.unban(conn(), "admin-1", user).has_value());
-    ASSERT_TRUE(catalog_.set_plan_active(conn(), "admin-1", plan_, false).has_value());
+    ASSERT_TRUE(users_.unban(conn(), discord_id("admin-1"), user).has_value());
+    ASSERT_TRUE(catalog_.set_plan_active(conn(), discord_id("admin-1"), plan_, false).has_value());
     EXPECT_EQ(orders_->place(conn(), user, plan_).error().code, ErrorCode::not_found);
 }
 
@@ -56,11 +59,13 @@ TEST_P(OrdersTest, ReceiptIsStoredHashedAndReuseIsFlagged) {
     const auto bob = make_user("104");
     const std::string image = std::string("\x89PNG\r\n\x1a\n", 8) + "same screenshot";
     auto first = orders_->place(conn(), alice, plan_);
-    EXPECT_EQ(
-        orders_->submit_receipt(conn(), first->order.id, alice, {image, "image/png", "a1"}).error().code,
-        ErrorCode::validation);  // no payment method chosen yet
+    EXPECT_EQ(orders_->submit_receipt(conn(), first->order.id, alice, {image, "image/png", discord_id("a1")})
+                  .error()
+                  .code,
+              ErrorCode::validation);  // no payment method chosen yet
     ASSERT_TRUE(orders_->choose_payment_method(conn(), first->order.id, alice, method_).has_value());
-    auto submitted = orders_->submit_receipt(conn(), first->order.id, alice, {image, "image/png", "a1"});
+    auto submitted =
+        orders_->submit_receipt(conn(), first->order.id, alice, {image, "image/png", discord_id("a1")});
     ASSERT_TRUE(submitted.has_value()) << submitted.error().message;
     EXPECT_EQ(submitted->order.status, OrderStatus::under_review);
     EXPECT_EQ(submitted->receipt.sha256, common::sha256_hex(image));
@@ -74,7 +79,8 @@ TEST_P(OrdersTest, ReceiptIsStoredHashedAndReuseIsFlagged) {
 
     auto second = orders_->place(conn(), bob, plan_);
     ASSERT_TRUE(orders_->choose_payment_method(conn(), second->order.id, bob, method_).has_value());
-    auto reused = orders_->submit_receipt(conn(), second->order.id, bob, {image, "image/png", "b1"});
+    auto reused =
+        orders_->submit_receipt(conn(), second->order.id, bob, {image, "image/png", discord_id("b1")});
     ASSERT_TRUE(reused.has_value());
     EXPECT_EQ(reused->receipt.reused_from_order_id, first->order.id);
 }
@@ -109,7 +115,7 @@ TEST_P(OrdersTest, PdfReceiptsAreAcceptedWhenTheyAreOne) {
                   .code,
               ErrorCode::validation);
     auto submitted = orders_->submit_receipt(conn(), placed->order.id, user,
-                                             {"%PDF-1.7\n%%EOF\n", "application/pdf", "p1"});
+                                             {"%PDF-1.7\n%%EOF\n", "application/pdf", discord_id("p1")});
     ASSERT_TRUE(submitted.has_value()) << submitted.error().message;
     EXPECT_EQ(submitted->receipt.file_path.extension(), ".pdf");
     EXPECT_EQ(submitted->receipt.content_type, "application/pdf");
@@ -158,22 +164,23 @@ TEST_P(OrdersTest, UnpaidOrdersExpireAfter24Hours) {
 
 TEST_P(OrdersTest, ClaimLocksReviewForOtherAdminsUntilItLapses) {
     auto order = order_under_review(make_user("108"));
-    ASSERT_TRUE(orders_->claim(conn(), order.id, "admin-a").has_value());
-    auto other = orders_->claim(conn(), order.id, "admin-b");
+    ASSERT_TRUE(orders_->claim(conn(), order.id, discord_id("admin-a")).has_value());
+    auto other = orders_->claim(conn(), order.id, discord_id("admin-b"));
     ASSERT_FALSE(other.has_value());
     EXPECT_EQ(other.error().code, ErrorCode::claimed);
-    EXPECT_EQ(orders_->decline(conn(), order.id, "admin-b", "blurry", true).error().code, ErrorCode::claimed);
-    EXPECT_TRUE(orders_->claim(conn(), order.id, "admin-a").has_value());  // refresh
+    EXPECT_EQ(orders_->decline(conn(), order.id, discord_id("admin-b"), "blurry", true).error().code,
+              ErrorCode::claimed);
+    EXPECT_TRUE(orders_->claim(conn(), order.id, discord_id("admin-a")).has_value());  // refresh
     clock_.advance(std::chrono::minutes(16));
-    EXPECT_TRUE(orders_->claim(conn(), order.id, "admin-b").has_value());
-    ASSERT_TRUE(orders_->release_claim(conn(), order.id, "admin-b").has_value());
+    EXPECT_TRUE(orders_->claim(conn(), order.id, discord_id("admin-b")).has_value());
+    ASSERT_TRUE(orders_->release_claim(conn(), order.id, discord_id("admin-b")).has_value());
     EXPECT_FALSE(orders_->get(conn(), order.id)->claimed_by.has_value());
 }
 
 TEST_P(OrdersTest, DeclineWithReuploadLetsTheCustomerSendAnotherReceipt) {
     const auto user = make_user("109");
     auto order = order_under_review(user);
-    auto declined = orders_->decline(conn(), order.id, "admin-a", "amount does not match", true);
+    auto declined = orders_->decline(conn(), order.id, discord_id("admin-a"), "amount does not match", true);
     ASSERT_TRUE(declined.has_value());
     EXPECT_EQ(declined->status, OrderStatus::declined);
     EXPECT_EQ(declined->decline_reason, "amount does not match");
@@ -182,11 +189,12 @@ TEST_P(OrdersTest, DeclineWithReuploadLetsTheCustomerSendAnotherReceipt) {
     EXPECT_EQ(again->order.status, OrderStatus::under_review);
     EXPECT_EQ(orders_->receipts(conn(), order.id).size(), 2u);
 
-    auto final_decline = orders_->decline(conn(), order.id, "admin-a", "fake", false);
+    auto final_decline = orders_->decline(conn(), order.id, discord_id("admin-a"), "fake", false);
     ASSERT_TRUE(final_decline.has_value());
     EXPECT_EQ(orders_->submit_receipt(conn(), order.id, user, {"third", "image/png", {}}).error().code,
               ErrorCode::invalid_transition);
-    EXPECT_EQ(orders_->decline(conn(), order.id, "admin-a", "", false).error().code, ErrorCode::validation);
+    EXPECT_EQ(orders_->decline(conn(), order.id, discord_id("admin-a"), "", false).error().code,
+              ErrorCode::validation);
 }
 
 // Every operation from every status: only the lifecycle's edges succeed; the rest are refused
@@ -241,11 +249,11 @@ TEST_P(OrdersTest, EveryIllegalTransitionIsRefused) {
                         ok = !orders_->expire_unpaid(conn()).empty();
                         break;
                     case Op::decline:
-                        ok = orders_->decline(conn(), id, "admin", "no", false).has_value();
+                        ok = orders_->decline(conn(), id, discord_id("admin"), "no", false).has_value();
                         break;
                     case Op::approve:
                         ok = orders_
-                                 ->approve(conn(), id, "admin",
+                                 ->approve(conn(), id, discord_id("admin"),
                                            {server, client_email_for(id), common::uuid_v4(), "sub",
                                             to_timestamp(clock_.now()), 0})
                                  .has_value();

@@ -9,8 +9,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bot/domain/audit.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "bot/support/fake_nebula_gateway.hpp"
 #include "domain_fixture.hpp"
+
+using nebula::bot::testing::discord_id;
 
 namespace nebula::bot::domain {
 namespace {
@@ -49,7 +52,7 @@ class ProvisioningTest : public testing::DomainTest {
 
 TEST_P(ProvisioningTest, ApproveCreatesOneClientWithTheStoredIdentity) {
     auto order = order_under_review(make_user("200"));
-    auto done = run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1"));
+    auto done = run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1")));
     ASSERT_TRUE(done.has_value()) << done.error().message;
     EXPECT_EQ(done->order.status, OrderStatus::fulfilled);
     EXPECT_EQ(done->account.client_email, "nl-" + std::to_string(order.id.value));
@@ -78,7 +81,7 @@ TEST_P(ProvisioningTest, ApproveCreatesOneClientWithTheStoredIdentity) {
 TEST_P(ProvisioningTest, TimeoutAfterCreateIsFinishedByTheReconcilerWithoutASecondClient) {
     auto order = order_under_review(make_user("201"));
     gateway_.script_create({CreateFault::timeout_after_create});
-    auto first = run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1"));
+    auto first = run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1")));
     ASSERT_FALSE(first.has_value());
     EXPECT_EQ(first.error().code, ErrorCode::gateway);
     auto stuck = orders_->get(conn(), order.id);
@@ -99,7 +102,8 @@ TEST_P(ProvisioningTest, TimeoutAfterCreateIsFinishedByTheReconcilerWithoutASeco
 TEST_P(ProvisioningTest, ServerErrorLeavesTheOrderApprovedUntilTheGatewayRecovers) {
     auto order = order_under_review(make_user("202"));
     gateway_.script_create({CreateFault::server_error, CreateFault::server_error});
-    EXPECT_FALSE(run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1")).has_value());
+    EXPECT_FALSE(
+        run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1"))).has_value());
     auto report = run_awaitable(provisioner_->reconcile());
     EXPECT_EQ(report.failed, 1);
     EXPECT_EQ(orders_->get(conn(), order.id)->provision_attempts, 2);
@@ -114,7 +118,8 @@ TEST_P(ProvisioningTest, ConflictWithOurOwnClientIsSuccess) {
     auto order = order_under_review(make_user("203"));
     // The create went through, its answer was lost, and the retry raced into a 409.
     gateway_.script_create({CreateFault::timeout_after_create, CreateFault::conflict});
-    EXPECT_FALSE(run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1")).has_value());
+    EXPECT_FALSE(
+        run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1"))).has_value());
     auto report = run_awaitable(provisioner_->reconcile());
     EXPECT_EQ(report.fulfilled, 1);
     EXPECT_EQ(gateway_.clients().size(), 1u);
@@ -123,7 +128,7 @@ TEST_P(ProvisioningTest, ConflictWithOurOwnClientIsSuccess) {
 TEST_P(ProvisioningTest, ConflictWithAForeignClientIsNeverAdopted) {
     auto order = order_under_review(make_user("204"));
     gateway_.add_foreign_client(client_email_for(order.id), "11111111-1111-4111-8111-111111111111");
-    auto result = run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1"));
+    auto result = run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1")));
     ASSERT_FALSE(result.has_value());
     EXPECT_NE(result.error().message.find("another UUID"), std::string::npos);
     auto report = run_awaitable(provisioner_->reconcile());
@@ -140,7 +145,7 @@ TEST_P(ProvisioningTest, MixedFaultsEndWithExactlyOneClientPerFulfilledOrder) {
     gateway_.script_create({CreateFault::timeout_after_create, CreateFault::server_error,
                             CreateFault::conflict, CreateFault::none, CreateFault::timeout_after_create,
                             CreateFault::server_error});
-    for (auto id : ids) (void)run_awaitable(provisioner_->approve_and_fulfil(id, "admin-1"));
+    for (auto id : ids) (void)run_awaitable(provisioner_->approve_and_fulfil(id, discord_id("admin-1")));
     for (int round = 0; round < 3; ++round) (void)run_awaitable(provisioner_->reconcile());
     EXPECT_EQ(count("SELECT COUNT(*) FROM orders WHERE status = 'fulfilled'"), 6);
     EXPECT_EQ(count("SELECT COUNT(*) FROM vpn_accounts"), 6);
@@ -157,7 +162,7 @@ TEST_P(ProvisioningTest, TwoApprovalsAtOnceGiveOneAccount) {
     auto order = order_under_review(make_user("205"));
     boost::asio::io_context io;
     std::vector<Outcome<Fulfilment>> results;
-    for (const char* admin : {"admin-a", "admin-b"}) {
+    for (const domain::DiscordId admin : {discord_id("admin-a"), discord_id("admin-b")}) {
         boost::asio::co_spawn(
             io,
             [&, admin]() -> boost::asio::awaitable<void> {
@@ -203,7 +208,7 @@ class StartLineClock final : public common::Clock {
 
 TEST_P(ProvisioningTest, TwoApprovalsCannotBothTakeTheLastSlot) {
     // Only one-slot servers take part; each round's server is full once the round is over.
-    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, false).has_value());
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), discord_id("admin-1"), server_, false).has_value());
     for (int round = 0; round < 10; ++round) {
         const auto tag = std::to_string(round);
         const auto server = make_server("one-slot-" + tag, 1);
@@ -217,7 +222,7 @@ TEST_P(ProvisioningTest, TwoApprovalsCannotBothTakeTheLastSlot) {
             boost::asio::co_spawn(
                 io,
                 [&, id]() -> boost::asio::awaitable<void> {
-                    auto result = co_await provisioner.approve_and_fulfil(id, "admin-1");
+                    auto result = co_await provisioner.approve_and_fulfil(id, discord_id("admin-1"));
                     results.emplace_back(id, std::move(result));
                 },
                 [](std::exception_ptr error) { EXPECT_FALSE(error); });
@@ -251,7 +256,7 @@ TEST_P(ProvisioningTest, ConcurrentFulfilAndReconcileMakeOneAccount) {
     std::vector<OrderId> ids;
     for (int i = 0; i < 5; ++i) {
         auto order = order_under_review(make_user("race-" + std::to_string(i)), "race" + std::to_string(i));
-        ASSERT_TRUE(run_awaitable(provisioner_->approve(order.id, "admin-1")).has_value());
+        ASSERT_TRUE(run_awaitable(provisioner_->approve(order.id, discord_id("admin-1"))).has_value());
         ids.push_back(order.id);
     }
     boost::asio::io_context io;
@@ -270,9 +275,9 @@ TEST_P(ProvisioningTest, ConcurrentFulfilAndReconcileMakeOneAccount) {
 }
 
 TEST_P(ProvisioningTest, NoCapacityApprovesAndTheReconcilerPlacesTheOrderLater) {
-    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, false).has_value());
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), discord_id("admin-1"), server_, false).has_value());
     auto order = order_under_review(make_user("206"));
-    auto result = run_awaitable(provisioner_->approve_and_fulfil(order.id, "admin-1"));
+    auto result = run_awaitable(provisioner_->approve_and_fulfil(order.id, discord_id("admin-1")));
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, ErrorCode::no_capacity);
     EXPECT_TRUE(is_pending(result.error()));
@@ -289,7 +294,7 @@ TEST_P(ProvisioningTest, NoCapacityApprovesAndTheReconcilerPlacesTheOrderLater) 
     EXPECT_EQ(orders_->get(conn(), order.id)->status, OrderStatus::approved);
 
     // Room again: the next run places and provisions it, exactly once.
-    ASSERT_TRUE(catalog_.set_server_enabled(conn(), "admin-1", server_, true).has_value());
+    ASSERT_TRUE(catalog_.set_server_enabled(conn(), discord_id("admin-1"), server_, true).has_value());
     report = run_awaitable(provisioner_->reconcile());
     EXPECT_EQ(report.fulfilled, 1);
     const auto done = orders_->get(conn(), order.id);
@@ -302,8 +307,8 @@ TEST_P(ProvisioningTest, NoCapacityApprovesAndTheReconcilerPlacesTheOrderLater) 
 
 TEST_P(ProvisioningTest, RenewalExtendsFromLaterOfNowAndExpiryOnTheSameClient) {
     const auto user = make_user("207");
-    auto first =
-        run_awaitable(provisioner_->approve_and_fulfil(order_under_review(user, "first").id, "admin-1"));
+    auto first = run_awaitable(
+        provisioner_->approve_and_fulfil(order_under_review(user, "first").id, discord_id("admin-1")));
     ASSERT_TRUE(first.has_value());
     const auto account = first->account;
     gateway_.set_usage(account.client_email, 100, 200);
@@ -315,7 +320,7 @@ TEST_P(ProvisioningTest, RenewalExtendsFromLaterOfNowAndExpiryOnTheSameClient) {
     ASSERT_TRUE(orders_->choose_payment_method(conn(), renewal->order.id, user, method_).has_value());
     ASSERT_TRUE(
         orders_->submit_receipt(conn(), renewal->order.id, user, {"second", "image/png", {}}).has_value());
-    auto renewed = run_awaitable(provisioner_->approve_and_fulfil(renewal->order.id, "admin-1"));
+    auto renewed = run_awaitable(provisioner_->approve_and_fulfil(renewal->order.id, discord_id("admin-1")));
     ASSERT_TRUE(renewed.has_value()) << renewed.error().message;
     EXPECT_EQ(renewed->account.id, account.id);
     EXPECT_EQ(renewed->account.expires_at, account.expires_at + std::chrono::days(30));
@@ -331,32 +336,33 @@ TEST_P(ProvisioningTest, RenewalExtendsFromLaterOfNowAndExpiryOnTheSameClient) {
     ASSERT_TRUE(orders_->choose_payment_method(conn(), late->order.id, user, method_).has_value());
     ASSERT_TRUE(
         orders_->submit_receipt(conn(), late->order.id, user, {"third", "image/png", {}}).has_value());
-    auto late_renewed = run_awaitable(provisioner_->approve_and_fulfil(late->order.id, "admin-1"));
+    auto late_renewed =
+        run_awaitable(provisioner_->approve_and_fulfil(late->order.id, discord_id("admin-1")));
     ASSERT_TRUE(late_renewed.has_value());
     EXPECT_EQ(late_renewed->account.expires_at, to_timestamp(clock_.now()) + std::chrono::days(30));
 }
 
 TEST_P(ProvisioningTest, AccountOperationsChangePanelThenDatabase) {
-    auto done =
-        run_awaitable(provisioner_->approve_and_fulfil(order_under_review(make_user("208")).id, "admin-1"));
+    auto done = run_awaitable(
+        provisioner_->approve_and_fulfil(order_under_review(make_user("208")).id, discord_id("admin-1")));
     ASSERT_TRUE(done.has_value());
     const auto id = done->account.id;
     const auto email = done->account.client_email;
 
-    auto extended = run_awaitable(operations_->extend(id, 7, "admin-9"));
+    auto extended = run_awaitable(operations_->extend(id, 7, discord_id("admin-9")));
     ASSERT_TRUE(extended.has_value());
     EXPECT_EQ(extended->expires_at, done->account.expires_at + std::chrono::days(7));
     EXPECT_EQ(gateway_.clients().at(email).expiry_ms, epoch_seconds(extended->expires_at) * 1000);
 
-    auto disabled = run_awaitable(operations_->set_enabled(id, false, "admin-9"));
+    auto disabled = run_awaitable(operations_->set_enabled(id, false, discord_id("admin-9")));
     ASSERT_TRUE(disabled.has_value());
     EXPECT_EQ(disabled->status, AccountStatus::disabled);
     EXPECT_FALSE(gateway_.clients().at(email).enable);
-    ASSERT_TRUE(run_awaitable(operations_->set_enabled(id, true, "admin-9")).has_value());
+    ASSERT_TRUE(run_awaitable(operations_->set_enabled(id, true, discord_id("admin-9"))).has_value());
     EXPECT_TRUE(gateway_.clients().at(email).enable);
 
     gateway_.set_usage(email, 5, 6);
-    ASSERT_TRUE(run_awaitable(operations_->reset_traffic(id, "admin-9")).has_value());
+    ASSERT_TRUE(run_awaitable(operations_->reset_traffic(id, discord_id("admin-9"))).has_value());
     EXPECT_EQ(gateway_.clients().at(email).down, 0);
 
     auto config = run_awaitable(operations_->show_config(id));
@@ -364,23 +370,23 @@ TEST_P(ProvisioningTest, AccountOperationsChangePanelThenDatabase) {
     EXPECT_TRUE(config->links.subscription.starts_with("https://"));
 
     gateway_.set_down(GatewayError{GatewayErrorCode::unreachable, 0, "connection refused"});
-    auto failed = run_awaitable(operations_->extend(id, 1, "admin-9"));
+    auto failed = run_awaitable(operations_->extend(id, 1, discord_id("admin-9")));
     ASSERT_FALSE(failed.has_value());
     EXPECT_EQ(failed.error().code, ErrorCode::gateway);
     EXPECT_EQ(accounts::get(conn(), id)->expires_at, extended->expires_at);
     gateway_.set_down(std::nullopt);
 
-    auto removed = run_awaitable(operations_->remove(id, "admin-9"));
+    auto removed = run_awaitable(operations_->remove(id, discord_id("admin-9")));
     ASSERT_TRUE(removed.has_value());
     EXPECT_EQ(removed->status, AccountStatus::deleted);
     EXPECT_TRUE(gateway_.clients().empty());
-    EXPECT_EQ(run_awaitable(operations_->extend(id, 1, "admin-9")).error().code,
+    EXPECT_EQ(run_awaitable(operations_->extend(id, 1, discord_id("admin-9"))).error().code,
               ErrorCode::invalid_transition);
 
     auto trail = audit_for(conn(), "account", std::to_string(id.value));
     ASSERT_EQ(trail.size(), 6u);
     EXPECT_EQ(trail.back().entry.action, "account.deleted");
-    EXPECT_EQ(trail.back().entry.actor, "admin-9");
+    EXPECT_EQ(trail.back().entry.actor, discord_id("admin-9").str());
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(ProvisioningTest);

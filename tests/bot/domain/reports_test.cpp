@@ -6,7 +6,10 @@
 
 #include "bot/domain/analytics.hpp"
 #include "bot/domain/export.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "domain_fixture.hpp"
+
+using nebula::bot::testing::discord_id;
 
 namespace nebula::bot::domain {
 namespace {
@@ -36,7 +39,8 @@ class ReportsTest : public testing::DomainTest {
                 "?",
                 method_, fulfilled_at, placed->order.id);
         }
-        (void)orders_->place(conn(), users_.ensure(conn(), "rep-x", "أحمد, \"the\" buyer").id, plan_);
+        (void)orders_->place(conn(), users_.ensure(conn(), discord_id("rep-x"), "أحمد, \"the\" buyer").id,
+                             plan_);
     }
 };
 
@@ -127,7 +131,8 @@ TEST_P(ReportsTest, CsvExportIsRfc4180WithOptionalBom) {
 // COPY output and the SQLite writer (quoting, NULL, empty text, Arabic, numbers) fails one.
 TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
     const auto quarterly = make_plan("Quarterly, 2 devices", 90, 0, Piasters::from_pounds(400));
-    const auto arabic = users_.ensure(conn(), "300000000000000001", "أحمد, \"the\" buyer\nسطر").id;
+    const auto arabic =
+        users_.ensure(conn(), domain::DiscordId{300000000000000001ULL}, "أحمد, \"the\" buyer\nسطر").id;
     const auto plain = make_user("300000000000000002");
     const auto first = orders_->place(conn(), arabic, quarterly)->order.id;
     const auto second = orders_->place(conn(), plain, plan_)->order.id;
@@ -188,7 +193,8 @@ TEST_P(ReportsTest, CsvCellsASpreadsheetWouldRunAsFormulasAreNeutralised) {
                                             "safe=name",
                                             "'quoted"};
     for (std::size_t i = 0; i < names.size(); ++i) {
-        users_.ensure(conn(), "30000000000000000" + std::to_string(i), names[i]);
+        users_.ensure(conn(), domain::DiscordId{300000000000000000ULL + static_cast<std::uint64_t>(i)},
+                      names[i]);
     }
     std::ostringstream csv;
     EXPECT_EQ(export_rows(conn(), ExportKind::users, csv, {ExportFormat::csv, false}),

@@ -1,5 +1,6 @@
 #include "bot/jobs/jobs_fixture.hpp"
 
+#include "bot/support/discord_ids.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -32,7 +33,7 @@ std::unique_ptr<jobs::Jobs> JobsTest::make_jobs() {
 domain::Server JobsTest::make_server(const std::string& name) {
     return with_db([&](db::Connection& c) {
         auto server = catalog_.create_server(
-            c, "setup",
+            c, discord_id("setup"),
             {name, "Frankfurt", "https://" + name + ".example:8443", std::string(40, 'k'), "", 1, 100000, 1});
         EXPECT_TRUE(server.has_value()) << server.error().message;
         return *server;
@@ -41,7 +42,7 @@ domain::Server JobsTest::make_server(const std::string& name) {
 
 domain::PlanId JobsTest::make_plan(int days, std::int64_t traffic_bytes) {
     return with_db([&](db::Connection& c) {
-        auto plan = catalog_.create_plan(c, "setup",
+        auto plan = catalog_.create_plan(c, discord_id("setup"),
                                          {"Plan " + std::to_string(++next_order_), days, traffic_bytes, 2,
                                           domain::Piasters::from_pounds(150), 0});
         EXPECT_TRUE(plan.has_value()) << plan.error().message;
@@ -52,7 +53,7 @@ domain::PlanId JobsTest::make_plan(int days, std::int64_t traffic_bytes) {
 domain::UserId JobsTest::make_user(std::uint64_t discord_id) {
     fake_->add_member(kGuild, discord_id, {kSubscriberRole});
     return with_db([&](db::Connection& c) {
-        return users_.ensure(c, std::to_string(discord_id), "user" + std::to_string(discord_id)).id;
+        return users_.ensure(c, domain::DiscordId{discord_id}, "user" + std::to_string(discord_id)).id;
     });
 }
 
@@ -72,11 +73,12 @@ domain::Order JobsTest::order_under_review(domain::UserId user, domain::PlanId p
     return with_db([&](db::Connection& c) {
         const auto method =
             *c.scalar<domain::PaymentMethodId>("SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
-        EXPECT_TRUE(
-            catalog_.update_payment_method(c, "setup", method, {"01012345678", std::nullopt, std::nullopt}));
+        EXPECT_TRUE(catalog_.update_payment_method(c, discord_id("setup"), method,
+                                                   {"01012345678", std::nullopt, std::nullopt}));
         auto placed = orders_->place(c, user, plan);
         EXPECT_TRUE(orders_->choose_payment_method(c, placed->order.id, user, method));
-        EXPECT_TRUE(orders_->submit_receipt(c, placed->order.id, user, {"png-bytes", "image/png", "att-1"}));
+        EXPECT_TRUE(orders_->submit_receipt(
+            c, placed->order.id, user, {"png-bytes", "image/png", domain::DiscordId{860000000000000001ULL}}));
         return placed->order;
     });
 }

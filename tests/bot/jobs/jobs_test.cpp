@@ -17,6 +17,7 @@
 #include "bot/jobs/jobs_fixture.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "discord/test_support.hpp"
 #include "support/eventually.hpp"
 
@@ -190,8 +191,8 @@ TEST_P(JobsTest, NoticesFollowTheCustomersLanguage) {
     const auto alice = make_user(kAlice);
     const auto bob = make_user(kBob);
     with_db([&](db::Connection& c) {
-        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kAlice), "ar"));
-        EXPECT_TRUE(users_.note_discord_locale(c, std::to_string(kBob), "ar"));
+        EXPECT_TRUE(users_.note_discord_locale(c, domain::DiscordId{kAlice}, "ar"));
+        EXPECT_TRUE(users_.note_discord_locale(c, domain::DiscordId{kBob}, "ar"));
         return users_.choose_locale(c, bob, std::string("en")).has_value();
     });
     make_account(alice, server, now() + 70h);
@@ -254,7 +255,7 @@ TEST_P(JobsTest, OrderTimeoutExpiresTellsAndClosesTheChannel) {
     const auto order = with_db([&](db::Connection& c) {
         auto placed = orders_->place(c, user, plan);
         EXPECT_TRUE(placed.has_value());
-        EXPECT_TRUE(orders_->set_channel(c, placed->order.id, channel->str()).has_value());
+        EXPECT_TRUE(orders_->set_channel(c, placed->order.id, *channel).has_value());
         return placed->order;
     });
     clock_.advance(23h);
@@ -337,7 +338,8 @@ TEST_P(JobsTest, OutageNoticesReachTheServersCustomersOnceAndTheBackUpNoticeFoll
     auto tell = [&](std::int64_t incident) {
         std::optional<int> queued;
         run([&]() -> asio::awaitable<void> {
-            queued = co_await jobs_->queue_outage_notices(server.id, incident, "900000000000000001");
+            queued = co_await jobs_->queue_outage_notices(server.id, incident,
+                                                          domain::DiscordId{900000000000000001ULL});
         });
         return queued;
     };
@@ -388,7 +390,7 @@ TEST_P(JobsTest, ReconcilerFinishesAnOrderAfterACrashBetweenGatewayAndCommit) {
     // The panel makes the client, then the answer is lost: the order stays approved.
     panel.fake.script_create({CreateFault::timeout_after_create});
     run([&]() -> asio::awaitable<void> {
-        auto done = co_await provisioner_->approve_and_fulfil(order.id, "admin");
+        auto done = co_await provisioner_->approve_and_fulfil(order.id, discord_id("admin"));
         EXPECT_FALSE(done.has_value());
     });
     EXPECT_EQ(panel.fake.clients().size(), 1u);
@@ -438,7 +440,7 @@ TEST_P(JobsTest, ReconcilerReportsACustomerWhoLeftTheServer) {
     gateways_.at(server.id).fake.set_down(
         domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "refused"});
     run([&]() -> asio::awaitable<void> {
-        EXPECT_FALSE((co_await provisioner_->approve_and_fulfil(order.id, "admin")).has_value());
+        EXPECT_FALSE((co_await provisioner_->approve_and_fulfil(order.id, discord_id("admin"))).has_value());
     });
     fake_->remove_member(kGuild, kAlice);
     gateways_.at(server.id).fake.set_down(std::nullopt);
@@ -482,7 +484,7 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
         EXPECT_TRUE(co_await jobs_->reconcile());  // the timer is running: not started twice
         EXPECT_TRUE(co_await fake_->wait_for_requests("DELETE /channels/" + channel->str(), 1, 5000ms));
         // The closer forgets the schedule once Discord has answered the delete.
-        const std::string key = channel->str();
+        const domain::DiscordId key = *channel;
         co_await nebula::testing::eventually([&] {
             return !with_db(
                 [&](db::Connection& c) { return domain::order_channels::close_of(c, key).has_value(); });
@@ -492,7 +494,7 @@ TEST_P(JobsTest, ReconcilerStartsChannelClosersAnotherProcessScheduled) {
         << "archived first, once";
     EXPECT_EQ(fake_->requests_matching("DELETE /channels/" + channel->str()).size(), 1u);
     EXPECT_FALSE(with_db([&](db::Connection& c) {
-        return domain::order_channels::close_of(c, channel->str()).has_value();
+        return domain::order_channels::close_of(c, *channel).has_value();
     })) << "the schedule is done";
 }
 
@@ -582,11 +584,12 @@ TEST_P(JobsTest, KilledAfterTheFulfilledCommitTheReconcilerDeliversExactlyOnce) 
     const auto user = make_user(kAlice);
     const auto order = order_under_review(user, make_plan());
     const auto channel = make_channel("order-1");
-    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel.str()); }));
+    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel); }));
     // The Approve click: the order is fulfilled and its delivery recorded in one transaction,
     // then the process is killed before anything reached Discord.
     run([&]() -> asio::awaitable<void> {
-        auto done = co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077");
+        auto done =
+            co_await provisioner_->approve_and_fulfil(order.id, domain::DiscordId{700000000000000077ULL});
         EXPECT_TRUE(done.has_value());
     });
     EXPECT_EQ(gateways_.at(server.id).fake.clients().size(), 1u);
@@ -595,7 +598,7 @@ TEST_P(JobsTest, KilledAfterTheFulfilledCommitTheReconcilerDeliversExactlyOnce) 
     auto pending = with_db([&](db::Connection& c) { return domain::deliveries::get(c, order.id); });
     ASSERT_TRUE(pending.has_value()) << "the delivery is recorded with the fulfilment";
     EXPECT_FALSE(pending->complete());
-    EXPECT_EQ(pending->approver, "700000000000000077");
+    EXPECT_EQ(pending->approver, domain::DiscordId{700000000000000077ULL});
 
     // A new process: its first reconciler run.
     jobs_ = make_jobs();
@@ -635,7 +638,9 @@ TEST_P(JobsTest, KilledAfterTheFulfilledCommitStartUpDeliversExactlyOnce) {
     const auto server = make_server("de-1");
     const auto order = order_under_review(make_user(kAlice), make_plan());
     run([&]() -> asio::awaitable<void> {
-        EXPECT_TRUE((co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077")).has_value());
+        EXPECT_TRUE(
+            (co_await provisioner_->approve_and_fulfil(order.id, domain::DiscordId{700000000000000077ULL}))
+                .has_value());
     });
     EXPECT_TRUE(dms().empty());
     // Start-up of the next process finishes every pending delivery at once.
@@ -659,12 +664,13 @@ TEST_P(JobsTest, DiscordDownForTheChannelAndTheDmIsRetriedLaterAndDeliveredOnce)
     const auto server = make_server("de-1");
     const auto order = order_under_review(make_user(kAlice), make_plan());
     const auto channel = make_channel("order-1");
-    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel.str()); }));
+    EXPECT_TRUE(with_db([&](db::Connection& c) { return orders_->set_channel(c, order.id, channel); }));
     // Discord answers every message create with 503 (the REST client's own retries included).
     fake_->script("POST /channels/[0-9]+/messages",
                   fakes::discord::Scripted{503, {}, R"({"message":"down"})"}, 1000);
     run([&]() -> asio::awaitable<void> {
-        auto done = co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077");
+        auto done =
+            co_await provisioner_->approve_and_fulfil(order.id, domain::DiscordId{700000000000000077ULL});
         EXPECT_TRUE(done.has_value());
         if (!done) co_return;
         auto outcome = co_await notify::deliver(*ctx_, *done, "Karim");
@@ -715,7 +721,9 @@ TEST_P(JobsTest, ARetryAfterALostAnswerReusesTheNonceAndTheCustomerSeesOneMessag
     make_server("de-1");
     const auto order = order_under_review(make_user(kAlice), make_plan());
     run([&]() -> asio::awaitable<void> {
-        EXPECT_TRUE((co_await provisioner_->approve_and_fulfil(order.id, "700000000000000077")).has_value());
+        EXPECT_TRUE(
+            (co_await provisioner_->approve_and_fulfil(order.id, domain::DiscordId{700000000000000077ULL}))
+                .has_value());
     });
     // The first delivery's DM reached Discord but its stamp was never written.
     run([&]() -> asio::awaitable<void> {

@@ -4,6 +4,7 @@
 // steps the bot had done when it stopped, then running the reconciler of a fresh Jobs.
 #include "bot/handlers/customer.hpp"
 #include "bot/jobs/jobs_fixture.hpp"
+#include "bot/support/discord_ids.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -26,7 +27,7 @@ class OrderRecoveryTest : public JobsTest {
         return with_db([&](db::Connection& c) {
             const auto method = *c.scalar<domain::PaymentMethodId>(
                 "SELECT id FROM payment_methods WHERE code = 'vodafone_cash'");
-            EXPECT_TRUE(catalog_.update_payment_method(c, "setup", method,
+            EXPECT_TRUE(catalog_.update_payment_method(c, discord_id("setup"), method,
                                                        {"01012345678", std::nullopt, std::nullopt}));
             auto made = orders_->place(c, user, plan);
             EXPECT_TRUE(made.has_value());
@@ -84,16 +85,16 @@ TEST_P(OrderRecoveryTest, StoppedAfterTheOrderRowTheReconcilerMakesItsChannel) {
     ASSERT_TRUE(after.channel_id);
     EXPECT_TRUE(after.channel_ready_at);
     EXPECT_EQ(channels_created(), 1u);
-    const auto channel = fake_->channel(std::stoull(*after.channel_id));
+    const auto channel = fake_->channel(after.channel_id->value());
     ASSERT_NE(channel, nullptr);
     EXPECT_EQ(channel->value("topic", ""), o.reference);
-    const auto posts = posts_to(std::stoull(*after.channel_id));
+    const auto posts = posts_to(after.channel_id->value());
     ASSERT_EQ(posts.size(), 1u);
     EXPECT_TRUE(is_summary_of(posts[0], o)) << posts[0].json.dump();
 
     reconcile(restarted);
     EXPECT_EQ(channels_created(), 1u);
-    EXPECT_EQ(posts_to(std::stoull(*after.channel_id)).size(), 1u);
+    EXPECT_EQ(posts_to(after.channel_id->value()).size(), 1u);
 }
 
 // Killed after Discord created the channel, before it was stored on the order.
@@ -104,7 +105,7 @@ TEST_P(OrderRecoveryTest, StoppedAfterCreatingTheChannelTheReconcilerFindsItByIt
     auto restarted = make_jobs();
     reconcile(restarted);
     const auto after = order(o.id);
-    EXPECT_EQ(after.channel_id, channel.str()) << "the channel made before the crash, not a second one";
+    EXPECT_EQ(after.channel_id, channel) << "the channel made before the crash, not a second one";
     EXPECT_EQ(channels_created(), 1u);
     ASSERT_EQ(posts_to(channel.value()).size(), 1u);
     EXPECT_TRUE(is_summary_of(posts_to(channel.value())[0], o));
@@ -116,7 +117,7 @@ TEST_P(OrderRecoveryTest, StoppedAfterCreatingTheChannelTheReconcilerFindsItByIt
 TEST_P(OrderRecoveryTest, StoppedBeforeOrAfterPostingTheSummaryItIsPostedOnce) {
     const auto o = placed(make_user(kAlice), make_plan());
     const auto channel = order_channel_made(o);
-    with_db([&](db::Connection& c) { EXPECT_TRUE(orders_->set_channel(c, o.id, channel.str())); });
+    with_db([&](db::Connection& c) { EXPECT_TRUE(orders_->set_channel(c, o.id, channel)); });
     clock_.advance(3min);
     auto restarted = make_jobs();
     reconcile(restarted);
@@ -174,12 +175,13 @@ TEST_P(OrderRecoveryTest, ADeclinedOrderExpiresAfterTheTimeoutAndItsChannelClose
     const auto o = order_under_review(user, plan);
     const auto channel = order_channel_made(o);
     with_db([&](db::Connection& c) {
-        EXPECT_TRUE(orders_->set_channel(c, o.id, channel.str()));
+        EXPECT_TRUE(orders_->set_channel(c, o.id, channel));
         EXPECT_TRUE(orders_->mark_channel_ready(c, o.id));
     });
     clock_.advance(20h);
-    with_db(
-        [&](db::Connection& c) { EXPECT_TRUE(orders_->decline(c, o.id, "admin", "wrong amount", true)); });
+    with_db([&](db::Connection& c) {
+        EXPECT_TRUE(orders_->decline(c, o.id, discord_id("admin"), "wrong amount", true));
+    });
     clock_.advance(23h);  // 43 hours after the order, 23 after the decline: still waiting
     run([&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await jobs_->expire_orders()); });
     EXPECT_EQ(order(o.id).status, OrderStatus::declined);
@@ -235,14 +237,15 @@ TEST_P(OrderRecoveryTest, EveryNonFinalStateEndsWithoutAnAdmin) {
         }
         if (status == OrderStatus::declined) {
             with_db([&](db::Connection& c) {
-                EXPECT_TRUE(orders_->decline(c, id, "admin", "unclear", reupload));
+                EXPECT_TRUE(orders_->decline(c, id, discord_id("admin"), "unclear", reupload));
             });
         }
         if (status == OrderStatus::approved) {
             gateways_.at(server.id).fake.set_down(
                 domain::GatewayError{domain::GatewayErrorCode::unreachable, 0, "down"});
             run([&]() -> asio::awaitable<void> {
-                EXPECT_FALSE((co_await provisioner_->approve_and_fulfil(id, "admin")).has_value());
+                EXPECT_FALSE(
+                    (co_await provisioner_->approve_and_fulfil(id, discord_id("admin"))).has_value());
             });
             gateways_.at(server.id).fake.set_down(std::nullopt);
         }
