@@ -95,9 +95,9 @@ CustomerPage list(db::Connection& connection, CustomerFilter filter, std::string
     const std::string where =
         " FROM users u WHERE " + std::string(filter_condition(filter)) + " AND " + std::string(kMatch);
     CustomerPage page;
-    page.total = connection.scalar<std::int64_t>("SELECT COUNT(*)" + where, typed, pattern, typed, pattern,
-                                                 pattern)
-                     .value_or(0);
+    page.total =
+        connection.scalar<std::int64_t>("SELECT COUNT(*)" + where, typed, pattern, typed, pattern, pattern)
+            .value_or(0);
     auto rows = connection.query(
         "SELECT u.id, u.discord_id, u.username, u.status, u.created_at, "
         "(SELECT COUNT(*) FROM orders o WHERE o.user_id = u.id), "
@@ -124,7 +124,8 @@ CustomerHistory history(db::Connection& connection, OrderService& orders, UserId
     {
         auto rows = connection.query(
             "SELECT o.id, p.name, m.code FROM orders o JOIN plans p ON p.id = o.plan_id "
-            "LEFT JOIN payment_methods m ON m.id = o.payment_method_id WHERE o.user_id = ? ORDER BY o.id DESC",
+            "LEFT JOIN payment_methods m ON m.id = o.payment_method_id WHERE o.user_id = ? ORDER BY o.id "
+            "DESC",
             user);
         while (rows->step()) {
             names.push_back({rows->get<OrderId>(0),
@@ -154,8 +155,8 @@ Outcome<UserNote> add_note(db::Connection& connection, const DiscordId& author, 
         if (!c.scalar<std::int64_t>("SELECT id FROM users WHERE id = ?", user))
             return fail(ErrorCode::not_found, "that member has never used the bot");
         const auto id = *c.scalar<std::int64_t>(
-            "INSERT INTO user_notes (user_id, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING id", user,
-            author, std::string(body), now);
+            "INSERT INTO user_notes (user_id, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            user, author, std::string(body), now);
         UserNote note{id, user, author, std::string(body), now};
         record_audit(c,
                      {author, "user.note_added", "user", std::to_string(user.value), std::nullopt,

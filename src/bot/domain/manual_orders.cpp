@@ -81,10 +81,9 @@ Outcome<Order> create(db::Connection& connection, OrderService& orders, const Di
             c.exec("UPDATE orders SET reference = ?, client_email = ? WHERE id = ?", order_reference(id),
                    client_email_for(id), id);
             auto created = *orders.get(c, id);
-            record_audit(c,
-                         {admin, "order.gifted", "order", std::to_string(id.value), std::nullopt,
-                          to_json(created)},
-                         now);
+            record_audit(
+                c, {admin, "order.gifted", "order", std::to_string(id.value), std::nullopt, to_json(created)},
+                now);
             return created;
         });
     } catch (const db::DbError& error) {
@@ -121,7 +120,8 @@ Outcome<Order> refund(db::Connection& connection, OrderService& orders, const Di
             "UPDATE orders SET refunded_at = ?, refunded_by = ?, refund_reason = ?, updated_at = ? "
             "WHERE id = ? AND status = 'fulfilled' AND refunded_at IS NULL",
             now, admin, reason, now, id);
-        if (changed != 1) return fail(ErrorCode::conflict, "order " + before->reference + " changed meanwhile");
+        if (changed != 1)
+            return fail(ErrorCode::conflict, "order " + before->reference + " changed meanwhile");
         auto after = *orders.get(c, id);
         record_audit(
             c, {admin, "order.refunded", "order", std::to_string(id.value), to_json(*before), to_json(after)},

@@ -13,10 +13,10 @@ namespace nebula::bot::domain {
 /// An account an admin gives without a payment (gift, compensation, staff).
 struct GiftRequest {
     UserId user;
-    PlanId plan;                    ///< its device limit and traffic; any plan, on sale or not
-    std::optional<ServerId> server; ///< nothing: the load balancer picks, as for a paid order
-    std::optional<int> days;        ///< nothing: the plan's duration
-    std::string reason;             ///< kept on the order and in the audit log
+    PlanId plan;                     ///< its device limit and traffic; any plan, on sale or not
+    std::optional<ServerId> server;  ///< nothing: the load balancer picks, as for a paid order
+    std::optional<int> days;         ///< nothing: the plan's duration
+    std::string reason;              ///< kept on the order and in the audit log
 };
 
 namespace gifts {
@@ -44,8 +44,8 @@ inline constexpr std::size_t kMaxReasonLength = 500;
 /// status stays fulfilled and revenue leaves it out. Audited ("order.refunded"). Errors:
 /// validation (no reason, nothing was paid), not_found, invalid_transition (not fulfilled),
 /// conflict (refunded before; the message says when).
-Outcome<Order> refund(db::Connection& connection, OrderService& orders, const DiscordId& admin,
-                      OrderId id, std::string_view reason, Timestamp now);
+Outcome<Order> refund(db::Connection& connection, OrderService& orders, const DiscordId& admin, OrderId id,
+                      std::string_view reason, Timestamp now);
 
 }  // namespace refunds
 }  // namespace nebula::bot::domain

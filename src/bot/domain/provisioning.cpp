@@ -372,15 +372,16 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountI
     auto changed = co_await gateway.update_client(target->account.client_email,
                                                   ClientChange{to_ms(expiry), traffic, devices, enable});
     if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
-    co_return co_await commit(
-        id, std::move(actor), "account.plan_changed",
-        [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
-            c.exec(
-                "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, device_limit = ?, expires_at = ?, "
-                "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END, traffic_alert_level = 0, "
-                "expiry_alert_level = 0, updated_at = ? WHERE id = ?",
-                plan_id, traffic, devices, expiry, at, id);
-        });
+    co_return co_await commit(id, std::move(actor), "account.plan_changed",
+                              [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
+                                  c.exec(
+                                      "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, "
+                                      "device_limit = ?, expires_at = ?, "
+                                      "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END, "
+                                      "traffic_alert_level = 0, "
+                                      "expiry_alert_level = 0, updated_at = ? WHERE id = ?",
+                                      plan_id, traffic, devices, expiry, at, id);
+                              });
 }
 
 boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(AccountId id) {

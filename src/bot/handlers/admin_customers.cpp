@@ -88,8 +88,8 @@ std::optional<std::string> decode_query(std::string_view encoded) {
 }
 
 // A page button, or nothing when the query is too long to travel in a custom_id.
-std::optional<std::string> page_id(const std::string& owner, std::int64_t offset, domain::CustomerFilter filter,
-                                   std::string_view query) {
+std::optional<std::string> page_id(const std::string& owner, std::int64_t offset,
+                                   domain::CustomerFilter filter, std::string_view query) {
     try {
         return discord::custom_id::make(kPagePrefix, owner, offset, std::string(1, filter_code(filter)),
                                         encode_query(query));
@@ -102,17 +102,17 @@ std::optional<std::string> page_id(const std::string& owner, std::int64_t offset
 asio::awaitable<discord::MessagePayload> customer_page(BotContext& ctx, ui::Locale locale, std::string owner,
                                                        domain::CustomerFilter filter, std::string query,
                                                        std::int64_t offset) {
-    auto page = co_await ctx.db.run([&](db::Connection& c) {
-        return domain::customers::list(c, filter, query, offset, kPageSize);
-    });
+    auto page = co_await ctx.db.run(
+        [&](db::Connection& c) { return domain::customers::list(c, filter, query, offset, kPageSize); });
     if (page.total > 0 && offset >= page.total) {
         // The list shrank since the button was drawn: show its last page.
         offset = (page.total - 1) / kPageSize * kPageSize;
-        page = co_await ctx.db.run([&](db::Connection& c) {
-            return domain::customers::list(c, filter, query, offset, kPageSize);
-        });
+        page = co_await ctx.db.run(
+            [&](db::Connection& c) { return domain::customers::list(c, filter, query, offset, kPageSize); });
     }
-    const auto t = [&](Msg msg, std::initializer_list<ui::Arg> args = {}) { return ui::tr(locale, msg, args); };
+    const auto t = [&](Msg msg, std::initializer_list<ui::Arg> args = {}) {
+        return ui::tr(locale, msg, args);
+    };
     discord::MessagePayload payload;
     if (page.rows.empty()) {
         payload.content = t(Msg::admin_users_none);
@@ -122,13 +122,13 @@ asio::awaitable<discord::MessagePayload> customer_page(BotContext& ctx, ui::Loca
     for (const auto& row : page.rows) {
         const std::string status = row.status == domain::UserStatus::banned ? t(Msg::user_status_banned)
                                                                             : t(Msg::account_status_active);
+        if (!lines.empty()) lines += "\n";
         lines += t(Msg::admin_users_row, {{"user", mention(row.discord_id)},
                                           {"name", row.username},
                                           {"status", status},
                                           {"orders", row.orders},
                                           {"accounts", row.active_accounts},
-                                          {"joined", ui::format_date(locale, row.created_at, ctx.zone)}}) +
-                 "\n";
+                                          {"joined", ui::format_date(locale, row.created_at, ctx.zone)}});
     }
     const std::int64_t pages = (page.total + kPageSize - 1) / kPageSize;
     const std::int64_t number = offset / kPageSize + 1;
@@ -158,9 +158,10 @@ asio::awaitable<discord::MessagePayload> customer_page(BotContext& ctx, ui::Loca
 std::string lines_or_none(const std::vector<std::string>& lines, std::size_t total, ui::Locale locale) {
     if (lines.empty()) return ui::tr(locale, Msg::admin_user_nothing);
     std::string text;
-    for (const auto& line : lines) text += line + "\n";
+    for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
     if (total > lines.size())
-        text += ui::tr(locale, Msg::admin_user_more, {{"count", static_cast<std::int64_t>(total - lines.size())}});
+        text += "\n" + ui::tr(locale, Msg::admin_user_more,
+                              {{"count", static_cast<std::int64_t>(total - lines.size())}});
     return discord::truncate_text(text, 1024);
 }
 
@@ -199,13 +200,14 @@ asio::awaitable<void> admin::page_customers(Call& call, std::string owner, std::
 
 void admin::register_customer_paging(Router& router) {
     router.on_component<std::string, std::int64_t, std::string, std::string>(
-        std::string(kPagePrefix), [](Call& call, std::string owner, std::int64_t offset, std::string filter,
-                                     std::string query) {
+        std::string(kPagePrefix),
+        [](Call& call, std::string owner, std::int64_t offset, std::string filter, std::string query) {
             return page_customers(call, std::move(owner), offset, std::move(filter), std::move(query));
         });
 }
 
-asio::awaitable<discord::MessagePayload> AdminCommands::user_list(const Invocation& call, std::string action) {
+asio::awaitable<discord::MessagePayload> AdminCommands::user_list(const Invocation& call,
+                                                                  std::string action) {
     const std::string query = call.string("query").value_or("");
     const auto filter = domain::parse_customer_filter(call.string("status").value_or(""));
     if (!filter) co_return failure(call, "status must be all, active, banned or subscribed");
@@ -251,16 +253,17 @@ asio::awaitable<discord::Embed> AdminCommands::history_embed(const Invocation& c
             const auto msg = ui::payment_method_msg(*line.payment_method);
             method = msg ? call.t(*msg) : *line.payment_method;
         }
-        std::string status = o.refunded_at ? call.t(Msg::order_status_refunded) : call.t(ui::order_status_msg(o.status));
+        std::string status =
+            o.refunded_at ? call.t(Msg::order_status_refunded) : call.t(ui::order_status_msg(o.status));
         if (o.gift_reason) status += " · " + call.t(Msg::order_gift, {{"reason", *o.gift_reason}});
         if (o.trial) status += " · " + call.t(Msg::label_trial);
-        orders.push_back(call.t(Msg::admin_user_order_line,
-                                {{"reference", o.reference},
-                                 {"plan", line.plan_name},
-                                 {"amount", ui::format_money(locale, o.amount)},
-                                 {"method", method},
-                                 {"status", status},
-                                 {"date", ui::format_date(locale, o.created_at, ctx_.zone)}}));
+        orders.push_back(
+            call.t(Msg::admin_user_order_line, {{"reference", o.reference},
+                                                {"plan", line.plan_name},
+                                                {"amount", ui::format_money(locale, o.amount)},
+                                                {"method", method},
+                                                {"status", status},
+                                                {"date", ui::format_date(locale, o.created_at, ctx_.zone)}}));
     }
     std::vector<std::string> accounts;
     for (const auto& a : history.accounts) {
@@ -280,15 +283,16 @@ asio::awaitable<discord::Embed> AdminCommands::history_embed(const Invocation& c
     const std::size_t first = history.notes.size() > kHistoryLines ? history.notes.size() - kHistoryLines : 0;
     for (std::size_t i = first; i < history.notes.size(); ++i) {
         const auto& note = history.notes[i];
-        notes.push_back(call.t(Msg::admin_user_note_line,
-                               {{"date", ui::format_date(locale, note.created_at, ctx_.zone)},
-                                {"author", admin::actor_label(note.author)},
-                                {"note", note.body}}));
+        notes.push_back(
+            call.t(Msg::admin_user_note_line, {{"date", ui::format_date(locale, note.created_at, ctx_.zone)},
+                                               {"author", admin::actor_label(note.author)},
+                                               {"note", note.body}}));
     }
     discord::Embed embed;
     embed.color(kAdminColor)
         .field(call.t(Msg::admin_user_orders), lines_or_none(orders, history.orders.size(), locale), false)
-        .field(call.t(Msg::admin_user_accounts), lines_or_none(accounts, history.accounts.size(), locale), false)
+        .field(call.t(Msg::admin_user_accounts), lines_or_none(accounts, history.accounts.size(), locale),
+               false)
         .field(call.t(Msg::admin_user_notes), lines_or_none(notes, notes.size(), locale), false);
     co_return embed;
 }
@@ -311,19 +315,22 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account_create(const Inv
     };
     auto created = co_await ctx_.db.run([&](db::Connection& c) -> Created {
         const auto plan = admin::find_plan(c, ctx_.catalog, plan_text);
-        if (!plan) return {domain::fail(domain::ErrorCode::not_found, "no plan matches \"" + plan_text + "\""), ""};
+        if (!plan)
+            return {domain::fail(domain::ErrorCode::not_found, "no plan matches \"" + plan_text + "\""), ""};
         std::optional<domain::ServerId> server;
         if (!server_text.empty()) {
             const auto found = admin::find_server(c, ctx_.catalog, server_text);
             if (!found)
-                return {domain::fail(domain::ErrorCode::not_found, "no server matches \"" + server_text + "\""),
-                        ""};
+                return {
+                    domain::fail(domain::ErrorCode::not_found, "no server matches \"" + server_text + "\""),
+                    ""};
             server = found->id;
         }
         // A member who never used the bot can be given an account all the same.
         const auto user = ctx_.users.ensure(c, discord_id, username);
         domain::GiftRequest request{user.id, plan->id, server,
-                                    days ? std::optional<int>(static_cast<int>(*days)) : std::nullopt, reason};
+                                    days ? std::optional<int>(static_cast<int>(*days)) : std::nullopt,
+                                    reason};
         return {domain::gifts::create(c, ctx_.orders, call.actor, request, now), plan->spec.name};
     });
     if (!created.order) co_return failure(call, created.order.error().message);
@@ -360,7 +367,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account_change_plan(cons
     });
     if (!found.account) co_return failure(call, "no account matches \"" + wanted + "\"");
     if (!found.plan) co_return failure(call, "no plan matches \"" + plan_text + "\"");
-    auto changed = co_await ctx_.accounts.change_plan(found.account->id, found.plan->id, from == "expiry", call.actor);
+    auto changed =
+        co_await ctx_.accounts.change_plan(found.account->id, found.plan->id, from == "expiry", call.actor);
     if (!changed) co_return failure(call, changed.error().message);
     co_return text_reply(
         call.t(Msg::admin_account_plan_changed,
@@ -382,9 +390,10 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order_refund(const Invoc
         return domain::refunds::refund(c, ctx_.orders, call.actor, order->id, reason, now);
     });
     if (!refunded) co_return failure(call, refunded.error().message);
-    std::string text = call.t(Msg::admin_order_refunded, {{"reference", refunded->reference},
-                                                          {"amount", ui::format_money(call.locale, refunded->amount)},
-                                                          {"reason", refunded->refund_reason.value_or(reason)}});
+    std::string text =
+        call.t(Msg::admin_order_refunded, {{"reference", refunded->reference},
+                                           {"amount", ui::format_money(call.locale, refunded->amount)},
+                                           {"reason", refunded->refund_reason.value_or(reason)}});
     bool disabled = false;
     if (disable && refunded->account_id) {
         auto off = co_await ctx_.accounts.set_enabled(*refunded->account_id, false, call.actor);

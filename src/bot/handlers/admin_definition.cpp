@@ -123,7 +123,9 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
     const auto account = [] { return picker("account", "Account: id, nl-… email or customer"); };
     const auto order = [] { return picker("order", "Order reference (NL-000123) or id"); };
     const auto member = [] { return required(OptionType::user, "user", "Discord member"); };
-    const auto query = [](bool needed) { return text("query", "Name, id, order or account email", needed, 30); };
+    const auto query = [](bool needed) {
+        return text("query", "Name, id, order or account email", needed, 30);
+    };
     const auto reason = [] { return text("reason", "Reason (audit log)", true, 200); };
     CommandOption customer_status = optional(OptionType::string, "status", "Which customers (default: all)");
     customer_status.choices = {{"Active", std::string("active")},
@@ -192,18 +194,19 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                                  integer("days", "Days (default: the plan's)", false, 1, 3650)}),
                   G::subcommand("change-plan", "Move an account to another plan",
                                 {account(), picker("plan", "New plan"), expiry_from})}),
-        G::group("order", "Orders",
-                 {G::subcommand("info", "Order details", {order()}),
-                  G::subcommand("approve", "Approve an order under review", {order()}),
-                  G::subcommand("decline", "Decline an order under review",
-                                {order(), decline_preset(),
-                                 text("reason", "Reason shown to the customer (or beside a ready-made one)",
-                                      false, 500),
-                                 optional(OptionType::boolean, "allow_reupload",
-                                          "Let the customer upload another receipt (default yes)")}),
-                  G::subcommand("refund", "Mark a fulfilled order refunded",
-                                {order(), text("reason", "Reason shown to the customer", true, 200),
-                                 optional(OptionType::boolean, "disable_account", "Also disable its account")})}),
+        G::group(
+            "order", "Orders",
+            {G::subcommand("info", "Order details", {order()}),
+             G::subcommand("approve", "Approve an order under review", {order()}),
+             G::subcommand(
+                 "decline", "Decline an order under review",
+                 {order(), decline_preset(),
+                  text("reason", "Reason shown to the customer (or beside a ready-made one)", false, 500),
+                  optional(OptionType::boolean, "allow_reupload",
+                           "Let the customer upload another receipt (default yes)")}),
+             G::subcommand("refund", "Mark a fulfilled order refunded",
+                           {order(), text("reason", "Reason shown to the customer", true, 200),
+                            optional(OptionType::boolean, "disable_account", "Also disable its account")})}),
         G::group(
             "trial", "Free trial",
             {G::subcommand("set", "Offer a free trial (one per customer)",

@@ -54,13 +54,13 @@ asio::awaitable<discord::MessagePayload> AdminCommands::user(const Invocation& c
                                  ? call.t(Msg::user_status_banned)
                                  : call.t(Msg::account_status_active);
         if (info->user.ban_reason) status += " (" + *info->user.ban_reason + ")";
-        auto reply = text_reply(
-            call.t(Msg::admin_user_info,
-                   {{"user", mention(discord_id)},
-                    {"status", status},
-                    {"orders", info->orders},
-                    {"accounts", info->accounts},
-                    {"joined", ui::format_date(call.locale, info->user.created_at, ctx_.zone)}}));
+        auto reply =
+            text_reply(call.t(Msg::admin_user_info,
+                              {{"user", mention(discord_id)},
+                               {"status", status},
+                               {"orders", info->orders},
+                               {"accounts", info->accounts},
+                               {"joined", ui::format_date(call.locale, info->user.created_at, ctx_.zone)}}));
         reply.embeds.push_back(co_await history_embed(call, info->user.id));
         co_return reply;
     }

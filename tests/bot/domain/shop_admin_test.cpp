@@ -122,13 +122,13 @@ TEST_P(ShopAdminTest, HistoryHoldsOrdersAccountsAndAuditedNotes) {
     const auto bought = paid("100000000000000031", "receipt-c");
     const auto user = bought.order.user_id;
     EXPECT_FALSE(customers::add_note(conn(), std::string(kAdmin), user, "   ", now()).has_value());
-    EXPECT_EQ(customers::add_note(conn(), std::string(kAdmin), user, std::string(1001, 'x'), now())
-                  .error()
-                  .code,
-              ErrorCode::validation);
+    EXPECT_EQ(
+        customers::add_note(conn(), std::string(kAdmin), user, std::string(1001, 'x'), now()).error().code,
+        ErrorCode::validation);
     EXPECT_EQ(customers::add_note(conn(), std::string(kAdmin), UserId{999}, "hi", now()).error().code,
               ErrorCode::not_found);
-    auto note = customers::add_note(conn(), std::string(kAdmin), user, "  paid twice, refunded once  ", now());
+    auto note =
+        customers::add_note(conn(), std::string(kAdmin), user, "  paid twice, refunded once  ", now());
     ASSERT_TRUE(note.has_value()) << note.error().message;
     EXPECT_EQ(note->body, "paid twice, refunded once");
 
@@ -152,8 +152,8 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
     const auto user = make_user("100000000000000041");
     const auto other = make_server("eu-2");
     gateway_.script_create({testing::CreateFault::server_error});
-    auto gift = gifts::create(conn(), *orders_, std::string(kAdmin), {user, plan_, other, 7, "outage compensation"},
-                              now());
+    auto gift = gifts::create(conn(), *orders_, std::string(kAdmin),
+                              {user, plan_, other, 7, "outage compensation"}, now());
     ASSERT_TRUE(gift.has_value()) << gift.error().message;
     EXPECT_EQ(gift->status, OrderStatus::approved);
     EXPECT_EQ(gift->amount, Piasters{0});
@@ -183,7 +183,8 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
 
     // Not revenue, not a paid order in the stats.
     Analytics analytics;
-    const auto summary = analytics.summary(conn(), now() - std::chrono::days(1), now() + std::chrono::days(1), now());
+    const auto summary =
+        analytics.summary(conn(), now() - std::chrono::days(1), now() + std::chrono::days(1), now());
     EXPECT_EQ(summary.revenue, Piasters{0});
     EXPECT_EQ(summary.orders_created, 0);
 }
@@ -196,9 +197,11 @@ TEST_P(ShopAdminTest, AGiftIsRefusedClearlyAndNothingIsWritten) {
     EXPECT_EQ(make({user, plan_, std::nullopt, std::nullopt, "  "}).error().code, ErrorCode::validation);
     EXPECT_EQ(make({user, plan_, std::nullopt, 0, "staff"}).error().code, ErrorCode::validation);
     EXPECT_EQ(make({user, plan_, std::nullopt, 3651, "staff"}).error().code, ErrorCode::validation);
-    EXPECT_EQ(make({user, PlanId{999}, std::nullopt, std::nullopt, "staff"}).error().code, ErrorCode::not_found);
+    EXPECT_EQ(make({user, PlanId{999}, std::nullopt, std::nullopt, "staff"}).error().code,
+              ErrorCode::not_found);
     EXPECT_EQ(make({user, plan_, ServerId{999}, std::nullopt, "staff"}).error().code, ErrorCode::not_found);
-    EXPECT_EQ(make({UserId{999}, plan_, std::nullopt, std::nullopt, "staff"}).error().code, ErrorCode::not_found);
+    EXPECT_EQ(make({UserId{999}, plan_, std::nullopt, std::nullopt, "staff"}).error().code,
+              ErrorCode::not_found);
     const auto open = order_under_review(user);
     auto busy = make({user, plan_, std::nullopt, std::nullopt, "staff"});
     ASSERT_FALSE(busy.has_value());
@@ -221,9 +224,11 @@ TEST_P(ShopAdminTest, ARefundLeavesRevenueShowsInStatsAndExportsAndIsRefusedTheS
     const auto to = now() + std::chrono::days(1);
     EXPECT_EQ(analytics.summary(conn(), from, to, now()).revenue, Piasters::from_pounds(300));
 
-    EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, " ", now()).error().code,
-              ErrorCode::validation);
-    auto done = refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, "paid twice", now());
+    EXPECT_EQ(
+        refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, " ", now()).error().code,
+        ErrorCode::validation);
+    auto done =
+        refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, "paid twice", now());
     ASSERT_TRUE(done.has_value()) << done.error().message;
     EXPECT_EQ(done->status, OrderStatus::fulfilled);
     EXPECT_EQ(done->refunded_at, now());
@@ -265,8 +270,9 @@ TEST_P(ShopAdminTest, ARefundLeavesRevenueShowsInStatsAndExportsAndIsRefusedTheS
               ErrorCode::invalid_transition);
     EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), OrderId{999}, "x", now()).error().code,
               ErrorCode::not_found);
-    auto gift = gifts::create(conn(), *orders_, std::string(kAdmin),
-                              {make_user("100000000000000064"), plan_, std::nullopt, std::nullopt, "staff"}, now());
+    auto gift =
+        gifts::create(conn(), *orders_, std::string(kAdmin),
+                      {make_user("100000000000000064"), plan_, std::nullopt, std::nullopt, "staff"}, now());
     ASSERT_TRUE(run_awaitable(provisioner_->fulfil(gift->id)).has_value());
     EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), gift->id, "x", now()).error().code,
               ErrorCode::validation);
@@ -304,8 +310,9 @@ TEST_P(ShopAdminTest, ChangePlanSetsTheNewQuotaDevicesAndExpiryFromNowOrFromTheC
     EXPECT_EQ(failed.error().code, ErrorCode::gateway);
     EXPECT_EQ(accounts::get(conn(), id)->plan_id, plan_);
     gateway_.set_down(std::nullopt);
-    EXPECT_EQ(run_awaitable(operations_->change_plan(id, PlanId{999}, false, std::string(kAdmin))).error().code,
-              ErrorCode::not_found);
+    EXPECT_EQ(
+        run_awaitable(operations_->change_plan(id, PlanId{999}, false, std::string(kAdmin))).error().code,
+        ErrorCode::not_found);
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(ShopAdminTest);

@@ -343,7 +343,8 @@ class Walk {
         if (trial_link_.rfind("vless://", 0) != 0) out.push_back("the free trial delivered no VLESS link");
         if (!promo_applied_) out.push_back("the promo code did not bring the price to 120 EGP");
         if (!customer_found_) out.push_back("/admin user search did not find the customer by reference");
-        if (gift_link_.rfind("vless://", 0) != 0) out.push_back("the account given by the admin was not delivered");
+        if (gift_link_.rfind("vless://", 0) != 0)
+            out.push_back("the account given by the admin was not delivered");
         if (!refund_told_) out.push_back("the customer was not told of the refund");
         if (charts_after_refund_.empty()) out.push_back("/admin stats after the refund sent no chart");
         return out;
@@ -354,13 +355,14 @@ class Walk {
     asio::awaitable<void> admin_finds_the_customer(const Actor& admin, std::string reference) {
         json search = json::array();
         search.push_back(opt("query", 3, reference));
-        const json found =
-            co_await command(admin, "/admin user search query:" + reference, "user search", std::move(search));
+        const json found = co_await command(admin, "/admin user search query:" + reference, "user search",
+                                            std::move(search));
         customer_found_ = found["body"].dump().find("<@" + str(kCustomer) + ">") != std::string::npos;
         json note = json::array();
         note.push_back(opt("user", 6, str(kCustomer)));
         note.push_back(opt("text", 3, "Asked by DM whether the transfer arrived"));
-        co_await command(admin, "/admin user note user:@Mona text:\"Asked by DM whether the transfer arrived\"",
+        co_await command(admin,
+                         "/admin user note user:@Mona text:\"Asked by DM whether the transfer arrived\"",
                          "user note", std::move(note));
         json info = json::array();
         info.push_back(opt("user", 6, str(kCustomer)));
@@ -376,9 +378,10 @@ class Walk {
         options.push_back(opt("plan", 3, plan));
         options.push_back(opt("reason", 3, "giveaway winner"));
         options.push_back(opt("days", 4, 7));
-        co_await command(admin,
-                         "/admin account create user:@Sara plan:\"Monthly 50 GB\" reason:\"giveaway winner\" days:7",
-                         "account create", std::move(options));
+        co_await command(
+            admin,
+            "/admin account create user:@Sara plan:\"Monthly 50 GB\" reason:\"giveaway winner\" days:7",
+            "account create", std::move(options));
         const json delivered = co_await wait_for(
             [](const json& r) {
                 return r["method"] == "POST" && r["route"] == "POST /channels/:id/messages" &&
@@ -412,8 +415,8 @@ class Walk {
     asio::awaitable<void> admin_reads_the_charts(const Actor& admin) {
         json options = json::array();
         options.push_back(opt("period", 3, "7d"));
-        charts_after_refund_ =
-            co_await command_with_file(admin, "/admin stats period:7d (after the refund)", "stats", std::move(options));
+        charts_after_refund_ = co_await command_with_file(admin, "/admin stats period:7d (after the refund)",
+                                                          "stats", std::move(options));
     }
 
   private:
