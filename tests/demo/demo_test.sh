@@ -3,7 +3,8 @@
 #   demo_test.sh SOURCE_DIR BUILD_DIR
 # Passes when the walk-through finished, the transcript holds the customer's VLESS link and the
 # files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts; and the
-# free trial and the promo code were walked through.
+# free trial and the promo code were walked through; the admin searched a customer, gave an
+# account, refunded an order and read the revenue chart again.
 set -euo pipefail
 src="$1"
 build="$2"
@@ -30,4 +31,9 @@ csv=$(find "$out" -maxdepth 1 -name '*.csv' | head -n 1)
 grep -q 'NL-000001' "$csv" || fail "the CSV export does not list order NL-000001"
 grep -q 'clicks Free trial on the main panel' "$out/transcript.txt" || fail "no free trial in the transcript"
 grep -q 'types the code welcome20' "$out/transcript.txt" || fail "no promo code in the transcript"
+grep -q 'runs /admin user search' "$out/transcript.txt" || fail "no customer search in the transcript"
+grep -q 'Account given to' "$out/transcript.txt" || fail "no account given by the admin in the transcript"
+grep -q 'is marked refunded' "$out/transcript.txt" || fail "no refund in the transcript"
+grep -q 'has been refunded' "$out/transcript.txt" || fail "the customer was not told of the refund"
+is_png "$out/revenue-2.png" || fail "no revenue chart after the refund (revenue-2.png)"
 echo "demo ok: $(ls "$out" | tr '\n' ' ')"

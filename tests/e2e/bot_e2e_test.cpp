@@ -2044,5 +2044,141 @@ TEST_F(BotE2EOldAccountsOnly, ATrialIsRefusedToADiscordAccountYoungerThanTheMini
     });
 }
 
+// ---- running the shop by hand: customers, accounts given by admins, refunds ----
+
+json member_option(std::uint64_t id) { return option("user", 6, std::to_string(id)); }
+
+TEST_F(BotE2E, AnArabicCustomerIsToldOfARefundInArabicAndRevenueLeavesIt) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        locales_[kCustomer] = "ar";
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'r');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        CO_ASSERT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        const auto account = (co_await accounts()).front();
+
+        // A member without the admin role is refused and nothing changes.
+        json stranger = admin_options(
+            "order", "refund", json::array({option("order", 3, "NL-000001"), option("reason", 3, "x")}));
+        const json refused = co_await interact(2, kStranger, 0, std::move(stranger));
+        EXPECT_NE(text_of(refused).find("Only admins"), std::string::npos) << refused.dump();
+        EXPECT_FALSE((co_await order(id))->refunded_at.has_value());
+
+        json data =
+            admin_options("order", "refund",
+                          json::array({option("order", 3, "NL-000001"), option("reason", 3, "دفع مرتين"),
+                                       option("disable_account", 5, true)}));
+        const json done = co_await interact(2, kAdmin, kAdminRole, std::move(data));
+        EXPECT_NE(text_of(done).find("is marked refunded (150 EGP)"), std::string::npos) << done.dump();
+        EXPECT_NE(text_of(done).find("disabled"), std::string::npos) << done.dump();
+        const auto refunded = co_await order(id);
+        EXPECT_TRUE(refunded->refunded_at.has_value());
+        EXPECT_EQ(refunded->refund_reason, "دفع مرتين");
+        // The panel client is disabled through the gateway.
+        const auto client = gateway_.panel->client(account.client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_FALSE((*client)["enable"].get<bool>());
+        // The customer reads it in Arabic.
+        const auto told = posts_containing(*discord_, "تم رد مبلغ", kReviewChannel);
+        CO_ASSERT_EQ(told.size(), 1u);
+        const std::vector<std::string> names{"NL", "EGP", "VPN"};
+        expect_arabic(told.front().json, names, "refund notice");
+        EXPECT_NE(text_of(told.front().json).find("NL-000001"), std::string::npos);
+        EXPECT_NE(text_of(told.front().json).find("تم تعطيل حساب"), std::string::npos);
+
+        // A second refund is refused clearly; /admin stats shows the refund and no revenue.
+        json again = admin_options(
+            "order", "refund", json::array({option("order", 3, "NL-000001"), option("reason", 3, "again")}));
+        const json twice = co_await interact(2, kAdmin, kAdminRole, std::move(again));
+        EXPECT_NE(text_of(twice).find("already refunded"), std::string::npos) << twice.dump();
+        EXPECT_EQ(posts_containing(*discord_, "تم رد مبلغ", kReviewChannel).size(), 1u);
+        json stats_data = admin_stats();
+        const json stats = co_await interact(2, kAdmin, kAdminRole, std::move(stats_data));
+        EXPECT_NE(text_of(stats).find("150 EGP · orders: 1"), std::string::npos) << stats.dump();
+    });
+}
+
+TEST_F(BotE2E, AnAccountGivenByAnAdminIsDeliveredLikeAPaidOneAndFoundBySearch) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        json stranger =
+            admin_options("account", "create",
+                          json::array({member_option(kCustomer), option("plan", 3, std::to_string(plan_id_)),
+                                       option("reason", 3, "staff")}));
+        const json refused = co_await interact(2, kStranger, 0, std::move(stranger));
+        EXPECT_NE(text_of(refused).find("Only admins"), std::string::npos) << refused.dump();
+        EXPECT_EQ(co_await latest_order_id(), 0);
+
+        json data =
+            admin_options("account", "create",
+                          json::array({member_option(kCustomer), option("plan", 3, std::to_string(plan_id_)),
+                                       option("reason", 3, "giveaway winner"), option("days", 4, 7)}));
+        const json given = co_await interact(2, kAdmin, kAdminRole, std::move(data));
+        EXPECT_NE(text_of(given).find("Account given to"), std::string::npos) << given.dump();
+        const auto gift = co_await order(co_await latest_order_id());
+        CO_ASSERT_TRUE(gift.has_value());
+        EXPECT_EQ(gift->amount.value, 0);
+        EXPECT_EQ(gift->gift_reason, "giveaway winner");
+        EXPECT_EQ(gift->status, bot::domain::OrderStatus::fulfilled);
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        EXPECT_EQ(all.front().expires_at, *gift->approved_at + std::chrono::days(7));
+        EXPECT_TRUE(gateway_.panel->client(all.front().client_email).has_value());
+        // Delivered like a paid one: the link by DM, the Subscriber role, the billing line.
+        bool dm = false;
+        for (const auto& m : direct_messages(*discord_))
+            dm = dm || text_of(m.json).find("vless://") != std::string::npos;
+        EXPECT_TRUE(dm);
+        const auto* roles = discord_->member_roles(kGuild, kCustomer);
+        CO_ASSERT_NE(roles, nullptr);
+        EXPECT_NE(std::find(roles->begin(), roles->end(), kSubscriberRole), roles->end());
+        EXPECT_EQ(messages_in(kBillingChannel).size(), 1u);
+
+        // The admin finds the customer by the order's reference and sees it in their history.
+        json search = admin_options("user", "search", json::array({option("query", 3, gift->reference)}));
+        const json found = co_await interact(2, kAdmin, kAdminRole, std::move(search));
+        EXPECT_NE(text_of(found).find("<@" + std::to_string(kCustomer) + ">"), std::string::npos)
+            << found.dump();
+        EXPECT_EQ(found["data"]["flags"], 64);
+        json info = admin_options("user", "info", json::array({member_option(kCustomer)}));
+        const json history = co_await interact(2, kAdmin, kAdminRole, std::move(info));
+        EXPECT_NE(text_of(history).find("giveaway winner"), std::string::npos) << history.dump();
+
+        // Moved to another plan on the panel through the gateway.
+        json change = admin_options(
+            "account", "change-plan",
+            json::array({option("account", 3, std::to_string(all.front().id.value)),
+                         option("plan", 3, std::to_string(plan_id_)), option("from", 3, "now")}));
+        const json changed = co_await interact(2, kAdmin, kAdminRole, std::move(change));
+        EXPECT_NE(text_of(changed).find("is now on Monthly 50 GB"), std::string::npos) << changed.dump();
+        const auto client = gateway_.panel->client(all.front().client_email);
+        CO_ASSERT_TRUE(client.has_value());
+        EXPECT_EQ((*client)["totalGB"].get<std::int64_t>(), 50LL << 30);
+    });
+}
+
+TEST_F(BotE2E, AnAccountGivenWhileThePanelIsDownIsMadeOnceWhenItIsBack) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        gateway_.panel->set_down(true);
+        json data =
+            admin_options("account", "create",
+                          json::array({member_option(kCustomer), option("plan", 3, std::to_string(plan_id_)),
+                                       option("reason", 3, "compensation")}));
+        const json pending = co_await interact(2, kAdmin, kAdminRole, std::move(data));
+        EXPECT_NE(text_of(pending).find("is recorded"), std::string::npos) << pending.dump();
+        const auto id = co_await latest_order_id();
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::approved);
+        EXPECT_TRUE((co_await accounts()).empty());
+
+        gateway_.panel->set_down(false);
+        EXPECT_EQ((co_await bot_->reconcile()).fulfilled, 1);
+        EXPECT_EQ((co_await bot_->reconcile()).fulfilled, 0);
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        EXPECT_TRUE(gateway_.panel->client(all.front().client_email).has_value());
+        EXPECT_EQ(all.front().client_email, "nl-" + std::to_string(id));
+    });
+}
+
 }  // namespace
 }  // namespace nebula::e2e

@@ -40,7 +40,8 @@ std::vector<RevenueRow> Analytics::revenue_by_day(db::Connection& connection, Ti
     // given to local days exactly, whatever offset each falls under.
     auto rows = connection.query(
         "SELECT fulfilled_at / ? AS slot, COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM orders "
-        "WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND fulfilled_at < ? GROUP BY slot "
+        "WHERE status = 'fulfilled' AND trial = 0 AND gift_reason IS NULL AND refunded_at IS NULL AND "
+        "fulfilled_at >= ? AND fulfilled_at < ? GROUP BY slot "
         "ORDER BY slot",
         kQuarterHour, from, to);
     std::vector<RevenueRow> list;
@@ -59,7 +60,8 @@ std::vector<RevenueRow> Analytics::revenue_by_method(db::Connection& connection,
     auto rows = connection.query(
         "SELECT COALESCE(m.code, 'unknown'), COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o "
         "LEFT JOIN payment_methods m ON m.id = o.payment_method_id "
-        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.gift_reason IS NULL AND o.refunded_at IS NULL "
+        "AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
         "GROUP BY m.code ORDER BY 2 DESC, 1",
         from, to);
     return read_rows(*rows);
@@ -70,7 +72,8 @@ std::vector<RevenueRow> Analytics::revenue_by_plan(db::Connection& connection, T
     auto rows = connection.query(
         "SELECT p.name, COALESCE(SUM(o.amount_piasters), 0), COUNT(*) FROM orders o JOIN plans p ON p.id = "
         "o.plan_id "
-        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
+        "WHERE o.status = 'fulfilled' AND o.trial = 0 AND o.gift_reason IS NULL AND o.refunded_at IS NULL "
+        "AND o.fulfilled_at >= ? AND o.fulfilled_at < ? "
         "GROUP BY p.name ORDER BY 2 DESC, 1",
         from, to);
     return read_rows(*rows);
@@ -82,7 +85,8 @@ Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp
         auto row = connection.query(
             "SELECT COALESCE(SUM(amount_piasters), 0), COUNT(*), COUNT(DISTINCT user_id), "
             "COALESCE(SUM(discount_piasters), 0) FROM orders "
-            "WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND fulfilled_at < ?",
+            "WHERE status = 'fulfilled' AND trial = 0 AND gift_reason IS NULL AND refunded_at IS NULL AND "
+            "fulfilled_at >= ? AND fulfilled_at < ?",
             from, to);
         row->step();
         s.revenue = row->get<Piasters>(0);
@@ -93,7 +97,7 @@ Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp
     {
         auto row = connection.query(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'fulfilled' THEN 1 ELSE 0 END), 0) FROM orders "
-            "WHERE trial = 0 AND created_at >= ? AND created_at < ?",
+            "WHERE trial = 0 AND gift_reason IS NULL AND created_at >= ? AND created_at < ?",
             from, to);
         row->step();
         s.orders_created = row->get<std::int64_t>(0);
@@ -101,6 +105,15 @@ Summary Analytics::summary(db::Connection& connection, Timestamp from, Timestamp
         s.conversion = s.orders_created == 0
                            ? 0.0
                            : static_cast<double>(s.orders_fulfilled) / static_cast<double>(s.orders_created);
+    }
+    {
+        auto row = connection.query(
+            "SELECT COALESCE(SUM(amount_piasters), 0), COUNT(*) FROM orders "
+            "WHERE refunded_at >= ? AND refunded_at < ?",
+            from, to);
+        row->step();
+        s.refunds = row->get<Piasters>(0);
+        s.orders_refunded = row->get<std::int64_t>(1);
     }
     s.new_users = *connection.scalar<std::int64_t>(
         "SELECT COUNT(*) FROM users WHERE created_at >= ? AND created_at < ?", from, to);
@@ -126,7 +139,8 @@ void Analytics::snapshot_day(db::Connection& connection, Timestamp day, Timestam
     }
     const auto totals = summary(connection, from, to, std::min(to, now));
     const auto fulfilled = *connection.scalar<std::int64_t>(
-        "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND trial = 0 AND fulfilled_at >= ? AND "
+        "SELECT COUNT(*) FROM orders WHERE status = 'fulfilled' AND trial = 0 AND gift_reason IS NULL AND "
+        "refunded_at IS NULL AND fulfilled_at >= ? AND "
         "fulfilled_at < ?",
         from, to);
     db::in_transaction(connection, [&](db::Connection& c) {

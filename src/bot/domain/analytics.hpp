@@ -18,7 +18,9 @@ struct RevenueRow {
     std::int64_t orders = 0;
 };
 
-/// Orders are paid orders: free trials are counted apart (trials::stats).
+/// Orders are paid orders: free trials are counted apart (trials::stats) and accounts given by
+/// admins not at all. A refunded order leaves revenue (and the fulfilled count) for good; the
+/// refunds made in the range are given apart.
 struct Summary {
     Piasters revenue;
     Piasters discounts;  ///< promo code discounts on the fulfilled orders counted in `revenue`
@@ -28,6 +30,8 @@ struct Summary {
     Piasters revenue_per_user;  ///< revenue / distinct paying customers (0 when none)
     std::int64_t new_users = 0;
     std::int64_t active_accounts = 0;  ///< active and unexpired at `now`
+    Piasters refunds;                  ///< paid amounts refunded in the range (by refund time)
+    std::int64_t orders_refunded = 0;
 };
 
 /// A day's stored revenue snapshot, as the revenue job posts it.

@@ -35,6 +35,10 @@ constexpr Column kOrderColumns[] = {
     {"submitted_at", "o.submitted_at", true},
     {"approved_at", "o.approved_at", true},
     {"fulfilled_at", "o.fulfilled_at", true},
+    {"gift_reason", "o.gift_reason", false},
+    {"refunded_at", "o.refunded_at", true},
+    {"refunded_by", "o.refunded_by", false},
+    {"refund_reason", "o.refund_reason", false},
 };
 constexpr std::string_view kOrderFrom =
     " FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id "

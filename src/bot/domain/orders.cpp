@@ -17,7 +17,7 @@ constexpr std::string_view kSelect =
     "provision_attempts, "
     "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
     "channel_ready_at, channel_attempt_at, review_reminded_at, trial, promo_code_id, list_price_piasters, "
-    "discount_piasters "
+    "discount_piasters, gift_reason, refunded_at, refunded_by, refund_reason "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -67,6 +67,10 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.promo_code_id = rows.get<std::optional<std::int64_t>>(i++);
         o.list_price = rows.get<std::optional<Piasters>>(i++);
         o.discount = rows.get<Piasters>(i++);
+        o.gift_reason = rows.get<std::optional<std::string>>(i++);
+        o.refunded_at = rows.get<std::optional<Timestamp>>(i++);
+        o.refunded_by = rows.get<std::optional<std::string>>(i++);
+        o.refund_reason = rows.get<std::optional<std::string>>(i++);
         orders.push_back(std::move(o));
     }
     return orders;
@@ -142,7 +146,11 @@ nlohmann::json to_json(const Order& o) {
             {"trial", o.trial},
             {"promo_code_id", opt(o.promo_code_id)},
             {"list_price_piasters", o.list_price ? nlohmann::json(o.list_price->value) : nlohmann::json()},
-            {"discount_piasters", o.discount.value}};
+            {"discount_piasters", o.discount.value},
+            {"gift_reason", opt(o.gift_reason)},
+            {"refunded_at", opt(o.refunded_at)},
+            {"refunded_by", opt(o.refunded_by)},
+            {"refund_reason", opt(o.refund_reason)}};
 }
 
 Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan) {

@@ -63,6 +63,13 @@ struct Order {
     std::optional<std::int64_t> promo_code_id;
     std::optional<Piasters> list_price;
     Piasters discount;
+    /// Given by an admin (/admin account create): why. Amount 0, created approved like a trial.
+    std::optional<std::string> gift_reason;
+    /// Refunded by an admin after it was fulfilled (the status stays fulfilled); revenue leaves
+    /// it out.
+    std::optional<Timestamp> refunded_at;
+    std::optional<DiscordId> refunded_by;
+    std::optional<std::string> refund_reason;
 };
 
 nlohmann::json to_json(const Order& order);

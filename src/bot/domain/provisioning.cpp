@@ -355,6 +355,35 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(Accoun
         });
 }
 
+boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountId id, PlanId plan_id,
+                                                                        bool from_expiry, DiscordId actor) {
+    auto target = co_await load(id);
+    if (!target) co_return common::unexpected(target.error());
+    auto plan = co_await db_.run([&](db::Connection& c) { return catalog_.plan(c, plan_id); });
+    if (!plan) co_return fail(ErrorCode::not_found, "no such plan");
+    const auto now = to_timestamp(clock_.now());
+    const int days = plan->spec.duration_days;
+    const auto expiry = from_expiry ? accounts::renewed_expiry(now, target->account.expires_at, days)
+                                    : now + std::chrono::days(days);
+    const auto traffic = plan->spec.traffic_bytes;
+    const int devices = plan->spec.device_limit;
+    const bool enable = target->account.status != AccountStatus::disabled;
+    auto& gateway = gateways_.gateway_for(target->server);
+    auto changed = co_await gateway.update_client(target->account.client_email,
+                                                  ClientChange{to_ms(expiry), traffic, devices, enable});
+    if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
+    co_return co_await commit(id, std::move(actor), "account.plan_changed",
+                              [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
+                                  c.exec(
+                                      "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, "
+                                      "device_limit = ?, expires_at = ?, "
+                                      "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END, "
+                                      "traffic_alert_level = 0, "
+                                      "expiry_alert_level = 0, updated_at = ? WHERE id = ?",
+                                      plan_id, traffic, devices, expiry, at, id);
+                              });
+}
+
 boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(AccountId id) {
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());

@@ -104,6 +104,12 @@ class AccountOperations {
     /// Deletes the panel client; the account row stays, marked deleted, for the records.
     boost::asio::awaitable<Outcome<Account>> remove(AccountId id, Actor actor);
     boost::asio::awaitable<Outcome<Account>> reset_traffic(AccountId id, Actor actor);
+    /// Moves the account to `plan`: its traffic quota and device limit, and an expiry of the
+    /// plan's duration counted from now or (`from_expiry`) from the later of now and the current
+    /// expiry. Used traffic is kept; an expired account becomes active, a disabled one stays
+    /// disabled. Panel first, then the database ("account.plan_changed").
+    boost::asio::awaitable<Outcome<Account>> change_plan(AccountId id, PlanId plan, bool from_expiry,
+                                                         Actor actor);
     /// The client's current links, rebuilt by the gateway.
     boost::asio::awaitable<Outcome<ClientWithLinks>> show_config(AccountId id);
     /// Reads this one client's usage from its gateway and stores it (with the time it was read);

@@ -132,6 +132,7 @@ void register_admin_handlers(Router& router, BotContext& ctx, AdminHooks hooks) 
         router.on_command(path, [commands](Call& call) { return run_command(commands, call); });
         router.on_autocomplete(path, [commands](Call& call) { return run_autocomplete(commands, call); });
     }
+    admin::register_customer_paging(router);
 }
 
 AdminHooks default_admin_hooks(BotContext& ctx) {

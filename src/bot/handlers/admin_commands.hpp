@@ -77,6 +77,13 @@ class AdminCommands {
     Reply order(const Invocation& call, std::string action);
     Reply trial(const Invocation& call, std::string action);
     Reply promo(const Invocation& call, std::string action);
+    // Customers and their history, accounts given by admins, refunds (admin_customers.cpp).
+    Reply user_list(const Invocation& call, std::string action);
+    Reply user_note(const Invocation& call);
+    boost::asio::awaitable<discord::Embed> history_embed(const Invocation& call, domain::UserId user);
+    Reply account_create(const Invocation& call);
+    Reply account_change_plan(const Invocation& call);
+    Reply order_refund(const Invocation& call);
 
     BotContext& ctx_;
     AdminHooks hooks_;

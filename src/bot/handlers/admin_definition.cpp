@@ -123,6 +123,16 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
     const auto account = [] { return picker("account", "Account: id, nl-… email or customer"); };
     const auto order = [] { return picker("order", "Order reference (NL-000123) or id"); };
     const auto member = [] { return required(OptionType::user, "user", "Discord member"); };
+    const auto query = [](bool needed) {
+        return text("query", "Name, id, order or account email", needed, 30);
+    };
+    const auto reason = [] { return text("reason", "Reason (audit log)", true, 200); };
+    CommandOption customer_status = optional(OptionType::string, "status", "Which customers (default: all)");
+    customer_status.choices = {{"Active", std::string("active")},
+                               {"Banned", std::string("banned")},
+                               {"With an active account", std::string("subscribed")}};
+    CommandOption expiry_from = required(OptionType::string, "from", "Count the new expiry from");
+    expiry_from.choices = {{"Now", std::string("now")}, {"Current expiry", std::string("expiry")}};
 
     discord::Command command;
     command.name = "admin";
@@ -164,7 +174,11 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                  {G::subcommand("info", "Customer details", {member()}),
                   G::subcommand("ban", "Stop a customer from ordering",
                                 {member(), text("reason", "Reason (kept in the audit log)", true, 200)}),
-                  G::subcommand("unban", "Allow a customer to order again", {member()})}),
+                  G::subcommand("unban", "Allow a customer to order again", {member()}),
+                  G::subcommand("list", "List customers", {customer_status, query(false)}),
+                  G::subcommand("search", "Find customers", {query(true)}),
+                  G::subcommand("note", "Keep a note on a customer",
+                                {member(), text("text", "The note", true, 1000)})}),
         G::group("account", "VPN accounts",
                  {G::subcommand("info", "Account details", {account()}),
                   G::subcommand("extend", "Add days to an account",
@@ -173,16 +187,26 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                   G::subcommand("disable", "Suspend an account", {account()}),
                   G::subcommand("delete", "Delete the account's panel client", {account()}),
                   G::subcommand("reset-traffic", "Reset the account's used traffic", {account()}),
-                  G::subcommand("config", "Show the account's link and QR code", {account()})}),
-        G::group("order", "Orders",
-                 {G::subcommand("info", "Order details", {order()}),
-                  G::subcommand("approve", "Approve an order under review", {order()}),
-                  G::subcommand("decline", "Decline an order under review",
-                                {order(), decline_preset(),
-                                 text("reason", "Reason shown to the customer (or beside a ready-made one)",
-                                      false, 500),
-                                 optional(OptionType::boolean, "allow_reupload",
-                                          "Let the customer upload another receipt (default yes)")})}),
+                  G::subcommand("config", "Show the account's link and QR code", {account()}),
+                  G::subcommand("create", "Give an account without payment",
+                                {member(), picker("plan", "Plan"), reason(),
+                                 picker("server", "Server (default: least loaded)", false),
+                                 integer("days", "Days (default: the plan's)", false, 1, 3650)}),
+                  G::subcommand("change-plan", "Move an account to another plan",
+                                {account(), picker("plan", "New plan"), expiry_from})}),
+        G::group(
+            "order", "Orders",
+            {G::subcommand("info", "Order details", {order()}),
+             G::subcommand("approve", "Approve an order under review", {order()}),
+             G::subcommand(
+                 "decline", "Decline an order under review",
+                 {order(), decline_preset(),
+                  text("reason", "Reason shown to the customer (or beside a ready-made one)", false, 500),
+                  optional(OptionType::boolean, "allow_reupload",
+                           "Let the customer upload another receipt (default yes)")}),
+             G::subcommand("refund", "Mark a fulfilled order refunded",
+                           {order(), text("reason", "Reason shown to the customer", true, 200),
+                            optional(OptionType::boolean, "disable_account", "Also disable its account")})}),
         G::group(
             "trial", "Free trial",
             {G::subcommand("set", "Offer a free trial (one per customer)",

@@ -79,5 +79,11 @@ std::string account_label(const domain::Account& account);
 /// A Discord id as a mention (no one is pinged: replies allow no mentions); other actors as is.
 std::string actor_label(std::string_view actor);
 
+/// The Previous / Next buttons of /admin user list and search: another page for the admin who
+/// asked (`owner`); anyone else is refused. Registered by register_customer_paging().
+boost::asio::awaitable<void> page_customers(Call& call, std::string owner, std::int64_t offset,
+                                            std::string filter, std::string query);
+void register_customer_paging(Router& router);
+
 }  // namespace admin
 }  // namespace nebula::bot::handlers

@@ -27,6 +27,8 @@ std::string traffic_text(const AdminCommands::Invocation& call, const domain::Ac
 }  // namespace
 
 asio::awaitable<discord::MessagePayload> AdminCommands::user(const Invocation& call, std::string action) {
+    if (action == "list" || action == "search") co_return co_await user_list(call, action);
+    if (action == "note") co_return co_await user_note(call);
     const auto member = call.member("user");
     if (!member) co_return failure(call, "choose a member");
     const domain::DiscordId discord_id = *member;
@@ -52,13 +54,15 @@ asio::awaitable<discord::MessagePayload> AdminCommands::user(const Invocation& c
                                  ? call.t(Msg::user_status_banned)
                                  : call.t(Msg::account_status_active);
         if (info->user.ban_reason) status += " (" + *info->user.ban_reason + ")";
-        co_return text_reply(
-            call.t(Msg::admin_user_info,
-                   {{"user", mention(discord_id)},
-                    {"status", status},
-                    {"orders", info->orders},
-                    {"accounts", info->accounts},
-                    {"joined", ui::format_date(call.locale, info->user.created_at, ctx_.zone)}}));
+        auto reply =
+            text_reply(call.t(Msg::admin_user_info,
+                              {{"user", mention(discord_id)},
+                               {"status", status},
+                               {"orders", info->orders},
+                               {"accounts", info->accounts},
+                               {"joined", ui::format_date(call.locale, info->user.created_at, ctx_.zone)}}));
+        reply.embeds.push_back(co_await history_embed(call, info->user.id));
+        co_return reply;
     }
     if (action == "ban") {
         const std::string reason = call.string("reason").value_or("");
@@ -83,6 +87,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::user(const Invocation& c
 }
 
 asio::awaitable<discord::MessagePayload> AdminCommands::account(const Invocation& call, std::string action) {
+    if (action == "create") co_return co_await account_create(call);
+    if (action == "change-plan") co_return co_await account_change_plan(call);
     const std::string wanted = call.string("account").value_or("");
     auto found = co_await ctx_.db.run([&](db::Connection& c) { return admin::find_account(c, wanted); });
     if (!found) co_return failure(call, "no account matches \"" + wanted + "\"");
@@ -172,6 +178,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account(const Invocation
 }
 
 asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& call, std::string action) {
+    if (action == "refund") co_return co_await order_refund(call);
     const std::string wanted = call.string("order").value_or("");
     auto& orders = ctx_.orders;
     auto found =
@@ -199,6 +206,10 @@ asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& 
         std::string status = call.t(ui::order_status_msg(found->status));
         if (found->decline_reason) status += "\n" + *found->decline_reason;
         if (found->last_error) status += "\n`" + *found->last_error + "`";
+        if (found->refunded_at) {
+            status += "\n" + call.t(Msg::order_status_refunded) + ": " + found->refund_reason.value_or("");
+        }
+        if (found->gift_reason) status += "\n" + call.t(Msg::order_gift, {{"reason", *found->gift_reason}});
         std::string method = "—";
         if (details.method) {
             const auto msg = ui::payment_method_msg(details.method->code);

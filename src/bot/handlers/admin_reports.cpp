@@ -163,6 +163,10 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
         .field(call.t(Msg::stats_new_users), std::to_string(s.new_users), true)
         .field(call.t(Msg::stats_active_accounts), std::to_string(s.active_accounts), true)
         .field(call.t(Msg::stats_discounts), ui::format_money(call.locale, s.discounts), true)
+        .field(call.t(Msg::stats_refunds),
+               call.t(Msg::stats_refunds_value,
+                      {{"amount", ui::format_money(call.locale, s.refunds)}, {"orders", s.orders_refunded}}),
+               true)
         .field(call.t(Msg::stats_trials), trials_text(call, figures.trials), true)
         .field(call.t(Msg::stats_referrals),
                call.t(Msg::stats_referrals_value, {{"referred", std::to_string(figures.referrals.referred)},

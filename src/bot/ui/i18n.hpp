@@ -374,10 +374,38 @@ enum class Msg : std::uint16_t {
     referral_reward,
     stats_referrals,
     stats_referrals_value,
+    // customers, accounts given by admins, refunds
+    admin_users_title,
+    admin_users_page,
+    admin_users_row,
+    admin_users_none,
+    button_previous_page,
+    button_next_page,
+    admin_users_not_yours,
+    admin_user_orders,
+    admin_user_order_line,
+    admin_user_accounts,
+    admin_user_account_line,
+    admin_user_notes,
+    admin_user_note_line,
+    admin_user_nothing,
+    admin_user_more,
+    admin_user_note_added,
+    order_status_refunded,
+    order_gift,
+    admin_account_gifted,
+    admin_account_gift_pending,
+    admin_account_plan_changed,
+    admin_order_refunded,
+    admin_order_refund_not_disabled,
+    order_refunded,
+    order_refunded_account_disabled,
+    stats_refunds,
+    stats_refunds_value,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::stats_referrals_value) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::stats_refunds_value) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

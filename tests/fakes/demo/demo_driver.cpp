@@ -44,6 +44,8 @@ using namespace bot::testing::shop;
 constexpr auto kStepTimeout = 20s;
 /// A second customer, who takes the free trial and enters a promo code.
 constexpr std::uint64_t kNewcomer = 830000000000000005ULL;
+/// A member the admin gives an account to without a payment.
+constexpr std::uint64_t kGiftee = 830000000000000006ULL;
 
 std::string str(std::uint64_t id) { return std::to_string(id); }
 
@@ -142,6 +144,7 @@ class Walk {
         names_[str(kBillingChannel)] = "#billing";
         names_[str(kCustomer)] = "@Mona (customer)";
         names_[str(kNewcomer)] = "@Omar (customer)";
+        names_[str(kGiftee)] = "@Sara (customer)";
         names_[str(kAdmin)] = "@Karim (admin)";
         names_[fake_.bot_user_id] = "@nebula (the bot)";
         if (!transcript_) throw std::runtime_error("cannot write " + (out_ / "transcript.txt").string());
@@ -303,6 +306,12 @@ class Walk {
                        std::stoull(second_channel), second_pay,
                        first_option(second_summary["body"], second_pay));
 
+        section("6. The admin runs the shop by hand");
+        co_await admin_finds_the_customer(admin, reference);
+        co_await admin_gives_an_account(admin, plan);
+        co_await admin_refunds(admin, reference);
+        co_await admin_reads_the_charts(admin);
+
         co_await fetch_files();
         section("Result");
         say("The customer's VLESS link: " + link_);
@@ -333,7 +342,81 @@ class Walk {
             out.push_back("/admin export orders sent no CSV file");
         if (trial_link_.rfind("vless://", 0) != 0) out.push_back("the free trial delivered no VLESS link");
         if (!promo_applied_) out.push_back("the promo code did not bring the price to 120 EGP");
+        if (!customer_found_) out.push_back("/admin user search did not find the customer by reference");
+        if (gift_link_.rfind("vless://", 0) != 0)
+            out.push_back("the account given by the admin was not delivered");
+        if (!refund_told_) out.push_back("the customer was not told of the refund");
+        if (charts_after_refund_.empty()) out.push_back("/admin stats after the refund sent no chart");
         return out;
+    }
+
+    // --- the admin running the shop by hand (user search, a gift account, a refund, the charts) ---
+
+    asio::awaitable<void> admin_finds_the_customer(const Actor& admin, std::string reference) {
+        json search = json::array();
+        search.push_back(opt("query", 3, reference));
+        const json found = co_await command(admin, "/admin user search query:" + reference, "user search",
+                                            std::move(search));
+        customer_found_ = found["body"].dump().find("<@" + str(kCustomer) + ">") != std::string::npos;
+        json note = json::array();
+        note.push_back(opt("user", 6, str(kCustomer)));
+        note.push_back(opt("text", 3, "Asked by DM whether the transfer arrived"));
+        co_await command(admin,
+                         "/admin user note user:@Mona text:\"Asked by DM whether the transfer arrived\"",
+                         "user note", std::move(note));
+        json info = json::array();
+        info.push_back(opt("user", 6, str(kCustomer)));
+        co_await command(admin, "/admin user info user:@Mona", "user info", std::move(info));
+    }
+
+    asio::awaitable<void> admin_gives_an_account(const Actor& admin, std::string plan) {
+        const json giftee_member{{"user", str(kGiftee)}, {"roles", json::array()}};
+        co_await control("POST", "/_fake/member", giftee_member);
+        const std::size_t before = seen_.size();
+        json options = json::array();
+        options.push_back(opt("user", 6, str(kGiftee)));
+        options.push_back(opt("plan", 3, plan));
+        options.push_back(opt("reason", 3, "giveaway winner"));
+        options.push_back(opt("days", 4, 7));
+        co_await command(
+            admin,
+            "/admin account create user:@Sara plan:\"Monthly 50 GB\" reason:\"giveaway winner\" days:7",
+            "account create", std::move(options));
+        const json delivered = co_await wait_for(
+            [](const json& r) {
+                return r["method"] == "POST" && r["route"] == "POST /channels/:id/messages" &&
+                       r["body"].dump().find("vless://") != std::string::npos;
+            },
+            "the given account's link sent to Sara", before);
+        print_new();
+        gift_link_ = extract_link(delivered["body"]);
+    }
+
+    asio::awaitable<void> admin_refunds(const Actor& admin, std::string reference) {
+        const std::size_t before = seen_.size();
+        json options = json::array();
+        options.push_back(opt("order", 3, reference));
+        options.push_back(opt("reason", 3, "paid twice by mistake"));
+        options.push_back(opt("disable_account", 5, true));
+        co_await command(admin,
+                         "/admin order refund order:" + reference +
+                             " reason:\"paid twice by mistake\" disable_account:true",
+                         "order refund", std::move(options));
+        co_await wait_for(
+            [](const json& r) {
+                return r["method"] == "POST" && r["route"] == "POST /channels/:id/messages" &&
+                       r["body"].dump().find("has been refunded") != std::string::npos;
+            },
+            "Mona being told of the refund", before);
+        print_new();
+        refund_told_ = true;
+    }
+
+    asio::awaitable<void> admin_reads_the_charts(const Actor& admin) {
+        json options = json::array();
+        options.push_back(opt("period", 3, "7d"));
+        charts_after_refund_ = co_await command_with_file(admin, "/admin stats period:7d (after the refund)",
+                                                          "stats", std::move(options));
     }
 
   private:
@@ -770,6 +853,10 @@ class Walk {
     std::string link_;
     std::string trial_link_;
     bool promo_applied_ = false;
+    bool customer_found_ = false;
+    std::string gift_link_;
+    bool refund_told_ = false;
+    std::vector<std::filesystem::path> charts_after_refund_;
     std::vector<std::filesystem::path> stats_files_;
     std::vector<std::filesystem::path> export_files_;
 };
