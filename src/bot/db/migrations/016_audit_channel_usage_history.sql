@@ -4,8 +4,7 @@
 -- in the same transaction as the entry (only while a channel is set). The audit-channel job posts
 -- them in audit id order and deletes each row once Discord has the line.
 CREATE TABLE audit_outbox (
-    audit_id BIGINT PRIMARY KEY REFERENCES audit_logs (id),
-    attempts INTEGER NOT NULL DEFAULT 0
+    audit_id BIGINT PRIMARY KEY REFERENCES audit_logs (id)
 );
 
 -- account_usage_days: traffic an account used on each day of the shop's time zone, built by the
