@@ -2092,13 +2092,14 @@ TEST_F(BotE2EAuditChannel, AnAdminsApprovalAppearsInTheAuditChannel) {
         auto [id, channel] = co_await buy_and_choose_method();
         co_await pay_and_upload(channel, 'a');
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
-        const std::string approved = "<@" + std::to_string(kAdmin) + "> `order.approved` order #" + std::to_string(id);
+        const std::string approved =
+            "<@" + std::to_string(kAdmin) + "> `order.approved` order #" + std::to_string(id);
         co_await until([&] { return has(audit_lines(), approved); });
         const auto lines = audit_lines();
         EXPECT_TRUE(has(lines, "\"under_review\" → \"approved\"")) << lines.size();
         // Mentions in the channel ping nobody.
         for (const auto& r : messages_in(kAuditChannel)) {
-            EXPECT_TRUE(r.json["allowed_mentions"]["parse"].empty()) << r.json.dump();
+            EXPECT_TRUE(r.json.at("allowed_mentions").at("parse").empty()) << r.json.dump();
         }
         // In the order the entries were written.
         const auto entries = co_await ctx().db.run([](bot::db::Connection& c) {
@@ -2118,7 +2119,8 @@ TEST_F(BotE2EAuditChannel, AnAdminsApprovalAppearsInTheAuditChannel) {
 TEST_F(BotE2EAuditChannel, ARestartWithLinesStillQueuedPostsThemInOrder) {
     const std::string route = "POST /channels/" + std::to_string(kAuditChannel) + "/messages";
     // What the bot wrote at start-up (the default server, the catalogue) reaches the channel.
-    discord::testing::run(io_, [&]() -> asio::awaitable<void> { co_await until([&] { return outbox_size() == 0; }); });
+    discord::testing::run(
+        io_, [&]() -> asio::awaitable<void> { co_await until([&] { return outbox_size() == 0; }); });
     const std::size_t posted_before = audit_lines().size();
     EXPECT_GT(posted_before, 0u);
 
@@ -2128,11 +2130,12 @@ TEST_F(BotE2EAuditChannel, ARestartWithLinesStillQueuedPostsThemInOrder) {
         auto& c = ctx();
         for (int i = 1; i <= 3; ++i) {
             co_await c.db.run([&](bot::db::Connection& connection) {
-                bot::domain::PlanInput input{"Monthly v" + std::to_string(i), 30, 50LL << 30, 2,
-                                             bot::domain::Piasters::from_pounds(150), 1, ""};
-                EXPECT_TRUE(c.catalog
-                                .update_plan(connection, std::to_string(kAdmin), bot::domain::PlanId{plan_id_}, input)
-                                .has_value());
+                bot::domain::PlanInput input{"Monthly v" + std::to_string(i),         30, 50LL << 30, 2,
+                                             bot::domain::Piasters::from_pounds(150), 1,  ""};
+                EXPECT_TRUE(
+                    c.catalog
+                        .update_plan(connection, std::to_string(kAdmin), bot::domain::PlanId{plan_id_}, input)
+                        .has_value());
             });
         }
         // The job tried and was refused: the three lines wait in the outbox.
@@ -2219,7 +2222,8 @@ TEST_F(BotE2E, MyAccountDrawsTheDailyUsageChartInTheCustomersLanguage) {
         EXPECT_NE(text_of(chart).find("Daily traffic of your account on Frankfurt-1"), std::string::npos)
             << text_of(chart);
         EXPECT_NE(text_of(chart).find("3 GB in all"), std::string::npos) << text_of(chart);
-        EXPECT_NE(text_of(chart).find("Traffic used — Last 30 days"), std::string::npos) << "the title as alt text";
+        EXPECT_NE(text_of(chart).find("Traffic used — Last 30 days"), std::string::npos)
+            << "the title as alt text";
         const auto english = last_file("usage.png");
         EXPECT_EQ(png_size(english), (std::pair<std::uint32_t, std::uint32_t>{900, 400}));
 

@@ -14,7 +14,8 @@ namespace nebula::bot::core {
 /// of the database pool and resumes the caller on its own executor, so the Discord thread keeps
 /// answering clicks while a chart is drawn. The drawing holds one pooled connection meanwhile.
 inline boost::asio::awaitable<std::string> draw_chart(db::DbExecutor& db, ui::BarChart chart) {
-    co_return co_await db.run([chart = std::move(chart)](db::Connection&) { return ui::render_bar_chart(chart); });
+    co_return co_await db.run(
+        [chart = std::move(chart)](db::Connection&) { return ui::render_bar_chart(chart); });
 }
 
 }  // namespace nebula::bot::core

@@ -46,8 +46,9 @@ void record_audit(db::Connection& connection, const AuditEntry& entry, Timestamp
     if (!id) throw db::DbError(db::DbErrorCode::other, "the audit entry was not written");
     // Queued only while an audit channel is set; the same transaction as the entry, so an entry
     // is in the outbox exactly when it exists.
-    connection.exec("INSERT INTO audit_outbox (audit_id) SELECT ? FROM settings WHERE key = ?", *id,
-                    kAuditChannelSetting);
+    connection.exec(
+        "INSERT INTO audit_outbox (audit_id) SELECT CAST(? AS BIGINT) FROM settings WHERE key = ?", *id,
+        kAuditChannelSetting);
 }
 
 void set_audit_channel(db::Connection& connection, const std::optional<DiscordId>& channel, Timestamp now) {
@@ -70,9 +71,9 @@ void queue_for_audit_channel(db::Connection& connection, const std::vector<std::
         const auto end = std::min(audit_ids.size(), start + kIdsPerStatement);
         std::string marks;
         for (auto i = start; i < end; ++i) marks += i == start ? "?" : ", ?";
-        auto insert = connection.prepare(
-            "INSERT INTO audit_outbox (audit_id) SELECT id FROM audit_logs WHERE id IN (" + marks +
-            ") AND EXISTS (SELECT 1 FROM settings WHERE key = ?)");
+        auto insert =
+            connection.prepare("INSERT INTO audit_outbox (audit_id) SELECT id FROM audit_logs WHERE id IN (" +
+                               marks + ") AND EXISTS (SELECT 1 FROM settings WHERE key = ?)");
         int index = 0;
         for (auto i = start; i < end; ++i) insert->bind(++index, audit_ids[i]);
         insert->bind(++index, kAuditChannelSetting);

@@ -29,7 +29,8 @@ void record(db::Connection& connection, const std::vector<Reading>& readings, st
                 "SELECT d.account_id, d.counter_bytes FROM account_usage_days d "
                 "WHERE d.account_id IN (" +
                 repeated(end - start, "?") +
-                ") AND d.day = (SELECT MAX(m.day) FROM account_usage_days m WHERE m.account_id = d.account_id)");
+                ") AND d.day = (SELECT MAX(m.day) FROM account_usage_days m WHERE m.account_id = "
+                "d.account_id)");
             int index = 0;
             for (auto i = start; i < end; ++i) rows->bind(++index, readings[i].account);
             while (rows->step()) base[rows->get<std::int64_t>(0)] = rows->get<std::int64_t>(1);
@@ -44,7 +45,8 @@ void record(db::Connection& connection, const std::vector<Reading>& readings, st
         for (auto i = start; i < end; ++i) {
             const auto counter = std::max<std::int64_t>(readings[i].counter, 0);
             const auto it = base.find(readings[i].account.value);
-            const std::int64_t used = it == base.end() || counter < it->second ? counter : counter - it->second;
+            const std::int64_t used =
+                it == base.end() || counter < it->second ? counter : counter - it->second;
             upsert->bind(++index, readings[i].account);
             upsert->bind(++index, day);
             upsert->bind(++index, used);

@@ -235,8 +235,8 @@ asio::awaitable<void> show_usage_chart(Call& call, const AccountView& view) {
     payload.content = call.tr(Msg::usage_chart_body,
                               {{"server", account_label(view.server) + " #" + std::to_string(id.value)},
                                {"total", ui::format_bytes(total)}});
-    payload.files.push_back({"usage.png", "image/png", co_await core::draw_chart(ctx.db, std::move(chart)),
-                             std::move(title)});
+    std::string png = co_await core::draw_chart(ctx.db, std::move(chart));
+    payload.files.push_back({"usage.png", "image/png", std::move(png), std::move(title)});
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 

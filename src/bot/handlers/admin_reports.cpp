@@ -175,8 +175,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
     const ui::BarChart chart = ui::revenue_chart(
         call.locale, period_name, revenue_bars(figures.days, analytics, figures.from, to), monthly);
     discord::MessagePayload payload = admin::embed_reply(std::move(embed));
-    std::string title = chart.title;
-    payload.files.push_back({"revenue.png", "image/png", co_await core::draw_chart(ctx_.db, chart), title});
+    std::string png = co_await core::draw_chart(ctx_.db, chart);
+    payload.files.push_back({"revenue.png", "image/png", std::move(png), chart.title});
     co_return payload;
 }
 

@@ -25,7 +25,8 @@ asio::awaitable<JobResult> Jobs::post_audit_channel() {
             // Stop here: the next run starts again from this entry, so none is skipped or
             // overtaken. Rate limits were already waited out by the REST client.
             co_return common::unexpected(std::to_string(posted) + " audit line(s) posted; entry " +
-                                         std::to_string(record.id) + " not posted: " + sent.error().describe());
+                                         std::to_string(record.id) +
+                                         " not posted: " + sent.error().describe());
         }
         const auto id = record.id;
         co_await ctx_.db.run([id](db::Connection& c) { domain::audit_posted(c, id); });

@@ -57,8 +57,8 @@ asio::awaitable<JobResult> Jobs::snapshot_revenue() {
                               {"revenue", ui::format_money(locale, figures.revenue)},
                               {"orders", figures.orders},
                               {"accounts", figures.accounts}});
-    std::string title = chart.title;
-    payload.files.push_back({"revenue.png", "image/png", co_await core::draw_chart(ctx_.db, chart), title});
+    std::string png = co_await core::draw_chart(ctx_.db, chart);
+    payload.files.push_back({"revenue.png", "image/png", std::move(png), chart.title});
     auto posted = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(payload));
     if (!posted)
         co_return common::unexpected("snapshot of " + day +

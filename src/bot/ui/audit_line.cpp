@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace nebula::bot::ui {
 namespace {
@@ -36,7 +38,8 @@ bool secret_name(std::string_view name) {
 nlohmann::json redacted(const nlohmann::json& value) {
     if (value.is_object()) {
         nlohmann::json out = nlohmann::json::object();
-        for (const auto& [name, field] : value.items()) out[name] = secret_name(name) ? "[hidden]" : redacted(field);
+        for (const auto& item : value.items())
+            out[item.key()] = secret_name(item.key()) ? nlohmann::json("[hidden]") : redacted(item.value());
         return out;
     }
     if (value.is_array()) {
@@ -60,7 +63,8 @@ std::string show(const nlohmann::json& value) {
     return shortened(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kValueMax);
 }
 
-std::string change_text(const std::optional<nlohmann::json>& before, const std::optional<nlohmann::json>& after) {
+std::string change_text(const std::optional<nlohmann::json>& before,
+                        const std::optional<nlohmann::json>& after) {
     if (!before && !after) return "";
     if (before && after && before->is_object() && after->is_object()) {
         std::string out;
@@ -69,9 +73,9 @@ std::string change_text(const std::optional<nlohmann::json>& before, const std::
             return it == object.end() ? std::string("—") : show(*it);
         };
         std::vector<std::string> names;
-        for (const auto& [name, _] : before->items()) names.push_back(name);
-        for (const auto& [name, _] : after->items()) {
-            if (!before->contains(name)) names.push_back(name);
+        for (const auto& item : before->items()) names.push_back(item.key());
+        for (const auto& item : after->items()) {
+            if (!before->contains(item.key())) names.push_back(item.key());
         }
         for (const auto& name : names) {
             const auto b = before->find(name);

@@ -42,8 +42,8 @@ class AuditChannelTest : public DomainTest {
             "INSERT INTO vpn_accounts (user_id, server_id, order_id, client_email, client_uuid, sub_id, "
             "inbound_id, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 's', 1, ?, 0, 0) "
             "RETURNING id",
-            user, *server_, order.id, "client-" + std::to_string(accounts_made_) + "@nebula", common::uuid_v4(),
-            expires_at);
+            user, *server_, order.id, "client-" + std::to_string(accounts_made_) + "@nebula",
+            common::uuid_v4(), expires_at);
     }
     std::map<std::string, std::int64_t> history(AccountId account) {
         std::map<std::string, std::int64_t> out;
@@ -71,13 +71,15 @@ TEST_P(AuditChannelTest, EveryEntryIsQueuedInItsTransactionAndReadOldestFirst) {
     make_server("ams-1");
     const auto all = audit_ids();
     ASSERT_EQ(all.size(), before + 2);
-    EXPECT_EQ(outbox_ids(), std::vector<std::int64_t>(all.begin() + static_cast<std::ptrdiff_t>(before), all.end()));
+    EXPECT_EQ(outbox_ids(),
+              std::vector<std::int64_t>(all.begin() + static_cast<std::ptrdiff_t>(before), all.end()));
 
     // A change rolled back takes its entry and its outbox row with it.
     EXPECT_THROW(db::in_transaction(conn(),
                                     [&](db::Connection& t) {
-                                        record_audit(t, {std::string(kAdmin), "plan.updated", "plan", "1",
-                                                         std::nullopt, nlohmann::json{{"price", 1}}},
+                                        record_audit(t,
+                                                     {std::string(kAdmin), "plan.updated", "plan", "1",
+                                                      std::nullopt, nlohmann::json{{"price", 1}}},
                                                      to_timestamp(clock_.now()));
                                         throw std::runtime_error("the change failed");
                                     }),
@@ -106,7 +108,8 @@ TEST_P(AuditChannelTest, EntriesAJobWritesManyAtATimeAreQueuedToo) {
     set_audit_channel(conn(), DiscordId(kAuditChannel), to_timestamp(clock_.now()));
     std::vector<account_sweeps::DueAccount> due;
     for (const auto id : {first, second}) {
-        auto row = conn().query("SELECT user_id, client_email, expires_at FROM vpn_accounts WHERE id = ?", id);
+        auto row =
+            conn().query("SELECT user_id, client_email, expires_at FROM vpn_accounts WHERE id = ?", id);
         ASSERT_TRUE(row->step());
         due.push_back({id, row->get<UserId>(0), row->get<std::string>(1), row->get<Timestamp>(2)});
     }
@@ -141,7 +144,8 @@ TEST_P(AuditChannelTest, UsageHistoryStoresEachDaysDifference) {
     usage_history::record(conn(), {{account, 100}}, "2026-03-01");  // first reading: all of it
     usage_history::record(conn(), {{account, 250}}, "2026-03-01");  // same day: +150
     usage_history::record(conn(), {{account, 400}}, "2026-03-02");
-    EXPECT_EQ(history(account), (std::map<std::string, std::int64_t>{{"2026-03-01", 250}, {"2026-03-02", 150}}));
+    EXPECT_EQ(history(account),
+              (std::map<std::string, std::int64_t>{{"2026-03-01", 250}, {"2026-03-02", 150}}));
 }
 
 TEST_P(AuditChannelTest, UsageHistoryToleratesACounterResetAndMissedDays) {
@@ -152,10 +156,10 @@ TEST_P(AuditChannelTest, UsageHistoryToleratesACounterResetAndMissedDays) {
     usage_history::record(conn(), {{account, 300}, {other, 20}}, "2026-03-02");
     // No reading on the 3rd and 4th: what was used meanwhile lands on the 5th; nothing is lost.
     usage_history::record(conn(), {{account, 900}, {other, 20}}, "2026-03-05");
-    EXPECT_EQ(history(account),
-              (std::map<std::string, std::int64_t>{{"2026-03-01", 1000}, {"2026-03-02", 300}, {"2026-03-05", 600}}));
-    EXPECT_EQ(history(other),
-              (std::map<std::string, std::int64_t>{{"2026-03-01", 10}, {"2026-03-02", 10}, {"2026-03-05", 0}}));
+    EXPECT_EQ(history(account), (std::map<std::string, std::int64_t>{
+                                    {"2026-03-01", 1000}, {"2026-03-02", 300}, {"2026-03-05", 600}}));
+    EXPECT_EQ(history(other), (std::map<std::string, std::int64_t>{
+                                  {"2026-03-01", 10}, {"2026-03-02", 10}, {"2026-03-05", 0}}));
     // A range reads only its days.
     const auto middle = usage_history::days(conn(), account, "2026-03-02", "2026-03-04");
     ASSERT_EQ(middle.size(), 1u);
@@ -170,14 +174,18 @@ TEST_P(AuditChannelTest, UsageHistoryToleratesACounterResetAndMissedDays) {
 
 TEST_P(AuditChannelTest, TheTrafficReadingFillsTheHistory) {
     const auto account = make_account(to_timestamp(clock_.now()) + std::chrono::days(30));
-    const std::string email = *conn().scalar<std::string>("SELECT client_email FROM vpn_accounts WHERE id = ?", account);
+    const std::string email =
+        *conn().scalar<std::string>("SELECT client_email FROM vpn_accounts WHERE id = ?", account);
     TrafficEntry first{email, 100, 400, 0, 0, true};
     std::map<std::string, const TrafficEntry*, std::less<>> usage{{email, &first}};
-    account_sweeps::record_traffic(conn(), *server_, usage, {80, 95}, to_timestamp(clock_.now()), "2026-03-01");
+    account_sweeps::record_traffic(conn(), *server_, usage, {80, 95}, to_timestamp(clock_.now()),
+                                   "2026-03-01");
     TrafficEntry second{email, 200, 500, 0, 0, true};
     usage[email] = &second;
-    account_sweeps::record_traffic(conn(), *server_, usage, {80, 95}, to_timestamp(clock_.now()), "2026-03-02");
-    EXPECT_EQ(history(account), (std::map<std::string, std::int64_t>{{"2026-03-01", 500}, {"2026-03-02", 200}}));
+    account_sweeps::record_traffic(conn(), *server_, usage, {80, 95}, to_timestamp(clock_.now()),
+                                   "2026-03-02");
+    EXPECT_EQ(history(account),
+              (std::map<std::string, std::int64_t>{{"2026-03-01", 500}, {"2026-03-02", 200}}));
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(AuditChannelTest);

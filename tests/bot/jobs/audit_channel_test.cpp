@@ -38,8 +38,8 @@ class AuditChannelJobTest : public JobsTest {
         with_db([&](db::Connection& c) {
             c.exec("DELETE FROM audit_outbox");  // the plan's creation by the fixture
             for (int i = 0; i < count; ++i) {
-                domain::PlanInput update{"Plan v" + std::to_string(i + 1), 30, 100LL << 30, 2,
-                                         domain::Piasters::from_pounds(150), 0, ""};
+                domain::PlanInput update{"Plan v" + std::to_string(i + 1),   30, 100LL << 30, 2,
+                                         domain::Piasters::from_pounds(150), 0,  ""};
                 auto updated = catalog_.update_plan(c, std::string(kAdmin), plan, update);
                 EXPECT_TRUE(updated.has_value());
                 ids.push_back(*c.scalar<std::int64_t>("SELECT MAX(id) FROM audit_logs"));
@@ -79,8 +79,9 @@ TEST_P(AuditChannelJobTest, EachEntryIsPostedOnceInOrderAsOneLine) {
     ASSERT_EQ(lines.size(), 3u);
     for (int i = 0; i < 3; ++i) {
         SCOPED_TRACE(lines[static_cast<std::size_t>(i)]);
-        EXPECT_NE(lines[static_cast<std::size_t>(i)].find("<@" + std::string(kAdmin) + "> `plan.updated` plan #"),
-                  std::string::npos);
+        EXPECT_NE(
+            lines[static_cast<std::size_t>(i)].find("<@" + std::string(kAdmin) + "> `plan.updated` plan #"),
+            std::string::npos);
         EXPECT_NE(lines[static_cast<std::size_t>(i)].find("\"Plan v" + std::to_string(i + 1) + "\""),
                   std::string::npos);
     }

@@ -13,9 +13,9 @@
 namespace nebula::bot::ui {
 namespace {
 
+using testing::decode_png;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::decode_png;
 using testing::RgbImage;
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
@@ -48,7 +48,8 @@ std::pair<int, int> title_span(const RgbImage& image) {
 }
 
 TEST(UsageChart, EnglishInGigabytesDecodesWithBarsAndTitleOnTheLeft) {
-    const BarChart chart = usage_chart(Locale::en, tr(Locale::en, Msg::period_30_days), thirty_days(2 * kGiB));
+    const BarChart chart =
+        usage_chart(Locale::en, tr(Locale::en, Msg::period_30_days), thirty_days(2 * kGiB));
     EXPECT_EQ(chart.title, "Traffic used — Last 30 days");
     EXPECT_EQ(chart.x_label, "Day");
     EXPECT_EQ(chart.y_label, "GB");
@@ -109,7 +110,8 @@ TEST(AuditLine, SaysWhoWhatWhichAndOnlyWhatChanged) {
     const auto line = audit_line(record("100000000000000001",
                                         nlohmann::json{{"name", "Monthly"}, {"price_piasters", 15000}},
                                         nlohmann::json{{"name", "Monthly"}, {"price_piasters", 17500}}));
-    EXPECT_EQ(line, "<t:1765000000:f> <@100000000000000001> `plan.updated` plan #3: price_piasters: 15000 → 17500");
+    EXPECT_EQ(line,
+              "<t:1765000000:f> <@100000000000000001> `plan.updated` plan #3: price_piasters: 15000 → 17500");
     EXPECT_EQ(audit_line(record("system", std::nullopt, nlohmann::json{{"status", "expired"}})),
               "<t:1765000000:f> system `plan.updated` plan #3: {\"status\":\"expired\"}");
     EXPECT_THAT(audit_line(record("user:100000000000000002", std::nullopt, std::nullopt)),
@@ -127,9 +129,9 @@ TEST(AuditLine, HidesSecretsAndStaysWithinOneMessage) {
     EXPECT_THAT(line, HasSubstr("[hidden]"));
 
     const std::string arabic(3000, 'x');
-    const auto long_line = audit_line(record("100000000000000001", std::nullopt,
-                                             nlohmann::json{{"note", "ملاحظة " + std::string(5000, 'y')},
-                                                            {"more", arabic}}));
+    const auto long_line =
+        audit_line(record("100000000000000001", std::nullopt,
+                          nlohmann::json{{"note", "ملاحظة " + std::string(5000, 'y')}, {"more", arabic}}));
     EXPECT_LE(long_line.size(), kAuditLineMax + 3);
 }
 
