@@ -106,7 +106,7 @@ TEST_P(AuditChannelTest, EntriesAJobWritesManyAtATimeAreQueuedToo) {
     const auto first = make_account(to_timestamp(clock_.now()) - std::chrono::hours(1));
     const auto second = make_account(to_timestamp(clock_.now()) - std::chrono::hours(1));
     set_audit_channel(conn(), DiscordId(kAuditChannel), to_timestamp(clock_.now()));
-    std::vector<account_sweeps::DueAccount> due;
+    std::vector<DueAccount> due;
     for (const auto id : {first, second}) {
         auto row =
             conn().query("SELECT user_id, client_email, expires_at FROM vpn_accounts WHERE id = ?", id);
