@@ -48,8 +48,8 @@ class AuditChannelJobTest : public JobsTest {
         return ids;
     }
 
-    JobResult post() {
-        JobResult result = common::unexpected(std::string("not run"));
+    jobs::JobResult post_lines() {
+        jobs::JobResult result = common::unexpected(std::string("not run"));
         run([&]() -> asio::awaitable<void> { result = co_await jobs_->post_audit_channel(); });
         return result;
     }
@@ -72,7 +72,7 @@ class AuditChannelJobTest : public JobsTest {
 
 TEST_P(AuditChannelJobTest, EachEntryIsPostedOnceInOrderAsOneLine) {
     const auto ids = admin_renames(3);
-    const auto result = post();
+    const auto result = post_lines();
     ASSERT_TRUE(result) << result.error();
     EXPECT_EQ(*result, "3 audit line(s) posted");
     const auto lines = channel_lines();
@@ -88,7 +88,7 @@ TEST_P(AuditChannelJobTest, EachEntryIsPostedOnceInOrderAsOneLine) {
     EXPECT_EQ(posts_to(kAuditChannel)[0].json.value("nonce", ""), "audit-" + std::to_string(ids[0]));
     EXPECT_EQ(queued(), 0);
     // Nothing left: the next run posts nothing.
-    EXPECT_EQ(*post(), "0 audit line(s) posted");
+    EXPECT_EQ(*post_lines(), "0 audit line(s) posted");
     EXPECT_EQ(channel_lines().size(), 3u);
 }
 
@@ -98,11 +98,11 @@ TEST_P(AuditChannelJobTest, AFailureStopsTheRunAndTheNextRunResumesInOrder) {
     // permissions, say): the run stops there.
     config_.audit_channel_batch = 2;
     jobs_ = make_jobs();
-    ASSERT_TRUE(post());
+    ASSERT_TRUE(post_lines());
     EXPECT_EQ(queued(), 2);
     fake_->script("POST /channels/" + std::to_string(kAuditChannel) + "/messages",
                   {403, {}, R"({"message": "Missing Permissions", "code": 50013})", false});
-    const auto failed = post();
+    const auto failed = post_lines();
     ASSERT_FALSE(failed);
     EXPECT_NE(failed.error().find("0 audit line(s) posted"), std::string::npos) << failed.error();
     EXPECT_EQ(queued(), 2);
@@ -110,7 +110,7 @@ TEST_P(AuditChannelJobTest, AFailureStopsTheRunAndTheNextRunResumesInOrder) {
     // A restart: a new Jobs over the same database goes on from the oldest entry left.
     config_.audit_channel_batch = 50;
     jobs_ = make_jobs();
-    const auto resumed = post();
+    const auto resumed = post_lines();
     ASSERT_TRUE(resumed) << resumed.error();
     const auto lines = channel_lines();
     ASSERT_EQ(lines.size(), 4u);
@@ -131,7 +131,7 @@ TEST_P(AuditChannelJobTest, ALinePostedJustBeforeACrashIsNotPostedAgain) {
     });
     EXPECT_EQ(queued(), 2);
     jobs_ = make_jobs();
-    ASSERT_TRUE(post());
+    ASSERT_TRUE(post_lines());
     EXPECT_EQ(fake_->message_count(kAuditChannel), 2u) << "Discord's nonce check returned the first message";
     EXPECT_EQ(queued(), 0);
 }
@@ -143,10 +143,14 @@ TEST_P(AuditChannelJobTest, ARateLimitIsWaitedOutAndNothingIsLost) {
                    {{"Retry-After", "0"}, {"X-RateLimit-Scope", "user"}},
                    R"({"message": "You are being rate limited.", "retry_after": 0.01, "global": false})",
                    false});
-    const auto result = post();
+    const auto result = post_lines();
     ASSERT_TRUE(result) << result.error();
     EXPECT_EQ(channel_lines().size(), 2u);
     EXPECT_EQ(queued(), 0);
+    int limited = 0;
+    for (const auto& r : fake_->requests_matching("POST /channels/" + std::to_string(kAuditChannel) + "/messages"))
+        limited += r.status == 429;
+    EXPECT_EQ(limited, 1) << "Discord said 429 once, and the line was sent again";
 }
 
 TEST_P(AuditChannelJobTest, WithoutAnAuditChannelNothingIsQueuedOrPosted) {
@@ -155,7 +159,7 @@ TEST_P(AuditChannelJobTest, WithoutAnAuditChannelNothingIsQueuedOrPosted) {
     with_db([&](db::Connection& c) { domain::set_audit_channel(c, std::nullopt, now()); });
     admin_renames(2);
     EXPECT_EQ(queued(), 0);
-    EXPECT_EQ(*post(), "no audit channel");
+    EXPECT_EQ(*post_lines(), "no audit channel");
     EXPECT_TRUE(posts_to(kAuditChannel).empty());
 }
 
