@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -14,8 +15,10 @@ namespace nebula::bot::core {
 /// of the database pool and resumes the caller on its own executor, so the Discord thread keeps
 /// answering clicks while a chart is drawn. The drawing holds one pooled connection meanwhile.
 inline boost::asio::awaitable<std::string> draw_chart(db::DbExecutor& db, ui::BarChart chart) {
-    co_return co_await db.run(
-        [chart = std::move(chart)](db::Connection&) { return ui::render_bar_chart(chart); });
+    // Not a coroutine itself, and the chart shared rather than moved into the work: g++ 12
+    // mishandles a by-value coroutine parameter moved into a lambda's capture.
+    auto shared = std::make_shared<const ui::BarChart>(std::move(chart));
+    return db.run([shared](db::Connection&) { return ui::render_bar_chart(*shared); });
 }
 
 }  // namespace nebula::bot::core

@@ -148,7 +148,8 @@ TEST_P(AuditChannelJobTest, ARateLimitIsWaitedOutAndNothingIsLost) {
     EXPECT_EQ(channel_lines().size(), 2u);
     EXPECT_EQ(queued(), 0);
     int limited = 0;
-    for (const auto& r : fake_->requests_matching("POST /channels/" + std::to_string(kAuditChannel) + "/messages"))
+    for (const auto& r :
+         fake_->requests_matching("POST /channels/" + std::to_string(kAuditChannel) + "/messages"))
         limited += r.status == 429;
     EXPECT_EQ(limited, 1) << "Discord said 429 once, and the line was sent again";
 }
