@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -15,10 +14,9 @@ namespace nebula::bot::core {
 /// of the database pool and resumes the caller on its own executor, so the Discord thread keeps
 /// answering clicks while a chart is drawn. The drawing holds one pooled connection meanwhile.
 inline boost::asio::awaitable<std::string> draw_chart(db::DbExecutor& db, ui::BarChart chart) {
-    // Not a coroutine itself, and the chart shared rather than moved into the work: g++ 12
-    // mishandles a by-value coroutine parameter moved into a lambda's capture.
-    auto shared = std::make_shared<const ui::BarChart>(std::move(chart));
-    return db.run([shared](db::Connection&) { return ui::render_bar_chart(*shared); });
+    // The work refers to the chart kept in this coroutine's frame: g++ 12 destroys a work
+    // function that owns something (a string, a shared_ptr) twice, so it must own nothing.
+    co_return co_await db.run([&chart](db::Connection&) { return ui::render_bar_chart(chart); });
 }
 
 }  // namespace nebula::bot::core

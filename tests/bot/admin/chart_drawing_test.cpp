@@ -30,7 +30,7 @@ TEST(ChartDrawing, AChartRequestDoesNotRunOnTheEventThread) {
     asio::co_spawn(
         events,
         [&]() -> asio::awaitable<void> {
-            co_await (*pool)->run([released](db::Connection&) { released.wait(); });
+            co_await (*pool)->run([&released](db::Connection&) { released.wait(); });
             blocker_done = true;
         },
         asio::detached);
