@@ -210,14 +210,6 @@ asio::awaitable<common::Result<jobs::JobResult, std::string>> Bot::run_job(std::
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return common::unexpected(schema.error().message);
-
-    // AUDIT_CHANNEL_ID: from here on every audit entry is queued for the channel (or, unset,
-    // nothing is queued and what an earlier run left unposted is dropped).
-    std::optional<domain::DiscordId> audit_channel;
-    if (s.config.jobs.audit_channel) audit_channel = s.config.jobs.audit_channel->str();
-    co_await s.db->run([&](db::Connection& c) {
-        domain::set_audit_channel(c, audit_channel, domain::to_timestamp(s.clock.now()));
-    });
     // The jobs post to the shop's channels: the same ids as the running bot (Discord, database).
     if (auto known = co_await learn_shop(); !known) co_return common::unexpected(known.error());
     auto ran = co_await s.scheduler.run_now(name);
@@ -321,6 +313,14 @@ asio::awaitable<common::Status<std::string>> Bot::serve() {
     auto& s = *impl_;
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return common::unexpected(schema.error().message);
+
+    // AUDIT_CHANNEL_ID: from here on every audit entry is queued for the channel (or, unset,
+    // nothing is queued and what an earlier run left unposted is dropped).
+    std::optional<domain::DiscordId> audit_channel;
+    if (s.config.jobs.audit_channel) audit_channel = s.config.jobs.audit_channel->str();
+    co_await s.db->run([&](db::Connection& c) {
+        domain::set_audit_channel(c, audit_channel, domain::to_timestamp(s.clock.now()));
+    });
 
     // The default server (API_GATEWAY_URL / API_SECRET_KEY, optional) exists once, added on first
     // start; later edits of its bot.env values are applied at start (sync_default_server).
