@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "bot/app/bot.hpp"
 #include "bot/db/migrations.hpp"
 #include "bot/domain/accounts.hpp"
+#include "bot/domain/usage_history.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
@@ -87,6 +89,11 @@ class BotE2E : public ::testing::Test {
         config.shop.order_channel_delete_after = 3600s;
         config.shop.usage_refresh_wait = usage_refresh_wait_;
         config.shop.trial_min_account_age = trial_min_account_age_;
+        if (audit_channel_ != 0) {
+            config.jobs.audit_channel = discord::Snowflake(audit_channel_);
+            config.jobs.audit_channel_interval = 1s;
+        }
+        config_ = config;
         auto created = bot_.create(std::move(config), clock_);
         ASSERT_TRUE(created) << created.error();
 
@@ -287,6 +294,28 @@ class BotE2E : public ::testing::Test {
     std::chrono::days trial_min_account_age_{0};
     /// The Discord locale each user's client sends; "en-US" when not set.
     std::map<std::uint64_t, std::string> locales_;
+    /// Rows in a table, read on a connection of the test's own (for waiting outside coroutines).
+    std::int64_t count_rows(const std::string& table) const {
+        auto connection = bot::db::open_connection(config_.database);
+        if (!connection) return -1;
+        return (*connection)->scalar<std::int64_t>("SELECT COUNT(*) FROM " + table).value_or(0);
+    }
+    std::int64_t outbox_size() const { return count_rows("audit_outbox"); }
+    std::int64_t audit_count() const { return count_rows("audit_logs"); }
+    /// The data of the newest file named `name` the bot uploaded.
+    std::string last_file(const std::string& name) const {
+        std::string data;
+        for (const auto& r : discord_->requests()) {
+            for (const auto& file : r.files) {
+                if (file.filename == name) data = file.data;
+            }
+        }
+        return data;
+    }
+    /// AUDIT_CHANNEL_ID (0: none).
+    std::uint64_t audit_channel_ = 0;
+    /// The configuration the bot was created with (a restart creates it again).
+    bot::app::BotConfig config_;
 };
 
 // gtest's ASSERT_* return from the function, which a coroutine cannot do.
@@ -2177,6 +2206,184 @@ TEST_F(BotE2E, AnAccountGivenWhileThePanelIsDownIsMadeOnceWhenItIsBack) {
         CO_ASSERT_EQ(all.size(), 1u);
         EXPECT_TRUE(gateway_.panel->client(all.front().client_email).has_value());
         EXPECT_EQ(all.front().client_email, "nl-" + std::to_string(id));
+// ---- the audit channel and the usage chart ----
+
+class BotE2EAuditChannel : public BotE2E {
+  protected:
+    static constexpr std::uint64_t kAuditChannel = 820000000000000900ULL;
+    void SetUp() override {
+        audit_channel_ = kAuditChannel;
+        BotE2E::SetUp();
+    }
+    /// The lines Discord holds in the audit channel, oldest first (a repeat that Discord answered
+    /// from its nonce record is the same message).
+    std::vector<std::string> audit_lines() const {
+        std::vector<std::string> lines;
+        std::set<std::string> seen;
+        for (const auto& r : messages_in(kAuditChannel)) {
+            if (r.status != 200) continue;
+            if (seen.insert(json::parse(r.response_body).value("id", "")).second)
+                lines.push_back(r.json.value("content", std::string()));
+        }
+        return lines;
+    }
+    static bool has(const std::vector<std::string>& lines, const std::string& text) {
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& line) { return line.find(text) != std::string::npos; });
+    }
+};
+
+TEST_F(BotE2EAuditChannel, AnAdminsApprovalAppearsInTheAuditChannel) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'a');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const std::string approved =
+            "<@" + std::to_string(kAdmin) + "> `order.approved` order #" + std::to_string(id);
+        co_await until([&] { return has(audit_lines(), approved); });
+        const auto lines = audit_lines();
+        EXPECT_TRUE(has(lines, "\"under_review\" → \"approved\"")) << lines.size();
+        // Mentions in the channel ping nobody.
+        for (const auto& r : messages_in(kAuditChannel)) {
+            EXPECT_TRUE(r.json.at("allowed_mentions").at("parse").empty()) << r.json.dump();
+        }
+        // In the order the entries were written.
+        const auto entries = co_await ctx().db.run([](bot::db::Connection& c) {
+            std::vector<std::string> out;
+            auto rows = c.query("SELECT action, target_id FROM audit_logs ORDER BY id");
+            while (rows->step()) out.push_back("`" + rows->get<std::string>(0) + "` ");
+            return out;
+        });
+        std::size_t at = 0;
+        for (const auto& line : lines) {
+            while (at < entries.size() && line.find(entries[at]) == std::string::npos) ++at;
+            EXPECT_LT(at, entries.size()) << "out of order: " << line;
+        }
+    });
+}
+
+TEST_F(BotE2EAuditChannel, ARestartWithLinesStillQueuedPostsThemInOrder) {
+    const std::string route = "POST /channels/" + std::to_string(kAuditChannel) + "/messages";
+    // What the bot wrote at start-up (the default server, the catalogue) reaches the channel.
+    discord::testing::run(
+        io_, [&]() -> asio::awaitable<void> { co_await until([&] { return outbox_size() == 0; }); });
+    const std::size_t posted_before = audit_lines().size();
+    EXPECT_GT(posted_before, 0u);
+
+    // Then Discord refuses the channel for a while, and an admin renames the plan three times.
+    discord_->script(route, {403, {}, R"({"message": "Missing Permissions", "code": 50013})", false}, 1000);
+    discord::testing::run(io_, [&]() -> asio::awaitable<void> {
+        auto& c = ctx();
+        for (int i = 1; i <= 3; ++i) {
+            co_await c.db.run([&](bot::db::Connection& connection) {
+                bot::domain::PlanInput input{"Monthly v" + std::to_string(i),         30, 50LL << 30, 2,
+                                             bot::domain::Piasters::from_pounds(150), 1,  ""};
+                EXPECT_TRUE(
+                    c.catalog
+                        .update_plan(connection, std::to_string(kAdmin), bot::domain::PlanId{plan_id_}, input)
+                        .has_value());
+            });
+        }
+        // The job tried and was refused: the three lines wait in the outbox.
+        co_await until([&] {
+            for (const auto& r : discord_->requests_matching(route)) {
+                if (r.status == 403) return true;
+            }
+            return false;
+        });
+    });
+    EXPECT_EQ(outbox_size(), 3);
+    EXPECT_EQ(audit_lines().size(), posted_before);
+
+    // The bot stops with the lines queued; Discord lets it in again; the bot starts again.
+    bot_.shut_down();
+    discord_->clear_scripts();
+    auto created = bot_.create(config_, clock_);
+    ASSERT_TRUE(created) << created.error();
+    bot_.start();
+    discord::testing::run(io_, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
+        co_await until([&] { return outbox_size() == 0 && has(audit_lines(), "Monthly v3"); });
+    });
+    const auto lines = audit_lines();
+    std::vector<std::size_t> at;
+    for (int i = 1; i <= 3; ++i) {
+        const std::string name = "\"Monthly v" + std::to_string(i) + "\"";
+        const auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& line) {
+            return line.find("→ " + name) != std::string::npos;
+        });
+        ASSERT_NE(it, lines.end()) << name;
+        at.push_back(static_cast<std::size_t>(it - lines.begin()));
+    }
+    EXPECT_LT(at[0], at[1]);
+    EXPECT_LT(at[1], at[2]);
+    EXPECT_GE(at[0], posted_before) << "after everything posted before the restart";
+}
+
+TEST_F(BotE2E, WithoutAnAuditChannelNothingIsQueued) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'n');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+    });
+    EXPECT_EQ(outbox_size(), 0);
+    EXPECT_GT(audit_count(), 0);
+}
+
+/// The PNG's width and height from its IHDR chunk (0 × 0 when it is no PNG).
+std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
+    if (png.size() < 24 || png.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) != 0) return {0, 0};
+    const auto word = [&](std::size_t at) {
+        return static_cast<std::uint32_t>(static_cast<unsigned char>(png[at])) << 24 |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 1])) << 16 |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 2])) << 8 |
+               static_cast<std::uint32_t>(static_cast<unsigned char>(png[at + 3]));
+    };
+    return {word(16), word(20)};
+}
+
+TEST_F(BotE2E, MyAccountDrawsTheDailyUsageChartInTheCustomersLanguage) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'u');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        const auto account = (co_await accounts()).front().id;
+        // What the traffic job read over three days: 1 GiB, then 2 GiB more two days later.
+        auto& c = ctx();
+        const auto now = bot::domain::to_timestamp(clock_.now());
+        co_await c.db.run([&](bot::db::Connection& connection) {
+            bot::domain::usage_history::record(connection, {{account, 1LL << 30}},
+                                               c.analytics.day_of(now - std::chrono::days(2)));
+            bot::domain::usage_history::record(connection, {{account, 3LL << 30}}, c.analytics.day_of(now));
+        });
+
+        const json mine = co_await click(kCustomer, 0, "panel:account");
+        const std::string button = "acct:" + std::to_string(account.value) + ":usage";
+        EXPECT_NE(text_of(mine).find(button), std::string::npos) << text_of(mine);
+        EXPECT_NE(text_of(mine).find("Usage chart"), std::string::npos);
+
+        const json chart = co_await click(kCustomer, 0, button);
+        EXPECT_EQ(chart["data"]["flags"], 64);
+        EXPECT_NE(text_of(chart).find("Daily traffic of your account on Frankfurt-1"), std::string::npos)
+            << text_of(chart);
+        EXPECT_NE(text_of(chart).find("3 GB in all"), std::string::npos) << text_of(chart);
+        EXPECT_NE(text_of(chart).find("Traffic used — Last 30 days"), std::string::npos)
+            << "the title as alt text";
+        const auto english = last_file("usage.png");
+        EXPECT_EQ(png_size(english), (std::pair<std::uint32_t, std::uint32_t>{900, 400}));
+
+        // In Arabic: the Arabic text and another picture (Arabic labels, right to left).
+        locales_[kCustomer] = "ar";
+        const json arabic = co_await click(kCustomer, 0, button);
+        EXPECT_NE(text_of(arabic).find("الاستهلاك اليومي"), std::string::npos) << text_of(arabic);
+        const auto arabic_png = last_file("usage.png");
+        EXPECT_EQ(png_size(arabic_png), (std::pair<std::uint32_t, std::uint32_t>{900, 400}));
+        EXPECT_NE(arabic_png, english);
+
+        // Someone else's account: refused, no chart.
+        const json stolen = co_await click(kStranger, 0, button);
+        EXPECT_NE(text_of(stolen).find("not yours"), std::string::npos);
     });
 }
 

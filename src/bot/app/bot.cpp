@@ -314,6 +314,14 @@ asio::awaitable<common::Status<std::string>> Bot::serve() {
     auto schema = co_await s.db->run([](db::Connection& c) { return db::check_schema(c); });
     if (!schema) co_return common::unexpected(schema.error().message);
 
+    // AUDIT_CHANNEL_ID: from here on every audit entry is queued for the channel (or, unset,
+    // nothing is queued and what an earlier run left unposted is dropped).
+    std::optional<domain::DiscordId> audit_channel;
+    if (s.config.jobs.audit_channel) audit_channel = s.config.jobs.audit_channel->str();
+    co_await s.db->run([&](db::Connection& c) {
+        domain::set_audit_channel(c, audit_channel, domain::to_timestamp(s.clock.now()));
+    });
+
     // The default server (API_GATEWAY_URL / API_SECRET_KEY, optional) exists once, added on first
     // start; later edits of its bot.env values are applied at start (sync_default_server).
     if (!s.config.default_server.gateway_url.empty()) {

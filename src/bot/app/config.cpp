@@ -150,6 +150,11 @@ common::Result<BotConfig, std::string> load_bot_config(const common::Environment
     if (const auto channel = snowflake(r, "BACKUP_CHANNEL_ID", false); !channel.empty()) {
         c.jobs.backup_channel = channel;
     }
+    if (const auto channel = snowflake(r, "AUDIT_CHANNEL_ID", false); !channel.empty()) {
+        c.jobs.audit_channel = channel;
+    }
+    c.jobs.audit_channel_interval =
+        std::chrono::seconds(r.integer("JOB_AUDIT_CHANNEL_INTERVAL_SECONDS", 15, 1, 3600));
     c.jobs.backup_upload_limit =
         static_cast<std::size_t>(r.integer("BACKUP_UPLOAD_LIMIT_MB", 10, 1, 500)) * 1024 * 1024;
     c.jobs.backup_command = r.optional("BACKUP_COMMAND");

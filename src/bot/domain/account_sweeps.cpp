@@ -6,6 +6,7 @@
 
 #include "bot/domain/audit.hpp"
 #include "bot/domain/notices.hpp"
+#include "bot/domain/usage_history.hpp"
 
 namespace nebula::bot::domain::account_sweeps {
 namespace {
@@ -41,7 +42,7 @@ void audit_accounts(db::Connection& c, std::string_view action, const std::vecto
         auto insert = c.prepare(
             "INSERT INTO audit_logs (actor, action, target_type, target_id, before_json, after_json, at) "
             "VALUES " +
-            repeat_rows(end - start, "(?, ?, 'account', ?, NULL, ?, ?)"));
+            repeat_rows(end - start, "(?, ?, 'account', ?, NULL, ?, ?)") + " RETURNING id");
         int index = 0;
         for (auto i = start; i < end; ++i) {
             insert->bind(++index, Actor::system().text());
@@ -50,8 +51,10 @@ void audit_accounts(db::Connection& c, std::string_view action, const std::vecto
             insert->bind(++index, after_text);
             insert->bind(++index, at);
         }
-        while (insert->step()) {
-        }
+        std::vector<std::int64_t> audit_ids;
+        while (insert->step()) audit_ids.push_back(insert->get<std::int64_t>(0));
+        insert.reset();
+        queue_for_audit_channel(c, audit_ids);
     }
 }
 
@@ -190,7 +193,7 @@ int queue_reminders(db::Connection& connection, const std::vector<int>& hours, T
 
 TrafficUpdate record_traffic(db::Connection& connection, ServerId server,
                              const std::map<std::string, const TrafficEntry*, std::less<>>& usage,
-                             const std::vector<int>& levels, Timestamp now) {
+                             const std::vector<int>& levels, Timestamp now, std::string_view day) {
     return db::in_transaction(connection, [&](db::Connection& t) {
         TrafficUpdate out;
         struct Row {
@@ -215,11 +218,13 @@ TrafficUpdate record_traffic(db::Connection& connection, ServerId server,
         std::vector<std::vector<std::int64_t>> usage_rows;
         std::vector<std::vector<std::int64_t>> level_rows;
         std::vector<Notice> notices;
+        std::vector<usage_history::Reading> readings;
         for (const auto& a : accounts) {
             auto it = usage.find(a.due.email);
             if (it == usage.end()) continue;
             const auto& entry = *it->second;
             usage_rows.push_back({a.due.id.value, entry.up, entry.down});
+            readings.push_back({a.due.id, entry.up + entry.down});
             ++out.accounts_updated;
             if (a.limit <= 0) continue;
             const std::int64_t used = entry.up + entry.down;
@@ -244,6 +249,7 @@ TrafficUpdate record_traffic(db::Connection& connection, ServerId server,
                         "traffic_synced_at = ?, updated_at = ?",
                         3, usage_rows, now);
         update_accounts(t, "traffic_alert_level = v.column2", 2, level_rows, now);
+        usage_history::record(t, readings, day);
         queue_notices(t, notices, now);
         return out;
     });

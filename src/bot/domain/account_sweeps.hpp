@@ -57,10 +57,11 @@ int queue_reminders(db::Connection& connection, const std::vector<int>& hours, T
 
 /// Stores the usage of the server's active accounts from `usage` (by client email), queues a
 /// traffic alert for each account that reached a new level of `levels` (ascending percentages)
-/// and returns the accounts that used their whole quota.
+/// and returns the accounts that used their whole quota. The readings also go into the daily
+/// usage history under `day` (usage_history::record, YYYY-MM-DD in the shop's time zone).
 TrafficUpdate record_traffic(db::Connection& connection, ServerId server,
                              const std::map<std::string, const TrafficEntry*, std::less<>>& usage,
-                             const std::vector<int>& levels, Timestamp now);
+                             const std::vector<int>& levels, Timestamp now, std::string_view day);
 /// Suspends these accounts (still active) whose panel clients were disabled for using their
 /// quota, queues their notices and audits them. How many.
 int suspend_exhausted(db::Connection& connection, const std::vector<DueAccount>& accounts, Timestamp now);

@@ -1,5 +1,6 @@
 // My Account: the customer's accounts with their usage (read again from the gateway when stale),
-// Show config, and renewal of an account.
+// Show config, the usage chart, and renewal of an account.
+#include <map>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -7,7 +8,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bot/core/charts.hpp"
 #include "bot/domain/accounts.hpp"
+#include "bot/domain/usage_history.hpp"
 #include "bot/handlers/customer_flows.hpp"
 #include "bot/notify/customer.hpp"
 #include "bot/ui/qr.hpp"
@@ -147,7 +150,10 @@ asio::awaitable<void> my_account(Call& call) {
                            discord::custom_id::make("acct", a.id.value, "config")),
             Button::action(ButtonStyle::success,
                            call.tr(Msg::button_renew) + " #" + std::to_string(a.id.value),
-                           discord::custom_id::make("acct", a.id.value, "renew"))}});
+                           discord::custom_id::make("acct", a.id.value, "renew")),
+            Button::action(ButtonStyle::secondary,
+                           call.tr(Msg::button_usage_chart) + " #" + std::to_string(a.id.value),
+                           discord::custom_id::make("acct", a.id.value, "usage"))}});
     }
     payload.embeds.push_back(std::move(embed));
     co_await add_referral(call, payload);
@@ -197,6 +203,43 @@ asio::awaitable<void> press_renew(Call& call) {
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 
+/// The account's daily traffic over the last 30 days (today included) as a chart in the
+/// customer's language, drawn off the Discord thread.
+asio::awaitable<void> show_usage_chart(Call& call, const AccountView& view) {
+    auto& ctx = call.ctx;
+    constexpr int kDays = 30;
+    const auto now = domain::to_timestamp(ctx.clock.now());
+    // Noon of each day, so a 23- or 25-hour day (daylight saving) never skips or repeats a date.
+    const auto noon_today = ctx.analytics.start_of_day(now) + std::chrono::hours(12);
+    std::vector<std::string> keys;
+    for (int back = kDays - 1; back >= 0; --back)
+        keys.push_back(ctx.analytics.day_of(noon_today - std::chrono::days(back)));
+    const auto id = view.account.id;
+    auto days = co_await ctx.db.run(
+        [&](db::Connection& c) { return domain::usage_history::days(c, id, keys.front(), keys.back()); });
+    std::map<std::string, std::int64_t> by_day;
+    std::int64_t total = 0;
+    for (const auto& day : days) {
+        by_day[day.day] = day.used_bytes;
+        total += day.used_bytes;
+    }
+    std::vector<ui::ChartBar> bars;
+    for (const auto& key : keys) {
+        const auto it = by_day.find(key);
+        bars.push_back({std::to_string(std::stoi(key.substr(8, 2))),
+                        it == by_day.end() ? 0.0 : static_cast<double>(it->second)});
+    }
+    auto chart = ui::usage_chart(call.locale, call.tr(Msg::period_30_days), std::move(bars));
+    std::string title = chart.title;
+    MessagePayload payload;
+    payload.content = call.tr(Msg::usage_chart_body,
+                              {{"server", account_label(view.server) + " #" + std::to_string(id.value)},
+                               {"total", ui::format_bytes(total)}});
+    std::string png = co_await core::draw_chart(ctx.db, std::move(chart));
+    payload.files.push_back({"usage.png", "image/png", std::move(png), std::move(title)});
+    co_await reply_ephemeral_payload(call, std::move(payload));
+}
+
 asio::awaitable<void> account_action(Call& call, std::int64_t account_value, std::string action) {
     auto views = co_await load_accounts(call);
     const auto it = std::find_if(views.begin(), views.end(),
@@ -207,6 +250,10 @@ asio::awaitable<void> account_action(Call& call, std::int64_t account_value, std
     }
     if (action == "renew") {
         co_await offer_renewal_plans(call, *it);
+        co_return;
+    }
+    if (action == "usage") {
+        co_await show_usage_chart(call, *it);
         co_return;
     }
     if (action != "config") {

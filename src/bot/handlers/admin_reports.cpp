@@ -5,6 +5,7 @@
 #include <ostream>
 #include <streambuf>
 
+#include "bot/core/charts.hpp"
 #include "bot/domain/admin_queries.hpp"
 #include "bot/domain/export.hpp"
 #include "bot/domain/referrals.hpp"
@@ -178,7 +179,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::stats(const Invocation& 
     const ui::BarChart chart = ui::revenue_chart(
         call.locale, period_name, revenue_bars(figures.days, analytics, figures.from, to), monthly);
     discord::MessagePayload payload = admin::embed_reply(std::move(embed));
-    payload.files.push_back({"revenue.png", "image/png", ui::render_bar_chart(chart), chart.title});
+    std::string png = co_await core::draw_chart(ctx_.db, chart);
+    payload.files.push_back({"revenue.png", "image/png", std::move(png), chart.title});
     co_return payload;
 }
 

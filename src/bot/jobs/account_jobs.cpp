@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/domain/account_sweeps.hpp"
+#include "bot/domain/usage_history.hpp"
 #include "bot/jobs/jobs.hpp"
 
 namespace nebula::bot::jobs {
@@ -127,7 +128,14 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
     std::vector<int> levels = config_.traffic_alert_percents;
     std::sort(levels.begin(), levels.end());
     const auto now = domain::to_timestamp(ctx_.clock.now());
-    auto servers = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.catalog.servers(c); });
+    const std::string day = ctx_.analytics.day_of(now);
+    // The daily usage history keeps usage_history::kKeepDays days.
+    const std::string keep_from =
+        ctx_.analytics.day_of(now - std::chrono::days(domain::usage_history::kKeepDays));
+    auto servers = co_await ctx_.db.run([&](db::Connection& c) {
+        domain::usage_history::prune(c, keep_from);
+        return ctx_.catalog.servers(c);
+    });
     for (const auto& server : servers) {
         if (!server.enabled) continue;
         ++report.servers;
@@ -147,7 +155,7 @@ asio::awaitable<TrafficReport> Jobs::monitor_traffic() {
         {
             Stopwatch watch(ctx_.clock, report.db_time);
             auto update = co_await ctx_.db.run([&](db::Connection& c) {
-                return domain::account_sweeps::record_traffic(c, server.id, usage, levels, now);
+                return domain::account_sweeps::record_traffic(c, server.id, usage, levels, now, day);
             });
             report.accounts_updated += update.accounts_updated;
             report.alerts += update.alerts;

@@ -51,6 +51,10 @@ void register_jobs(Scheduler& scheduler, Jobs& jobs) {
                   [&jobs] { return jobs.reconcile(); });
     scheduler.add("revenue", Schedule::daily(c.revenue_time), [&jobs] { return jobs.snapshot_revenue(); });
     scheduler.add("backup", Schedule::daily(c.backup_time), [&jobs] { return jobs.backup(); });
+    if (c.audit_channel) {
+        scheduler.add("audit-channel", Schedule::every(c.audit_channel_interval, true),
+                      [&jobs] { return jobs.post_audit_channel(); });
+    }
 }
 
 }  // namespace nebula::bot::jobs

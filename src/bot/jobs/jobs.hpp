@@ -33,6 +33,8 @@
 //                    order channels and review cards a crash left unfinished completed
 //   revenue          yesterday's revenue snapshot posted with a 30-day chart
 //   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
+//   audit-channel    (only with AUDIT_CHANNEL_ID) the queued audit entries posted to the audit
+//                    channel, one line each, oldest first
 //
 // Every job is idempotent: what it decided is in the database (account status, alert levels,
 // job_notices) before anything is said to a customer, and what it still owes (unsent notices,
@@ -79,6 +81,14 @@ struct JobsConfig {
     /// Where a customer whose DMs are closed is pointed, with a mention only, to the private
     /// channel made for their notices (NOTICE_CHANNEL_ID; empty = the main panel channel).
     std::optional<discord::Snowflake> notice_channel;
+    /// Every audit entry is also posted to this channel, one line each, in order
+    /// (AUDIT_CHANNEL_ID; nothing = no audit channel, nothing queued).
+    std::optional<discord::Snowflake> audit_channel;
+    /// How often the audit-channel job posts what is queued (JOB_AUDIT_CHANNEL_INTERVAL_SECONDS).
+    std::chrono::seconds audit_channel_interval{15};
+    /// At most this many lines per run, one message each (Discord allows about 5 per 5 s per channel;
+    /// the REST client waits out the channel's bucket and any 429).
+    int audit_channel_batch = 50;
     /// An approved order still unprovisioned after this many attempts is reported to admins once.
     int stuck_after_attempts = 3;
     std::chrono::seconds lease{std::chrono::minutes(30)};  ///< JOB_LEASE_MINUTES
@@ -105,7 +115,7 @@ struct TrafficReport {
 
 using notify::NoticeReport;
 
-/// The eight jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
+/// The jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
 /// on a Scheduler under their names. Coroutines run on ctx.executor; database work on ctx.db.
 /// Not thread-safe (one executor), and the Scheduler keeps any job from overlapping itself.
 class Jobs {
@@ -144,6 +154,14 @@ class Jobs {
     /// afterwards. Fails when the copy, the upload or the command fails.
     boost::asio::awaitable<JobResult> backup();
 
+    /// Posts the audit outbox to AUDIT_CHANNEL_ID in audit id order, one message per entry (at
+    /// most audit_channel_batch per run), each row deleted once Discord has its message. The
+    /// first failure ends the run, so a later entry is never posted before an earlier one. Each
+    /// message carries the nonce "audit-<id>" with enforce_nonce, so a line posted just before a
+    /// crash (its row not yet deleted) is not posted twice when the next run repeats it within
+    /// Discord's nonce window (a few minutes); after that a repeat is possible (at least once).
+    boost::asio::awaitable<JobResult> post_audit_channel();
+
     /// notify::deliver_notices() with NOTICE_CHANNEL_ID: sends the queued customer notices.
     boost::asio::awaitable<NoticeReport> deliver_notices();
 
@@ -158,11 +176,13 @@ class Jobs {
     db::DatabaseUrl database_;
 };
 
-/// The job names, in the order they are registered.
-inline constexpr std::string_view kJobNames[] = {"expiry", "reminders",  "traffic", "order-timeout",
-                                                 "health", "reconciler", "revenue", "backup"};
+/// The job names, in the order they are registered ("audit-channel" only with AUDIT_CHANNEL_ID).
+inline constexpr std::string_view kJobNames[] = {"expiry",        "reminders", "traffic",
+                                                 "order-timeout", "health",    "reconciler",
+                                                 "revenue",       "backup",    "audit-channel"};
 
-/// Registers the eight jobs on `scheduler` with the intervals of `jobs.config()`.
+/// Registers the jobs on `scheduler` with the intervals of `jobs.config()` (the audit-channel job
+/// only with an audit channel).
 void register_jobs(Scheduler& scheduler, Jobs& jobs);
 
 }  // namespace nebula::bot::jobs

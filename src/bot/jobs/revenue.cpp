@@ -1,6 +1,7 @@
 // The revenue job: yesterday's snapshot written and posted once with a 30-day chart.
 #include <map>
 
+#include "bot/core/charts.hpp"
 #include "bot/jobs/jobs.hpp"
 #include "bot/ui/chart.hpp"
 
@@ -56,7 +57,8 @@ asio::awaitable<JobResult> Jobs::snapshot_revenue() {
                               {"revenue", ui::format_money(locale, figures.revenue)},
                               {"orders", figures.orders},
                               {"accounts", figures.accounts}});
-    payload.files.push_back({"revenue.png", "image/png", ui::render_bar_chart(chart), chart.title});
+    std::string png = co_await core::draw_chart(ctx_.db, chart);
+    payload.files.push_back({"revenue.png", "image/png", std::move(png), chart.title});
     auto posted = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(payload));
     if (!posted)
         co_return common::unexpected("snapshot of " + day +

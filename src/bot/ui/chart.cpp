@@ -75,6 +75,23 @@ cairo_status_t append_png(void* closure, const unsigned char* data, unsigned int
 
 }  // namespace
 
+BarChart usage_chart(Locale locale, std::string_view period, std::vector<ChartBar> bars) {
+    constexpr double kGigabyte = 1024.0 * 1024.0 * 1024.0;
+    constexpr double kMegabyte = 1024.0 * 1024.0;
+    double busiest = 0;
+    for (const ChartBar& bar : bars) busiest = std::max(busiest, bar.value);
+    const bool gigabytes = busiest >= kGigabyte;
+    for (ChartBar& bar : bars) bar.value /= gigabytes ? kGigabyte : kMegabyte;
+    BarChart chart;
+    chart.title = tr(locale, Msg::chart_usage_title, {{"period", period}});
+    chart.x_label = tr(locale, Msg::chart_axis_day);
+    chart.y_label = tr(locale, gigabytes ? Msg::chart_axis_gigabytes : Msg::chart_axis_megabytes);
+    chart.no_data = tr(locale, Msg::chart_no_usage);
+    chart.right_to_left = locale == Locale::ar;
+    chart.bars = std::move(bars);
+    return chart;
+}
+
 std::vector<double> trailing_average(const std::vector<double>& values, int window) {
     if (window < 1) throw std::invalid_argument("trailing_average: window must be positive");
     std::vector<double> averages;

@@ -54,6 +54,10 @@ std::string render_bar_chart(const BarChart& chart);
 /// line when there are at least 7 days) or per month (`monthly`), right to left in Arabic.
 BarChart revenue_chart(Locale locale, std::string_view period, std::vector<ChartBar> bars, bool monthly);
 
+/// The usage chart in `locale`: "Traffic used — <period>" with one bar per day, `bars` holding
+/// bytes, drawn in GB (MB when the busiest day used less than 1 GB), right to left in Arabic.
+BarChart usage_chart(Locale locale, std::string_view period, std::vector<ChartBar> bars);
+
 /// The trailing average of `values` over `window` entries (fewer at the start), e.g. the
 /// 7-day average of daily revenue. `window` must be positive.
 std::vector<double> trailing_average(const std::vector<double>& values, int window);

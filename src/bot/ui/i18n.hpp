@@ -402,10 +402,17 @@ enum class Msg : std::uint16_t {
     order_refunded_account_disabled,
     stats_refunds,
     stats_refunds_value,
+    // the audit channel and the usage chart
+    chart_usage_title,
+    chart_axis_gigabytes,
+    chart_axis_megabytes,
+    chart_no_usage,
+    button_usage_chart,
+    usage_chart_body,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::stats_refunds_value) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::usage_chart_body) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -8,6 +8,7 @@
 #include "bot/domain/audit.hpp"
 #include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin.hpp"
+#include "bot/ui/audit_line.hpp"
 #include "discord/test_support.hpp"
 
 namespace nebula::bot::testing {
@@ -262,6 +263,11 @@ TEST_F(AdminCommandsTest, RepliesInTheAdminsLanguage) {
 
 TEST_F(AdminCommandsTest, ServerAddValidatesAndStoresTheServer) {
     const std::string key(40, 's');
+    // With an audit channel, so the lines it would show are checked too.
+    with_db([&](db::Connection& c) {
+        domain::set_audit_channel(c, std::string("100000000000000050"), domain::Timestamp{});
+        return 0;
+    });
     EXPECT_THAT(admin({"server", "add"}, {str("name", "fra-1"), str("location", "Frankfurt"),
                                           str("url", "http://fra.example:8443"), str("key", key)})
                     .content(),
@@ -289,6 +295,10 @@ TEST_F(AdminCommandsTest, ServerAddValidatesAndStoresTheServer) {
             EXPECT_THAT(record.entry.after->dump(), Not(HasSubstr(key)));
         }
     }
+    // ... nor posted to the audit channel.
+    const auto queued = with_db([&](db::Connection& c) { return domain::audit_outbox(c, 10); });
+    ASSERT_FALSE(queued.empty());
+    for (const auto& record : queued) EXPECT_THAT(ui::audit_line(record), Not(HasSubstr(key)));
 }
 
 TEST_F(AdminCommandsTest, ServerPinIsAcceptedAsOpensslPrintsItAndStoredInOneForm) {

@@ -442,6 +442,19 @@ TEST_F(BotCheck, AnAdminRoleWithManageServerSeesAdminWithoutAnOverwrite) {
     EXPECT_NE(admin.detail.find("has Manage Server"), std::string::npos) << admin.detail;
 }
 
+TEST_F(BotCheck, TheAuditChannelIsCheckedLikeTheOtherChannels) {
+    migrate();
+    config_.jobs.audit_channel = discord::Snowflake(kBilling);
+    const auto good = find(run(), "discord AUDIT_CHANNEL_ID");
+    EXPECT_TRUE(good.ok) << format_check(good);
+    EXPECT_NE(good.detail.find("#billing"), std::string::npos) << good.detail;
+
+    config_.jobs.audit_channel = discord::Snowflake(kElsewhere);
+    const auto elsewhere = find(run(), "discord AUDIT_CHANNEL_ID");
+    EXPECT_FALSE(elsewhere.ok);
+    EXPECT_NE(elsewhere.detail.find("another server"), std::string::npos) << elsewhere.detail;
+}
+
 TEST_F(BotCheck, ABotNotInTheServerIsToldHowToAddIt) {
     migrate();
     config_.shop.guild_id = discord::Snowflake(kGuild + 7);

@@ -209,6 +209,28 @@ TEST(JobsConfig, ReadsEveryKey) {
     EXPECT_EQ(j.notice_channel->value(), 100000000000000009ULL);
 }
 
+TEST(JobsConfig, TheAuditChannelIsOptionalAndMustBeADiscordId) {
+    auto values = valid();
+    auto config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    EXPECT_FALSE(config->jobs.audit_channel.has_value());
+    EXPECT_EQ(config->jobs.audit_channel_interval, 15s);
+
+    values["AUDIT_CHANNEL_ID"] = "100000000000000011";
+    values["JOB_AUDIT_CHANNEL_INTERVAL_SECONDS"] = "5";
+    config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(config) << config.error();
+    ASSERT_TRUE(config->jobs.audit_channel.has_value());
+    EXPECT_EQ(config->jobs.audit_channel->value(), 100000000000000011ULL);
+    EXPECT_EQ(config->jobs.audit_channel_interval, 5s);
+
+    values["AUDIT_CHANNEL_ID"] = "#audit";
+    config = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(config);
+    EXPECT_NE(config.error().find("AUDIT_CHANNEL_ID"), std::string::npos) << config.error();
+    EXPECT_NE(config.error().find("must be a Discord id"), std::string::npos) << config.error();
+}
+
 TEST(JobsConfig, OffMachineBackupsNeedAPassphraseThatIsKeptSecret) {
     auto values = valid();
     values["BACKUP_CHANNEL_ID"] = "100000000000000010";

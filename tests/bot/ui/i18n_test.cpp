@@ -199,7 +199,8 @@ TEST(I18nCatalogue, FitsDiscordComponentLimits) {
                                        {Msg::decline_reason_placeholder, 100},
                                        {Msg::plan_select_placeholder, 100},
                                        {Msg::payment_method_placeholder, 100},
-                                       {Msg::account_select_placeholder, 100}};
+                                       {Msg::account_select_placeholder, 100},
+                                       {Msg::button_usage_chart, 80}};
     for (const Limit& limit : limits) {
         for (Locale locale : {Locale::en, Locale::ar}) {
             const std::string text = render_with(locale, limit.msg, "NL-000123");
