@@ -77,6 +77,7 @@ class AdminCommands {
     Reply order(const Invocation& call, std::string action);
     Reply trial(const Invocation& call, std::string action);
     Reply promo(const Invocation& call, std::string action);
+    Reply announce(const Invocation& call, std::string action);
 
     BotContext& ctx_;
     AdminHooks hooks_;

@@ -12,6 +12,7 @@
 #include "bot/db/backup_archive.hpp"
 #include "bot/db/database_url.hpp"
 #include "bot/jobs/scheduler.hpp"
+#include "bot/notify/announcements.hpp"
 #include "bot/notify/notices.hpp"
 #include "discord/snowflake.hpp"
 
@@ -33,6 +34,8 @@
 //                    order channels and review cards a crash left unfinished completed
 //   revenue          yesterday's revenue snapshot posted with a 30-day chart
 //   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
+//   announcements    the DMs of confirmed announcements to the customers who opted in, paced
+//                    (a few per second, at most 100 a run) and resumed after a restart
 //
 // Every job is idempotent: what it decided is in the database (account status, alert levels,
 // job_notices) before anything is said to a customer, and what it still owes (unsent notices,
@@ -82,6 +85,9 @@ struct JobsConfig {
     /// An approved order still unprovisioned after this many attempts is reported to admins once.
     int stuck_after_attempts = 3;
     std::chrono::seconds lease{std::chrono::minutes(30)};  ///< JOB_LEASE_MINUTES
+    /// The announcements job: how often it runs (it also runs at start-up, to resume), and its pace.
+    std::chrono::seconds announce_interval{std::chrono::minutes(1)};
+    notify::AnnouncementPacing announce_pacing;
 };
 
 /// What a run of the expiry job did (also the benchmark's figures).
@@ -105,7 +111,7 @@ struct TrafficReport {
 
 using notify::NoticeReport;
 
-/// The eight jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
+/// The jobs over the bot's context. Each `*_job()` is one run; register_jobs() puts them
 /// on a Scheduler under their names. Coroutines run on ctx.executor; database work on ctx.db.
 /// Not thread-safe (one executor), and the Scheduler keeps any job from overlapping itself.
 class Jobs {
@@ -143,6 +149,9 @@ class Jobs {
     /// afterwards. Fails when the copy, the upload or the command fails.
     boost::asio::awaitable<JobResult> backup();
 
+    /// notify::send_announcement_dms() at the configured pace.
+    boost::asio::awaitable<JobResult> send_announcements();
+
     /// notify::deliver_notices() with NOTICE_CHANNEL_ID: sends the queued customer notices.
     boost::asio::awaitable<NoticeReport> deliver_notices();
 
@@ -158,10 +167,11 @@ class Jobs {
 };
 
 /// The job names, in the order they are registered.
-inline constexpr std::string_view kJobNames[] = {"expiry", "reminders",  "traffic", "order-timeout",
-                                                 "health", "reconciler", "revenue", "backup"};
+inline constexpr std::string_view kJobNames[] = {"expiry",        "reminders", "traffic",
+                                                 "order-timeout", "health",    "reconciler",
+                                                 "revenue",       "backup",    "announcements"};
 
-/// Registers the eight jobs on `scheduler` with the intervals of `jobs.config()`.
+/// Registers the jobs on `scheduler` with the intervals of `jobs.config()`.
 void register_jobs(Scheduler& scheduler, Jobs& jobs);
 
 }  // namespace nebula::bot::jobs
