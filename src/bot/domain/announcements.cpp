@@ -77,6 +77,14 @@ std::size_t characters(std::string_view text) {
 
 std::string target(AnnouncementId id) { return std::to_string(id.value); }
 
+/// At most 300 bytes of an error, cut between characters.
+std::string_view short_error(std::string_view error) {
+    if (error.size() <= 300) return error;
+    std::size_t end = 300;
+    while (end > 0 && (static_cast<unsigned char>(error[end]) & 0xC0) == 0x80) --end;
+    return error.substr(0, end);
+}
+
 }  // namespace
 
 std::string_view to_string(Audience audience) {
@@ -273,7 +281,7 @@ void mark_failed(db::Connection& connection, const AnnouncementClaim& claim, std
     connection.exec(
         "UPDATE announcement_recipients SET status = 'failed', finished_at = ?, error = ? WHERE "
         "announcement_id = ? AND user_id = ? AND status IN ('sending', 'unknown')",
-        now, error.substr(0, 300), claim.announcement, claim.user);
+        now, short_error(error), claim.announcement, claim.user);
 }
 
 void mark_unknown(db::Connection& connection, const AnnouncementClaim& claim, std::string_view error,
@@ -281,7 +289,7 @@ void mark_unknown(db::Connection& connection, const AnnouncementClaim& claim, st
     connection.exec(
         "UPDATE announcement_recipients SET status = 'unknown', finished_at = ?, error = ? WHERE "
         "announcement_id = ? AND user_id = ? AND status = 'sending'",
-        now, error.substr(0, 300), claim.announcement, claim.user);
+        now, short_error(error), claim.announcement, claim.user);
 }
 
 void release(db::Connection& connection, const AnnouncementClaim& claim, std::string_view error,
@@ -289,9 +297,10 @@ void release(db::Connection& connection, const AnnouncementClaim& claim, std::st
     connection.exec(
         "UPDATE announcement_recipients SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' "
         "END, "
-        "finished_at = CASE WHEN attempts >= ? THEN ? ELSE NULL END, error = ? WHERE announcement_id = ? AND "
+        "finished_at = CASE WHEN attempts >= ? THEN CAST(? AS BIGINT) ELSE NULL END, error = ? WHERE "
+        "announcement_id = ? AND "
         "user_id = ? AND status = 'sending'",
-        kMaxAttempts, kMaxAttempts, now, error.substr(0, 300), claim.announcement, claim.user);
+        kMaxAttempts, kMaxAttempts, now, short_error(error), claim.announcement, claim.user);
 }
 
 int settle_interrupted(db::Connection& connection, Timestamp claimed_before, Timestamp now) {

@@ -81,6 +81,7 @@ std::string refusal(ui::Locale locale, const domain::Error& error,
 }
 
 asio::awaitable<void> confirm(Call& call, domain::AnnouncementId id) {
+    if (!co_await require_admin(call)) co_return;
     auto& ctx = call.ctx;
     const std::string actor = call.user().id.str();
     const auto now = domain::to_timestamp(ctx.clock.now());
@@ -112,6 +113,7 @@ asio::awaitable<void> confirm(Call& call, domain::AnnouncementId id) {
 }
 
 asio::awaitable<void> cancel(Call& call, domain::AnnouncementId id) {
+    if (!co_await require_admin(call)) co_return;
     auto& ctx = call.ctx;
     const std::string actor = call.user().id.str();
     const auto now = domain::to_timestamp(ctx.clock.now());
@@ -133,17 +135,6 @@ asio::awaitable<void> cancel(Call& call, domain::AnnouncementId id) {
                 {{"id", std::to_string(id.value)}, {"progress", progress_text(call.locale, *done.progress)}});
     payload.clear_components = true;
     co_await call.responder.update_message(std::move(payload));
-}
-
-asio::awaitable<void> admin_button(Call& call, std::int64_t id, std::string action) {
-    if (!co_await require_admin(call)) co_return;
-    if (action == "confirm") {
-        co_await confirm(call, domain::AnnouncementId{id});
-    } else if (action == "cancel") {
-        co_await cancel(call, domain::AnnouncementId{id});
-    } else {
-        co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
-    }
 }
 
 /// The customer's choice; `on` is what they asked for.
@@ -274,8 +265,11 @@ asio::awaitable<void> add_announcement_toggle(Call& call, MessagePayload& payloa
 
 void register_announcement_routes(Router& router) {
     router.on_component<std::int64_t, std::string>(
-        "announce",
-        [](Call& call, std::int64_t id, std::string action) { return admin_button(call, id, action); });
+        "announce", [](Call& call, std::int64_t id, std::string action) -> asio::awaitable<void> {
+            if (action == "confirm") return confirm(call, domain::AnnouncementId{id});
+            if (action == "cancel") return cancel(call, domain::AnnouncementId{id});
+            return reply_ephemeral(call, call.tr(Msg::error_stale_button));
+        });
     router.on_component<std::string>(
         "announce_dm", [](Call& call, std::string want) { return set_dms(call, want == "on"); });
     router.on_component("announce_stop", [](Call& call) { return set_dms(call, false); });
