@@ -2265,6 +2265,27 @@ TEST_F(BotE2EAnnouncements, OnlyOptedInCustomersGetDmsAndClosedDmsCountAsFailedO
     });
 }
 
+TEST_F(BotE2EAnnouncements, A429IsWaitedOutAsDiscordSaysAndTheDmGoesOnceAfterIt) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await opt_in(kCustomer);
+        co_await announce_and_confirm("all", "Rate limited hello");
+        // Discord answers the DM with a 429 asking for 50 ms: the REST client waits, then sends.
+        discord_->script("POST /channels/[0-9]+/messages",
+                         {429,
+                          {{"Retry-After", "1"}, {"X-RateLimit-Scope", "user"}},
+                          R"({"message":"You are being rate limited.","retry_after":0.05,"global":false})"});
+        co_await run_announcements();
+        const auto dms = announcement_dms_to(*discord_, kCustomer);
+        CO_ASSERT_EQ(dms.size(), 2u);  // the refused attempt and the one after the wait
+        EXPECT_EQ(dms[0].status, 429);
+        EXPECT_EQ(dms[1].status, 200);
+        co_await run_announcements();
+        EXPECT_EQ(announcement_dms_to(*discord_, kCustomer).size(), 2u);
+        const std::string progress = co_await status();
+        EXPECT_NE(progress.find("Sent: 1 · failed: 0 · remaining: 0"), std::string::npos) << progress;
+    });
+}
+
 class BotE2EAnnouncementsSlow : public BotE2EAnnouncements {
   protected:
     BotE2EAnnouncementsSlow() { announce_per_run_ = 1; }

@@ -142,8 +142,9 @@ TEST(AdminDefinition, AnnounceCommandsAreRegisteredWithinTheirShareOfTheLimit) {
         for (const auto& [key, value] : node.items()) {
             if ((key == "name" || key == "description" || key == "value") && value.is_string()) {
                 const std::string text = value.get<std::string>();
-                characters += static_cast<std::size_t>(std::count_if(
-                    text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+                characters += static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+                    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                }));
             } else if (value.is_array() || value.is_object()) {
                 walk(value);
             }
