@@ -2114,6 +2114,12 @@ class BotE2EAnnouncements : public BotE2E {
         EXPECT_TRUE(ran && *ran) << (ran ? (*ran ? **ran : ran->error()) : "refused");
     }
 
+    /// /admin announce send with these options; the reply's text.
+    asio::awaitable<std::string> send_announce(json options) {
+        json data = admin_options("announce", "send", std::move(options));
+        co_return text_of(co_await interact(2, kAdmin, kAdminRole, std::move(data)));
+    }
+
     asio::awaitable<std::string> status() {
         json data = admin_options("announce", "status", json::array());
         co_return text_of(co_await interact(2, kAdmin, kAdminRole, std::move(data)));
@@ -2283,6 +2289,41 @@ TEST_F(BotE2EAnnouncements, A429IsWaitedOutAsDiscordSaysAndTheDmGoesOnceAfterIt)
         EXPECT_EQ(announcement_dms_to(*discord_, kCustomer).size(), 2u);
         const std::string progress = co_await status();
         EXPECT_NE(progress.find("Sent: 1 · failed: 0 · remaining: 0"), std::string::npos) << progress;
+    });
+}
+
+TEST_F(BotE2EAnnouncements, BadInputIsRefusedWithTheReasonAndNothingIsQueued) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await opt_in(kCustomer);
+        // Built before each co_await: g++ 12 cannot keep an initializer list across one.
+        json no_server_options = json::array({option("audience", 3, "server"), option("message", 3, "Hi")});
+        const std::string no_server = co_await send_announce(std::move(no_server_options));
+        EXPECT_NE(no_server.find("name a server"), std::string::npos) << no_server;
+        json stray_options = json::array(
+            {option("audience", 3, "all"), option("message", 3, "Hi"), option("server", 3, "Frankfurt-1")});
+        const std::string stray = co_await send_announce(std::move(stray_options));
+        EXPECT_NE(stray.find("name a server"), std::string::npos) << stray;
+        json unknown_options = json::array(
+            {option("audience", 3, "server"), option("message", 3, "Hi"), option("server", 3, "Mars-9")});
+        const std::string unknown = co_await send_announce(std::move(unknown_options));
+        EXPECT_NE(unknown.find("no server matches"), std::string::npos) << unknown;
+        json empty_options = json::array({option("audience", 3, "all"), option("message", 3, "   ")});
+        const std::string empty = co_await send_announce(std::move(empty_options));
+        EXPECT_NE(empty.find("the message is empty"), std::string::npos) << empty;
+        json everyone_options = json::array({option("audience", 3, "everyone"), option("message", 3, "Hi")});
+        const std::string everyone = co_await send_announce(std::move(everyone_options));
+        EXPECT_NE(everyone.find("audience must be"), std::string::npos) << everyone;
+        // A server audience, by name: its customers (none with an account here) and no mention.
+        json server_options = json::array({option("audience", 3, "server"), option("message", 3, "Hi"),
+                                           option("server", 3, "Frankfurt-1")});
+        const std::string on_server = co_await send_announce(std::move(server_options));
+        EXPECT_NE(on_server.find("customers on Frankfurt-1"), std::string::npos) << on_server;
+        EXPECT_NE(on_server.find("DMs: 0 "), std::string::npos) << on_server;
+        EXPECT_TRUE(messages_in(kAnnounceChannel).empty());
+        const auto queued = co_await ctx().db.run([](bot::db::Connection& c) {
+            return c.scalar<std::int64_t>("SELECT COUNT(*) FROM announcement_recipients").value_or(-1);
+        });
+        EXPECT_EQ(queued, 0);
     });
 }
 
