@@ -289,6 +289,7 @@ std::vector<ChannelSetting> configured_channels(const BotConfig& config) {
                                          {"ORDERS_CATEGORY_ID", shop.orders_category_id, true}};
     if (config.jobs.notice_channel) channels.push_back({"NOTICE_CHANNEL_ID", *config.jobs.notice_channel});
     if (config.jobs.audit_channel) channels.push_back({"AUDIT_CHANNEL_ID", *config.jobs.audit_channel});
+    if (shop.announce_channel_id) channels.push_back({"ANNOUNCE_CHANNEL_ID", *shop.announce_channel_id});
     return channels;
 }
 

@@ -96,6 +96,9 @@ common::Result<BotConfig, std::string> load_bot_config(const common::Environment
     if (const auto role = snowflake(r, "SUBSCRIBER_ROLE_ID", false); !role.empty()) {
         c.shop.subscriber_role_id = role;
     }
+    if (const auto channel = snowflake(r, "ANNOUNCE_CHANNEL_ID", false); !channel.empty()) {
+        c.shop.announce_channel_id = channel;
+    }
 
     // The default server is optional: a shop may add every server with /admin server add.
     if (!r.optional("API_GATEWAY_URL").empty()) {

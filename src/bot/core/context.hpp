@@ -41,8 +41,10 @@ struct ShopSettings {
     discord::Snowflake main_panel_channel_id;
     discord::Snowflake orders_category_id;                 ///< ORDERS_CATEGORY_ID
     std::optional<discord::Snowflake> subscriber_role_id;  ///< SUBSCRIBER_ROLE_ID, optional
-    ui::Locale default_locale = ui::Locale::en;            ///< DEFAULT_LOCALE
-    std::filesystem::path data_dir = "data";               ///< DATA_DIR (receipts, exports)
+    /// ANNOUNCE_CHANNEL_ID, optional: where /admin announce posts (nothing there when unset).
+    std::optional<discord::Snowflake> announce_channel_id;
+    ui::Locale default_locale = ui::Locale::en;  ///< DEFAULT_LOCALE
+    std::filesystem::path data_dir = "data";     ///< DATA_DIR (receipts, exports)
     /// A finished order's channel turns read-only this long after the last step, and is deleted
     /// `order_channel_delete_after` after that.
     std::chrono::seconds order_channel_archive_after{std::chrono::minutes(10)};

@@ -104,6 +104,7 @@ asio::awaitable<void> my_account(Call& call) {
         MessagePayload none;
         none.content = call.tr(Msg::account_none);
         co_await add_referral(call, none);
+        co_await add_announcement_toggle(call, none);
         co_await reply_ephemeral_payload(call, std::move(none));
         co_return;
     }
@@ -157,6 +158,7 @@ asio::awaitable<void> my_account(Call& call) {
     }
     payload.embeds.push_back(std::move(embed));
     co_await add_referral(call, payload);
+    co_await add_announcement_toggle(call, payload);
     co_await reply_ephemeral_payload(call, std::move(payload));
 }
 

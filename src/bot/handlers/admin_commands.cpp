@@ -68,6 +68,7 @@ asio::awaitable<discord::MessagePayload> AdminCommands::handle(const discord::In
     if (group == "order") co_return co_await order(call, action);
     if (group == "trial") co_return co_await trial(call, action);
     if (group == "promo") co_return co_await promo(call, action);
+    if (group == "announce") co_return co_await announce(call, action);
     // A path Discord no longer shows (an old client, a stale command list): nothing to run.
     co_return admin::text_reply(ui::tr(locale, ui::Msg::error_stale_button));
 }

@@ -84,6 +84,7 @@ class AdminCommands {
     Reply account_create(const Invocation& call);
     Reply account_change_plan(const Invocation& call);
     Reply order_refund(const Invocation& call);
+    Reply announce(const Invocation& call, std::string action);
 
     BotContext& ctx_;
     AdminHooks hooks_;

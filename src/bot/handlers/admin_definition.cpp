@@ -120,6 +120,12 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                       {"Last 30 days", std::string("30d")},
                       {"All time", std::string("all")}};
 
+    CommandOption audience = required(OptionType::string, "audience", "Who it is for");
+    audience.choices = {{"All customers", std::string("all")},
+                        {"Active accounts", std::string("active")},
+                        {"Ended accounts", std::string("expired")},
+                        {"Server", std::string("server")}};
+
     const auto account = [] { return picker("account", "Account: id, nl-… email or customer"); };
     const auto order = [] { return picker("order", "Order reference (NL-000123) or id"); };
     const auto member = [] { return required(OptionType::user, "user", "Discord member"); };
@@ -230,6 +236,11 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                   text("expires", "Last day it works, YYYY-MM-DD in the shop's time zone", false, 10)}),
              G::subcommand("list", "List promo codes", {}),
              G::subcommand("disable", "Stop a promo code", {text("code", "The code", true, 32)})}),
+        G::group("announce", "Announcements to customers",
+                 {G::subcommand("send", "Preview, then post and DM to those who opted in",
+                                {audience, text("message", "The text (up to 1800 characters)", true, 1800),
+                                 picker("server", "The server, with audience Server", false)}),
+                  G::subcommand("status", "Progress of recent announcements; cancel one", {})}),
     };
     return command;
 }

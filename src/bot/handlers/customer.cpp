@@ -10,6 +10,7 @@ void register_customer_handlers(Router& router, BotContext& ctx) {
     customer::register_receipt_routes(router, ctx);
     customer::register_account_routes(router);
     customer::register_growth_routes(router);
+    customer::register_announcement_routes(router);
 }
 
 }  // namespace nebula::bot::handlers

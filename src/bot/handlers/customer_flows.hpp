@@ -40,5 +40,10 @@ void register_account_routes(Router& router);
 boost::asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload);
 /// The order channel's Promo code button and modal, My Account's referral code (growth.cpp).
 void register_growth_routes(Router& router);
+/// My Account's "Announcements by DM: on/off" button (announcements.cpp).
+boost::asio::awaitable<void> add_announcement_toggle(Call& call, discord::MessagePayload& payload);
+/// That button, the DMs' Stop announcements button and the admins' Confirm / Cancel buttons of
+/// /admin announce (announcements.cpp).
+void register_announcement_routes(Router& router);
 
 }  // namespace nebula::bot::handlers::customer

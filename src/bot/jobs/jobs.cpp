@@ -51,10 +51,19 @@ void register_jobs(Scheduler& scheduler, Jobs& jobs) {
                   [&jobs] { return jobs.reconcile(); });
     scheduler.add("revenue", Schedule::daily(c.revenue_time), [&jobs] { return jobs.snapshot_revenue(); });
     scheduler.add("backup", Schedule::daily(c.backup_time), [&jobs] { return jobs.backup(); });
+    scheduler.add("announcements", Schedule::every(c.announce_interval, true),
+                  [&jobs] { return jobs.send_announcements(); });
     if (c.audit_channel) {
         scheduler.add("audit-channel", Schedule::every(c.audit_channel_interval, true),
                       [&jobs] { return jobs.post_audit_channel(); });
     }
+}
+
+asio::awaitable<JobResult> Jobs::send_announcements() {
+    const auto s = co_await notify::send_announcement_dms(ctx_, config_.announce_pacing);
+    co_return std::to_string(s.sent) + " announcement DM(s) sent, " + std::to_string(s.failed) + " failed, " +
+        std::to_string(s.deferred) + " deferred, " + std::to_string(s.unknown + s.settled) +
+        " left unanswered (not resent), " + std::to_string(s.finished) + " announcement(s) finished";
 }
 
 }  // namespace nebula::bot::jobs

@@ -12,6 +12,7 @@
 #include "bot/db/backup_archive.hpp"
 #include "bot/db/database_url.hpp"
 #include "bot/jobs/scheduler.hpp"
+#include "bot/notify/announcements.hpp"
 #include "bot/notify/notices.hpp"
 #include "discord/snowflake.hpp"
 
@@ -33,6 +34,8 @@
 //                    order channels and review cards a crash left unfinished completed
 //   revenue          yesterday's revenue snapshot posted with a 30-day chart
 //   backup           SQLite online backup into DATA_DIR/backups (PostgreSQL: pg_dump)
+//   announcements    the DMs of confirmed announcements to the customers who opted in, paced
+//                    (a few per second, at most 100 a run) and resumed after a restart
 //   audit-channel    (only with AUDIT_CHANNEL_ID) the queued audit entries posted to the audit
 //                    channel, one line each, oldest first
 //
@@ -92,6 +95,9 @@ struct JobsConfig {
     /// An approved order still unprovisioned after this many attempts is reported to admins once.
     int stuck_after_attempts = 3;
     std::chrono::seconds lease{std::chrono::minutes(30)};  ///< JOB_LEASE_MINUTES
+    /// The announcements job: how often it runs (it also runs at start-up, to resume), and its pace.
+    std::chrono::seconds announce_interval{std::chrono::minutes(1)};
+    notify::AnnouncementPacing announce_pacing;
 };
 
 /// What a run of the expiry job did (also the benchmark's figures).
@@ -161,6 +167,8 @@ class Jobs {
     /// crash (its row not yet deleted) is not posted twice when the next run repeats it within
     /// Discord's nonce window (a few minutes); after that a repeat is possible (at least once).
     boost::asio::awaitable<JobResult> post_audit_channel();
+    /// notify::send_announcement_dms() at the configured pace.
+    boost::asio::awaitable<JobResult> send_announcements();
 
     /// notify::deliver_notices() with NOTICE_CHANNEL_ID: sends the queued customer notices.
     boost::asio::awaitable<NoticeReport> deliver_notices();
@@ -177,9 +185,9 @@ class Jobs {
 };
 
 /// The job names, in the order they are registered ("audit-channel" only with AUDIT_CHANNEL_ID).
-inline constexpr std::string_view kJobNames[] = {"expiry",        "reminders", "traffic",
-                                                 "order-timeout", "health",    "reconciler",
-                                                 "revenue",       "backup",    "audit-channel"};
+inline constexpr std::string_view kJobNames[] = {"expiry",   "reminders",     "traffic",      "order-timeout",
+                                                 "health",   "reconciler",    "revenue",      "backup",
+                                                 "announcements", "audit-channel"};
 
 /// Registers the jobs on `scheduler` with the intervals of `jobs.config()` (the audit-channel job
 /// only with an audit channel).

@@ -409,10 +409,41 @@ enum class Msg : std::uint16_t {
     chart_no_usage,
     button_usage_chart,
     usage_chart_body,
+    // ---- announcements ----
+    announce_audience_all,
+    announce_audience_active,
+    announce_audience_expired,
+    announce_audience_server,
+    announce_preview,
+    announce_channel_mention,
+    announce_channel_no_mention,
+    announce_no_channel,
+    button_announce_confirm,
+    button_announce_cancel,
+    announce_confirmed,
+    announce_posted,
+    announce_post_failed,
+    announce_cancelled,
+    announce_progress,
+    announce_status_title,
+    announce_status_line,
+    announce_status_none,
+    announce_state_sending,
+    announce_state_done,
+    announce_state_cancelled,
+    announce_state_draft,
+    announce_not_author,
+    announce_already,
+    announce_dm,
+    button_announce_stop,
+    announce_dm_stopped,
+    announce_dm_started,
+    button_announce_dm_on,
+    button_announce_dm_off,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::usage_chart_body) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::button_announce_dm_off) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

@@ -123,6 +123,39 @@ TEST(AdminDefinition, TrialAndPromoCommandsAreRegistered) {
     }
 }
 
+TEST(AdminDefinition, AnnounceCommandsAreRegisteredWithinTheirShareOfTheLimit) {
+    const auto paths = handlers::admin_command_paths();
+    for (const auto* expected : {"admin announce send", "admin announce status"}) {
+        EXPECT_NE(std::find(paths.begin(), paths.end(), expected), paths.end()) << expected;
+    }
+    const json body = discord::commands_to_json({handlers::admin_command_definition(0)});
+    const json* group = nullptr;
+    for (const auto& option : body[0]["options"])
+        if (option["name"] == "announce") group = &option;
+    ASSERT_NE(group, nullptr);
+    std::size_t characters = 0;
+    std::function<void(const json&)> walk = [&](const json& node) {
+        if (node.is_array()) {
+            for (const auto& item : node) walk(item);
+            return;
+        }
+        if (!node.is_object()) return;
+        for (const auto& [key, value] : node.items()) {
+            if ((key == "name" || key == "description" || key == "value") && value.is_string()) {
+                const std::string text = value.get<std::string>();
+                characters += static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+                    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                }));
+            } else if (value.is_array() || value.is_object()) {
+                walk(value);
+            }
+        }
+    };
+    walk(*group);
+    EXPECT_LE(characters, 600u);
+    std::cout << "/admin announce: " << characters << " characters\n";
+}
+
 class AdminCommandsTest : public AdminTest {};
 
 TEST_F(AdminCommandsTest, DefinitionIsAcceptedByTheBulkOverwrite) {

@@ -379,6 +379,18 @@ TEST_F(BotCheck, DiscordSetupMistakesAreNamedWithTheirFix) {
     EXPECT_NE(missing.detail.find("cannot be read"), std::string::npos) << missing.detail;
 }
 
+TEST_F(BotCheck, TheAnnouncementsChannelIsCheckedLikeTheOthersWhenSet) {
+    migrate();
+    EXPECT_THROW(find(run(), "discord ANNOUNCE_CHANNEL_ID"), std::runtime_error) << "optional: no line unset";
+    config_.shop.announce_channel_id = discord::Snowflake(kPanel);
+    const auto results = run();
+    EXPECT_TRUE(find(results, "discord ANNOUNCE_CHANNEL_ID").ok) << dump(results);
+    config_.shop.announce_channel_id = discord::Snowflake(kElsewhere);
+    const auto elsewhere = find(run(), "discord ANNOUNCE_CHANNEL_ID");
+    EXPECT_FALSE(elsewhere.ok);
+    EXPECT_NE(elsewhere.detail.find("another server"), std::string::npos) << elsewhere.detail;
+}
+
 TEST_F(BotCheck, SaysWhetherTheAdminRoleCanSeeAdminAndHowToLetIt) {
     migrate();
     // Before the first start: nothing to read yet, and nothing wrong.

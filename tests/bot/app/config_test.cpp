@@ -231,6 +231,22 @@ TEST(JobsConfig, TheAuditChannelIsOptionalAndMustBeADiscordId) {
     EXPECT_NE(config.error().find("must be a Discord id"), std::string::npos) << config.error();
 }
 
+TEST(BotConfig, TheAnnouncementsChannelIsOptionalAndMustBeADiscordId) {
+    auto values = valid();
+    auto defaults = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(defaults) << defaults.error();
+    EXPECT_FALSE(defaults->shop.announce_channel_id.has_value());
+    values["ANNOUNCE_CHANNEL_ID"] = "100000000000000011";
+    auto set = load_bot_config(common::Environment::from_map(values));
+    ASSERT_TRUE(set) << set.error();
+    ASSERT_TRUE(set->shop.announce_channel_id.has_value());
+    EXPECT_EQ(set->shop.announce_channel_id->value(), 100000000000000011ULL);
+    values["ANNOUNCE_CHANNEL_ID"] = "#announcements";
+    auto bad = load_bot_config(common::Environment::from_map(values));
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("ANNOUNCE_CHANNEL_ID"), std::string::npos) << bad.error();
+}
+
 TEST(JobsConfig, OffMachineBackupsNeedAPassphraseThatIsKeptSecret) {
     auto values = valid();
     values["BACKUP_CHANNEL_ID"] = "100000000000000010";
