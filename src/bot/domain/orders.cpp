@@ -17,7 +17,7 @@ constexpr std::string_view kSelect =
     "provision_attempts, "
     "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
     "channel_ready_at, channel_attempt_at, review_reminded_at, trial, promo_code_id, list_price_piasters, "
-    "discount_piasters "
+    "discount_piasters, location "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -67,6 +67,7 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.promo_code_id = rows.get<std::optional<std::int64_t>>(i++);
         o.list_price = rows.get<std::optional<Piasters>>(i++);
         o.discount = rows.get<Piasters>(i++);
+        o.location = rows.get<std::optional<std::string>>(i++);
         orders.push_back(std::move(o));
     }
     return orders;
@@ -140,11 +141,13 @@ nlohmann::json to_json(const Order& o) {
             {"trial", o.trial},
             {"promo_code_id", opt(o.promo_code_id)},
             {"list_price_piasters", o.list_price ? nlohmann::json(o.list_price->value) : nlohmann::json()},
-            {"discount_piasters", o.discount.value}};
+            {"discount_piasters", o.discount.value},
+            {"location", opt(o.location)}};
 }
 
-Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan) {
-    return place_order(connection, user, plan, OrderKind::new_access, std::nullopt);
+Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan,
+                                         std::optional<std::string> location) {
+    return place_order(connection, user, plan, OrderKind::new_access, std::nullopt, std::move(location));
 }
 
 Outcome<PlacedOrder> OrderService::place_renewal(db::Connection& connection, UserId user, PlanId plan,
@@ -153,7 +156,8 @@ Outcome<PlacedOrder> OrderService::place_renewal(db::Connection& connection, Use
 }
 
 Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserId user, PlanId plan,
-                                               OrderKind kind, std::optional<AccountId> account) {
+                                               OrderKind kind, std::optional<AccountId> account,
+                                               std::optional<std::string> location) {
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<PlacedOrder> {
             auto status = c.scalar<std::string>("SELECT status FROM users WHERE id = ?", user);
@@ -173,13 +177,17 @@ Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserI
                     return fail(ErrorCode::validation, "a deleted account cannot be renewed");
                 }
             }
+            if (location && !c.scalar<std::int64_t>("SELECT id FROM servers WHERE location = ? LIMIT 1",
+                                                    *location)) {
+                return fail(ErrorCode::validation, "no server is in that location");
+            }
             if (auto open = open_order(c, user)) return PlacedOrder{std::move(*open), true};
             const auto now = to_timestamp(clock_.now());
             const auto id = *c.scalar<OrderId>(
                 "INSERT INTO orders (user_id, plan_id, kind, account_id, status, amount_piasters, "
-                "created_at, updated_at, channel_attempt_at) VALUES (?, ?, ?, ?, 'awaiting_payment', ?, ?, "
-                "?, ?) RETURNING id",
-                user, plan, kind, account, *price, now, now, now);
+                "created_at, updated_at, channel_attempt_at, location) VALUES (?, ?, ?, ?, "
+                "'awaiting_payment', ?, ?, ?, ?, ?) RETURNING id",
+                user, plan, kind, account, *price, now, now, now, location);
             c.exec("UPDATE orders SET reference = ? WHERE id = ?", order_reference(id), id);
             auto created = *get(c, id);
             record_audit(c,
