@@ -16,10 +16,10 @@ struct ServerLoad {
     int weight = 1;
     bool enabled = true;
     ServerHealth health = ServerHealth::unknown;
-    std::string location;
     /// Accounts that occupy a panel client (active or disabled) plus approved orders being
     /// provisioned there, plus accounts being moved there.
     std::int64_t used = 0;
+    std::string location;
 
     /// Enabled, not down and not full: a new account may go here.
     bool has_room() const;
