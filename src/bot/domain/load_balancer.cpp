@@ -26,7 +26,7 @@ std::optional<ServerId> choose_server(const std::vector<ServerLoad>& servers) {
 std::vector<std::string> locations_with_room(const std::vector<ServerLoad>& servers) {
     std::vector<std::string> locations;
     for (const auto& server : servers) {
-        if (server.has_room()) locations.push_back(server.location);
+        if (server.has_room() && !server.location.empty()) locations.push_back(server.location);
     }
     std::sort(locations.begin(), locations.end());
     locations.erase(std::unique(locations.begin(), locations.end()), locations.end());

@@ -34,8 +34,9 @@ std::optional<ServerId> choose_server(const std::vector<ServerLoad>& servers);
 std::optional<ServerId> choose_server(const std::vector<ServerLoad>& servers,
                                       const std::optional<std::string>& location);
 
-/// The locations that have at least one server with room, sorted by name, each once. A
-/// customer is offered a choice when there are two or more.
+/// The locations that have at least one server with room, sorted by name, each once (a server
+/// without a location is never offered by name). A customer is offered a choice when there are
+/// two or more.
 std::vector<std::string> locations_with_room(const std::vector<ServerLoad>& servers);
 
 /// Reads every server's load from the database.
