@@ -3,7 +3,7 @@
 #   demo_test.sh SOURCE_DIR BUILD_DIR
 # Passes when the walk-through finished, the transcript holds the customer's VLESS link and the
 # files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts; and the
-# free trial and the promo code were walked through.
+# free trial and the promo code (entered, paid at the discounted amount, approved) were walked through.
 set -euo pipefail
 src="$1"
 build="$2"
@@ -30,4 +30,6 @@ csv=$(find "$out" -maxdepth 1 -name '*.csv' | head -n 1)
 grep -q 'NL-000001' "$csv" || fail "the CSV export does not list order NL-000001"
 grep -q 'clicks Free trial on the main panel' "$out/transcript.txt" || fail "no free trial in the transcript"
 grep -q 'types the code welcome20' "$out/transcript.txt" || fail "no promo code in the transcript"
+grep -q 'clicks Approve on the review card of NL-' "$out/transcript.txt" || fail "the order with the promo code was not approved"
+is_png "$out/promo-receipt.png" || fail "promo-receipt.png is missing or not a PNG"
 echo "demo ok: $(ls "$out" | tr '\n' ' ')"

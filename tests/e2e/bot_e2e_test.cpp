@@ -2033,7 +2033,6 @@ TEST_F(BotE2EOldAccountsOnly, ATrialIsRefusedToADiscordAccountYoungerThanTheMini
     });
 }
 
-
 // ---- a choice of location and moving accounts (two panels in two locations) ----
 
 class BotE2ETwoLocations : public BotE2E {
@@ -2046,8 +2045,8 @@ class BotE2ETwoLocations : public BotE2E {
             co_await c.db.run([&](bot::db::Connection& connection) {
                 auto server = c.catalog.create_server(
                     connection, "100000000000000001",
-                    {"Cairo-1", "Egypt", "https://127.0.0.1:" + std::to_string(cairo_.port), testing::kGatewayKey,
-                     cairo_.cert.sha256, 1, 100, 1});
+                    {"Cairo-1", "Egypt", "https://127.0.0.1:" + std::to_string(cairo_.port),
+                     testing::kGatewayKey, cairo_.cert.sha256, 1, 100, 1});
                 EXPECT_TRUE(server.has_value()) << server.error().message;
                 if (server) cairo_id_ = server->id.value;
             });

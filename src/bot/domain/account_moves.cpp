@@ -116,8 +116,8 @@ void mark_told(db::Connection& connection, std::int64_t id, Timestamp now, std::
 
 void record_failure(db::Connection& connection, std::int64_t id, const std::string& error, Timestamp now) {
     connection.exec(
-        "UPDATE account_moves SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?", error,
-        now, id);
+        "UPDATE account_moves SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+        error, now, id);
 }
 
 }  // namespace moves
@@ -135,8 +135,8 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::start(AccountId accou
                 if (!target) return fail(ErrorCode::not_found, "no such server");
                 if (account->server_id == to)
                     return fail(ErrorCode::validation, "the account is on " + target->spec.name + " already");
-                if (auto rows = c.query("SELECT id FROM account_moves WHERE account_id = ? AND state <> 'done'",
-                                        account_id);
+                if (auto rows = c.query(
+                        "SELECT id FROM account_moves WHERE account_id = ? AND state <> 'done'", account_id);
                     rows->step()) {
                     return fail(ErrorCode::conflict, "move #" + std::to_string(rows->get<std::int64_t>(0)) +
                                                          " of this account is still under way");
@@ -144,8 +144,8 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::start(AccountId accou
                 // The target's slot is taken by this move from now on, under the placement lock.
                 take_placement_lock(c);
                 const auto loads = server_loads(c);
-                const auto load = std::find_if(loads.begin(), loads.end(),
-                                               [&](const ServerLoad& l) { return l.id == to; });
+                const auto load =
+                    std::find_if(loads.begin(), loads.end(), [&](const ServerLoad& l) { return l.id == to; });
                 if (load == loads.end() || !load->has_room()) {
                     return fail(ErrorCode::no_capacity,
                                 target->spec.name + " is disabled, down or full; pick another server");
@@ -245,12 +245,12 @@ boost::asio::awaitable<Outcome<MovedAccount>> AccountMover::create(std::int64_t 
                 "NULL WHERE id = ? AND state = 'creating'",
                 now, now, id);
             auto after = accounts::get(c, current->account);
-            record_audit(c,
-                         {std::string(kSystemActor), "account.moved", "account",
-                          std::to_string(current->account.value),
-                          before ? to_json(*before) : nlohmann::json(nullptr),
-                          after ? to_json(*after) : nlohmann::json(nullptr)},
-                         now);
+            record_audit(
+                c,
+                {std::string(kSystemActor), "account.moved", "account",
+                 std::to_string(current->account.value), before ? to_json(*before) : nlohmann::json(nullptr),
+                 after ? to_json(*after) : nlohmann::json(nullptr)},
+                now);
             return MovedAccount{*moves::get(c, id), links};
         });
     });
@@ -284,7 +284,8 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::remove_old(std::int64
             if (!current || current->state != MoveState::told) return *current;
             const auto now = to_timestamp(clock_.now());
             c.exec(
-                "UPDATE account_moves SET state = 'done', done_at = ?, updated_at = ? WHERE id = ? AND state = "
+                "UPDATE account_moves SET state = 'done', done_at = ?, updated_at = ? WHERE id = ? AND state "
+                "= "
                 "'told'",
                 now, now, id);
             auto after = *moves::get(c, id);

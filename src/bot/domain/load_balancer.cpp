@@ -107,4 +107,3 @@ Outcome<Placement> pick_server_in(db::Connection& connection, const std::optiona
 }
 
 }  // namespace nebula::bot::domain
-

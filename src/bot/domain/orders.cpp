@@ -177,8 +177,8 @@ Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserI
                     return fail(ErrorCode::validation, "a deleted account cannot be renewed");
                 }
             }
-            if (location && !c.scalar<std::int64_t>("SELECT id FROM servers WHERE location = ? LIMIT 1",
-                                                    *location)) {
+            if (location &&
+                !c.scalar<std::int64_t>("SELECT id FROM servers WHERE location = ? LIMIT 1", *location)) {
                 return fail(ErrorCode::validation, "no server is in that location");
             }
             if (auto open = open_order(c, user)) return PlacedOrder{std::move(*open), true};

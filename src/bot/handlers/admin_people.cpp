@@ -178,8 +178,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account(const Invocation
 asio::awaitable<discord::MessagePayload> AdminCommands::move_account(const Invocation& call,
                                                                      const domain::Account& account) {
     const std::string wanted = call.string("server").value_or("");
-    auto target = co_await ctx_.db.run(
-        [&](db::Connection& c) { return admin::find_server(c, ctx_.catalog, wanted); });
+    auto target =
+        co_await ctx_.db.run([&](db::Connection& c) { return admin::find_server(c, ctx_.catalog, wanted); });
     if (!target) co_return failure(call, "no server matches \"" + wanted + "\"");
     domain::AccountMover mover(ctx_.db, ctx_.gateways, ctx_.catalog, ctx_.clock);
     auto started = co_await mover.start(account.id, target->id, call.actor);
@@ -188,7 +188,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::move_account(const Invoc
     const auto run = co_await notify::run_account_move(ctx_, started->id);
     const std::string label = admin::account_label(account);
     if (run.move && run.move->state == domain::MoveState::done) {
-        co_return text_reply(call.t(Msg::admin_account_moved, {{"account", label}, {"server", target->spec.name}}));
+        co_return text_reply(
+            call.t(Msg::admin_account_moved, {{"account", label}, {"server", target->spec.name}}));
     }
     co_return text_reply(call.t(Msg::admin_account_move_pending, {{"account", label},
                                                                   {"server", target->spec.name},

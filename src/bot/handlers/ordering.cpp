@@ -217,8 +217,8 @@ asio::awaitable<std::vector<std::string>> open_locations(BotContext& ctx) {
 }
 
 /// Replaces the plan select with the location select ("Any" first, the default).
-asio::awaitable<void> offer_locations(Call& call, std::int64_t plan, const std::vector<std::string>& locations,
-                                      std::string prompt) {
+asio::awaitable<void> offer_locations(Call& call, std::int64_t plan,
+                                      const std::vector<std::string>& locations, std::string prompt) {
     discord::StringSelect select;
     select.custom_id = discord::custom_id::make("buy_loc", plan);
     select.placeholder = call.tr(Msg::location_select_placeholder);

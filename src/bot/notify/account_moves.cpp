@@ -43,18 +43,17 @@ MessagePayload moved_payload(const BotContext& ctx, ui::Locale locale, const Rec
                              const domain::ClientLinks& links, const domain::AccountMove& move) {
     const auto& a = r.account;
     MessagePayload payload;
-    const std::string body =
-        ui::tr(locale, Msg::account_moved_body,
-               {{"account", "#" + std::to_string(a.id.value)},
-                {"server", r.server ? r.server->spec.name : std::string("?")},
-                {"location", r.server ? r.server->spec.location : std::string("?")}}) +
-        "\n\n" +
-        ui::tr(locale, Msg::delivery_body,
-               {{"link", links.vless},
-                {"subscription_url", links.subscription},
-                {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)},
-                {"traffic", ui::format_traffic_limit(locale, a.traffic_limit_bytes)},
-                {"devices", ui::format_device_limit(locale, a.device_limit)}});
+    const std::string body = ui::tr(locale, Msg::account_moved_body,
+                                    {{"account", "#" + std::to_string(a.id.value)},
+                                     {"server", r.server ? r.server->spec.name : std::string("?")},
+                                     {"location", r.server ? r.server->spec.location : std::string("?")}}) +
+                             "\n\n" +
+                             ui::tr(locale, Msg::delivery_body,
+                                    {{"link", links.vless},
+                                     {"subscription_url", links.subscription},
+                                     {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)},
+                                     {"traffic", ui::format_traffic_limit(locale, a.traffic_limit_bytes)},
+                                     {"devices", ui::format_device_limit(locale, a.device_limit)}});
     Embed main;
     main.title(ui::tr(locale, Msg::account_moved_title)).description(body).color(kMovedColour);
     if (auto png = ui::qr_png(links.vless)) {
@@ -67,7 +66,8 @@ MessagePayload moved_payload(const BotContext& ctx, ui::Locale locale, const Rec
     hints.description(ui::tr(locale, Msg::setup_hints));
     payload.embeds.push_back(std::move(hints));
     // The same on every attempt: Discord returns the message it already made for a retry.
-    payload.nonce = "nlmv" + std::to_string(move.id) + "-" + std::to_string(domain::epoch_seconds(move.created_at));
+    payload.nonce =
+        "nlmv" + std::to_string(move.id) + "-" + std::to_string(domain::epoch_seconds(move.created_at));
     return payload;
 }
 
@@ -163,7 +163,8 @@ asio::awaitable<int> resume_account_moves(BotContext& ctx) {
         if (run.move && run.move->state == domain::MoveState::done) {
             ++done;
         } else if (run.error) {
-            spdlog::warn("move #{} of account {}: not finished yet: {}", move.id, move.account.value, *run.error);
+            spdlog::warn("move #{} of account {}: not finished yet: {}", move.id, move.account.value,
+                         *run.error);
         }
     }
     co_return done;

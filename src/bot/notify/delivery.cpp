@@ -311,9 +311,9 @@ class Deliverer {
                                {"admin", approver}});
         if (const auto chosen = fell_back(d_)) {
             line.content += "\n" + ui::tr(shop_locale, Msg::location_fallback_billing,
-                                           {{"reference", d_.order.reference},
-                                            {"chosen", *chosen},
-                                            {"location", d_.server->spec.location}});
+                                          {{"reference", d_.order.reference},
+                                           {"chosen", *chosen},
+                                           {"location", d_.server->spec.location}});
         }
         line.nonce = nonce_of(d_.delivery, 'b');
         auto sent = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(line));

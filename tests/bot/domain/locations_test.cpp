@@ -72,9 +72,9 @@ class LocationTest : public testing::DomainTest {
     }
 
     ServerId make_server_in(const std::string& name, const std::string& location, int capacity) {
-        auto server = catalog_.create_server(conn(), kAdmin,
-                                             {name, location, "https://" + name + ".example:8443",
-                                              std::string(40, 'k'), "", 1, capacity, 1});
+        auto server = catalog_.create_server(
+            conn(), kAdmin,
+            {name, location, "https://" + name + ".example:8443", std::string(40, 'k'), "", 1, capacity, 1});
         EXPECT_TRUE(server.has_value()) << server.error().message;
         return server->id;
     }
@@ -86,8 +86,8 @@ class LocationTest : public testing::DomainTest {
         EXPECT_TRUE(placed.has_value()) << placed.error().message;
         EXPECT_EQ(placed->order.location, location);
         EXPECT_TRUE(orders_->choose_payment_method(conn(), placed->order.id, user, method_).has_value());
-        auto submitted =
-            orders_->submit_receipt(conn(), placed->order.id, user, {"receipt-" + discord_id, "image/png", "a"});
+        auto submitted = orders_->submit_receipt(conn(), placed->order.id, user,
+                                                 {"receipt-" + discord_id, "image/png", "a"});
         EXPECT_TRUE(submitted.has_value()) << submitted.error().message;
         return submitted->order;
     }
@@ -134,7 +134,8 @@ TEST_P(LocationTest, ALocationThatFilledUpMeanwhileFallsBackElsewhereNeverOverCa
     const auto placed = approve(waiting);
     EXPECT_NE(placed.account.server_id, cairo_);
     EXPECT_EQ(placed.order.location, std::string("Egypt"));
-    EXPECT_EQ(count("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = " + std::to_string(cairo_.value)), 1);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM vpn_accounts WHERE server_id = " + std::to_string(cairo_.value)),
+              1);
     EXPECT_EQ(directory_.of(cairo_).clients().size(), 1u);
 }
 
@@ -146,9 +147,10 @@ TEST_P(LocationTest, EverythingFullLeavesThePaidOrderForTheReconcilerWhichKeepsT
     ASSERT_FALSE(result.has_value());
     EXPECT_EQ(result.error().code, ErrorCode::no_capacity);
     // Room in Egypt again: the reconciler places it there.
-    ASSERT_TRUE(catalog_.update_server(conn(), kAdmin, cairo_,
-                                       {"cairo-1", "Egypt", "https://cairo-1.example:8443",
-                                        std::string(40, 'k'), "", 1, 2, 1})
+    ASSERT_TRUE(catalog_
+                    .update_server(conn(), kAdmin, cairo_,
+                                   {"cairo-1", "Egypt", "https://cairo-1.example:8443", std::string(40, 'k'),
+                                    "", 1, 2, 1})
                     .has_value());
     EXPECT_EQ(run_awaitable(provisioner_->reconcile()).fulfilled, 1);
     EXPECT_EQ(orders_->get(conn(), late.id)->server_id, cairo_);
@@ -160,7 +162,8 @@ TEST_P(LocationTest, ARenewalStaysOnItsServer) {
     ASSERT_TRUE(renewal.has_value());
     const auto user = first.account.user_id;
     ASSERT_TRUE(orders_->choose_payment_method(conn(), renewal->order.id, user, method_).has_value());
-    ASSERT_TRUE(orders_->submit_receipt(conn(), renewal->order.id, user, {"r2", "image/png", "b"}).has_value());
+    ASSERT_TRUE(
+        orders_->submit_receipt(conn(), renewal->order.id, user, {"r2", "image/png", "b"}).has_value());
     // Egypt is full (this very account): the renewal does not need a slot and stays.
     const auto renewed = approve(*orders_->get(conn(), renewal->order.id));
     EXPECT_EQ(renewed.account.id, first.account.id);
