@@ -2110,6 +2110,11 @@ TEST_F(BotE2ETwoLocations, TheCustomerPicksALocationAndTheAccountIsMadeThere) {
         EXPECT_EQ(placed->location, std::string("Egypt"));
         co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
         co_await pay_and_upload(std::stoull(*placed->channel_id), 'l');
+        // The review card tells the admins where the customer wants the account.
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_TRUE(!cards.empty());
+        EXPECT_NE(text_of(cards.back().json).find(R"("name":"Location","value":"Egypt")"), std::string::npos)
+            << cards.back().json.dump();
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
 
         EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);

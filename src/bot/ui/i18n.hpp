@@ -387,10 +387,11 @@ enum class Msg : std::uint16_t {
     account_move_unreachable_report,
     admin_account_moved,
     admin_account_move_pending,
+    label_location,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::admin_account_move_pending) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::label_location) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.
