@@ -21,10 +21,12 @@
 
 #include "bot/app/bot.hpp"
 #include "bot/db/migrations.hpp"
+#include "bot/domain/account_moves.hpp"
 #include "bot/domain/accounts.hpp"
 #include "bot/domain/usage_history.hpp"
 #include "bot/domain/audit.hpp"
 #include "bot/handlers/customer.hpp"
+#include "bot/notify/account_moves.hpp"
 #include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
 #include "bot/notify/referrals.hpp"
@@ -2778,6 +2780,228 @@ TEST_F(BotE2EAnnouncements, AnArabicCustomerGetsTheToggleTheDmAndItsButtonInArab
         EXPECT_NE(text_of(dms[0].json).find("إيقاف الإعلانات"), std::string::npos) << dms[0].json.dump();
         const json stopped = co_await click_in_dm(kCustomer, "announce_stop");
         EXPECT_NE(text_of(stopped).find("لن تصلك الإعلانات"), std::string::npos) << stopped.dump();
+// ---- a choice of location and moving accounts (two panels in two locations) ----
+
+class BotE2ETwoLocations : public BotE2E {
+  protected:
+    void SetUp() override {
+        BotE2E::SetUp();
+        if (HasFatalFailure()) return;
+        discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+            auto& c = ctx();
+            co_await c.db.run([&](bot::db::Connection& connection) {
+                auto server = c.catalog.create_server(
+                    connection, "100000000000000001",
+                    {"Cairo-1", "Egypt", "https://127.0.0.1:" + std::to_string(cairo_.port),
+                     testing::kGatewayKey, cairo_.cert.sha256, 1, 100, 1});
+                EXPECT_TRUE(server.has_value()) << server.error().message;
+                if (server) cairo_id_ = server->id.value;
+            });
+        });
+    }
+
+    /// Buy, the plan, then `location` ("any" or "=<name>") from the location select; the method.
+    asio::awaitable<std::pair<std::int64_t, std::uint64_t>> buy_in(std::string location,
+                                                                   std::uint64_t user = kCustomer) {
+        co_await click(user, 0, "panel:buy");
+        const json offered = co_await click(user, 0, "buy_plan", std::to_string(plan_id_));
+        EXPECT_NE(text_of(offered).find("buy_loc:" + std::to_string(plan_id_)), std::string::npos)
+            << offered.dump();
+        co_await click(user, 0, "buy_loc:" + std::to_string(plan_id_), location);
+        const std::int64_t id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        EXPECT_TRUE(placed && placed->channel_id);
+        co_await click(user, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        co_return std::make_pair(id, std::stoull(placed->channel_id.value_or("0")));
+    }
+
+    asio::awaitable<json> move_command(std::int64_t account, std::string server) {
+        json options = json::array({{{"name", "account"}, {"type", 3}, {"value", std::to_string(account)}},
+                                    {{"name", "server"}, {"type", 3}, {"value", server}}});
+        json move{{"name", "move"}, {"type", 1}, {"options", options}};
+        json group{{"name", "account"}, {"type", 2}, {"options", json::array({move})}};
+        json data{
+            {"id", "840000000000000001"}, {"name", "admin"}, {"type", 1}, {"options", json::array({group})}};
+        co_return co_await interact(2, kAdmin, kAdminRole, std::move(data));
+    }
+
+    /// A customer's account on Frankfurt-1 (Germany), bought and approved.
+    asio::awaitable<bot::domain::Account> account_in_germany() {
+        auto [id, channel] = co_await buy_in("=Germany");
+        co_await pay_and_upload(channel, 'm');
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        auto all = co_await accounts();
+        EXPECT_EQ(all.size(), 1u);
+        co_return all.empty() ? bot::domain::Account{} : all.front();
+    }
+
+    testing::GatewayHarness cairo_{fakes::FakePanelOptions{}};
+    std::int64_t cairo_id_ = 0;
+};
+
+TEST_F(BotE2ETwoLocations, TheCustomerPicksALocationAndTheAccountIsMadeThere) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await click(kCustomer, 0, "panel:buy");
+        const json offered = co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        const std::string text = text_of(offered);
+        EXPECT_NE(text.find("Where should your server be?"), std::string::npos) << text;
+        EXPECT_NE(text.find("Any (fastest available)"), std::string::npos);
+        EXPECT_NE(text.find("=Egypt"), std::string::npos);
+        EXPECT_NE(text.find("=Germany"), std::string::npos);
+        EXPECT_EQ(co_await latest_order_id(), 0);  // nothing ordered before the location is picked
+
+        co_await click(kCustomer, 0, "buy_loc:" + std::to_string(plan_id_), "=Egypt");
+        const std::int64_t id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        EXPECT_EQ(placed->location, std::string("Egypt"));
+        co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        co_await pay_and_upload(std::stoull(*placed->channel_id), 'l');
+        // The review card tells the admins where the customer wants the account.
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_TRUE(!cards.empty());
+        EXPECT_NE(text_of(cards.back().json).find(R"("name":"Location","value":"Egypt")"), std::string::npos)
+            << cards.back().json.dump();
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_TRUE(cairo_.panel->client("nl-" + std::to_string(id)).has_value());
+        EXPECT_FALSE(gateway_.panel->client("nl-" + std::to_string(id)).has_value());
+        const auto all = co_await accounts();
+        CO_ASSERT_EQ(all.size(), 1u);
+        EXPECT_EQ(all.front().server_id.value, cairo_id_);
+        const json mine = co_await click(kCustomer, 0, "panel:account");
+        EXPECT_NE(text_of(mine).find("Cairo-1"), std::string::npos);
+        // A forged value is refused without an order.
+        const json forged = co_await click(kStranger, 0, "buy_loc:" + std::to_string(plan_id_), "Egypt");
+        EXPECT_NE(text_of(forged).find("out of date"), std::string::npos) << forged.dump();
+    });
+}
+
+TEST_F(BotE2ETwoLocations, AnArabicCustomerChoosesInArabicAndAnyTakesTheLeastLoaded) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        // Germany already has an account: Egypt is the least loaded.
+        co_await account_in_germany();
+        locales_[kStranger] = "ar";
+        discord_->add_member(kGuild, kStranger, {});
+        co_await click(kStranger, 0, "panel:buy");
+        const json offered = co_await click(kStranger, 0, "buy_plan", std::to_string(plan_id_));
+        EXPECT_NE(text_of(offered).find("أي موقع (الأسرع المتاح)"), std::string::npos) << offered.dump();
+        expect_arabic(offered, {"Monthly 50 GB", "Egypt", "Germany", "GB"}, "location choice");
+        co_await click(kStranger, 0, "buy_loc:" + std::to_string(plan_id_), "any");
+        const std::int64_t id = co_await latest_order_id();
+        auto placed = co_await order(id);
+        CO_ASSERT_TRUE(placed && placed->channel_id);
+        EXPECT_FALSE(placed->location.has_value());
+        co_await click(kStranger, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
+        co_await post(std::stoull(*placed->channel_id), kStranger, 0, "", png_bytes('a'), "image/png");
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_TRUE(cairo_.panel->client("nl-" + std::to_string(id)).has_value());
+    });
+}
+
+TEST_F(BotE2ETwoLocations, AChosenLocationThatFilledUpBeforeApprovalFallsBackAndEveryoneIsTold) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_in("=Egypt");
+        co_await pay_and_upload(channel, 'f');
+        // Egypt is taken out of service while the order waits for review.
+        co_await ctx().db.run([&](bot::db::Connection& c) {
+            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, "100000000000000001",
+                                                         bot::domain::ServerId{cairo_id_}, false));
+        });
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        EXPECT_TRUE(gateway_.panel->client("nl-" + std::to_string(id)).has_value());
+        EXPECT_FALSE(cairo_.panel->client("nl-" + std::to_string(id)).has_value());
+        bool told = false;
+        for (const auto& m : messages_in(channel))
+            told = told || text_of(m.json).find("Egypt** was full") != std::string::npos;
+        EXPECT_TRUE(told);
+        const auto billing = messages_in(kBillingChannel);
+        CO_ASSERT_EQ(billing.size(), 1u);
+        EXPECT_NE(text_of(billing.front().json).find("Egypt was full, placed in Germany"), std::string::npos)
+            << billing.front().json.dump();
+    });
+}
+
+TEST_F(BotE2ETwoLocations, AStaleLocationIsOfferedAgainOrLeftToTheBalancer) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        co_await click(kCustomer, 0, "panel:buy");
+        co_await click(kCustomer, 0, "buy_plan", std::to_string(plan_id_));
+        // Egypt fills up (disabled here) between the list and the pick: one location is left,
+        // so the order goes to the least loaded server with room.
+        co_await ctx().db.run([&](bot::db::Connection& c) {
+            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, "100000000000000001",
+                                                         bot::domain::ServerId{cairo_id_}, false));
+        });
+        co_await click(kCustomer, 0, "buy_loc:" + std::to_string(plan_id_), "=Egypt");
+        auto placed = co_await order(co_await latest_order_id());
+        CO_ASSERT_TRUE(placed.has_value());
+        EXPECT_FALSE(placed->location.has_value());
+    });
+}
+
+TEST_F(BotE2ETwoLocations, AnAdminMovesAnAccountTheNewLinkArrivesFirstThenTheOldClientGoes) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const auto before = co_await account_in_germany();
+        CO_ASSERT_TRUE(gateway_.panel->client(before.client_email).has_value());
+        const auto dms_before = direct_messages(*discord_).size();
+
+        const json reply = co_await move_command(before.id.value, "Cairo-1");
+        EXPECT_NE(text_of(reply).find("moved to **Cairo-1**"), std::string::npos) << reply.dump();
+        const auto after = (co_await accounts()).front();
+        EXPECT_EQ(after.server_id.value, cairo_id_);
+        EXPECT_EQ(after.client_email, before.client_email + "-m1");
+        EXPECT_EQ(after.expires_at, before.expires_at);
+        auto created = cairo_.panel->client(after.client_email);
+        CO_ASSERT_TRUE(created.has_value());
+        EXPECT_EQ((*created)["id"], after.client_uuid);
+        EXPECT_FALSE(gateway_.panel->client(before.client_email).has_value());
+        // The customer got the new link, QR code and subscription URL by DM.
+        const auto dms = direct_messages(*discord_);
+        CO_ASSERT_EQ(dms.size(), dms_before + 1);
+        const std::string text = text_of(dms.back().json);
+        EXPECT_NE(text.find("Your account has moved"), std::string::npos) << text;
+        EXPECT_NE(text.find("vless://"), std::string::npos);
+        EXPECT_NE(text.find("Subscription URL"), std::string::npos);
+        CO_ASSERT_EQ(dms.back().files.size(), 1u);
+        EXPECT_EQ(dms.back().files.front().filename, "qr.png");
+        // Audited.
+        const bool audited = co_await ctx().db.run([](bot::db::Connection& c) {
+            return c.scalar<std::int64_t>("SELECT COUNT(*) FROM audit_logs WHERE action = 'account.moved'")
+                       .value_or(0) == 1;
+        });
+        EXPECT_TRUE(audited);
+        // Moving it onto the server it is on is refused with the reason.
+        const json again = co_await move_command(before.id.value, "Cairo-1");
+        EXPECT_NE(text_of(again).find("on Cairo-1 already"), std::string::npos) << again.dump();
+    });
+}
+
+TEST_F(BotE2ETwoLocations, AMoveCutShortByACrashOrAnOutageIsFinishedOnceByTheResumer) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        const auto before = co_await account_in_germany();
+        // A process that stopped right after the switch: the new client exists and the account
+        // points at it; the customer was not told and the old client is still there.
+        bot::domain::AccountMover mover(ctx().db, ctx().gateways, ctx().catalog, ctx().clock);
+        auto move = co_await mover.start(before.id, bot::domain::ServerId{cairo_id_}, "100000000000000001");
+        CO_ASSERT_TRUE(move.has_value());
+        CO_ASSERT_TRUE((co_await mover.create(move->id)).has_value());
+        const auto dms_before = direct_messages(*discord_).size();
+        // And the old panel is unreachable at first.
+        gateway_.panel->set_down(true);
+        EXPECT_EQ(co_await bot::notify::resume_account_moves(ctx()), 0);
+        EXPECT_EQ(direct_messages(*discord_).size(), dms_before + 1);  // told while the old one is down
+        EXPECT_TRUE(gateway_.panel->client(before.client_email).has_value());
+        gateway_.panel->set_down(false);
+        EXPECT_EQ(co_await bot::notify::resume_account_moves(ctx()), 1);
+        EXPECT_EQ(co_await bot::notify::resume_account_moves(ctx()), 0);  // nothing left
+        EXPECT_FALSE(gateway_.panel->client(before.client_email).has_value());
+        EXPECT_EQ(direct_messages(*discord_).size(), dms_before + 1);  // told once
+        EXPECT_TRUE(cairo_.panel->client(move->new_client_email).has_value());
+        const auto state = co_await ctx().db.run(
+            [&](bot::db::Connection& c) { return bot::domain::moves::get(c, move->id)->state; });
+        EXPECT_EQ(state, bot::domain::MoveState::done);
     });
 }
 

@@ -15,6 +15,7 @@
 #include "bot/handlers/router.hpp"
 #include "bot/handlers/setup.hpp"
 #include "bot/jobs/jobs.hpp"
+#include "bot/notify/account_moves.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "common/crypto.hpp"
@@ -345,6 +346,7 @@ asio::awaitable<common::Status<std::string>> Bot::serve() {
 
     notify::resume_channel_closers(s.ctx);
     notify::resume_deliveries(s.ctx);
+    notify::resume_account_moves_in_background(s.ctx);
     if (s.config.jobs.enabled) co_await s.scheduler.start(s.background, *s.sleeper);
 
     discord::GatewaySessionOptions options;

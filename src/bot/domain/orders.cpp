@@ -18,6 +18,7 @@ constexpr std::string_view kSelect =
     "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
     "channel_ready_at, channel_attempt_at, review_reminded_at, trial, promo_code_id, list_price_piasters, "
     "discount_piasters, gift_reason, refunded_at, refunded_by, refund_reason "
+    "discount_piasters, location "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -71,6 +72,7 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.refunded_at = rows.get<std::optional<Timestamp>>(i++);
         o.refunded_by = rows.get<std::optional<std::string>>(i++);
         o.refund_reason = rows.get<std::optional<std::string>>(i++);
+        o.location = rows.get<std::optional<std::string>>(i++);
         orders.push_back(std::move(o));
     }
     return orders;
@@ -151,10 +153,12 @@ nlohmann::json to_json(const Order& o) {
             {"refunded_at", opt(o.refunded_at)},
             {"refunded_by", opt(o.refunded_by)},
             {"refund_reason", opt(o.refund_reason)}};
+            {"location", opt(o.location)}};
 }
 
-Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan) {
-    return place_order(connection, user, plan, OrderKind::new_access, std::nullopt);
+Outcome<PlacedOrder> OrderService::place(db::Connection& connection, UserId user, PlanId plan,
+                                         std::optional<std::string> location) {
+    return place_order(connection, user, plan, OrderKind::new_access, std::nullopt, std::move(location));
 }
 
 Outcome<PlacedOrder> OrderService::place_renewal(db::Connection& connection, UserId user, PlanId plan,
@@ -163,7 +167,8 @@ Outcome<PlacedOrder> OrderService::place_renewal(db::Connection& connection, Use
 }
 
 Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserId user, PlanId plan,
-                                               OrderKind kind, std::optional<AccountId> account) {
+                                               OrderKind kind, std::optional<AccountId> account,
+                                               std::optional<std::string> location) {
     try {
         return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<PlacedOrder> {
             auto status = c.scalar<std::string>("SELECT status FROM users WHERE id = ?", user);
@@ -183,13 +188,17 @@ Outcome<PlacedOrder> OrderService::place_order(db::Connection& connection, UserI
                     return fail(ErrorCode::validation, "a deleted account cannot be renewed");
                 }
             }
+            if (location &&
+                !c.scalar<std::int64_t>("SELECT id FROM servers WHERE location = ? LIMIT 1", *location)) {
+                return fail(ErrorCode::validation, "no server is in that location");
+            }
             if (auto open = open_order(c, user)) return PlacedOrder{std::move(*open), true};
             const auto now = to_timestamp(clock_.now());
             const auto id = *c.scalar<OrderId>(
                 "INSERT INTO orders (user_id, plan_id, kind, account_id, status, amount_piasters, "
-                "created_at, updated_at, channel_attempt_at) VALUES (?, ?, ?, ?, 'awaiting_payment', ?, ?, "
-                "?, ?) RETURNING id",
-                user, plan, kind, account, *price, now, now, now);
+                "created_at, updated_at, channel_attempt_at, location) VALUES (?, ?, ?, ?, "
+                "'awaiting_payment', ?, ?, ?, ?, ?) RETURNING id",
+                user, plan, kind, account, *price, now, now, now, location);
             c.exec("UPDATE orders SET reference = ? WHERE id = ?", order_reference(id), id);
             auto created = *get(c, id);
             record_audit(c,

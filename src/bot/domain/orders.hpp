@@ -70,6 +70,8 @@ struct Order {
     std::optional<Timestamp> refunded_at;
     std::optional<DiscordId> refunded_by;
     std::optional<std::string> refund_reason;
+    /// The location the customer picked for a new account; none = any (the least loaded server).
+    std::optional<std::string> location;
 };
 
 nlohmann::json to_json(const Order& order);
@@ -138,7 +140,10 @@ class OrderService {
     /// Buy: a new-access order for `plan` at its current price. A banned user is refused
     /// (forbidden); an inactive plan is not_found; a customer with an open order gets that one
     /// back with existing = true.
-    Outcome<PlacedOrder> place(db::Connection& connection, UserId user, PlanId plan);
+    /// `location`: where the customer wants the account (a location of some server), none = any;
+    /// an unknown location is refused (validation).
+    Outcome<PlacedOrder> place(db::Connection& connection, UserId user, PlanId plan,
+                               std::optional<std::string> location = std::nullopt);
     /// Renew: like place(), naming the customer's own account (not deleted).
     Outcome<PlacedOrder> place_renewal(db::Connection& connection, UserId user, PlanId plan,
                                        AccountId account);
@@ -206,7 +211,8 @@ class OrderService {
 
   private:
     Outcome<PlacedOrder> place_order(db::Connection& connection, UserId user, PlanId plan, OrderKind kind,
-                                     std::optional<AccountId> account);
+                                     std::optional<AccountId> account,
+                                     std::optional<std::string> location = std::nullopt);
     Outcome<Order> refuse(db::Connection& connection, OrderId id, OrderStatus wanted);
 
     const common::Clock& clock_;

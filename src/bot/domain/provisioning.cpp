@@ -67,7 +67,9 @@ boost::asio::awaitable<Outcome<Order>> Provisioner::approve(OrderId id, DiscordI
             if (order->kind == OrderKind::new_access) {
                 // With no room anywhere the payment is still accepted: fulfil() places the order
                 // later (the reconciler), and nobody is asked to approve it twice.
-                if (auto server = pick_server(c)) approval.server_id = *server;
+                // In the customer's location when it still has room, else elsewhere (the delivery
+                // says so); never on a full server.
+                if (auto placed = pick_server_in(c, order->location)) approval.server_id = placed->server;
                 approval.client_email = client_email_for(id);
                 approval.client_uuid = common::uuid_v4();
                 approval.sub_id = common::random_alnum(kSubIdLength);
@@ -103,13 +105,14 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fail_provisioning(Order
 
 Outcome<Order> Provisioner::place(db::Connection& connection, OrderId id) {
     auto placed = db::in_transaction(connection, [&](db::Connection& c) -> Outcome<Order> {
-        auto server = pick_server(c);
-        if (!server) return common::unexpected(server.error());
+        auto order = orders_.get(c, id);
+        auto placed = pick_server_in(c, order ? order->location : std::nullopt);
+        if (!placed) return common::unexpected(placed.error());
         const auto now = to_timestamp(clock_.now());
         c.exec(
             "UPDATE orders SET server_id = ?, updated_at = ? "
             "WHERE id = ? AND status = 'approved' AND server_id IS NULL",
-            *server, now, id);
+            placed->server, now, id);
         return *orders_.get(c, id);
     });
     if (!placed) orders_.record_provision_failure(connection, id, placed.error().message);

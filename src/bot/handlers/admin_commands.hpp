@@ -74,6 +74,7 @@ class AdminCommands {
     Reply audit(const Invocation& call);
     Reply user(const Invocation& call, std::string action);
     Reply account(const Invocation& call, std::string action);
+    Reply move_account(const Invocation& call, const domain::Account& account);
     Reply order(const Invocation& call, std::string action);
     Reply trial(const Invocation& call, std::string action);
     Reply promo(const Invocation& call, std::string action);

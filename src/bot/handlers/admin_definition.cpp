@@ -199,7 +199,9 @@ discord::Command admin_command_definition(std::uint64_t default_member_permissio
                                  picker("server", "Server (default: least loaded)", false),
                                  integer("days", "Days (default: the plan's)", false, 1, 3650)}),
                   G::subcommand("change-plan", "Move an account to another plan",
-                                {account(), picker("plan", "New plan"), expiry_from})}),
+                                {account(), picker("plan", "New plan"), expiry_from}),
+                  G::subcommand("move", "Move to another server (new link first)",
+                                {account(), picker("server", "Target server")})}),
         G::group(
             "order", "Orders",
             {G::subcommand("info", "Order details", {order()}),

@@ -1,8 +1,10 @@
 // /admin user …, /admin account …, /admin order …
+#include "bot/domain/account_moves.hpp"
 #include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
 #include "bot/notify/customer.hpp"
+#include "bot/notify/account_moves.hpp"
 #include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {
@@ -148,6 +150,8 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account(const Invocation
         co_return payload;
     }
 
+    if (action == "move") co_return co_await move_account(call, *found);
+
     domain::Outcome<domain::Account> changed =
         domain::fail(domain::ErrorCode::validation, "unknown action " + action);
     Msg done = Msg::admin_failed;
@@ -175,6 +179,28 @@ asio::awaitable<discord::MessagePayload> AdminCommands::account(const Invocation
     }
     if (!changed) co_return failure(call, changed.error().message);
     co_return text_reply(call.t(done, {{"account", label}}));
+}
+
+asio::awaitable<discord::MessagePayload> AdminCommands::move_account(const Invocation& call,
+                                                                     const domain::Account& account) {
+    const std::string wanted = call.string("server").value_or("");
+    auto target =
+        co_await ctx_.db.run([&](db::Connection& c) { return admin::find_server(c, ctx_.catalog, wanted); });
+    if (!target) co_return failure(call, "no server matches \"" + wanted + "\"");
+    domain::AccountMover mover(ctx_.db, ctx_.gateways, ctx_.catalog, ctx_.clock);
+    auto started = co_await mover.start(account.id, target->id, call.actor);
+    if (!started) co_return failure(call, started.error().message);
+    // New client, the customer told, the old client removed; what fails here the reconciler resumes.
+    const auto run = co_await notify::run_account_move(ctx_, started->id);
+    const std::string label = admin::account_label(account);
+    if (run.move && run.move->state == domain::MoveState::done) {
+        co_return text_reply(
+            call.t(Msg::admin_account_moved, {{"account", label}, {"server", target->spec.name}}));
+    }
+    co_return text_reply(call.t(Msg::admin_account_move_pending, {{"account", label},
+                                                                  {"server", target->spec.name},
+                                                                  {"move", std::to_string(started->id)},
+                                                                  {"error", run.error.value_or("?")}}));
 }
 
 asio::awaitable<discord::MessagePayload> AdminCommands::order(const Invocation& call, std::string action) {

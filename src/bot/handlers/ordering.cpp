@@ -1,10 +1,12 @@
 // Ordering: a plan picked (Buy Access, or Renew for an account), the order channel opened, the
 // payment method chosen (its instructions shown), the order cancelled, and an order channel
 // deleted under it.
+#include <algorithm>
 #include <charconv>
 
 #include <spdlog/spdlog.h>
 
+#include "bot/domain/load_balancer.hpp"
 #include "bot/domain/order_channels.hpp"
 #include "bot/domain/promos.hpp"
 #include "bot/handlers/customer_flows.hpp"
@@ -157,7 +159,8 @@ asio::awaitable<void> open_order_channel(Call& call, OpenedOrder opened) {
     co_await call.responder.update_message(std::move(done));
 }
 
-asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<domain::AccountId> account) {
+asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<domain::AccountId> account,
+                            std::optional<std::string> location = std::nullopt) {
     auto& ctx = call.ctx;
     const discord::Snowflake id = call.user().id;
     const std::string name = call.user().username;
@@ -169,7 +172,7 @@ asio::awaitable<void> place(Call& call, std::int64_t plan_value, std::optional<d
     auto result = co_await ctx.db.run([&](db::Connection& c) {
         auto user = ctx.users.ensure(c, id, name);
         auto placed = account ? ctx.orders.place_renewal(c, user.id, plan_id, *account)
-                              : ctx.orders.place(c, user.id, plan_id);
+                              : ctx.orders.place(c, user.id, plan_id, location);
         return Placed{user, std::move(placed)};
     });
     if (!result.placed) {
@@ -202,13 +205,81 @@ std::optional<std::int64_t> selected_id(const Call& call) {
     return value;
 }
 
+// ---- choosing a location ----
+
+/// Select-menu value of "any location"; a location's value is "=" and its name.
+constexpr std::string_view kAnyLocation = "any";
+
+/// The locations with a server that has room now.
+asio::awaitable<std::vector<std::string>> open_locations(BotContext& ctx) {
+    co_return co_await ctx.db.run(
+        [](db::Connection& c) { return domain::locations_with_room(domain::server_loads(c)); });
+}
+
+/// Replaces the plan select with the location select ("Any" first, the default).
+asio::awaitable<void> offer_locations(Call& call, std::int64_t plan,
+                                      const std::vector<std::string>& locations, std::string prompt) {
+    discord::StringSelect select;
+    select.custom_id = discord::custom_id::make("buy_loc", plan);
+    select.placeholder = call.tr(Msg::location_select_placeholder);
+    discord::SelectOption any;
+    any.label = call.tr(Msg::location_any);
+    any.value = std::string(kAnyLocation);
+    any.description = call.tr(Msg::location_any_description);
+    any.is_default = true;
+    select.options.push_back(std::move(any));
+    for (const auto& location : locations) {
+        if (select.options.size() == discord::limits::kSelectOptions) break;
+        discord::SelectOption option;
+        option.label = location;
+        option.value = "=" + location;
+        select.options.push_back(std::move(option));
+    }
+    MessagePayload payload;
+    payload.content = std::move(prompt);
+    payload.flags = discord::kEphemeralFlag;
+    payload.components.push_back(ActionRow{select});
+    co_await call.responder.update_message(std::move(payload));
+}
+
 asio::awaitable<void> pick_plan(Call& call) {
     const auto plan = selected_id(call);
     if (!plan) {
         co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
         co_return;
     }
+    // Servers with room in more than one location: the customer picks one (or any) first.
+    const auto locations = co_await open_locations(call.ctx);
+    if (locations.size() > 1) {
+        co_await offer_locations(call, *plan, locations, call.tr(Msg::location_select_prompt));
+        co_return;
+    }
     co_await place(call, *plan, std::nullopt);
+}
+
+asio::awaitable<void> pick_location(Call& call, std::int64_t plan) {
+    const auto& values = call.interaction.component()->values;
+    const std::string value = values.empty() ? std::string() : values.front();
+    std::optional<std::string> location;
+    if (value != kAnyLocation) {
+        if (value.size() < 2 || value.front() != '=') {
+            co_await reply_ephemeral(call, call.tr(Msg::error_stale_button));
+            co_return;
+        }
+        location = value.substr(1);
+        const auto locations = co_await open_locations(call.ctx);
+        if (std::find(locations.begin(), locations.end(), *location) == locations.end()) {
+            // Filled up (or disabled) since the list was shown: the customer picks again, or, with
+            // one location left, the order goes wherever there is room.
+            if (locations.size() > 1) {
+                auto prompt = call.tr(Msg::location_full_pick_again, {{"location", *location}});
+                co_await offer_locations(call, plan, locations, std::move(prompt));
+                co_return;
+            }
+            location.reset();
+        }
+    }
+    co_await place(call, plan, std::nullopt, std::move(location));
 }
 
 asio::awaitable<void> pick_renewal_plan(Call& call, std::int64_t account) {
@@ -340,6 +411,8 @@ asio::awaitable<void> on_channel_delete(BotContext& ctx, const discord::Event& e
 
 void register_ordering_routes(Router& router, BotContext& ctx) {
     router.on_component("buy_plan", [](Call& call) { return pick_plan(call); });
+    router.on_component<std::int64_t>(
+        "buy_loc", [](Call& call, std::int64_t plan) { return pick_location(call, plan); });
     router.on_component<std::int64_t>(
         "renew_plan", [](Call& call, std::int64_t account) { return pick_renewal_plan(call, account); });
     router.on_component<std::int64_t>(

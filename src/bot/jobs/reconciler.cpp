@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/jobs/jobs.hpp"
+#include "bot/notify/account_moves.hpp"
 #include "bot/notify/channel_closer.hpp"
 #include "bot/notify/delivery.hpp"
 #include "bot/notify/order_channel.hpp"
@@ -58,6 +59,8 @@ asio::awaitable<JobResult> Jobs::reconcile() {
     const auto sweep = co_await notify::deliver_pending(ctx_, false);
     // Referral rewards owed by orders fulfilled meanwhile.
     const auto referrals = co_await notify::grant_referral_rewards(ctx_);
+    // Account moves a crash or an outage left half done.
+    const int moves = co_await notify::resume_account_moves(ctx_);
     std::string summary = std::to_string(fulfilled) + " order(s) provisioned, " + std::to_string(failed) +
                           " still failing; " + std::to_string(sweep.completed) +
                           " delivery(ies) completed, " + std::to_string(sweep.pending) + " still pending";
@@ -66,6 +69,7 @@ asio::awaitable<JobResult> Jobs::reconcile() {
                    std::to_string(channels.orphans_deleted) + " left-behind channel(s) deleted, " +
                    std::to_string(cards.sent) + " review card(s) posted";
     }
+    if (moves > 0) summary += "; " + std::to_string(moves) + " account move(s) finished";
     if (referrals.granted > 0)
         summary += "; " + std::to_string(referrals.granted) + " referral reward(s) granted";
     if (failed > 0 || sweep.pending > 0) co_return common::unexpected(summary);

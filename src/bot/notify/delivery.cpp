@@ -79,6 +79,13 @@ struct Loaded {
     std::optional<MessagePayload> card;
 };
 
+/// The location the customer picked when the account is elsewhere (it filled up before approval).
+std::optional<std::string> fell_back(const Loaded& d) {
+    if (d.order.kind != domain::OrderKind::new_access || !d.order.location || !d.server) return std::nullopt;
+    if (d.server->spec.location == *d.order.location) return std::nullopt;
+    return d.order.location;
+}
+
 MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const Loaded& d,
                                 const domain::ClientLinks& links) {
     const auto& a = *d.account;
@@ -89,6 +96,11 @@ MessagePayload delivery_payload(const BotContext& ctx, ui::Locale locale, const 
                                {"expiry", ui::format_date_time(locale, a.expires_at, ctx.zone)},
                                {"traffic", ui::format_traffic_limit(locale, a.traffic_limit_bytes)},
                                {"devices", ui::format_device_limit(locale, a.device_limit)}});
+    if (const auto chosen = fell_back(d)) {
+        body = ui::tr(locale, Msg::location_fallback_note,
+                      {{"chosen", *chosen}, {"location", d.server->spec.location}}) +
+               "\n\n" + body;
+    }
     if (d.order.kind == domain::OrderKind::renewal) {
         const std::string label =
             (d.server ? d.server->spec.name : std::string("?")) + " #" + std::to_string(a.id.value);
@@ -297,6 +309,12 @@ class Deliverer {
                                {"amount", ui::format_money(shop_locale, d_.order.amount)},
                                {"method", payment_method_label(shop_locale, d_.method)},
                                {"admin", approver}});
+        if (const auto chosen = fell_back(d_)) {
+            line.content += "\n" + ui::tr(shop_locale, Msg::location_fallback_billing,
+                                          {{"reference", d_.order.reference},
+                                           {"chosen", *chosen},
+                                           {"location", d_.server->spec.location}});
+        }
         line.nonce = nonce_of(d_.delivery, 'b');
         auto sent = co_await ctx_.rest.create_message(ctx_.shop.billing_channel_id, std::move(line));
         if (!sent && transient(sent.error()))

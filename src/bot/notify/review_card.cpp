@@ -83,6 +83,8 @@ MessagePayload review_card(const BotContext& ctx, const ReviewView& view, const 
             .field(ui::tr(locale, Msg::label_discount), ui::format_money(locale, order.discount), true)
             .field(ui::tr(locale, Msg::label_promo_code), "`" + view.promo_code.value_or("?") + "`", true);
     }
+    // The location the customer picked: approval places the account there while it has room.
+    if (order.location) embed.field(ui::tr(locale, Msg::label_location), *order.location, true);
     if (!description.empty()) embed.description(description);
     MessagePayload payload;
     payload.embeds.push_back(std::move(embed));

@@ -440,10 +440,24 @@ enum class Msg : std::uint16_t {
     announce_dm_started,
     button_announce_dm_on,
     button_announce_dm_off,
+    // choice of location and account moves
+    location_select_prompt,
+    location_select_placeholder,
+    location_any,
+    location_any_description,
+    location_full_pick_again,
+    location_fallback_note,
+    location_fallback_billing,
+    account_moved_title,
+    account_moved_body,
+    account_move_unreachable_report,
+    admin_account_moved,
+    admin_account_move_pending,
+    label_location,
 };
 
 /// The number of keys; Msg values are 0 .. kMsgCount - 1.
-inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::button_announce_dm_off) + 1;
+inline constexpr std::size_t kMsgCount = static_cast<std::size_t>(Msg::label_location) + 1;
 
 /// One named value for a placeholder. Values are data, never templates: a `{` in a value is
 /// printed as is.

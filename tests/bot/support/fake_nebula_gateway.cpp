@@ -87,7 +87,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNeb
 boost::asio::awaitable<common::Status<GatewayError>> FakeNebulaGateway::delete_client(std::string email) {
     std::lock_guard lock(mutex_);
     if (down_) co_return common::unexpected(*down_);
-    clients_.erase(email);
+    deletions_ += static_cast<int>(clients_.erase(email));
     co_return common::Status<GatewayError>{};
 }
 
@@ -148,6 +148,11 @@ void FakeNebulaGateway::set_usage(const std::string& email, std::int64_t up, std
 std::map<std::string, domain::GatewayClientInfo> FakeNebulaGateway::clients() const {
     std::lock_guard lock(mutex_);
     return clients_;
+}
+
+int FakeNebulaGateway::deletions() const {
+    std::lock_guard lock(mutex_);
+    return deletions_;
 }
 
 int FakeNebulaGateway::create_calls() const {

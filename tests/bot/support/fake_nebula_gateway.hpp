@@ -53,6 +53,8 @@ class FakeNebulaGateway final : public domain::GatewayClient {
 
     std::map<std::string, domain::GatewayClientInfo> clients() const;
     int create_calls() const;
+    /// Clients removed by delete_client (a delete of a missing client is not counted).
+    int deletions() const;
 
   private:
     mutable std::mutex mutex_;
@@ -60,6 +62,7 @@ class FakeNebulaGateway final : public domain::GatewayClient {
     std::deque<CreateFault> create_faults_;
     std::optional<domain::GatewayError> down_;
     int create_calls_ = 0;
+    int deletions_ = 0;
 };
 
 /// Every server maps to the same fake.

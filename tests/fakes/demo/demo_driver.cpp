@@ -4,6 +4,7 @@
 // nebula-bot makes). Prints a readable transcript and keeps every file the bot sent.
 //   nebula-demo-driver env  --fake discord.json            the Discord half of the bot's .env
 //   nebula-demo-driver walk --fake discord.json --out DIR  the walk-through
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -98,7 +99,7 @@ std::string env_lines(const FakeInfo& fake) {
 }
 
 /// A payment screenshot as a customer's phone would produce one (a real PNG, drawn with Cairo).
-std::string screenshot_png(const std::string& reference) {
+std::string screenshot_png(const std::string& reference, const std::string& amount = "150.00") {
     using bot::ui::detail::Anchor;
     cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 360, 200);
     cairo_t* cr = cairo_create(surface);
@@ -109,7 +110,7 @@ std::string screenshot_png(const std::string& reference) {
     cairo_fill(cr);
     bot::ui::detail::draw_text(cr, "VODAFONE CASH", 22, 12, 8, Anchor::left, 0xFFFFFF, 0, true);
     bot::ui::detail::draw_text(cr, "Transfer successful", 18, 12, 56, Anchor::left, 0x1E8E3E, 0);
-    bot::ui::detail::draw_text(cr, "Amount: 150.00 EGP", 16, 12, 90, Anchor::left, 0x222222, 0);
+    bot::ui::detail::draw_text(cr, "Amount: " + amount + " EGP", 16, 12, 90, Anchor::left, 0x222222, 0);
     bot::ui::detail::draw_text(cr, "To: 01012345678", 16, 12, 118, Anchor::left, 0x222222, 0);
     bot::ui::detail::draw_text(cr, "Note: " + reference, 16, 12, 146, Anchor::left, 0x222222, 0);
     cairo_destroy(cr);
@@ -302,9 +303,10 @@ class Walk {
         print_new();
         promo_applied_ = applied["body"].dump().find("120 EGP") != std::string::npos;
         const std::string second_pay = find_custom_id(second_summary["body"], "pay_method:");
-        co_await click(newcomer, "picks Vodafone Cash: the instructions ask for the discounted amount",
-                       std::stoull(second_channel), second_pay,
-                       first_option(second_summary["body"], second_pay));
+        const json discounted = co_await click(
+            newcomer, "picks Vodafone Cash: the instructions ask for the discounted amount",
+            std::stoull(second_channel), second_pay, first_option(second_summary["body"], second_pay));
+        co_await pay_with_the_code_and_approve(newcomer, admin, second_channel, second_pay, discounted);
 
         section("6. The admin runs the shop by hand");
         co_await admin_finds_the_customer(admin, reference);
@@ -347,6 +349,7 @@ class Walk {
             out.push_back("the account given by the admin was not delivered");
         if (!refund_told_) out.push_back("the customer was not told of the refund");
         if (charts_after_refund_.empty()) out.push_back("/admin stats after the refund sent no chart");
+        if (!promo_used_) out.push_back("the order with the promo code was not approved at 120 EGP");
         return out;
     }
 
@@ -420,6 +423,53 @@ class Walk {
     }
 
   private:
+    /// "mona" for "customer Mona".
+    static std::string username_of(const Actor& who) {
+        std::string name = who.label.substr(who.label.rfind(' ') + 1);
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return name;
+    }
+
+    /// The promo code used on an order: the customer pays the discounted amount, the admin
+    /// approves, the code's use is taken and the billing line shows what was paid.
+    asio::awaitable<void> pay_with_the_code_and_approve(const Actor& customer, const Actor& admin,
+                                                        const std::string& channel, const std::string& pay_id,
+                                                        const json& instructions) {
+        std::smatch found;
+        const std::string text = instructions.dump();
+        const std::string reference =
+            std::regex_search(text, found, std::regex("NL-[0-9]{6}")) ? found.str() : "NL-000002";
+        const std::string order_id = pay_id.substr(pay_id.find(':') + 1);
+        co_await upload(customer, channel, screenshot_png(reference, "120.00"), "860000000000000011",
+                        "promo-receipt.png");
+        const std::size_t before = seen_.size();
+        co_await click(admin, "clicks Approve on the review card of " + reference, kReviewChannel,
+                       "review:" + order_id + ":approve", "");
+        const json billing = co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" &&
+                       r["path"] == "/channels/" + str(kBillingChannel) + "/messages" &&
+                       r["body"].dump().find(reference) != std::string::npos;
+            },
+            "the billing line of " + reference, before);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + channel + "/messages" &&
+                       r["body"].dump().find("vless://") != std::string::npos;
+            },
+            "the VLESS link of " + reference, before);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + channel + "/messages" &&
+                       r["body"].dump().find("archived") != std::string::npos;
+            },
+            "the notice that " + name_of(channel) + " will be archived", before);
+        print_new();
+        json list = json::array();
+        co_await command(admin, "/admin promo list", "promo list", std::move(list));
+        promo_used_ = billing["body"].dump().find("120 EGP") != std::string::npos;
+    }
+
     // --- the fake's control API ---
 
     asio::awaitable<json> control(std::string method, std::string target, json body) {
@@ -576,16 +626,18 @@ class Walk {
             "the deferred reply", 0);
     }
 
-    asio::awaitable<void> upload(const Actor& who, const std::string& channel, std::string png) {
+    asio::awaitable<void> upload(const Actor& who, const std::string& channel, std::string png,
+                                 std::string message_id = "860000000000000001",
+                                 std::string filename = "customer-receipt.png") {
         say("");
-        say(who.label + " posts a screenshot of the transfer in " + name_of(channel) +
-            " (customer-receipt.png, " + std::to_string(png.size()) + " bytes)");
+        say(who.label + " posts a screenshot of the transfer in " + name_of(channel) + " (" + filename +
+            ", " + std::to_string(png.size()) + " bytes)");
         {
-            std::ofstream file(out_ / "customer-receipt.png", std::ios::binary);
+            std::ofstream file(out_ / filename, std::ios::binary);
             file << png;
         }
-        const std::string message_id = "860000000000000001";
-        const std::string cdn_path = "/attachments/" + channel + "/" + message_id + "/customer-receipt.png";
+        const std::string attachment_id = std::to_string(std::stoull(message_id) + 1);
+        const std::string cdn_path = "/attachments/" + channel + "/" + message_id + "/" + filename;
         common::http::Request put;
         put.method = "PUT";
         put.target = "/_fake/cdn" + cdn_path;
@@ -596,11 +648,11 @@ class Walk {
         json message{{"id", message_id},
                      {"channel_id", channel},
                      {"guild_id", str(kGuild)},
-                     {"author", {{"id", str(who.id)}, {"username", "mona"}}},
+                     {"author", {{"id", str(who.id)}, {"username", username_of(who)}}},
                      {"member", {{"roles", json::array()}}},
                      {"content", ""},
-                     {"attachments", json::array({{{"id", "860000000000000002"},
-                                                   {"filename", "customer-receipt.png"},
+                     {"attachments", json::array({{{"id", attachment_id},
+                                                   {"filename", filename},
                                                    {"content_type", "image/png"},
                                                    {"size", png.size()},
                                                    {"url", url},
@@ -857,6 +909,7 @@ class Walk {
     std::string gift_link_;
     bool refund_told_ = false;
     std::vector<std::filesystem::path> charts_after_refund_;
+    bool promo_used_ = false;
     std::vector<std::filesystem::path> stats_files_;
     std::vector<std::filesystem::path> export_files_;
 };
