@@ -24,21 +24,36 @@ std::string join_path(const std::vector<std::string>& parts) {
 
 void Dispatcher::post(const discord::Event& event) {
     ++in_flight_;
-    tasks_.spawn(event.name, run(event));
+    // An interaction travels alone: its raw payload (a whole JSON tree to copy and free per press)
+    // is not needed once parsed.
+    if (const auto* interaction = event.interaction()) {
+        tasks_.spawn(event.name, run_interaction(*interaction));
+    } else {
+        tasks_.spawn(event.name, run(event));
+    }
 }
 
 asio::awaitable<void> Dispatcher::join() { co_await tasks_.join(); }
 
 asio::awaitable<void> Dispatcher::run(discord::Event event) {
     try {
-        if (const auto* interaction = event.interaction()) {
-            co_await handle(*interaction);
-        } else {
-            co_await handle_event(std::move(event));
-        }
+        co_await handle_event(std::move(event));
     } catch (const std::exception& e) {
         spdlog::error("event handler failed: {}", e.what());
     }
+    finished();
+}
+
+asio::awaitable<void> Dispatcher::run_interaction(discord::Interaction interaction) {
+    try {
+        co_await handle(std::move(interaction));
+    } catch (const std::exception& e) {
+        spdlog::error("event handler failed: {}", e.what());
+    }
+    finished();
+}
+
+void Dispatcher::finished() {
     --in_flight_;
     ++completed_;
     if (idle_) idle_();

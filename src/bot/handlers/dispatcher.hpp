@@ -40,6 +40,8 @@ class Dispatcher {
 
   private:
     boost::asio::awaitable<void> run(discord::Event event);
+    boost::asio::awaitable<void> run_interaction(discord::Interaction interaction);
+    void finished();
     boost::asio::awaitable<void> route(Call& call);
     /// Stores the Discord language of this interaction when it differs from the one on the row.
     boost::asio::awaitable<void> note_locale(const domain::User& user, const std::string& locale);
