@@ -2,7 +2,8 @@
 // Account (returning customers, --press account) within one window (default 1,000 in 1 s, evenly
 // spaced) or all at once (--simultaneous: dispatched back to back, each stamped just before its
 // frame is handed to the gateway, its payload built beforehand) against the fake Discord, with the
-// bot as a real process on SQLite. The fake speaks plain HTTP, or HTTPS with a throw-away
+// bot as a real process on SQLite, or on PostgreSQL (--database URL: a fresh schema there, dropped
+// afterwards). The fake speaks plain HTTP, or HTTPS with a throw-away
 // certificate the bot trusts through DISCORD_CA_FILE (--tls), and can hold every REST answer for
 // --latency-ms (a Discord that far away). Measures, as the fake sees it, the time from dispatching
 // each INTERACTION_CREATE on the gateway websocket to the arrival of its interaction callback,
@@ -12,7 +13,7 @@
 // VmRSS sampled every 10 ms during the burst, VmHWM at the end, VmRSS once the bot has been idle
 // for a second afterwards. CPU is the bot process's user + system time, all threads.
 //   bot_buy_flow_bench --bot build/demo-rel/src/bot/nebula-bot [--customers 1000] [--window-ms 1000]
-//       [--simultaneous] [--tls] [--latency-ms 60] [--press buy|account]
+//       [--simultaneous] [--tls] [--latency-ms 60] [--press buy|account] [--database postgres://…]
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -127,8 +128,26 @@ struct Options {
     bool tls = false;
     int latency_ms = 0;
     std::string press = "buy";  ///< buy: new customers press Buy Access; account: returning ones My Account
+    std::string database;       ///< a PostgreSQL URL; empty: SQLite in the work dir
+    std::string schema;         ///< the fresh schema made there for this run
     std::uint16_t metrics_port = 0;
 };
+
+/// The bot's DATABASE_URL: SQLite in the work dir, or the run's own schema on PostgreSQL.
+std::string database_url(const Options& o) {
+    if (o.database.empty()) return "sqlite:" + (std::filesystem::path(o.work_dir) / "bot.db").string();
+    const char separator = o.database.find('?') == std::string::npos ? '?' : '&';
+    return o.database + separator + "options=-csearch_path%3D" + o.schema;
+}
+
+/// Runs `sql` on the PostgreSQL server of --database (outside the run's schema).
+void on_postgres_server(const Options& o, const std::string& sql) {
+    auto url = nebula::bot::db::parse_database_url(o.database);
+    if (!url) throw std::runtime_error(url.error());
+    auto connection = nebula::bot::db::open_connection(*url);
+    if (!connection) throw std::runtime_error(connection.error());
+    (*connection)->execute_script(sql);
+}
 
 struct Outcome {
     int dispatched = 0;
@@ -342,7 +361,7 @@ void write_env(const Options& o, nebula::fakes::discord::FakeDiscord& fake, cons
         << "BILLING_CHANNEL_ID=820000000000000002\n"
         << "MAIN_PANEL_CHANNEL_ID=" << kPanelChannel << "\n"
         << "ORDERS_CATEGORY_ID=820000000000000004\n"
-        << "DATABASE_URL=sqlite:" << (std::filesystem::path(o.work_dir) / "bot.db").string() << "\n"
+        << "DATABASE_URL=" << database_url(o) << "\n"
         << "DB_THREADS=" << o.db_threads << "\n"
         << "DATA_DIR=" << (std::filesystem::path(o.work_dir) / "data").string() << "\n"
         << "LOG_DIR=" << (std::filesystem::path(o.work_dir) / "logs").string() << "\n"
@@ -358,8 +377,7 @@ std::uint16_t free_port() {
 
 /// Returning customers: a users row for each, as their earlier visits left it.
 void seed_customers(const Options& o) {
-    auto url = nebula::bot::db::parse_database_url("sqlite:" +
-                                                   (std::filesystem::path(o.work_dir) / "bot.db").string());
+    auto url = nebula::bot::db::parse_database_url(database_url(o));
     if (!url) throw std::runtime_error(url.error());
     auto connection = nebula::bot::db::open_connection(*url);
     if (!connection) throw std::runtime_error(connection.error());
@@ -400,6 +418,8 @@ int main(int argc, char** argv) {
                    "buy: new customers press Buy Access; account: returning customers press My Account")
         ->check(CLI::IsMember({"buy", "account"}))
         ->capture_default_str();
+    app.add_option("--database", o.database,
+                   "a PostgreSQL URL (postgres://…): the bot runs on a fresh schema there (default: SQLite)");
     CLI11_PARSE(app, argc, argv);
     if (o.customers <= 0 || o.window_ms <= 0 || o.latency_ms < 0) {
         std::cerr << "--customers and --window-ms must be positive, --latency-ms not negative\n";
@@ -414,6 +434,16 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(o.work_dir);
     std::filesystem::create_directories(o.work_dir);
     const std::filesystem::path dir(o.work_dir);
+    if (!o.database.empty()) {
+        o.schema = "bench_" + std::to_string(::getpid());
+        try {
+            on_postgres_server(o,
+                               "DROP SCHEMA IF EXISTS " + o.schema + " CASCADE; CREATE SCHEMA " + o.schema);
+        } catch (const std::exception& e) {
+            std::cerr << "PostgreSQL (--database): " << e.what() << "\n";
+            return 2;
+        }
+    }
 
     asio::io_context io;
     nebula::fakes::discord::FakeDiscordOptions fake_options;
@@ -472,6 +502,13 @@ int main(int argc, char** argv) {
         io.run_one_for(50ms);
     }
     const int bot_status = wait_exit(bot);
+    if (!o.database.empty()) {
+        try {
+            on_postgres_server(o, "DROP SCHEMA " + o.schema + " CASCADE");
+        } catch (const std::exception& e) {
+            std::cerr << "dropping schema " << o.schema << ": " << e.what() << "\n";
+        }
+    }
     if (!error.empty()) {
         std::cerr << "bench failed: " << error << " (bot log: " << log << ")\n";
         return 2;
@@ -482,15 +519,16 @@ int main(int argc, char** argv) {
                  max = out.latencies_ms.empty() ? 0 : out.latencies_ms.back();
     const bool all_acked = out.acknowledged == out.dispatched;
     const long rss_peak = std::max(out.rss_peak_sampled_kib, out.hwm_kib);
-    const double p99_target = o.tls || o.latency_ms > 0 ? 150.0 : 100.0;
+    const double p99_target = o.tls || o.latency_ms > 0 || !o.database.empty() ? 150.0 : 100.0;
     const long rss_target_kib = 30 * 1024;
     const bool ok =
         all_acked && p99 <= p99_target && rss_peak <= rss_target_kib && out.rss_after_kib <= rss_target_kib;
     std::printf(
-        "scenario                  %s, %s, %s%s\n", o.simultaneous ? "simultaneous" : "spread",
+        "scenario                  %s, %s, %s%s, %s\n", o.simultaneous ? "simultaneous" : "spread",
         o.press == "account" ? "returning customers press My Account" : "new customers press Buy Access",
         o.tls ? "HTTPS" : "plain HTTP",
-        o.latency_ms > 0 ? (" + " + std::to_string(o.latency_ms) + " ms answers").c_str() : "");
+        o.latency_ms > 0 ? (" + " + std::to_string(o.latency_ms) + " ms answers").c_str() : "",
+        o.database.empty() ? "SQLite" : "PostgreSQL");
     std::printf("customers dispatched      %d in %.3f s\n", out.dispatched, out.burst_seconds);
     std::printf("acknowledged (204)        %d%s\n", out.acknowledged,
                 all_acked ? "  [target: all]" : "  [MISSED: all]");
@@ -518,6 +556,7 @@ int main(int argc, char** argv) {
                           {"tls", o.tls},
                           {"latency_ms", o.latency_ms},
                           {"press", o.press},
+                          {"database", o.database.empty() ? "sqlite" : "postgres"},
                           {"connections", out.connections},
                           {"write_transactions", out.write_transactions},
                           {"cpu_ms_per_press", out.dispatched > 0 ? out.cpu_ms / out.dispatched : 0.0},

@@ -186,6 +186,7 @@ common::Result<std::unique_ptr<Bot>, std::string> Bot::create(
     handlers::register_outage_handlers(impl->router, impl->ctx, impl->config.jobs.notice_channel);
     impl->metrics = std::make_unique<BotMetrics>(*impl->db);
     impl->metrics->watch_rest(*impl->rest);
+    impl->metrics->watch_catalog(impl->catalog);
     impl->metrics->watch_jobs([&scheduler = impl->scheduler] {
         std::vector<JobCounts> counts;
         for (const auto& job : scheduler.stats()) {

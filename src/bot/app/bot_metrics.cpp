@@ -3,6 +3,7 @@
 #include <map>
 
 #include "bot/domain/analytics.hpp"
+#include "bot/domain/catalog.hpp"
 #include "bot/domain/types.hpp"
 #include "discord/gateway_session.hpp"
 #include "discord/rest.hpp"
@@ -50,10 +51,18 @@ BotMetrics::BotMetrics(db::DbExecutor& db)
                                         "Initial interaction responses sent again because the first "
                                         "attempt never reached Discord.")
                                .get()),
-      write_transactions_(registry_
-                              .counter("nebula_bot_db_write_transactions_total",
-                                       "Database write transactions committed (SQLite; 0 on PostgreSQL).")
-                              .get()),
+      write_transactions_(
+          registry_
+              .counter("nebula_bot_db_write_transactions_total", "Database write transactions committed.")
+              .get()),
+      db_tasks_(registry_
+                    .counter("nebula_bot_db_tasks_total",
+                             "Tasks run on the database threads (a customer's click makes at most one).")
+                    .get()),
+      catalog_reloads_(registry_
+                           .counter("nebula_bot_catalog_reloads_total",
+                                    "Times the catalogue kept in memory was read again after a change.")
+                           .get()),
       checkpoints_(registry_
                        .counter("nebula_bot_db_wal_checkpoints_total",
                                 "SQLite WAL checkpoints run in the background (never inside a commit).")
@@ -102,12 +111,15 @@ void BotMetrics::count_event(const discord::Event& event) {
 }
 
 void BotMetrics::watch_rest(const discord::RestClient& rest) { rest_ = &rest; }
+void BotMetrics::watch_catalog(const domain::CatalogService& catalog) { catalog_ = &catalog; }
 void BotMetrics::watch_gateway(const discord::GatewaySession* gateway) { gateway_ = gateway; }
 void BotMetrics::watch_jobs(std::function<std::vector<JobCounts>()> jobs) { jobs_ = std::move(jobs); }
 
 void BotMetrics::collect() {
     write_transactions_.set_total(static_cast<double>(db_.pool().write_transactions()));
     checkpoints_.set_total(static_cast<double>(db_.pool().checkpoints()));
+    db_tasks_.set_total(static_cast<double>(db_.tasks()));
+    if (catalog_ != nullptr) catalog_reloads_.set_total(static_cast<double>(catalog_->shop_reloads()));
     if (rest_ != nullptr) {
         const auto stats = rest_->stats();
         rest_429s_.set_total(static_cast<double>(stats.rate_limits.rate_limited));

@@ -20,6 +20,10 @@ class RestClient;
 class GatewaySession;
 }  // namespace nebula::discord
 
+namespace nebula::bot::domain {
+class CatalogService;
+}  // namespace nebula::bot::domain
+
 namespace nebula::bot::app {
 
 /// One background job's counts, as the scheduler keeps them.
@@ -61,6 +65,8 @@ class BotMetrics {
     void count_event(const discord::Event& event);
     /// Mirrors the REST client's 429 count; it must outlive the metrics.
     void watch_rest(const discord::RestClient& rest);
+    /// Reports how often the catalogue kept in memory was read again.
+    void watch_catalog(const domain::CatalogService& catalog);
     /// Mirrors the gateway's connection count (reconnects = connections after the first) and
     /// resumes; nullptr stops watching.
     void watch_gateway(const discord::GatewaySession* gateway);
@@ -80,6 +86,8 @@ class BotMetrics {
     common::metrics::Family<common::metrics::Counter>& interaction_failures_;
     common::metrics::Counter& interaction_resends_;
     common::metrics::Counter& write_transactions_;
+    common::metrics::Counter& db_tasks_;
+    common::metrics::Counter& catalog_reloads_;
     common::metrics::Counter& checkpoints_;
     common::metrics::Counter& reconnects_;
     common::metrics::Counter& resumes_;
@@ -92,6 +100,7 @@ class BotMetrics {
     common::metrics::Handler handler_;
     std::unique_ptr<common::http::Server> server_;
     const discord::RestClient* rest_ = nullptr;
+    const domain::CatalogService* catalog_ = nullptr;
     const discord::GatewaySession* gateway_ = nullptr;
     std::function<std::vector<JobCounts>()> jobs_;
 };

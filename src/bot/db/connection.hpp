@@ -188,8 +188,9 @@ class Connection {
     virtual bool in_transaction() const = 0;
 
     /// Write transactions committed on this connection so far (a lone INSERT/UPDATE/DELETE counts
-    /// as one; reads never count). SQLite counts them; other backends report 0. Any thread may
-    /// read it while another uses the connection.
+    /// as one; reads never count). SQLite counts the commits that wrote; PostgreSQL the commits
+    /// after an INSERT, UPDATE, DELETE or MERGE that changed rows. Any thread may read it while
+    /// another uses the connection.
     virtual std::uint64_t write_transactions() const { return 0; }
 
     /// SQLite: commits stop checkpointing the WAL themselves (the fsync would land on whoever

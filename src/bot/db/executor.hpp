@@ -105,6 +105,9 @@ class DbExecutor {
 
     Backend backend() const { return pool_->backend(); }
     ConnectionPool& pool() { return *pool_; }
+    /// Tasks handed to run() since start-up: each one a hop from the caller's thread to a database
+    /// thread and back (a customer's click makes at most one).
+    std::uint64_t tasks() const { return tasks_.load(std::memory_order_relaxed); }
 
     template <typename F>
     auto run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F&, Connection&>> {
@@ -132,6 +135,7 @@ class DbExecutor {
 
     template <typename F, typename Handler>
     void dispatch_work(F fn, Handler handler) {
+        tasks_.fetch_add(1, std::memory_order_relaxed);
         auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
         boost::asio::post(threads_, [this, fn = std::move(fn), handler = std::move(handler),
                                      work = std::move(work)]() mutable {
@@ -166,6 +170,7 @@ class DbExecutor {
     }
 
     std::unique_ptr<ConnectionPool> pool_;
+    std::atomic<std::uint64_t> tasks_{0};
     boost::asio::thread_pool threads_;
 };
 

@@ -1,10 +1,12 @@
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,10 +40,17 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
+/// Write transactions committed on one connection: a statement that changed rows counts at once
+/// when it ran on its own (autocommit), else when its transaction commits.
+struct WriteCount {
+    std::atomic<std::uint64_t> committed{0};
+    bool pending = false;  ///< the open transaction changed rows
+};
+
 class PostgresStatement final : public Statement {
   public:
-    PostgresStatement(PGconn* conn, std::string sql, Fetch fetch)
-        : conn_(conn), sql_(std::move(sql)), fetch_(fetch) {}
+    PostgresStatement(PGconn* conn, std::string sql, Fetch fetch, WriteCount& writes)
+        : conn_(conn), sql_(std::move(sql)), fetch_(fetch), writes_(writes) {}
     ~PostgresStatement() override { drain(); }
     PostgresStatement(const PostgresStatement&) = delete;
     PostgresStatement& operator=(const PostgresStatement&) = delete;
@@ -133,6 +142,13 @@ class PostgresStatement final : public Statement {
             const auto status = PQresultStatus(result_.get());
             if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_error();
             record_changes();
+            if (changes_ > 0 && changed_rows()) {
+                if (PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+                    writes_.committed.fetch_add(1, std::memory_order_relaxed);
+                } else {
+                    writes_.pending = true;
+                }
+            }
             row_ = -1;
             return;
         }
@@ -154,6 +170,13 @@ class PostgresStatement final : public Statement {
         result_.reset(PQexec(conn_, fetch.c_str()));
         if (PQresultStatus(result_.get()) != PGRES_TUPLES_OK) throw_error();
         row_ = -1;
+    }
+
+    /// INSERT, UPDATE, DELETE or MERGE (a SELECT's count of rows is no change).
+    bool changed_rows() const {
+        const std::string_view command = PQcmdStatus(result_.get());
+        return command.starts_with("INSERT") || command.starts_with("UPDATE") ||
+               command.starts_with("DELETE") || command.starts_with("MERGE");
     }
 
     void record_changes() {
@@ -198,6 +221,7 @@ class PostgresStatement final : public Statement {
     bool cursor_open_ = false;
     bool own_transaction_ = false;
     std::int64_t changes_ = 0;
+    WriteCount& writes_;
 };
 
 class PostgresConnection final : public Connection {
@@ -210,7 +234,7 @@ class PostgresConnection final : public Connection {
     Backend backend() const override { return Backend::postgres; }
 
     std::unique_ptr<Statement> prepare(std::string_view sql, Fetch fetch) override {
-        return std::make_unique<PostgresStatement>(conn_, to_postgres_placeholders(sql), fetch);
+        return std::make_unique<PostgresStatement>(conn_, to_postgres_placeholders(sql), fetch, writes_);
     }
 
     void execute_script(std::string_view sql) override {
@@ -277,10 +301,21 @@ class PostgresConnection final : public Connection {
         return records;
     }
 
-    void begin() override { execute_script("BEGIN"); }
-    void commit() override { execute_script("COMMIT"); }
+    void begin() override {
+        writes_.pending = false;
+        execute_script("BEGIN");
+    }
+    void commit() override {
+        execute_script("COMMIT");
+        if (writes_.pending) writes_.committed.fetch_add(1, std::memory_order_relaxed);
+        writes_.pending = false;
+    }
     void rollback() override {
+        writes_.pending = false;
         if (PQtransactionStatus(conn_) != PQTRANS_IDLE) execute_script("ROLLBACK");
+    }
+    std::uint64_t write_transactions() const override {
+        return writes_.committed.load(std::memory_order_relaxed);
     }
     bool in_transaction() const override {
         const auto status = PQtransactionStatus(conn_);
@@ -366,6 +401,7 @@ class PostgresConnection final : public Connection {
     static constexpr std::size_t kChunkBytes = 64 * 1024;
 
     PGconn* conn_;
+    WriteCount writes_;
 };
 
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}

@@ -431,4 +431,29 @@ Outcome<PaymentMethod> CatalogService::set_payment_method_enabled(db::Connection
     });
 }
 
+std::shared_ptr<const ShopSnapshot> CatalogService::shop(db::Connection& connection) {
+    // The version first, then the tables: what is read is at least as new as the version it is
+    // kept under, so a change made in between only costs one more read later.
+    const auto version = connection.scalar<std::int64_t>("SELECT version FROM catalog_version WHERE id = 1");
+    if (!version) throw db::DbError(db::DbErrorCode::other, "catalog_version has no row");
+    {
+        std::lock_guard lock(shop_mutex_);
+        if (shop_ && shop_->version == *version) return shop_;
+    }
+    auto fresh = std::make_shared<ShopSnapshot>();
+    fresh->version = *version;
+    fresh->active_plans = plans(connection, true);
+    fresh->available_methods = available_payment_methods(connection);
+    fresh->server_enabled =
+        connection.scalar<std::int64_t>("SELECT COUNT(*) FROM servers WHERE enabled = 1").value_or(0) > 0;
+    auto rows = connection.query("SELECT key, value FROM settings");
+    while (rows->step()) fresh->settings.emplace(rows->get<std::string>(0), rows->get<std::string>(1));
+    shop_reloads_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(shop_mutex_);
+    // Several threads may read the same change at once: any of their copies will do, the version
+    // decides which one stays.
+    if (!shop_ || shop_->version != *version) shop_ = fresh;
+    return fresh;
+}
+
 }  // namespace nebula::bot::domain

@@ -1,5 +1,10 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,6 +83,16 @@ struct PaymentMethodUpdate {
     std::optional<std::string> instructions_ar;
 };
 
+/// What every customer click reads of the catalogue, kept in memory (CatalogService::shop). Built
+/// from the database at `version` of the catalog_version row; never changed once built.
+struct ShopSnapshot {
+    std::int64_t version = 0;
+    std::vector<Plan> active_plans;                ///< by sort order, then id
+    std::vector<PaymentMethod> available_methods;  ///< what a customer may pick
+    bool server_enabled = false;                   ///< an enabled server exists to make accounts on
+    std::map<std::string, std::string, std::less<>> settings;  ///< the settings table
+};
+
 /// Plans, servers and payment methods: what admins configure. Validation errors name the
 /// field and the rule. Every change is audited with the acting admin. Methods run on the given
 /// connection and are safe from several connections at once.
@@ -113,8 +128,19 @@ class CatalogService {
     Outcome<PaymentMethod> set_payment_method_enabled(db::Connection& connection, const Actor& actor,
                                                       PaymentMethodId id, bool enabled);
 
+    /// The catalogue as customers see it, from memory. One cheap read of the catalog_version row
+    /// on `connection` tells whether anything changed since it was read (an admin, another process,
+    /// anyone writing those tables bumps it in the same transaction); then it is read again. So a
+    /// change is seen by the next call that starts after it committed. Thread-safe.
+    std::shared_ptr<const ShopSnapshot> shop(db::Connection& connection);
+    /// How often shop() read the catalogue from the database (the first time included).
+    std::uint64_t shop_reloads() const { return shop_reloads_.load(std::memory_order_relaxed); }
+
   private:
     const common::Clock& clock_;
+    std::mutex shop_mutex_;
+    std::shared_ptr<const ShopSnapshot> shop_;
+    std::atomic<std::uint64_t> shop_reloads_{0};
 };
 
 /// The validation rules, exposed for tests and for forms that check before submitting.

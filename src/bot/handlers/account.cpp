@@ -37,20 +37,30 @@ struct AccountView {
     std::optional<domain::Server> server;
 };
 
-asio::awaitable<std::vector<AccountView>> load_accounts(Call& call) {
+struct LoadedAccounts {
+    std::optional<domain::User> user;  ///< the clicker's row; nothing: not a customer yet
+    std::vector<AccountView> views;
+};
+
+/// The clicker's row and accounts (with their servers) in one database task.
+asio::awaitable<LoadedAccounts> load_clicker_accounts(Call& call) {
     auto& ctx = call.ctx;
     const discord::Snowflake id = call.user().id;
     co_return co_await ctx.db.run([&](db::Connection& c) {
-        std::vector<AccountView> out;
-        auto user = ctx.users.find(c, id);
-        if (!user) return out;
-        for (auto& account : domain::accounts::for_user(c, user->id)) {
+        LoadedAccounts out;
+        out.user = ctx.users.find(c, id);
+        if (!out.user) return out;
+        for (auto& account : domain::accounts::for_user(c, out.user->id)) {
             if (account.status == domain::AccountStatus::deleted) continue;
             auto server = ctx.catalog.server(c, account.server_id);
-            out.push_back({std::move(account), std::move(server)});
+            out.views.push_back({std::move(account), std::move(server)});
         }
         return out;
     });
+}
+
+asio::awaitable<std::vector<AccountView>> load_accounts(Call& call) {
+    co_return (co_await load_clicker_accounts(call)).views;
 }
 
 /// A usage figure younger than this is shown as it is; an older one is read again first.
@@ -61,14 +71,16 @@ bool usage_stale(const domain::Account& account, domain::Timestamp now) {
 }
 
 /// Reads the usage of the shown accounts whose stored figure is stale from their gateways, waiting
-/// at most ShopSettings::usage_refresh_wait. A refresh still running then finishes in the
-/// background (the next look finds its figure); a failed one leaves the stored figure.
-asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<AccountView>& views,
+/// at most ShopSettings::usage_refresh_wait, and puts the figures read in time into `views`. A
+/// refresh still running then finishes in the background (the next look finds its figure); a
+/// failed one leaves the stored figure.
+asio::awaitable<void> refresh_stale_usage(BotContext& ctx, std::vector<AccountView>& views,
                                           domain::Timestamp now) {
     struct Waiting {
         explicit Waiting(const asio::any_io_executor& executor) : timer(executor) {}
         asio::steady_timer timer;
         int pending = 0;
+        std::vector<domain::Account> refreshed;
     };
     auto waiting = std::make_shared<Waiting>(ctx.executor);
     for (std::size_t i = 0; i < views.size() && i < kMaxAccountsShown; ++i) {
@@ -85,10 +97,13 @@ asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<Acc
                 ~Done() {
                     if (--state->pending == 0) state->timer.cancel();
                 }
-            } done{std::move(state)};
+            } done{state};
             auto refreshed = co_await context.accounts.refresh_usage(id);
-            if (!refreshed)
+            if (refreshed) {
+                state->refreshed.push_back(std::move(*refreshed));
+            } else {
                 spdlog::warn("account {}: usage not refreshed: {}", id.value, refreshed.error().message);
+            }
         };
         ctx.background.spawn("refreshing the usage of account " + std::to_string(a.id.value),
                              refresh(ctx, a.id, waiting));
@@ -96,10 +111,19 @@ asio::awaitable<void> refresh_stale_usage(BotContext& ctx, const std::vector<Acc
     if (waiting->pending == 0) co_return;
     waiting->timer.expires_after(ctx.shop.usage_refresh_wait);
     co_await waiting->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    // The figures that arrived in time; no second read of the database for them.
+    for (auto& account : waiting->refreshed) {
+        for (auto& view : views) {
+            if (view.account.id == account.id) view.account = account;
+        }
+    }
+    waiting->refreshed.clear();
 }
 
 asio::awaitable<void> my_account(Call& call) {
-    auto views = co_await load_accounts(call);
+    auto loaded = co_await load_clicker_accounts(call);
+    call.know_clicker(loaded.user, call.ctx.shop.default_locale);
+    auto& views = loaded.views;
     if (views.empty()) {
         MessagePayload none;
         none.content = call.tr(Msg::account_none);
@@ -111,7 +135,6 @@ asio::awaitable<void> my_account(Call& call) {
     const auto locale = call.locale;
     const auto now = domain::to_timestamp(call.ctx.clock.now());
     co_await refresh_stale_usage(call.ctx, views, now);
-    views = co_await load_accounts(call);
     Embed embed;
     embed.title(call.tr(Msg::account_title)).color(kBrandColour);
     MessagePayload payload;
@@ -164,7 +187,8 @@ asio::awaitable<void> my_account(Call& call) {
 
 asio::awaitable<void> offer_renewal_plans(Call& call, const AccountView& view) {
     auto& ctx = call.ctx;
-    auto plans = co_await ctx.db.run([&](db::Connection& c) { return ctx.catalog.plans(c, true); });
+    const auto shop = co_await ctx.db.run([&](db::Connection& c) { return ctx.catalog.shop(c); });
+    const auto& plans = shop->active_plans;
     if (plans.empty()) {
         co_await reply_ephemeral(call, call.tr(Msg::plans_none));
         co_return;

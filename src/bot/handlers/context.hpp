@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -38,6 +39,17 @@ struct Call {
     /// The customer's saved choice, else their Discord locale, else the shop's.
     ui::Locale locale = ui::Locale::en;
     bool admin = false;  ///< is_admin() of this interaction
+    /// The clicker's users row (nothing inside: not a customer yet) once a handler that reads it
+    /// itself (Router::reads_clicker) handed it over with know_clicker(); unset otherwise.
+    std::optional<std::optional<domain::User>> clicker;
+
+    /// Takes the clicker's row read in the handler's own database task: the locale follows their
+    /// saved choice from here on, and the dispatcher notes their Discord language afterwards.
+    void know_clicker(std::optional<domain::User> user, ui::Locale shop_default) {
+        locale =
+            ui::choose_locale(user ? user->locale_choice.value_or("") : "", interaction.locale, shop_default);
+        clicker = std::move(user);
+    }
 
     /// tr() in this call's locale.
     std::string tr(ui::Msg msg, std::initializer_list<ui::Arg> args = {}) const {

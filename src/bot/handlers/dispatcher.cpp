@@ -24,21 +24,36 @@ std::string join_path(const std::vector<std::string>& parts) {
 
 void Dispatcher::post(const discord::Event& event) {
     ++in_flight_;
-    tasks_.spawn(event.name, run(event));
+    // An interaction travels alone: its raw payload (a whole JSON tree to copy and free per press)
+    // is not needed once parsed.
+    if (const auto* interaction = event.interaction()) {
+        tasks_.spawn(event.name, run_interaction(*interaction));
+    } else {
+        tasks_.spawn(event.name, run(event));
+    }
 }
 
 asio::awaitable<void> Dispatcher::join() { co_await tasks_.join(); }
 
 asio::awaitable<void> Dispatcher::run(discord::Event event) {
     try {
-        if (const auto* interaction = event.interaction()) {
-            co_await handle(*interaction);
-        } else {
-            co_await handle_event(std::move(event));
-        }
+        co_await handle_event(std::move(event));
     } catch (const std::exception& e) {
         spdlog::error("event handler failed: {}", e.what());
     }
+    finished();
+}
+
+asio::awaitable<void> Dispatcher::run_interaction(discord::Interaction interaction) {
+    try {
+        co_await handle(std::move(interaction));
+    } catch (const std::exception& e) {
+        spdlog::error("event handler failed: {}", e.what());
+    }
+    finished();
+}
+
+void Dispatcher::finished() {
     --in_flight_;
     ++completed_;
     if (idle_) idle_();
@@ -58,26 +73,24 @@ asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
     auto responder = discord::make_responder(ctx_.executor, ctx_.rest, ctx_.clock, interaction);
     const auto& received = responder->interaction();
     const domain::DiscordId discord_id = received.user.id;
-    std::string saved_choice;
-    bool known = false;
-    try {
-        auto user = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.users.find(c, discord_id); });
-        if (user) {
-            known = true;
-            saved_choice = user->locale_choice.value_or("");
-            // Remember the language of this interaction for what the bot writes them later.
-            if (!received.locale.empty() && user->last_locale != received.locale) {
-                co_await ctx_.db.run([&](db::Connection& c) {
-                    return ctx_.users.note_discord_locale(c, discord_id, received.locale);
-                });
-            }
+    // A handler that reads the clicker's row in its own database task gets it from there: one hop.
+    const bool handler_reads = router_.reads_clicker(received);
+    std::optional<domain::User> user;
+    if (!handler_reads) {
+        try {
+            user = co_await ctx_.db.run([&](db::Connection& c) { return ctx_.users.find(c, discord_id); });
+        } catch (const std::exception& e) {
+            spdlog::warn("locale lookup failed: {}", e.what());
         }
-    } catch (const std::exception& e) {
-        spdlog::warn("locale lookup failed: {}", e.what());
     }
     Call call{ctx_, received, *responder,
-              ui::choose_locale(saved_choice, received.locale, ctx_.shop.default_locale),
+              ui::choose_locale(user ? user->locale_choice.value_or("") : "", received.locale,
+                                ctx_.shop.default_locale),
               is_admin(ctx_.shop, received)};
+    if (user) {
+        // Remember the language of this interaction for what the bot writes them later.
+        co_await note_locale(*user, received.locale);
+    }
     bool failed = false;
     try {
         co_await route(call);
@@ -89,7 +102,9 @@ asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
     if (failed && received.type != discord::InteractionType::autocomplete) {
         co_await reply_ephemeral(call, call.tr(ui::Msg::error_internal));
     }
-    if (!known && !received.locale.empty()) {
+    if (handler_reads && call.clicker) {
+        if (*call.clicker) co_await note_locale(**call.clicker, received.locale);
+    } else if (!user && !received.locale.empty()) {
         // A first interaction may have created the customer (choosing a plan does): note its language.
         try {
             co_await ctx_.db.run([&](db::Connection& c) {
@@ -100,6 +115,16 @@ asio::awaitable<void> Dispatcher::handle(discord::Interaction interaction) {
         } catch (const std::exception& e) {
             spdlog::warn("locale not saved: {}", e.what());
         }
+    }
+}
+
+asio::awaitable<void> Dispatcher::note_locale(const domain::User& user, const std::string& locale) {
+    if (locale.empty() || user.last_locale == locale) co_return;
+    try {
+        co_await ctx_.db.run(
+            [&](db::Connection& c) { return ctx_.users.note_discord_locale(c, user.discord_id, locale); });
+    } catch (const std::exception& e) {
+        spdlog::warn("locale not saved: {}", e.what());
     }
 }
 

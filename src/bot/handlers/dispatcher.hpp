@@ -40,7 +40,11 @@ class Dispatcher {
 
   private:
     boost::asio::awaitable<void> run(discord::Event event);
+    boost::asio::awaitable<void> run_interaction(discord::Interaction interaction);
+    void finished();
     boost::asio::awaitable<void> route(Call& call);
+    /// Stores the Discord language of this interaction when it differs from the one on the row.
+    boost::asio::awaitable<void> note_locale(const domain::User& user, const std::string& locale);
 
     BotContext& ctx_;
     const Router& router_;

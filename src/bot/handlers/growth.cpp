@@ -165,10 +165,16 @@ asio::awaitable<void> add_referral(Call& call, discord::MessagePayload& payload)
     if (ctx.shop.referral_bonus_days <= 0) co_return;
     const domain::DiscordId id = call.user().id;
     const std::string name = call.user().username;
-    const auto user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.ensure(c, id, name); });
+    // The row the click read already, when the handler handed it over; else made (or renamed) here.
+    std::optional<domain::User> user;
+    if (call.clicker && *call.clicker && (*call.clicker)->username == name) user = **call.clicker;
+    if (!user) {
+        user = co_await ctx.db.run([&](db::Connection& c) { return ctx.users.ensure(c, id, name); });
+        if (call.clicker) call.know_clicker(user, ctx.shop.default_locale);
+    }
     std::string line =
         call.tr(Msg::referral_your_code,
-                {{"code", domain::referrals::code_for(user.id)},
+                {{"code", domain::referrals::code_for(user->id)},
                  {"days", ui::format_count(call.locale, ctx.shop.referral_bonus_days, ui::Unit::day)}});
     payload.content = payload.content.empty() ? line : payload.content + "\n\n" + line;
     // A message holds five rows.

@@ -83,8 +83,7 @@ std::string payment_instructions(ui::Locale locale, const domain::Order& order,
 struct BuyState {
     std::optional<domain::User> user;
     std::optional<domain::Order> open;
-    std::vector<domain::Plan> plans;
-    bool server = false;  ///< an enabled server exists to make accounts on
+    std::shared_ptr<const domain::ShopSnapshot> shop;  ///< the plans, from memory
 };
 
 /// The customer's open order instead of a second one: a link to its channel and, before
@@ -108,29 +107,30 @@ asio::awaitable<void> refuse_open_order(Call& call, domain::Order open) {
 asio::awaitable<void> press_buy(Call& call) {
     auto& ctx = call.ctx;
     const domain::DiscordId id = call.user().id;
-    // Only shows the plans: a newcomer's row is written when they choose one (buy_plan).
+    // One database task: the clicker (their language, whether they are banned), their open order,
+    // and the catalogue from memory. Only shows the plans: a newcomer's row is written when they
+    // choose one (buy_plan).
     auto state = co_await ctx.db.run([&](db::Connection& c) {
         BuyState s;
         s.user = ctx.users.find(c, id);
-        if (!s.user || s.user->status == domain::UserStatus::active) {
-            if (s.user) s.open = ctx.orders.open_order(c, s.user->id);
-            if (!s.open) s.plans = ctx.catalog.plans(c, true);
-            for (const auto& server : ctx.catalog.servers(c)) s.server = s.server || server.enabled;
-        }
+        if (s.user && s.user->status == domain::UserStatus::active)
+            s.open = ctx.orders.open_order(c, s.user->id);
+        if (!s.open) s.shop = ctx.catalog.shop(c);
         return s;
     });
+    call.know_clicker(state.user, ctx.shop.default_locale);
     if (state.user && state.user->status == domain::UserStatus::banned) {
         co_await reply_ephemeral(call, call.tr(Msg::error_banned));
     } else if (state.open) {
         co_await refuse_open_order(call, *state.open);
-    } else if (!state.server || ctx.shop.orders_category_id.empty()) {
+    } else if (!state.shop->server_enabled || ctx.shop.orders_category_id.empty()) {
         // Not set up yet: no server to make accounts on, or no place for order channels.
         co_await reply_ephemeral(call, call.tr(Msg::sales_open_soon));
-    } else if (state.plans.empty()) {
+    } else if (state.shop->active_plans.empty()) {
         co_await reply_ephemeral(call, call.tr(Msg::plans_none));
     } else {
         co_await reply_ephemeral_payload(
-            call, plan_select(call, state.plans, "buy_plan", call.tr(Msg::plan_select_prompt)));
+            call, plan_select(call, state.shop->active_plans, "buy_plan", call.tr(Msg::plan_select_prompt)));
     }
 }
 

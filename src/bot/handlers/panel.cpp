@@ -162,6 +162,9 @@ void register_panel_routes(Router& router) {
     router.on_command("admin setup", [](Call& call) { return setup::admin_setup(call); });
     setup::register_setup_routes(router);
 
+    // Buy Access and My Account read the clicker's row in their one database task.
+    router.reads_clicker("panel:buy");
+    router.reads_clicker("panel:account");
     router.on_component<std::string>("panel", [](Call& call, std::string action) -> asio::awaitable<void> {
         if (action == "buy") return press_buy(call);
         if (action == "account") return my_account(call);

@@ -147,7 +147,7 @@ asio::awaitable<ChannelStep> complete_order_channel(BotContext& ctx, domain::Ord
         auto order = ctx.orders.get(c, id);
         if (!order || order->status != domain::OrderStatus::awaiting_payment) return std::nullopt;
         ChannelOrder o{*order, *ctx.users.get(c, order->user_id), ctx.catalog.plan(c, order->plan_id), {}};
-        o.methods = ctx.catalog.available_payment_methods(c);
+        o.methods = ctx.catalog.shop(c)->available_methods;
         o.promo_codes = domain::promos::any_enabled(c, domain::to_timestamp(ctx.clock.now()));
         return o;
     });

@@ -137,6 +137,25 @@ TEST_P(ConnectionTest, NestedTransactionJoinsTheOuterOne) {
     EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 0);
 }
 
+// The count behind nebula_bot_db_write_transactions_total: commits that changed rows, on both
+// backends; lone reads and rolled-back work never count.
+TEST_P(ConnectionTest, OnlyCommittedChangesCountAsWriteTransactions) {
+    const auto start = conn().write_transactions();
+    conn().exec("INSERT INTO parent (name) VALUES (?)", "alone");
+    EXPECT_EQ(conn().write_transactions(), start + 1);
+    EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM parent"), 1);
+    in_transaction(conn(), [](Connection& c) {
+        c.exec("INSERT INTO parent (name) VALUES (?)", "first");
+        c.exec("INSERT INTO parent (name) VALUES (?)", "second");
+    });
+    EXPECT_EQ(conn().write_transactions(), start + 2);
+    {
+        Transaction transaction(conn());
+        conn().exec("INSERT INTO parent (name) VALUES (?)", "dropped");
+    }
+    EXPECT_EQ(conn().write_transactions(), start + 2);
+}
+
 TEST_P(ConnectionTest, ChangesAreIsolatedUntilCommit) {
     auto other = db().connect();
     Transaction transaction(conn());

@@ -79,9 +79,9 @@ TEST_P(DbExecutorTest, ManyConcurrentCallersEachGetTheirResult) {
     EXPECT_EQ(conn().scalar<std::int64_t>("SELECT COUNT(*) FROM counter"), 50);
 }
 
-// Every write transaction is counted, reads are not; and no commit checkpoints the WAL (with its
-// fsync) itself: once a commit leaves the WAL past SQLite's 1,000 pages, the pool's own thread
-// does it.
+// Every write transaction is counted, reads are not (on both backends); and no commit checkpoints the WAL
+// (with its fsync) itself: once a commit leaves the WAL past SQLite's 1,000 pages, the pool's own thread does
+// it.
 TEST_P(DbExecutorTest, WritesAreCountedAndTheWalIsCheckpointedOffTheCommittingThread) {
     auto executor = DbExecutor::open(db().url(), 2);
     ASSERT_TRUE(executor.has_value()) << executor.error();
@@ -102,12 +102,11 @@ TEST_P(DbExecutorTest, WritesAreCountedAndTheWalIsCheckpointedOffTheCommittingTh
         },
         asio::detached);
     io.run();
+    EXPECT_EQ(pool.write_transactions(), 40U);
     if (GetParam() != Backend::sqlite) {
-        EXPECT_EQ(pool.write_transactions(), 0U);  // not counted there
-        EXPECT_EQ(pool.checkpoints(), 0U);
+        EXPECT_EQ(pool.checkpoints(), 0U);  // PostgreSQL checkpoints by itself
         return;
     }
-    EXPECT_EQ(pool.write_transactions(), 40U);
     // The checkpoint thread is woken by the commit that crossed the threshold; a generous
     // deadline is only a safety net.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
