@@ -23,8 +23,8 @@
 #include "bot/db/migrations.hpp"
 #include "bot/domain/account_moves.hpp"
 #include "bot/domain/accounts.hpp"
-#include "bot/domain/usage_history.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/usage_history.hpp"
 #include "bot/handlers/customer.hpp"
 #include "bot/notify/account_moves.hpp"
 #include "bot/notify/delivery.hpp"
@@ -2221,6 +2221,9 @@ TEST_F(BotE2E, AnAccountGivenWhileThePanelIsDownIsMadeOnceWhenItIsBack) {
         CO_ASSERT_EQ(all.size(), 1u);
         EXPECT_TRUE(gateway_.panel->client(all.front().client_email).has_value());
         EXPECT_EQ(all.front().client_email, "nl-" + std::to_string(id));
+    });
+}
+
 // ---- the audit channel and the usage chart ----
 
 class BotE2EAuditChannel : public BotE2E {
@@ -2293,10 +2296,10 @@ TEST_F(BotE2EAuditChannel, ARestartWithLinesStillQueuedPostsThemInOrder) {
             co_await c.db.run([&](bot::db::Connection& connection) {
                 bot::domain::PlanInput input{"Monthly v" + std::to_string(i),         30, 50LL << 30, 2,
                                              bot::domain::Piasters::from_pounds(150), 1,  ""};
-                EXPECT_TRUE(
-                    c.catalog
-                        .update_plan(connection, std::to_string(kAdmin), bot::domain::PlanId{plan_id_}, input)
-                        .has_value());
+                EXPECT_TRUE(c.catalog
+                                .update_plan(connection, bot::domain::DiscordId{kAdmin},
+                                             bot::domain::PlanId{plan_id_}, input)
+                                .has_value());
             });
         }
         // The job tried and was refused: the three lines wait in the outbox.
@@ -2399,6 +2402,9 @@ TEST_F(BotE2E, MyAccountDrawsTheDailyUsageChartInTheCustomersLanguage) {
         // Someone else's account: refused, no chart.
         const json stolen = co_await click(kStranger, 0, button);
         EXPECT_NE(text_of(stolen).find("not yours"), std::string::npos);
+    });
+}
+
 // ---- announcements ----
 
 json announce_send(const std::string& audience, const std::string& message) {
@@ -2780,6 +2786,9 @@ TEST_F(BotE2EAnnouncements, AnArabicCustomerGetsTheToggleTheDmAndItsButtonInArab
         EXPECT_NE(text_of(dms[0].json).find("إيقاف الإعلانات"), std::string::npos) << dms[0].json.dump();
         const json stopped = co_await click_in_dm(kCustomer, "announce_stop");
         EXPECT_NE(text_of(stopped).find("لن تصلك الإعلانات"), std::string::npos) << stopped.dump();
+    });
+}
+
 // ---- a choice of location and moving accounts (two panels in two locations) ----
 
 class BotE2ETwoLocations : public BotE2E {
@@ -2791,7 +2800,7 @@ class BotE2ETwoLocations : public BotE2E {
             auto& c = ctx();
             co_await c.db.run([&](bot::db::Connection& connection) {
                 auto server = c.catalog.create_server(
-                    connection, "100000000000000001",
+                    connection, bot::domain::DiscordId{100000000000000001ULL},
                     {"Cairo-1", "Egypt", "https://127.0.0.1:" + std::to_string(cairo_.port),
                      testing::kGatewayKey, cairo_.cert.sha256, 1, 100, 1});
                 EXPECT_TRUE(server.has_value()) << server.error().message;
@@ -2812,7 +2821,7 @@ class BotE2ETwoLocations : public BotE2E {
         auto placed = co_await order(id);
         EXPECT_TRUE(placed && placed->channel_id);
         co_await click(user, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
-        co_return std::make_pair(id, std::stoull(placed->channel_id.value_or("0")));
+        co_return std::make_pair(id, placed->channel_id.value_or(bot::domain::DiscordId{}).value());
     }
 
     asio::awaitable<json> move_command(std::int64_t account, std::string server) {
@@ -2856,7 +2865,7 @@ TEST_F(BotE2ETwoLocations, TheCustomerPicksALocationAndTheAccountIsMadeThere) {
         CO_ASSERT_TRUE(placed && placed->channel_id);
         EXPECT_EQ(placed->location, std::string("Egypt"));
         co_await click(kCustomer, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
-        co_await pay_and_upload(std::stoull(*placed->channel_id), 'l');
+        co_await pay_and_upload(placed->channel_id->value(), 'l');
         // The review card tells the admins where the customer wants the account.
         const auto cards = messages_in(kReviewChannel);
         CO_ASSERT_TRUE(!cards.empty());
@@ -2894,7 +2903,7 @@ TEST_F(BotE2ETwoLocations, AnArabicCustomerChoosesInArabicAndAnyTakesTheLeastLoa
         CO_ASSERT_TRUE(placed && placed->channel_id);
         EXPECT_FALSE(placed->location.has_value());
         co_await click(kStranger, 0, "pay_method:" + std::to_string(id), std::to_string(method_id_));
-        co_await post(std::stoull(*placed->channel_id), kStranger, 0, "", png_bytes('a'), "image/png");
+        co_await post(placed->channel_id->value(), kStranger, 0, "", png_bytes('a'), "image/png");
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
         EXPECT_TRUE(cairo_.panel->client("nl-" + std::to_string(id)).has_value());
     });
@@ -2906,7 +2915,7 @@ TEST_F(BotE2ETwoLocations, AChosenLocationThatFilledUpBeforeApprovalFallsBackAnd
         co_await pay_and_upload(channel, 'f');
         // Egypt is taken out of service while the order waits for review.
         co_await ctx().db.run([&](bot::db::Connection& c) {
-            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, "100000000000000001",
+            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, bot::domain::DiscordId{100000000000000001ULL},
                                                          bot::domain::ServerId{cairo_id_}, false));
         });
         co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
@@ -2931,7 +2940,7 @@ TEST_F(BotE2ETwoLocations, AStaleLocationIsOfferedAgainOrLeftToTheBalancer) {
         // Egypt fills up (disabled here) between the list and the pick: one location is left,
         // so the order goes to the least loaded server with room.
         co_await ctx().db.run([&](bot::db::Connection& c) {
-            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, "100000000000000001",
+            EXPECT_TRUE(ctx().catalog.set_server_enabled(c, bot::domain::DiscordId{100000000000000001ULL},
                                                          bot::domain::ServerId{cairo_id_}, false));
         });
         co_await click(kCustomer, 0, "buy_loc:" + std::to_string(plan_id_), "=Egypt");
@@ -2984,7 +2993,8 @@ TEST_F(BotE2ETwoLocations, AMoveCutShortByACrashOrAnOutageIsFinishedOnceByTheRes
         // A process that stopped right after the switch: the new client exists and the account
         // points at it; the customer was not told and the old client is still there.
         bot::domain::AccountMover mover(ctx().db, ctx().gateways, ctx().catalog, ctx().clock);
-        auto move = co_await mover.start(before.id, bot::domain::ServerId{cairo_id_}, "100000000000000001");
+        auto move = co_await mover.start(before.id, bot::domain::ServerId{cairo_id_},
+                                         bot::domain::DiscordId{100000000000000001ULL});
         CO_ASSERT_TRUE(move.has_value());
         CO_ASSERT_TRUE((co_await mover.create(move->id)).has_value());
         const auto dms_before = direct_messages(*discord_).size();

@@ -319,7 +319,7 @@ asio::awaitable<common::Status<std::string>> Bot::serve() {
     // AUDIT_CHANNEL_ID: from here on every audit entry is queued for the channel (or, unset,
     // nothing is queued and what an earlier run left unposted is dropped).
     std::optional<domain::DiscordId> audit_channel;
-    if (s.config.jobs.audit_channel) audit_channel = s.config.jobs.audit_channel->str();
+    audit_channel = s.config.jobs.audit_channel;
     co_await s.db->run([&](db::Connection& c) {
         domain::set_audit_channel(c, audit_channel, domain::to_timestamp(s.clock.now()));
     });

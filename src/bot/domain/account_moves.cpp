@@ -41,7 +41,7 @@ std::vector<AccountMove> read_moves(db::Statement& rows) {
         m.new_inbound_id = rows.get<int>(i++);
         m.traffic_limit_bytes = rows.get<std::int64_t>(i++);
         m.state = parse_move_state(rows.get<std::string>(i++));
-        m.actor = rows.get<std::string>(i++);
+        m.actor = rows.get<DiscordId>(i++);
         m.attempts = rows.get<int>(i++);
         m.last_error = rows.get<std::optional<std::string>>(i++);
         m.created_at = rows.get<Timestamp>(i++);
@@ -170,8 +170,8 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::start(AccountId accou
                        moved_client_email(account->order_id, id), id);
                 auto move = *moves::get(c, id);
                 record_audit(c,
-                             {actor, "account.move_started", "account", std::to_string(account_id.value),
-                              to_json(*account), to_json(move)},
+                             {actor.str(), "account.move_started", "account",
+                              std::to_string(account_id.value), to_json(*account), to_json(move)},
                              now);
                 return move;
             });
@@ -247,8 +247,8 @@ boost::asio::awaitable<Outcome<MovedAccount>> AccountMover::create(std::int64_t 
             auto after = accounts::get(c, current->account);
             record_audit(
                 c,
-                {std::string(kSystemActor), "account.moved", "account",
-                 std::to_string(current->account.value), before ? to_json(*before) : nlohmann::json(nullptr),
+                {Actor::system().text(), "account.moved", "account", std::to_string(current->account.value),
+                 before ? to_json(*before) : nlohmann::json(nullptr),
                  after ? to_json(*after) : nlohmann::json(nullptr)},
                 now);
             return MovedAccount{*moves::get(c, id), links};
@@ -290,7 +290,7 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::remove_old(std::int64
                 now, now, id);
             auto after = *moves::get(c, id);
             record_audit(c,
-                         {std::string(kSystemActor), "account.move_finished", "account",
+                         {Actor::system().text(), "account.move_finished", "account",
                           std::to_string(after.account.value), std::nullopt, to_json(after)},
                          now);
             return after;

@@ -28,10 +28,10 @@ std::vector<Announcement> read(db::Statement& rows) {
         a.server = rows.get<std::optional<ServerId>>(2);
         a.message = rows.get<std::string>(3);
         a.status = parse_status(rows.get<std::string>(4));
-        a.created_by = rows.get<std::string>(5);
+        a.created_by = rows.get<DiscordId>(5);
         a.created_at = rows.get<Timestamp>(6);
         a.confirmed_at = rows.get<std::optional<Timestamp>>(7);
-        a.posted_message_id = rows.get<std::optional<std::string>>(8);
+        a.posted_message_id = rows.get<std::optional<DiscordId>>(8);
         a.finished_at = rows.get<std::optional<Timestamp>>(9);
         a.dropped = rows.get<std::int64_t>(10);
         out.push_back(std::move(a));
@@ -141,7 +141,7 @@ Outcome<Announcement> create(db::Connection& connection, const DiscordId& actor,
             "?, ?, ?) RETURNING id",
             audience, server, text, actor, now);
         record_audit(c,
-                     {actor, "announcement.created", "announcement", target(id), std::nullopt,
+                     {actor.str(), "announcement.created", "announcement", target(id), std::nullopt,
                       nlohmann::json{{"audience", to_string(audience)},
                                      {"server_id", server ? nlohmann::json(server->value) : nlohmann::json()},
                                      {"message", text}}},
@@ -190,7 +190,7 @@ Outcome<std::int64_t> confirm(db::Connection& connection, AnnouncementId id, con
         if (queued == 0)
             c.exec("UPDATE announcements SET status = 'done', finished_at = ? WHERE id = ?", now, id);
         record_audit(c,
-                     {actor, "announcement.confirmed", "announcement", target(id), std::nullopt,
+                     {actor.str(), "announcement.confirmed", "announcement", target(id), std::nullopt,
                       nlohmann::json{{"dms_queued", queued}}},
                      now);
         return queued;
@@ -217,7 +217,7 @@ Outcome<AnnouncementProgress> cancel(db::Connection& connection, AnnouncementId 
                         "announcement #" + std::to_string(id.value) + " changed meanwhile");
         record_audit(
             c,
-            {actor, "announcement.cancelled", "announcement", target(id),
+            {actor.str(), "announcement.cancelled", "announcement", target(id),
              nlohmann::json{{"status", to_string(found->status)}}, nlohmann::json{{"dms_dropped", dropped}}},
             now);
         return progress(c, id);

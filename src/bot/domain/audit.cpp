@@ -83,7 +83,7 @@ void queue_for_audit_channel(db::Connection& connection, const std::vector<std::
 }
 
 std::optional<DiscordId> audit_channel(db::Connection& connection) {
-    return connection.scalar<std::string>("SELECT value FROM settings WHERE key = ?", kAuditChannelSetting);
+    return connection.scalar<DiscordId>("SELECT value FROM settings WHERE key = ?", kAuditChannelSetting);
 }
 
 std::vector<AuditRecord> audit_outbox(db::Connection& connection, int limit) {

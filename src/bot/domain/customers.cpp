@@ -67,7 +67,7 @@ std::vector<UserNote> read_notes(db::Statement& rows) {
         UserNote note;
         note.id = rows.get<std::int64_t>(0);
         note.user_id = rows.get<UserId>(1);
-        note.author = rows.get<std::string>(2);
+        note.author = rows.get<DiscordId>(2);
         note.body = rows.get<std::string>(3);
         note.created_at = rows.get<Timestamp>(4);
         notes.push_back(std::move(note));
@@ -107,7 +107,7 @@ CustomerPage list(db::Connection& connection, CustomerFilter filter, std::string
     while (rows->step()) {
         CustomerRow row;
         row.id = rows->get<UserId>(0);
-        row.discord_id = rows->get<std::string>(1);
+        row.discord_id = rows->get<DiscordId>(1);
         row.username = rows->get<std::string>(2);
         row.status = parse_user_status(rows->get<std::string>(3));
         row.created_at = rows->get<Timestamp>(4);
@@ -159,7 +159,7 @@ Outcome<UserNote> add_note(db::Connection& connection, const DiscordId& author, 
             user, author, std::string(body), now);
         UserNote note{id, user, author, std::string(body), now};
         record_audit(c,
-                     {author, "user.note_added", "user", std::to_string(user.value), std::nullopt,
+                     {author.str(), "user.note_added", "user", std::to_string(user.value), std::nullopt,
                       nlohmann::json{{"note_id", id}, {"body", note.body}}},
                      now);
         return note;

@@ -81,9 +81,10 @@ Outcome<Order> create(db::Connection& connection, OrderService& orders, const Di
             c.exec("UPDATE orders SET reference = ?, client_email = ? WHERE id = ?", order_reference(id),
                    client_email_for(id), id);
             auto created = *orders.get(c, id);
-            record_audit(
-                c, {admin, "order.gifted", "order", std::to_string(id.value), std::nullopt, to_json(created)},
-                now);
+            record_audit(c,
+                         {admin.str(), "order.gifted", "order", std::to_string(id.value), std::nullopt,
+                          to_json(created)},
+                         now);
             return created;
         });
     } catch (const db::DbError& error) {
@@ -123,9 +124,10 @@ Outcome<Order> refund(db::Connection& connection, OrderService& orders, const Di
         if (changed != 1)
             return fail(ErrorCode::conflict, "order " + before->reference + " changed meanwhile");
         auto after = *orders.get(c, id);
-        record_audit(
-            c, {admin, "order.refunded", "order", std::to_string(id.value), to_json(*before), to_json(after)},
-            now);
+        record_audit(c,
+                     {admin.str(), "order.refunded", "order", std::to_string(id.value), to_json(*before),
+                      to_json(after)},
+                     now);
         return after;
     });
 }

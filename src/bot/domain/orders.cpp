@@ -17,8 +17,7 @@ constexpr std::string_view kSelect =
     "provision_attempts, "
     "last_error, created_at, submitted_at, approved_at, fulfilled_at, declined_at, cancelled_at, expired_at, "
     "channel_ready_at, channel_attempt_at, review_reminded_at, trial, promo_code_id, list_price_piasters, "
-    "discount_piasters, gift_reason, refunded_at, refunded_by, refund_reason "
-    "discount_piasters, location "
+    "discount_piasters, gift_reason, refunded_at, refunded_by, refund_reason, location "
     "FROM orders ";
 
 constexpr std::string_view kReceiptSelect =
@@ -70,7 +69,7 @@ std::vector<Order> read_orders(db::Statement& rows) {
         o.discount = rows.get<Piasters>(i++);
         o.gift_reason = rows.get<std::optional<std::string>>(i++);
         o.refunded_at = rows.get<std::optional<Timestamp>>(i++);
-        o.refunded_by = rows.get<std::optional<std::string>>(i++);
+        o.refunded_by = rows.get<std::optional<DiscordId>>(i++);
         o.refund_reason = rows.get<std::optional<std::string>>(i++);
         o.location = rows.get<std::optional<std::string>>(i++);
         orders.push_back(std::move(o));
@@ -152,7 +151,7 @@ nlohmann::json to_json(const Order& o) {
             {"gift_reason", opt(o.gift_reason)},
             {"refunded_at", opt(o.refunded_at)},
             {"refunded_by", opt(o.refunded_by)},
-            {"refund_reason", opt(o.refund_reason)}};
+            {"refund_reason", opt(o.refund_reason)},
             {"location", opt(o.location)}};
 }
 

@@ -359,7 +359,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(Accoun
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountId id, PlanId plan_id,
-                                                                        bool from_expiry, DiscordId actor) {
+                                                                        bool from_expiry, Actor actor) {
     auto target = co_await load(id);
     if (!target) co_return common::unexpected(target.error());
     auto plan = co_await db_.run([&](db::Connection& c) { return catalog_.plan(c, plan_id); });

@@ -25,7 +25,7 @@ constexpr int kPageSize = 10;
 constexpr std::size_t kHistoryLines = 10;
 constexpr std::string_view kPagePrefix = "admin_users";
 
-std::string mention(const std::string& discord_id) { return "<@" + discord_id + ">"; }
+std::string mention(const domain::DiscordId& discord_id) { return "<@" + discord_id.str() + ">"; }
 
 // The list's filter in a button: one letter.
 char filter_code(domain::CustomerFilter filter) {
@@ -212,13 +212,13 @@ asio::awaitable<discord::MessagePayload> AdminCommands::user_list(const Invocati
     const auto filter = domain::parse_customer_filter(call.string("status").value_or(""));
     if (!filter) co_return failure(call, "status must be all, active, banned or subscribed");
     if (action == "search" && query.empty()) co_return failure(call, "type what to search for");
-    co_return co_await customer_page(ctx_, call.locale, call.actor, *filter, query, 0);
+    co_return co_await customer_page(ctx_, call.locale, call.actor.str(), *filter, query, 0);
 }
 
 asio::awaitable<discord::MessagePayload> AdminCommands::user_note(const Invocation& call) {
     const auto member = call.member("user");
     if (!member) co_return failure(call, "choose a member");
-    const std::string discord_id = member->str();
+    const domain::DiscordId discord_id = *member;
     const std::string text = call.string("text").value_or("");
     const auto now = domain::to_timestamp(ctx_.clock.now());
     auto noted = co_await ctx_.db.run([&](db::Connection& c) -> domain::Outcome<domain::UserNote> {
@@ -285,7 +285,7 @@ asio::awaitable<discord::Embed> AdminCommands::history_embed(const Invocation& c
         const auto& note = history.notes[i];
         notes.push_back(
             call.t(Msg::admin_user_note_line, {{"date", ui::format_date(locale, note.created_at, ctx_.zone)},
-                                               {"author", admin::actor_label(note.author)},
+                                               {"author", admin::actor_label(note.author.str())},
                                                {"note", note.body}}));
     }
     discord::Embed embed;
@@ -300,10 +300,10 @@ asio::awaitable<discord::Embed> AdminCommands::history_embed(const Invocation& c
 asio::awaitable<discord::MessagePayload> AdminCommands::account_create(const Invocation& call) {
     const auto member = call.member("user");
     if (!member) co_return failure(call, "choose a member");
-    const std::string discord_id = member->str();
+    const domain::DiscordId discord_id = *member;
     const auto resolved = call.data.resolved.users.find(*member);
     const std::string username =
-        resolved != call.data.resolved.users.end() ? resolved->second.username : discord_id;
+        resolved != call.data.resolved.users.end() ? resolved->second.username : discord_id.str();
     const std::string reason = call.string("reason").value_or("");
     const auto days = call.integer("days");
     const std::string plan_text = call.string("plan").value_or("");

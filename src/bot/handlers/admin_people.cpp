@@ -3,8 +3,8 @@
 #include "bot/domain/deliveries.hpp"
 #include "bot/handlers/admin_commands.hpp"
 #include "bot/handlers/admin_internal.hpp"
-#include "bot/notify/customer.hpp"
 #include "bot/notify/account_moves.hpp"
+#include "bot/notify/customer.hpp"
 #include "bot/ui/qr.hpp"
 
 namespace nebula::bot::handlers {

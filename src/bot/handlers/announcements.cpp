@@ -83,7 +83,7 @@ std::string refusal(ui::Locale locale, const domain::Error& error,
 asio::awaitable<void> confirm(Call& call, domain::AnnouncementId id) {
     if (!co_await require_admin(call)) co_return;
     auto& ctx = call.ctx;
-    const std::string actor = call.user().id.str();
+    const domain::DiscordId actor = call.user().id;
     const auto now = domain::to_timestamp(ctx.clock.now());
     struct Confirmed {
         domain::Outcome<std::int64_t> queued;
@@ -115,7 +115,7 @@ asio::awaitable<void> confirm(Call& call, domain::AnnouncementId id) {
 asio::awaitable<void> cancel(Call& call, domain::AnnouncementId id) {
     if (!co_await require_admin(call)) co_return;
     auto& ctx = call.ctx;
-    const std::string actor = call.user().id.str();
+    const domain::DiscordId actor = call.user().id;
     const auto now = domain::to_timestamp(ctx.clock.now());
     struct Cancelled {
         domain::Outcome<domain::AnnouncementProgress> progress;
@@ -140,7 +140,7 @@ asio::awaitable<void> cancel(Call& call, domain::AnnouncementId id) {
 /// The customer's choice; `on` is what they asked for.
 asio::awaitable<void> set_dms(Call& call, bool on) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const std::string name = call.user().username;
     const auto now = domain::to_timestamp(ctx.clock.now());
     co_await ctx.db.run([&](db::Connection& c) {
@@ -246,7 +246,7 @@ namespace customer {
 
 asio::awaitable<void> add_announcement_toggle(Call& call, MessagePayload& payload) {
     auto& ctx = call.ctx;
-    const std::string id = call.user().id.str();
+    const domain::DiscordId id = call.user().id;
     const bool on = co_await ctx.db.run([&](db::Connection& c) {
         const auto user = ctx.users.find(c, id);
         return user && domain::announcements::dm_opt_in(c, user->id);

@@ -185,8 +185,8 @@ class Jobs {
 };
 
 /// The job names, in the order they are registered ("audit-channel" only with AUDIT_CHANNEL_ID).
-inline constexpr std::string_view kJobNames[] = {"expiry",   "reminders",     "traffic",      "order-timeout",
-                                                 "health",   "reconciler",    "revenue",      "backup",
+inline constexpr std::string_view kJobNames[] = {"expiry",        "reminders",    "traffic", "order-timeout",
+                                                 "health",        "reconciler",   "revenue", "backup",
                                                  "announcements", "audit-channel"};
 
 /// Registers the jobs on `scheduler` with the intervals of `jobs.config()` (the audit-channel job

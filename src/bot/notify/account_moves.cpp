@@ -92,7 +92,8 @@ asio::awaitable<std::optional<std::string>> tell(BotContext& ctx, const domain::
             error = "links: " + config.error().message;
         }
     }
-    const auto customer = recipient ? discord::Snowflake::parse(recipient->user.discord_id) : std::nullopt;
+    const auto customer =
+        recipient ? std::optional<discord::Snowflake>(recipient->user.discord_id) : std::nullopt;
     if (!error && !customer) error = "the customer has no Discord id";
     if (!error) {
         const auto locale = customer_locale(ctx, recipient->user);

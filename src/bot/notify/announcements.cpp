@@ -56,7 +56,7 @@ asio::awaitable<std::optional<std::string>> post_announcement(core::BotContext& 
     payload.nonce = "ann-" + std::to_string(announcement.id.value);
     auto posted = co_await ctx.rest.create_message(*ctx.shop.announce_channel_id, std::move(payload));
     if (!posted) co_return posted.error().describe();
-    const std::string message_id = posted->id.str();
+    const domain::DiscordId message_id = posted->id;
     co_await ctx.db.run(
         [&](db::Connection& c) { domain::announcements::set_posted(c, announcement.id, message_id); });
     co_return std::nullopt;
@@ -97,7 +97,8 @@ asio::awaitable<AnnouncementSweep> send_announcement_dms(core::BotContext& ctx, 
         });
         if (!next) break;
         const auto claim = next->claim;
-        const auto customer = next->user ? discord::Snowflake::parse(next->user->discord_id) : std::nullopt;
+        const auto customer =
+            next->user ? std::optional<discord::Snowflake>(next->user->discord_id) : std::nullopt;
         std::optional<RestError> error;
         bool message_create = false;
         if (!customer || !next->announcement) {

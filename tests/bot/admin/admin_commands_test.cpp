@@ -298,7 +298,7 @@ TEST_F(AdminCommandsTest, ServerAddValidatesAndStoresTheServer) {
     const std::string key(40, 's');
     // With an audit channel, so the lines it would show are checked too.
     with_db([&](db::Connection& c) {
-        domain::set_audit_channel(c, std::string("100000000000000050"), domain::Timestamp{});
+        domain::set_audit_channel(c, domain::DiscordId{100000000000000050ULL}, domain::Timestamp{});
         return 0;
     });
     EXPECT_THAT(admin({"server", "add"}, {str("name", "fra-1"), str("location", "Frankfurt"),

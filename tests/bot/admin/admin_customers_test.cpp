@@ -110,7 +110,7 @@ TEST_F(AdminCustomersTest, UserSearchFindsByNameIdReferenceAndEmailAndKeepsTheQu
         with_db([&](db::Connection& c) { return orders_->get(c, account.order_id)->reference; });
     for (int i = 0; i < 12; ++i) {
         with_db([&](db::Connection& c) {
-            return users_.ensure(c, std::to_string(600000000000000200ULL + static_cast<std::uint64_t>(i)),
+            return users_.ensure(c, domain::DiscordId{600000000000000200ULL + static_cast<std::uint64_t>(i)},
                                  "50%:off_" + std::to_string(i));
         });
     }
@@ -217,7 +217,8 @@ TEST_F(AdminCustomersTest, ChangePlanSetsTheNewQuotaAndExpiryOnThePanel) {
     const auto account = fulfilled_account(kCustomer, monthly.id, "receipt-1");
     ASSERT_TRUE(with_db([&](db::Connection& c) {
                     return catalog_.create_plan(
-                        c, "setup", {"Unlimited", 90, 0, 5, domain::Piasters::from_pounds(400), 0});
+                        c, domain::DiscordId{kAdmin},
+                        {"Unlimited", 90, 0, 5, domain::Piasters::from_pounds(400), 0});
                 }).has_value());
     auto answer = admin({"account", "change-plan"}, {str("account", std::to_string(account.id.value)),
                                                      str("plan", "Unlimited"), str("from", "expiry")});

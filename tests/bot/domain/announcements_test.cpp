@@ -17,8 +17,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kAdmin = "100000000000000001";
-constexpr const char* kOtherAdmin = "100000000000000002";
+const domain::DiscordId kAdmin{100000000000000001ULL};
+const domain::DiscordId kOtherAdmin{100000000000000002ULL};
 
 class AnnouncementsTest : public testing::DomainTest {
   protected:
@@ -121,7 +121,7 @@ TEST_P(AnnouncementsTest, OnlyItsAuthorConfirmsADraftAndOnlyOnce) {
     const auto trail = audit_for(conn(), "announcement", std::to_string(a.id.value));
     ASSERT_EQ(trail.size(), 2u);
     EXPECT_EQ(trail[1].entry.action, "announcement.confirmed");
-    EXPECT_EQ(trail[1].entry.actor, kAdmin);
+    EXPECT_EQ(trail[1].entry.actor, kAdmin.str());
 }
 
 TEST_P(AnnouncementsTest, EveryRowIsClaimedOnceAndProgressAddsUp) {
@@ -220,7 +220,7 @@ TEST_P(AnnouncementsTest, CancelDropsWhatIsLeftKeepsWhatWasSentAndIsAudited) {
     const auto trail = audit_for(conn(), "announcement", std::to_string(a.id.value));
     ASSERT_EQ(trail.size(), 3u);
     EXPECT_EQ(trail[2].entry.action, "announcement.cancelled");
-    EXPECT_EQ(trail[2].entry.actor, kOtherAdmin);
+    EXPECT_EQ(trail[2].entry.actor, kOtherAdmin.str());
     EXPECT_EQ((*trail[2].entry.after)["dms_dropped"], 2);
 
     // A draft: only its author may cancel it.

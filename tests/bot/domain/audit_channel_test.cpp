@@ -16,8 +16,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace domain;
 
-constexpr std::string_view kAuditChannel = "100000000000000050";
-constexpr std::string_view kAdmin = "100000000000000001";
+const domain::DiscordId kAuditChannel{100000000000000050ULL};
+const domain::DiscordId kAdmin{100000000000000001ULL};
 
 class AuditChannelTest : public DomainTest {
   protected:
@@ -64,8 +64,8 @@ TEST_P(AuditChannelTest, WithoutAnAuditChannelNothingIsQueued) {
 }
 
 TEST_P(AuditChannelTest, EveryEntryIsQueuedInItsTransactionAndReadOldestFirst) {
-    set_audit_channel(conn(), DiscordId(kAuditChannel), to_timestamp(clock_.now()));
-    EXPECT_EQ(audit_channel(conn()), DiscordId(kAuditChannel));
+    set_audit_channel(conn(), kAuditChannel, to_timestamp(clock_.now()));
+    EXPECT_EQ(audit_channel(conn()), kAuditChannel);
     const auto before = audit_ids().size();
     make_plan("Weekly", 7, 10LL << 30, Piasters::from_pounds(50));
     make_server("ams-1");
@@ -78,8 +78,8 @@ TEST_P(AuditChannelTest, EveryEntryIsQueuedInItsTransactionAndReadOldestFirst) {
     EXPECT_THROW(db::in_transaction(conn(),
                                     [&](db::Connection& t) {
                                         record_audit(t,
-                                                     {std::string(kAdmin), "plan.updated", "plan", "1",
-                                                      std::nullopt, nlohmann::json{{"price", 1}}},
+                                                     {kAdmin.str(), "plan.updated", "plan", "1", std::nullopt,
+                                                      nlohmann::json{{"price", 1}}},
                                                      to_timestamp(clock_.now()));
                                         throw std::runtime_error("the change failed");
                                     }),
@@ -105,7 +105,7 @@ TEST_P(AuditChannelTest, EveryEntryIsQueuedInItsTransactionAndReadOldestFirst) {
 TEST_P(AuditChannelTest, EntriesAJobWritesManyAtATimeAreQueuedToo) {
     const auto first = make_account(to_timestamp(clock_.now()) - std::chrono::hours(1));
     const auto second = make_account(to_timestamp(clock_.now()) - std::chrono::hours(1));
-    set_audit_channel(conn(), DiscordId(kAuditChannel), to_timestamp(clock_.now()));
+    set_audit_channel(conn(), kAuditChannel, to_timestamp(clock_.now()));
     std::vector<DueAccount> due;
     for (const auto id : {first, second}) {
         auto row =
@@ -123,9 +123,9 @@ TEST_P(AuditChannelTest, EntriesAJobWritesManyAtATimeAreQueuedToo) {
 }
 
 TEST_P(AuditChannelTest, TheChannelLineNeverCarriesTheServerKey) {
-    set_audit_channel(conn(), DiscordId(kAuditChannel), to_timestamp(clock_.now()));
+    set_audit_channel(conn(), kAuditChannel, to_timestamp(clock_.now()));
     const std::string key = "k3y-" + std::string(40, 'z');
-    auto server = catalog_.create_server(conn(), std::string(kAdmin),
+    auto server = catalog_.create_server(conn(), kAdmin,
                                          {"par-1", "Paris", "https://par.example:8443", key, "", 1, 100, 1});
     ASSERT_TRUE(server.has_value()) << server.error().message;
     const auto queued = audit_outbox(conn(), 10);
@@ -134,7 +134,7 @@ TEST_P(AuditChannelTest, TheChannelLineNeverCarriesTheServerKey) {
         const auto line = ui::audit_line(record);
         EXPECT_THAT(line, Not(HasSubstr(key)));
         EXPECT_THAT(line, Not(HasSubstr("zzzzzzzz")));
-        EXPECT_THAT(line, HasSubstr("<@" + std::string(kAdmin) + ">"));
+        EXPECT_THAT(line, HasSubstr("<@" + kAdmin.str() + ">"));
         EXPECT_THAT(line, HasSubstr("`server.created` server #" + std::to_string(server->id.value)));
     }
 }

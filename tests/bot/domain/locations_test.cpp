@@ -17,7 +17,7 @@ namespace {
 
 using testing::run_awaitable;
 
-const DiscordId kAdmin = "100000000000000001";
+const DiscordId kAdmin{100000000000000001ULL};
 
 /// One fake gateway per server, as in a shop with a panel per location.
 class PerServerDirectory final : public GatewayDirectory {
@@ -86,8 +86,8 @@ class LocationTest : public testing::DomainTest {
         EXPECT_TRUE(placed.has_value()) << placed.error().message;
         EXPECT_EQ(placed->order.location, location);
         EXPECT_TRUE(orders_->choose_payment_method(conn(), placed->order.id, user, method_).has_value());
-        auto submitted = orders_->submit_receipt(conn(), placed->order.id, user,
-                                                 {"receipt-" + discord_id, "image/png", "a"});
+        auto submitted = orders_->submit_receipt(
+            conn(), placed->order.id, user, {"receipt-" + discord_id, "image/png", testing::discord_id("a")});
         EXPECT_TRUE(submitted.has_value()) << submitted.error().message;
         return submitted->order;
     }
@@ -163,7 +163,9 @@ TEST_P(LocationTest, ARenewalStaysOnItsServer) {
     const auto user = first.account.user_id;
     ASSERT_TRUE(orders_->choose_payment_method(conn(), renewal->order.id, user, method_).has_value());
     ASSERT_TRUE(
-        orders_->submit_receipt(conn(), renewal->order.id, user, {"r2", "image/png", "b"}).has_value());
+        orders_
+            ->submit_receipt(conn(), renewal->order.id, user, {"r2", "image/png", testing::discord_id("b")})
+            .has_value());
     // Egypt is full (this very account): the renewal does not need a slot and stays.
     const auto renewed = approve(*orders_->get(conn(), renewal->order.id));
     EXPECT_EQ(renewed.account.id, first.account.id);

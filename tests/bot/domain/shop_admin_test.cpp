@@ -20,7 +20,7 @@ namespace {
 
 using testing::run_awaitable;
 
-constexpr std::string_view kAdmin = "100000000000000001";
+const domain::DiscordId kAdmin{100000000000000001ULL};
 
 class ShopAdminTest : public testing::DomainTest {
   protected:
@@ -47,7 +47,7 @@ class ShopAdminTest : public testing::DomainTest {
     /// A paid order of a new customer, approved and fulfilled.
     Fulfilment paid(const std::string& discord_id, const std::string& receipt) {
         const auto order = order_under_review(make_user(discord_id), receipt);
-        auto done = run_awaitable(provisioner_->approve_and_fulfil(order.id, std::string(kAdmin)));
+        auto done = run_awaitable(provisioner_->approve_and_fulfil(order.id, kAdmin));
         EXPECT_TRUE(done.has_value()) << done.error().message;
         return *done;
     }
@@ -70,8 +70,8 @@ class ShopAdminTest : public testing::DomainTest {
 
 TEST_P(ShopAdminTest, SearchFindsACustomerByNameIdReferenceOrAccountEmailAndWildcardsMatchThemselves) {
     const auto bought = paid("100000000000000011", "receipt-a");
-    users_.ensure(conn(), "100000000000000012", "Mona_50%");
-    users_.ensure(conn(), "100000000000000013", "Mona");
+    users_.ensure(conn(), domain::DiscordId{100000000000000012ULL}, "Mona_50%");
+    users_.ensure(conn(), domain::DiscordId{100000000000000013ULL}, "Mona");
     const auto by = [&](std::string_view query) {
         return names(customers::list(conn(), CustomerFilter::all, query, 0, 10));
     };
@@ -93,17 +93,18 @@ TEST_P(ShopAdminTest, SearchFindsACustomerByNameIdReferenceOrAccountEmailAndWild
 
 TEST_P(ShopAdminTest, ListFiltersByStatusAndPagesNewestFirst) {
     paid("100000000000000021", "receipt-b");
-    for (int i = 0; i < 12; ++i) users_.ensure(conn(), "1000000000000001" + std::to_string(10 + i), "p");
+    for (int i = 0; i < 12; ++i)
+        users_.ensure(conn(), domain::DiscordId{100000000000000110ULL + static_cast<std::uint64_t>(i)}, "p");
     const auto banned = make_user("100000000000000022");
-    ASSERT_TRUE(users_.ban(conn(), std::string(kAdmin), banned, "fraud").has_value());
+    ASSERT_TRUE(users_.ban(conn(), kAdmin, banned, "fraud").has_value());
 
     const auto first = customers::list(conn(), CustomerFilter::all, "", 0, 10);
     EXPECT_EQ(first.total, 14);
     ASSERT_EQ(first.rows.size(), 10u);
-    EXPECT_EQ(first.rows.front().discord_id, "100000000000000022");
+    EXPECT_EQ(first.rows.front().discord_id, domain::DiscordId{100000000000000022ULL});
     const auto last = customers::list(conn(), CustomerFilter::all, "", 10, 10);
     ASSERT_EQ(last.rows.size(), 4u);
-    EXPECT_EQ(last.rows.back().discord_id, "100000000000000021");
+    EXPECT_EQ(last.rows.back().discord_id, domain::DiscordId{100000000000000021ULL});
     EXPECT_EQ(last.rows.back().orders, 1);
     EXPECT_EQ(last.rows.back().active_accounts, 1);
 
@@ -113,7 +114,7 @@ TEST_P(ShopAdminTest, ListFiltersByStatusAndPagesNewestFirst) {
     EXPECT_EQ(customers::list(conn(), CustomerFilter::active, "", 0, 10).total, 13);
     const auto subscribed = customers::list(conn(), CustomerFilter::subscribed, "", 0, 10);
     ASSERT_EQ(subscribed.total, 1);
-    EXPECT_EQ(subscribed.rows[0].discord_id, "100000000000000021");
+    EXPECT_EQ(subscribed.rows[0].discord_id, domain::DiscordId{100000000000000021ULL});
     EXPECT_EQ(parse_customer_filter("subscribed"), CustomerFilter::subscribed);
     EXPECT_FALSE(parse_customer_filter("everyone").has_value());
 }
@@ -121,14 +122,12 @@ TEST_P(ShopAdminTest, ListFiltersByStatusAndPagesNewestFirst) {
 TEST_P(ShopAdminTest, HistoryHoldsOrdersAccountsAndAuditedNotes) {
     const auto bought = paid("100000000000000031", "receipt-c");
     const auto user = bought.order.user_id;
-    EXPECT_FALSE(customers::add_note(conn(), std::string(kAdmin), user, "   ", now()).has_value());
-    EXPECT_EQ(
-        customers::add_note(conn(), std::string(kAdmin), user, std::string(1001, 'x'), now()).error().code,
-        ErrorCode::validation);
-    EXPECT_EQ(customers::add_note(conn(), std::string(kAdmin), UserId{999}, "hi", now()).error().code,
+    EXPECT_FALSE(customers::add_note(conn(), kAdmin, user, "   ", now()).has_value());
+    EXPECT_EQ(customers::add_note(conn(), kAdmin, user, std::string(1001, 'x'), now()).error().code,
+              ErrorCode::validation);
+    EXPECT_EQ(customers::add_note(conn(), kAdmin, UserId{999}, "hi", now()).error().code,
               ErrorCode::not_found);
-    auto note =
-        customers::add_note(conn(), std::string(kAdmin), user, "  paid twice, refunded once  ", now());
+    auto note = customers::add_note(conn(), kAdmin, user, "  paid twice, refunded once  ", now());
     ASSERT_TRUE(note.has_value()) << note.error().message;
     EXPECT_EQ(note->body, "paid twice, refunded once");
 
@@ -143,7 +142,7 @@ TEST_P(ShopAdminTest, HistoryHoldsOrdersAccountsAndAuditedNotes) {
     const auto audit = audit_for(conn(), "user", std::to_string(user.value));
     ASSERT_FALSE(audit.empty());
     EXPECT_EQ(audit.back().entry.action, "user.note_added");
-    EXPECT_EQ(audit.back().entry.actor, kAdmin);
+    EXPECT_EQ(audit.back().entry.actor, kAdmin.str());
 }
 
 // ---- accounts given by admins ----
@@ -152,8 +151,8 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
     const auto user = make_user("100000000000000041");
     const auto other = make_server("eu-2");
     gateway_.script_create({testing::CreateFault::server_error});
-    auto gift = gifts::create(conn(), *orders_, std::string(kAdmin),
-                              {user, plan_, other, 7, "outage compensation"}, now());
+    auto gift =
+        gifts::create(conn(), *orders_, kAdmin, {user, plan_, other, 7, "outage compensation"}, now());
     ASSERT_TRUE(gift.has_value()) << gift.error().message;
     EXPECT_EQ(gift->status, OrderStatus::approved);
     EXPECT_EQ(gift->amount, Piasters{0});
@@ -162,7 +161,7 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
     EXPECT_EQ(gift->server_id, other);
     EXPECT_EQ(gift->reviewer_id, kAdmin);
 
-    auto failed = run_awaitable(provisioner_->fulfil(gift->id, std::string(kAdmin)));
+    auto failed = run_awaitable(provisioner_->fulfil(gift->id, kAdmin));
     ASSERT_FALSE(failed.has_value());
     EXPECT_TRUE(is_pending(failed.error()));
     EXPECT_TRUE(gateway_.clients().empty());
@@ -179,7 +178,7 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
     const auto audit = audit_for(conn(), "order", std::to_string(gift->id.value));
     ASSERT_FALSE(audit.empty());
     EXPECT_EQ(audit.front().entry.action, "order.gifted");
-    EXPECT_EQ(audit.front().entry.actor, kAdmin);
+    EXPECT_EQ(audit.front().entry.actor, kAdmin.str());
 
     // Not revenue, not a paid order in the stats.
     Analytics analytics;
@@ -192,7 +191,7 @@ TEST_P(ShopAdminTest, AGiftRetriedAfterAGatewayFailureMakesExactlyOneClient) {
 TEST_P(ShopAdminTest, AGiftIsRefusedClearlyAndNothingIsWritten) {
     const auto user = make_user("100000000000000051");
     const auto make = [&](GiftRequest request) {
-        return gifts::create(conn(), *orders_, std::string(kAdmin), request, now());
+        return gifts::create(conn(), *orders_, kAdmin, request, now());
     };
     EXPECT_EQ(make({user, plan_, std::nullopt, std::nullopt, "  "}).error().code, ErrorCode::validation);
     EXPECT_EQ(make({user, plan_, std::nullopt, 0, "staff"}).error().code, ErrorCode::validation);
@@ -208,7 +207,7 @@ TEST_P(ShopAdminTest, AGiftIsRefusedClearlyAndNothingIsWritten) {
     EXPECT_EQ(busy.error().code, ErrorCode::conflict);
     EXPECT_NE(busy.error().message.find(open.reference), std::string::npos) << busy.error().message;
     const auto banned = make_user("100000000000000052");
-    ASSERT_TRUE(users_.ban(conn(), std::string(kAdmin), banned, "fraud").has_value());
+    ASSERT_TRUE(users_.ban(conn(), kAdmin, banned, "fraud").has_value());
     EXPECT_EQ(make({banned, plan_, std::nullopt, std::nullopt, "staff"}).error().code, ErrorCode::forbidden);
     EXPECT_EQ(count("SELECT COUNT(*) FROM orders"), 1);
     EXPECT_EQ(count("SELECT COUNT(*) FROM audit_logs WHERE action = 'order.gifted'"), 0);
@@ -224,11 +223,9 @@ TEST_P(ShopAdminTest, ARefundLeavesRevenueShowsInStatsAndExportsAndIsRefusedTheS
     const auto to = now() + std::chrono::days(1);
     EXPECT_EQ(analytics.summary(conn(), from, to, now()).revenue, Piasters::from_pounds(300));
 
-    EXPECT_EQ(
-        refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, " ", now()).error().code,
-        ErrorCode::validation);
-    auto done =
-        refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, "paid twice", now());
+    EXPECT_EQ(refunds::refund(conn(), *orders_, kAdmin, refunded.order.id, " ", now()).error().code,
+              ErrorCode::validation);
+    auto done = refunds::refund(conn(), *orders_, kAdmin, refunded.order.id, "paid twice", now());
     ASSERT_TRUE(done.has_value()) << done.error().message;
     EXPECT_EQ(done->status, OrderStatus::fulfilled);
     EXPECT_EQ(done->refunded_at, now());
@@ -251,9 +248,9 @@ TEST_P(ShopAdminTest, ARefundLeavesRevenueShowsInStatsAndExportsAndIsRefusedTheS
     EXPECT_TRUE(rows[0]["refunded_at"].is_null());
     EXPECT_EQ(rows[1]["refunded_at"], epoch_seconds(now()));
     EXPECT_EQ(rows[1]["refund_reason"], "paid twice");
-    EXPECT_EQ(rows[1]["refunded_by"], kAdmin);
+    EXPECT_EQ(rows[1]["refunded_by"], kAdmin.str());
 
-    auto twice = refunds::refund(conn(), *orders_, std::string(kAdmin), refunded.order.id, "again", now());
+    auto twice = refunds::refund(conn(), *orders_, kAdmin, refunded.order.id, "again", now());
     ASSERT_FALSE(twice.has_value());
     EXPECT_EQ(twice.error().code, ErrorCode::conflict);
     EXPECT_NE(twice.error().message.find("already refunded"), std::string::npos) << twice.error().message;
@@ -261,20 +258,20 @@ TEST_P(ShopAdminTest, ARefundLeavesRevenueShowsInStatsAndExportsAndIsRefusedTheS
     EXPECT_EQ(count("SELECT COUNT(*) FROM audit_logs WHERE action = 'order.refunded'"), 1);
     const auto audit = audit_for(conn(), "order", std::to_string(refunded.order.id.value));
     EXPECT_EQ(audit.back().entry.action, "order.refunded");
-    EXPECT_EQ(audit.back().entry.actor, kAdmin);
+    EXPECT_EQ(audit.back().entry.actor, kAdmin.str());
     (void)kept;
 
     // Only a fulfilled, paid order can be refunded.
     const auto open = order_under_review(make_user("100000000000000063"));
-    EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), open.id, "x", now()).error().code,
+    EXPECT_EQ(refunds::refund(conn(), *orders_, kAdmin, open.id, "x", now()).error().code,
               ErrorCode::invalid_transition);
-    EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), OrderId{999}, "x", now()).error().code,
+    EXPECT_EQ(refunds::refund(conn(), *orders_, kAdmin, OrderId{999}, "x", now()).error().code,
               ErrorCode::not_found);
     auto gift =
-        gifts::create(conn(), *orders_, std::string(kAdmin),
+        gifts::create(conn(), *orders_, kAdmin,
                       {make_user("100000000000000064"), plan_, std::nullopt, std::nullopt, "staff"}, now());
     ASSERT_TRUE(run_awaitable(provisioner_->fulfil(gift->id)).has_value());
-    EXPECT_EQ(refunds::refund(conn(), *orders_, std::string(kAdmin), gift->id, "x", now()).error().code,
+    EXPECT_EQ(refunds::refund(conn(), *orders_, kAdmin, gift->id, "x", now()).error().code,
               ErrorCode::validation);
 }
 
@@ -286,7 +283,7 @@ TEST_P(ShopAdminTest, ChangePlanSetsTheNewQuotaDevicesAndExpiryFromNowOrFromTheC
     const auto id = bought.account.id;
     const auto old_expiry = bought.account.expires_at;
 
-    auto from_expiry = run_awaitable(operations_->change_plan(id, yearly, true, std::string(kAdmin)));
+    auto from_expiry = run_awaitable(operations_->change_plan(id, yearly, true, kAdmin));
     ASSERT_TRUE(from_expiry.has_value()) << from_expiry.error().message;
     EXPECT_EQ(from_expiry->expires_at, old_expiry + std::chrono::days(365));
     EXPECT_EQ(from_expiry->traffic_limit_bytes, 0);
@@ -295,7 +292,7 @@ TEST_P(ShopAdminTest, ChangePlanSetsTheNewQuotaDevicesAndExpiryFromNowOrFromTheC
     EXPECT_EQ(client.total_bytes, 0);
     EXPECT_EQ(client.expiry_ms, epoch_seconds(old_expiry + std::chrono::days(365)) * 1000);
 
-    auto from_now = run_awaitable(operations_->change_plan(id, plan_, false, std::string(kAdmin)));
+    auto from_now = run_awaitable(operations_->change_plan(id, plan_, false, kAdmin));
     ASSERT_TRUE(from_now.has_value());
     EXPECT_EQ(from_now->expires_at, now() + std::chrono::days(30));
     EXPECT_EQ(from_now->traffic_limit_bytes, 50LL << 30);
@@ -305,14 +302,13 @@ TEST_P(ShopAdminTest, ChangePlanSetsTheNewQuotaDevicesAndExpiryFromNowOrFromTheC
 
     // The panel down: nothing changes in the database.
     gateway_.set_down(GatewayError{GatewayErrorCode::unreachable, 0, "refused"});
-    auto failed = run_awaitable(operations_->change_plan(id, yearly, false, std::string(kAdmin)));
+    auto failed = run_awaitable(operations_->change_plan(id, yearly, false, kAdmin));
     ASSERT_FALSE(failed.has_value());
     EXPECT_EQ(failed.error().code, ErrorCode::gateway);
     EXPECT_EQ(accounts::get(conn(), id)->plan_id, plan_);
     gateway_.set_down(std::nullopt);
-    EXPECT_EQ(
-        run_awaitable(operations_->change_plan(id, PlanId{999}, false, std::string(kAdmin))).error().code,
-        ErrorCode::not_found);
+    EXPECT_EQ(run_awaitable(operations_->change_plan(id, PlanId{999}, false, kAdmin)).error().code,
+              ErrorCode::not_found);
 }
 
 NEBULA_INSTANTIATE_FOR_BACKENDS(ShopAdminTest);

@@ -29,7 +29,7 @@ using ui::Msg;
 constexpr std::uint64_t kAdmin = 510000000000000001ULL;
 constexpr std::uint64_t kCustomer = 510000000000000002ULL;
 constexpr std::uint64_t kNewcomer = 510000000000000003ULL;
-constexpr std::string_view kActor = "510000000000000009";
+const domain::DiscordId kActor{510000000000000009ULL};
 
 std::string english(Msg msg) { return ui::tr(ui::Locale::en, msg); }
 
@@ -43,18 +43,18 @@ class ClickTest : public ::testing::TestWithParam<db::Backend>, protected BotGra
         dispatcher_ = std::make_unique<handlers::Dispatcher>(*ctx_, router_);
         with_db([&](db::Connection& c) {
             domain::PlanInput plan{"Monthly 50 GB", 30, 50LL << 30, 2, domain::Piasters::from_pounds(150), 1};
-            auto made = catalog_.create_plan(c, std::string(kActor), plan);
+            auto made = catalog_.create_plan(c, kActor, plan);
             ASSERT_TRUE(made.has_value()) << made.error().message;
             plan_ = made->id;
             auto server =
-                catalog_.create_server(c, std::string(kActor),
+                catalog_.create_server(c, kActor,
                                        {"Frankfurt-1", "Frankfurt", "https://frankfurt.example:8443",
                                         std::string(40, 'k'), "", 1, 100, 1});
             ASSERT_TRUE(server.has_value()) << server.error().message;
             // A returning customer whose Discord language is already on their row: their clicks
             // have nothing to write.
-            users_.ensure(c, std::to_string(kCustomer), "user-" + std::to_string(kCustomer));
-            users_.note_discord_locale(c, std::to_string(kCustomer), "en-US");
+            users_.ensure(c, domain::DiscordId{kCustomer}, "user-" + std::to_string(kCustomer));
+            users_.note_discord_locale(c, domain::DiscordId{kCustomer}, "en-US");
         });
     }
 
@@ -185,7 +185,7 @@ TEST_P(ClickTest, AChangeByAnotherProcessShowsAtTheNextClick) {
     with_db([&](db::Connection& c) {
         domain::CatalogService other(clock_);
         auto server = c.scalar<domain::ServerId>("SELECT id FROM servers");
-        ASSERT_TRUE(other.set_server_enabled(c, std::string(kActor), *server, false).has_value());
+        ASSERT_TRUE(other.set_server_enabled(c, kActor, *server, false).has_value());
     });
     const json closed = click(kCustomer, "panel:buy");
     EXPECT_TRUE(shows(closed, english(Msg::sales_open_soon))) << shown(closed);

@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t kAuditChannel = 100000000000000050ULL;
-constexpr std::string_view kAdmin = "100000000000000001";
+const domain::DiscordId kAdmin{100000000000000001ULL};
 
 class AuditChannelJobTest : public JobsTest {
   protected:
@@ -27,7 +27,7 @@ class AuditChannelJobTest : public JobsTest {
         jobs_ = make_jobs();
         // What the bot does at start-up with AUDIT_CHANNEL_ID set.
         with_db([&](db::Connection& c) {
-            domain::set_audit_channel(c, std::string(std::to_string(kAuditChannel)), now());
+            domain::set_audit_channel(c, domain::DiscordId{kAuditChannel}, now());
         });
     }
 
@@ -40,7 +40,7 @@ class AuditChannelJobTest : public JobsTest {
             for (int i = 0; i < count; ++i) {
                 domain::PlanInput update{"Plan v" + std::to_string(i + 1),   30, 100LL << 30, 2,
                                          domain::Piasters::from_pounds(150), 0,  ""};
-                auto updated = catalog_.update_plan(c, std::string(kAdmin), plan, update);
+                auto updated = catalog_.update_plan(c, kAdmin, plan, update);
                 EXPECT_TRUE(updated.has_value());
                 ids.push_back(*c.scalar<std::int64_t>("SELECT MAX(id) FROM audit_logs"));
             }
@@ -79,9 +79,8 @@ TEST_P(AuditChannelJobTest, EachEntryIsPostedOnceInOrderAsOneLine) {
     ASSERT_EQ(lines.size(), 3u);
     for (int i = 0; i < 3; ++i) {
         SCOPED_TRACE(lines[static_cast<std::size_t>(i)]);
-        EXPECT_NE(
-            lines[static_cast<std::size_t>(i)].find("<@" + std::string(kAdmin) + "> `plan.updated` plan #"),
-            std::string::npos);
+        EXPECT_NE(lines[static_cast<std::size_t>(i)].find("<@" + kAdmin.str() + "> `plan.updated` plan #"),
+                  std::string::npos);
         EXPECT_NE(lines[static_cast<std::size_t>(i)].find("\"Plan v" + std::to_string(i + 1) + "\""),
                   std::string::npos);
     }
