@@ -6,7 +6,8 @@ namespace nebula::bot::domain {
 namespace {
 
 constexpr std::string_view kSelect =
-    "SELECT id, discord_id, username, locale_choice, last_locale, status, ban_reason, created_at FROM users ";
+    "SELECT id, discord_id, username, locale_choice, last_locale, status, ban_reason, created_at, "
+    "announcements_dm FROM users ";
 
 std::optional<User> read_one(db::Statement& row) {
     if (!row.step()) return std::nullopt;
@@ -19,6 +20,7 @@ std::optional<User> read_one(db::Statement& row) {
     user.status = parse_user_status(row.get<std::string>(5));
     user.ban_reason = row.get<std::optional<std::string>>(6);
     user.created_at = row.get<Timestamp>(7);
+    user.announcements_dm = row.get<bool>(8);
     return user;
 }
 

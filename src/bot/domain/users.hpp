@@ -25,6 +25,8 @@ struct User {
     UserStatus status = UserStatus::active;
     std::optional<std::string> ban_reason;
     Timestamp created_at;
+    /// They turned "Announcements by DM" on in My Account (off by default).
+    bool announcements_dm = false;
 };
 
 nlohmann::json to_json(const User& user);

@@ -247,10 +247,16 @@ namespace customer {
 asio::awaitable<void> add_announcement_toggle(Call& call, MessagePayload& payload) {
     auto& ctx = call.ctx;
     const domain::DiscordId id = call.user().id;
-    const bool on = co_await ctx.db.run([&](db::Connection& c) {
-        const auto user = ctx.users.find(c, id);
-        return user && domain::announcements::dm_opt_in(c, user->id);
-    });
+    // The row the click read already, when the handler handed it over: no second database hop.
+    bool on = false;
+    if (call.clicker) {
+        on = *call.clicker && (*call.clicker)->announcements_dm;
+    } else {
+        on = co_await ctx.db.run([&](db::Connection& c) {
+            const auto user = ctx.users.find(c, id);
+            return user && user->announcements_dm;
+        });
+    }
     auto button = Button::action(ButtonStyle::secondary,
                                  call.tr(on ? Msg::button_announce_dm_on : Msg::button_announce_dm_off),
                                  discord::custom_id::make("announce_dm", on ? "off" : "on"));
