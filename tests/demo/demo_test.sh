@@ -3,9 +3,9 @@
 #   demo_test.sh SOURCE_DIR BUILD_DIR
 # Passes when the walk-through finished, the transcript holds the customer's VLESS link and the
 # files the demo promises exist: QR code and chart PNGs, the CSV export and the receipts; and the
-# free trial and the promo code were walked through; the admin searched a customer, gave an
-# account, refunded an order and read the revenue chart again.
-# free trial and the promo code (entered, paid at the discounted amount, approved) were walked through.
+# free trial and the promo code (entered, paid at the discounted amount, approved) were walked
+# through; the admin searched a customer, gave an account, refunded an order and read the revenue
+# chart again; the customer drew their usage chart in My Account.
 set -euo pipefail
 src="$1"
 build="$2"
@@ -37,6 +37,7 @@ grep -q 'Account given to' "$out/transcript.txt" || fail "no account given by th
 grep -q 'is marked refunded' "$out/transcript.txt" || fail "no refund in the transcript"
 grep -q 'has been refunded' "$out/transcript.txt" || fail "the customer was not told of the refund"
 is_png "$out/revenue-2.png" || fail "no revenue chart after the refund (revenue-2.png)"
+is_png "$out/usage.png" || fail "no usage chart from My Account (usage.png)"
 grep -q 'clicks Approve on the review card of NL-' "$out/transcript.txt" || fail "the order with the promo code was not approved"
 is_png "$out/promo-receipt.png" || fail "promo-receipt.png is missing or not a PNG"
 echo "demo ok: $(ls "$out" | tr '\n' ' ')"

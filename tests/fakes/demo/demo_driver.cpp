@@ -313,6 +313,7 @@ class Walk {
         co_await admin_gives_an_account(admin, plan);
         co_await admin_refunds(admin, reference);
         co_await admin_reads_the_charts(admin);
+        co_await customer_reads_the_usage_chart(newcomer);
 
         co_await fetch_files();
         section("Result");
@@ -349,6 +350,7 @@ class Walk {
             out.push_back("the account given by the admin was not delivered");
         if (!refund_told_) out.push_back("the customer was not told of the refund");
         if (charts_after_refund_.empty()) out.push_back("/admin stats after the refund sent no chart");
+        if (usage_charts_.empty()) out.push_back("My Account's Usage chart sent no chart");
         if (!promo_used_) out.push_back("the order with the promo code was not approved at 120 EGP");
         return out;
     }
@@ -420,6 +422,48 @@ class Walk {
         options.push_back(opt("period", 3, "7d"));
         charts_after_refund_ = co_await command_with_file(admin, "/admin stats period:7d (after the refund)",
                                                           "stats", std::move(options));
+    }
+
+    /// The customer opens My Account and presses their account's Usage chart button: the daily
+    /// traffic of the last 30 days, drawn in their language and saved like the admin's charts.
+    asio::awaitable<void> customer_reads_the_usage_chart(const Actor& customer) {
+        const std::size_t before = seen_.size();
+        json account = co_await click(customer, "clicks My Account on the main panel", kPanelChannel,
+                                      "panel:account", "");
+        const std::regex usage_button("\"custom_id\":\"(acct:[0-9]+:usage)\"");
+        std::smatch found;
+        std::string body = account["body"].dump();
+        if (!std::regex_search(body, found, usage_button)) {
+            // A deferred answer: My Account comes as the follow-up message.
+            const std::string token = account["interaction_token"];
+            account = co_await wait_for(
+                [&](const json& r) {
+                    return r["path"].get<std::string>().find("/webhooks/") == 0 &&
+                           r["path"].get<std::string>().find(token) != std::string::npos &&
+                           r["body"].dump().find(":usage") != std::string::npos;
+                },
+                "My Account with its Usage chart button", before);
+            print_new();
+            body = account["body"].dump();
+            if (!std::regex_search(body, found, usage_button))
+                throw std::runtime_error("no Usage chart button in My Account: " + body);
+        }
+        const std::string button = found[1].str();
+        const std::size_t before_chart = seen_.size();
+        json callback = co_await click(customer, "clicks Usage chart", kPanelChannel, button, "");
+        json with_file = callback;
+        if (callback["files"].empty()) {
+            const std::string token = callback["interaction_token"];
+            with_file = co_await wait_for(
+                [&](const json& r) {
+                    return r["path"].get<std::string>().find("/webhooks/") == 0 &&
+                           r["path"].get<std::string>().find(token) != std::string::npos &&
+                           !r["files"].empty();
+                },
+                "the usage chart", before_chart);
+            print_new();
+        }
+        for (const auto& f : with_file["files"]) usage_charts_.push_back(saved_.at(f["url"]));
     }
 
   private:
@@ -909,6 +953,7 @@ class Walk {
     std::string gift_link_;
     bool refund_told_ = false;
     std::vector<std::filesystem::path> charts_after_refund_;
+    std::vector<std::filesystem::path> usage_charts_;
     bool promo_used_ = false;
     std::vector<std::filesystem::path> stats_files_;
     std::vector<std::filesystem::path> export_files_;
