@@ -244,7 +244,7 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
 boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::approve_and_fulfil(OrderId id, DiscordId admin) {
     auto approved = co_await approve(id, admin);
     if (!approved) co_return common::unexpected(approved.error());
-    co_return co_await fulfil(id, std::move(admin));
+    co_return co_await fulfil(id, admin);
 }
 
 boost::asio::awaitable<ReconcileReport> Provisioner::reconcile() {
@@ -305,14 +305,13 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id,
     auto changed = co_await gateway.update_client(
         target->account.client_email, ClientChange{to_ms(expiry), std::nullopt, std::nullopt, true});
     if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
-    co_return co_await commit(id, std::move(actor), "account.extended",
-                              [expiry, id](db::Connection& c, Timestamp now) {
-                                  c.exec(
-                                      "UPDATE vpn_accounts SET expires_at = ?, status = 'active', "
-                                      "expiry_alert_level = 0, updated_at = ? "
-                                      "WHERE id = ?",
-                                      expiry, now, id);
-                              });
+    co_return co_await commit(id, actor, "account.extended", [expiry, id](db::Connection& c, Timestamp now) {
+        c.exec(
+            "UPDATE vpn_accounts SET expires_at = ?, status = 'active', "
+            "expiry_alert_level = 0, updated_at = ? "
+            "WHERE id = ?",
+            expiry, now, id);
+    });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountId id, bool enabled,
@@ -324,7 +323,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountI
         target->account.client_email, ClientChange{std::nullopt, std::nullopt, std::nullopt, enabled});
     if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
     const auto status = enabled ? AccountStatus::active : AccountStatus::disabled;
-    co_return co_await commit(id, std::move(actor), enabled ? "account.enabled" : "account.disabled",
+    co_return co_await commit(id, actor, enabled ? "account.enabled" : "account.disabled",
                               [status, id](db::Connection& c, Timestamp now) {
                                   c.exec("UPDATE vpn_accounts SET status = ?, updated_at = ? WHERE id = ?",
                                          status, now, id);
@@ -337,10 +336,9 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id,
     auto& gateway = gateways_.gateway_for(target->server);
     auto deleted = co_await gateway.delete_client(target->account.client_email);
     if (!deleted) co_return fail(ErrorCode::gateway, describe(deleted.error()));
-    co_return co_await commit(
-        id, std::move(actor), "account.deleted", [id](db::Connection& c, Timestamp now) {
-            c.exec("UPDATE vpn_accounts SET status = 'deleted', updated_at = ? WHERE id = ?", now, id);
-        });
+    co_return co_await commit(id, actor, "account.deleted", [id](db::Connection& c, Timestamp now) {
+        c.exec("UPDATE vpn_accounts SET status = 'deleted', updated_at = ? WHERE id = ?", now, id);
+    });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(AccountId id, Actor actor) {
@@ -349,13 +347,12 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(Accoun
     auto& gateway = gateways_.gateway_for(target->server);
     auto reset = co_await gateway.reset_traffic(target->account.client_email);
     if (!reset) co_return fail(ErrorCode::gateway, describe(reset.error()));
-    co_return co_await commit(
-        id, std::move(actor), "account.traffic_reset", [id](db::Connection& c, Timestamp now) {
-            c.exec(
-                "UPDATE vpn_accounts SET used_up_bytes = 0, used_down_bytes = 0, traffic_alert_level = 0, "
-                "updated_at = ? WHERE id = ?",
-                now, id);
-        });
+    co_return co_await commit(id, actor, "account.traffic_reset", [id](db::Connection& c, Timestamp now) {
+        c.exec(
+            "UPDATE vpn_accounts SET used_up_bytes = 0, used_down_bytes = 0, traffic_alert_level = 0, "
+            "updated_at = ? WHERE id = ?",
+            now, id);
+    });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountId id, PlanId plan_id,
@@ -375,7 +372,7 @@ boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountI
     auto changed = co_await gateway.update_client(target->account.client_email,
                                                   ClientChange{to_ms(expiry), traffic, devices, enable});
     if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
-    co_return co_await commit(id, std::move(actor), "account.plan_changed",
+    co_return co_await commit(id, actor, "account.plan_changed",
                               [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
                                   c.exec(
                                       "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, "

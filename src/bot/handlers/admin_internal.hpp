@@ -20,7 +20,7 @@ inline constexpr std::uint32_t kAdminColor = 0x5865F2;
 struct AdminCommands::Invocation {
     const discord::Interaction& interaction;
     const discord::CommandData& data;
-    ui::Locale locale;
+    ui::Locale locale{};
     domain::DiscordId actor;
     Call& source;  ///< the interaction being answered (for what the review flow shares)
 

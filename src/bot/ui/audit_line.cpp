@@ -19,9 +19,10 @@ bool all_digits(std::string_view text) {
 
 std::string actor_text(std::string_view actor) {
     if (all_digits(actor)) return "<@" + std::string(actor) + ">";
-    constexpr std::string_view customer = "user:";
-    if (actor.substr(0, customer.size()) == customer && all_digits(actor.substr(customer.size())))
-        return "<@" + std::string(actor.substr(customer.size())) + ">";
+    constexpr std::string_view kCustomerPrefix = "user:";
+    if (actor.substr(0, kCustomerPrefix.size()) == kCustomerPrefix &&
+        all_digits(actor.substr(kCustomerPrefix.size())))
+        return "<@" + std::string(actor.substr(kCustomerPrefix.size())) + ">";
     return std::string(actor);
 }
 
@@ -29,8 +30,8 @@ bool secret_name(std::string_view name) {
     std::string lower(name);
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    constexpr std::array<std::string_view, 5> words{"key", "secret", "password", "passphrase", "token"};
-    return std::any_of(words.begin(), words.end(),
+    constexpr std::array<std::string_view, 5> kWords{"key", "secret", "password", "passphrase", "token"};
+    return std::any_of(kWords.begin(), kWords.end(),
                        [&](std::string_view word) { return lower.find(word) != std::string::npos; });
 }
 
