@@ -155,6 +155,12 @@ class BotE2E : public ::testing::Test {
         json interaction = discord_->make_interaction(type, user, std::move(roles), std::move(data));
         const auto chosen = locales_.find(user);
         interaction["locale"] = chosen == locales_.end() ? std::string("en-US") : chosen->second;
+        co_return co_await answer_to(std::move(interaction));
+    }
+
+    /// Delivers `interaction` as an INTERACTION_CREATE, waits until the bot has finished handling
+    /// it and returns its callback request body.
+    asio::awaitable<json> answer_to(json interaction) {
         const std::size_t before = bot_->dispatcher().completed();
         discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
         co_await until(
@@ -2494,22 +2500,7 @@ class BotE2EAnnouncements : public BotE2E {
         interaction["context"] = 1;
         const auto chosen = locales_.find(user);
         interaction["locale"] = chosen == locales_.end() ? std::string("en-US") : chosen->second;
-        const std::size_t before = bot_->dispatcher().completed();
-        discord_->gateway().dispatch("INTERACTION_CREATE", interaction);
-        co_await until(
-            [&] { return bot_->dispatcher().completed() > before && bot_->dispatcher().in_flight() == 0; });
-        const std::string prefix = "/interactions/" + interaction["id"].get<std::string>() + "/";
-        json callback;
-        co_await until([&] {
-            for (const auto& r : discord_->requests()) {
-                if (r.path.rfind(prefix, 0) == 0) {
-                    callback = r.json;
-                    return true;
-                }
-            }
-            return false;
-        });
-        co_return callback;
+        co_return co_await answer_to(std::move(interaction));
     }
 
     static constexpr std::uint64_t kFriend = 830000000000000011ULL;
