@@ -167,7 +167,7 @@ asio::awaitable<JobResult> Jobs::backup() {
     const db::DatabaseUrl database = database_;
     const JobsConfig& config = config_;
     // Blocking file work runs on a database thread, never on the Discord executor.
-    auto outcome = co_await ctx_.db.run([&](db::Connection&) -> common::Result<int, std::string> {
+    auto outcome = co_await ctx_.db.run([&](db::Connection& connection) -> common::Result<int, std::string> {
         std::error_code ec;
         std::filesystem::create_directories(directory, ec);
         if (ec) return common::unexpected("creating " + directory.string() + ": " + ec.message());
@@ -175,11 +175,17 @@ asio::awaitable<JobResult> Jobs::backup() {
         if (postgres) {
             auto target = pg_dump_target(database.postgres_url);
             if (!target) return common::unexpected(target.error());
+            // Only the shop's own schema (the one its DATABASE_URL's search_path names, usually
+            // public): other schemas in the same database belong to someone else, and may be
+            // dropped while the dump runs.
+            const auto schema = connection.scalar<std::string>("SELECT current_schema()");
+            if (!schema || schema->empty())
+                return common::unexpected(std::string("pg_dump: no current schema"));
             std::vector<std::string> env;
             if (!target->second.empty()) env.push_back("PGPASSWORD=" + target->second);
             const std::string failed =
                 run_program({config.pg_dump, "--format=custom", "--file=" + partial.string(),
-                             "--dbname=" + target->first},
+                             "--schema=" + *schema, "--dbname=" + target->first},
                             env, config.backup_command_timeout);
             if (!failed.empty()) {
                 std::filesystem::remove(partial, ec);

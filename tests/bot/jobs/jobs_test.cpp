@@ -1,5 +1,6 @@
 #include <gmock/gmock.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -944,6 +945,14 @@ using PostgresBackupTest = JobsTest;
 TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
     if (std::system("command -v pg_dump >/dev/null 2>&1") != 0) GTEST_SKIP() << "pg_dump is not installed";
     make_user(kAlice);
+    // Another schema in the same database (another shop, another program) is not the shop's to
+    // dump: it may be dropped while the dump runs.
+    const std::string neighbour = "neighbour_" + std::to_string(::getpid());
+    with_db([&](db::Connection& c) {
+        c.exec("DROP SCHEMA IF EXISTS " + neighbour + " CASCADE");
+        c.exec("CREATE SCHEMA " + neighbour);
+        return c.exec("CREATE TABLE " + neighbour + ".not_the_shops (id integer)");
+    });
     const auto channel = make_channel("backups");
     config_.backup_channel = channel;
     config_.backup_passphrase = kPassphrase;
@@ -953,6 +962,7 @@ TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
         auto result = co_await jobs_->backup();
         EXPECT_TRUE(result) << result.error();
     });
+    with_db([&](db::Connection& c) { return c.exec("DROP SCHEMA " + neighbour + " CASCADE"); });
     std::vector<std::filesystem::path> dumps;
     for (const auto& entry : std::filesystem::directory_iterator(shop_.data_dir / "backups")) {
         dumps.push_back(entry.path());
@@ -960,6 +970,15 @@ TEST_P(PostgresBackupTest, PgDumpIsTakenSealedAndUploaded) {
     ASSERT_EQ(dumps.size(), 1u);
     EXPECT_EQ(dumps[0].extension(), ".dump");
     EXPECT_EQ(file_text(dumps[0]).substr(0, 5), "PGDMP") << "pg_dump's custom format";
+    if (std::system("command -v pg_restore >/dev/null 2>&1") == 0) {
+        const auto listing = shop_.data_dir / "listing.txt";
+        ASSERT_EQ(std::system(
+                      ("pg_restore --list '" + dumps[0].string() + "' >'" + listing.string() + "'").c_str()),
+                  0);
+        const std::string listed = file_text(listing);
+        EXPECT_THAT(listed, ::testing::HasSubstr(" users "));
+        EXPECT_EQ(listed.find("not_the_shops"), std::string::npos) << "the dump holds another schema's table";
+    }
     const auto posted = posts_to(channel.value());
     ASSERT_EQ(posted.size(), 1u);
     ASSERT_EQ(posted[0].files.size(), 1u);
