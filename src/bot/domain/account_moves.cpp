@@ -8,6 +8,8 @@
 #include "bot/domain/provisioning.hpp"
 #include "common/crypto.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace nebula::bot::domain {
 namespace {
 
@@ -61,6 +63,22 @@ struct Step {
     Account account;
     Server server;
 };
+
+/// The quota a new client gets: what is left of the account's (0: unlimited). A used-up quota
+/// stays used up (1 byte), never 0, which would be unlimited.
+std::int64_t remaining_quota(const Account& account) {
+    if (account.traffic_limit_bytes <= 0) return 0;
+    const auto used = account.used_up_bytes + account.used_down_bytes;
+    return std::max<std::int64_t>(account.traffic_limit_bytes - used, 1);
+}
+
+/// Whether a client made from the account as it was in `made` still carries its terms as they
+/// are in `now` (a renewal, an extension or a ban in between changes them).
+bool same_terms(const Account& made, const Account& now) {
+    return made.client_email == now.client_email && made.expires_at == now.expires_at &&
+           made.status == now.status && made.device_limit == now.device_limit &&
+           remaining_quota(made) == remaining_quota(now);
+}
 
 }  // namespace
 
@@ -150,12 +168,7 @@ boost::asio::awaitable<Outcome<AccountMove>> AccountMover::start(AccountId accou
                     return fail(ErrorCode::no_capacity,
                                 target->spec.name + " is disabled, down or full; pick another server");
                 }
-                std::int64_t quota = 0;
-                if (account->traffic_limit_bytes > 0) {
-                    const auto used = account->used_up_bytes + account->used_down_bytes;
-                    // A used-up quota stays used up (1 byte), never 0, which would be unlimited.
-                    quota = std::max<std::int64_t>(account->traffic_limit_bytes - used, 1);
-                }
+                const std::int64_t quota = remaining_quota(*account);
                 const auto now = to_timestamp(clock_.now());
                 const auto id = *c.scalar<std::int64_t>(
                     "INSERT INTO account_moves (account_id, from_server_id, to_server_id, old_client_email, "
@@ -190,70 +203,102 @@ boost::asio::awaitable<Outcome<MovedAccount>> AccountMover::failed(std::int64_t 
 }
 
 boost::asio::awaitable<Outcome<MovedAccount>> AccountMover::create(std::int64_t id) {
-    auto step = co_await db_.run([&](db::Connection& c) -> Outcome<Step> {
-        auto move = moves::get(c, id);
-        if (!move) return fail(ErrorCode::not_found, "no such move");
-        auto account = accounts::get(c, move->account);
-        auto server = catalog_.server(c, move->to_server);
-        if (!account || !server) return fail(ErrorCode::not_found, "the account or its new server is gone");
-        return Step{std::move(*move), std::move(*account), std::move(*server)};
-    });
-    if (!step) co_return common::unexpected(step.error());
-    if (step->move.state != MoveState::creating) co_return MovedAccount{std::move(step->move), std::nullopt};
-
-    const auto& move = step->move;
-    const auto& account = step->account;
-    GatewayClient& gateway = gateways_.gateway_for(step->server);
-    // The same email and UUID on every attempt: a repeated create is success, never a second client.
-    NewClient spec{move.new_inbound_id,
-                   move.new_client_email,
-                   move.new_client_uuid,
-                   move.new_sub_id,
-                   move.traffic_limit_bytes,
-                   to_ms(account.expires_at),
-                   account.device_limit,
-                   order_reference(account.order_id),
-                   account.status == AccountStatus::active};
-    auto created = co_await gateway.create_client(spec);
-    if (!created && created.error().code == GatewayErrorCode::conflict) {
-        auto existing = co_await gateway.get_client(move.new_client_email);
-        if (existing && existing->client.uuid == move.new_client_uuid) {
-            created = std::move(existing);
-        } else {
-            co_return co_await failed(id, "the panel already has client " + move.new_client_email +
-                                              " with another UUID; an admin must resolve it");
-        }
-    }
-    if (!created) co_return co_await failed(id, describe(created.error()));
-    auto links = created->links;
-
-    co_return co_await db_.run([&](db::Connection& connection) -> Outcome<MovedAccount> {
-        return db::in_transaction(connection, [&](db::Connection& c) -> Outcome<MovedAccount> {
-            auto current = moves::get(c, id);
-            if (!current) return fail(ErrorCode::not_found, "no such move");
-            if (current->state != MoveState::creating) return MovedAccount{std::move(*current), links};
-            const auto before = accounts::get(c, current->account);
-            const auto now = to_timestamp(clock_.now());
-            c.exec(
-                "UPDATE vpn_accounts SET server_id = ?, client_email = ?, client_uuid = ?, sub_id = ?, "
-                "inbound_id = ?, traffic_limit_bytes = ?, used_up_bytes = 0, used_down_bytes = 0, "
-                "traffic_alert_level = 0, traffic_synced_at = NULL, updated_at = ? WHERE id = ?",
-                current->to_server, current->new_client_email, current->new_client_uuid, current->new_sub_id,
-                current->new_inbound_id, current->traffic_limit_bytes, now, current->account);
-            c.exec(
-                "UPDATE account_moves SET state = 'switched', switched_at = ?, updated_at = ?, last_error = "
-                "NULL WHERE id = ? AND state = 'creating'",
-                now, now, id);
-            auto after = accounts::get(c, current->account);
-            record_audit(
-                c,
-                {Actor::system().text(), "account.moved", "account", std::to_string(current->account.value),
-                 before ? to_json(*before) : nlohmann::json(nullptr),
-                 after ? to_json(*after) : nlohmann::json(nullptr)},
-                now);
-            return MovedAccount{*moves::get(c, id), links};
+    // The account can change while its new client is made (a renewal, an admin's extension, a
+    // ban, the traffic job): the switch happens only when the new client carries the account's
+    // terms as they are at the switch; otherwise the client is brought up to date and the switch
+    // tried again.
+    constexpr int kAttempts = 3;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        auto step = co_await db_.run([&](db::Connection& c) -> Outcome<Step> {
+            auto move = moves::get(c, id);
+            if (!move) return fail(ErrorCode::not_found, "no such move");
+            auto account = accounts::get(c, move->account);
+            auto server = catalog_.server(c, move->to_server);
+            if (!account || !server)
+                return fail(ErrorCode::not_found, "the account or its new server is gone");
+            return Step{std::move(*move), std::move(*account), std::move(*server)};
         });
-    });
+        if (!step) co_return common::unexpected(step.error());
+        if (step->move.state != MoveState::creating)
+            co_return MovedAccount{std::move(step->move), std::nullopt};
+
+        const auto& move = step->move;
+        const auto& account = step->account;
+        const std::int64_t quota = remaining_quota(account);
+        const bool enable = account.status == AccountStatus::active;
+        GatewayClient& gateway = gateways_.gateway_for(step->server);
+        // The same email and UUID on every attempt: a repeated create is success, never a second client.
+        NewClient spec{move.new_inbound_id,
+                       move.new_client_email,
+                       move.new_client_uuid,
+                       move.new_sub_id,
+                       quota,
+                       to_ms(account.expires_at),
+                       account.device_limit,
+                       order_reference(account.order_id),
+                       enable};
+        auto created = co_await gateway.create_client(spec);
+        if (!created && created.error().code == GatewayErrorCode::conflict) {
+            auto existing = co_await gateway.get_client(move.new_client_email);
+            if (!existing || existing->client.uuid != move.new_client_uuid) {
+                co_return co_await failed(id, "the panel already has client " + move.new_client_email +
+                                                  " with another UUID; an admin must resolve it");
+            }
+            created = std::move(existing);
+        }
+        if (!created) co_return co_await failed(id, describe(created.error()));
+        // A repeated create answers with the client an earlier attempt made, perhaps from older
+        // terms (a renewal or an extension since): it gets the account's terms as they are now.
+        const auto& made = created->client;
+        if (made.expiry_ms != spec.expiry_ms || made.total_bytes != spec.total_bytes ||
+            made.limit_ip != spec.limit_ip || made.enable != spec.enable) {
+            auto updated = co_await gateway.update_client(
+                move.new_client_email,
+                ClientChange{spec.expiry_ms, spec.total_bytes, spec.limit_ip, spec.enable});
+            if (!updated) co_return co_await failed(id, describe(updated.error()));
+        }
+        auto links = created->links;
+
+        auto switched = co_await db_.run([&](db::Connection& connection)
+                                             -> Outcome<std::optional<MovedAccount>> {
+            return db::in_transaction(
+                connection, [&](db::Connection& c) -> Outcome<std::optional<MovedAccount>> {
+                    auto current = moves::get(c, id);
+                    if (!current) return fail(ErrorCode::not_found, "no such move");
+                    if (current->state != MoveState::creating)
+                        return std::optional<MovedAccount>{MovedAccount{std::move(*current), links}};
+                    const auto before = accounts::get(c, current->account);
+                    if (!before || !same_terms(account, *before)) return std::optional<MovedAccount>{};
+                    const auto now = to_timestamp(clock_.now());
+                    c.exec(
+                        "UPDATE vpn_accounts SET server_id = ?, client_email = ?, client_uuid = ?, sub_id = "
+                        "?, "
+                        "inbound_id = ?, traffic_limit_bytes = ?, used_up_bytes = 0, used_down_bytes = 0, "
+                        "traffic_alert_level = 0, traffic_synced_at = NULL, updated_at = ? WHERE id = ?",
+                        current->to_server, current->new_client_email, current->new_client_uuid,
+                        current->new_sub_id, current->new_inbound_id, quota, now, current->account);
+                    c.exec(
+                        "UPDATE account_moves SET state = 'switched', traffic_limit_bytes = ?, switched_at = "
+                        "?, "
+                        "updated_at = ?, last_error = NULL WHERE id = ? AND state = 'creating'",
+                        quota, now, now, id);
+                    auto after = accounts::get(c, current->account);
+                    record_audit(c,
+                                 {Actor::system().text(), "account.moved", "account",
+                                  std::to_string(current->account.value), to_json(*before),
+                                  after ? to_json(*after) : nlohmann::json(nullptr)},
+                                 now);
+                    return std::optional<MovedAccount>{MovedAccount{*moves::get(c, id), links}};
+                });
+        });
+        if (!switched) co_return common::unexpected(switched.error());
+        if (*switched) co_return std::move(**switched);
+        spdlog::info(
+            "move #{}: the account changed while its new client was made; bringing the client up to date",
+            id);
+    }
+    co_return co_await failed(id,
+                              "the account kept changing while its new client was made; tried again later");
 }
 
 boost::asio::awaitable<Outcome<AccountMove>> AccountMover::remove_old(std::int64_t id) {

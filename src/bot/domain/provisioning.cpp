@@ -5,6 +5,8 @@
 #include "bot/domain/load_balancer.hpp"
 #include "common/crypto.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace nebula::bot::domain {
 namespace {
 
@@ -98,7 +100,8 @@ boost::asio::awaitable<Outcome<Order>> Provisioner::approve(OrderId id, DiscordI
     });
 }
 
-boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fail_provisioning(OrderId id, std::string message) {
+boost::asio::awaitable<Outcome<std::optional<Fulfilment>>> Provisioner::fail_provisioning(
+    OrderId id, std::string message) {
     co_await db_.run([&, id](db::Connection& c) { orders_.record_provision_failure(c, id, message); });
     co_return fail(ErrorCode::gateway, std::move(message));
 }
@@ -121,6 +124,22 @@ Outcome<Order> Provisioner::place(db::Connection& connection, OrderId id) {
 
 boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                                                                 std::optional<DiscordId> approver) {
+    // A move (account_moves) can switch a renewed account to another server between the panel
+    // call and the commit; each attempt starts from where the account is then.
+    constexpr int kAttempts = 3;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        auto done = co_await fulfil_once(id, approver);
+        if (!done) co_return common::unexpected(done.error());
+        if (*done) co_return std::move(**done);
+        spdlog::info("order {}: the account moved to another server while it was renewed; renewing it there",
+                     id.value);
+    }
+    co_return fail(ErrorCode::conflict,
+                   "the account kept moving between servers; the renewal is retried later");
+}
+
+boost::asio::awaitable<Outcome<std::optional<Fulfilment>>> Provisioner::fulfil_once(
+    OrderId id, std::optional<DiscordId> approver) {
     auto loaded = co_await db_.run([&, id](db::Connection& c) -> Outcome<Loaded> {
         auto order = orders_.get(c, id);
         if (!order) return fail(ErrorCode::not_found, "no such order");
@@ -141,13 +160,27 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                                                            std::string(to_string(order->status)) +
                                                            "; there is nothing to provision");
         }
+        if (order->kind != OrderKind::new_access && order->account_id) {
+            // A renewal changes the client the account has now: a move since the approval took it
+            // to another server.
+            auto account = accounts::get(c, *order->account_id);
+            if (account && account->client_email != *order->client_email) {
+                c.exec(
+                    "UPDATE orders SET server_id = ?, client_email = ?, updated_at = ? "
+                    "WHERE id = ? AND status = 'approved'",
+                    account->server_id, account->client_email, to_timestamp(clock_.now()), id);
+                order = orders_.get(c, id);
+                if (!order || order->status != OrderStatus::approved)
+                    return fail(ErrorCode::conflict, "the order changed while it was provisioned");
+            }
+        }
         auto server = catalog_.server(c, *order->server_id);
         if (!server) return fail(ErrorCode::not_found, "the order's server no longer exists");
         auto plan = catalog_.plan(c, order->plan_id);
         return Loaded{*order, *server, plan ? plan->spec.device_limit : 1, std::nullopt};
     });
     if (!loaded) co_return common::unexpected(loaded.error());
-    if (loaded->already) co_return std::move(*loaded->already);
+    if (loaded->already) co_return std::optional<Fulfilment>(std::move(*loaded->already));
 
     const Order& order = loaded->order;
     GatewayClient& gateway = gateways_.gateway_for(loaded->server);
@@ -183,12 +216,13 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
         }
     }
 
-    co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<Fulfilment> {
+    co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<std::optional<Fulfilment>> {
         try {
-            return db::in_transaction(c, [&](db::Connection& t) -> Outcome<Fulfilment> {
+            return db::in_transaction(c, [&](db::Connection& t) -> Outcome<std::optional<Fulfilment>> {
                 auto current = orders_.get(t, id);
                 if (current->status == OrderStatus::fulfilled && current->account_id) {
-                    return Fulfilment{*current, *accounts::get(t, *current->account_id), links};
+                    return std::optional<Fulfilment>{
+                        Fulfilment{*current, *accounts::get(t, *current->account_id), links}};
                 }
                 const auto now = to_timestamp(clock_.now());
                 AccountId account_id;
@@ -205,7 +239,10 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                         total_bytes, loaded->device_limit, *current->target_expires_at, now, now);
                 } else {
                     account_id = *current->account_id;
-                    before = to_json(*accounts::get(t, account_id));
+                    const auto account = accounts::get(t, account_id);
+                    // Moved meanwhile: the renewal went to a client the account no longer uses.
+                    if (account && account->client_email != email) return std::optional<Fulfilment>{};
+                    before = to_json(*account);
                     const bool reset = options_.renewal_resets_traffic;
                     t.exec(
                         "UPDATE vpn_accounts SET expires_at = ?, traffic_limit_bytes = ?, device_limit = ?, "
@@ -227,14 +264,15 @@ boost::asio::awaitable<Outcome<Fulfilment>> Provisioner::fulfil(OrderId id,
                               current->kind == OrderKind::new_access ? "account.created" : "account.renewed",
                               "account", std::to_string(account_id.value), before, to_json(account)},
                              now);
-                return Fulfilment{std::move(*done), std::move(account), links};
+                return std::optional<Fulfilment>{Fulfilment{std::move(*done), std::move(account), links}};
             });
         } catch (const db::DbError& error) {
             // A concurrent fulfil of the same order inserted the account first.
             if (error.code() != db::DbErrorCode::unique_violation) throw;
             auto current = orders_.get(c, id);
             if (current && current->status == OrderStatus::fulfilled && current->account_id) {
-                return Fulfilment{*current, *accounts::get(c, *current->account_id), links};
+                return std::optional<Fulfilment>{
+                    Fulfilment{*current, *accounts::get(c, *current->account_id), links}};
             }
             throw;
         }
@@ -277,111 +315,130 @@ boost::asio::awaitable<Outcome<AccountOperations::Target>> AccountOperations::lo
     });
 }
 
-boost::asio::awaitable<Outcome<Account>> AccountOperations::commit(
-    AccountId id, Actor actor, std::string action, std::function<void(db::Connection&, Timestamp)> update) {
-    co_return co_await db_.run([&, id](db::Connection& c) -> Outcome<Account> {
-        return db::in_transaction(c, [&](db::Connection& t) -> Outcome<Account> {
-            auto before = accounts::get(t, id);
-            if (!before) return fail(ErrorCode::not_found, "no such account");
-            const auto now = to_timestamp(clock_.now());
-            update(t, now);
-            auto after = *accounts::get(t, id);
-            record_audit(
-                t,
-                {actor.text(), action, "account", std::to_string(id.value), to_json(*before), to_json(after)},
-                now);
-            return after;
+boost::asio::awaitable<Outcome<Account>> AccountOperations::apply(
+    AccountId id, Actor actor, std::string action, std::function<Outcome<Change>(const Target&)> plan) {
+    // A move switches an account at most once per attempt here; three tries cover a move finishing
+    // while a change is under way, and a change never loops forever.
+    constexpr int kAttempts = 3;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        auto target = co_await load(id);
+        if (!target) co_return common::unexpected(target.error());
+        auto change = plan(*target);
+        if (!change) co_return common::unexpected(change.error());
+        auto& gateway = gateways_.gateway_for(target->server);
+        const std::string& email = target->account.client_email;
+        switch (change->call) {
+            case Change::PanelCall::update:
+                if (auto changed = co_await gateway.update_client(email, change->client); !changed)
+                    co_return fail(ErrorCode::gateway, describe(changed.error()));
+                break;
+            case Change::PanelCall::remove:
+                if (auto deleted = co_await gateway.delete_client(email); !deleted)
+                    co_return fail(ErrorCode::gateway, describe(deleted.error()));
+                break;
+            case Change::PanelCall::reset_traffic:
+                if (auto reset = co_await gateway.reset_traffic(email); !reset)
+                    co_return fail(ErrorCode::gateway, describe(reset.error()));
+                break;
+        }
+        auto committed = co_await db_.run([&](db::Connection& c) -> Outcome<std::optional<Account>> {
+            return db::in_transaction(c, [&](db::Connection& t) -> Outcome<std::optional<Account>> {
+                auto before = accounts::get(t, id);
+                if (!before) return fail(ErrorCode::not_found, "no such account");
+                // Moved meanwhile: the panel change went to a client the account no longer uses.
+                if (before->client_email != email) return std::optional<Account>{};
+                const auto now = to_timestamp(clock_.now());
+                change->update(t, now);
+                auto after = *accounts::get(t, id);
+                record_audit(t,
+                             {actor.text(), action, "account", std::to_string(id.value), to_json(*before),
+                              to_json(after)},
+                             now);
+                return std::optional<Account>{std::move(after)};
+            });
         });
-    });
+        if (!committed) co_return common::unexpected(committed.error());
+        if (*committed) co_return std::move(**committed);
+        spdlog::info("account {}: moved to another server during {}; making the change again", id.value,
+                     action);
+    }
+    co_return fail(ErrorCode::conflict, "the account kept moving between servers; try again");
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::extend(AccountId id, int days, Actor actor) {
     if (days <= 0 || days > 3650) co_return fail(ErrorCode::validation, "extend by 1 to 3650 days");
-    auto target = co_await load(id);
-    if (!target) co_return common::unexpected(target.error());
-    const auto expiry =
-        accounts::renewed_expiry(to_timestamp(clock_.now()), target->account.expires_at, days);
-    auto& gateway = gateways_.gateway_for(target->server);
-    auto changed = co_await gateway.update_client(
-        target->account.client_email, ClientChange{to_ms(expiry), std::nullopt, std::nullopt, true});
-    if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
-    co_return co_await commit(id, actor, "account.extended", [expiry, id](db::Connection& c, Timestamp now) {
-        c.exec(
-            "UPDATE vpn_accounts SET expires_at = ?, status = 'active', "
-            "expiry_alert_level = 0, updated_at = ? "
-            "WHERE id = ?",
-            expiry, now, id);
+    co_return co_await apply(id, actor, "account.extended", [&](const Target& target) -> Outcome<Change> {
+        const auto expiry =
+            accounts::renewed_expiry(to_timestamp(clock_.now()), target.account.expires_at, days);
+        return Change{Change::PanelCall::update,
+                      ClientChange{to_ms(expiry), std::nullopt, std::nullopt, true},
+                      [expiry, id](db::Connection& c, Timestamp now) {
+                          c.exec(
+                              "UPDATE vpn_accounts SET expires_at = ?, status = 'active', "
+                              "expiry_alert_level = 0, updated_at = ? "
+                              "WHERE id = ?",
+                              expiry, now, id);
+                      }};
     });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::set_enabled(AccountId id, bool enabled,
                                                                         Actor actor) {
-    auto target = co_await load(id);
-    if (!target) co_return common::unexpected(target.error());
-    auto& gateway = gateways_.gateway_for(target->server);
-    auto changed = co_await gateway.update_client(
-        target->account.client_email, ClientChange{std::nullopt, std::nullopt, std::nullopt, enabled});
-    if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
     const auto status = enabled ? AccountStatus::active : AccountStatus::disabled;
-    co_return co_await commit(id, actor, enabled ? "account.enabled" : "account.disabled",
-                              [status, id](db::Connection& c, Timestamp now) {
-                                  c.exec("UPDATE vpn_accounts SET status = ?, updated_at = ? WHERE id = ?",
-                                         status, now, id);
-                              });
+    co_return co_await apply(
+        id, actor, enabled ? "account.enabled" : "account.disabled", [&](const Target&) -> Outcome<Change> {
+            return Change{Change::PanelCall::update,
+                          ClientChange{std::nullopt, std::nullopt, std::nullopt, enabled},
+                          [status, id](db::Connection& c, Timestamp now) {
+                              c.exec("UPDATE vpn_accounts SET status = ?, updated_at = ? WHERE id = ?",
+                                     status, now, id);
+                          }};
+        });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::remove(AccountId id, Actor actor) {
-    auto target = co_await load(id);
-    if (!target) co_return common::unexpected(target.error());
-    auto& gateway = gateways_.gateway_for(target->server);
-    auto deleted = co_await gateway.delete_client(target->account.client_email);
-    if (!deleted) co_return fail(ErrorCode::gateway, describe(deleted.error()));
-    co_return co_await commit(id, actor, "account.deleted", [id](db::Connection& c, Timestamp now) {
-        c.exec("UPDATE vpn_accounts SET status = 'deleted', updated_at = ? WHERE id = ?", now, id);
+    co_return co_await apply(id, actor, "account.deleted", [&](const Target&) -> Outcome<Change> {
+        return Change{Change::PanelCall::remove, {}, [id](db::Connection& c, Timestamp now) {
+                          c.exec("UPDATE vpn_accounts SET status = 'deleted', updated_at = ? WHERE id = ?",
+                                 now, id);
+                      }};
     });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::reset_traffic(AccountId id, Actor actor) {
-    auto target = co_await load(id);
-    if (!target) co_return common::unexpected(target.error());
-    auto& gateway = gateways_.gateway_for(target->server);
-    auto reset = co_await gateway.reset_traffic(target->account.client_email);
-    if (!reset) co_return fail(ErrorCode::gateway, describe(reset.error()));
-    co_return co_await commit(id, actor, "account.traffic_reset", [id](db::Connection& c, Timestamp now) {
-        c.exec(
-            "UPDATE vpn_accounts SET used_up_bytes = 0, used_down_bytes = 0, traffic_alert_level = 0, "
-            "updated_at = ? WHERE id = ?",
-            now, id);
+    co_return co_await apply(id, actor, "account.traffic_reset", [&](const Target&) -> Outcome<Change> {
+        return Change{Change::PanelCall::reset_traffic, {}, [id](db::Connection& c, Timestamp now) {
+                          c.exec(
+                              "UPDATE vpn_accounts SET used_up_bytes = 0, used_down_bytes = 0, "
+                              "traffic_alert_level = 0, updated_at = ? WHERE id = ?",
+                              now, id);
+                      }};
     });
 }
 
 boost::asio::awaitable<Outcome<Account>> AccountOperations::change_plan(AccountId id, PlanId plan_id,
                                                                         bool from_expiry, Actor actor) {
-    auto target = co_await load(id);
-    if (!target) co_return common::unexpected(target.error());
     auto plan = co_await db_.run([&](db::Connection& c) { return catalog_.plan(c, plan_id); });
     if (!plan) co_return fail(ErrorCode::not_found, "no such plan");
-    const auto now = to_timestamp(clock_.now());
-    const int days = plan->spec.duration_days;
-    const auto expiry = from_expiry ? accounts::renewed_expiry(now, target->account.expires_at, days)
-                                    : now + std::chrono::days(days);
     const auto traffic = plan->spec.traffic_bytes;
     const int devices = plan->spec.device_limit;
-    const bool enable = target->account.status != AccountStatus::disabled;
-    auto& gateway = gateways_.gateway_for(target->server);
-    auto changed = co_await gateway.update_client(target->account.client_email,
-                                                  ClientChange{to_ms(expiry), traffic, devices, enable});
-    if (!changed) co_return fail(ErrorCode::gateway, describe(changed.error()));
-    co_return co_await commit(id, actor, "account.plan_changed",
-                              [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
-                                  c.exec(
-                                      "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, "
-                                      "device_limit = ?, expires_at = ?, "
-                                      "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END, "
-                                      "traffic_alert_level = 0, "
-                                      "expiry_alert_level = 0, updated_at = ? WHERE id = ?",
-                                      plan_id, traffic, devices, expiry, at, id);
-                              });
+    const int days = plan->spec.duration_days;
+    co_return co_await apply(id, actor, "account.plan_changed", [&](const Target& target) -> Outcome<Change> {
+        const auto now = to_timestamp(clock_.now());
+        const auto expiry = from_expiry ? accounts::renewed_expiry(now, target.account.expires_at, days)
+                                        : now + std::chrono::days(days);
+        const bool enable = target.account.status != AccountStatus::disabled;
+        return Change{Change::PanelCall::update, ClientChange{to_ms(expiry), traffic, devices, enable},
+                      [plan_id, traffic, devices, expiry, id](db::Connection& c, Timestamp at) {
+                          c.exec(
+                              "UPDATE vpn_accounts SET plan_id = ?, traffic_limit_bytes = ?, "
+                              "device_limit = ?, expires_at = ?, "
+                              "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END, "
+                              "traffic_alert_level = 0, "
+                              "expiry_alert_level = 0, updated_at = ? WHERE id = ?",
+                              plan_id, traffic, devices, expiry, at, id);
+                      }};
+    });
 }
 
 boost::asio::awaitable<Outcome<ClientWithLinks>> AccountOperations::show_config(AccountId id) {

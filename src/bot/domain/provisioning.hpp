@@ -77,7 +77,12 @@ class Provisioner {
     boost::asio::awaitable<ReconcileReport> reconcile();
 
   private:
-    boost::asio::awaitable<Outcome<Fulfilment>> fail_provisioning(OrderId id, std::string message);
+    /// One attempt of fulfil(); nothing (and no change to the order) when a renewed account moved
+    /// to another server during it, so the caller renews it again on its new client.
+    boost::asio::awaitable<Outcome<std::optional<Fulfilment>>> fulfil_once(OrderId id,
+                                                                           std::optional<DiscordId> approver);
+    boost::asio::awaitable<Outcome<std::optional<Fulfilment>>> fail_provisioning(OrderId id,
+                                                                                 std::string message);
     /// Gives an approved order without a server one (under the placement lock), or records why not.
     Outcome<Order> place(db::Connection& connection, OrderId id);
 
@@ -121,10 +126,21 @@ class AccountOperations {
         Account account;
         Server server;
     };
+    /// One change of an account: what its panel client gets, then what its row gets.
+    struct Change {
+        enum class PanelCall { update, remove, reset_traffic };
+        PanelCall call = PanelCall::update;
+        ClientChange client;  ///< for PanelCall::update
+        std::function<void(db::Connection&, Timestamp)> update;
+    };
     boost::asio::awaitable<Outcome<Target>> load(AccountId id);
-    /// Applies `update` and an audit record in one transaction; returns the account after.
-    boost::asio::awaitable<Outcome<Account>> commit(AccountId id, Actor actor, std::string action,
-                                                    std::function<void(db::Connection&, Timestamp)> update);
+    /// Loads the account, makes the change `plan` gives for it on the account's panel client, then
+    /// applies the row's update and an audit record in one transaction, returning the account after.
+    /// A move that switched the account to another server between the panel call and the commit
+    /// (account_moves) would leave the new client without the change: then the change is made
+    /// again, for the account as it is now.
+    boost::asio::awaitable<Outcome<Account>> apply(AccountId id, Actor actor, std::string action,
+                                                   std::function<Outcome<Change>(const Target&)> plan);
 
     db::DbExecutor& db_;
     GatewayDirectory& gateways_;

@@ -236,12 +236,15 @@ boost::asio::awaitable<int> grant_rewards(db::DbExecutor& db, GatewayDirectory& 
         const bool done = co_await db.run([&](db::Connection& c) {
             return db::in_transaction(c, [&](db::Connection& t) {
                 const auto now = to_timestamp(clock.now());
+                const auto before = accounts::get(t, target->account.id);
+                // Moved to another server meanwhile: the panel change went to the old client, so
+                // the reward stays queued and the next run extends the new one.
+                if (!before || before->client_email != target->account.client_email) return false;
                 if (t.exec("UPDATE referral_rewards SET granted_at = ? WHERE referred_user_id = ? AND "
                            "granted_at IS "
                            "NULL",
                            now, referred) == 0)
                     return false;
-                const auto before = accounts::get(t, target->account.id);
                 t.exec(
                     "UPDATE vpn_accounts SET expires_at = ?, expiry_alert_level = 0, status = CASE WHEN "
                     "status = "

@@ -9,6 +9,7 @@
 #include "bot/domain/audit.hpp"
 #include "bot/domain/load_balancer.hpp"
 #include "bot/domain/provisioning.hpp"
+#include "bot/domain/referrals.hpp"
 #include "bot/support/fake_nebula_gateway.hpp"
 #include "domain_fixture.hpp"
 
@@ -184,7 +185,143 @@ class MoveTest : public LocationTest {
     }
 
     void tell(std::int64_t move) { moves::mark_told(conn(), move, to_timestamp(clock_.now())); }
+
+    /// The customer's renewal of `account`, paid and waiting for review.
+    Order renewal_of(const Account& account) {
+        auto renewal = orders_->place_renewal(conn(), account.user_id, plan_, account.id);
+        EXPECT_TRUE(renewal.has_value()) << renewal.error().message;
+        EXPECT_TRUE(
+            orders_->choose_payment_method(conn(), renewal->order.id, account.user_id, method_).has_value());
+        EXPECT_TRUE(orders_
+                        ->submit_receipt(conn(), renewal->order.id, account.user_id,
+                                         {"renewal-receipt", "image/png", testing::discord_id("renewal")})
+                        .has_value());
+        return *orders_->get(conn(), renewal->order.id);
+    }
+
+    /// The panel client the account uses now, as its server's panel holds it.
+    domain::GatewayClientInfo panel_client(AccountId id) {
+        const auto account = *accounts::get(conn(), id);
+        return directory_.of(account.server_id).clients().at(account.client_email);
+    }
+
+    AccountOperations operations() { return AccountOperations(*executor_, directory_, catalog_, clock_); }
 };
+
+// The account changes on its old server while the new client is being made (an admin extends
+// it): the new client is brought up to date before the account switches to it.
+TEST_P(MoveTest, AnExtensionWhileTheNewClientIsMadeReachesTheNewClient) {
+    const auto account = account_on_berlin();
+    auto move = run_awaitable(mover_->start(account.id, cairo_, kAdmin));
+    ASSERT_TRUE(move.has_value());
+    auto ops = operations();
+    directory_.of(cairo_).after_next_change([&] {
+        auto extended = run_awaitable(ops.extend(account.id, 30, Actor{kAdmin}));
+        EXPECT_TRUE(extended.has_value()) << extended.error().message;
+    });
+    auto moved = run_awaitable(mover_->create(move->id));
+    ASSERT_TRUE(moved.has_value()) << moved.error().message;
+    const auto after = *accounts::get(conn(), account.id);
+    EXPECT_EQ(after.server_id, cairo_);
+    EXPECT_EQ(after.expires_at, account.expires_at + std::chrono::days(30));
+    EXPECT_EQ(panel_client(account.id).expiry_ms, epoch_seconds(after.expires_at) * 1000)
+        << "the customer's new client must carry the extension";
+}
+
+// An admin's extension whose panel call went to the old client just before the account switched
+// servers is made again on the new client.
+TEST_P(MoveTest, AnExtensionOverlappingTheSwitchIsMadeAgainOnTheNewClient) {
+    const auto account = account_on_berlin();
+    auto move = run_awaitable(mover_->start(account.id, cairo_, kAdmin));
+    ASSERT_TRUE(move.has_value());
+    directory_.of(berlin_).after_next_change([&] {
+        auto moved = run_awaitable(mover_->create(move->id));
+        EXPECT_TRUE(moved.has_value()) << moved.error().message;
+    });
+    auto ops = operations();
+    auto extended = run_awaitable(ops.extend(account.id, 30, Actor{kAdmin}));
+    ASSERT_TRUE(extended.has_value()) << extended.error().message;
+    EXPECT_EQ(extended->server_id, cairo_);
+    EXPECT_EQ(extended->expires_at, account.expires_at + std::chrono::days(30));
+    EXPECT_EQ(panel_client(account.id).expiry_ms, epoch_seconds(extended->expires_at) * 1000);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM audit_logs WHERE action = 'account.extended'"), 1);
+}
+
+// The old server is down when a customer's renewal is approved, so the admin moves the account
+// to another server: the renewal the customer paid for lands on the client they now use.
+TEST_P(MoveTest, ARenewalApprovedWhileTheOldServerIsDownLandsOnTheNewServer) {
+    const auto account = account_on_berlin();
+    const auto renewal = renewal_of(account);
+    directory_.of(berlin_).set_down(GatewayError{GatewayErrorCode::unreachable, 0, "down"});
+    auto first = run_awaitable(provisioner_->approve_and_fulfil(renewal.id, kAdmin));
+    ASSERT_FALSE(first.has_value());
+    EXPECT_EQ(orders_->get(conn(), renewal.id)->status, OrderStatus::approved);
+
+    auto move = run_awaitable(mover_->start(account.id, cairo_, kAdmin));
+    ASSERT_TRUE(move.has_value()) << move.error().message;
+    ASSERT_TRUE(run_awaitable(mover_->create(move->id)).has_value());
+
+    // The reconciler's next pass; berlin is still down.
+    EXPECT_EQ(run_awaitable(provisioner_->reconcile()).fulfilled, 1);
+    const auto order = *orders_->get(conn(), renewal.id);
+    EXPECT_EQ(order.status, OrderStatus::fulfilled);
+    EXPECT_EQ(order.server_id, cairo_);
+    const auto after = *accounts::get(conn(), account.id);
+    EXPECT_EQ(after.server_id, cairo_);
+    EXPECT_EQ(after.expires_at, *order.target_expires_at);
+    EXPECT_EQ(panel_client(account.id).expiry_ms, epoch_seconds(after.expires_at) * 1000)
+        << "the renewal must reach the client the customer uses";
+}
+
+// A referral bonus whose panel change reached the old client just as the account switched
+// servers is given on the new client at the next run, once.
+TEST_P(MoveTest, AReferralBonusOverlappingTheSwitchIsGivenOnTheNewClient) {
+    const auto account = account_on_berlin();
+    const auto referred = make_user("100000000000000052");
+    ASSERT_TRUE(
+        referrals::attach(conn(), referred, referrals::code_for(account.user_id), to_timestamp(clock_.now()))
+            .has_value());
+    auto order = order_in("100000000000000052", std::string("Germany"));
+    approve(order);
+    ASSERT_EQ(referrals::queue_rewards(conn(), 7, to_timestamp(clock_.now())), 1);
+    auto move = run_awaitable(mover_->start(account.id, cairo_, kAdmin));
+    ASSERT_TRUE(move.has_value());
+    directory_.of(berlin_).after_next_change([&] {
+        auto moved = run_awaitable(mover_->create(move->id));
+        EXPECT_TRUE(moved.has_value()) << moved.error().message;
+    });
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 0);
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 1);
+    EXPECT_EQ(run_awaitable(referrals::grant_rewards(*executor_, directory_, catalog_, clock_)), 0);
+    const auto after = *accounts::get(conn(), account.id);
+    EXPECT_EQ(after.server_id, cairo_);
+    EXPECT_EQ(after.expires_at, account.expires_at + std::chrono::days(7));
+    EXPECT_EQ(panel_client(account.id).expiry_ms, epoch_seconds(after.expires_at) * 1000);
+}
+
+// A move waits for its target server; meanwhile the customer renews (which resets the used
+// traffic): the new client gets the renewed quota, not what was left before the renewal.
+TEST_P(MoveTest, ARenewalDuringAWaitingMoveKeepsTheRenewedQuota) {
+    const auto account = account_on_berlin();
+    auto move = run_awaitable(mover_->start(account.id, cairo_, kAdmin));
+    ASSERT_TRUE(move.has_value());
+    directory_.of(cairo_).script_create({testing::CreateFault::server_error});
+    ASSERT_FALSE(run_awaitable(mover_->create(move->id)).has_value());
+
+    const auto renewal = renewal_of(account);
+    ASSERT_TRUE(run_awaitable(provisioner_->approve_and_fulfil(renewal.id, kAdmin)).has_value());
+    const auto renewed = *accounts::get(conn(), account.id);
+    EXPECT_EQ(renewed.used_up_bytes + renewed.used_down_bytes, 0);
+
+    ASSERT_TRUE(run_awaitable(mover_->create(move->id)).has_value());
+    const auto after = *accounts::get(conn(), account.id);
+    EXPECT_EQ(after.server_id, cairo_);
+    EXPECT_EQ(after.traffic_limit_bytes, renewed.traffic_limit_bytes);
+    EXPECT_EQ(after.expires_at, renewed.expires_at);
+    const auto client = panel_client(account.id);
+    EXPECT_EQ(client.total_bytes, renewed.traffic_limit_bytes);
+    EXPECT_EQ(client.expiry_ms, epoch_seconds(renewed.expires_at) * 1000);
+}
 
 TEST_P(MoveTest, NewClientFirstThenTheAccountSwitchesThenTheOldClientGoesAuditedThroughout) {
     const auto account = account_on_berlin();

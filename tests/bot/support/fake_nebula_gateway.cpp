@@ -1,5 +1,7 @@
 #include "bot/support/fake_nebula_gateway.hpp"
 
+#include <utility>
+
 namespace nebula::bot::testing {
 
 using domain::GatewayError;
@@ -19,6 +21,34 @@ GatewayError not_found(const std::string& email) {
 }  // namespace
 
 boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebulaGateway::create_client(
+    domain::NewClient client) {
+    auto result = co_await create_now(std::move(client));
+    run_after_change_hook();
+    co_return result;
+}
+
+boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::update_client(
+    std::string email, domain::ClientChange change) {
+    auto result = co_await update_now(std::move(email), change);
+    run_after_change_hook();
+    co_return result;
+}
+
+void FakeNebulaGateway::after_next_change(std::function<void()> hook) {
+    std::lock_guard lock(mutex_);
+    after_change_ = std::move(hook);
+}
+
+void FakeNebulaGateway::run_after_change_hook() {
+    std::function<void()> hook;
+    {
+        std::lock_guard lock(mutex_);
+        hook = std::exchange(after_change_, nullptr);
+    }
+    if (hook) hook();
+}
+
+boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebulaGateway::create_now(
     domain::NewClient client) {
     std::lock_guard lock(mutex_);
     ++create_calls_;
@@ -60,7 +90,7 @@ boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> FakeNebul
     co_return domain::ClientWithLinks{it->second, links_for(it->second)};
 }
 
-boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::update_client(
+boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> FakeNebulaGateway::update_now(
     std::string email, domain::ClientChange change) {
     std::lock_guard lock(mutex_);
     if (down_) co_return common::unexpected(*down_);

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,9 @@ class FakeNebulaGateway final : public domain::GatewayClient {
     boost::asio::awaitable<domain::GatewayResult<domain::GatewayHealth>> health() override;
 
     void script_create(std::vector<CreateFault> faults);
+    /// Runs `hook` once, after the next create or update took effect and before its answer
+    /// returns: something else happening while the answer travels back.
+    void after_next_change(std::function<void()> hook);
     /// Every other call fails with this error while set.
     void set_down(std::optional<domain::GatewayError> error);
     /// A client that someone else made (for conflict tests).
@@ -57,6 +61,13 @@ class FakeNebulaGateway final : public domain::GatewayClient {
     int deletions() const;
 
   private:
+    boost::asio::awaitable<domain::GatewayResult<domain::ClientWithLinks>> create_now(
+        domain::NewClient client);
+    boost::asio::awaitable<domain::GatewayResult<domain::GatewayClientInfo>> update_now(
+        std::string email, domain::ClientChange change);
+    void run_after_change_hook();
+
+    std::function<void()> after_change_;
     mutable std::mutex mutex_;
     std::map<std::string, domain::GatewayClientInfo> clients_;
     std::deque<CreateFault> create_faults_;
