@@ -39,11 +39,13 @@ constexpr Column kOrderColumns[] = {
     {"refunded_at", "o.refunded_at", true},
     {"refunded_by", "o.refunded_by", false},
     {"refund_reason", "o.refund_reason", false},
+    {"location", "o.location", false},
+    {"server", "s.name", false},
 };
 constexpr std::string_view kOrderFrom =
     " FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id "
     "LEFT JOIN payment_methods m ON m.id = o.payment_method_id LEFT JOIN promo_codes pc ON pc.id = "
-    "o.promo_code_id "
+    "o.promo_code_id LEFT JOIN servers s ON s.id = o.server_id "
     "ORDER BY o.id";
 
 constexpr Column kUserColumns[] = {
@@ -62,6 +64,7 @@ constexpr Column kAccountColumns[] = {
     {"id", "a.id", true},
     {"discord_id", "u.discord_id", false},
     {"server", "s.name", false},
+    {"location", "s.location", false},
     {"order_id", "a.order_id", true},
     {"client_email", "a.client_email", false},
     {"status", "a.status", false},

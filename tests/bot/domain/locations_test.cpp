@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include "bot/domain/account_moves.hpp"
 #include "bot/domain/accounts.hpp"
 #include "bot/domain/audit.hpp"
+#include "bot/domain/export.hpp"
 #include "bot/domain/load_balancer.hpp"
 #include "bot/domain/provisioning.hpp"
 #include "bot/domain/referrals.hpp"
@@ -118,6 +120,17 @@ TEST_P(LocationTest, TheChosenLocationIsStoredAndTheLeastLoadedServerThereIsUsed
     // "Any": the least loaded of all.
     const auto any = approve(order_in("100000000000000012", std::nullopt));
     EXPECT_EQ(any.account.server_id, cairo_);
+
+    // The exports say where each order asked to be and where each account is.
+    std::ostringstream orders_csv;
+    EXPECT_EQ(export_rows(conn(), ExportKind::orders, orders_csv, {ExportFormat::csv, false}), 3);
+    EXPECT_NE(orders_csv.str().find(",location,server\r\n"), std::string::npos) << orders_csv.str();
+    EXPECT_NE(orders_csv.str().find(",Germany,berlin-2\r\n"), std::string::npos) << orders_csv.str();
+    EXPECT_NE(orders_csv.str().find(",,cairo-1\r\n"), std::string::npos) << orders_csv.str();
+    std::ostringstream accounts_csv;
+    EXPECT_EQ(export_rows(conn(), ExportKind::accounts, accounts_csv, {ExportFormat::csv, false}), 3);
+    EXPECT_NE(accounts_csv.str().find(",berlin-2,Germany,"), std::string::npos) << accounts_csv.str();
+    EXPECT_NE(accounts_csv.str().find(",cairo-1,Egypt,"), std::string::npos) << accounts_csv.str();
 }
 
 TEST_P(LocationTest, AnUnknownLocationIsRefused) {

@@ -143,7 +143,7 @@ TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
         1767229200, first);
     conn().exec(
         "UPDATE orders SET status = 'fulfilled', payment_method_id = ?, reviewer_id = '', created_at = ?, "
-        "approved_at = ?, fulfilled_at = ? WHERE id = ?",
+        "approved_at = ?, fulfilled_at = ?, location = 'Germany' WHERE id = ?",
         method_, 1767225600, 1767232800, 1767236400, second);
 
     std::ostringstream csv;
@@ -153,12 +153,13 @@ TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
         "\xEF\xBB\xBF"
         "id,reference,discord_id,username,plan,kind,status,amount_piasters,list_price_piasters,"
         "discount_piasters,promo_code,trial,payment_method,reviewer_id,decline_reason,account_id,created_at,"
-        "submitted_at,approved_at,fulfilled_at,gift_reason,refunded_at,refunded_by,refund_reason\r\n"
+        "submitted_at,approved_at,fulfilled_at,gift_reason,refunded_at,refunded_by,refund_reason,location,"
+        "server\r\n"
         "1,NL-000001,300000000000000001,\"أحمد, \"\"the\"\" buyer\nسطر\",\"Quarterly, 2 devices\",new,"
         "declined,40000,,0,,0,vodafone_cash,400000000000000009,\"wrong amount: paid 300, not \"\"400\"\"\r\n"
-        "please retry\",,1767225600,1767229200,,,,,,\r\n"
+        "please retry\",,1767225600,1767229200,,,,,,,,\r\n"
         "2,NL-000002,300000000000000002,user300000000000000002,Monthly,new,fulfilled,15000,,0,,0,"
-        "vodafone_cash,,,,1767225600,,1767232800,1767236400,,,,\r\n");
+        "vodafone_cash,,,,1767225600,,1767232800,1767236400,,,,,Germany,\r\n");
 
     std::ostringstream json;
     EXPECT_EQ(export_rows(conn(), ExportKind::orders, json, {ExportFormat::json, false}), 2);
@@ -172,14 +173,15 @@ TEST_P(ReportsTest, OrderExportIsTheSameBytesOnBothBackends) {
               "\"decline_reason\":\"wrong amount: paid 300, not \\\"400\\\"\\r\\nplease retry\","
               "\"account_id\":null,\"created_at\":1767225600,\"submitted_at\":1767229200,"
               "\"approved_at\":null,\"fulfilled_at\":null,\"gift_reason\":null,\"refunded_at\":null,"
-              "\"refunded_by\":null,\"refund_reason\":null},\n"
+              "\"refunded_by\":null,\"refund_reason\":null,\"location\":null,\"server\":null},\n"
               "{\"id\":2,\"reference\":\"NL-000002\",\"discord_id\":\"300000000000000002\","
               "\"username\":\"user300000000000000002\",\"plan\":\"Monthly\",\"kind\":\"new\","
               "\"status\":\"fulfilled\",\"amount_piasters\":15000,\"list_price_piasters\":null,"
               "\"discount_piasters\":0,\"promo_code\":null,\"trial\":0,\"payment_method\":\"vodafone_cash\","
               "\"reviewer_id\":\"\",\"decline_reason\":null,\"account_id\":null,\"created_at\":1767225600,"
               "\"submitted_at\":null,\"approved_at\":1767232800,\"fulfilled_at\":1767236400,"
-              "\"gift_reason\":null,\"refunded_at\":null,\"refunded_by\":null,\"refund_reason\":null}\n"
+              "\"gift_reason\":null,\"refunded_at\":null,\"refunded_by\":null,\"refund_reason\":null,"
+              "\"location\":\"Germany\",\"server\":null}\n"
               "]\n");
 }
 
