@@ -143,6 +143,22 @@ if ! "$driver" walk --fake "$svc/discord.json" --out "$out" --bot-pid "$bot_pid"
   tail -n 30 "$svc/bot.log" >&2 || true
   exit 1
 fi
+
+# The customer's link is real: its id is a client on the VPN server's 3x-ui panel (asked as the
+# panel's own web UI does: CSRF token, login, the clients list).
+uuid=$(sed -nE "s/^The customer.s VLESS link: vless:\/\/([0-9a-f-]+)@.*/\1/p" "$out/transcript.txt")
+panel="http://127.0.0.1:$(port_of "$svc/vpn-Frankfurt-1/panel.json")/demo"
+jar="$svc/vpn-Frankfurt-1/panel-cookies"
+csrf=$(curl -fsS -c "$jar" "$panel/csrf-token" | sed -E 's/.*"obj":"([^"]+)".*/\1/')
+curl -fsS -b "$jar" -c "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"demo-panel-password"}' "$panel/login" >/dev/null
+curl -fsS -b "$jar" -H 'X-Requested-With: XMLHttpRequest' "$panel/panel/api/clients/list" \
+  >"$svc/vpn-Frankfurt-1/clients.json"
+if [ -z "$uuid" ] || ! grep -q "\"uuid\":\"$uuid\"" "$svc/vpn-Frankfurt-1/clients.json"; then
+  echo "demo: the customer's link ($uuid) is no client on the Frankfurt-1 panel" >&2
+  exit 1
+fi
+echo "The customer's link is client $uuid on the Frankfurt-1 3x-ui panel." | tee -a "$out/transcript.txt"
 echo
 echo "Demo files are in $out (services' configuration and logs in $svc)."
 if $once; then exit 0; fi

@@ -184,8 +184,8 @@ class Walk {
         co_await wait_for([](const json& r) { return r["body"].dump().find("setup:create") != std::string::npos; },
                           "the offer to create the roles and channels", before_offer);
         const std::size_t before_setup = seen_.size();
-        const json created = co_await click(owner, "clicks Create them", kGeneral, "setup:create", "");
-        co_await finish_deferred(created);
+        const json create = co_await click(owner, "clicks Create them", kGeneral, "setup:create", "");
+        co_await finish_deferred(create);
         co_await learn_the_layout(before_setup);
         print_new();
         say("");
@@ -552,6 +552,13 @@ class Walk {
         co_return callback;
     }
 
+    /// A registered command's (or subcommand's) options, by reference.
+    static const json& options_of(const json& command) {
+        static const json none = json::array();
+        const auto it = command.find("options");
+        return it != command.end() && it->is_array() ? *it : none;
+    }
+
     /// What Discord's client makes of a pasted "/admin group sub name:value …" line: the words
     /// after the command name pick the subcommand, then each "option:" the bot registered starts
     /// that option's value, which runs to the next one; the value is typed as the option is
@@ -571,7 +578,7 @@ class Walk {
         std::size_t at = 1;
         for (; at < words.size(); ++at) {
             const json* next = nullptr;
-            for (const auto& o : level->value("options", json::array()))
+            for (const auto& o : options_of(*level))
                 if ((o.value("type", 0) == 1 || o.value("type", 0) == 2) && o.value("name", "") == words[at])
                     next = &o;
             if (next == nullptr) break;
@@ -584,7 +591,7 @@ class Walk {
             const std::string& w = words[at];
             const json* option = nullptr;
             if (const auto colon = w.find(':'); colon != std::string::npos)
-                for (const auto& o : level->value("options", json::array()))
+                for (const auto& o : options_of(*level))
                     if (o.value("name", "") == w.substr(0, colon)) option = &o;
             if (option != nullptr) {
                 values.emplace_back(option, w.substr(w.find(':') + 1));
@@ -850,7 +857,7 @@ class Walk {
         const json dispatch{{"t", "MESSAGE_CREATE"}, {"d", message}};
         co_await control("POST", "/_fake/dispatch", dispatch);
         co_await wait_for(
-            [](const json& r) {
+            [this](const json& r) {
                 return r["method"] == "POST" && r["path"] == "/channels/" + str(review_) + "/messages";
             },
             "the review card", before);
@@ -882,7 +889,7 @@ class Walk {
 
     /// Adds `text` line by line, with <@user> and <#channel> mentions shown by name.
     void block(std::vector<std::string>& lines, const std::string& indent, const std::string& raw) const {
-        static const std::regex mention("<[@#]!?([0-9]+)>");
+        static const std::regex mention("<(?:@[!&]?|#)([0-9]+)>");
         std::string text;
         auto at = raw.cbegin();
         for (std::sregex_iterator it(raw.begin(), raw.end(), mention), end; it != end; ++it) {
@@ -975,9 +982,11 @@ class Walk {
         if (route == "PATCH /channels/:id/messages/:id") return "edits a message in " + name_of(parts[1]);
         if (route == "POST /guilds/:id/channels") {
             const json& response = r["response"];
+            const bool category = body.value("type", 0) == 4;
             if (response.is_object() && response.contains("id"))
-                names_[response["id"].get<std::string>()] = "#" + response.value("name", std::string("?"));
-            if (body.value("type", 0) == 4) return "creates the category " + body.value("name", std::string("?"));
+                names_[response["id"].get<std::string>()] =
+                    (category ? "" : "#") + response.value("name", std::string("?"));
+            if (category) return "creates the category " + body.value("name", std::string("?"));
             std::string who;
             for (const auto& o : body.value("permission_overwrites", json::array())) {
                 const std::string id = o.value("id", "");
