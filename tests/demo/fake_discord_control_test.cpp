@@ -205,8 +205,8 @@ TEST_F(FakeDiscordControl, InviteLinkOpenedFromTheControlApi) {
         EXPECT_EQ((*guild)["name"], "Nebula Shop");
         bool bot_role_listed = false;
         for (const auto& role : (*guild)["roles"])
-            bot_role_listed = bot_role_listed || (role["id"] == std::to_string(bot_role) &&
-                                                  role["permissions"] == "268446736");
+            bot_role_listed = bot_role_listed ||
+                              (role["id"] == std::to_string(bot_role) && role["permissions"] == "268446736");
         EXPECT_TRUE(bot_role_listed) << guild->dump();
         EXPECT_NE(fake_->member_roles(870000000000000001ULL, 870000000000000010ULL), nullptr);
         const auto* bot_roles = fake_->member_roles(870000000000000001ULL, fake_->options().bot_user_id);

@@ -181,8 +181,9 @@ class Walk {
         // array in a coroutine frame.)
         const std::size_t before_offer = seen_.size();
         co_await command(owner, "/admin setup", "setup", json::array());
-        co_await wait_for([](const json& r) { return r["body"].dump().find("setup:create") != std::string::npos; },
-                          "the offer to create the roles and channels", before_offer);
+        co_await wait_for(
+            [](const json& r) { return r["body"].dump().find("setup:create") != std::string::npos; },
+            "the offer to create the roles and channels", before_offer);
         const std::size_t before_setup = seen_.size();
         const json create = co_await click(owner, "clicks Create them", kGeneral, "setup:create", "");
         co_await finish_deferred(create);
@@ -197,8 +198,10 @@ class Walk {
         const Actor admin{"admin Karim", kAdmin, {admin_role_}};
         for (const auto& line : server_lines_) co_await paste(admin, line);
         co_await paste(admin, "/admin payment set method:vodafone_cash account:01012345678");
-        co_await paste(admin, "/admin plan create name:Monthly 50 GB price:150 days:30 traffic_gb:50 devices:2");
-        const json customer_member{{"guild", str(kGuild)}, {"user", str(kCustomer)}, {"roles", json::array()}};
+        co_await paste(admin,
+                       "/admin plan create name:Monthly 50 GB price:150 days:30 traffic_gb:50 devices:2");
+        const json customer_member{
+            {"guild", str(kGuild)}, {"user", str(kCustomer)}, {"roles", json::array()}};
         co_await control("POST", "/_fake/member", customer_member);
 
         section("3. The customer buys access");
@@ -234,11 +237,11 @@ class Walk {
         co_await upload(customer, order_channel, screenshot_png(reference));
 
         section("4. The admin reviews the payment");
-        co_await click(admin, "clicks Claim on the review card", review_,
-                       "review:" + order_id + ":claim", "");
+        co_await click(admin, "clicks Claim on the review card", review_, "review:" + order_id + ":claim",
+                       "");
         const std::size_t before_approve = seen_.size();
-        co_await click(admin, "clicks Approve on the review card", review_,
-                       "review:" + order_id + ":approve", "");
+        co_await click(admin, "clicks Approve on the review card", review_, "review:" + order_id + ":approve",
+                       "");
         const json delivery = co_await wait_for(
             [&](const json& r) {
                 return r["method"] == "POST" && r["path"] == "/channels/" + order_channel + "/messages" &&
@@ -247,8 +250,7 @@ class Walk {
             "the VLESS link in the order channel", before_approve);
         co_await wait_for(
             [&](const json& r) {
-                return r["method"] == "POST" &&
-                       r["path"] == "/channels/" + str(billing_) + "/messages";
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(billing_) + "/messages";
             },
             "the billing line", before_approve);
         co_await wait_for(
@@ -434,8 +436,8 @@ class Walk {
     /// traffic of the last 30 days, drawn in their language and saved like the admin's charts.
     asio::awaitable<void> customer_reads_the_usage_chart(const Actor& customer) {
         const std::size_t before = seen_.size();
-        json account = co_await click(customer, "clicks My Account on the main panel", panel_,
-                                      "panel:account", "");
+        json account =
+            co_await click(customer, "clicks My Account on the main panel", panel_, "panel:account", "");
         const std::regex usage_button("\"custom_id\":\"(acct:[0-9]+:usage)\"");
         std::smatch found;
         std::string body = account["body"].dump();
@@ -519,9 +521,8 @@ class Walk {
         panel_ = co_await created_id(from, "POST /guilds/:id/channels", "shop");
         co_await wait_for(
             [&](const json& r) {
-                return r["method"] == "PUT" &&
-                       r["path"] == "/guilds/" + str(kGuild) + "/members/" + str(kAdmin) + "/roles/" +
-                                        str(admin_role_);
+                return r["method"] == "PUT" && r["path"] == "/guilds/" + str(kGuild) + "/members/" +
+                                                                str(kAdmin) + "/roles/" + str(admin_role_);
             },
             "the owner getting the admin role", from);
         co_await wait_for(
@@ -643,8 +644,7 @@ class Walk {
                        "review:" + order_id + ":approve", "");
         const json billing = co_await wait_for(
             [&](const json& r) {
-                return r["method"] == "POST" &&
-                       r["path"] == "/channels/" + str(billing_) + "/messages" &&
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(billing_) + "/messages" &&
                        r["body"].dump().find(reference) != std::string::npos;
             },
             "the billing line of " + reference, before);
@@ -779,8 +779,7 @@ class Walk {
 
     asio::awaitable<json> command(const Actor& who, const std::string& typed, std::string path,
                                   json options) {
-        json callback =
-            co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
+        json callback = co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
         co_await finish_deferred(callback);
         print_new();
         co_return callback;
@@ -791,8 +790,7 @@ class Walk {
                                                                           const std::string& typed,
                                                                           std::string path, json options) {
         const std::size_t before = seen_.size();
-        json callback =
-            co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
+        json callback = co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
         const std::string token = callback["interaction_token"];
         json with_file = callback;
         if (callback["files"].empty()) {

@@ -446,7 +446,8 @@ struct FakeDiscord::Impl : common::http::Handler {
     }
 
     /// FakeDiscord::join_guild: the bot joins a new server owned by `owner` (the invite link).
-    std::uint64_t join(std::uint64_t guild, std::string name, std::uint64_t owner, std::uint64_t permissions) {
+    std::uint64_t join(std::uint64_t guild, std::string name, std::uint64_t owner,
+                       std::uint64_t permissions) {
         const std::uint64_t bot_role = ++next_id;
         json roles = json::array(
             {{{"id", id_str(guild)}, {"name", "@everyone"}, {"permissions", "1024"}, {"position", 0}},
@@ -543,9 +544,9 @@ struct FakeDiscord::Impl : common::http::Handler {
             if (request.method == "POST" && what == "join") {
                 const auto guild = std::stoull(body.at("guild").get<std::string>());
                 if (guilds.contains(guild)) co_return error_response(400, 0, "the bot is in that guild");
-                const std::uint64_t bot_role = join(guild, body.value("name", "Shop"),
-                                                    std::stoull(body.at("owner").get<std::string>()),
-                                                    std::stoull(body.at("permissions").get<std::string>()));
+                const std::uint64_t bot_role =
+                    join(guild, body.value("name", "Shop"), std::stoull(body.at("owner").get<std::string>()),
+                         std::stoull(body.at("permissions").get<std::string>()));
                 co_return json_response(200, json{{"bot_role", id_str(bot_role)}});
             }
         } catch (const std::exception& e) {
