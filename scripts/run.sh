@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The README's run command.
-#   run.sh [--once]               the local demo on loopback: the fake Discord, the fake 3x-ui
-#                                 panel, a real nebula-gateway (TLS) and a real nebula-bot
-#                                 (SQLite); a customer buys access and an admin approves it and
+#   run.sh [--once]               the local demo on loopback, the reseller's path: the fake
+#                                 3x-ui panel, `nebula-gateway init` and the real gateway it set
+#                                 up (TLS), the fake Discord and a real nebula-bot (SQLite) from
+#                                 its token; the owner invites it, runs /admin setup and pastes
+#                                 init's line; a customer buys access and an admin approves it and
 #                                 looks at the stats, with a transcript; files in ./demo-output
 #                                 (NEBULA_DEMO_DIR overrides). The services keep running until
 #                                 Ctrl-C; --once stops after the walk-through.

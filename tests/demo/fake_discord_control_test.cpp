@@ -1,6 +1,6 @@
 // The fake Discord's control API that the local demo drives over HTTP: a file uploaded to the CDN
 // route is what the bot's REST client downloads, files the bot uploads are served back, and the
-// request log can be followed with a long poll.
+// request log can be followed with a long poll; the invite link opened joins the bot to a server.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -184,6 +184,39 @@ TEST_F(FakeDiscordControl, MembersAndInteractionsFromTheControlApi) {
         const json session = json::parse((co_await send("GET", "/_fake/gateway?wait_ms=20")).body);
         EXPECT_EQ(session["session_id"], "");
         EXPECT_EQ((co_await send("POST", "/_fake/member", R"({"roles":[]})")).status, 400);
+    });
+}
+
+// What the demo's owner does with the invite link: the bot joins a new server they own, with
+// the permissions the link asked for; the same server cannot be joined twice.
+TEST_F(FakeDiscordControl, InviteLinkOpenedFromTheControlApi) {
+    run([&]() -> asio::awaitable<void> {
+        const auto joined = co_await send(
+            "POST", "/_fake/join",
+            R"({"guild":"870000000000000001","name":"Nebula Shop","owner":"870000000000000010","permissions":"268446736"})");
+        EXPECT_EQ(joined.status, 200) << joined.body;
+        const auto bot_role = std::stoull(json::parse(joined.body).at("bot_role").get<std::string>());
+        const json* guild = fake_->guild(870000000000000001ULL);
+        if (guild == nullptr) {
+            ADD_FAILURE() << "the fake knows no such guild";
+            co_return;
+        }
+        EXPECT_EQ((*guild)["owner_id"], "870000000000000010");
+        EXPECT_EQ((*guild)["name"], "Nebula Shop");
+        bool bot_role_listed = false;
+        for (const auto& role : (*guild)["roles"])
+            bot_role_listed = bot_role_listed ||
+                              (role["id"] == std::to_string(bot_role) && role["permissions"] == "268446736");
+        EXPECT_TRUE(bot_role_listed) << guild->dump();
+        EXPECT_NE(fake_->member_roles(870000000000000001ULL, 870000000000000010ULL), nullptr);
+        const auto* bot_roles = fake_->member_roles(870000000000000001ULL, fake_->options().bot_user_id);
+        EXPECT_TRUE(bot_roles != nullptr && *bot_roles == std::vector<std::uint64_t>{bot_role});
+
+        const auto again = co_await send(
+            "POST", "/_fake/join",
+            R"({"guild":"870000000000000001","name":"x","owner":"870000000000000010","permissions":"0"})");
+        EXPECT_EQ(again.status, 400);
+        EXPECT_EQ((co_await send("POST", "/_fake/join", R"({"guild":"1"})")).status, 400);
     });
 }
 

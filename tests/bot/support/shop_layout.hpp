@@ -4,9 +4,9 @@
 
 namespace nebula::bot::testing::shop {
 
-/// The shop's Discord server as every bot test and the local demo set it up: one guild, its roles
-/// and channels, and the two people who use it. The fake Discord accepts any ids; these are the
-/// ones the bot is configured with (BotConfig / ShopSettings, or the demo's .env).
+/// The shop's Discord server as every bot test sets it up: one guild, its roles and channels, and
+/// the two people who use it. The fake Discord accepts any ids; these are the ones the bot is
+/// configured with (BotConfig / ShopSettings).
 inline constexpr std::uint64_t kGuild = 800000000000000001ULL;
 inline constexpr std::uint64_t kAdminRole = 810000000000000001ULL;
 inline constexpr std::uint64_t kSubscriberRole = 810000000000000002ULL;

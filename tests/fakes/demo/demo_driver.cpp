@@ -1,9 +1,11 @@
-// nebula-demo-driver: the people in the local demo. A customer buys access and an admin runs the
-// shop, both through the nebula-fake-discord process (its /_fake control API: inject interactions
-// and messages, upload the screenshot to the fake CDN, follow every REST request the real
-// nebula-bot makes). Prints a readable transcript and keeps every file the bot sent.
-//   nebula-demo-driver env  --fake discord.json            the Discord half of the bot's .env
-//   nebula-demo-driver walk --fake discord.json --out DIR  the walk-through
+// nebula-demo-driver: the people in the local demo. The server owner adds the bot with its invite
+// link, runs /admin setup and pastes the line `nebula-gateway init` printed; a customer buys access
+// and an admin runs the shop, all through the nebula-fake-discord process (its /_fake control API:
+// the invite, interactions and messages, the screenshot uploaded to the fake CDN, every REST
+// request the real nebula-bot makes). Prints a readable transcript and keeps every file the bot sent.
+//   nebula-demo-driver env  --fake discord.json     where the fake Discord is, for the bot's .env
+//   nebula-demo-driver free-port                     a loopback port nothing listens on now
+//   nebula-demo-driver walk --fake discord.json --out DIR --invite URL --paste LINE…  the walk-through
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,10 +28,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bot/support/shop_layout.hpp"
 #include "bot/ui/font.hpp"
 #include "common/http.hpp"
 #include "common/http_client.hpp"
@@ -40,9 +43,14 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// The demo's guild is the tests' shop layout, so the demo and the tests configure one bot.
-using namespace bot::testing::shop;
 constexpr auto kStepTimeout = 20s;
+/// The Discord server the owner adds the bot to (Discord gives a new server its id), and the
+/// channel every new server has, where the owner types the first commands.
+constexpr std::uint64_t kGuild = 800000000000000001ULL;
+constexpr std::uint64_t kGeneral = 800000000000000002ULL;
+/// The people: the server's owner (who becomes its admin) and the first customer.
+constexpr std::uint64_t kAdmin = 830000000000000002ULL;
+constexpr std::uint64_t kCustomer = 830000000000000001ULL;
 /// A second customer, who takes the free trial and enters a promo code.
 constexpr std::uint64_t kNewcomer = 830000000000000005ULL;
 /// A member the admin gives an account to without a payment.
@@ -77,25 +85,20 @@ FakeInfo read_fake_info(const std::string& path) {
     return info;
 }
 
-/// The Discord half of the bot's configuration: the fake's URLs and the demo guild's ids.
+/// Where the fake Discord answers, for the bot's .env: its REST API, gateway and CDN host. Nothing
+/// about the server: the bot reads its application and server from Discord and /admin setup
+/// makes the roles and channels.
 std::string env_lines(const FakeInfo& fake) {
-    std::string out;
-    auto line = [&](const char* key, const std::string& value) {
-        out += std::string(key) + "=" + value + "\n";
-    };
-    line("DISCORD_TOKEN", fake.token);
-    line("DISCORD_CLIENT_ID", fake.application_id);
-    line("DISCORD_GUILD_ID", str(kGuild));
-    line("DISCORD_API_BASE", fake.api_base);
-    line("DISCORD_GATEWAY_URL", fake.gateway_url);
-    line("DISCORD_CDN_HOSTS", "127.0.0.1");
-    line("ADMIN_ROLE_ID", str(kAdminRole));
-    line("SUBSCRIBER_ROLE_ID", str(kSubscriberRole));
-    line("REVIEW_CHANNEL_ID", str(kReviewChannel));
-    line("BILLING_CHANNEL_ID", str(kBillingChannel));
-    line("MAIN_PANEL_CHANNEL_ID", str(kPanelChannel));
-    line("ORDERS_CATEGORY_ID", str(kOrdersCategory));
-    return out;
+    return "DISCORD_API_BASE=" + fake.api_base + "\nDISCORD_GATEWAY_URL=" + fake.gateway_url +
+           "\nDISCORD_CDN_HOSTS=127.0.0.1\n";
+}
+
+/// A loopback TCP port nothing listens on now (for the gateway `nebula-gateway init` sets up).
+int free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    std::cout << acceptor.local_endpoint().port() << "\n";
+    return 0;
 }
 
 /// A payment screenshot as a customer's phone would produce one (a real PNG, drawn with Cairo).
@@ -134,30 +137,27 @@ struct Actor {
 
 class Walk {
   public:
-    Walk(common::http::Client& client, FakeInfo fake, std::filesystem::path out, pid_t bot_pid)
+    Walk(common::http::Client& client, FakeInfo fake, std::filesystem::path out, pid_t bot_pid,
+         std::string invite, std::vector<std::string> server_lines)
         : client_(client),
           fake_(std::move(fake)),
           out_(std::move(out)),
           transcript_(out_ / "transcript.txt"),
-          bot_pid_(bot_pid) {
-        names_[str(kPanelChannel)] = "#main-panel";
-        names_[str(kReviewChannel)] = "#payment-review";
-        names_[str(kBillingChannel)] = "#billing";
+          bot_pid_(bot_pid),
+          invite_(std::move(invite)),
+          server_lines_(std::move(server_lines)) {
+        names_[str(kGeneral)] = "#general";
         names_[str(kCustomer)] = "@Mona (customer)";
         names_[str(kNewcomer)] = "@Omar (customer)";
         names_[str(kGiftee)] = "@Sara (customer)";
-        names_[str(kAdmin)] = "@Karim (admin)";
+        names_[str(kAdmin)] = "@Karim (owner, admin)";
         names_[fake_.bot_user_id] = "@nebula (the bot)";
         if (!transcript_) throw std::runtime_error("cannot write " + (out_ / "transcript.txt").string());
     }
 
     asio::awaitable<void> run() {
         const Actor customer{"customer Mona", kCustomer, {}};
-        const Actor admin{"admin Karim", kAdmin, {kAdminRole}};
-        const json customer_member{{"user", str(kCustomer)}, {"roles", json::array()}};
-        co_await control("POST", "/_fake/member", customer_member);
-        const json admin_member{{"user", str(kAdmin)}, {"roles", json::array({str(kAdminRole)})}};
-        co_await control("POST", "/_fake/member", admin_member);
+        const Actor owner{"owner Karim", kAdmin, {}};
         // Waits for the bot to identify, a second at a time so that a bot that exited (bad
         // configuration) is reported at once.
         json session = json::object();
@@ -168,39 +168,48 @@ class Walk {
         if (session.value("session_id", "").empty())
             throw std::runtime_error("nebula-bot did not connect to the fake Discord gateway");
         co_await pull(0ms);
-        std::size_t commands = 0;
-        for (const auto& r : seen_)
-            if (r["route"] == "PUT /applications/:id/guilds/:id/commands") commands += r["body"].size();
-        say("nebula-bot is connected to the fake Discord (gateway session " +
-            session["session_id"].get<std::string>() + ") and registered " + std::to_string(commands) +
-            " slash command(s) for the guild.");
+        say("nebula-bot started with only its token in bot.env: it read its application from Discord, "
+            "connected (gateway session " +
+            session["session_id"].get<std::string>() + ") and is in no server yet.");
         printed_ = seen_.size();
 
-        section("1. The admin sets the shop up");
+        section("1. The owner adds the bot to the shop's Discord server");
+        co_await invite(owner);
+
+        section("2. The owner sets the shop up");
         // (Option lists are built before each co_await: g++ 12 cannot keep an initializer list's
         // array in a coroutine frame.)
-        co_await command(admin, "/admin setup", "setup", json::array());
-        json plan_options = json::array();
-        plan_options.push_back(opt("name", 3, "Monthly 50 GB"));
-        plan_options.push_back(opt("price", 10, 150));
-        plan_options.push_back(opt("days", 4, 30));
-        plan_options.push_back(opt("traffic_gb", 10, 50));
-        plan_options.push_back(opt("devices", 4, 2));
-        co_await command(
-            admin, "/admin plan create name:\"Monthly 50 GB\" price:150 days:30 traffic_gb:50 devices:2",
-            "plan create", std::move(plan_options));
-        json payment_options = json::array();
-        payment_options.push_back(opt("method", 3, "vodafone_cash"));
-        payment_options.push_back(opt("account", 3, "01012345678"));
-        co_await command(admin, "/admin payment set method:vodafone_cash account:01012345678", "payment set",
-                         std::move(payment_options));
+        const std::size_t before_offer = seen_.size();
+        co_await command(owner, "/admin setup", "setup", json::array());
+        co_await wait_for(
+            [](const json& r) { return r["body"].dump().find("setup:create") != std::string::npos; },
+            "the offer to create the roles and channels", before_offer);
+        const std::size_t before_setup = seen_.size();
+        const json create = co_await click(owner, "clicks Create them", kGeneral, "setup:create", "");
+        co_await finish_deferred(create);
+        co_await learn_the_layout(before_setup);
+        print_new();
+        say("");
+        say("(What the bot created, as Discord lists it: " + name_of(str(admin_role_)) + " " +
+            str(admin_role_) + ", " + name_of(str(subscriber_role_)) + " " + str(subscriber_role_) + ", " +
+            name_of(str(orders_category_)) + " " + str(orders_category_) + ", " + name_of(str(panel_)) + " " +
+            str(panel_) + ", " + name_of(str(review_)) + " " + str(review_) + ", " + name_of(str(billing_)) +
+            " " + str(billing_) + ". Nobody copied an id.)");
+        const Actor admin{"admin Karim", kAdmin, {admin_role_}};
+        for (const auto& line : server_lines_) co_await paste(admin, line);
+        co_await paste(admin, "/admin payment set method:vodafone_cash account:01012345678");
+        co_await paste(admin,
+                       "/admin plan create name:Monthly 50 GB price:150 days:30 traffic_gb:50 devices:2");
+        const json customer_member{
+            {"guild", str(kGuild)}, {"user", str(kCustomer)}, {"roles", json::array()}};
+        co_await control("POST", "/_fake/member", customer_member);
 
-        section("2. The customer buys access");
+        section("3. The customer buys access");
         const json plans =
-            co_await click(customer, "clicks Buy Access on the main panel", kPanelChannel, "panel:buy", "");
+            co_await click(customer, "clicks Buy Access on the main panel", panel_, "panel:buy", "");
         const std::string plan = first_option(plans["body"]["data"], "buy_plan");
         const std::size_t before_order = seen_.size();
-        co_await click(customer, "picks the plan \"Monthly 50 GB\"", kPanelChannel, "buy_plan", plan);
+        co_await click(customer, "picks the plan \"Monthly 50 GB\"", panel_, "buy_plan", plan);
         const json created = co_await wait_for(
             [](const json& r) {
                 return r["route"] == "POST /guilds/:id/channels" && r["response"].is_object() &&
@@ -227,12 +236,12 @@ class Walk {
 
         co_await upload(customer, order_channel, screenshot_png(reference));
 
-        section("3. The admin reviews the payment");
-        co_await click(admin, "clicks Claim on the review card", kReviewChannel,
-                       "review:" + order_id + ":claim", "");
+        section("4. The admin reviews the payment");
+        co_await click(admin, "clicks Claim on the review card", review_, "review:" + order_id + ":claim",
+                       "");
         const std::size_t before_approve = seen_.size();
-        co_await click(admin, "clicks Approve on the review card", kReviewChannel,
-                       "review:" + order_id + ":approve", "");
+        co_await click(admin, "clicks Approve on the review card", review_, "review:" + order_id + ":approve",
+                       "");
         const json delivery = co_await wait_for(
             [&](const json& r) {
                 return r["method"] == "POST" && r["path"] == "/channels/" + order_channel + "/messages" &&
@@ -241,8 +250,7 @@ class Walk {
             "the VLESS link in the order channel", before_approve);
         co_await wait_for(
             [&](const json& r) {
-                return r["method"] == "POST" &&
-                       r["path"] == "/channels/" + str(kBillingChannel) + "/messages";
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(billing_) + "/messages";
             },
             "the billing line", before_approve);
         co_await wait_for(
@@ -254,7 +262,7 @@ class Walk {
         print_new();
         link_ = extract_link(delivery["body"]);
 
-        section("4. The admin looks at the numbers");
+        section("5. The admin looks at the numbers");
         stats_files_ = co_await command_with_file(admin, "/admin stats", "stats", json::array());
         json export_options = json::array();
         export_options.push_back(opt("format", 3, "csv"));
@@ -262,7 +270,7 @@ class Walk {
                                                    std::move(export_options));
         print_new();
 
-        section("5. A free trial and a promo code");
+        section("6. A free trial and a promo code");
         const Actor newcomer{"customer Omar", kNewcomer, {}};
         const json newcomer_member{{"user", str(kNewcomer)}, {"roles", json::array()}};
         co_await control("POST", "/_fake/member", newcomer_member);
@@ -273,7 +281,7 @@ class Walk {
         co_await command(admin, "/admin trial set plan:\"Monthly 50 GB\" days:3 traffic_gb:5", "trial set",
                          std::move(trial_options));
         const json trial =
-            co_await click(newcomer, "clicks Free trial on the main panel", kPanelChannel, "panel:trial", "");
+            co_await click(newcomer, "clicks Free trial on the main panel", panel_, "panel:trial", "");
         trial_link_ = extract_link(trial["body"]);
         json promo_options = json::array();
         promo_options.push_back(opt("code", 3, "WELCOME20"));
@@ -282,8 +290,8 @@ class Walk {
         co_await command(admin, "/admin promo create code:WELCOME20 percent:20 max_uses:100", "promo create",
                          std::move(promo_options));
         const std::size_t before_second = seen_.size();
-        co_await click(newcomer, "clicks Buy Access on the main panel", kPanelChannel, "panel:buy", "");
-        co_await click(newcomer, "picks the plan \"Monthly 50 GB\"", kPanelChannel, "buy_plan", plan);
+        co_await click(newcomer, "clicks Buy Access on the main panel", panel_, "panel:buy", "");
+        co_await click(newcomer, "picks the plan \"Monthly 50 GB\"", panel_, "buy_plan", plan);
         const json second_summary = co_await wait_for(
             [&](const json& r) {
                 return r["method"] == "POST" && r["body"].dump().find("promo:") != std::string::npos;
@@ -308,7 +316,7 @@ class Walk {
             std::stoull(second_channel), second_pay, first_option(second_summary["body"], second_pay));
         co_await pay_with_the_code_and_approve(newcomer, admin, second_channel, second_pay, discounted);
 
-        section("6. The admin runs the shop by hand");
+        section("7. The admin runs the shop by hand");
         co_await admin_finds_the_customer(admin, reference);
         co_await admin_gives_an_account(admin, plan);
         co_await admin_refunds(admin, reference);
@@ -428,8 +436,8 @@ class Walk {
     /// traffic of the last 30 days, drawn in their language and saved like the admin's charts.
     asio::awaitable<void> customer_reads_the_usage_chart(const Actor& customer) {
         const std::size_t before = seen_.size();
-        json account = co_await click(customer, "clicks My Account on the main panel", kPanelChannel,
-                                      "panel:account", "");
+        json account =
+            co_await click(customer, "clicks My Account on the main panel", panel_, "panel:account", "");
         const std::regex usage_button("\"custom_id\":\"(acct:[0-9]+:usage)\"");
         std::smatch found;
         std::string body = account["body"].dump();
@@ -450,7 +458,7 @@ class Walk {
         }
         const std::string button = found[1].str();
         const std::size_t before_chart = seen_.size();
-        json callback = co_await click(customer, "clicks Usage chart", kPanelChannel, button, "");
+        json callback = co_await click(customer, "clicks Usage chart", panel_, button, "");
         json with_file = callback;
         if (callback["files"].empty()) {
             const std::string token = callback["interaction_token"];
@@ -464,6 +472,151 @@ class Walk {
             print_new();
         }
         for (const auto& f : with_file["files"]) usage_charts_.push_back(saved_.at(f["url"]));
+    }
+
+    // --- the reseller's setup: invite, /admin setup, the pasted lines ---
+
+    /// The owner opens the invite link and picks the shop's server (a new, empty one): Discord
+    /// adds the bot with the permissions the link asks for, and the bot registers its commands.
+    asio::awaitable<void> invite(const Actor& owner) {
+        const std::regex link_form(R"(^https://discord\.com/oauth2/authorize\?(.*)$)");
+        std::smatch found;
+        if (!std::regex_match(invite_, found, link_form))
+            throw std::runtime_error("not an invite link: " + invite_);
+        const std::string query = found[1].str();
+        const auto param = [&](const std::string& name) {
+            std::smatch value;
+            if (!std::regex_search(query, value, std::regex("(^|&)" + name + "=([0-9]+)")))
+                throw std::runtime_error("the invite link has no " + name + ": " + invite_);
+            return value[2].str();
+        };
+        if (param("client_id") != fake_.application_id)
+            throw std::runtime_error("the invite link is for application " + param("client_id") +
+                                     ", not the bot's " + fake_.application_id);
+        say("");
+        say(owner.label + " opens the invite link and adds the bot to the server \"Nebula Shop\"");
+        say("      " + invite_);
+        const std::size_t before = seen_.size();
+        const json join{{"guild", str(kGuild)},
+                        {"name", "Nebula Shop"},
+                        {"owner", str(owner.id)},
+                        {"permissions", param("permissions")}};
+        co_await control("POST", "/_fake/join", join);
+        const json commands = co_await wait_for(
+            [](const json& r) { return r["route"] == "PUT /applications/:id/guilds/:id/commands"; },
+            "the bot registering its commands in the server", before);
+        commands_ = commands["response"].is_array() ? commands["response"] : commands["body"];
+        say("  bot registers " + std::to_string(commands_.size()) + " slash command(s) in the server");
+        printed_ = seen_.size();
+    }
+
+    /// The ids of the roles, category and channels /admin setup created, from what the bot asked
+    /// Discord for (by the names the setup offer listed), and the owner holding the admin role.
+    asio::awaitable<void> learn_the_layout(std::size_t from) {
+        admin_role_ = co_await created_id(from, "POST /guilds/:id/roles", "Shop Admin");
+        subscriber_role_ = co_await created_id(from, "POST /guilds/:id/roles", "Subscriber");
+        orders_category_ = co_await created_id(from, "POST /guilds/:id/channels", "Orders");
+        review_ = co_await created_id(from, "POST /guilds/:id/channels", "order-review");
+        billing_ = co_await created_id(from, "POST /guilds/:id/channels", "billing");
+        panel_ = co_await created_id(from, "POST /guilds/:id/channels", "shop");
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "PUT" && r["path"] == "/guilds/" + str(kGuild) + "/members/" +
+                                                                str(kAdmin) + "/roles/" + str(admin_role_);
+            },
+            "the owner getting the admin role", from);
+        co_await wait_for(
+            [&](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(panel_) + "/messages" &&
+                       r["body"].dump().find("panel:buy") != std::string::npos;
+            },
+            "the main panel in the new channel", from);
+    }
+
+    /// The id Discord gave the role or channel named `name` the bot created (`route`).
+    asio::awaitable<std::uint64_t> created_id(std::size_t from, std::string route, std::string name) {
+        const json r = co_await wait_for(
+            [&](const json& request) {
+                return request["route"] == route && request["status"].get<int>() < 300 &&
+                       request["body"].value("name", "") == name && request["response"].is_object();
+            },
+            "the bot creating " + name, from);
+        co_return std::stoull(r["response"].at("id").get<std::string>());
+    }
+
+    /// The admin pastes a line into Discord's message box and sends it as a slash command.
+    asio::awaitable<json> paste(const Actor& admin, std::string line) {
+        json data = pasted_command(line);
+        json callback = co_await interact(admin, "pastes " + line, kGeneral, 2, std::move(data));
+        co_await finish_deferred(callback);
+        print_new();
+        co_return callback;
+    }
+
+    /// A registered command's (or subcommand's) options, by reference.
+    static const json& options_of(const json& command) {
+        static const json none = json::array();
+        const auto it = command.find("options");
+        return it != command.end() && it->is_array() ? *it : none;
+    }
+
+    /// What Discord's client makes of a pasted "/admin group sub name:value …" line: the words
+    /// after the command name pick the subcommand, then each "option:" the bot registered starts
+    /// that option's value, which runs to the next one; the value is typed as the option is
+    /// (integer, number, boolean, user/channel/role id, string). A word that is no option name
+    /// stays part of the value before it. Throws on what Discord would not send.
+    json pasted_command(const std::string& line) const {
+        std::vector<std::string> words;
+        std::istringstream in(line);
+        for (std::string w; in >> w;) words.push_back(w);
+        if (words.empty() || words[0].empty() || words[0][0] != '/')
+            throw std::runtime_error("not a slash command: " + line);
+        const json* level = nullptr;
+        for (const auto& c : commands_)
+            if ("/" + c.value("name", "") == words[0]) level = &c;
+        if (level == nullptr) throw std::runtime_error("the bot registered no " + words[0] + ": " + line);
+        std::vector<std::string> path;
+        std::size_t at = 1;
+        for (; at < words.size(); ++at) {
+            const json* next = nullptr;
+            for (const auto& o : options_of(*level))
+                if ((o.value("type", 0) == 1 || o.value("type", 0) == 2) && o.value("name", "") == words[at])
+                    next = &o;
+            if (next == nullptr) break;
+            path.push_back(words[at]);
+            level = next;
+        }
+        if (level->value("type", 1) == 2) throw std::runtime_error("no subcommand in: " + line);
+        std::vector<std::pair<const json*, std::string>> values;
+        for (; at < words.size(); ++at) {
+            const std::string& w = words[at];
+            const json* option = nullptr;
+            if (const auto colon = w.find(':'); colon != std::string::npos)
+                for (const auto& o : options_of(*level))
+                    if (o.value("name", "") == w.substr(0, colon)) option = &o;
+            if (option != nullptr) {
+                values.emplace_back(option, w.substr(w.find(':') + 1));
+            } else if (!values.empty()) {
+                values.back().second += " " + w;
+            } else {
+                throw std::runtime_error("\"" + w + "\" is no option of the command: " + line);
+            }
+        }
+        json options = json::array();
+        for (const auto& [option, text] : values) {
+            const int type = option->value("type", 3);
+            json value = text;
+            if (type == 4) value = std::stoll(text);
+            if (type == 10) value = std::stod(text);
+            if (type == 5) value = text == "true";
+            if (type >= 6 && type <= 9) value = std::regex_replace(text, std::regex("[<@#&!>]"), "");
+            options.push_back({{"name", option->value("name", "")}, {"type", type}, {"value", value}});
+        }
+        std::string joined;
+        for (const auto& p : path) joined += (joined.empty() ? "" : " ") + p;
+        json data = command_data(joined, std::move(options));
+        data["name"] = words[0].substr(1);
+        return data;
     }
 
   private:
@@ -487,12 +640,11 @@ class Walk {
         co_await upload(customer, channel, screenshot_png(reference, "120.00"), "860000000000000011",
                         "promo-receipt.png");
         const std::size_t before = seen_.size();
-        co_await click(admin, "clicks Approve on the review card of " + reference, kReviewChannel,
+        co_await click(admin, "clicks Approve on the review card of " + reference, review_,
                        "review:" + order_id + ":approve", "");
         const json billing = co_await wait_for(
             [&](const json& r) {
-                return r["method"] == "POST" &&
-                       r["path"] == "/channels/" + str(kBillingChannel) + "/messages" &&
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(billing_) + "/messages" &&
                        r["body"].dump().find(reference) != std::string::npos;
             },
             "the billing line of " + reference, before);
@@ -627,8 +779,7 @@ class Walk {
 
     asio::awaitable<json> command(const Actor& who, const std::string& typed, std::string path,
                                   json options) {
-        json callback =
-            co_await interact(who, "runs " + typed, kPanelChannel, 2, command_data(path, options));
+        json callback = co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
         co_await finish_deferred(callback);
         print_new();
         co_return callback;
@@ -639,8 +790,7 @@ class Walk {
                                                                           const std::string& typed,
                                                                           std::string path, json options) {
         const std::size_t before = seen_.size();
-        json callback =
-            co_await interact(who, "runs " + typed, kPanelChannel, 2, command_data(path, options));
+        json callback = co_await interact(who, "runs " + typed, panel_, 2, command_data(path, options));
         const std::string token = callback["interaction_token"];
         json with_file = callback;
         if (callback["files"].empty()) {
@@ -705,8 +855,8 @@ class Walk {
         const json dispatch{{"t", "MESSAGE_CREATE"}, {"d", message}};
         co_await control("POST", "/_fake/dispatch", dispatch);
         co_await wait_for(
-            [](const json& r) {
-                return r["method"] == "POST" && r["path"] == "/channels/" + str(kReviewChannel) + "/messages";
+            [this](const json& r) {
+                return r["method"] == "POST" && r["path"] == "/channels/" + str(review_) + "/messages";
             },
             "the review card", before);
         co_await wait_for(
@@ -733,10 +883,11 @@ class Walk {
         const auto it = names_.find(id);
         return it == names_.end() ? "channel " + id : it->second;
     }
+    std::string name_of(std::uint64_t id) const { return name_of(str(id)); }
 
     /// Adds `text` line by line, with <@user> and <#channel> mentions shown by name.
     void block(std::vector<std::string>& lines, const std::string& indent, const std::string& raw) const {
-        static const std::regex mention("<[@#]!?([0-9]+)>");
+        static const std::regex mention("<(?:@[!&]?|#)([0-9]+)>");
         std::string text;
         auto at = raw.cbegin();
         for (std::sregex_iterator it(raw.begin(), raw.end(), mention), end; it != end; ++it) {
@@ -829,17 +980,26 @@ class Walk {
         if (route == "PATCH /channels/:id/messages/:id") return "edits a message in " + name_of(parts[1]);
         if (route == "POST /guilds/:id/channels") {
             const json& response = r["response"];
+            const bool category = body.value("type", 0) == 4;
             if (response.is_object() && response.contains("id"))
-                names_[response["id"].get<std::string>()] = "#" + response.value("name", std::string("?"));
+                names_[response["id"].get<std::string>()] =
+                    (category ? "" : "#") + response.value("name", std::string("?"));
+            if (category) return "creates the category " + body.value("name", std::string("?"));
             std::string who;
             for (const auto& o : body.value("permission_overwrites", json::array())) {
                 const std::string id = o.value("id", "");
                 if (id == str(kGuild) || id == fake_.bot_user_id) continue;
-                who += (who.empty() ? "" : ", ") +
-                       (id == str(kAdminRole) ? std::string("the admin role") : name_of(id));
+                who += (who.empty() ? "" : ", ") + name_of(id);
             }
+            if (who.empty()) return "creates the channel #" + body.value("name", std::string("?"));
             return "creates the private channel #" + body.value("name", std::string("?")) + " (visible to " +
                    who + " and the bot)";
+        }
+        if (route == "POST /guilds/:id/roles") {
+            const json& response = r["response"];
+            if (response.is_object() && response.contains("id"))
+                names_[response["id"].get<std::string>()] = "@" + response.value("name", std::string("?"));
+            return "creates the role @" + body.value("name", std::string("?"));
         }
         if (route == "PATCH /channels/:id") return "changes " + name_of(parts[1]) + ": " + body.dump();
         if (route == "DELETE /channels/:id") return "deletes " + name_of(parts[1]);
@@ -851,10 +1011,7 @@ class Walk {
             return "opens a direct message with " + to;
         }
         if (route == "PUT /guilds/:id/members/:id/roles/:id")
-            return "grants " +
-                   (parts[5] == str(kSubscriberRole) ? std::string("the Subscriber role")
-                                                     : "role " + parts[5]) +
-                   " to " + name_of(parts[3]);
+            return "grants the role " + name_of(parts[5]) + " to " + name_of(parts[3]);
         return route;
     }
 
@@ -940,6 +1097,12 @@ class Walk {
     std::filesystem::path out_;
     std::ofstream transcript_;
     pid_t bot_pid_;
+    std::string invite_;                     ///< the link `nebula-bot invite-url` printed
+    std::vector<std::string> server_lines_;  ///< the lines `nebula-gateway init` printed
+    // What /admin setup created, as the driver found it in what the bot asked Discord for.
+    std::uint64_t admin_role_ = 0, subscriber_role_ = 0, orders_category_ = 0;
+    std::uint64_t panel_ = 0, review_ = 0, billing_ = 0;
+    json commands_ = json::array();  ///< the commands the bot registered in the server
     std::vector<json> seen_;
     std::size_t printed_ = 0;
     std::map<std::string, std::string> names_;
@@ -959,7 +1122,8 @@ class Walk {
     std::vector<std::filesystem::path> export_files_;
 };
 
-int walk(const FakeInfo& fake, const std::filesystem::path& out, pid_t bot_pid) {
+int walk(const FakeInfo& fake, const std::filesystem::path& out, pid_t bot_pid, const std::string& invite,
+         const std::vector<std::string>& server_lines) {
     asio::io_context io;
     common::http::ClientOptions options;
     options.base = *common::http::Url::parse(fake.origin);
@@ -969,7 +1133,7 @@ int walk(const FakeInfo& fake, const std::filesystem::path& out, pid_t bot_pid) 
         std::cerr << "nebula-demo-driver: " << client.error() << "\n";
         return 1;
     }
-    Walk walk(**client, fake, out, bot_pid);
+    Walk walk(**client, fake, out, bot_pid, invite, server_lines);
     int status = 0;
     asio::co_spawn(
         io,
@@ -999,22 +1163,28 @@ int main(int argc, char** argv) {
     std::string fake_file;
     std::string out_dir;
     int bot_pid = 0;
-    auto* env = app.add_subcommand("env", "print the Discord half of the demo bot's .env");
+    std::string invite;
+    std::vector<std::string> server_lines;
+    auto* env = app.add_subcommand("env", "print where the fake Discord is, for the demo bot's .env");
     env->add_option("--fake", fake_file, "the JSON line nebula-fake-discord printed")->required();
+    auto* port = app.add_subcommand("free-port", "print a loopback port nothing listens on now");
     auto* walk = app.add_subcommand("walk", "walk a customer and an admin through the shop");
     walk->add_option("--fake", fake_file, "the JSON line nebula-fake-discord printed")->required();
     walk->add_option("--out", out_dir, "folder for the transcript and the files the bot sent")->required();
     walk->add_option("--bot-pid", bot_pid, "the bot's process: stop waiting for it when it exits");
+    walk->add_option("--invite", invite, "the invite link `nebula-bot invite-url` printed")->required();
+    walk->add_option("--paste", server_lines, "a line `nebula-gateway init` printed (one per VPN server)");
     app.require_subcommand(1);
     CLI11_PARSE(app, argc, argv);
     try {
+        if (port->parsed()) return nebula::demo::free_port();
         const auto fake = nebula::demo::read_fake_info(fake_file);
         if (env->parsed()) {
             std::cout << nebula::demo::env_lines(fake);
             return 0;
         }
         std::filesystem::create_directories(out_dir);
-        return nebula::demo::walk(fake, out_dir, bot_pid);
+        return nebula::demo::walk(fake, out_dir, bot_pid, invite, server_lines);
     } catch (const std::exception& e) {
         std::cerr << "nebula-demo-driver: " << e.what() << "\n";
         return 1;

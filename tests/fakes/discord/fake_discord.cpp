@@ -445,6 +445,31 @@ struct FakeDiscord::Impl : common::http::Handler {
         return {};
     }
 
+    /// FakeDiscord::join_guild: the bot joins a new server owned by `owner` (the invite link).
+    std::uint64_t join(std::uint64_t guild, std::string name, std::uint64_t owner,
+                       std::uint64_t permissions) {
+        const std::uint64_t bot_role = ++next_id;
+        json roles = json::array(
+            {{{"id", id_str(guild)}, {"name", "@everyone"}, {"permissions", "1024"}, {"position", 0}},
+             {{"id", id_str(bot_role)},
+              {"name", "nebula"},
+              {"permissions", id_str(permissions)},
+              {"position", 1},
+              {"managed", true}}});
+        guilds[guild] = json{{"id", id_str(guild)},
+                             {"name", std::move(name)},
+                             {"owner_id", id_str(owner)},
+                             {"roles", std::move(roles)}};
+        members[{guild, owner}] = {};
+        members[{guild, options.bot_user_id}] = {bot_role};
+        json event = guilds[guild];
+        event["channels"] = json::array();
+        event["members"] = json::array();
+        event["member_count"] = 2;
+        gateway->dispatch("GUILD_CREATE", event);
+        return bot_role;
+    }
+
     // Scripting over HTTP for the standalone executable (the demo drives it this way).
     asio::awaitable<common::http::Response> control(const common::http::Request& request,
                                                     const std::string& what, const std::string& query) {
@@ -513,6 +538,16 @@ struct FakeDiscord::Impl : common::http::Handler {
                 members[{std::stoull(body.value("guild", "800000000000000001")),
                          std::stoull(body.at("user").get<std::string>())}] = roles;
                 co_return json_response(200, json{{"ok", true}});
+            }
+            // What opening the invite link does: the bot joins a new server owned by `owner`
+            // with the permissions the link asked for (see FakeDiscord::join_guild).
+            if (request.method == "POST" && what == "join") {
+                const auto guild = std::stoull(body.at("guild").get<std::string>());
+                if (guilds.contains(guild)) co_return error_response(400, 0, "the bot is in that guild");
+                const std::uint64_t bot_role =
+                    join(guild, body.value("name", "Shop"), std::stoull(body.at("owner").get<std::string>()),
+                         std::stoull(body.at("permissions").get<std::string>()));
+                co_return json_response(200, json{{"bot_role", id_str(bot_role)}});
             }
         } catch (const std::exception& e) {
             co_return error_response(400, 0, e.what());
@@ -1044,23 +1079,7 @@ void FakeDiscord::add_guild(std::uint64_t guild, std::string name, std::uint64_t
 
 std::uint64_t FakeDiscord::join_guild(std::uint64_t guild, std::string name, std::uint64_t owner,
                                       std::uint64_t permissions) {
-    const std::uint64_t bot_role = ++impl_->next_id;
-    json roles =
-        json::array({{{"id", id_str(guild)}, {"name", "@everyone"}, {"permissions", "1024"}, {"position", 0}},
-                     {{"id", id_str(bot_role)},
-                      {"name", "nebula"},
-                      {"permissions", id_str(permissions)},
-                      {"position", 1},
-                      {"managed", true}}});
-    add_guild(guild, name, owner, roles);
-    add_member(guild, owner, {});
-    add_member(guild, impl_->options.bot_user_id, {bot_role});
-    json event = impl_->guilds[guild];
-    event["channels"] = json::array();
-    event["members"] = json::array();
-    event["member_count"] = 2;
-    impl_->gateway->dispatch("GUILD_CREATE", event);
-    return bot_role;
+    return impl_->join(guild, std::move(name), owner, permissions);
 }
 
 const json* FakeDiscord::guild(std::uint64_t id) const {

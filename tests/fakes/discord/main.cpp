@@ -3,6 +3,8 @@
 //   POST /_fake/interaction {"type":2,"user":"<id>","roles":["<id>"],"data":{...}[,"locale","channel"]}
 //   POST /_fake/dispatch    {"t":"MESSAGE_CREATE","d":{...}}
 //   POST /_fake/member      {"user":"<id>","roles":["<id>"]}  a guild member (role grants need one)
+//   POST /_fake/join        {"guild":"<id>","name":"…","owner":"<id>","permissions":"<n>"}  the invite
+//                           link opened: the bot joins a new server (GUILD_CREATE); {"bot_role":"<id>"}
 //   PUT  /_fake/cdn/<path>  the body becomes a file served at /cdn/<path> with its Content-Type
 //   GET  /_fake/requests[?since=N&wait_ms=M]  REST requests from index N (waits for a new answered one)
 //   GET  /_fake/gateway[?wait_ms=M]           the gateway session (waits until a client identified)
