@@ -26,7 +26,7 @@ class Dispatcher {
     /// Starts handling `event` and returns at once.
     void post(const discord::Event& event);
 
-    /// Handles one interaction to the end (the coroutine post() spawns).
+    /// Handles one interaction to the end (what post() starts for an INTERACTION_CREATE).
     boost::asio::awaitable<void> handle(discord::Interaction interaction);
     boost::asio::awaitable<void> handle_event(discord::Event event);
 
