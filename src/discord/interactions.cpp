@@ -141,8 +141,10 @@ asio::awaitable<RestStatus> InteractionResponder::send_reply(MessagePayload payl
         if (expired())
             co_return common::unexpected(
                 RestError{RestErrorCode::expired, 0, 0, "interaction token expired"});
-        std::vector<FileData> files = payload.files;
         std::optional<json> data = payload.to_json();
+        std::vector<FileData> files = std::move(payload.files);
+        // The JSON says it all now: the payload's strings are not kept while the answer waits.
+        payload = {};
         co_return co_await initial(CallbackType::channel_message, std::move(data), std::move(files),
                                    State::answered);
     }
@@ -175,8 +177,9 @@ asio::awaitable<RestStatus> InteractionResponder::send_update(MessagePayload pay
     }
     co_await wait_initial();
     if (state_ == State::none) {
-        std::vector<FileData> files = payload.files;
         std::optional<json> data = payload.to_json();
+        std::vector<FileData> files = std::move(payload.files);
+        payload = {};
         co_return co_await initial(CallbackType::update_message, std::move(data), std::move(files),
                                    State::answered);
     }

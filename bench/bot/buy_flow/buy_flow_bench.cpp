@@ -11,7 +11,9 @@
 // counts the REST connections (TLS handshakes) the bot opened and the database write transactions
 // it ran during the burst (from its /metrics), and reads the bot's memory from /proc/<pid>/status:
 // VmRSS sampled every 10 ms during the burst, VmHWM at the end, VmRSS once the bot has been idle
-// for a second afterwards. CPU is the bot process's user + system time, all threads.
+// for a second afterwards; RssFile before the burst and RssAnon's sampled peak split the figure into
+// mapped code (the bot and its libraries, shared with the page cache) and heap and stacks. CPU is the bot
+// process's user + system time, all threads.
 //   bot_buy_flow_bench --bot build/demo-rel/src/bot/nebula-bot [--customers 1000] [--window-ms 1000]
 //       [--simultaneous] [--tls] [--latency-ms 60] [--press buy|account] [--database postgres://…]
 #include <fcntl.h>
@@ -155,6 +157,8 @@ struct Outcome {
     int late_or_failed = 0;
     std::vector<double> latencies_ms;
     long rss_idle_kib = 0;
+    long rss_idle_file_kib = 0;  ///< of the idle RSS: mapped code and files (RssFile)
+    long rss_peak_anon_kib = 0;  ///< heap, stacks and other private memory at its sampled peak (RssAnon)
     long rss_peak_sampled_kib = 0;
     long hwm_kib = 0;
     long rss_after_kib = 0;
@@ -191,6 +195,7 @@ class Bench {
         asio::steady_timer settle(io_, std::chrono::milliseconds(options_.settle_ms));
         co_await settle.async_wait(asio::use_awaitable);
         out.rss_idle_kib = status_kib(bot_, "VmRSS");
+        out.rss_idle_file_kib = status_kib(bot_, "RssFile");
         pid_t perf = 0;
         if (!options_.perf_out.empty()) {
             perf = spawn({"/usr/bin/perf", "record", "-F", "1999", "-g", "-p", std::to_string(bot_), "-o",
@@ -216,7 +221,8 @@ class Bench {
         const std::size_t connections_before = fake_.connections_accepted();
 
         bool burst_done = false;
-        asio::co_spawn(io_, sample_rss(burst_done, out.rss_peak_sampled_kib), asio::detached);
+        asio::co_spawn(io_, sample_rss(burst_done, out.rss_peak_sampled_kib, out.rss_peak_anon_kib),
+                       asio::detached);
         const double cpu_before = cpu_ms(bot_);
         const double fake_cpu_before = cpu_ms(::getpid());
         std::map<std::string, Clock::time_point> dispatched;  // callback path -> dispatch time
@@ -326,10 +332,11 @@ class Bench {
         }
     }
 
-    asio::awaitable<void> sample_rss(const bool& done, long& peak) {
+    asio::awaitable<void> sample_rss(const bool& done, long& peak, long& peak_anon) {
         asio::steady_timer timer(io_);
         while (!done) {
             peak = std::max(peak, status_kib(bot_, "VmRSS"));
+            peak_anon = std::max(peak_anon, status_kib(bot_, "RssAnon"));
             timer.expires_after(10ms);
             co_await timer.async_wait(asio::use_awaitable);
         }
@@ -542,6 +549,10 @@ int main(int argc, char** argv) {
         rss_peak <= rss_target_kib && out.rss_after_kib <= rss_target_kib ? "[target <= 30]"
                                                                           : "[MISSED <= 30]");
     std::printf(
+        "  of which               code and files %.1f idle; heap and stacks %.1f idle, %.1f at peak\n",
+        out.rss_idle_file_kib / 1024.0, (out.rss_idle_kib - out.rss_idle_file_kib) / 1024.0,
+        out.rss_peak_anon_kib / 1024.0);
+    std::printf(
         "CPU until the last answer bot %.0f ms (%.2f ms per interaction), fake Discord %.0f ms, in %.3f s\n",
         out.cpu_ms, out.dispatched > 0 ? out.cpu_ms / out.dispatched : 0.0, out.fake_cpu_ms,
         out.answer_seconds);
@@ -566,6 +577,8 @@ int main(int argc, char** argv) {
                           {"p99_ms", p99},
                           {"max_ms", max},
                           {"rss_idle_kib", out.rss_idle_kib},
+                          {"rss_idle_file_kib", out.rss_idle_file_kib},
+                          {"rss_peak_anon_kib", out.rss_peak_anon_kib},
                           {"rss_peak_kib", rss_peak},
                           {"rss_after_kib", out.rss_after_kib},
                           {"bot_cpu_ms", out.cpu_ms},

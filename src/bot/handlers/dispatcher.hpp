@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -9,6 +10,7 @@
 #include "bot/handlers/router.hpp"
 #include "common/task_group.hpp"
 #include "discord/events.hpp"
+#include "discord/interactions.hpp"
 
 namespace nebula::bot::handlers {
 
@@ -24,7 +26,7 @@ class Dispatcher {
     /// Starts handling `event` and returns at once.
     void post(const discord::Event& event);
 
-    /// Handles one interaction to the end (the coroutine post() spawns).
+    /// Handles one interaction to the end (what post() starts for an INTERACTION_CREATE).
     boost::asio::awaitable<void> handle(discord::Interaction interaction);
     boost::asio::awaitable<void> handle_event(discord::Event event);
 
@@ -40,7 +42,9 @@ class Dispatcher {
 
   private:
     boost::asio::awaitable<void> run(discord::Event event);
-    boost::asio::awaitable<void> run_interaction(discord::Interaction interaction);
+    boost::asio::awaitable<void> run_interaction(std::shared_ptr<discord::InteractionResponder> responder);
+    /// handle() once the interaction is in its responder (the only copy a press keeps).
+    boost::asio::awaitable<void> answer(std::shared_ptr<discord::InteractionResponder> responder);
     void finished();
     boost::asio::awaitable<void> route(Call& call);
     /// Stores the Discord language of this interaction when it differs from the one on the row.
