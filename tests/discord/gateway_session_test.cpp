@@ -542,7 +542,8 @@ TEST_F(SecureGatewayTest, ConnectsOverWssIdentifiesAndAnswersAnInteraction) {
     EXPECT_EQ(identify[0].payload["d"]["token"], fake->options().token);
     const auto* ready_event = std::get_if<Ready>(&events.at(0).typed);
     ASSERT_NE(ready_event, nullptr);
-    EXPECT_EQ(ready_event->resume_gateway_url.rfind("wss://127.0.0.1:", 0), 0u) << ready_event->resume_gateway_url;
+    EXPECT_EQ(ready_event->resume_gateway_url.rfind("wss://127.0.0.1:", 0), 0u)
+        << ready_event->resume_gateway_url;
     const auto callbacks = fake->requests_matching("POST /interactions/.*/callback");
     ASSERT_EQ(callbacks.size(), 1u);
     EXPECT_EQ(callbacks[0].status, 204);
@@ -563,8 +564,9 @@ TEST_F(SecureGatewayTest, AClientThatDoesNotTrustTheCertificateIsRefusedAndNever
     EXPECT_EQ(client->stats().identifies, 0u);
     EXPECT_NE(client->stats().state, GatewaySessionState::connected);
     const std::string logged = log.str();
-    EXPECT_NE(logged.find("warning discord gateway: cannot connect: TLS handshake: certificate verify failed"),
-              std::string::npos)
+    EXPECT_NE(
+        logged.find("warning discord gateway: cannot connect: TLS handshake: certificate verify failed"),
+        std::string::npos)
         << logged;
 }
 

@@ -88,7 +88,8 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
         : executor(ex), options(std::move(opts)), acceptor(ex) {}
 
     std::string url() const {
-        return std::string(tls ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+        return std::string(tls ? "wss" : "ws") +
+               "://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
     }
 
     void notify() {

@@ -46,11 +46,11 @@ struct FakeGatewayOptions {
 };
 
 /// Discord's v10 gateway websocket on 127.0.0.1 (ws://, or wss:// with FakeGatewayOptions::tls).
-/// New sessions connect to url(); READY's resume_gateway_url points at url() + "/resume". It tracks one session (id and
-/// sequence), keeps every dispatch for replay on Resume, answers heartbeats (unless told not
-/// to), and records every frame received. Tests script it: dispatch events, send op 7 / op 9 /
-/// op 1, close with any code, drop the TCP connection, withhold ACKs. One executor; not
-/// thread-safe.
+/// New sessions connect to url(); READY's resume_gateway_url points at url() + "/resume". It
+/// tracks one session (id and sequence), keeps every dispatch for replay on Resume, answers
+/// heartbeats (unless told not to), and records every frame received. Tests script it: dispatch
+/// events, send op 7 / op 9 / op 1, close with any code, drop the TCP connection, withhold ACKs.
+/// One executor; not thread-safe.
 class FakeDiscordGateway {
   public:
     static common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> create(
