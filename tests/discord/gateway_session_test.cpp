@@ -1,6 +1,10 @@
 #include "discord/gateway_session.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +14,7 @@
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
 #include "support/eventually.hpp"
+#include "support/tls_cert.hpp"
 
 namespace nebula::discord {
 namespace {
@@ -37,11 +42,14 @@ class GatewayTest : public ::testing::Test {
     std::optional<common::Status<GatewaySessionError>> result;
     bool finished = false;
 
+    std::optional<nebula::testing::TlsCert> cert;  ///< set: the fake speaks HTTPS and wss://
+
     void SetUp() override { make_fake(200ms); }
 
     void make_fake(std::chrono::milliseconds heartbeat) {
         FakeDiscordOptions options;
         options.heartbeat_interval = heartbeat;
+        if (cert) options.tls = common::http::TlsFiles{cert->cert_path, cert->key_path};
         auto created = FakeDiscord::create(io.get_executor(), options);
         ASSERT_TRUE(created) << created.error();
         fake = std::move(*created);
@@ -49,6 +57,7 @@ class GatewayTest : public ::testing::Test {
         rest_options.api_base = fake->api_base();
         rest_options.token = fake->options().token;
         rest_options.retry_base = 20ms;
+        if (cert) rest_options.ca_file = cert->cert_path;
         auto r = RestClient::create(io.get_executor(), rest_options, clock);
         ASSERT_TRUE(r) << r.error();
         rest = std::move(*r);
@@ -471,6 +480,122 @@ TEST_F(GatewayTest, MultiMegabyteDispatchIsDecoded) {
     });
     EXPECT_EQ(events.back().data["padding"].get<std::string>().size(), big.size());
     EXPECT_EQ(gateway().connections().size(), 1u);
+}
+
+/// What the client logs while the test runs.
+struct CapturedLog {
+    CapturedLog() : previous(spdlog::default_logger()) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
+        sink->set_pattern("%l %v");
+        spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
+    }
+    ~CapturedLog() { spdlog::set_default_logger(previous); }
+    CapturedLog(const CapturedLog&) = delete;
+    CapturedLog& operator=(const CapturedLog&) = delete;
+    std::string str() {
+        spdlog::default_logger()->flush();
+        return text.str();
+    }
+    std::ostringstream text;
+    std::shared_ptr<spdlog::logger> previous;
+};
+
+/// The fake Discord as the real one is reached: REST over HTTPS and the gateway over wss://, with a
+/// throw-away certificate the client trusts through its CA file.
+class SecureGatewayTest : public GatewayTest {
+  protected:
+    void SetUp() override {
+        cert.emplace();
+        make_fake(200ms);
+    }
+    void start_trusting() {
+        start([this](GatewaySessionOptions& o) { o.ca_file = cert->cert_path; });
+    }
+};
+
+TEST_F(SecureGatewayTest, ConnectsOverWssIdentifiesAndAnswersAnInteraction) {
+    EXPECT_EQ(gateway().url().rfind("wss://127.0.0.1:", 0), 0u) << gateway().url();
+    start_trusting();
+    const std::optional<json> answer = json{{"content", "hello"}};
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await ready());
+        fake->inject_interaction(2, 4242, {77}, json{{"id", "1"}, {"name", "buy"}, {"type", 1}});
+        const std::function<bool()> got = [&] { return count("INTERACTION_CREATE") == 1; };
+        EXPECT_TRUE(co_await eventually(got));
+        const Event* event = nullptr;
+        for (const auto& e : events) {
+            if (e.name == "INTERACTION_CREATE") event = &e;
+        }
+        if (event == nullptr || event->interaction() == nullptr) co_return;
+        const Interaction& interaction = *event->interaction();
+        const auto answered = co_await rest->interaction_callback(interaction.id, interaction.token,
+                                                                  CallbackType::channel_message, answer,
+                                                                  std::vector<FileData>());
+        EXPECT_TRUE(answered);
+    });
+    // The upgrade went over TLS: the fake read Identify on its only connection.
+    ASSERT_EQ(gateway().connections().size(), 1u);
+    EXPECT_EQ(gateway().connections()[0].target, "/?v=10&encoding=json");
+    EXPECT_EQ(gateway().tls_failures(), 0u);
+    const auto identify = gateway().frames_with_op(2);
+    ASSERT_EQ(identify.size(), 1u);
+    EXPECT_EQ(identify[0].payload["d"]["token"], fake->options().token);
+    const auto* ready_event = std::get_if<Ready>(&events.at(0).typed);
+    ASSERT_NE(ready_event, nullptr);
+    EXPECT_EQ(ready_event->resume_gateway_url.rfind("wss://127.0.0.1:", 0), 0u)
+        << ready_event->resume_gateway_url;
+    const auto callbacks = fake->requests_matching("POST /interactions/.*/callback");
+    ASSERT_EQ(callbacks.size(), 1u);
+    EXPECT_EQ(callbacks[0].status, 204);
+    EXPECT_EQ(callbacks[0].json["data"]["content"], "hello");
+}
+
+TEST_F(SecureGatewayTest, AClientThatDoesNotTrustTheCertificateIsRefusedAndNeverFallsBackToPlainWs) {
+    CapturedLog log;
+    // The system's CA store: the fake's throw-away certificate is not in it.
+    start();
+    run([&]() -> asio::awaitable<void> {
+        // Two refusals: the client tried again, over TLS again.
+        const std::function<bool()> refused = [&] { return gateway().tls_failures() >= 2; };
+        EXPECT_TRUE(co_await gateway().wait_until(refused, 30s));
+    });
+    EXPECT_TRUE(gateway().connections().empty());  // no websocket upgrade, over TLS or not
+    EXPECT_TRUE(gateway().frames().empty());
+    EXPECT_EQ(client->stats().identifies, 0u);
+    EXPECT_NE(client->stats().state, GatewaySessionState::connected);
+    const std::string logged = log.str();
+    EXPECT_NE(
+        logged.find("warning discord gateway: cannot connect: TLS handshake: certificate verify failed"),
+        std::string::npos)
+        << logged;
+}
+
+TEST_F(SecureGatewayTest, ATransportDropResumesOverWssAndReplaysMissedEvents) {
+    start_trusting();
+    run([&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await ready());
+        gateway().dispatch(
+            "MESSAGE_CREATE",
+            json{{"id", "1"}, {"channel_id", "2"}, {"author", {{"id", "3"}}}, {"content", "a"}});
+        const std::function<bool()> seen = [&] { return client->stats().seq == 2; };
+        EXPECT_TRUE(co_await eventually(seen));
+        gateway().drop();
+        gateway().dispatch(
+            "MESSAGE_CREATE",
+            json{{"id", "4"}, {"channel_id", "2"}, {"author", {{"id", "3"}}}, {"content", "b"}});
+        const std::function<bool()> resumed = [&] { return count("RESUMED") == 1; };
+        EXPECT_TRUE(co_await eventually(resumed));
+    });
+    ASSERT_EQ(gateway().connections().size(), 2u);
+    EXPECT_EQ(gateway().connections()[1].target, "/resume?v=10&encoding=json");
+    EXPECT_EQ(gateway().tls_failures(), 0u);
+    const auto resume = frames(6, 1);
+    ASSERT_EQ(resume.size(), 1u);
+    EXPECT_EQ(resume[0].payload["d"]["session_id"], gateway().session_id());
+    EXPECT_EQ(resume[0].payload["d"]["seq"], 2);
+    EXPECT_EQ(gateway().frames_with_op(2).size(), 1u);  // no second identify
+    EXPECT_EQ(count("MESSAGE_CREATE"), 2u);
+    EXPECT_EQ(client->stats().resumes, 1u);
 }
 
 }  // namespace

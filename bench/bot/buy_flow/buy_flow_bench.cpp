@@ -3,8 +3,8 @@
 // spaced) or all at once (--simultaneous: dispatched back to back, each stamped just before its
 // frame is handed to the gateway, its payload built beforehand) against the fake Discord, with the
 // bot as a real process on SQLite, or on PostgreSQL (--database URL: a fresh schema there, dropped
-// afterwards). The fake speaks plain HTTP, or HTTPS with a throw-away
-// certificate the bot trusts through DISCORD_CA_FILE (--tls), and can hold every REST answer for
+// afterwards). The fake speaks plain HTTP and ws://, or HTTPS and WSS (its gateway too) with a
+// throw-away certificate the bot trusts through DISCORD_CA_FILE (--tls), and can hold every REST answer for
 // --latency-ms (a Discord that far away). Measures, as the fake sees it, the time from dispatching
 // each INTERACTION_CREATE on the gateway websocket to the arrival of its interaction callback,
 // checks every interaction was acknowledged (callback answered 204 inside Discord's 3 s window),
@@ -419,7 +419,7 @@ int main(int argc, char** argv) {
                    "record the bot with perf (call graphs) during the burst into this file");
     app.add_flag("--simultaneous", o.simultaneous,
                  "dispatch every press back to back instead of spreading them over --window-ms");
-    app.add_flag("--tls", o.tls, "the fake Discord speaks HTTPS (a throw-away certificate)");
+    app.add_flag("--tls", o.tls, "the fake Discord speaks HTTPS and WSS (a throw-away certificate)");
     app.add_option("--latency-ms", o.latency_ms, "hold every REST answer this long")->capture_default_str();
     app.add_option("--press", o.press,
                    "buy: new customers press Buy Access; account: returning customers press My Account")
@@ -533,7 +533,7 @@ int main(int argc, char** argv) {
     std::printf(
         "scenario                  %s, %s, %s%s, %s\n", o.simultaneous ? "simultaneous" : "spread",
         o.press == "account" ? "returning customers press My Account" : "new customers press Buy Access",
-        o.tls ? "HTTPS" : "plain HTTP",
+        o.tls ? "HTTPS + WSS" : "plain HTTP",
         o.latency_ms > 0 ? (" + " + std::to_string(o.latency_ms) + " ms answers").c_str() : "",
         o.database.empty() ? "SQLite" : "PostgreSQL");
     std::printf("customers dispatched      %d in %.3f s\n", out.dispatched, out.burst_seconds);

@@ -1,7 +1,7 @@
 // A customer's press is acknowledged even when Discord cannot be reached for a moment, and a press
 // that cannot be acknowledged leaves a warning with its cause and a count in /metrics. The whole
-// nebula-bot runs in-process against the fake Discord over HTTPS (a throw-away certificate the bot
-// trusts through DISCORD_CA_FILE).
+// nebula-bot runs in-process against the fake Discord over HTTPS and WSS (a throw-away certificate
+// the bot trusts through DISCORD_CA_FILE).
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -174,6 +174,27 @@ TEST_F(InteractionAcknowledgement, AnErrorAnswerFromDiscordIsLoggedAndCountedNot
         EXPECT_TRUE(has(text, "nebula_bot_interaction_response_failures_total{cause=\"status\"} 1")) << text;
         EXPECT_TRUE(has(text, "nebula_bot_interaction_response_resends_total 0")) << text;
     });
+}
+
+TEST_F(InteractionAcknowledgement, APressReachesTheBotOverWssAndIsAnsweredOverHttps) {
+    bot_.start();
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
+        press_help();
+        co_await until([&] {
+            const auto answered = discord_->requests_matching(kCallbacks);
+            return !answered.empty() && answered[0].status != 0;
+        });
+    });
+    // The gateway session the bot holds is the one wss:// offers; nothing went over plain ws://.
+    EXPECT_EQ(discord_->gateway().url().rfind("wss://", 0), 0U) << discord_->gateway().url();
+    ASSERT_FALSE(discord_->gateway().connections().empty());
+    EXPECT_EQ(discord_->gateway().tls_failures(), 0U);
+    EXPECT_EQ(discord_->gateway().frames_with_op(2).size(), 1U);  // identified over TLS
+    const auto callbacks = discord_->requests_matching(kCallbacks);
+    ASSERT_EQ(callbacks.size(), 1U);
+    EXPECT_EQ(callbacks[0].status, 204);
+    EXPECT_EQ(callbacks[0].json["type"], 4);  // the help text
 }
 
 }  // namespace

@@ -1017,6 +1017,7 @@ common::Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(as
     gateway_options.bot_user_id = impl->options.bot_user_id;
     gateway_options.heartbeat_interval = impl->options.heartbeat_interval;
     gateway_options.port = impl->options.gateway_port;
+    gateway_options.tls = impl->options.tls;
     auto gateway = FakeDiscordGateway::create(executor, gateway_options);
     if (!gateway) return common::unexpected(gateway.error());
     impl->gateway = std::move(*gateway);

@@ -89,8 +89,8 @@ struct FakeDiscordOptions {
     /// Directory where every JSON request body is appended (JSON lines) for the contract test.
     /// Empty: the NEBULA_DISCORD_CONTRACT_DIR environment variable, if set.
     std::string record_dir;
-    /// HTTPS for REST, CDN and control (a throw-away certificate the client trusts through its CA
-    /// file, e.g. DISCORD_CA_FILE); plain HTTP when unset.
+    /// HTTPS for REST, CDN and control, and wss:// for the gateway (a throw-away certificate the
+    /// client trusts through its CA file, e.g. DISCORD_CA_FILE); plain HTTP and ws:// when unset.
     std::optional<common::http::TlsFiles> tls;
     /// Every REST answer leaves this much after the request arrived (the request takes effect on
     /// arrival; the connection stays busy meanwhile), like a Discord tens of milliseconds away.

@@ -7,11 +7,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "common/crypto.hpp"
 
@@ -25,18 +28,31 @@ using nlohmann::json;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-}
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<TlsStream>;
+}  // namespace
 
 struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
     struct Conn {
         int index = 0;
-        websocket::stream<beast::tcp_stream> ws;
+        std::variant<PlainWs, TlsWs> ws;  // ws:// or wss://
         std::deque<std::variant<std::string, std::uint16_t>> out;
         asio::steady_timer wake;
         bool live = false;  // identified or resumed: receives dispatches
         bool closed = false;
-        Conn(tcp::socket socket, const asio::any_io_executor& ex)
-            : ws(std::move(socket)), wake(ex, std::chrono::steady_clock::time_point::max()) {}
+        template <class Stream>
+        Conn(Stream stream, const asio::any_io_executor& ex)
+            : ws(std::in_place_type<websocket::stream<Stream>>, std::move(stream)),
+              wake(ex, std::chrono::steady_clock::time_point::max()) {}
+        /// Calls `f` with the websocket stream, whichever transport it runs on.
+        template <class F>
+        decltype(auto) visit(F&& f) {
+            return std::visit(std::forward<F>(f), ws);
+        }
+        tcp::socket& socket() {
+            return visit([](auto& s) -> tcp::socket& { return beast::get_lowest_layer(s).socket(); });
+        }
     };
     struct Stored {
         std::int64_t seq;
@@ -52,6 +68,8 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
     asio::any_io_executor executor;
     FakeGatewayOptions options;
     tcp::acceptor acceptor;
+    std::optional<asio::ssl::context> tls;
+    std::size_t tls_failures = 0;
     std::vector<GatewayFrame> frames;
     std::vector<GatewayConnectionInfo> connections;
     std::vector<std::shared_ptr<Conn>> conns;
@@ -68,6 +86,11 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
 
     Impl(asio::any_io_executor ex, FakeGatewayOptions opts)
         : executor(ex), options(std::move(opts)), acceptor(ex) {}
+
+    std::string url() const {
+        return std::string(tls ? "wss" : "ws") +
+               "://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+    }
 
     void notify() {
         for (auto& w : waiters) w->cancel();
@@ -111,12 +134,15 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
             auto item = std::move(conn->out.front());
             conn->out.pop_front();
             if (auto* text = std::get_if<std::string>(&item)) {
-                conn->ws.text(true);
-                auto [ec, n] = co_await conn->ws.async_write(asio::buffer(*text), kTuple);
+                auto [ec, n] = co_await conn->visit([&](auto& ws) {
+                    ws.text(true);
+                    return ws.async_write(asio::buffer(*text), kTuple);
+                });
                 (void)n;
                 if (ec) break;
             } else {
-                co_await conn->ws.async_close(websocket::close_reason(std::get<std::uint16_t>(item)), kTuple);
+                const websocket::close_reason reason(std::get<std::uint16_t>(item));
+                co_await conn->visit([&](auto& ws) { return ws.async_close(reason, kTuple); });
                 break;
             }
         }
@@ -124,10 +150,30 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
 
     asio::awaitable<void> serve(tcp::socket socket) {
         auto self = shared_from_this();
-        beast::tcp_stream stream(std::move(socket));
+        if (!tls) {
+            co_await upgrade(beast::tcp_stream(std::move(socket)));
+            co_return;
+        }
+        TlsStream stream(std::move(socket), *tls);
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+        auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+        if (hec) {
+            // The client refused the certificate (or spoke no TLS): nothing else happens here.
+            ++tls_failures;
+            notify();
+            co_return;
+        }
+        co_await upgrade(std::move(stream));
+    }
+
+    /// The HTTP/1.1 websocket upgrade on a connected (and, over TLS, handshaken) stream, then
+    /// the session's frames until the connection ends.
+    template <class Stream>
+    asio::awaitable<void> upgrade(Stream stream) {
+        auto self = shared_from_this();
         beast::flat_buffer buffer;
         beast::http::request<beast::http::string_body> request;
-        stream.expires_after(std::chrono::seconds(5));
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
         auto [rec, rn] = co_await beast::http::async_read(stream, buffer, request, kTuple);
         (void)rn;
         if (rec) co_return;
@@ -139,13 +185,15 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
             response.prepare_payload();
             co_await beast::http::async_write(stream, response, kTuple);
             beast::error_code ignored;
-            stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
             co_return;
         }
-        stream.expires_never();
-        auto conn = std::make_shared<Conn>(stream.release_socket(), executor);
-        conn->ws.read_message_max(1 << 20);
-        auto [aec] = co_await conn->ws.async_accept(request, kTuple);
+        beast::get_lowest_layer(stream).expires_never();
+        auto conn = std::make_shared<Conn>(std::move(stream), executor);
+        auto [aec] = co_await conn->visit([&](auto& ws) {
+            ws.read_message_max(1 << 20);
+            return ws.async_accept(request, kTuple);
+        });
         if (aec) co_return;
         conn->index = static_cast<int>(connections.size());
         connections.push_back(
@@ -161,11 +209,12 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
         beast::flat_buffer in;
         while (true) {
             in.clear();
-            auto [ec, n] = co_await conn->ws.async_read(in, kTuple);
+            auto [ec, n] = co_await conn->visit([&](auto& ws) { return ws.async_read(in, kTuple); });
             (void)n;
             if (ec) {
                 if (ec == websocket::error::closed)
-                    connections[conn->index].client_close_code = conn->ws.reason().code;
+                    connections[conn->index].client_close_code =
+                        conn->visit([](auto& ws) { return ws.reason().code; });
                 break;
             }
             const json payload = json::parse(beast::buffers_to_string(in.data()), nullptr, false);
@@ -209,8 +258,7 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
                 seq = 0;
                 events.clear();
                 conn->live = true;
-                const std::string resume =
-                    "ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/resume";
+                const std::string resume = url() + "/resume";
                 send_dispatch(
                     conn, record_event("READY", json{{"v", 10},
                                                      {"session_id", session_id},
@@ -249,6 +297,19 @@ struct FakeDiscordGateway::Impl : std::enable_shared_from_this<Impl> {
 common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGateway::create(
     asio::any_io_executor executor, FakeGatewayOptions options) {
     auto impl = std::make_shared<Impl>(executor, std::move(options));
+    if (impl->options.tls) {
+        try {
+            asio::ssl::context ctx(asio::ssl::context::tls_server);
+            SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+            ctx.use_certificate_chain_file(impl->options.tls->cert_path);
+            ctx.use_private_key_file(impl->options.tls->key_path, asio::ssl::context::pem);
+            impl->tls.emplace(std::move(ctx));
+        } catch (const std::exception& e) {
+            return common::unexpected("fake gateway: cannot load the TLS certificate or key (" +
+                                      impl->options.tls->cert_path + ", " + impl->options.tls->key_path +
+                                      "): " + e.what());
+        }
+    }
     beast::error_code ec;
     const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), impl->options.port);
     impl->acceptor.open(endpoint.protocol(), ec);
@@ -263,7 +324,7 @@ common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> FakeDiscordGate
 FakeDiscordGateway::FakeDiscordGateway(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 FakeDiscordGateway::~FakeDiscordGateway() { stop(); }
 
-std::string FakeDiscordGateway::url() const { return "ws://127.0.0.1:" + std::to_string(port()); }
+std::string FakeDiscordGateway::url() const { return impl_->url(); }
 std::uint16_t FakeDiscordGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void FakeDiscordGateway::dispatch(std::string name, json data) {
@@ -285,7 +346,7 @@ void FakeDiscordGateway::close(std::uint16_t code) { impl_->send(impl_->current,
 
 void FakeDiscordGateway::drop() {
     if (!impl_->current) return;
-    auto& socket = beast::get_lowest_layer(impl_->current->ws).socket();
+    auto& socket = impl_->current->socket();
     beast::error_code ignored;
     socket.set_option(asio::socket_base::linger(true, 0), ignored);
     socket.close(ignored);
@@ -314,6 +375,7 @@ const std::vector<GatewayConnectionInfo>& FakeDiscordGateway::connections() cons
 }
 std::string FakeDiscordGateway::session_id() const { return impl_->session_id; }
 std::int64_t FakeDiscordGateway::seq() const { return impl_->seq; }
+std::size_t FakeDiscordGateway::tls_failures() const { return impl_->tls_failures; }
 
 asio::awaitable<bool> FakeDiscordGateway::wait_until(std::function<bool()> predicate,
                                                      std::chrono::milliseconds timeout) {
@@ -336,7 +398,7 @@ void FakeDiscordGateway::stop() {
     for (auto& conn : impl_->conns) {
         conn->closed = true;
         conn->wake.cancel();
-        beast::get_lowest_layer(conn->ws).socket().close(ignored);
+        conn->socket().close(ignored);
     }
     impl_->notify();
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/http_server.hpp"
 #include "common/result.hpp"
 
 namespace nebula::fakes::discord {
@@ -39,21 +40,24 @@ struct FakeGatewayOptions {
     std::uint64_t bot_user_id = 900000000000000002ULL;
     std::chrono::milliseconds heartbeat_interval{45'000};
     std::uint16_t port = 0;  ///< 0 picks a free port
+    /// wss:// with this certificate (the client trusts it through its CA file, e.g.
+    /// DISCORD_CA_FILE): the TLS handshake, then the HTTP/1.1 upgrade; plain ws:// when unset.
+    std::optional<common::http::TlsFiles> tls;
 };
 
-/// Discord's v10 gateway websocket on 127.0.0.1 (plain ws://). New sessions connect to url();
-/// READY's resume_gateway_url points at url() + "/resume". It tracks one session (id and
-/// sequence), keeps every dispatch for replay on Resume, answers heartbeats (unless told not
-/// to), and records every frame received. Tests script it: dispatch events, send op 7 / op 9 /
-/// op 1, close with any code, drop the TCP connection, withhold ACKs. One executor; not
-/// thread-safe.
+/// Discord's v10 gateway websocket on 127.0.0.1 (ws://, or wss:// with FakeGatewayOptions::tls).
+/// New sessions connect to url(); READY's resume_gateway_url points at url() + "/resume". It
+/// tracks one session (id and sequence), keeps every dispatch for replay on Resume, answers
+/// heartbeats (unless told not to), and records every frame received. Tests script it: dispatch
+/// events, send op 7 / op 9 / op 1, close with any code, drop the TCP connection, withhold ACKs.
+/// One executor; not thread-safe.
 class FakeDiscordGateway {
   public:
     static common::Result<std::unique_ptr<FakeDiscordGateway>, std::string> create(
         boost::asio::any_io_executor executor, FakeGatewayOptions options = {});
     ~FakeDiscordGateway();
 
-    std::string url() const;  ///< ws://127.0.0.1:port
+    std::string url() const;  ///< ws://127.0.0.1:port, or wss:// over TLS
     std::uint16_t port() const;
 
     // --- scripting ---
@@ -79,6 +83,9 @@ class FakeDiscordGateway {
     const std::vector<GatewayConnectionInfo>& connections() const;
     std::string session_id() const;
     std::int64_t seq() const;
+    /// TLS handshakes that failed (e.g. the client did not trust the certificate): no upgrade
+    /// was read on those connections.
+    std::size_t tls_failures() const;
     /// Waits until `predicate()` holds, re-checking after every received frame or connection
     /// change; false on timeout.
     boost::asio::awaitable<bool> wait_until(std::function<bool()> predicate,
