@@ -207,7 +207,7 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
     }
 
     static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
-                                   std::uint32_t* flags, nghttp2_data_source* source, void*) {
+                             std::uint32_t* flags, nghttp2_data_source* source, void*) {
         auto& s = *static_cast<H2Stream*>(source->ptr);
         const std::size_t n = std::min(length, s.body.size() - s.offset);
         std::memcpy(buf, s.body.data() + s.offset, n);
@@ -240,12 +240,13 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
     }
 
     /// Submits a request; returns the stream id, or nothing when this connection takes no more.
-    std::optional<std::int32_t> submit(const std::shared_ptr<H2Stream>& s, const std::vector<nghttp2_nv>& nva) {
+    std::optional<std::int32_t> submit(const std::shared_ptr<H2Stream>& s,
+                                       const std::vector<nghttp2_nv>& nva) {
         nghttp2_data_provider provider{};
         provider.source.ptr = s.get();
         provider.read_callback = &read_body;
         const std::int32_t id = nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
-                                                        s->body.empty() ? nullptr : &provider, nullptr);
+                                                       s->body.empty() ? nullptr : &provider, nullptr);
         if (id < 0) return std::nullopt;
         s->id = id;
         streams.emplace(id, s);
@@ -293,7 +294,8 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
             }
         }
         c.writing = false;
-        if (!c.closed && nghttp2_session_want_write(c.session) == 0 && nghttp2_session_want_read(c.session) == 0)
+        if (!c.closed && nghttp2_session_want_write(c.session) == 0 &&
+            nghttp2_session_want_read(c.session) == 0)
             c.close();
     }
 
@@ -310,7 +312,8 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
             }
             const ssize_t used = nghttp2_session_mem_recv(c.session, c.in.data(), n);
             if (used < 0) {
-                c.fail("malformed HTTP/2 from the server: " + std::string(nghttp2_strerror(static_cast<int>(used))));
+                c.fail("malformed HTTP/2 from the server: " +
+                       std::string(nghttp2_strerror(static_cast<int>(used))));
                 break;
             }
             c.flush();
@@ -664,7 +667,8 @@ struct Client::Impl {
         for (;;) {
             const auto now = Clock::now();
             std::erase_if(h2, [&](const std::shared_ptr<H2Connection>& c) {
-                if (!c->closed && c->active() == 0 && (!c->usable() || now - c->idle_since >= options.idle_timeout)) {
+                if (!c->closed && c->active() == 0 &&
+                    (!c->usable() || now - c->idle_since >= options.idle_timeout)) {
                     c->close();
                 }
                 return c->closed;
@@ -726,26 +730,29 @@ struct Client::Impl {
     }
 
     /// Sends the request as an HTTP/2 stream. Nothing when the origin speaks HTTP/1.1.
-    asio::awaitable<std::optional<common::Result<Response, ClientError>>> send_h2(const Request& request,
-                                                                                Clock::time_point deadline) {
+    asio::awaitable<std::optional<common::Result<Response, ClientError>>> send_h2(
+        const Request& request, Clock::time_point deadline) {
         std::vector<std::pair<std::string, std::string>> fields;
         fields.emplace_back(":method", request.method);
         fields.emplace_back(":scheme", "https");
-        fields.emplace_back(":authority", std::string(request.headers.find("Host").value_or(options.base.authority())));
+        fields.emplace_back(":authority",
+                            std::string(request.headers.find("Host").value_or(options.base.authority())));
         fields.emplace_back(":path", request.target);
         for (const auto& [name, value] : request.headers.fields()) {
             std::string key = lower(name);
             if (!hop_by_hop(key)) fields.emplace_back(std::move(key), value);
         }
         if (!request.headers.find("User-Agent")) fields.emplace_back("user-agent", options.user_agent);
-        if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+        if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+            request.method == "PATCH") {
             fields.emplace_back("content-length", std::to_string(request.body.size()));
         }
         std::vector<nghttp2_nv> nva;
         nva.reserve(fields.size());
         for (auto& [name, value] : fields) {
-            nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
-                           name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+            nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()),
+                           reinterpret_cast<std::uint8_t*>(value.data()), name.size(), value.size(),
+                           NGHTTP2_NV_FLAG_NONE});
         }
 
         for (int attempt = 0;; ++attempt) {

@@ -434,8 +434,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         Connection* state = nullptr;
         nghttp2_session* session = nullptr;
         std::map<std::int32_t, Stream> streams;
-        std::size_t handling = 0;            ///< handlers still running
-        std::int32_t goaway_last = -1;       ///< after a GOAWAY: the last stream processed
+        std::size_t handling = 0;       ///< handlers still running
+        std::int32_t goaway_last = -1;  ///< after a GOAWAY: the last stream processed
         bool writing = false;
         bool closed = false;
         std::string out;
@@ -457,8 +457,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         }
 
         static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
-                             std::size_t namelen, const std::uint8_t* value, std::size_t valuelen, std::uint8_t,
-                             void* user) {
+                             std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
+                             std::uint8_t, void* user) {
             auto& h = self(user);
             const auto it = h.streams.find(frame->hd.stream_id);
             if (it == h.streams.end()) return 0;
@@ -545,14 +545,17 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                 nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR, nullptr, 0);
                 // Requests after this one already under way are never processed.
                 for (auto& [other, entry] : streams) {
-                    if (other > id) nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, other, NGHTTP2_REFUSED_STREAM);
+                    if (other > id)
+                        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, other, NGHTTP2_REFUSED_STREAM);
                 }
             }
             ++handling;
-            asio::co_spawn(server->executor, handle(shared_from_this(), id, std::move(request)), asio::detached);
+            asio::co_spawn(server->executor, handle(shared_from_this(), id, std::move(request)),
+                           asio::detached);
         }
 
-        static asio::awaitable<void> handle(std::shared_ptr<H2Session> self, std::int32_t id, Request request) {
+        static asio::awaitable<void> handle(std::shared_ptr<H2Session> self, std::int32_t id,
+                                            Request request) {
             Response response;
             try {
                 response = co_await self->server->handler.handle(std::move(request), self->peer);
@@ -606,7 +609,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             nghttp2_data_provider provider{};
             provider.source.ptr = &entry;
             provider.read_callback = &read_body;
-            nghttp2_submit_response(session, id, nva.data(), nva.size(), entry.body.empty() ? nullptr : &provider);
+            nghttp2_submit_response(session, id, nva.data(), nva.size(),
+                                    entry.body.empty() ? nullptr : &provider);
             flush();
         }
 
@@ -622,7 +626,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
         /// Nothing more to read or write: both sides said GOAWAY, or ours did and its streams are answered.
         bool done() const {
-            if (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0) return true;
+            if (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)
+                return true;
             if (nghttp2_session_want_write(session) != 0) return false;
             if (server->stopping) return streams.empty() && handling == 0;
             if (goaway_last < 0) return false;
@@ -664,7 +669,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             if (closed) return;
             closed = true;
             beast::error_code ignored;
-            if (stream != nullptr) stream->next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+            if (stream != nullptr)
+                stream->next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
             if (stream != nullptr) stream->next_layer().cancel();
         }
     };
@@ -701,7 +707,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         }
         h->close();
         if (h->writing) {  // the stream lives in this frame: the writer finishes first
-            h->writer_done = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+            h->writer_done =
+                std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
             co_await h->writer_done->async_wait(kUseTuple);
         }
         h->stream = nullptr;

@@ -90,7 +90,8 @@ class RestHttp2Test : public ::testing::Test {
     std::vector<Interaction> interactions(std::size_t n) {
         std::vector<Interaction> out;
         for (std::size_t i = 0; i < n; ++i) {
-            const json made = fake->make_interaction(3, 1000 + i, {}, json{{"custom_id", "x"}, {"component_type", 2}});
+            const json made =
+                fake->make_interaction(3, 1000 + i, {}, json{{"custom_id", "x"}, {"component_type", 2}});
             out.push_back({Snowflake::parse(made["id"].get<std::string>()).value(), made["token"]});
         }
         return out;
@@ -163,8 +164,9 @@ TEST_F(RestHttp2Test, AnUploadLargerThanTheFlowControlWindowArrivesWhole) {
         reply.content = "your receipt";
         std::vector<FileData> files;
         files.push_back(std::move(file));
-        auto r = co_await rest->interaction_callback(presses[0].id, presses[0].token, CallbackType::channel_message,
-                                                     reply.to_json(), std::move(files));
+        auto r = co_await rest->interaction_callback(presses[0].id, presses[0].token,
+                                                     CallbackType::channel_message, reply.to_json(),
+                                                     std::move(files));
         EXPECT_TRUE(r) << r.error().describe();
     });
     const auto seen = fake->requests_matching("POST /interactions/.*");
@@ -258,10 +260,11 @@ TEST_F(RestHttp2Test, AStreamPastItsDeadlineIsCancelledWhileTheOthersFinish) {
 
 TEST_F(RestHttp2Test, AFourTwentyNineOverHttp2IsWaitedOutAndRetried) {
     start();
-    fake->script("POST /channels/1/messages",
-                 Scripted{429,
-                          {{"X-RateLimit-Scope", "user"}, {"Retry-After", "1"}},
-                          R"({"message": "You are being rate limited.", "retry_after": 0.2, "global": false})"});
+    fake->script(
+        "POST /channels/1/messages",
+        Scripted{429,
+                 {{"X-RateLimit-Scope", "user"}, {"Retry-After", "1"}},
+                 R"({"message": "You are being rate limited.", "retry_after": 0.2, "global": false})"});
     run([&]() -> asio::awaitable<void> {
         MessagePayload payload;
         payload.content = "x";

@@ -1013,7 +1013,9 @@ std::string FakeDiscord::cdn_base() const { return impl_->cdn_base(); }
 void FakeDiscord::refuse_connections(int times) { impl_->refuse = times; }
 std::size_t FakeDiscord::connections_accepted() const { return impl_->accepted; }
 common::http::Http2Stats FakeDiscord::http2_stats() const { return impl_->server->http2_stats(); }
-void FakeDiscord::set_http2_faults(common::http::Http2Faults faults) { impl_->server->set_http2_faults(faults); }
+void FakeDiscord::set_http2_faults(common::http::Http2Faults faults) {
+    impl_->server->set_http2_faults(faults);
+}
 void FakeDiscord::drop_connections() { impl_->server->drop_connections(); }
 std::uint16_t FakeDiscord::http_port() const { return impl_->server->port(); }
 const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; }

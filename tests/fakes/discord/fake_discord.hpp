@@ -99,8 +99,8 @@ struct FakeDiscordOptions {
     /// each answer leaving on its own stream after `response_delay`. False: ALPN "http/1.1" only.
     bool http2 = true;
     std::uint32_t http2_max_streams = 256;  ///< SETTINGS_MAX_CONCURRENT_STREAMS
-    std::uint16_t http_port = 0;     ///< REST + CDN + control; 0 picks a free port
-    std::uint16_t gateway_port = 0;  ///< websocket gateway; 0 picks a free port
+    std::uint16_t http_port = 0;            ///< REST + CDN + control; 0 picks a free port
+    std::uint16_t gateway_port = 0;         ///< websocket gateway; 0 picks a free port
 };
 
 /// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,
