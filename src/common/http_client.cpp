@@ -95,6 +95,7 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
     bool writing = false;
     bool closed = false;
     bool goaway = false;  ///< the server is closing this connection: no new streams on it
+    bool settings = false;  ///< the server's SETTINGS (with its stream limit) have arrived
     std::uint64_t frames_received = 0;
     std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
     std::string out;
@@ -106,8 +107,11 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
 
     std::size_t active() const { return streams.size(); }
 
-    /// Streams the server lets this connection carry at once.
+    /// Streams the server lets this connection carry at once; until its SETTINGS arrive, the 100
+    /// that RFC 9113 asks every server to allow at least (more would wait inside the session for a
+    /// stream to close, where no other connection can take them).
     std::size_t limit() const {
+        if (!settings) return 100;
         return nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     }
 
@@ -167,6 +171,14 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
         auto& c = self(user);
         ++c.frames_received;
         if (frame->hd.type == NGHTTP2_GOAWAY) c.goaway = true;
+        if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+            const bool first = !c.settings;
+            c.settings = true;
+            // A larger limit than assumed: requests waiting in line may go on this connection.
+            if (first && c.on_stream_end) {
+                for (std::size_t i = c.active(); i < c.limit() && i < c.active() + 1024; ++i) c.on_stream_end();
+            }
+        }
         return 0;
     }
 
