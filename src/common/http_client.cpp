@@ -94,7 +94,7 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
     std::function<void()> on_closed;      ///< the connection is gone (the owner counts it)
     bool writing = false;
     bool closed = false;
-    bool goaway = false;  ///< the server is closing this connection: no new streams on it
+    bool goaway = false;    ///< the server is closing this connection: no new streams on it
     bool settings = false;  ///< the server's SETTINGS (with its stream limit) have arrived
     std::uint64_t frames_received = 0;
     std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
@@ -176,7 +176,8 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
             c.settings = true;
             // A larger limit than assumed: requests waiting in line may go on this connection.
             if (first && c.on_stream_end) {
-                for (std::size_t i = c.active(); i < c.limit() && i < c.active() + 1024; ++i) c.on_stream_end();
+                for (std::size_t i = c.active(); i < c.limit() && i < c.active() + 1024; ++i)
+                    c.on_stream_end();
             }
         }
         return 0;
