@@ -17,7 +17,7 @@ packages=(
   clang-format clang-tidy
   clang libclang-rt-14-dev libfuzzer-14-dev
   libboost1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libnghttp2-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libqrencode-dev libpng-dev tzdata libhowardhinnant-date-dev
   libcairo2-dev libpango1.0-dev fonts-noto-core fonts-dejavu-core

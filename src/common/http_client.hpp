@@ -36,6 +36,11 @@ struct ClientOptions {
     /// whose requests carry one-time values (signed nonces): they retry with fresh ones themselves.
     bool resend_idempotent = true;
     std::string user_agent = "NebulaLinks/" NEBULA_VERSION;
+    /// HTTPS only: offer HTTP/2 through ALPN ("h2", then "http/1.1"). When the server picks h2,
+    /// requests go as concurrent streams over one connection (a further one, up to
+    /// `max_connections`, only while every open one is at the server's stream limit); when it
+    /// picks HTTP/1.1 the pool above is used exactly as without this option.
+    bool http2 = false;
 };
 
 /// pin_mismatch: the server's certificate is not the pinned one; the message is "certificate does
@@ -55,19 +60,26 @@ std::string_view to_string(ClientErrorCode code);
 struct ClientStats {
     std::uint64_t connections_opened = 0;  ///< TCP connections made
     std::uint64_t tls_full_handshakes = 0;
-    std::uint64_t tls_resumed = 0;  ///< handshakes that resumed an earlier TLS session
-    std::uint64_t queued = 0;       ///< requests that waited for a free connection
-    std::size_t open = 0;           ///< connections open now (busy and idle)
+    std::uint64_t tls_resumed = 0;     ///< handshakes that resumed an earlier TLS session
+    std::uint64_t queued = 0;          ///< requests that waited for a free connection
+    std::size_t open = 0;              ///< connections open now (busy and idle)
+    std::uint64_t h2_connections = 0;  ///< connections on which the server chose HTTP/2
+    std::uint64_t h2_streams = 0;      ///< requests sent as HTTP/2 streams (retries included)
+    std::uint64_t h2_retries = 0;      ///< streams sent again because the server never processed them
 };
 
-/// An HTTP/1.1 client for one origin with a bounded keep-alive pool: at most `max_connections`
-/// open, idle ones reused newest first and closed after `idle_timeout`, TLS sessions resumed.
-/// Each call has a deadline, which also bounds its wait for a free connection.
-/// A request that fails on a reused idle connection before any response byte is sent again once
-/// on a fresh connection (the peer had closed it) only when that is safe: the request was not
-/// fully written, or its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) and
-/// `resend_idempotent` is on. A POST or PATCH that was fully written is never sent twice: the
-/// caller gets the error with `request_written` set. Use from one executor; not thread-safe.
+/// An HTTP/1.1 (and, with `http2`, HTTP/2) client for one origin with a bounded keep-alive pool: at most
+/// `max_connections` open, idle ones reused newest first and closed after `idle_timeout`, TLS sessions
+/// resumed. Each call has a deadline, which also bounds its wait for a free connection. A request that fails
+/// on a reused idle connection before any response byte is sent again once on a fresh connection (the peer
+/// had closed it) only when that is safe: the request was not fully written, or its method is idempotent
+/// (GET, HEAD, PUT, DELETE, OPTIONS) and `resend_idempotent` is on. A POST or PATCH that was fully written is
+/// never sent twice: the caller gets the error with `request_written` set. Over HTTP/2 the same promise
+/// holds: a stream the server refused (RST_STREAM REFUSED_STREAM), or one above the last stream id of its
+/// GOAWAY, was never processed and is sent again (on another connection when this one is closing); a stream
+/// lost with its connection after the request went out is returned with `request_written` set. A stream past
+/// its deadline is cancelled (RST_STREAM CANCEL) while the others on the connection go on. Use from one
+/// executor; not thread-safe.
 class Client {
   public:
     static common::Result<std::unique_ptr<Client>, std::string> create(boost::asio::any_io_executor executor,

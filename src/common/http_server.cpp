@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <nghttp2/nghttp2.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -66,8 +67,8 @@ bhttp::response<bhttp::string_body> to_beast(Response& r, unsigned version, bool
 /// page by page as records pass, for every open connection. Here a connection holds the SSL object,
 /// a 4 KiB input buffer and the ciphertext of the response being sent; OpenSSL's record buffers
 /// are released between records (SSL_MODE_RELEASE_BUFFERS on the context). Deadlines and
-/// cancellation stay those of the tcp_stream underneath. One operation at a time: the server reads
-/// a request, then writes its response.
+/// cancellation stay those of the tcp_stream underneath. One read and one write may be under way
+/// at the same time (HTTP/2 reads while it writes).
 class TlsStream {
   public:
     using executor_type = beast::tcp_stream::executor_type;
@@ -91,6 +92,7 @@ class TlsStream {
 
     executor_type get_executor() { return next_.get_executor(); }
     beast::tcp_stream& next_layer() { return next_; }
+    SSL* native_handle() { return ssl_; }
 
     asio::awaitable<beast::error_code> handshake() {
         for (;;) {
@@ -155,10 +157,10 @@ class TlsStream {
         void operator()(Self& self, beast::error_code ec = {}, std::size_t n = 0) {
             switch (step) {
                 case Step::done:
-                    if (io) s.sent();
+                    if (io) s.sent(s.read_out_);
                     return self.complete(result, bytes);
                 case Step::flushed:
-                    s.sent();
+                    s.sent(s.read_out_);
                     if (ec) return self.complete(ec, 0);
                     break;
                 case Step::received:
@@ -183,7 +185,8 @@ class TlsStream {
                     bytes = code == SSL_ERROR_NONE ? static_cast<std::size_t>(r) : 0;
                 }
                 io = true;
-                return asio::async_write(s.next_, asio::buffer(s.out_), std::move(self));
+                s.read_out_.swap(s.out_);
+                return asio::async_write(s.next_, asio::buffer(s.read_out_), std::move(self));
             }
             if (code == SSL_ERROR_NONE) return finish(self, {}, static_cast<std::size_t>(r));
             if (code == SSL_ERROR_WANT_READ) {
@@ -216,7 +219,7 @@ class TlsStream {
         template <typename Self>
         void operator()(Self& self, beast::error_code ec = {}, std::size_t = 0) {
             if (step == Step::flushed) {
-                s.sent();
+                s.sent(s.write_out_);
                 return self.complete(ec, ec ? 0 : bytes);
             }
             if (step == Step::done) return self.complete(result, bytes);
@@ -254,7 +257,8 @@ class TlsStream {
                 return asio::post(s.next_.get_executor(), std::move(self));
             }
             step = Step::flushed;
-            asio::async_write(s.next_, asio::buffer(s.out_), std::move(self));
+            s.write_out_.swap(s.out_);
+            asio::async_write(s.next_, asio::buffer(s.write_out_), std::move(self));
         }
     };
 
@@ -263,11 +267,12 @@ class TlsStream {
         in_end_ = n;
     }
 
-    void sent() {
-        if (out_.capacity() > kKeptOutput) {
-            std::string().swap(out_);
+    void sent() { sent(out_); }
+    static void sent(std::string& buffer) {
+        if (buffer.capacity() > kKeptOutput) {
+            std::string().swap(buffer);
         } else {
-            out_.clear();
+            buffer.clear();
         }
     }
 
@@ -317,12 +322,49 @@ class TlsStream {
     beast::tcp_stream next_;
     SSL* ssl_;
     bool failed_ = false;
-    std::string out_;       ///< ciphertext OpenSSL produced, not yet sent
+    std::string out_;  ///< ciphertext OpenSSL produced, not yet sent
+    // Ciphertext being sent by a read (an alert, a key update's answer) and by a write: apart, so
+    // an HTTP/2 connection may read and write at the same time.
+    std::string read_out_;
+    std::string write_out_;
     std::string gathered_;  ///< plaintext of several buffers, gathered for one record
     std::size_t in_begin_ = 0;
     std::size_t in_end_ = 0;
     std::array<char, 4096> in_;  ///< ciphertext received, not yet read by OpenSSL
 };
+
+/// ALPN: the server's pick from the client's offer (length-prefixed names): "h2" when `h2` and
+/// offered, else "http/1.1" when offered, else no protocol.
+int select_protocol(const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen,
+                    bool h2) {
+    const unsigned char* http1 = nullptr;
+    for (unsigned i = 0; i < inlen;) {
+        const unsigned length = in[i];
+        if (i + 1 + length > inlen) break;
+        const std::string_view name(reinterpret_cast<const char*>(in + i + 1), length);
+        if (h2 && name == "h2") {
+            *out = in + i + 1;
+            *outlen = static_cast<unsigned char>(length);
+            return SSL_TLSEXT_ERR_OK;
+        }
+        if (name == "http/1.1") http1 = in + i;
+        i += 1 + length;
+    }
+    if (http1 == nullptr) return SSL_TLSEXT_ERR_NOACK;
+    *out = http1 + 1;
+    *outlen = http1[0];
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int select_h2(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen,
+              void*) {
+    return select_protocol(out, outlen, in, inlen, true);
+}
+
+int select_http1(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                 unsigned inlen, void*) {
+    return select_protocol(out, outlen, in, inlen, false);
+}
 
 /// A warning written at most once a second, with the number of occurrences it stands for.
 struct ThrottledWarning {
@@ -371,6 +413,307 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     std::function<void()> on_drained;
     ThrottledWarning accept_warning;
     ThrottledWarning limit_warning;
+    Http2Faults faults;
+    Http2Stats h2stats;
+
+    /// One HTTP/2 connection: an nghttp2 server session over the TLS stream. The connection's
+    /// coroutine reads and feeds the session; each complete request runs its handler in a
+    /// coroutine of its own, and the answer goes out when the handler returns, holding only its
+    /// stream; one coroutine at a time writes what the session has to send.
+    struct H2Session : std::enable_shared_from_this<H2Session> {
+        struct Stream {
+            Request request;
+            bool too_large = false;
+            std::string body;  ///< the response body being sent
+            std::size_t offset = 0;
+        };
+
+        std::shared_ptr<Impl> server;
+        TlsStream* stream = nullptr;  ///< null once the connection is over
+        Peer peer;
+        Connection* state = nullptr;
+        nghttp2_session* session = nullptr;
+        std::map<std::int32_t, Stream> streams;
+        std::size_t handling = 0;       ///< handlers still running
+        std::int32_t goaway_last = -1;  ///< after a GOAWAY: the last stream processed
+        bool writing = false;
+        bool closed = false;
+        std::string out;
+        std::shared_ptr<asio::steady_timer> writer_done;
+
+        ~H2Session() {
+            if (session != nullptr) nghttp2_session_del(session);
+        }
+
+        static H2Session& self(void* user) { return *static_cast<H2Session*>(user); }
+
+        static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+            if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+                auto& h = self(user);
+                h.streams[frame->hd.stream_id];
+                if (h.state != nullptr) h.state->idle = false;
+            }
+            return 0;
+        }
+
+        static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
+                             std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
+                             std::uint8_t, void* user) {
+            auto& h = self(user);
+            const auto it = h.streams.find(frame->hd.stream_id);
+            if (it == h.streams.end()) return 0;
+            std::string key(reinterpret_cast<const char*>(name), namelen);
+            std::string val(reinterpret_cast<const char*>(value), valuelen);
+            auto& request = it->second.request;
+            if (key == ":method") {
+                request.method = std::move(val);
+            } else if (key == ":path") {
+                request.target = std::move(val);
+            } else if (key == ":authority") {
+                request.headers.add("host", std::move(val));
+            } else if (!key.empty() && key[0] != ':') {
+                request.headers.add(std::move(key), std::move(val));
+            }
+            return 0;
+        }
+
+        static int on_data(nghttp2_session*, std::uint8_t, std::int32_t id, const std::uint8_t* data,
+                           std::size_t len, void* user) {
+            auto& h = self(user);
+            const auto it = h.streams.find(id);
+            if (it == h.streams.end()) return 0;
+            auto& entry = it->second;
+            if (entry.too_large || entry.request.body.size() + len > h.server->options.max_body_bytes) {
+                entry.too_large = true;
+                std::string().swap(entry.request.body);
+                return 0;
+            }
+            entry.request.body.append(reinterpret_cast<const char*>(data), len);
+            return 0;
+        }
+
+        static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+            auto& h = self(user);
+            if (frame->hd.type == NGHTTP2_RST_STREAM) ++h.server->h2stats.resets_received;
+            if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+                (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+                h.dispatch(frame->hd.stream_id);
+            }
+            return 0;
+        }
+
+        static int on_stream_close(nghttp2_session*, std::int32_t id, std::uint32_t, void* user) {
+            auto& h = self(user);
+            h.streams.erase(id);
+            if (h.state != nullptr) h.state->idle = h.streams.empty();
+            return 0;
+        }
+
+        static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                                 std::uint32_t* flags, nghttp2_data_source* source, void*) {
+            auto& entry = *static_cast<Stream*>(source->ptr);
+            const std::size_t n = std::min(length, entry.body.size() - entry.offset);
+            std::memcpy(buf, entry.body.data() + entry.offset, n);
+            entry.offset += n;
+            if (entry.offset == entry.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return static_cast<ssize_t>(n);
+        }
+
+        /// A complete request: to the handler, unless a fault or a limit says otherwise.
+        void dispatch(std::int32_t id) {
+            const auto it = streams.find(id);
+            if (it == streams.end()) return;
+            if (goaway_last >= 0 && id > goaway_last) return;  // after our GOAWAY: never processed
+            auto& faults = server->faults;
+            if (faults.refuse_streams > 0) {
+                --faults.refuse_streams;
+                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+                return;
+            }
+            Request request = std::move(it->second.request);
+            if (it->second.too_large) {
+                respond(id, plain_error(413, "payload_too_large", "request body too large"));
+                return;
+            }
+            if (auto early = server->handler.screen(request, peer)) {
+                respond(id, std::move(*early));
+                return;
+            }
+            ++server->h2stats.streams;
+            if (faults.goaway_after > 0 && --faults.goaway_after == 0) {
+                goaway_last = id;
+                nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR, nullptr, 0);
+                // Requests after this one already under way are never processed.
+                for (auto& [other, entry] : streams) {
+                    if (other > id)
+                        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, other, NGHTTP2_REFUSED_STREAM);
+                }
+            }
+            ++handling;
+            asio::co_spawn(server->executor, handle(shared_from_this(), id, std::move(request)),
+                           asio::detached);
+        }
+
+        static asio::awaitable<void> handle(std::shared_ptr<H2Session> self, std::int32_t id,
+                                            Request request) {
+            Response response;
+            try {
+                response = co_await self->server->handler.handle(std::move(request), self->peer);
+            } catch (const std::exception& e) {
+                spdlog::error("http server: handler failed for a request from {}: {}",
+                              self->peer.address.to_string(), e.what());
+                response = plain_error(500, "internal", "internal error");
+            }
+            --self->handling;
+            if (self->closed) co_return;
+            if (response.abandon) {  // an answer lost on the way: the connection goes
+                self->close();
+                co_return;
+            }
+            const bool close = response.close;
+            self->respond(id, std::move(response));
+            if (close && self->goaway_last < 0) {
+                self->goaway_last = nghttp2_session_get_last_proc_stream_id(self->session);
+                nghttp2_submit_goaway(self->session, NGHTTP2_FLAG_NONE, self->goaway_last, NGHTTP2_NO_ERROR,
+                                      nullptr, 0);
+                self->flush();
+            }
+        }
+
+        void respond(std::int32_t id, Response response) {
+            const auto it = streams.find(id);
+            if (closed || it == streams.end()) return;
+            std::vector<std::pair<std::string, std::string>> fields;
+            fields.emplace_back(":status", std::to_string(response.status));
+            for (const auto& [name, value] : response.headers.fields()) {
+                std::string key(name);
+                for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (key == "connection" || key == "keep-alive" || key == "transfer-encoding" ||
+                    key == "content-length" || key == "upgrade") {
+                    continue;
+                }
+                fields.emplace_back(std::move(key), value);
+            }
+            if (response.status != 204 && response.status != 304) {
+                fields.emplace_back("content-length", std::to_string(response.body.size()));
+            }
+            std::vector<nghttp2_nv> nva;
+            for (auto& [name, value] : fields) {
+                nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()),
+                               reinterpret_cast<std::uint8_t*>(value.data()), name.size(), value.size(),
+                               NGHTTP2_NV_FLAG_NONE});
+            }
+            auto& entry = it->second;
+            entry.body = std::move(response.body);
+            entry.offset = 0;
+            nghttp2_data_provider provider{};
+            provider.source.ptr = &entry;
+            provider.read_callback = &read_body;
+            nghttp2_submit_response(session, id, nva.data(), nva.size(),
+                                    entry.body.empty() ? nullptr : &provider);
+            flush();
+        }
+
+        void flush() {
+            if (writing || closed) return;
+            if (nghttp2_session_want_write(session) == 0) {
+                if (done()) close();
+                return;
+            }
+            writing = true;
+            asio::co_spawn(server->executor, write_loop(shared_from_this()), asio::detached);
+        }
+
+        /// Nothing more to read or write: both sides said GOAWAY, or ours did and its streams are answered.
+        bool done() const {
+            if (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)
+                return true;
+            if (nghttp2_session_want_write(session) != 0) return false;
+            if (server->stopping) return streams.empty() && handling == 0;
+            if (goaway_last < 0) return false;
+            for (const auto& [id, entry] : streams) {
+                if (id <= goaway_last) return false;
+            }
+            return handling == 0;
+        }
+
+        static asio::awaitable<void> write_loop(std::shared_ptr<H2Session> self) {
+            auto& h = *self;
+            while (!h.closed) {
+                h.out.clear();
+                while (h.out.size() < 64 * 1024) {
+                    const std::uint8_t* data = nullptr;
+                    const ssize_t n = nghttp2_session_mem_send(h.session, &data);
+                    if (n < 0) {
+                        h.close();
+                        break;
+                    }
+                    if (n == 0) break;
+                    h.out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+                }
+                if (h.out.empty() || h.closed) break;
+                h.stream->next_layer().expires_after(h.server->options.write_timeout);
+                auto [ec, written] = co_await asio::async_write(*h.stream, asio::buffer(h.out), kUseTuple);
+                if (ec) {
+                    h.close();
+                    break;
+                }
+                if (!h.closed) h.stream->next_layer().expires_after(h.server->options.idle_timeout);
+            }
+            h.writing = false;
+            if (h.writer_done) h.writer_done->cancel();
+            if (!h.closed && h.done()) h.close();
+        }
+
+        void close() {
+            if (closed) return;
+            closed = true;
+            beast::error_code ignored;
+            if (stream != nullptr)
+                stream->next_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+            if (stream != nullptr) stream->next_layer().cancel();
+        }
+    };
+
+    /// Serves an HTTP/2 connection until it closes.
+    asio::awaitable<void> serve_h2(TlsStream& stream, const Peer& peer, Connection& state) {
+        auto h = std::make_shared<H2Session>();
+        h->server = shared_from_this();
+        h->stream = &stream;
+        h->peer = peer;
+        h->state = &state;
+        nghttp2_session_callbacks* callbacks = nullptr;
+        if (nghttp2_session_callbacks_new(&callbacks) != 0) co_return;
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &H2Session::on_begin_headers);
+        nghttp2_session_callbacks_set_on_header_callback(callbacks, &H2Session::on_header);
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &H2Session::on_data);
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &H2Session::on_frame_recv);
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &H2Session::on_stream_close);
+        const int rv = nghttp2_session_server_new(&h->session, callbacks, h.get());
+        nghttp2_session_callbacks_del(callbacks);
+        if (rv != 0) co_return;
+        ++h2stats.connections;
+        const nghttp2_settings_entry settings[] = {
+            {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options.http2_max_streams}};
+        nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+        h->flush();
+        std::array<std::uint8_t, 16 * 1024> in{};
+        while (!h->closed && !stopping) {
+            if (!h->writing) stream.next_layer().expires_after(options.idle_timeout);
+            auto [ec, n] = co_await stream.async_read_some(asio::buffer(in), kUseTuple);
+            if (ec || h->closed) break;
+            if (nghttp2_session_mem_recv(h->session, in.data(), n) < 0) break;
+            h->flush();
+        }
+        h->close();
+        if (h->writing) {  // the stream lives in this frame: the writer finishes first
+            h->writer_done =
+                std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+            co_await h->writer_done->async_wait(kUseTuple);
+        }
+        h->stream = nullptr;
+        h->state = nullptr;
+    }
 
     void cancel(Connection& c) {
         if (c.stream != nullptr) c.stream->cancel();
@@ -486,6 +829,15 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         lowest.expires_after(options.header_timeout);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
             if (auto hec = co_await stream.handshake()) co_return;
+            const unsigned char* alpn = nullptr;
+            unsigned alpn_length = 0;
+            SSL_get0_alpn_selected(stream.native_handle(), &alpn, &alpn_length);
+            if (alpn_length == 2 && alpn[0] == 'h' && alpn[1] == '2') {
+                co_await serve_h2(stream, peer, state);
+                beast::error_code ignored;
+                lowest.socket().close(ignored);
+                co_return;
+            }
         }
         co_await serve(stream, peer, state);
         if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
@@ -655,6 +1007,11 @@ common::Result<std::unique_ptr<Server>, std::string> Server::create(asio::any_io
             }
             ctx.use_certificate_chain_file(impl->options.tls->cert_path);
             ctx.use_private_key_file(impl->options.tls->key_path, asio::ssl::context::pem);
+            if (impl->options.alpn == ServerOptions::Alpn::h2) {
+                SSL_CTX_set_alpn_select_cb(ctx.native_handle(), &select_h2, nullptr);
+            } else if (impl->options.alpn == ServerOptions::Alpn::http1) {
+                SSL_CTX_set_alpn_select_cb(ctx.native_handle(), &select_http1, nullptr);
+            }
             impl->tls.emplace(std::move(ctx));
         } catch (const std::exception& e) {
             return common::unexpected("cannot load the TLS certificate or key (" +
@@ -712,5 +1069,18 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
 }
 
 std::size_t Server::connection_count() const { return impl_->connections.size(); }
+
+void Server::set_http2_faults(Http2Faults faults) { impl_->faults = faults; }
+
+Http2Stats Server::http2_stats() const { return impl_->h2stats; }
+
+void Server::drop_connections() {
+    for (auto& c : impl_->connections) {
+        if (c.stream == nullptr) continue;
+        beast::error_code ignored;
+        c.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+        c.stream->cancel();
+    }
+}
 
 }  // namespace nebula::common::http

@@ -38,6 +38,29 @@ struct ServerOptions {
     std::size_t max_connections_per_ip = 0;          ///< per source address; 0: no per-address cap
     /// Slots out of `max_connections` that only peers admitted as `Admission::reserved` may take.
     std::size_t reserved_connections = 0;
+    /// With `tls`, what the server picks when a client offers protocols through ALPN: nothing
+    /// (HTTP/1.1 without ALPN), "http/1.1" only, or "h2" when offered (HTTP/2, many requests at
+    /// once on one connection, each answered as soon as its handler returns).
+    enum class Alpn { none, http1, h2 };
+    Alpn alpn = Alpn::none;
+    std::uint32_t http2_max_streams = 256;  ///< SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection
+};
+
+/// Faults HTTP/2 connections show on purpose (tests of clients); no effect on HTTP/1.1.
+struct Http2Faults {
+    /// The next this many requests are reset with REFUSED_STREAM before they reach the handler.
+    int refuse_streams = 0;
+    /// After this many more requests reach the handler, the connection of the last one sends
+    /// GOAWAY naming it as the last stream processed: the requests after it on that connection
+    /// never reach the handler, and the connection closes once the rest are answered. 0: never.
+    std::size_t goaway_after = 0;
+};
+
+/// What the server's HTTP/2 connections have done.
+struct Http2Stats {
+    std::uint64_t connections = 0;      ///< connections on which the client and server chose h2
+    std::uint64_t streams = 0;          ///< requests that reached the handler
+    std::uint64_t resets_received = 0;  ///< streams the client cancelled (RST_STREAM)
 };
 
 struct Peer {
@@ -86,6 +109,10 @@ class Server {
     /// force-closes whatever is left after `grace`. `done` is called when no connection remains.
     void shutdown(std::chrono::milliseconds grace, std::function<void()> done = {});
     std::size_t connection_count() const;
+    void set_http2_faults(Http2Faults faults);
+    Http2Stats http2_stats() const;
+    /// Closes every open connection at once (answers still due are lost): a network failure.
+    void drop_connections();
 
   private:
     struct Impl;

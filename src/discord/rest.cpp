@@ -162,6 +162,9 @@ class ClientTransport final : public RestTransport {
             options.max_response_bytes = max_bytes;
             options.max_connections = callback ? kCallbackConnections : kRestConnections;
             options.max_idle_connections = options.max_connections;
+            // HTTP/2 when Discord offers it (it does): every request of this pool a stream on one
+            // connection, so a burst of acknowledgements needs no connection per request.
+            options.http2 = true;
             auto client = common::http::Client::create(executor_, std::move(options));
             if (!client)
                 co_return common::unexpected(
@@ -169,6 +172,22 @@ class ClientTransport final : public RestTransport {
             it = clients_.emplace(key, std::move(*client)).first;
         }
         co_return co_await it->second->send(std::move(request), timeout);
+    }
+
+    common::http::ClientStats stats() const override {
+        common::http::ClientStats total;
+        for (const auto& [key, client] : clients_) {
+            const auto s = client->stats();
+            total.connections_opened += s.connections_opened;
+            total.tls_full_handshakes += s.tls_full_handshakes;
+            total.tls_resumed += s.tls_resumed;
+            total.queued += s.queued;
+            total.open += s.open;
+            total.h2_connections += s.h2_connections;
+            total.h2_streams += s.h2_streams;
+            total.h2_retries += s.h2_retries;
+        }
+        return total;
     }
 
   private:
@@ -653,7 +672,8 @@ void RestClient::count_interaction_resend() { ++impl_->interaction_resends; }
 RestStats RestClient::stats() const {
     return RestStats{impl_->requests_sent,        impl_->retries,
                      impl_->limiter.stats(),      impl_->unauthorized,
-                     impl_->interaction_failures, impl_->interaction_resends};
+                     impl_->interaction_failures, impl_->interaction_resends,
+                     impl_->transport->stats()};
 }
 
 const RestOptions& RestClient::options() const { return impl_->options; }

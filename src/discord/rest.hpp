@@ -85,6 +85,8 @@ class RestTransport {
         std::size_t /*max_bytes*/) {
         return send(origin, std::move(request), timeout);
     }
+    /// What the connections have done so far, summed over origins.
+    virtual common::http::ClientStats stats() const { return {}; }
 };
 
 struct RestOptions {
@@ -166,6 +168,8 @@ struct RestStats {
     std::map<std::string, std::uint64_t, std::less<>> interaction_failures;
     /// Initial interaction responses sent again because the first attempt never reached Discord.
     std::uint64_t interaction_resends = 0;
+    /// The connections to Discord, summed over origins (HTTP/2 ones included).
+    common::http::ClientStats transport;
 };
 
 /// Every coroutine here takes its arguments by value and has no default arguments (see

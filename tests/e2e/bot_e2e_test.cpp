@@ -36,6 +36,7 @@
 #include "fakes/discord/fake_discord.hpp"
 #include "integration/gateway/gateway_harness.hpp"
 #include "support/eventually.hpp"
+#include "support/tls_cert.hpp"
 
 namespace nebula::e2e {
 namespace {
@@ -75,13 +76,22 @@ class BotE2E : public ::testing::Test {
             ASSERT_TRUE(connection) << connection.error();
             ASSERT_TRUE(bot::db::migrate(**connection));
         }
-        auto fake = bot::testing::start_fake_discord(io_);
-        ASSERT_TRUE(fake) << fake.error();
-        discord_ = std::move(*fake);
+        if (discord_cert_) {
+            fakes::discord::FakeDiscordOptions options;
+            options.tls = common::http::TlsFiles{discord_cert_->cert_path, discord_cert_->key_path};
+            auto fake = fakes::discord::FakeDiscord::create(io_.get_executor(), options);
+            ASSERT_TRUE(fake) << fake.error();
+            discord_ = std::move(*fake);
+        } else {
+            auto fake = bot::testing::start_fake_discord(io_);
+            ASSERT_TRUE(fake) << fake.error();
+            discord_ = std::move(*fake);
+        }
         discord_->add_member(kGuild, kCustomer, {});
         discord_->add_member(kGuild, kAdmin, {kAdminRole});
 
         auto config = bot::testing::bot_config(*discord_, url, dir_ / "data");
+        if (discord_cert_) config.discord_ca_file = discord_cert_->cert_path;
         config.default_server = {"https://127.0.0.1:" + std::to_string(gateway_.port),
                                  testing::kGatewayKey,
                                  gateway_.cert.sha256,
@@ -308,6 +318,8 @@ class BotE2E : public ::testing::Test {
     std::uint64_t message_ids_ = 860000000000000000ULL;
     /// My Account's wait for a usage refresh: only a safety net here (the refresh ends it).
     std::chrono::milliseconds usage_refresh_wait_ = 60s;
+    /// Set: the fake Discord speaks HTTPS (and HTTP/2) with this certificate, which the bot trusts.
+    std::unique_ptr<nebula::testing::TlsCert> discord_cert_;
     /// TRIAL_MIN_ACCOUNT_AGE_DAYS.
     std::chrono::days trial_min_account_age_{0};
     /// The Discord locale each user's client sends; "en-US" when not set.
@@ -1316,6 +1328,41 @@ TEST_F(BotE2E, MyAccountShowsTheStoredUsageAsOfItsTimeWhenTheGatewayFails) {
         EXPECT_NE(text.find("2 GB of 50 GB (as of " + as_of + ")"), std::string::npos) << text;
         gateway_.panel->set_down(false);
     });
+}
+
+/// Discord over HTTPS, as in production: the fake offers HTTP/2 and the bot takes it.
+class BotE2EOverHttp2 : public BotE2E {
+  protected:
+    BotE2EOverHttp2() { discord_cert_ = std::make_unique<nebula::testing::TlsCert>(); }
+};
+
+TEST_F(BotE2EOverHttp2, CustomerBuysUploadsAReceiptAndIsDeliveredOverHttp2) {
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        auto [id, channel] = co_await buy_and_choose_method();
+        co_await pay_and_upload(channel, 'h');
+        const auto cards = messages_in(kReviewChannel);
+        CO_ASSERT_EQ(cards.size(), 1u);
+        CO_ASSERT_EQ(cards.front().files.size(), 1u);  // the receipt, re-uploaded as multipart
+        EXPECT_EQ(cards.front().files.front().data, png_bytes('h'));
+        co_await click(kAdmin, kAdminRole, "review:" + std::to_string(id) + ":approve");
+        EXPECT_EQ((co_await order(id))->status, bot::domain::OrderStatus::fulfilled);
+        bool delivered = false;
+        for (const auto& m : messages_in(channel)) {
+            if (text_of(m.json).find("vless://") == std::string::npos) continue;
+            delivered = true;
+            CO_ASSERT_EQ(m.files.size(), 1u);
+            EXPECT_EQ(m.files.front().filename, "qr.png");
+        }
+        EXPECT_TRUE(delivered);
+    });
+    // Every REST call went as an HTTP/2 stream, on a handful of connections.
+    const auto h2 = discord_->http2_stats();
+    EXPECT_GE(h2.connections, 1u);
+    EXPECT_EQ(h2.connections, discord_->connections_accepted());
+    EXPECT_LE(h2.connections, 4u);
+    EXPECT_GE(h2.streams, discord_->requests().size());  // the REST calls, and the receipt's download
+    const auto transport = ctx().rest.stats().transport;
+    EXPECT_EQ(transport.h2_streams, h2.streams);
 }
 
 class BotE2ESlowGateway : public BotE2E {

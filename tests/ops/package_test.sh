@@ -44,7 +44,7 @@ for pkg in nebula-bot nebula-gateway; do
     [ "$(dpkg-deb -f "$deb" Package)" = "$pkg" ] || { echo "FAIL $pkg: wrong Package field"; exit 1; }
     depends="$(dpkg-deb -f "$deb" Depends)"
     libs=(adduser)
-    [ "$sanitized" = "1" ] || libs+=(libc6 libssl3 libspdlog1)
+    [ "$sanitized" = "1" ] || libs+=(libc6 libssl3 libspdlog1 libnghttp2-14)
     for lib in "${libs[@]}"; do
         [[ "$depends" == *"$lib"* ]] || { echo "FAIL $pkg: Depends lacks $lib: $depends"; exit 1; }
     done

@@ -128,6 +128,7 @@ struct Options {
     std::string perf_out;
     bool simultaneous = false;
     bool tls = false;
+    bool http1 = false;  ///< over HTTPS, the fake offers HTTP/1.1 only (no h2)
     int latency_ms = 0;
     std::string press = "buy";  ///< buy: new customers press Buy Access; account: returning ones My Account
     std::string database;       ///< a PostgreSQL URL; empty: SQLite in the work dir
@@ -420,6 +421,7 @@ int main(int argc, char** argv) {
     app.add_flag("--simultaneous", o.simultaneous,
                  "dispatch every press back to back instead of spreading them over --window-ms");
     app.add_flag("--tls", o.tls, "the fake Discord speaks HTTPS and WSS (a throw-away certificate)");
+    app.add_flag("--http1", o.http1, "with --tls: the fake offers HTTP/1.1 only, not HTTP/2");
     app.add_option("--latency-ms", o.latency_ms, "hold every REST answer this long")->capture_default_str();
     app.add_option("--press", o.press,
                    "buy: new customers press Buy Access; account: returning customers press My Account")
@@ -457,6 +459,7 @@ int main(int argc, char** argv) {
     fake_options.record_dir.clear();
     fake_options.token = "bench." + std::string(48, 't');
     fake_options.response_delay = std::chrono::milliseconds(o.latency_ms);
+    fake_options.http2 = !o.http1;
     std::optional<nebula::testing::TlsCert> cert;
     if (o.tls) {
         cert.emplace();
@@ -533,7 +536,9 @@ int main(int argc, char** argv) {
     std::printf(
         "scenario                  %s, %s, %s%s, %s\n", o.simultaneous ? "simultaneous" : "spread",
         o.press == "account" ? "returning customers press My Account" : "new customers press Buy Access",
-        o.tls ? "HTTPS + WSS" : "plain HTTP",
+        !o.tls    ? "plain HTTP"
+        : o.http1 ? "HTTPS (HTTP/1.1) + WSS"
+                  : "HTTPS (HTTP/2) + WSS",
         o.latency_ms > 0 ? (" + " + std::to_string(o.latency_ms) + " ms answers").c_str() : "",
         o.database.empty() ? "SQLite" : "PostgreSQL");
     std::printf("customers dispatched      %d in %.3f s\n", out.dispatched, out.burst_seconds);
@@ -565,6 +570,7 @@ int main(int argc, char** argv) {
                           {"window_ms", o.window_ms},
                           {"simultaneous", o.simultaneous},
                           {"tls", o.tls},
+                          {"http2", o.tls && !o.http1},
                           {"latency_ms", o.latency_ms},
                           {"press", o.press},
                           {"database", o.database.empty() ? "sqlite" : "postgres"},

@@ -2,7 +2,7 @@
 # nebula-bot Buy Access burst (see BENCHMARKS.md, "nebula-bot: Buy Access burst"): builds the
 # release binaries, then runs bot_buy_flow_bench --runs times against a fresh bot each time.
 #   run.sh [--build-dir DIR] [--runs N] [--customers N] [--window-ms MS] [--db-threads N] [--settle-ms MS]
-#          [--simultaneous] [--tls] [--latency-ms MS] [--press buy|account]
+#          [--simultaneous] [--tls] [--http1] [--latency-ms MS] [--press buy|account]
 #          [--postgres | --database URL]
 #          [--work-dir DIR] [--json FILE]   (work dir: the bot's .env, database, log; default a temp dir)
 #          --postgres: the bot on PostgreSQL, a throw-away cluster from scripts/start-postgres.sh;
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --postgres) postgres=1; shift ;;
     --no-postgres) matrix_postgres=0; shift ;;
     --database) database="$2"; shift 2 ;;
-    --simultaneous|--tls) extra+=("$1"); shift ;;
+    --simultaneous|--tls|--http1) extra+=("$1"); shift ;;
     --customers|--window-ms|--db-threads|--settle-ms|--work-dir|--latency-ms|--press) extra+=("$1" "$2"); shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac

@@ -84,6 +84,18 @@ BotMetrics::BotMetrics(db::DbExecutor& db)
       job_last_seconds_(registry_.gauge("nebula_bot_job_last_duration_seconds",
                                         "Duration of each job's last run.", {"job"})),
       job_running_(registry_.gauge("nebula_bot_job_running", "1 while the job runs.", {"job"})),
+      discord_connections_(registry_
+                               .counter("nebula_bot_discord_rest_connections_total",
+                                        "Connections opened to Discord's REST API (each a TLS handshake).")
+                               .get()),
+      discord_h2_connections_(registry_
+                                  .counter("nebula_bot_discord_http2_connections_total",
+                                           "Connections to Discord's REST API that speak HTTP/2.")
+                                  .get()),
+      discord_h2_streams_(registry_
+                              .counter("nebula_bot_discord_http2_streams_total",
+                                       "Discord REST requests sent as HTTP/2 streams.")
+                              .get()),
       handler_(registry_, [this] { return refresh(); }) {
     for (auto status : kOrderStatuses) orders_.labels({std::string(domain::to_string(status))}).set(0);
     registry_.on_collect([this] { collect(); });
@@ -126,6 +138,9 @@ void BotMetrics::collect() {
         for (const auto& [cause, count] : stats.interaction_failures)
             interaction_failures_.labels({cause}).set_total(static_cast<double>(count));
         interaction_resends_.set_total(static_cast<double>(stats.interaction_resends));
+        discord_connections_.set_total(static_cast<double>(stats.transport.connections_opened));
+        discord_h2_connections_.set_total(static_cast<double>(stats.transport.h2_connections));
+        discord_h2_streams_.set_total(static_cast<double>(stats.transport.h2_streams));
     }
     if (gateway_ != nullptr) {
         const auto stats = gateway_->stats();

@@ -97,6 +97,9 @@ class BotMetrics {
     common::metrics::Family<common::metrics::Counter>& job_seconds_;
     common::metrics::Family<common::metrics::Gauge>& job_last_seconds_;
     common::metrics::Family<common::metrics::Gauge>& job_running_;
+    common::metrics::Counter& discord_connections_;
+    common::metrics::Counter& discord_h2_connections_;
+    common::metrics::Counter& discord_h2_streams_;
     common::metrics::Handler handler_;
     std::unique_ptr<common::http::Server> server_;
     const discord::RestClient* rest_ = nullptr;

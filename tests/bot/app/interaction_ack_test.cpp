@@ -137,6 +137,35 @@ TEST_F(InteractionAcknowledgement, ACallbackRefusedBeforeTheHandshakeIsSentAgain
     });
 }
 
+TEST_F(InteractionAcknowledgement, AnswersGoAsHttp2StreamsAndTheMetricsCountThem) {
+    bot_.start();
+    discord::testing::run(io_, [this]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await bot_.connected(*discord_)) << bot_.error();
+        press_help();
+        co_await until([&] {
+            const auto answered = discord_->requests_matching(kCallbacks);
+            return !answered.empty() && answered[0].status != 0;
+        });
+        EXPECT_EQ(discord_->requests_matching(kCallbacks).at(0).status / 100, 2);
+        // Discord (the fake) offers HTTP/2 over TLS: the bot takes it, and /metrics says so.
+        const auto served = discord_->http2_stats();
+        EXPECT_GE(served.connections, 1U);
+        EXPECT_EQ(served.connections, discord_->connections_accepted());
+        const auto transport = bot_->context().rest.stats().transport;
+        EXPECT_GE(transport.h2_connections, 1U);
+        EXPECT_GE(transport.h2_streams, 1U);
+        // Counted as they happen (the bot's jobs may send more meanwhile): at least these.
+        const std::string text = co_await scrape();
+        const auto value = [&](const std::string& name) {
+            const auto at = text.find("\n" + name + " ");
+            return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+        };
+        EXPECT_GE(value("nebula_bot_discord_http2_connections_total"), 1.0) << text;
+        EXPECT_GE(value("nebula_bot_discord_http2_streams_total"), 1.0) << text;
+        EXPECT_GE(value("nebula_bot_discord_rest_connections_total"), 1.0) << text;
+    });
+}
+
 TEST_F(InteractionAcknowledgement, ACallbackThatNeverGetsThroughIsLoggedAndCountedWithItsCause) {
     CapturedLog log;
     bot_.start();

@@ -1007,6 +1007,9 @@ common::Result<std::unique_ptr<FakeDiscord>, std::string> FakeDiscord::create(as
     server_options.port = impl->options.http_port;
     server_options.max_body_bytes = 30 * 1024 * 1024;
     server_options.tls = impl->options.tls;
+    server_options.alpn = impl->options.http2 ? common::http::ServerOptions::Alpn::h2
+                                              : common::http::ServerOptions::Alpn::http1;
+    server_options.http2_max_streams = impl->options.http2_max_streams;
     auto server = common::http::Server::create(executor, server_options, *impl);
     if (!server) return common::unexpected(server.error());
     impl->server = std::move(*server);
@@ -1045,6 +1048,11 @@ std::string FakeDiscord::api_base() const { return impl_->base() + impl_->option
 std::string FakeDiscord::cdn_base() const { return impl_->cdn_base(); }
 void FakeDiscord::refuse_connections(int times) { impl_->refuse = times; }
 std::size_t FakeDiscord::connections_accepted() const { return impl_->accepted; }
+common::http::Http2Stats FakeDiscord::http2_stats() const { return impl_->server->http2_stats(); }
+void FakeDiscord::set_http2_faults(common::http::Http2Faults faults) {
+    impl_->server->set_http2_faults(faults);
+}
+void FakeDiscord::drop_connections() { impl_->server->drop_connections(); }
 std::uint16_t FakeDiscord::http_port() const { return impl_->server->port(); }
 const FakeDiscordOptions& FakeDiscord::options() const { return impl_->options; }
 

@@ -95,8 +95,12 @@ struct FakeDiscordOptions {
     /// Every REST answer leaves this much after the request arrived (the request takes effect on
     /// arrival; the connection stays busy meanwhile), like a Discord tens of milliseconds away.
     std::chrono::milliseconds response_delay{0};
-    std::uint16_t http_port = 0;     ///< REST + CDN + control; 0 picks a free port
-    std::uint16_t gateway_port = 0;  ///< websocket gateway; 0 picks a free port
+    /// Over HTTPS: HTTP/2 for a client that offers it through ALPN (as Discord's front end does),
+    /// each answer leaving on its own stream after `response_delay`. False: ALPN "http/1.1" only.
+    bool http2 = true;
+    std::uint32_t http2_max_streams = 256;  ///< SETTINGS_MAX_CONCURRENT_STREAMS
+    std::uint16_t http_port = 0;            ///< REST + CDN + control; 0 picks a free port
+    std::uint16_t gateway_port = 0;         ///< websocket gateway; 0 picks a free port
 };
 
 /// A fake Discord on 127.0.0.1: REST (with rate-limit engine, message/channel/member state,
@@ -176,6 +180,12 @@ class FakeDiscord {
                                                    std::chrono::milliseconds timeout);
     /// REST connections accepted so far (over TLS: the handshakes the client made, full or resumed).
     std::size_t connections_accepted() const;
+    /// HTTP/2: connections, requests handled, streams the client cancelled.
+    common::http::Http2Stats http2_stats() const;
+    /// HTTP/2 faults: streams refused (REFUSED_STREAM), a GOAWAY after some requests.
+    void set_http2_faults(common::http::Http2Faults faults);
+    /// Closes every REST connection at once: answers still due (see `response_delay`) are lost.
+    void drop_connections();
     /// 429s the fake had to send that no test scripted: the client ignored a limit it knew.
     std::size_t unscripted_429s() const;
     /// Messages that exist, by channel (after nonce de-duplication).
