@@ -223,7 +223,7 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
                              std::uint32_t* flags, nghttp2_data_source* source, void*) {
         auto& s = *static_cast<H2Stream*>(source->ptr);
         const std::size_t n = std::min(length, s.body.size() - s.offset);
-        std::memcpy(buf, s.body.data() + s.offset, n);
+        std::copy_n(s.body.data() + s.offset, n, buf);
         s.offset += n;
         if (s.offset == s.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
         return static_cast<ssize_t>(n);

@@ -513,7 +513,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                                  std::uint32_t* flags, nghttp2_data_source* source, void*) {
             auto& entry = *static_cast<Stream*>(source->ptr);
             const std::size_t n = std::min(length, entry.body.size() - entry.offset);
-            std::memcpy(buf, entry.body.data() + entry.offset, n);
+            std::copy_n(entry.body.data() + entry.offset, n, buf);
             entry.offset += n;
             if (entry.offset == entry.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
             return static_cast<ssize_t>(n);
@@ -598,6 +598,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                 fields.emplace_back("content-length", std::to_string(response.body.size()));
             }
             std::vector<nghttp2_nv> nva;
+            nva.reserve(fields.size());
             for (auto& [name, value] : fields) {
                 nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()),
                                reinterpret_cast<std::uint8_t*>(value.data()), name.size(), value.size(),
