@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "common/crypto.hpp"
+#include "common/http2.hpp"
 
 namespace nebula::common::http {
 
@@ -219,16 +220,6 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
         if (on_stream_end) on_stream_end();
     }
 
-    static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
-                             std::uint32_t* flags, nghttp2_data_source* source, void*) {
-        auto& s = *static_cast<H2Stream*>(source->ptr);
-        const std::size_t n = std::min(length, s.body.size() - s.offset);
-        std::copy_n(s.body.data() + s.offset, n, buf);
-        s.offset += n;
-        if (s.offset == s.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-        return static_cast<ssize_t>(n);
-    }
-
     /// Creates the session (our SETTINGS go out with the connection preface) and starts reading.
     bool start(asio::any_io_executor executor) {
         nghttp2_session_callbacks* callbacks = nullptr;
@@ -257,7 +248,7 @@ struct H2Connection : std::enable_shared_from_this<H2Connection> {
                                        const std::vector<nghttp2_nv>& nva) {
         nghttp2_data_provider provider{};
         provider.source.ptr = s.get();
-        provider.read_callback = &read_body;
+        provider.read_callback = &h2::read_body<H2Stream>;
         const std::int32_t id = nghttp2_submit_request(session, nullptr, nva.data(), nva.size(),
                                                        s->body.empty() ? nullptr : &provider, nullptr);
         if (id < 0) return std::nullopt;
@@ -737,36 +728,25 @@ struct Client::Impl {
         }
     }
 
-    static bool hop_by_hop(std::string_view name) {
-        return name == "host" || name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-               name == "transfer-encoding" || name == "upgrade" || name == "te" || name == "content-length";
-    }
-
     /// Sends the request as an HTTP/2 stream. Nothing when the origin speaks HTTP/1.1.
     asio::awaitable<std::optional<common::Result<Response, ClientError>>> send_h2(
         const Request& request, Clock::time_point deadline) {
-        std::vector<std::pair<std::string, std::string>> fields;
+        h2::Fields fields;
         fields.emplace_back(":method", request.method);
         fields.emplace_back(":scheme", "https");
         fields.emplace_back(":authority",
                             std::string(request.headers.find("Host").value_or(options.base.authority())));
         fields.emplace_back(":path", request.target);
         for (const auto& [name, value] : request.headers.fields()) {
-            std::string key = lower(name);
-            if (!hop_by_hop(key)) fields.emplace_back(std::move(key), value);
+            std::string key = h2::lower(name);
+            if (!h2::connection_specific(key)) fields.emplace_back(std::move(key), value);
         }
         if (!request.headers.find("User-Agent")) fields.emplace_back("user-agent", options.user_agent);
         if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
             request.method == "PATCH") {
             fields.emplace_back("content-length", std::to_string(request.body.size()));
         }
-        std::vector<nghttp2_nv> nva;
-        nva.reserve(fields.size());
-        for (auto& [name, value] : fields) {
-            nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()),
-                           reinterpret_cast<std::uint8_t*>(value.data()), name.size(), value.size(),
-                           NGHTTP2_NV_FLAG_NONE});
-        }
+        const std::vector<nghttp2_nv> nva = h2::name_values(fields);
 
         for (int attempt = 0;; ++attempt) {
             auto acquired = co_await acquire_h2(deadline);

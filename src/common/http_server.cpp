@@ -1,5 +1,7 @@
 #include "common/http_server.hpp"
 
+#include "common/http2.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -509,16 +511,6 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             return 0;
         }
 
-        static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
-                                 std::uint32_t* flags, nghttp2_data_source* source, void*) {
-            auto& entry = *static_cast<Stream*>(source->ptr);
-            const std::size_t n = std::min(length, entry.body.size() - entry.offset);
-            std::copy_n(entry.body.data() + entry.offset, n, buf);
-            entry.offset += n;
-            if (entry.offset == entry.body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
-            return static_cast<ssize_t>(n);
-        }
-
         /// A complete request: to the handler, unless a fault or a limit says otherwise.
         void dispatch(std::int32_t id) {
             const auto it = streams.find(id);
@@ -583,33 +575,22 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         void respond(std::int32_t id, Response response) {
             const auto it = streams.find(id);
             if (closed || it == streams.end()) return;
-            std::vector<std::pair<std::string, std::string>> fields;
+            h2::Fields fields;
             fields.emplace_back(":status", std::to_string(response.status));
             for (const auto& [name, value] : response.headers.fields()) {
-                std::string key(name);
-                for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                if (key == "connection" || key == "keep-alive" || key == "transfer-encoding" ||
-                    key == "content-length" || key == "upgrade") {
-                    continue;
-                }
-                fields.emplace_back(std::move(key), value);
+                std::string key = h2::lower(name);
+                if (!h2::connection_specific(key)) fields.emplace_back(std::move(key), value);
             }
             if (response.status != 204 && response.status != 304) {
                 fields.emplace_back("content-length", std::to_string(response.body.size()));
             }
-            std::vector<nghttp2_nv> nva;
-            nva.reserve(fields.size());
-            for (auto& [name, value] : fields) {
-                nva.push_back({reinterpret_cast<std::uint8_t*>(name.data()),
-                               reinterpret_cast<std::uint8_t*>(value.data()), name.size(), value.size(),
-                               NGHTTP2_NV_FLAG_NONE});
-            }
+            const std::vector<nghttp2_nv> nva = h2::name_values(fields);
             auto& entry = it->second;
             entry.body = std::move(response.body);
             entry.offset = 0;
             nghttp2_data_provider provider{};
             provider.source.ptr = &entry;
-            provider.read_callback = &read_body;
+            provider.read_callback = &h2::read_body<Stream>;
             nghttp2_submit_response(session, id, nva.data(), nva.size(),
                                     entry.body.empty() ? nullptr : &provider);
             flush();
