@@ -1,7 +1,6 @@
 #include "discord/gateway_session.hpp"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <sstream>
@@ -13,11 +12,14 @@
 #include "discord/rest.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
+#include "support/captured_log.hpp"
 #include "support/eventually.hpp"
 #include "support/tls_cert.hpp"
 
 namespace nebula::discord {
 namespace {
+
+using nebula::testing::CapturedLog;
 
 namespace asio = boost::asio;
 using nebula::testing::eventually;
@@ -481,24 +483,6 @@ TEST_F(GatewayTest, MultiMegabyteDispatchIsDecoded) {
     EXPECT_EQ(events.back().data["padding"].get<std::string>().size(), big.size());
     EXPECT_EQ(gateway().connections().size(), 1u);
 }
-
-/// What the client logs while the test runs.
-struct CapturedLog {
-    CapturedLog() : previous(spdlog::default_logger()) {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("%l %v");
-        spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous); }
-    CapturedLog(const CapturedLog&) = delete;
-    CapturedLog& operator=(const CapturedLog&) = delete;
-    std::string str() {
-        spdlog::default_logger()->flush();
-        return text.str();
-    }
-    std::ostringstream text;
-    std::shared_ptr<spdlog::logger> previous;
-};
 
 /// The fake Discord as the real one is reached: REST over HTTPS and the gateway over wss://, with a
 /// throw-away certificate the client trusts through its CA file.

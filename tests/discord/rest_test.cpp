@@ -11,6 +11,7 @@
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
 #include "support/eventually.hpp"
+#include "support/run_all.hpp"
 
 namespace nebula::discord {
 namespace {
@@ -22,22 +23,9 @@ using fakes::discord::CdnFile;
 using fakes::discord::FakeDiscord;
 using fakes::discord::FakeDiscordOptions;
 using fakes::discord::Scripted;
+using nebula::testing::all;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-/// Runs all `tasks` concurrently and returns when every one has finished.
-asio::awaitable<void> all(std::vector<std::function<asio::awaitable<void>()>> tasks) {
-    auto executor = co_await asio::this_coro::executor;
-    auto remaining = std::make_shared<std::size_t>(tasks.size());
-    auto timer = std::make_shared<asio::steady_timer>(executor, Clock::time_point::max());
-    for (auto& task : tasks) {
-        asio::co_spawn(executor, task(), [remaining, timer](std::exception_ptr e) {
-            if (e) std::rethrow_exception(e);
-            if (--*remaining == 0) timer->cancel();
-        });
-    }
-    if (*remaining > 0) co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-}
 
 using nebula::testing::eventually;
 

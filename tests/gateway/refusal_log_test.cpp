@@ -1,36 +1,21 @@
 #include "gateway/auth/refusal_log.hpp"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <sstream>
 
+#include "support/captured_log.hpp"
+
 namespace nebula::gateway {
 namespace {
 
+using nebula::testing::CapturedLog;
+
 using namespace std::chrono_literals;
 
-/// Captures what spdlog writes while it lives.
-struct CapturedLog {
-    CapturedLog() : previous(spdlog::default_logger()) {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("%v");
-        spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous); }
-    std::vector<std::string> lines() const {
-        std::vector<std::string> out;
-        std::istringstream in(text.str());
-        for (std::string line; std::getline(in, line);) out.push_back(line);
-        return out;
-    }
-    std::ostringstream text;
-    std::shared_ptr<spdlog::logger> previous;
-};
-
 TEST(RefusalLog, AFloodBecomesOneLineAndOneCountPerReasonAndSource) {
-    CapturedLog log;
+    CapturedLog log{"%v"};
     common::ManualClock clock;
     {
         RefusalLog refusals(clock, 10s);
@@ -55,7 +40,7 @@ TEST(RefusalLog, AFloodBecomesOneLineAndOneCountPerReasonAndSource) {
 }
 
 TEST(RefusalLog, ManySourcesShareOneLineBeyondTheBound) {
-    CapturedLog log;
+    CapturedLog log{"%v"};
     common::ManualClock clock;
     RefusalLog refusals(clock, 10s, /*max_sources=*/4);
     for (int i = 0; i < 1000; ++i) {

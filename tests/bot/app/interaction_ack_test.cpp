@@ -3,7 +3,6 @@
 // nebula-bot runs in-process against the fake Discord over HTTPS and WSS (a throw-away certificate
 // the bot trusts through DISCORD_CA_FILE).
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <sstream>
@@ -18,11 +17,14 @@
 #include "common/http_client.hpp"
 #include "discord/test_support.hpp"
 #include "fakes/discord/fake_discord.hpp"
+#include "support/captured_log.hpp"
 #include "support/eventually.hpp"
 #include "support/tls_cert.hpp"
 
 namespace nebula::bot::app {
 namespace {
+
+using nebula::testing::CapturedLog;
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -30,24 +32,6 @@ using nebula::testing::until;
 
 constexpr std::uint64_t kCustomer = testing::shop::kCustomer;
 constexpr const char* kCallbacks = "POST /interactions/.*/callback";
-
-/// What the bot logs while the test runs.
-struct CapturedLog {
-    CapturedLog() : previous(spdlog::default_logger()) {
-        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
-        sink->set_pattern("%l %v");
-        spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-    }
-    ~CapturedLog() { spdlog::set_default_logger(previous); }
-    CapturedLog(const CapturedLog&) = delete;
-    CapturedLog& operator=(const CapturedLog&) = delete;
-    std::string str() {
-        spdlog::default_logger()->flush();
-        return text.str();
-    }
-    std::ostringstream text;
-    std::shared_ptr<spdlog::logger> previous;
-};
 
 class InteractionAcknowledgement : public ::testing::Test {
   protected:
